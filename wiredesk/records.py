@@ -1,0 +1,110 @@
+"""The records that flow between stages. Frozen: a stage returns new records,
+it never mutates the ones it was given.
+
+    RawPage  --extractors-->  Extracted  --(flows: + identity)-->  Article
+    Article  --dedup-->  Assignment  --storage-->  stored row / export record
+    anything dropped  -->  Failure (with a stable reason code)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+PageKind = Literal["html", "text"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawPage:
+    """A page as read from disk or fetched from the web: undecoded bytes plus provenance."""
+
+    source: str
+    body: bytes
+    kind: PageKind
+    path: str | None = None  # absolute path for pages read from disk
+    url: str | None = None  # canonical URL when known (fetched, manifest, feed)
+    fetched_at: datetime = field(default_factory=utcnow)
+    published: str | None = None  # ISO 8601 hint from a manifest, feed or sitemap
+    encoding: str | None = None  # charset from the HTTP Content-Type header, if any
+
+    @property
+    def location(self) -> str:
+        """What identifies this page: its URL, else its path."""
+        return self.url or self.path or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extracted:
+    """What an extractor got out of one page."""
+
+    text: str  # cleaned article text, one paragraph per line
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601 (date or datetime)
+    language: str | None = None  # ISO 639-1 when known
+    canonical_url: str | None = None  # rel=canonical / og:url found in the page
+    original_url: str | None = None  # a page this one names as the original (syndication credit)
+    names_original: bool = False  # the page credits another outlet as the original
+    method: str = ""  # which extractor path produced the text (for reports)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """An extracted article with its identity, ready for dedup and storage."""
+
+    id: str
+    source: str
+    text: str
+    content_hash: str
+    fetched_at: datetime
+    url: str | None = None
+    path: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    original_url: str | None = None
+    names_original: bool = False
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assignment:
+    """The dedup stage's verdict on one article.
+
+    ``kind`` is ``new`` (first of its cluster so far), ``exact`` (same normalised
+    text as a stored article) or ``near`` (verified near copy). ``duplicate_of``
+    is the cluster representative's id (None for the representative itself).
+    """
+
+    article_id: str
+    cluster_id: str
+    kind: Literal["new", "exact", "near"]
+    duplicate_of: str | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """A page that was dropped, with why. ``reason`` is a stable kebab-case code."""
+
+    location: str
+    source: str
+    reason: str
+    detail: str = ""
+    stage: str = ""  # read / fetch / extract / dedup / store
+
+
+def article_id_for(location: str) -> str:
+    """Stable id of an article: derived from where it lives, so re-runs find it again."""
+    return hashlib.sha256(location.encode("utf-8")).hexdigest()[:16]
