@@ -108,3 +108,42 @@ class Failure:
 def article_id_for(location: str) -> str:
     """Stable id of an article: derived from where it lives, so re-runs find it again."""
     return hashlib.sha256(location.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArticle:
+    """An article as the store holds it, with its dedup verdict.
+
+    The dedup stage reads these (through a lookup callable the store provides)
+    to verify candidates and to pick cluster representatives.
+    """
+
+    article: Article
+    cluster_id: str
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    seq: int = 0  # monotonically increasing insertion/update sequence number in the store
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+
+# The export record: a stable contract (README "Record fields"). Fields may be
+# added, never renamed.
+EXPORT_FIELDS: tuple[str, ...] = (
+    "id",
+    "url",
+    "path",
+    "source",
+    "title",
+    "author",
+    "published",
+    "language",
+    "text",
+    "content_hash",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
+    "fetched_at",
+)
