@@ -147,3 +147,29 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "similarity",
     "fetched_at",
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchRecord:
+    """What wiredesk remembers about one canonical URL between runs.
+
+    The fetcher reads it to send conditional requests (ETag / Last-Modified), to skip URLs
+    already stored, and to back off from failing URLs; it writes a new one after every
+    attempt. The store persists it (latest state per URL, plus an append-only log).
+    """
+
+    url: str  # canonical URL
+    source: str = ""
+    status: int | None = None  # last HTTP status (None: no response)
+    reason: str | None = None  # last failure reason code (None: last attempt succeeded)
+    detail: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 0  # HTTP attempts made by the last fetch (retries included)
+    failures: int = 0  # consecutive failed fetches across runs (0 after a success)
+    next_attempt_at: datetime | None = None  # back-off: do not retry before this
+    gave_up: bool = False  # too many failures: not retried again
+    stored: bool = False  # an article from this URL is in the store
+    bytes: int = 0
+    duration_ms: float = 0.0
+    fetched_at: datetime = field(default_factory=utcnow)
