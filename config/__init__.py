@@ -1,1 +1,26 @@
-"""config"""
+"""Typed configuration, validated once at the edge (CLI and flows) and passed down.
+
+The stage packages never import this package: it builds their own settings objects.
+"""
+
+from config.settings import (
+    DEFAULT_CONFIG_PATH,
+    ExportConfig,
+    RunConfig,
+    Schedule,
+    SourceConfig,
+    StoreConfig,
+    WiredeskConfig,
+    load_config,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "ExportConfig",
+    "RunConfig",
+    "Schedule",
+    "SourceConfig",
+    "StoreConfig",
+    "WiredeskConfig",
+    "load_config",
+]

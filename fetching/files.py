@@ -1,0 +1,179 @@
+"""Raw page files on disk as a source: expand inputs, read bytes safely, apply a manifest.
+
+Kept apart from the HTTP fetcher: no network here, only the file system. Decoding bytes to
+text is the extraction stage's job; this module only reads (and un-gzips, with a size cap).
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import os
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from wiredesk.errors import ConfigError, InputError
+from wiredesk.records import PageKind, RawPage
+
+PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text", ".text": "text"}
+DEFAULT_MAX_BYTES = 10_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestEntry:
+    """Sidecar metadata for one file: where it was published and when."""
+
+    file: str
+    url: str | None = None
+    published: str | None = None
+    source: str | None = None
+
+
+def page_kind(path: str | os.PathLike[str]) -> PageKind | None:
+    """``html`` / ``text`` from the file name (``.gz`` looked through), None if not a page."""
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return PAGE_SUFFIXES.get(Path(name).suffix)  # type: ignore[return-value]
+
+
+def expand_inputs(patterns: Iterable[str]) -> list[Path]:
+    """Files, directories (recursively) and globs -> sorted, de-duplicated page files.
+
+    A pattern that names nothing is a one-line error (a typo must not become an empty run).
+    Files of other types inside directories are passed over; an explicitly named file is
+    always taken (``read_page`` records it as failed if it is not a page).
+    """
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        if glob.has_magic(expanded):
+            matches = [Path(m) for m in sorted(glob.glob(expanded, recursive=True))]
+            hits = [m for m in matches if m.is_file() and page_kind(m)]
+            hits += [f for m in matches if m.is_dir() for f in _walk(m)]
+            if not hits:
+                raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files match", reason="no-input")
+        else:
+            path = Path(expanded)
+            if path.is_dir():
+                hits = _walk(path)
+                if not hits:
+                    raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input")
+            elif path.exists():
+                hits = [path]
+            else:
+                raise InputError(f"input {pattern!r}: no such file or directory", reason="no-input")
+        for hit in hits:
+            found.setdefault(str(hit.resolve()), hit.resolve())
+    return [found[k] for k in sorted(found)]
+
+
+def _walk(directory: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out.extend(Path(root, f) for f in sorted(files) if not f.startswith(".") and page_kind(f))
+    return out
+
+
+def read_page(
+    path: Path,
+    *,
+    source: str,
+    manifest: Mapping[str, ManifestEntry] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> RawPage:
+    """Read one page file into a RawPage. Raises InputError with a reason code."""
+    kind = page_kind(path)
+    if kind is None:
+        raise InputError(f"{path}: not a page file (.html, .htm, .txt, optionally .gz)", reason="unsupported-type")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes and not path.name.lower().endswith(".gz"):
+            raise InputError(f"{path}: {size} bytes, over the {max_bytes} byte limit", reason="oversized")
+        with open(path, "rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})", reason="unreadable") from None
+    if path.name.lower().endswith(".gz"):
+        body = _gunzip_capped(body, path, max_bytes, compressed_size=size)
+    elif len(body) > max_bytes:
+        raise InputError(f"{path}: over the {max_bytes} byte limit", reason="oversized")
+    entry = _manifest_entry(manifest, path)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return RawPage(
+        source=(entry.source if entry and entry.source else source),
+        body=body,
+        kind=_sniff_kind(kind, body),
+        path=str(path),
+        url=entry.url if entry else None,
+        fetched_at=mtime,
+        published=entry.published if entry else None,
+    )
+
+
+def _gunzip_capped(data: bytes, path: Path, max_bytes: int, *, compressed_size: int) -> bytes:
+    if compressed_size > max_bytes:
+        raise InputError(f"{path}: {compressed_size} bytes compressed, over the {max_bytes} byte limit", reason="oversized")
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = decoder.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise InputError(f"{path}: not valid gzip ({exc})", reason="corrupt-gzip") from None
+    if len(out) > max_bytes or decoder.unconsumed_tail:
+        raise InputError(f"{path}: decompresses past the {max_bytes} byte limit", reason="oversized")
+    if not decoder.eof:
+        raise InputError(f"{path}: truncated gzip data", reason="corrupt-gzip")
+    return out
+
+
+def _sniff_kind(kind: PageKind, body: bytes) -> PageKind:
+    """A .txt file that is really an HTML document is treated as HTML."""
+    if kind == "text":
+        head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith((b"<!doctype html", b"<html")):
+            return "html"
+    return kind
+
+
+def load_manifest(path: str | os.PathLike[str]) -> dict[str, ManifestEntry]:
+    """A JSONL sidecar: one object per line with ``file`` and any of url, published, source.
+
+    Keyed by the file name as written and by its base name, so both ``a.html`` and
+    ``docs/a.html`` entries match a file ``.../docs/a.html``.
+    """
+    manifest: dict[str, ManifestEntry] = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError(f"manifest {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"manifest {path}: cannot be read ({exc})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"manifest {path} line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("file"), str) or not row["file"]:
+            raise ConfigError(f"manifest {path} line {number}: needs a \"file\" string")
+        for key in ("url", "published", "source"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                raise ConfigError(f"manifest {path} line {number}: {key!r} must be a string")
+        entry = ManifestEntry(file=row["file"], url=row.get("url"), published=row.get("published"), source=row.get("source"))
+        manifest[entry.file] = entry
+        manifest.setdefault(Path(entry.file).name, entry)
+    return manifest
+
+
+def _manifest_entry(manifest: Mapping[str, ManifestEntry] | None, path: Path) -> ManifestEntry | None:
+    if not manifest:
+        return None
+    return manifest.get(str(path)) or manifest.get(path.name)

@@ -1,0 +1,216 @@
+"""The Prefect flows: ``ingest`` (per-source subflows, batch tasks) and ``export``.
+
+A thin shell: every task body is a call into ``flows.pipeline`` or a stage package. Task
+runs are per source and per batch of pages, never per page, and task results are small
+tallies (pages are streamed to the store, never held as task results).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from config import SourceConfig, WiredeskConfig, load_config
+from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from flows import pipeline
+from flows.report import SourceTally, summarise
+from storage import export_corpus
+from wiredesk.errors import ConfigError
+
+LOCAL_SOURCE = "local"
+
+_TASK_OPTIONS: dict[str, Any] = dict(
+    cache_policy=NO_CACHE,  # inputs are live objects (store, index): never cache on them
+    cache_result_in_memory=False,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_jitter_factor=0.5,
+    # Only infrastructure hiccups are worth a retry: page-level problems are already
+    # recorded as failures inside the batch and never raise.
+    retry_condition_fn=lambda task, run, state: _is_transient(state),
+)
+
+
+def _is_transient(state: Any) -> bool:
+    from wiredesk.errors import StoreError
+
+    try:
+        state.result()
+    except StoreError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="ingest-files", **_TASK_OPTIONS)
+def ingest_file_batch(stages: pipeline.Stages, paths: Sequence[Path], *, source: str, named_source: bool,
+                      manifest: dict[str, ManifestEntry] | None) -> SourceTally:
+    tally = SourceTally(source=source)
+    started = time.perf_counter()
+    max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
+    pages, failures = pipeline.read_files(paths, source=source, manifest=manifest, max_bytes=max_bytes, tally=tally)
+    pipeline.ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+@flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
+def ingest_source(source: str, stages: pipeline.Stages, *, paths: list[str], web: SourceConfig | None = None,
+                  manifest: str | None = None, named_source: bool = True, limit: int | None = None,
+                  since: str | None = None) -> dict[str, Any]:
+    """One source: its files in batches, then its web pages. A failure here fails only this source."""
+    logger = get_run_logger()
+    tally = SourceTally(source=source)
+    batch_size = stages.config.run.batch_size
+    entries = load_manifest(manifest) if manifest else None
+    if paths:
+        files = expand_inputs(paths)
+        if since:
+            files = [f for f in files if _published_since(f, entries, since)]
+        if limit is not None:
+            files = files[:limit]
+        tally.discovered += len(files)
+        for batch in pipeline.chunks(files, batch_size):
+            tally.merge(ingest_file_batch(stages, list(batch), source=source, named_source=named_source, manifest=entries))
+    if web is not None and web.has_web:
+        from flows.web import ingest_web_source
+
+        tally.merge(ingest_web_source(stages, web, limit=limit, since=since))
+    logger.info("source %s: %s", source, tally.as_row())
+    return tally.as_row() | {"_tally": tally}
+
+
+def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
+    entry = (entries or {}).get(path.name)
+    stamp = entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime).isoformat()
+    return stamp[: len(since)] >= since
+
+
+@task(name="export-corpus", **_TASK_OPTIONS)
+def export_task(stages: pipeline.Stages, *, out: str, fmt: str, include_duplicates: bool,
+                incremental: bool = False) -> dict[str, Any]:
+    result = export_corpus(stages.store, out, fmt=fmt, include_duplicates=include_duplicates, incremental=incremental)
+    return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
+
+
+def plan_sources(config: WiredeskConfig, *, inputs: Sequence[str] | None, sources: Sequence[str] | None,
+                 manifest: str | None) -> list[dict[str, Any]]:
+    """Which sources this run covers: ad-hoc inputs, chosen sources, or everything configured."""
+    jobs: list[dict[str, Any]] = []
+    if inputs:
+        jobs.append(dict(source=LOCAL_SOURCE, paths=list(inputs), web=None, manifest=manifest, named_source=False))
+    for name in sources or ():
+        cfg = config.source(name)
+        jobs.append(dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True))
+    if not inputs and not sources:
+        if config.inputs:
+            jobs.append(dict(source=LOCAL_SOURCE, paths=list(config.inputs), web=None, manifest=manifest, named_source=False))
+        for cfg in config.sources:
+            jobs.append(dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True))
+    if not jobs:
+        raise ConfigError("nothing to ingest: give --input PATH or --source NAME, or configure inputs/sources")
+    return jobs
+
+
+def resolve_config(config_path: str | None = None, *, store: str | None = None, out: str | None = None,
+                   export_format: str | None = None, include_duplicates: bool | None = None,
+                   batch_size: int | None = None, workers: int | None = None) -> WiredeskConfig:
+    config = load_config(config_path)
+    return config.with_overrides(
+        store={"url": store},
+        export={"out": out, "format": export_format, "include_duplicates": include_duplicates},
+        run={"batch_size": batch_size, "workers": workers},
+    )
+
+
+@flow(name="ingest", persist_result=False, validate_parameters=True)
+def ingest(
+    inputs: list[str] | None = None,
+    sources: list[str] | None = None,
+    manifest: str | None = None,
+    config_path: str | None = None,
+    store: str | None = None,
+    out: str | None = None,
+    export_format: str | None = None,
+    include_duplicates: bool | None = None,
+    export: bool = True,
+    dry_run: bool = False,
+    limit: int | None = None,
+    since: str | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Discover, fetch or read, extract, deduplicate, store and export pages."""
+    started = time.perf_counter()
+    logger = get_run_logger()
+    config = resolve_config(config_path, store=store, out=out, export_format=export_format,
+                            include_duplicates=include_duplicates, batch_size=batch_size, workers=workers)
+    jobs = plan_sources(config, inputs=inputs, sources=sources, manifest=manifest)
+    for job in jobs:  # fail fast on a typo'd path, before anything is opened or written
+        if job["paths"] and not job["named_source"]:
+            expand_inputs(job["paths"])
+        if job["manifest"]:
+            load_manifest(job["manifest"])
+    run_id = str(flow_run.get_id() or uuid.uuid4())
+    tallies: list[SourceTally] = []
+    export_info: dict[str, Any] | None = None
+    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages:
+        params = dict(inputs=inputs, sources=[j["source"] for j in jobs], dry_run=dry_run, limit=limit, since=since)
+        if not dry_run:
+            stages.store.begin_run(run_id, flow="ingest", params=params)
+        status = "failed"
+        try:
+            for job in jobs:
+                state = ingest_source(job["source"], stages, paths=job["paths"], web=job["web"],
+                                      manifest=job["manifest"], named_source=job["named_source"], limit=limit,
+                                      since=since, return_state=True)
+                if state.is_completed():
+                    tallies.append(state.result()["_tally"])
+                else:
+                    failed = SourceTally(source=job["source"])
+                    failed.error = _state_message(state)
+                    logger.error("source %s failed: %s", job["source"], failed.error)
+                    tallies.append(failed)
+            if export and not dry_run:
+                export_info = export_task(stages, out=config.export.out, fmt=config.export.format,
+                                          include_duplicates=config.export.include_duplicates)
+            status = "completed" if not any(t.error for t in tallies) else "partial"
+        finally:
+            summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
+            if not dry_run:
+                stages.store.finish_run(run_id, status=status, summary=summary)
+    from flows.artifacts import publish_run_artifacts
+
+    publish_run_artifacts(summary, tallies)
+    return summary
+
+
+def _state_message(state: Any) -> str:
+    try:
+        state.result()
+    except Exception as exc:  # the source's own error, as one line
+        return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    return state.message or "failed"
+
+
+@flow(name="export", persist_result=False)
+def export_flow(out: str | None = None, export_format: str | None = None, include_duplicates: bool | None = None,
+                incremental: bool = False, config_path: str | None = None, store: str | None = None) -> dict[str, Any]:
+    config = resolve_config(config_path, store=store, out=out, export_format=export_format,
+                            include_duplicates=include_duplicates)
+    with pipeline.open_stages(config, run_id=str(flow_run.get_id() or uuid.uuid4())) as stages:
+        return export_task(stages, out=config.export.out, fmt=config.export.format,
+                           include_duplicates=config.export.include_duplicates, incremental=incremental)
+
+
+__all__ = ["ingest", "ingest_source", "export_flow", "plan_sources", "resolve_config", "replace"]

@@ -1,0 +1,247 @@
+"""The pipeline's glue: plain functions that run one batch of pages through the stages.
+
+No prefect here: ``flows.ingest`` wraps these in flows and tasks, and tests call them
+directly. State (store, index, deduplicator) lives in a ``Stages`` object opened once per
+run and passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from config import WiredeskConfig
+from config.stages import build_settings
+from dedup import DedupSettings, Deduplicator, content_hash, open_index
+from extractors import ExtractSettings, HostProfile, extract_many, learn_profile
+from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, read_page
+from flows.report import SourceTally
+from storage import Store, open_store
+from wiredesk.errors import InputError, WiredeskError
+from wiredesk.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
+
+
+@dataclass
+class Stages:
+    """Everything one run needs, opened once: the store, the dedup index, the settings."""
+
+    config: WiredeskConfig
+    store: Store
+    dedup: Deduplicator
+    extract_settings: ExtractSettings
+    run_id: str
+    workers: int | None = None
+    dry_run: bool = False
+    _exit: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    def close(self) -> None:
+        self._exit.close()
+
+    def __enter__(self) -> "Stages":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -> Stages:
+    """Open the store and the dedup index named by ``config`` (validated settings objects)."""
+    extract_settings = build_settings(ExtractSettings, "extract", dict(config.extract))
+    dedup_settings = build_settings(DedupSettings, "dedup", dict(config.dedup))
+    stack = ExitStack()
+    try:
+        store = stack.enter_context(open_store(config.store.url))
+        index = open_index(store.dedup_location, settings=dedup_settings)
+        stack.callback(index.close)
+        dedup = Deduplicator(dedup_settings, index, store.get_articles)
+    except BaseException:
+        stack.close()
+        raise
+    return Stages(
+        config=config,
+        store=store,
+        dedup=dedup,
+        extract_settings=extract_settings,
+        run_id=run_id,
+        workers=config.run.workers,
+        dry_run=dry_run,
+        _exit=stack,
+    )
+
+
+def profile_key(page: RawPage, *, named_source: bool) -> str | None:
+    """Which per-host furniture memory a page shares.
+
+    Pages with a URL share their host's. Files of a configured source (one publisher's dump)
+    share the source's. Ad-hoc ``--input`` files without a URL share none: they may come
+    from many sites, and syndicated copies among them would teach each other that the
+    story itself is furniture.
+    """
+    if page.url:
+        host = urlsplit(page.url).hostname
+        return host.lower() if host else None
+    return f"source:{page.source}" if named_source else None
+
+
+def body_digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def read_files(paths: Sequence[Path], *, source: str, manifest: Mapping[str, ManifestEntry] | None,
+               max_bytes: int, tally: SourceTally) -> tuple[list[RawPage], list[Failure]]:
+    """Read page files; unreadable ones become Failures with their reason."""
+    pages: list[RawPage] = []
+    failures: list[Failure] = []
+    for path in paths:
+        try:
+            pages.append(read_page(path, source=source, manifest=manifest, max_bytes=max_bytes))
+        except InputError as exc:
+            failures.append(Failure(location=str(path), source=source, reason=exc.reason, detail=exc.message, stage="read"))
+    tally.read += len(pages)
+    return pages, failures
+
+
+def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally, named_source: bool = False,
+                 failures: Iterable[Failure] = (), fetch_records: Mapping[str, FetchRecord] | None = None) -> None:
+    """Extract, deduplicate and store one batch of pages (one store transaction).
+
+    ``fetch_records`` maps a page location to the fetch state to persist once the page's
+    article is stored: recording ETags only after the article is safely stored means a crash
+    in between costs a re-fetch, never a lost article.
+    """
+    failures = list(failures)
+    store = stages.store
+    # A page whose exact bytes were already stored from this location is skipped unextracted:
+    # extraction learns per-host furniture across runs, so re-extracting could drift.
+    digests = {page.location: body_digest(page.body) for page in pages}
+    previous = store.get(list(digests))
+    fresh: list[RawPage] = []
+    for page in pages:
+        record = previous.get(page.location)
+        if record is not None and record.stored and record.etag == digests[page.location]:
+            tally.already_seen += 1
+        else:
+            fresh.append(page)
+
+    profiles = _load_profiles(store, fresh, named_source=named_source)
+    keys = [profile_key(page, named_source=named_source) for page in fresh]
+    results = extract_many(
+        fresh,
+        settings=stages.extract_settings,
+        profiles={k: p for k, p in profiles.items()},
+        workers=stages.workers,
+    )
+    articles: list[Article] = []
+    for page, result in zip(fresh, results):
+        if isinstance(result, WiredeskError):
+            failures.append(Failure(location=page.location, source=page.source, reason=result.reason,
+                                    detail=result.message, stage="extract"))
+            continue
+        tally.extracted += 1
+        url = page.url or (result.canonical_url if not result.names_original else None)
+        articles.append(Article(
+            id=article_id_for(page.location),
+            source=page.source,
+            text=result.text,
+            content_hash=content_hash(result.text),
+            fetched_at=page.fetched_at,
+            url=url,
+            path=page.path,
+            title=result.title,
+            author=result.author,
+            published=page.published or result.published,
+            language=result.language,
+            canonical_url=result.canonical_url,
+            original_url=result.original_url,
+            names_original=result.names_original,
+        ))
+    for failure in failures:
+        tally.failed[failure.reason] += 1
+    if stages.dry_run:
+        return
+
+    with store.writer_lock(timeout_s=stages.config.run.lock_timeout_s):
+        # Another process may have stored articles since our index last looked: catch up
+        # inside the lock, so two writers never miss each other's copies.
+        stages.dedup.reindex(store.iter_since(stages.dedup.index.last_seq()))
+        known = store.known([a.location for a in articles])
+        new_articles: list[Article] = []
+        for article in articles:
+            seen = known.get(article.location)
+            if seen is not None and seen[1] == article.content_hash:
+                tally.already_seen += 1
+                continue
+            if seen is not None:
+                tally.changed += 1
+            new_articles.append(article)
+        result = stages.dedup.assign(new_articles)
+        for assignment in result.assignments:
+            if assignment.kind == "exact":
+                tally.exact += 1
+            elif assignment.kind == "near":
+                tally.near += 1
+            else:
+                tally.stored += 1
+            if assignment.kind != "new":
+                tally.clusters[assignment.cluster_id] += 1
+        seq = store.write_batch(run_id=stages.run_id, articles=new_articles, assignments=result.assignments,
+                                updates=result.updates, failures=failures)
+        stages.dedup.commit(seq)
+        stored_at = utcnow()
+        records = []
+        for page in pages:
+            base = (fetch_records or {}).get(page.location)
+            records.append(_stored_record(page, digests[page.location], base, stored_at))
+        failed_locations = {f.location for f in failures}
+        records = [r for r in records if r.url not in failed_locations] + [
+            FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500], stored=False, fetched_at=stored_at)
+            for f in failures if not (fetch_records and f.location in fetch_records)
+        ]
+        store.record(records)
+        _save_profiles(store, profiles, fresh, keys)
+
+
+def _stored_record(page: RawPage, digest: str, base: FetchRecord | None, when) -> FetchRecord:
+    if base is None:  # a file on disk: its body digest stands in for an ETag
+        return FetchRecord(url=page.location, source=page.source, etag=digest, stored=True,
+                           bytes=len(page.body), fetched_at=when)
+    from dataclasses import replace
+
+    return replace(base, stored=True)
+
+
+def _load_profiles(store: Store, pages: Sequence[RawPage], *, named_source: bool) -> dict[str, HostProfile]:
+    keys = sorted({k for p in pages if (k := profile_key(p, named_source=named_source))})
+    if not keys:
+        return {}
+    return {key: HostProfile.from_json(text) for key, text in store.load_profiles(keys).items()}
+
+
+def _save_profiles(store: Store, profiles: dict[str, HostProfile], pages: Sequence[RawPage],
+                   keys: Sequence[str | None]) -> None:
+    by_key: dict[str, list[RawPage]] = {}
+    for page, key in zip(pages, keys):
+        if key:
+            by_key.setdefault(key, []).append(page)
+    if not by_key:
+        return
+    updated = {key: learn_profile(profiles.get(key), key, group) for key, group in by_key.items()}
+    store.save_profiles({key: profile.to_json() for key, profile in updated.items()})
+
+
+def default_workers() -> int:
+    return max(1, (os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()) or 1)
+
+
+def chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+__all__ = ["Stages", "open_stages", "ingest_pages", "read_files", "chunks", "profile_key", "DEFAULT_MAX_BYTES", "time"]
