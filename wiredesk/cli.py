@@ -1,0 +1,242 @@
+"""The ``wiredesk`` command line: run, extract, export, clusters, stats, serve, trigger.
+
+Errors the user can fix (bad config, bad argument, missing input) print one line,
+``wiredesk: error: ...``, and exit 2; no traceback. Prefect is imported only by the commands
+that run flows, after its environment defaults are set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+from wiredesk import __version__
+from wiredesk.errors import ConfigError, InputError, StoreError, WiredeskError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Defaults that make Prefect quiet and offline-safe unless the user chose otherwise."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+
+
+def _add_store(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH_OR_URL", help="SQLite file or postgresql:// URL (default: config store.url)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: $WIREDESK_CONFIG or the embedded defaults)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wiredesk", description="News ingestion and syndication-grade deduplication.")
+    parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="ingest pages: read or fetch, extract, dedup, store, export")
+    run.add_argument("--input", nargs="+", metavar="PATH", help="page files, directories or globs (.html .htm .txt, optionally .gz)")
+    run.add_argument("--source", nargs="+", metavar="NAME", help="configured sources to run (default: all)")
+    run.add_argument("--manifest", metavar="JSONL", help="sidecar metadata: one {file, url?, published?, source?} per line")
+    run.add_argument("--out", metavar="PATH", help="corpus export written after the run (default: config export.out)")
+    run.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"], help="export format")
+    run.add_argument("--all", action="store_true", default=None, help="export every copy, not only distinct articles")
+    run.add_argument("--no-export", action="store_true", help="do not write the corpus export")
+    run.add_argument("--limit", type=int, metavar="N", help="at most N pages per source")
+    run.add_argument("--since", metavar="DATE", help="only pages published on or after DATE (ISO 8601)")
+    run.add_argument("--batch-size", type=int, metavar="N", help="pages per task run / store transaction")
+    run.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: one per core)")
+    run.add_argument("--dry-run", action="store_true", help="read and extract, store nothing")
+    _add_store(run)
+    _add_output(run)
+
+    ext = sub.add_parser("extract", help="print the cleaned text of one page file")
+    ext.add_argument("file", metavar="FILE")
+    ext.add_argument("--json", action="store_true", help="print the whole extracted record as JSON")
+    ext.add_argument("--url", help="the page's URL (for metadata and credit detection)")
+
+    exp = sub.add_parser("export", help="write the corpus (atomically) with a manifest.json")
+    exp.add_argument("--out", metavar="PATH", help="output file (default: config export.out)")
+    exp.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"])
+    exp.add_argument("--all", action="store_true", default=None, help="include every duplicate with duplicate_of set")
+    exp.add_argument("--incremental", action="store_true", help="only what is new or changed since the last export to OUT")
+    exp.add_argument("--partition-by-date", action="store_true", help="parquet: one file per publication date")
+    _add_store(exp)
+    exp.add_argument("--json", action="store_true")
+
+    clu = sub.add_parser("clusters", help="list clusters of copies, or show one")
+    clu.add_argument("cluster_id", nargs="?", metavar="ID")
+    clu.add_argument("--min-size", type=int, default=2, metavar="N", help="only clusters with at least N members (default 2)")
+    clu.add_argument("--limit", type=int, default=50, metavar="N")
+    clu.add_argument("--json", action="store_true")
+    _add_store(clu)
+
+    st = sub.add_parser("stats", help="the corpus at a glance")
+    st.add_argument("--json", action="store_true")
+    _add_store(st)
+
+    try:
+        from wiredesk import cli_schedule
+    except ImportError:  # TEMP during integration; removed once serve/trigger land
+        cli_schedule = None
+    if cli_schedule is not None:
+        cli_schedule.add_commands(sub, _add_store)
+    return parser
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--verbose", "-v", action="store_true", help="show Prefect's logs")
+
+
+def _store_url(args: argparse.Namespace) -> str:
+    from config import load_config
+
+    config = load_config(args.config)
+    return args.store or config.store.url
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not args.input and not args.source:
+        from config import load_config
+
+        config = load_config(args.config)
+        if not config.inputs and not config.sources:
+            raise ConfigError("run: give --input PATH [PATH ...] or --source NAME, or configure inputs/sources")
+    for name, value in (("--limit", args.limit), ("--batch-size", args.batch_size), ("--workers", args.workers)):
+        if value is not None and value < 1:
+            raise ConfigError(f"run: {name} must be at least 1 (got {value})")
+    _prefect_env(args.verbose)
+    from wiredesk.console import Console
+
+    console = Console(quiet=args.quiet, as_json=args.json)
+    from fetching.files import expand_inputs, load_manifest
+    from flows.ingest import ingest, plan_sources, resolve_config
+
+    # Validate everything the user typed before Prefect starts: a typo is one line, not a
+    # failed flow run with a traceback.
+    config = resolve_config(args.config, store=args.store, out=args.out, export_format=args.format,
+                            include_duplicates=args.all, batch_size=args.batch_size, workers=args.workers)
+    for job in plan_sources(config, inputs=args.input, sources=args.source, manifest=args.manifest):
+        if job["paths"] and not job["named_source"]:
+            expand_inputs(job["paths"])
+        if job["manifest"]:
+            load_manifest(job["manifest"])
+
+    with console.status("ingesting"):
+        summary = ingest(
+            inputs=args.input, sources=args.source, manifest=args.manifest, config_path=args.config,
+            store=args.store, out=args.out, export_format=args.format, include_duplicates=args.all,
+            export=not args.no_export, dry_run=args.dry_run, limit=args.limit, since=args.since,
+            batch_size=args.batch_size, workers=args.workers,
+        )
+    console.run_summary(summary)
+    return EXIT_FAILED if summary.get("failed_sources") else EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from extractors import extract_page
+    from fetching.files import read_page
+
+    path = Path(args.file)
+    if not path.exists():
+        raise InputError(f"extract: {args.file}: no such file")
+    page = read_page(path, source="cli")
+    if args.url:
+        from dataclasses import replace
+
+        page = replace(page, url=args.url)
+    result = extract_page(page)
+    if args.json:
+        from dataclasses import asdict
+
+        from dedup import content_hash
+
+        record = {"path": str(path.resolve()), "url": page.url, **asdict(result), "content_hash": content_hash(result.text)}
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        print(result.text)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from config import load_config
+    from storage import export_corpus, open_store
+
+    config = load_config(args.config)
+    out = args.out or config.export.out
+    fmt = args.format or config.export.format
+    include = config.export.include_duplicates if args.all is None else args.all
+    with open_store(args.store or config.store.url, create=False) as store:
+        result = export_corpus(store, out, fmt=fmt, include_duplicates=include, incremental=args.incremental,
+                               partition_by_date=args.partition_by_date)
+    info = result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
+    if args.json:
+        print(json.dumps(info, default=str, indent=2))
+    else:
+        print(f"exported {info.get('count', info.get('records'))} records to {out}")
+    return EXIT_OK
+
+
+def cmd_clusters(args: argparse.Namespace) -> int:
+    from wiredesk.console import print_cluster, print_clusters
+    from storage import open_store
+
+    with open_store(_store_url(args), create=False) as store:
+        if args.cluster_id:
+            members = store.cluster_members(args.cluster_id)
+            if not members:
+                raise InputError(f"clusters: no cluster {args.cluster_id!r} in the store")
+            print_cluster(args.cluster_id, members, as_json=args.json)
+        else:
+            print_clusters(store.clusters(min_size=args.min_size)[: args.limit], as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from wiredesk.console import print_stats
+    from storage import open_store
+
+    with open_store(_store_url(args), create=False) as store:
+        print_stats(store.stats(), as_json=args.json)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "extract": cmd_extract, "export": cmd_export, "clusters": cmd_clusters, "stats": cmd_stats}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = COMMANDS.get(args.command)
+        if handler is None:
+            from wiredesk import cli_schedule
+
+            handler = cli_schedule.COMMANDS[args.command]
+        return handler(args)
+    except (ConfigError, InputError) as exc:
+        print(f"wiredesk: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except WiredeskError as exc:
+        print(f"wiredesk: error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("wiredesk: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""What the CLI prints: rich tables for people, JSON for scripts, nothing with --quiet."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager, nullcontext
+from typing import Any, Iterator, Sequence
+
+from rich.console import Console as RichConsole
+from rich.table import Table
+
+_out = RichConsole(highlight=False, soft_wrap=True)
+_err = RichConsole(stderr=True, highlight=False)
+
+
+class Console:
+    def __init__(self, *, quiet: bool = False, as_json: bool = False) -> None:
+        self.quiet = quiet
+        self.as_json = as_json
+
+    @contextmanager
+    def status(self, what: str) -> Iterator[None]:
+        """A spinner on stderr while a long step runs (only on a terminal)."""
+        if self.quiet or self.as_json or not sys.stderr.isatty():
+            with nullcontext():
+                yield
+            return
+        with _err.status(f"wiredesk: {what} ..."):
+            yield
+
+    def run_summary(self, summary: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        if self.as_json:
+            print(json.dumps(summary, default=str, indent=2))
+            return
+        table = Table(title=f"wiredesk run {summary['run_id']}", show_lines=False)
+        for column in ("source", "read", "stored", "exact dup", "near dup", "already seen", "changed", "failed", "seconds"):
+            table.add_column(column, justify="left" if column == "source" else "right")
+        for row in summary["sources"]:
+            failed = str(row["failed"]) + (f" ({_reasons(row['failed_by_reason'])})" if row["failed"] else "")
+            if row.get("error"):
+                failed = f"[red]source failed: {row['error']}[/red]"
+            table.add_row(row["source"], str(row["read"]), str(row["stored"]), str(row["exact_duplicates"]),
+                          str(row["near_duplicates"]), str(row["already_seen"]), str(row["changed"]), failed,
+                          f"{row['seconds']:.1f}")
+        _out.print(table)
+        failed = summary["failed"]
+        _out.print(
+            f"pages read {summary['pages_read']}, new articles stored {summary['stored']}, "
+            f"exact duplicates {summary['exact_duplicates']}, near duplicates {summary['near_duplicates']}, "
+            f"already seen {summary['already_seen']}, failed {failed}"
+            + (f" ({_reasons(summary['failed_by_reason'])})" if failed else "")
+            + f", wall time {summary['wall_seconds']:.1f} s"
+        )
+        export = summary.get("export")
+        if export:
+            _out.print(f"corpus: {export.get('count', '?')} records -> {export.get('path') or export.get('out')}")
+
+
+def _reasons(by_reason: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(by_reason.items()))
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(obj)
+    return obj
+
+
+def print_clusters(clusters: Sequence[Any], *, as_json: bool) -> None:
+    rows = [_jsonable(c) for c in clusters]
+    if as_json:
+        print(json.dumps(rows, default=str, indent=2))
+        return
+    table = Table(title=f"{len(rows)} clusters")
+    for column in ("cluster", "size", "representative", "title", "outlets"):
+        table.add_column(column)
+    for row in rows:
+        outlets = row.get("outlets") or row.get("sources") or []
+        table.add_row(str(row.get("cluster_id")), str(row.get("size")), str(row.get("representative")),
+                      str(row.get("title") or "")[:60], ", ".join(map(str, outlets))[:80])
+    _out.print(table)
+
+
+def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> None:
+    rows = []
+    for m in members:
+        a = m.article
+        rows.append({"id": a.id, "representative": m.duplicate_of is None, "duplicate_of": m.duplicate_of,
+                     "similarity": m.similarity, "url": a.url, "path": a.path, "source": a.source, "title": a.title,
+                     "published": a.published, "words": len(a.text.split())})
+    if as_json:
+        print(json.dumps({"cluster_id": cluster_id, "members": rows}, default=str, indent=2))
+        return
+    table = Table(title=f"cluster {cluster_id}: {len(rows)} members")
+    for column in ("id", "rep", "similarity", "published", "words", "where", "title"):
+        table.add_column(column)
+    for r in sorted(rows, key=lambda r: (not r["representative"], r["published"] or "")):
+        sim = "" if r["similarity"] is None else f"{r['similarity']:.2f}"
+        table.add_row(r["id"], "*" if r["representative"] else "", sim, str(r["published"] or ""), str(r["words"]),
+                      str(r["url"] or r["path"])[:70], str(r["title"] or "")[:50])
+    _out.print(table)
+
+
+def print_stats(stats: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(stats, default=str, indent=2))
+        return
+    for key, value in stats.items():
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            table = Table(title=key.replace("_", " "))
+            columns = sorted({c for v in value.values() for c in v})
+            table.add_column("")
+            for column in columns:
+                table.add_column(str(column), justify="right")
+            for name, row in value.items():
+                table.add_row(str(name), *[str(row.get(c, "")) for c in columns])
+            _out.print(table)
+        elif isinstance(value, dict):
+            table = Table(title=key.replace("_", " "))
+            table.add_column("")
+            table.add_column("value", justify="right")
+            for name, v in value.items():
+                table.add_row(str(name), str(v))
+            _out.print(table)
+        else:
+            _out.print(f"{key.replace('_', ' ')}: {value}")
