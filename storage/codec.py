@@ -1,0 +1,101 @@
+"""Records <-> rows. Text is stored plain or zlib-compressed (``StoreSettings.compress_text``);
+reading accepts both, so the setting can change on a live store without a migration."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from wiredesk.records import Article, Assignment, FetchRecord, StoredArticle
+
+# Columns read to rebuild a StoredArticle (order matters nowhere; names do).
+ARTICLE_COLUMNS: tuple[str, ...] = (
+    "id", "source", "url", "path", "title", "author", "published", "language",
+    "canonical_url", "original_url", "names_original", "text", "text_z",
+    "content_hash", "fetched_at", "cluster_id", "duplicate_of", "similarity", "seq",
+)
+FETCH_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FetchRecord))
+
+
+def encode_text(text: str, *, compress: bool, level: int) -> tuple[str | None, bytes | None]:
+    if compress:
+        return None, zlib.compress(text.encode("utf-8"), level)
+    return text, None
+
+
+def decode_text(plain: str | None, packed: bytes | None) -> str:
+    if packed is not None:
+        return zlib.decompress(packed).decode("utf-8")
+    return plain or ""
+
+
+def article_row(
+    article: Article, assignment: Assignment, *, compress: bool, level: int
+) -> dict[str, Any]:
+    plain, packed = encode_text(article.text, compress=compress, level=level)
+    return {
+        "id": article.id,
+        "location": article.location,
+        "source": article.source,
+        "url": article.url,
+        "path": article.path,
+        "title": article.title,
+        "author": article.author,
+        "published": article.published,
+        "language": article.language,
+        "canonical_url": article.canonical_url,
+        "original_url": article.original_url,
+        "names_original": bool(article.names_original),
+        "text": plain,
+        "text_z": packed,
+        "content_hash": article.content_hash,
+        "fetched_at": article.fetched_at,
+        "cluster_id": assignment.cluster_id,
+        "duplicate_of": assignment.duplicate_of,
+        "similarity": assignment.similarity,
+        "kind": assignment.kind,
+    }
+
+
+def stored_article(row: Mapping[str, Any]) -> StoredArticle:
+    article = Article(
+        id=row["id"],
+        source=row["source"],
+        text=decode_text(row["text"], row["text_z"]),
+        content_hash=row["content_hash"],
+        fetched_at=row["fetched_at"],
+        url=row["url"],
+        path=row["path"],
+        title=row["title"],
+        author=row["author"],
+        published=row["published"],
+        language=row["language"],
+        canonical_url=row["canonical_url"],
+        original_url=row["original_url"],
+        names_original=bool(row["names_original"]),
+    )
+    return StoredArticle(
+        article=article,
+        cluster_id=row["cluster_id"],
+        duplicate_of=row["duplicate_of"],
+        similarity=row["similarity"],
+        seq=int(row["seq"]),
+    )
+
+
+def fetch_row(record: FetchRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in FETCH_FIELDS}
+
+
+def fetch_record(row: Mapping[str, Any]) -> FetchRecord:
+    values = {name: row[name] for name in FETCH_FIELDS}
+    values["gave_up"] = bool(values["gave_up"])
+    values["stored"] = bool(values["stored"])
+    return FetchRecord(**values)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,64 @@
+"""Turn a store target (a file path or a URL) into a SQLAlchemy URL, and mask it for messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from wiredesk.errors import StoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: URL  # what SQLAlchemy connects to (psycopg 3 driver for PostgreSQL)
+    sqlite_path: Path | None  # the database file, for SQLite
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlite_path is not None
+
+    @property
+    def masked(self) -> str:
+        return mask(self.url)
+
+    @property
+    def plain_url(self) -> str:
+        """The URL with its password: only for handing to code that must connect."""
+        return self.url.render_as_string(hide_password=False)
+
+
+def mask(url: URL | str) -> str:
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return str(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def resolve(target: str) -> Target:
+    target = (target or "").strip()
+    if not target:
+        raise StoreError("no store given (expected a file path or a postgresql:// URL)")
+    if "://" not in target:
+        return _sqlite(Path(target))
+    try:
+        url = make_url(target)
+    except ArgumentError as exc:
+        raise StoreError(f"cannot parse store URL {mask(target)}: {exc}") from None
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        # One driver everywhere: psycopg 3 (psycopg2 is not installed).
+        return Target(url=url.set(drivername="postgresql+psycopg"), sqlite_path=None)
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StoreError("an in-memory SQLite store cannot be shared between stages; give a file")
+        return _sqlite(Path(url.database))
+    raise StoreError(f"unsupported store URL {mask(url)} (use a file path, sqlite:/// or postgresql://)")
+
+
+def _sqlite(path: Path) -> Target:
+    path = path.expanduser().absolute()
+    return Target(url=URL.create("sqlite+pysqlite", database=str(path)), sqlite_path=path)
