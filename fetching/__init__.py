@@ -1,1 +1,32 @@
-"""fetching"""
+"""fetching: wiredesk's discovery + fetch stage.
+
+Discovers article URLs (RSS/Atom feeds, sitemaps, plain URL lists, feed and sitemap
+discovery from home pages and robots.txt) and fetches them politely (robots.txt with
+Crawl-delay, per-host concurrency and interval, global concurrency, Retry-After) and
+safely (SSRF guard on every hop, timeouts, size and decompression caps, redirect limits,
+safe XML), incrementally (canonical URLs, conditional GET, back-off across runs).
+
+Imports only ``wiredesk.records``, ``wiredesk.errors``, third-party libraries and itself.
+"""
+
+from wiredesk.records import FetchRecord
+
+from .fetcher import Fetcher
+from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
+from .settings import DEFAULT_USER_AGENT, FetchSettings
+from .state import FetchState, MemoryFetchState
+from .urls import canonicalize_url
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "Discovered",
+    "DiscoveryReport",
+    "FetchOutcome",
+    "FetchRecord",
+    "FetchSettings",
+    "FetchState",
+    "Fetcher",
+    "MemoryFetchState",
+    "SourceSpec",
+    "canonicalize_url",
+]

@@ -1,0 +1,201 @@
+"""The async core under Fetcher: one shared client, the politeness gates, the robots.txt
+cache, and ``request`` — one URL through redirects and retries to a final response or a
+classified error. It reads and writes no state; Fetcher turns its results into records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from wiredesk.errors import FetchError, PermanentFetchError, TransientFetchError
+
+from .http import (Response, ServerError, ClientError, build_client, get_once,
+                   retry_after_seconds)
+from .politeness import Politeness
+from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
+from .settings import FetchSettings
+from .ssrf import SsrfGuard
+from .urls import canonicalize_url, host_key, origin
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ROBOTS_TTL = 24 * 3600.0
+ROBOTS_RETRY_TTL = 600.0  # robots.txt unreachable: full disallow, asked again after this
+
+
+class RobotsRefused(PermanentFetchError):
+    reason = "robots"
+
+
+class RedirectLoop(PermanentFetchError):
+    reason = "redirect-loop"
+
+
+class TooManyRedirects(PermanentFetchError):
+    reason = "too-many-redirects"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempted:
+    """What came of requesting one URL: a response, or the error that ended the tries."""
+
+    response: Response | None
+    error: FetchError | None
+    final_url: str
+    status: int | None  # last HTTP status seen, also when the end was an error
+    attempts: int
+    duration_ms: float
+    retry_at: float | None = None  # seconds from now the server asked us to wait (Retry-After)
+
+
+class Engine:
+    """Create inside the event loop that will run it (asyncio primitives bind to it)."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        self.guard = SsrfGuard(settings.allow_private)
+        self.client = build_client(
+            guard=self.guard, user_agent=settings.user_agent,
+            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            max_connections=max(settings.global_concurrency, 1))
+        self.politeness = Politeness(
+            per_host_concurrency=settings.per_host_concurrency,
+            min_interval=settings.per_host_min_interval,
+            global_concurrency=settings.global_concurrency,
+            max_crawl_delay=settings.max_crawl_delay)
+        self._robots: dict[str, tuple[RobotsRules, float]] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self.loop = asyncio.get_running_loop()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ---- robots.txt -------------------------------------------------------------------
+
+    async def robots_for(self, url: str) -> RobotsRules:
+        if not self.settings.obey_robots:
+            return ALLOW_ALL
+        key = origin(url)
+        cached = self._robots.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        lock = self._robots_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one robots.txt request per host, however many URLs wait for it
+            cached = self._robots.get(key)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]
+            rules, ttl = await self._load_robots(key)
+            self._robots[key] = (rules, time.monotonic() + ttl)
+            self.politeness.apply_crawl_delay(host_key(url), rules.crawl_delay)
+            return rules
+
+    async def _load_robots(self, site: str) -> tuple[RobotsRules, float]:
+        # RFC 9309: follow up to 5 redirects; 4xx = no rules; 5xx / unreachable = disallow all.
+        url = site + "/robots.txt"
+        for _ in range(5):
+            try:
+                await self.guard.check_url(url)
+                async with self.politeness.request(host_key(url)):
+                    resp = await get_once(self.client, url, headers={},
+                                          max_bytes=self.settings.max_bytes,
+                                          total_timeout=self.settings.total_timeout)
+            except TransientFetchError:
+                return DISALLOW_ALL, ROBOTS_RETRY_TTL
+            except PermanentFetchError:
+                return ALLOW_ALL, ROBOTS_TTL  # too large, refused redirect target, ...
+            if resp.status in REDIRECT_STATUSES and resp.headers.get("location"):
+                url = urljoin(url, resp.headers["location"])
+                continue
+            if 200 <= resp.status < 300:
+                text = resp.body.decode("utf-8", "replace")
+                return parse_robots(text, self.settings.robots_agent), ROBOTS_TTL
+            if resp.status == 429 or resp.status >= 500:
+                return DISALLOW_ALL, ROBOTS_RETRY_TTL
+            return ALLOW_ALL, ROBOTS_TTL
+        return ALLOW_ALL, ROBOTS_TTL
+
+    # ---- one URL ----------------------------------------------------------------------
+
+    async def request(self, url: str, *, headers: dict[str, str],
+                      accept: Callable[[Response], None] | None) -> Attempted:
+        """GET ``url`` (already checked for scheme, SSRF and robots by the caller), following
+        redirects (each hop checked again) and retrying transient failures."""
+        s = self.settings
+        attempts = 0
+        spent = [0.0]  # seconds inside HTTP exchanges (politeness waits excluded)
+        last_status: list[int | None] = [None]
+        final = [url]
+        while True:
+            attempts += 1
+            try:
+                resp = await self._follow(url, headers, accept, spent, last_status, final)
+                return Attempted(resp, None, final[0], resp.status, attempts, spent[0] * 1000)
+            except TransientFetchError as exc:
+                hinted = exc.retry_after if isinstance(exc, ServerError) else None
+                wait = hinted if hinted is not None else _backoff(s.retry_backoff, attempts)
+                if attempts > s.retries or wait > s.max_retry_after:
+                    return Attempted(None, exc, final[0], last_status[0], attempts,
+                                     spent[0] * 1000, retry_at=hinted)
+                await asyncio.sleep(wait)
+            except PermanentFetchError as exc:
+                return Attempted(None, exc, final[0], last_status[0], attempts, spent[0] * 1000)
+
+    async def _follow(self, url: str, headers: dict[str, str],
+                      accept: Callable[[Response], None] | None, spent: list[float],
+                      last_status: list[int | None], final: list[str]) -> Response:
+        s = self.settings
+        seen = {canonicalize_url(url)}
+        current = url
+        for hop in range(s.max_redirects + 1):
+            if hop:  # a redirect target gets every check the first URL got
+                await self.guard.check_url(current)
+                if not (await self.robots_for(current)).allowed(current):
+                    raise RobotsRefused(f"robots.txt disallows redirect target {current}")
+            final[0] = current
+            host = host_key(current)
+            async with self.politeness.request(host) as gate:
+                started = time.perf_counter()
+                try:
+                    resp = await get_once(self.client, current, headers=headers,
+                                          max_bytes=s.max_bytes, total_timeout=s.total_timeout,
+                                          accept=accept)
+                finally:
+                    spent[0] += time.perf_counter() - started
+            last_status[0] = resp.status
+            if resp.status in REDIRECT_STATUSES:
+                location = resp.headers.get("location", "").strip()
+                if not location:
+                    raise PermanentFetchError(f"{resp.status} without Location: {current}",
+                                              reason="bad-redirect")
+                current = urljoin(current, location)
+                key = canonicalize_url(current)
+                if key in seen:
+                    raise RedirectLoop(f"redirect loop back to {current}")
+                seen.add(key)
+                continue
+            if 200 <= resp.status < 300 or resp.status == 304:
+                return resp
+            if resp.status in (429, 503):
+                wait = retry_after_seconds(resp.headers.get("retry-after"))
+                # The server asked the whole host to slow down, not just this URL.
+                pause = wait if wait is not None else _backoff(s.retry_backoff, 2)
+                gate.pause_until(time.monotonic() + min(pause, s.max_retry_after))
+                raise ServerError(f"{resp.status} from {current}", status=resp.status,
+                                  retry_after=wait)
+            if resp.status >= 500:
+                raise ServerError(f"{resp.status} from {current}", status=resp.status)
+            if resp.status >= 400:
+                raise ClientError(f"{resp.status} from {current}", status=resp.status)
+            raise PermanentFetchError(f"unexpected status {resp.status} from {current}",
+                                      reason=f"http-{resp.status}")
+        raise TooManyRedirects(f"more than {s.max_redirects} redirects from {url}")
+
+
+def _backoff(base: float, attempt: int) -> float:
+    """Exponential back-off with full jitter: uniform in [base, base * 2**attempt]."""
+    high = base * (2 ** attempt)
+    return random.uniform(min(base, high), high)

@@ -1,0 +1,420 @@
+"""Fetcher: the public face of the fetch stage.
+
+    with Fetcher(settings, state) as fetcher:
+        found = fetcher.discover(spec)           # feeds, sitemaps, URLs, site discovery
+        for outcome in fetcher.fetch(found):     # batch; concurrent and polite inside
+            ...
+
+One Fetcher owns one httpx client, one set of politeness gates and one robots.txt cache,
+for as long as it lives, so limits hold across fetch() calls. Sync calls run on the
+Fetcher's own event loop in the calling thread (serialised by a lock); async callers use
+``afetch`` / ``adiscover`` inside their loop. A Fetcher is used either way, not both.
+State (FetchState) is only ever called from the thread that called the Fetcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+from wiredesk.errors import FetchError, PermanentFetchError
+from wiredesk.records import FetchRecord, RawPage, utcnow
+
+from .discovery import feed_links
+from .engine import Attempted, Engine
+from .feeds import Entry, parse_feed, parse_sitemap
+from .http import ACCEPT_FEEDS, ACCEPT_PAGES, ContentTypeRefused, Response
+from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
+from .settings import FetchSettings
+from .ssrf import SchemeRefused, SsrfRefused
+from .state import FetchState
+from .urls import HTTP_SCHEMES, canonicalize_url, origin
+
+T = TypeVar("T")
+DocKind = Literal["feed", "sitemap", "site"]
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_TEXT_TYPES = frozenset({"text/plain"})
+_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf",
+                    "application/zip", "application/octet-stream+")
+
+
+class Fetcher:
+    def __init__(self, settings: FetchSettings, state: FetchState) -> None:
+        self.settings = settings
+        self.state = state
+        self._engine: Engine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._own_loop = False
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._loop is not None and self._own_loop:
+                if self._engine is not None:
+                    self._loop.run_until_complete(self._engine.aclose())
+                self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+                self._loop.close()
+            elif self._engine is not None:
+                raise RuntimeError("this Fetcher ran in an async loop: close it with aclose()")
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        if self._own_loop:
+            raise RuntimeError("this Fetcher runs its own loop: close it with close()")
+        self._closed = True
+        if self._engine is not None:
+            await self._engine.aclose()
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._closed:
+                coro.close()
+                raise RuntimeError("Fetcher is closed")
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._own_loop = True
+            elif not self._own_loop:
+                coro.close()
+                raise RuntimeError("this Fetcher is used from async code: use afetch/adiscover")
+            return self._loop.run_until_complete(coro)
+
+    def _bind(self) -> Engine:
+        loop = asyncio.get_running_loop()
+        if self._closed:
+            raise RuntimeError("Fetcher is closed")
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError("a Fetcher is bound to the event loop it was first used in")
+        if self._engine is None:
+            self._engine = Engine(self.settings)
+        return self._engine
+
+    # ---- public API -----------------------------------------------------------------------
+
+    def fetch(self, urls: Sequence[Discovered]) -> list[FetchOutcome]:
+        """Fetch a batch; one outcome per input, in input order. Records go to the state."""
+        return self._run(self.afetch(urls))
+
+    def discover(self, spec: SourceSpec) -> list[Discovered]:
+        return list(self.discover_report(spec).items)
+
+    def discover_report(self, spec: SourceSpec) -> DiscoveryReport:
+        return self._run(self.adiscover_report(spec))
+
+    async def afetch(self, urls: Sequence[Discovered]) -> list[FetchOutcome]:
+        engine = self._bind()
+        canon = [canonicalize_url(d.url) for d in urls]
+        prev = self.state.get(list(dict.fromkeys(canon)))
+        now = utcnow()
+        first: dict[str, int] = {}
+        jobs: list[Awaitable[FetchOutcome]] = []
+        for i, (d, url) in enumerate(zip(urls, canon)):
+            if url in first:
+                jobs.append(_done(FetchOutcome(_policy_record(url, d.source, prev.get(url),
+                                               "duplicate", "same canonical URL twice in a batch"),
+                                               skipped="duplicate")))
+                continue
+            first[url] = i
+            jobs.append(self._fetch_page(engine, d, url, prev.get(url), now))
+        outcomes = list(await asyncio.gather(*jobs))
+        self.state.record([o.record for o in outcomes if _changes_state(o)])
+        return outcomes
+
+    async def adiscover(self, spec: SourceSpec) -> list[Discovered]:
+        return list((await self.adiscover_report(spec)).items)
+
+    async def adiscover_report(self, spec: SourceSpec) -> DiscoveryReport:
+        engine = self._bind()
+        found: dict[str, Discovered] = {}
+        documents: list[FetchOutcome] = []
+        limit = self.settings.max_urls_per_source
+
+        def add(entries: Sequence[Entry]) -> None:
+            for e in entries:
+                url = canonicalize_url(e.url)
+                if len(found) >= limit:
+                    return
+                if url not in found:
+                    found[url] = Discovered(url, spec.name, e.published, e.lastmod)
+
+        feeds = [canonicalize_url(u) for u in spec.feeds]
+        sitemaps = [canonicalize_url(u) for u in spec.sitemaps]
+        for site, (links, robots_maps) in zip(spec.sites, await asyncio.gather(
+                *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites))):
+            feeds += [canonicalize_url(u) for u in links]
+            sitemaps += [canonicalize_url(u) for u in robots_maps]
+        feeds = list(dict.fromkeys(feeds))
+
+        for entries in await asyncio.gather(
+                *(self._read_doc(engine, spec.name, u, "feed", documents) for u in feeds)):
+            add(entries)
+        add([_plain(u) for u in spec.urls])
+        await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)),
+                                  documents, add)
+        return DiscoveryReport(items=tuple(found.values()), documents=tuple(documents))
+
+    # ---- discovery ----------------------------------------------------------------------
+
+    async def _discover_site(self, engine: Engine, source: str, site: str,
+                             documents: list[FetchOutcome]) -> tuple[list[str], list[str]]:
+        url = canonicalize_url(site)
+        # Home pages are fetched without validators: a 304 would hide the feed links.
+        _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=False)
+        documents.append(outcome)
+        if _changes_state(outcome):
+            self.state.record([outcome.record])
+        links = feed_links(resp.body, resp.url) if resp is not None else []
+        sitemaps: list[str] = []
+        if outcome.skipped is None and urlsplit(url).scheme in HTTP_SCHEMES:
+            rules = await engine.robots_for(url)
+            sitemaps = list(rules.sitemaps)
+            if not sitemaps and not links:
+                sitemaps = [urljoin(origin(url), "/sitemap.xml")]  # the conventional place
+        return links, sitemaps
+
+    async def _walk_sitemaps(self, engine: Engine, source: str, roots: list[str],
+                             documents: list[FetchOutcome], add: Any) -> None:
+        s = self.settings
+        seen: set[str] = set()
+        level = roots
+        for depth in range(s.max_sitemap_depth + 1):
+            level = [u for u in dict.fromkeys(level) if u not in seen][: s.max_sitemaps - len(seen)]
+            if not level:
+                return
+            seen.update(level)
+            results = await asyncio.gather(
+                *(self._read_doc(engine, source, u, "sitemap", documents) for u in level))
+            children: list[str] = []
+            for entries, nested in results:
+                add(entries)
+                children += [canonicalize_url(c.url) for c in nested]
+            level = children if depth < s.max_sitemap_depth else []
+
+    async def _read_doc(self, engine: Engine, source: str, url: str, kind: DocKind,
+                        documents: list[FetchOutcome]) -> Any:
+        """Fetch and parse one feed or sitemap; a bad one is recorded and yields nothing."""
+        empty: Any = [] if kind == "feed" else ([], [])
+        prev, outcome, resp = await self._fetch_doc(engine, source, url, conditional=True)
+        parsed: Any = empty
+        if resp is not None and resp.status != 304:
+            try:
+                if kind == "feed":
+                    parsed = parse_feed(resp.body, resp.url)
+                else:
+                    sitemap = parse_sitemap(resp.body, resp.url, max_bytes=self.settings.max_bytes)
+                    parsed = list(sitemap.entries), list(sitemap.children)
+            except FetchError as exc:
+                # Recorded as a failure, without validators: the next run must re-read it.
+                failed = _failure_record(url, source, prev, exc, resp.status,
+                                         outcome.record.attempts, outcome.record.bytes,
+                                         outcome.record.duration_ms, self.settings, None,
+                                         may_give_up=False)
+                outcome = replace(outcome, record=failed)
+        documents.append(outcome)
+        if _changes_state(outcome):
+            self.state.record([outcome.record])
+        return parsed
+
+    async def _fetch_doc(self, engine: Engine, source: str, url: str, *, conditional: bool,
+                         ) -> tuple[FetchRecord | None, FetchOutcome, Response | None]:
+        prev = self.state.get([url]).get(url)
+        sent = prev
+        if prev is not None and not conditional:
+            sent = replace(prev, etag=None, last_modified=None)
+        outcome, resp = await self._request(engine, Discovered(url, source), url, sent,
+                                            utcnow(), kind="doc")
+        if resp is not None and prev is not None and not conditional:
+            outcome = replace(outcome, record=replace(outcome.record, stored=prev.stored))
+        return prev, outcome, resp
+
+    # ---- fetching -----------------------------------------------------------------------
+
+    async def _fetch_page(self, engine: Engine, d: Discovered, url: str,
+                          prev: FetchRecord | None, now: datetime) -> FetchOutcome:
+        outcome, resp = await self._request(engine, d, url, prev, now, kind="page")
+        if resp is None or resp.status == 304 or outcome.record.reason is not None:
+            return outcome
+        page_kind = "text" if resp.media_type in _TEXT_TYPES else "html"
+        page = RawPage(source=d.source, body=resp.body, kind=page_kind, url=url,
+                       fetched_at=outcome.record.fetched_at, published=d.published,
+                       encoding=resp.charset)
+        return replace(outcome, page=page)
+
+    async def _request(self, engine: Engine, d: Discovered, url: str,
+                       prev: FetchRecord | None, now: datetime, *,
+                       kind: Literal["page", "doc"]) -> tuple[FetchOutcome, Response | None]:
+        s = self.settings
+        if urlsplit(url).scheme.lower() not in HTTP_SCHEMES:
+            return _skip(url, d.source, prev, "scheme", f"not http/https: {url}"), None
+        if prev is not None and kind == "page":
+            if prev.gave_up:
+                return FetchOutcome(prev, skipped="gave-up"), None
+            if prev.stored and not _changed(d.lastmod, prev.fetched_at):
+                return FetchOutcome(prev, skipped="stored"), None
+        if prev is not None and prev.next_attempt_at is not None and prev.next_attempt_at > now:
+            return FetchOutcome(prev, skipped="backoff"), None
+        try:
+            await engine.guard.check_url(url)
+        except (SsrfRefused, SchemeRefused) as exc:
+            return _skip(url, d.source, prev, exc.reason, exc.message), None
+        except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
+            return FetchOutcome(_failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s,
+                                                None, may_give_up=kind == "page")), None
+        if not (await engine.robots_for(url)).allowed(url):
+            return _skip(url, d.source, prev, "robots", f"robots.txt disallows {url}"), None
+
+        headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
+        if prev is not None and prev.reason is None:  # validators of a good response only
+            if prev.etag:
+                headers["If-None-Match"] = prev.etag
+            if prev.last_modified:
+                headers["If-Modified-Since"] = prev.last_modified
+        result = await engine.request(url, headers=headers,
+                                      accept=_accept_page if kind == "page" else _accept_doc)
+        final = canonicalize_url(result.final_url)
+        final_url = final if final != url else None
+        if result.error is not None:
+            rec = _failure_record(url, d.source, prev, result.error, result.status,
+                                  result.attempts, 0, result.duration_ms, s, result.retry_at,
+                                  may_give_up=kind == "page")
+            return FetchOutcome(rec, final_url=final_url), None
+        resp = result.response
+        assert resp is not None
+        if kind == "page" and resp.status != 304:
+            try:
+                _check_page_body(resp)
+            except FetchError as exc:
+                rec = _failure_record(url, d.source, prev, exc, resp.status, result.attempts,
+                                      resp.raw_bytes, result.duration_ms, s, None,
+                                      may_give_up=True)
+                return FetchOutcome(rec, final_url=final_url), None
+        return FetchOutcome(_success_record(url, d.source, prev, resp, result),
+                            final_url=final_url), resp
+
+
+# ---- records ------------------------------------------------------------------------------
+
+
+def _success_record(url: str, source: str, prev: FetchRecord | None, resp: Response,
+                    result: Attempted) -> FetchRecord:
+    etag = resp.headers.get("etag")
+    last_modified = resp.headers.get("last-modified")
+    if resp.status == 304 and prev is not None:  # a 304 may omit the validators
+        etag = etag or prev.etag
+        last_modified = last_modified or prev.last_modified
+    return FetchRecord(url=url, source=source, status=resp.status, reason=None, detail="",
+                       etag=etag, last_modified=last_modified, attempts=result.attempts,
+                       failures=0, next_attempt_at=None, gave_up=False,
+                       stored=prev.stored if prev is not None else False,
+                       bytes=resp.raw_bytes, duration_ms=round(result.duration_ms, 3))
+
+
+def _failure_record(url: str, source: str, prev: FetchRecord | None, exc: FetchError,
+                    status: int | None, attempts: int, nbytes: int, duration_ms: float,
+                    s: FetchSettings, retry_at: float | None, *,
+                    may_give_up: bool) -> FetchRecord:
+    failures = (prev.failures if prev is not None else 0) + 1
+    delay = min(s.failure_backoff * 2 ** (failures - 1), s.max_failure_backoff)
+    if retry_at is not None:
+        delay = max(delay, retry_at)  # never come back before the server asked us to
+    now = utcnow()
+    return FetchRecord(url=url, source=source, status=status, reason=exc.reason,
+                       detail=exc.message[:500],
+                       etag=prev.etag if prev is not None else None,
+                       last_modified=prev.last_modified if prev is not None else None,
+                       attempts=attempts, failures=failures,
+                       next_attempt_at=now + timedelta(seconds=delay),
+                       gave_up=may_give_up and failures >= s.give_up_after,
+                       stored=prev.stored if prev is not None else False,
+                       bytes=nbytes, duration_ms=round(duration_ms, 3), fetched_at=now)
+
+
+def _policy_record(url: str, source: str, prev: FetchRecord | None, reason: str,
+                   detail: str) -> FetchRecord:
+    """A URL refused by policy before any request: no attempt, no failure counted."""
+    if prev is not None:
+        return replace(prev, reason=reason, detail=detail, status=None, attempts=0, bytes=0,
+                       duration_ms=0.0, source=prev.source or source, fetched_at=utcnow())
+    return FetchRecord(url=url, source=source, reason=reason, detail=detail)
+
+
+def _skip(url: str, source: str, prev: FetchRecord | None, reason: str,
+          detail: str) -> FetchOutcome:
+    return FetchOutcome(_policy_record(url, source, prev, reason, detail), skipped=reason)
+
+
+def _changes_state(outcome: FetchOutcome) -> bool:
+    # stored / backoff / gave-up / duplicate leave the record as it was: nothing to write.
+    return outcome.skipped not in ("stored", "backoff", "gave-up", "duplicate")
+
+
+def _changed(lastmod: str | None, fetched_at: datetime) -> bool:
+    """Does the source say the page changed after we fetched it?"""
+    when = _parse_when(lastmod)
+    return when is not None and when > fetched_at
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _plain(url: str) -> Entry:
+    return Entry(url)
+
+
+async def _done(value: T) -> T:
+    return value
+
+
+# ---- content checks -----------------------------------------------------------------------
+
+
+def _accept_page(head: Response) -> None:
+    media = head.media_type
+    if media and media not in _HTML_TYPES and media not in _TEXT_TYPES:
+        raise ContentTypeRefused(f"content type {media!r} is not HTML or text: {head.url}")
+
+
+def _accept_doc(head: Response) -> None:
+    if head.media_type.startswith(_BINARY_PREFIXES):
+        raise ContentTypeRefused(f"content type {head.media_type!r} is not a feed: {head.url}")
+
+
+def _check_page_body(resp: Response) -> None:
+    if not resp.body.strip():
+        raise PermanentFetchError(f"empty body: {resp.url}", reason="empty")
+    if not resp.media_type and b"\x00" in resp.body[:4096]:
+        # No Content-Type and NUL bytes: binary, whatever the URL looks like.
+        raise ContentTypeRefused(f"untyped binary body: {resp.url}")

@@ -1,0 +1,74 @@
+"""Politeness gates: per-host concurrency, per-host minimum interval between request starts,
+one global concurrency limit. They live in the Fetcher (one process, one event loop), so
+they hold across fetch() calls and without any Prefect server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+
+class HostGate:
+    """One host: at most ``concurrency`` requests in flight, starts ``interval`` s apart."""
+
+    def __init__(self, concurrency: int, interval: float) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lock = asyncio.Lock()
+        self.interval = interval
+        self._next_start = 0.0  # monotonic time before which no request may start
+        self.active = 0
+        self.max_active = 0  # observed, for reports and the bench
+
+    def pause_until(self, when: float) -> None:
+        """Hold every request to this host until ``when`` (monotonic): Retry-After, 503."""
+        self._next_start = max(self._next_start, when)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._slots:
+            async with self._lock:
+                # Sleep holding the lock: starts are serialised, each one interval after the last.
+                delay = self._next_start - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self._next_start = time.monotonic() + self.interval
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            try:
+                yield
+            finally:
+                self.active -= 1
+
+
+class Politeness:
+    """All gates of one Fetcher. Create inside the event loop that will use it."""
+
+    def __init__(self, *, per_host_concurrency: int, min_interval: float,
+                 global_concurrency: int, max_crawl_delay: float) -> None:
+        self._per_host = per_host_concurrency
+        self._interval = min_interval
+        self._max_crawl_delay = max_crawl_delay
+        self._global = asyncio.Semaphore(global_concurrency)
+        self.gates: dict[str, HostGate] = {}
+
+    def gate(self, host: str) -> HostGate:
+        gate = self.gates.get(host)
+        if gate is None:
+            gate = self.gates[host] = HostGate(self._per_host, self._interval)
+        return gate
+
+    def apply_crawl_delay(self, host: str, delay: float | None) -> None:
+        if delay is not None:
+            gate = self.gate(host)
+            gate.interval = max(self._interval, min(delay, self._max_crawl_delay))
+
+    @contextlib.asynccontextmanager
+    async def request(self, host: str) -> AsyncIterator[HostGate]:
+        # Host slot first: waiting on a slow host must not hold a global slot.
+        gate = self.gate(host)
+        async with gate.slot():
+            async with self._global:
+                yield gate

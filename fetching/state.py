@@ -1,0 +1,67 @@
+"""FetchState: what the fetcher remembers between runs, keyed by canonical URL.
+
+The store implements the same protocol on its tables; MemoryFetchState is the reference
+implementation whose semantics the store copies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol, runtime_checkable
+
+from wiredesk.records import FetchRecord
+
+
+@runtime_checkable
+class FetchState(Protocol):
+    def get(self, urls: Sequence[str]) -> Mapping[str, FetchRecord]:
+        """Latest record per canonical URL; URLs never seen are absent from the mapping."""
+        ...
+
+    def record(self, records: Sequence[FetchRecord]) -> None:
+        """Upsert each record as the latest state of its URL and append it to the log."""
+        ...
+
+
+class MemoryFetchState:
+    """In-memory FetchState, for tests and one-off runs.
+
+    Semantics the persistent store must copy:
+    - ``get(urls)`` returns ``{url: latest record}`` for the URLs it knows; unknown URLs are
+      simply absent (no None values). Keys are the canonical URLs exactly as given.
+    - ``record(records)`` replaces the latest record of each URL wholesale (last write wins,
+      in sequence order if a URL appears twice) and appends every record, unchanged, to an
+      append-only log (the fetch history reports are built from).
+    - The fetcher carries ``stored`` forward from the previous record; it never sets it to
+      True itself. The store sets ``stored=True`` on a URL's latest record when it saves an
+      article fetched from it (``mark_stored`` here), without adding a log entry.
+    - Thread-safe: one lock around every call.
+    """
+
+    def __init__(self, records: Iterable[FetchRecord] = ()) -> None:
+        self._latest: dict[str, FetchRecord] = {}
+        self.log: list[FetchRecord] = []
+        self._lock = threading.Lock()
+        self.record(list(records))
+
+    def get(self, urls: Sequence[str]) -> Mapping[str, FetchRecord]:
+        with self._lock:
+            return {url: self._latest[url] for url in urls if url in self._latest}
+
+    def record(self, records: Sequence[FetchRecord]) -> None:
+        with self._lock:
+            for rec in records:
+                self._latest[rec.url] = rec
+                self.log.append(rec)
+
+    def mark_stored(self, urls: Iterable[str]) -> None:
+        with self._lock:
+            for url in urls:
+                if url in self._latest:
+                    self._latest[url] = replace(self._latest[url], stored=True)
+
+    def latest(self) -> dict[str, FetchRecord]:
+        with self._lock:
+            return dict(self._latest)

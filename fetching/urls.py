@@ -1,0 +1,114 @@
+"""Canonical URLs: one spelling per page, so every URL is remembered exactly once.
+
+Rules: lower-case scheme and host (IDNA for non-ASCII hosts), default port dropped,
+credentials and fragment dropped, dot segments resolved, percent-escapes normalised,
+trailing slash dropped except for the root, tracking parameters (``utm_*``, click ids,
+mailing-list ids) removed, the other query parameters sorted (order never changes the
+page on news sites, and sorting makes ``?a=1&b=2`` and ``?b=2&a=1`` one URL).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+HTTP_SCHEMES = frozenset({"http", "https"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_TRACKING_EXACT = frozenset({
+    "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
+    "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+    "vero_id", "wickedid", "ncid", "cmpid", "soc_src", "soc_trk", "ocid", "at_medium",
+    "at_campaign", "spm", "share", "ref_src", "ref_url",
+})
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__hs", "ga_")
+
+# Characters that never need escaping in a path (RFC 3986 unreserved + sub-delims + ':@/').
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/:@!$'()*+,;-._~?"
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonicalize_url(url: str) -> str:
+    """The canonical spelling of ``url``. Non-http(s) URLs are returned stripped but unchanged
+    otherwise (the fetcher refuses them with reason ``scheme``)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in HTTP_SCHEMES:
+        return url
+    host = _canonical_host(parts.hostname or "")
+    try:
+        port = parts.port
+    except ValueError:
+        return url
+    netloc = host
+    if ":" in host:  # IPv6 literal
+        netloc = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    path = _canonical_path(parts.path)
+    query = _canonical_query(parts.query)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_key(url: str) -> str:
+    """``host:port`` of an http(s) URL: the unit of politeness and robots.txt."""
+    parts = urlsplit(url)
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    host = (parts.hostname or "").lower()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower().rsplit("@", 1)[-1], "", "", ""))
+
+
+def _canonical_host(host: str) -> str:
+    host = host.strip().rstrip(".").lower()
+    if not host or host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _normalise_escapes(text: str, safe: str) -> str:
+    # Decode then re-encode: %7E -> ~, %e2%82%ac -> %E2%82%AC, raw spaces -> %20.
+    # A literal '%' that is not an escape is kept as %25 by quote().
+    return quote(unquote(text, errors="surrogateescape"), safe=safe, errors="surrogateescape")
+
+
+def _canonical_path(path: str) -> str:
+    if not path:
+        return "/"
+    # Keep encoded slashes distinct from real ones while normalising the rest.
+    segments = [_normalise_escapes(seg, _PATH_SAFE.replace("/", "")) for seg in path.split("/")]
+    path = "/".join(segments)
+    normalised = posixpath.normpath(path)
+    if normalised.startswith("//"):
+        normalised = "/" + normalised.lstrip("/")
+    if normalised in (".", ""):
+        normalised = "/"
+    if not normalised.startswith("/"):
+        normalised = "/" + normalised
+    return normalised  # normpath already dropped the trailing slash
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_param(k)]
+    pairs.sort()
+    return urlencode(pairs, quote_via=quote, safe=_QUERY_SAFE)
