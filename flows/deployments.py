@@ -1,0 +1,268 @@
+"""Deployments built from the config: what `wiredesk serve` serves and `prefect.yaml` mirrors.
+
+One ``ingest/<source>`` deployment per source that has a ``schedule`` (its cron and time zone),
+plus manual deployments without a schedule: ``ingest/all`` (every configured source and input,
+or the ones named by its ``sources`` parameter) and ``export/corpus``. Every deployment has a
+concurrency limit of one, so a slow run is never overlapped by the next tick of its schedule.
+
+Planning (``plan_deployments``) is plain data and needs neither prefect nor the stage packages;
+``build_deployments`` turns the plans into prefect ``RunnerDeployment`` objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Sequence
+
+from config import WiredeskConfig
+from wiredesk.errors import ConfigError
+
+if TYPE_CHECKING:  # prefect is imported only when deployments are actually built
+    from prefect.deployments.runner import RunnerDeployment
+
+INGEST_FLOW = "ingest"
+EXPORT_FLOW = "export"
+ALL_SOURCES = "all"  # the manual ingest deployment; a source may not take this name
+EXPORT_DEPLOYMENT = "corpus"
+
+# Where each flow lives, as an importable module path: the served run subprocess and a work
+# pool's worker import the flow by module, so neither depends on the current directory.
+FLOW_ENTRYPOINTS: dict[str, str] = {
+    INGEST_FLOW: "flows.ingest.ingest",
+    EXPORT_FLOW: "flows.ingest.export_flow",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeploymentSettings:
+    """How deployments are built (the same for `wiredesk serve` and a work pool)."""
+
+    concurrency_limit: int = 1  # runs of one deployment at a time
+    # A run that would exceed the limit waits for a slot ("enqueue") rather than being dropped
+    # ("cancel-new"): a manual trigger during a scheduled run must still happen afterwards.
+    collision_strategy: Literal["enqueue", "cancel-new"] = "enqueue"
+    manual: bool = True  # also build ingest/all and export/corpus
+    tags: tuple[str, ...] = ("wiredesk",)
+    paused: bool = False  # create the schedules paused (a human turns them on in the UI)
+
+    def __post_init__(self) -> None:
+        if self.concurrency_limit < 1:
+            raise ConfigError(f"deployments: concurrency_limit must be at least 1 (got {self.concurrency_limit})")
+        if self.collision_strategy not in ("enqueue", "cancel-new"):
+            raise ConfigError(f"deployments: collision_strategy must be enqueue or cancel-new "
+                              f"(got {self.collision_strategy!r})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeploymentPlan:
+    """One deployment, as data: what to run, with which parameters, on which schedule."""
+
+    flow: str  # INGEST_FLOW or EXPORT_FLOW
+    name: str  # the deployment's own name; the full name is "<flow>/<name>"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    cron: str | None = None
+    timezone: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow}/{self.name}"
+
+    @property
+    def entrypoint(self) -> str:
+        return FLOW_ENTRYPOINTS[self.flow]
+
+    @property
+    def scheduled(self) -> bool:
+        return self.cron is not None
+
+
+def plan_deployments(config: WiredeskConfig, *, config_path: str | Path | None = None, store: str | None = None,
+                     settings: DeploymentSettings = DeploymentSettings(),
+                     only: Sequence[str] | None = None) -> list[DeploymentPlan]:
+    """The deployments for ``config``: scheduled sources first, then the manual ones.
+
+    ``config_path`` (made absolute) and ``store`` become default parameters of every
+    deployment, so a run started by the schedule, the UI or `wiredesk trigger` reads the same
+    config and writes the same store as the process that registered it. ``only`` keeps the
+    deployments with those names (``ingest/x``, or just ``x`` for ingest deployments).
+    """
+    common: dict[str, Any] = {}
+    if config_path is not None:
+        common["config_path"] = str(Path(config_path).resolve())
+    if store is not None:
+        common["store"] = store
+    plans: list[DeploymentPlan] = []
+    for source in config.sources:
+        if source.schedule is None:
+            continue
+        if source.name == ALL_SOURCES:
+            raise ConfigError(f"source name {ALL_SOURCES!r} is reserved for the manual ingest/{ALL_SOURCES} deployment")
+        plans.append(DeploymentPlan(
+            flow=INGEST_FLOW,
+            name=source.name,
+            parameters={"sources": [source.name], **common},
+            cron=source.schedule.cron,
+            timezone=source.schedule.timezone,
+            description=f"Ingest source {source.name} on schedule {source.schedule.cron!r} ({source.schedule.timezone})",
+            tags=(*settings.tags, f"source:{source.name}"),
+        ))
+    if settings.manual:
+        plans.append(DeploymentPlan(
+            flow=INGEST_FLOW,
+            name=ALL_SOURCES,
+            parameters=dict(common),
+            description="Ingest every configured source and input; pass sources=[...] to run only some",
+            tags=settings.tags,
+        ))
+        plans.append(DeploymentPlan(
+            flow=EXPORT_FLOW,
+            name=EXPORT_DEPLOYMENT,
+            parameters=dict(common),
+            description="Write the corpus export from the store",
+            tags=settings.tags,
+        ))
+    if only:
+        wanted = {qualify(name) for name in only}
+        unknown = wanted - {p.full_name for p in plans}
+        if unknown:
+            known = ", ".join(p.full_name for p in plans) or "none"
+            raise ConfigError(f"no deployment named {', '.join(sorted(unknown))} (known: {known})")
+        plans = [p for p in plans if p.full_name in wanted]
+    if not plans:
+        raise ConfigError("nothing to serve: no source has a schedule and manual deployments are off")
+    return plans
+
+
+def qualify(name: str) -> str:
+    """``x`` -> ``ingest/x``; ``flow/x`` unchanged. The name users type to `wiredesk trigger`."""
+    name = name.strip()
+    if not name or name.startswith("/") or name.endswith("/"):
+        raise ConfigError(f"not a deployment name: {name!r} (expected NAME or FLOW/NAME)")
+    return name if "/" in name else f"{INGEST_FLOW}/{name}"
+
+
+def build_deployments(plans: Sequence[DeploymentPlan], *,
+                      settings: DeploymentSettings = DeploymentSettings()) -> list["RunnerDeployment"]:
+    """prefect ``RunnerDeployment`` objects for ``plans`` (for ``prefect.serve``)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from flows.ingest import export_flow, ingest
+    from wiredesk import __version__
+
+    flows = {INGEST_FLOW: ingest, EXPORT_FLOW: export_flow}
+    strategy = {"enqueue": ConcurrencyLimitStrategy.ENQUEUE,
+                "cancel-new": ConcurrencyLimitStrategy.CANCEL_NEW}[settings.collision_strategy]
+    deployments = []
+    for plan in plans:
+        schedules = [Cron(plan.cron, timezone=plan.timezone)] if plan.cron else None
+        deployments.append(flows[plan.flow].to_deployment(
+            name=plan.name,
+            schedules=schedules,
+            paused=settings.paused if schedules else None,
+            concurrency_limit=ConcurrencyLimitConfig(limit=settings.concurrency_limit, collision_strategy=strategy),
+            parameters=dict(plan.parameters),
+            description=plan.description,
+            tags=list(plan.tags),
+            version=__version__,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    return deployments
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggeredRun:
+    """A flow run created from a deployment (and its state when we stopped looking)."""
+
+    deployment: str  # full name, flow/deployment
+    flow_run_id: str
+    flow_run_name: str
+    state: str  # state name: Scheduled, Pending, Running, Completed, Failed, ...
+    final: bool  # the state is final (completed, failed, crashed, cancelled)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    api_url: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: float = 0) -> TriggeredRun:
+    """Create a flow run of deployment ``name`` (``x`` means ``ingest/x``) through the Prefect API.
+
+    ``wait_s`` 0 returns as soon as the run is scheduled (a server, `wiredesk serve` or a worker
+    picks it up); more waits up to that long for a final state. Unknown deployments and
+    unreachable APIs are one-line ``ConfigError`` / ``WiredeskError``s, never tracebacks.
+    """
+    import httpx
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+    from prefect.settings import PREFECT_API_URL
+
+    from wiredesk.errors import WiredeskError
+
+    full_name = qualify(name)
+    api_url = PREFECT_API_URL.value() or None
+    where = api_url or "Prefect's local ephemeral API"
+    try:
+        with get_client(sync_client=True) as client:
+            try:
+                client.read_deployment_by_name(full_name)
+            except ObjectNotFound:
+                known = sorted(_deployment_names(client))
+                raise ConfigError(f"no deployment {full_name!r} at {where} "
+                                  f"(known: {', '.join(known) or 'none; start `wiredesk serve` or run `prefect deploy --all`'})") from None
+        run = run_deployment(full_name, parameters=dict(parameters or {}), timeout=wait_s, poll_interval=1,
+                             as_subflow=False)
+    except PrefectHTTPStatusError as exc:  # before httpx.HTTPError: it is one
+        # 409/422: the server refused the parameters (they are checked against the flow's signature)
+        detail = _one_line(exc)
+        raise ConfigError(f"deployment {full_name!r} refused the run: {detail}") from None
+    except httpx.HTTPError as exc:
+        raise WiredeskError(f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api") from None
+    state = run.state
+    return TriggeredRun(
+        deployment=full_name,
+        flow_run_id=str(run.id),
+        flow_run_name=run.name,
+        state=state.name if state else "unknown",
+        final=bool(state and state.is_final()),
+        parameters=dict(run.parameters),
+        api_url=api_url,
+    )
+
+
+def _deployment_names(client: Any) -> list[str]:
+    flows = {f.id: f.name for f in client.read_flows()}
+    return [f"{flows.get(d.flow_id, '?')}/{d.name}" for d in client.read_deployments()]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None, announce: bool = True) -> None:
+    """Register ``deployments`` and run their schedules and triggered runs until interrupted."""
+    import prefect
+
+    prefect.serve(*deployments, limit=limit, print_starting_message=announce)
+
+
+__all__ = [
+    "ALL_SOURCES",
+    "DeploymentPlan",
+    "DeploymentSettings",
+    "EXPORT_DEPLOYMENT",
+    "FLOW_ENTRYPOINTS",
+    "TriggeredRun",
+    "build_deployments",
+    "plan_deployments",
+    "qualify",
+    "serve",
+    "trigger",
+]

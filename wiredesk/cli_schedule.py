@@ -1,0 +1,131 @@
+"""The ``serve``, ``trigger`` and ``deployments`` commands: operating wiredesk through Prefect.
+
+    wiredesk serve                      serve every scheduled deployment (+ ingest/all, export/corpus)
+    wiredesk trigger NAME --param k=v   create a flow run of deployment NAME (ingest/NAME)
+    wiredesk deployments                list what `serve` would register
+
+The work is in ``flows.deployments``; this module only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable
+
+from wiredesk.errors import ConfigError
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_commands(subparsers: Any, add_store: Callable[[argparse.ArgumentParser], None]) -> None:
+    serve = subparsers.add_parser("serve", help="serve the scheduled deployments (and ingest/all, export/corpus) "
+                                                "in this process until interrupted")
+    serve.add_argument("--only", nargs="+", metavar="NAME", help="serve only these deployments (NAME or FLOW/NAME)")
+    serve.add_argument("--no-manual", action="store_true", help="do not serve ingest/all and export/corpus")
+    serve.add_argument("--paused", action="store_true", help="register the schedules paused")
+    serve.add_argument("--limit", type=int, metavar="N", help="at most N flow runs at once in this process")
+    serve.add_argument("--verbose", "-v", action="store_true", help="show Prefect's logs")
+    add_store(serve)
+
+    trig = subparsers.add_parser("trigger", help="start a run of a deployment through the Prefect API")
+    trig.add_argument("name", metavar="NAME", help="deployment: a source name (ingest/NAME), or FLOW/NAME")
+    trig.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                      help="flow parameter; VALUE is read as JSON when it parses, else as a string (repeatable)")
+    trig.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                      help="wait up to SECONDS for the run to finish (default: return once it is scheduled)")
+    trig.add_argument("--json", action="store_true", help="print the flow run as JSON")
+
+    dep = subparsers.add_parser("deployments", help="list the deployments `wiredesk serve` would register")
+    dep.add_argument("--json", action="store_true")
+    add_store(dep)
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["limit=5", "sources=[\\"a\\"]", "since=2026-11-01"]`` -> ``{"limit": 5, "sources": ["a"], ...}``."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"trigger: --param expects KEY=VALUE (got {item!r})")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw  # a bare string: since=2026-11-01, store=./data/x.db
+    return params
+
+
+def _prefect_env(verbose: bool) -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+
+def _plans(args: argparse.Namespace, *, only: list[str] | None = None, manual: bool = True):
+    from config import load_config
+    from flows.deployments import DeploymentSettings, plan_deployments
+
+    config = load_config(args.config)
+    # The config file a run reads is the one named here, or else the one the environment names:
+    # pin it as a parameter so runs started later (UI, trigger) agree with this process.
+    config_path = args.config or os.environ.get("WIREDESK_CONFIG")
+    settings = DeploymentSettings(manual=manual, paused=getattr(args, "paused", False))
+    return plan_deployments(config, config_path=config_path, store=args.store, settings=settings, only=only), settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"serve: --limit must be at least 1 (got {args.limit})")
+    _prefect_env(args.verbose)
+    plans, settings = _plans(args, only=args.only, manual=not args.no_manual)
+    from flows.deployments import build_deployments, serve
+
+    deployments = build_deployments(plans, settings=settings)
+    for plan in plans:
+        when = f"cron {plan.cron!r} ({plan.timezone})" if plan.scheduled else "manual"
+        print(f"serving {plan.full_name}: {when}", file=sys.stderr)
+    serve(deployments, limit=args.limit)
+    return EXIT_OK
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    if args.wait < 0:
+        raise ConfigError(f"trigger: --wait must not be negative (got {args.wait:g})")
+    params = parse_params(args.param)
+    _prefect_env(False)
+    from flows.deployments import trigger
+
+    run = trigger(args.name, params, wait_s=args.wait)
+    if args.json:
+        print(json.dumps(run.as_dict(), default=str, indent=2))
+    else:
+        print(f"{run.deployment}: flow run {run.flow_run_name} ({run.flow_run_id}) is {run.state}")
+    if args.wait and run.final:
+        return EXIT_OK if run.state == "Completed" else EXIT_FAILED
+    if args.wait:
+        print(f"wiredesk: flow run still {run.state} after {args.wait:g}s", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_deployments(args: argparse.Namespace) -> int:
+    plans, _ = _plans(args)
+    if args.json:
+        rows = [{"name": p.full_name, "entrypoint": p.entrypoint, "cron": p.cron, "timezone": p.timezone,
+                 "parameters": p.parameters, "description": p.description} for p in plans]
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for plan in plans:
+        when = f"{plan.cron}  ({plan.timezone})" if plan.scheduled else "manual"
+        params = json.dumps(plan.parameters) if plan.parameters else ""
+        print(f"{plan.full_name:<32} {when:<34} {params}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "trigger": cmd_trigger,
+    "deployments": cmd_deployments,
+}
