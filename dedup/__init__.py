@@ -1,1 +1,34 @@
-"""dedup"""
+"""wiredesk's deduplication stage.
+
+    normalize_text / content_hash     exact copies (typography-insensitive)
+    Signer                            numpy MinHash, datasketch-compatible (affine32)
+    open_index(location, settings=)   the persistent LSH + cluster + host-furniture index
+    Deduplicator(settings, index, lookup).assign(articles) -> DedupResult
+                                      .commit(seq) / .reindex(stored)
+
+A near copy is an LSH candidate (low threshold) whose word-shingle containment
+|A∩B| / min(|A|,|B|), with each host's furniture shingles removed, reaches
+``DedupSettings.containment``. Verified pairs are unioned into clusters; each cluster keeps
+a stable id and a representative chosen by ``DedupSettings.representative``.
+
+Imports only wiredesk.records / wiredesk.errors and third-party libraries.
+"""
+
+from dedup.deduplicator import DedupResult, Deduplicator, host_of
+from dedup.index import Index, open_index
+from dedup.minhash import Signer
+from dedup.settings import DedupSettings
+from dedup.text import content_hash, normalize_text, shingle_hashes
+
+__all__ = [
+    "DedupResult",
+    "DedupSettings",
+    "Deduplicator",
+    "Index",
+    "Signer",
+    "content_hash",
+    "host_of",
+    "normalize_text",
+    "open_index",
+    "shingle_hashes",
+]

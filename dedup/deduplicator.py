@@ -1,0 +1,402 @@
+"""The dedup stage: exact copies, verified near copies, clusters and their representatives."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from dedup.hosts import FurnitureView, HostState, RecentDoc
+from dedup.index import DocInfo, Index, IndexEntry, Staged
+from dedup.minhash import Signer, band_keys
+from dedup.representative import Member, choose, published_ts
+from dedup.settings import DedupSettings, lsh_bands
+from dedup.text import normalize_text, shingle_hashes
+from wiredesk.records import Article, Assignment, StoredArticle
+
+Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
+_BATCH_ORDER = 1 << 62  # batch members sort after every stored member (store seq numbers)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupResult:
+    """``assignments``: one per input article, same order. ``updates``: stored articles whose
+    cluster or representative changed because of this batch."""
+
+    assignments: list[Assignment]
+    updates: list[Assignment] = field(default_factory=list)
+
+
+def host_of(article: Article) -> str | None:
+    """The host whose furniture an article shares (None: no URL, no furniture memory)."""
+    if not article.url:
+        return None
+    try:
+        host = urlsplit(article.url).hostname
+    except ValueError:
+        return None
+    return host.lower().removeprefix("www.") if host else None
+
+
+@dataclass(slots=True)
+class _Doc:
+    node: tuple[str, object]  # ("b", index in batch) or ("s", article id)
+    article: Article
+    shingles: np.ndarray
+    host: str | None
+    ts: float
+    order: int
+    stored: StoredArticle | None = None
+    keys: np.ndarray | None = None
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb, key=repr)] = min(ra, rb, key=repr)
+
+
+class Deduplicator:
+    def __init__(self, settings: DedupSettings, index: Index, lookup: Lookup) -> None:
+        self.settings = settings
+        self.index = index
+        self.lookup = lookup
+        self.signer = Signer(num_perm=settings.num_perm, seed=settings.seed)
+        self.bands, self.rows = lsh_bands(settings)
+        self._shingle_cache: dict[str, tuple[str, np.ndarray]] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def shingles(self, text: str) -> np.ndarray:
+        return shingle_hashes(normalize_text(text), self.settings.shingle_size)
+
+    def keys(self, shingles: np.ndarray) -> np.ndarray:
+        return band_keys(self.signer.signature(shingles), self.bands, self.rows)
+
+    def _stored_doc(self, st: StoredArticle) -> _Doc:
+        cached = self._shingle_cache.get(st.id)
+        if cached is None or cached[0] != st.article.content_hash:
+            cached = (st.article.content_hash, self.shingles(st.article.text))
+            if len(self._shingle_cache) > 20_000:
+                self._shingle_cache.clear()
+            self._shingle_cache[st.id] = cached
+        return _Doc(("s", st.id), st.article, cached[1], host_of(st.article), _ts(st.article), st.seq, stored=st)
+
+    def _within_window(self, ts: float, other: float) -> bool:
+        w = self.settings.window_days
+        return w is None or abs(ts - other) <= w * 86400.0
+
+    # ------------------------------------------------------------------ assign
+    def assign(self, articles: Sequence[Article], *, seq_base: int | None = None) -> DedupResult:
+        """Decide exact / near / new for a batch of new articles (see the package docstring).
+
+        ``seq_base`` is accepted for the store's convenience and not needed: ordering among
+        stored articles comes from their ``seq``.
+        """
+        self.index.begin()
+        try:
+            result, staged = self._assign(list(articles))
+        except BaseException:
+            self.index.abort()
+            raise
+        self.index.stage(staged)
+        return result
+
+    def _assign(self, articles: list[Article]) -> tuple[DedupResult, Staged]:
+        s = self.settings
+        batch: list[_Doc] = []
+        for i, a in enumerate(articles):
+            sh = self.shingles(a.text)
+            batch.append(_Doc(("b", i), a, sh, host_of(a), _ts(a), _BATCH_ORDER + i))
+        own_ids = {a.id for a in articles}
+
+        # Exact copies: earlier in the batch first, then the index (confirmed by the store below).
+        first_of_hash: dict[str, int] = {}
+        exact_batch: dict[int, int] = {}
+        for i, a in enumerate(articles):
+            if a.content_hash in first_of_hash:
+                exact_batch[i] = first_of_hash[a.content_hash]
+            else:
+                first_of_hash[a.content_hash] = i
+        indexed_exact = self.index.exact(first_of_hash)
+
+        # LSH candidates among the batch and from the index.
+        table: dict[int, list[int]] = {}
+        batch_pairs: set[tuple[int, int]] = set()
+        stored_cands: dict[int, set[str]] = {}
+        for i, d in enumerate(batch):
+            if i in exact_batch or d.shingles.size < s.min_shingles:
+                continue
+            d.keys = self.keys(d.shingles)
+            for k in d.keys.tolist():
+                for j in table.get(k, ()):
+                    batch_pairs.add((j, i))
+                table.setdefault(k, []).append(i)
+            stored_cands[i] = self.index.candidates(d.keys) - own_ids
+        wanted = set().union(*stored_cands.values()) if stored_cands else set()
+        for ids in indexed_exact.values():
+            wanted.update(x for x in ids if x not in own_ids)
+        infos = self.index.docs(wanted)
+        # The window bounds what is compared, by published date (else index time).
+        for i, cands in stored_cands.items():
+            stored_cands[i] = {c for c in cands if c in infos and self._within_window(batch[i].ts, infos[c].ts)}
+        stored = dict(self.lookup(sorted(wanted))) if wanted else {}
+        stored = {k: v for k, v in stored.items() if k in wanted}
+        exact_stored: dict[int, str] = {}
+        for h, i in first_of_hash.items():
+            for cand in indexed_exact.get(h, ()):
+                st = stored.get(cand)
+                if st is not None and st.article.content_hash == h and cand in infos \
+                        and self._within_window(batch[i].ts, infos[cand].ts):
+                    exact_stored[i] = cand
+                    break
+        docs: dict[tuple, _Doc] = {d.node: d for d in batch}
+        for st in stored.values():
+            docs[("s", st.id)] = self._stored_doc(st)
+
+        uf = _UnionFind()
+        for i, j in exact_batch.items():
+            uf.union(("b", i), ("b", j))
+        for i, cid in exact_stored.items():
+            uf.union(("b", i), ("s", cid))
+        pairs = [(("b", j), ("b", i)) for j, i in sorted(batch_pairs)]
+        pairs += [(("b", i), ("s", c)) for i in sorted(stored_cands) for c in sorted(stored_cands[i]) if ("s", c) in docs]
+        pairs = [p for p in pairs if p[0] not in () and not (p[0][0] == "b" and p[0][1] in exact_stored)]
+        hostnames = {d.host for d in docs.values() if d.host}
+        host_states = self.index.hosts(hostnames) if s.host_furniture else {}
+
+        # Phase 1: same-host pairs (re-posts), with furniture counted outside the pair.
+        # Phase 2: the rest, with same-host groups from phase 1 counted once.
+        near: set[tuple] = set()
+        sims: dict[tuple, float] = {}
+        verified: set[frozenset] = set()
+        same = [p for p in pairs if docs[p[0]].host and docs[p[0]].host == docs[p[1]].host]
+        other = [p for p in pairs if p not in set(same)]
+        for phase in (same, other):
+            views = self._views(batch, docs, uf, host_states, exact_batch, exact_stored)
+            for x, y in phase:
+                if uf.find(x) == uf.find(y) and frozenset((x, y)) in verified:
+                    continue
+                ok, sim = self._verify(docs[x], docs[y], views, uf, docs)
+                if ok:
+                    uf.union(x, y)
+                    verified.add(frozenset((x, y)))
+                    # "near" marks the later of the two: the batch article when paired with a stored one.
+                    near.add(x if y[0] == "s" else y)
+        views = self._views(batch, docs, uf, host_states, exact_batch, exact_stored)
+        return self._decide(articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states)
+
+    # ------------------------------------------------------------------ furniture
+    def _unit(self, node: tuple, docs: dict, uf: _UnionFind) -> str:
+        d = docs[node]
+        if d.stored is not None:
+            return f"c:{d.stored.cluster_id}"
+        root = uf.find(node)
+        # A batch group joined to a stored cluster counts as that cluster.
+        for other, od in docs.items():
+            if od.stored is not None and uf.find(other) == root and od.host == d.host:
+                return f"c:{od.stored.cluster_id}"
+        return f"g:{root!r}"
+
+    def _views(self, batch, docs, uf, host_states, exact_batch, exact_stored) -> dict[str, FurnitureView]:
+        if not self.settings.host_furniture:
+            return {}
+        extra: dict[str, list[tuple[str, np.ndarray]]] = {}
+        for i, d in enumerate(batch):
+            if d.host and i not in exact_batch and i not in exact_stored:
+                extra.setdefault(d.host, []).append((self._unit(d.node, docs, uf), d.shingles))
+        hosts = {d.host for d in docs.values() if d.host}
+        return {h: FurnitureView(host_states.get(h), extra.get(h, [])) for h in hosts}
+
+    def _strip(self, d: _Doc, partner: _Doc, views, uf, docs) -> np.ndarray:
+        if not d.host or d.host not in views:
+            return d.shingles
+        exclude = [self._unit(d.node, docs, uf)]
+        if partner.host == d.host:
+            exclude.append(self._unit(partner.node, docs, uf))
+        return views[d.host].strip(d.shingles, tuple(exclude))
+
+    def _similarity(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[float, int, int]:
+        fx = self._strip(x, y, views, uf, docs)
+        fy = self._strip(y, x, views, uf, docs)
+        small = min(fx.size, fy.size)
+        if small == 0:
+            return 0.0, 0, 0
+        inter = int(np.intersect1d(fx, fy, assume_unique=True).size)
+        return inter / small, inter, small
+
+    def _verify(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[bool, float]:
+        s = self.settings
+        sim, inter, small = self._similarity(x, y, views, uf, docs)
+        ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
+        return ok, sim
+
+    # ------------------------------------------------------------------ clusters
+    def _decide(self, articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states):
+        s = self.settings
+        comps: dict[object, list[tuple]] = {}
+        for node in docs:
+            comps.setdefault(uf.find(node), []).append(node)
+        assignments: dict[int, Assignment] = {}
+        updates: list[Assignment] = []
+        moves: dict[str, str] = {}
+        cluster_of_batch: dict[int, str] = {}
+        for nodes in comps.values():
+            b_nodes = sorted(n for n in nodes if n[0] == "b")
+            if not b_nodes:
+                continue
+            s_nodes = [n for n in nodes if n[0] == "s"]
+            existing = {docs[n].stored.cluster_id for n in s_nodes}
+            members: dict[str, StoredArticle] = {docs[n].stored.id: docs[n].stored for n in s_nodes}
+            if existing:
+                listed = self.index.members(existing)
+                more = {x for ids in listed.values() for x in ids} - set(members) - {a.id for a in articles}
+                if more:
+                    found = self.lookup(sorted(more))
+                    members.update({k: v for k, v in found.items() if k in more and v.cluster_id in existing})
+            for st in members.values():
+                if ("s", st.id) not in docs:
+                    docs[("s", st.id)] = self._stored_doc(st)
+            if existing:
+                sizes: dict[str, list] = {}
+                for st in members.values():
+                    sizes.setdefault(st.cluster_id, []).append(st.seq)
+                cluster_id = min(existing, key=lambda c: (-len(sizes.get(c, ())), min(sizes.get(c, [0])), c))
+            else:
+                cluster_id = articles[b_nodes[0][1]].id
+            pool = [Member(docs[("s", k)].article, st.seq, len(st.article.text)) for k, st in members.items()]
+            pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], len(articles[n[1]].text)) for n in b_nodes]
+            rep = choose(pool, s.representative).article
+            rep_node = next(n for n in nodes + [("s", k) for k in members] if docs[n].article is rep)
+            rep_doc = docs[rep_node]
+
+            def sim_to_rep(d: _Doc) -> float:
+                if d.article.content_hash == rep.content_hash:
+                    return 1.0
+                return round(self._similarity(d, rep_doc, views, uf, docs)[0], 4)
+
+            for n in b_nodes:
+                i = n[1]
+                a = articles[i]
+                cluster_of_batch[i] = cluster_id
+                if i in exact_batch or i in exact_stored:
+                    kind = "exact"
+                elif n in near:
+                    kind = "near"
+                else:
+                    kind = "new"
+                if n == rep_node:
+                    assignments[i] = Assignment(article_id=a.id, cluster_id=cluster_id, kind=kind)
+                else:
+                    assignments[i] = Assignment(article_id=a.id, cluster_id=cluster_id, kind=kind,
+                                                duplicate_of=rep.id, similarity=sim_to_rep(docs[n]))
+            for k, st in members.items():
+                is_rep = ("s", k) == rep_node
+                dup = None if is_rep else rep.id
+                if st.cluster_id == cluster_id and st.duplicate_of == dup:
+                    continue
+                if st.cluster_id != cluster_id:
+                    moves[k] = cluster_id
+                if is_rep:
+                    updates.append(Assignment(article_id=k, cluster_id=cluster_id, kind="new"))
+                else:
+                    sim = sim_to_rep(docs[("s", k)])
+                    updates.append(Assignment(article_id=k, cluster_id=cluster_id,
+                                              kind="exact" if sim == 1.0 and st.article.content_hash == rep.content_hash else "near",
+                                              duplicate_of=rep.id, similarity=sim))
+        staged = Staged(moves=moves)
+        for i, d in enumerate(batch):
+            exact = i in exact_batch or i in exact_stored
+            info = DocInfo(d.article.id, cluster_of_batch[i], d.article.content_hash, d.host, d.ts)
+            staged.entries.append(IndexEntry(info, None if exact else (d.keys if d.keys is not None else self.keys(d.shingles))))
+        self._stage_hosts(staged, [(d, cluster_of_batch[i]) for i, d in enumerate(batch)
+                                   if i not in exact_batch and i not in exact_stored], host_states, moves)
+        return DedupResult(assignments=[assignments[i] for i in range(len(articles))], updates=updates), staged
+
+    def _stage_hosts(self, staged: Staged, new: list[tuple[_Doc, str]], host_states: dict[str, HostState],
+                     moves: dict[str, str]) -> None:
+        s = self.settings
+        if not s.host_furniture:
+            return
+        for d, cid in new:
+            if not d.host or d.shingles.size == 0:
+                continue
+            state = staged.hosts.get(d.host) or host_states.get(d.host) or HostState(host=d.host)
+            state.add(RecentDoc(d.article.id, cid, d.shingles), sample=s.host_sample, max_furniture=s.max_furniture)
+            staged.hosts[d.host] = state
+        if moves:
+            for state in list(host_states.values()):
+                if any(r.article_id in moves for r in state.recent):
+                    state.set_cluster(moves)
+                    staged.hosts[state.host] = state
+
+    # ------------------------------------------------------------------ commit / reindex
+    def commit(self, seq: int) -> None:
+        """The store committed the batch as ``seq``: make its index entries durable."""
+        self.index.commit(seq)
+
+    def reindex(self, stored: Iterable[StoredArticle], *, chunk: int = 2000) -> int:
+        """Add already-decided stored articles to the index, keeping their verdicts. Returns
+        how many were new to the index."""
+        added = 0
+        buf: list[StoredArticle] = []
+        for st in stored:
+            buf.append(st)
+            if len(buf) >= chunk:
+                added += self._reindex_chunk(buf)
+                buf = []
+        if buf:
+            added += self._reindex_chunk(buf)
+        return added
+
+    def _reindex_chunk(self, chunk: list[StoredArticle]) -> int:
+        chunk = sorted(chunk, key=lambda st: st.seq)
+        self.index.begin()
+        try:
+            known = self.index.docs(st.id for st in chunk)
+            hashes = self.index.exact({st.article.content_hash for st in chunk})
+            seen_hashes = set(hashes)
+            staged = Staged()
+            hosts_needed = {h for st in chunk if (h := host_of(st.article))}
+            host_states = self.index.hosts(hosts_needed) if self.settings.host_furniture else {}
+            new_docs: list[tuple[_Doc, str]] = []
+            for st in chunk:
+                if st.id in known:
+                    if known[st.id].cluster_id != st.cluster_id:
+                        staged.moves[st.id] = st.cluster_id
+                    continue
+                d = self._stored_doc(st)
+                exact = st.article.content_hash in seen_hashes
+                seen_hashes.add(st.article.content_hash)
+                info = DocInfo(st.id, st.cluster_id, st.article.content_hash, d.host, d.ts)
+                staged.entries.append(IndexEntry(info, None if exact else self.keys(d.shingles)))
+                known[st.id] = info
+                if not exact:
+                    new_docs.append((d, st.cluster_id))
+            self._stage_hosts(staged, new_docs, host_states, staged.moves)
+            self.index.stage(staged)
+        except BaseException:
+            self.index.abort()
+            raise
+        self.index.commit(max(st.seq for st in chunk))
+        return len(staged.entries)
+
+
+def _ts(article: Article) -> float:
+    ts = published_ts(article.published)
+    return ts if ts is not None else article.fetched_at.timestamp()

@@ -1,0 +1,291 @@
+"""The local persistent index: SQLite for documents and hosts, sorted band segments on disk.
+
+Band keys (one uint64 per LSH band per article) live in immutable sorted segment files that
+are memory-mapped, so opening an index with a million articles costs milliseconds and the
+keys stay out of the Python heap. Recent keys sit in a ``band_delta`` table (written in the
+same transaction as the documents and ``last_seq``) until there are enough of them to become
+a segment; segments of similar size are merged (a small log-structured merge tree).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from dedup.hosts import HostState
+from dedup.index import DocInfo, Index, Staged, check_params, first_ids
+from dedup.settings import DedupSettings
+from wiredesk.errors import DedupError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    row INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    host TEXT,
+    ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id);
+CREATE INDEX IF NOT EXISTS docs_hash ON docs (content_hash);
+CREATE TABLE IF NOT EXISTS band_delta (key INTEGER NOT NULL, row INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, state BLOB NOT NULL);
+"""
+# Delta rows before they become a segment: bounded so start-up never loads much from SQLite.
+FLUSH_ROWS = 400_000
+# A batch with more band rows than this goes straight to a new segment (bulk loads, reindex).
+DIRECT_SEGMENT_ROWS = 100_000
+
+
+def _i64(keys: np.ndarray) -> list[int]:
+    return keys.astype(np.uint64).view(np.int64).tolist()
+
+
+class _Segment:
+    __slots__ = ("name", "keys", "rows")
+
+    def __init__(self, name: str, keys: np.ndarray, rows: np.ndarray) -> None:
+        self.name, self.keys, self.rows = name, keys, rows
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
+
+
+class LocalIndex(Index):
+    def __init__(self, path: str | None, *, settings: DedupSettings) -> None:
+        super().__init__(settings)
+        self.dir = Path(path) if path is not None else None
+        try:
+            if self.dir is None:
+                self._db = sqlite3.connect(":memory:", isolation_level=None)
+            else:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.dir / "index.sqlite", isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise DedupError(f"dedup index {path}: cannot open: {exc}", reason="dedup-open") from exc
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        check_params(meta.get("params"), settings, str(path))
+        if "params" not in meta:
+            self._db.execute("INSERT INTO meta VALUES ('params', ?)", (settings.signature_params(),))
+        self._last_seq = int(meta.get("last_seq", 0))
+        self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
+        self._cleanup_orphans()
+        self._delta: dict[int, list[int]] = {}
+        self._delta_rows = 0
+        for key, row in self._db.execute("SELECT key, row FROM band_delta"):
+            self._delta.setdefault(key, []).append(row)
+            self._delta_rows += 1
+        self._next_row = (self._db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
+        self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        self._host_cache: dict[str, HostState] = {}
+
+    # ------------------------------------------------------------------ segments
+    def _open_segment(self, name: str) -> _Segment:
+        assert self.dir is not None
+        keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
+        rows = np.load(self.dir / f"{name}.rows.npy", mmap_mode="r")
+        return _Segment(name, keys, rows)
+
+    def _cleanup_orphans(self) -> None:
+        """Segment files no committed transaction refers to (a crash mid-flush) are removed."""
+        if self.dir is None:
+            return
+        live = {s.name for s in self._segments}
+        for f in self.dir.glob("seg-*.npy"):
+            if f.name.split(".")[0] not in live:
+                f.unlink(missing_ok=True)
+
+    def _write_segment(self, keys: np.ndarray, rows: np.ndarray) -> _Segment:
+        order = np.argsort(keys, kind="stable")
+        keys, rows = keys[order], rows[order]
+        if self.dir is None:
+            return _Segment(f"seg-{uuid.uuid4().hex}", keys, rows)
+        name = f"seg-{uuid.uuid4().hex[:16]}"
+        for part, arr in (("keys", keys), ("rows", rows)):
+            tmp = self.dir / f"{name}.{part}.tmp.npy"
+            with open(tmp, "wb") as fh:
+                np.save(fh, arr)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.dir / f"{name}.{part}.npy")
+        return self._open_segment(name)
+
+    def _set_segments(self, segments: list[_Segment], *, clear_delta: bool) -> None:
+        old = {s.name for s in self._segments}
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if clear_delta:
+                self._db.execute("DELETE FROM band_delta")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('segments', ?)", (json.dumps([s.name for s in segments]),)
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._segments = segments
+        if clear_delta:
+            self._delta, self._delta_rows = {}, 0
+        if self.dir is not None:
+            for name in old - {s.name for s in segments}:
+                for part in ("keys", "rows"):
+                    (self.dir / f"{name}.{part}.npy").unlink(missing_ok=True)
+
+    def _flush_delta(self) -> None:
+        keys = np.fromiter((k for k, rows in self._delta.items() for _ in rows), dtype=np.int64, count=self._delta_rows)
+        rows = np.fromiter((r for rows in self._delta.values() for r in rows), dtype=np.int64, count=self._delta_rows)
+        seg = self._write_segment(keys.view(np.uint64), rows)
+        self._set_segments(self._segments + [seg], clear_delta=True)
+        self._compact()
+
+    def _compact(self) -> None:
+        # Merge the newest two while they are of similar size: O(log n) segments, each key
+        # rewritten O(log n) times overall.
+        while len(self._segments) >= 2 and len(self._segments[-2]) <= 4 * len(self._segments[-1]):
+            a, b = self._segments[-2], self._segments[-1]
+            seg = self._write_segment(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows]))
+            self._set_segments(self._segments[:-2] + [seg], clear_delta=False)
+
+    # ------------------------------------------------------------------ reads
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def __len__(self) -> int:
+        return self._count
+
+    def candidates(self, keys: np.ndarray) -> set[str]:
+        rows: set[int] = set()
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        for seg in self._segments:
+            lo = np.searchsorted(seg.keys, keys, side="left")
+            hi = np.searchsorted(seg.keys, keys, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist()):
+                if b > a:
+                    rows.update(seg.rows[a:b].tolist())
+        if self._delta:
+            for k in _i64(keys):
+                hit = self._delta.get(k)
+                if hit:
+                    rows.update(hit)
+        if not rows:
+            return set()
+        return {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE row IN ({})", list(rows))}
+
+    def _query_in(self, sql: str, values: list) -> list[tuple]:
+        out: list[tuple] = []
+        for i in range(0, len(values), 900):  # SQLite's variable limit
+            chunk = values[i:i + 900]
+            out.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+        return out
+
+    def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]:
+        rows = self._query_in(
+            "SELECT article_id, cluster_id, content_hash, host, ts FROM docs WHERE article_id IN ({})", list(set(ids))
+        )
+        return {r[0]: DocInfo(*r) for r in rows}
+
+    def exact(self, hashes: Iterable[str]) -> dict[str, list[str]]:
+        rows = self._query_in(
+            "SELECT content_hash, article_id FROM docs WHERE content_hash IN ({}) ORDER BY row", list(set(hashes))
+        )
+        return first_ids(rows)
+
+    def members(self, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
+        rows = self._query_in(
+            "SELECT cluster_id, article_id FROM docs WHERE cluster_id IN ({}) ORDER BY row", list(set(cluster_ids))
+        )
+        return first_ids(rows)
+
+    def hosts(self, names: Iterable[str]) -> dict[str, HostState]:
+        names = set(names)
+        missing = [n for n in names if n not in self._host_cache]
+        for host, blob in self._query_in("SELECT host, state FROM hosts WHERE host IN ({})", missing):
+            self._host_cache[host] = HostState.from_bytes(blob)
+        # Callers get copies: staged changes must not leak into the cache before commit.
+        return {n: _copy_host(self._host_cache[n]) for n in names if n in self._host_cache}
+
+    # ------------------------------------------------------------------ writes
+    def _write(self, staged: Staged, seq: int | None) -> None:
+        db = self._db
+        new_keys: list[np.ndarray] = []
+        new_rows: list[np.ndarray] = []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [e.info.article_id for e in staged.entries]
+            existing = {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE article_id IN ({})", ids)}
+            doc_rows = []
+            for e in staged.entries:
+                i = e.info
+                if i.article_id in existing:
+                    staged.moves.setdefault(i.article_id, i.cluster_id)
+                    continue
+                existing.add(i.article_id)
+                row = self._next_row + len(doc_rows)
+                doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts))
+                if e.keys is not None and e.keys.size:
+                    new_keys.append(e.keys)
+                    new_rows.append(np.full(e.keys.size, row, dtype=np.int64))
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", doc_rows)
+            if staged.moves:
+                db.executemany("UPDATE docs SET cluster_id = ? WHERE article_id = ?",
+                               [(c, a) for a, c in staged.moves.items()])
+            keys = np.concatenate(new_keys) if new_keys else np.empty(0, dtype=np.uint64)
+            rows = np.concatenate(new_rows) if new_rows else np.empty(0, dtype=np.int64)
+            direct = keys.size > DIRECT_SEGMENT_ROWS
+            segment = None
+            if direct:
+                # Written before the transaction commits; an orphan if it does not (cleaned at open).
+                segment = self._write_segment(keys, rows)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('segments', ?)",
+                           (json.dumps([s.name for s in self._segments] + [segment.name]),))
+            elif keys.size:
+                db.executemany("INSERT INTO band_delta VALUES (?, ?)", zip(_i64(keys), rows.tolist()))
+            for host, state in staged.hosts.items():
+                db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
+            if seq is not None and seq > self._last_seq:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('last_seq', ?)", (str(seq),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._next_row += len(doc_rows)
+        self._count += len(doc_rows)
+        if seq is not None and seq > self._last_seq:
+            self._last_seq = seq
+        self._host_cache.update({h: _copy_host(s) for h, s in staged.hosts.items()})
+        if segment is not None:
+            self._segments.append(segment)
+            self._compact()
+        elif keys.size:
+            for k, r in zip(_i64(keys), rows.tolist()):
+                self._delta.setdefault(k, []).append(r)
+            self._delta_rows += int(keys.size)
+            if self.dir is not None and self._delta_rows >= FLUSH_ROWS:
+                self._flush_delta()
+
+    def close(self) -> None:
+        super().close()
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+
+
+def _copy_host(state: HostState) -> HostState:
+    from dedup.hosts import RecentDoc
+
+    return HostState(
+        host=state.host,
+        recent=[RecentDoc(r.article_id, r.cluster_id, r.shingles) for r in state.recent],
+        furniture=state.furniture,
+    )

@@ -1,0 +1,87 @@
+"""MinHash signatures computed in numpy, bit-compatible with datasketch's ``affine32`` scheme.
+
+datasketch (2.x, default scheme ``affine32``) hashes each item to 32 bits, pre-mixes it with
+the MurmurHash3 finaliser and applies ``a*h + b mod 2^32`` per permutation, where ``(a, b)``
+come from ``numpy.random.RandomState(seed)``. We do exactly that, with the item hash being
+the low 32 bits of our 64-bit shingle hash instead of SHA-1: a datasketch ``MinHash`` built
+with ``hashfunc=lambda h: h & 0xFFFFFFFF`` over the same shingle hashes has identical hash
+values, and ``to_datasketch`` gives objects its ``MinHashLSH`` accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+_U32 = np.uint32
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    return h ^ (h >> _U32(16))
+
+
+def low32(shingles: np.ndarray) -> np.ndarray:
+    """The 32-bit item hash datasketch sees for each of our 64-bit shingle hashes."""
+    return (shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+class Signer:
+    """Computes MinHash signatures (uint32[num_perm]) of shingle-hash arrays."""
+
+    def __init__(self, *, num_perm: int = 128, seed: int = 1) -> None:
+        self.num_perm = num_perm
+        self.seed = seed
+        # Take the permutations from datasketch itself so they can never drift from its own.
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        self._a = np.ascontiguousarray(a, dtype=np.uint32)
+        self._b = np.ascontiguousarray(b, dtype=np.uint32)
+        self._empty = np.full(num_perm, 0xFFFFFFFF, dtype=np.uint32)
+        self._buf = np.empty((1024, num_perm), dtype=np.uint32)
+
+    def signature(self, shingles: np.ndarray) -> np.ndarray:
+        """MinHash of one set of 64-bit shingle hashes (empty set: all 0xFFFFFFFF, like datasketch)."""
+        if shingles.size == 0:
+            return self._empty.copy()
+        h = _fmix32(low32(shingles))
+        n = h.size
+        if self._buf.shape[0] < n:
+            self._buf = np.empty((max(n, 2 * self._buf.shape[0]), self.num_perm), dtype=np.uint32)
+        buf = self._buf[:n]
+        # In place on a reused buffer: the n x num_perm product dominates the cost.
+        np.multiply(h[:, None], self._a, out=buf)
+        np.add(buf, self._b, out=buf)
+        return buf.min(axis=0)
+
+    def to_datasketch(self, signature: np.ndarray) -> LeanMinHash:
+        """A datasketch LeanMinHash with these hash values (for MinHashLSH and friends)."""
+        return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
+
+    @staticmethod
+    def datasketch_hashfunc(item: int) -> int:
+        """The hashfunc that makes datasketch's own MinHash reproduce our signatures."""
+        return int(item) & 0xFFFFFFFF
+
+
+def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per LSH band; the band number is mixed in so all bands share one table."""
+    sig = signature[: bands * rows].astype(np.uint64).reshape(bands, rows)
+    acc = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for r in range(rows):
+        acc = (acc ^ sig[:, r]) * np.uint64(0xBF58476D1CE4E5B9)
+        acc = acc ^ (acc >> np.uint64(31))
+    return acc
+
+
+def band_keys_many(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """band_keys for a (n, num_perm) block of signatures -> (n, bands)."""
+    n = signatures.shape[0]
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    acc = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (n, bands)).copy()
+    for r in range(rows):
+        acc = (acc ^ sig[:, :, r]) * np.uint64(0xBF58476D1CE4E5B9)
+        acc = acc ^ (acc >> np.uint64(31))
+    return acc

@@ -1,0 +1,79 @@
+"""Which member of a cluster represents it.
+
+Default policy ``credited-earliest-longest``: the page the others name as the original
+(their ``original_url``/``canonical_url`` points at it), and not a page that itself credits
+another outlet; then the earliest ``published``; then the most complete text; then the one
+seen first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from wiredesk.records import Article
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    article: Article
+    order: int  # stored members first (by store seq), then batch members in input order
+    text_len: int
+
+
+def url_key(url: str | None) -> str | None:
+    """Scheme-, www-, query- and trailing-slash-insensitive form of a URL for comparison."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if not host:
+        return None
+    return host + (parts.path.rstrip("/") or "")
+
+
+def published_ts(value: str | None) -> float | None:
+    """Epoch seconds of an ISO 8601 date or datetime (naive ones taken as UTC)."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _self_keys(a: Article) -> set[str]:
+    return {k for k in (url_key(a.url), url_key(a.canonical_url) if not a.names_original else None) if k}
+
+
+def choose(members: list[Member], policy: str) -> Member:
+    if policy == "first-seen":
+        return min(members, key=lambda m: m.order)
+    credited: set[str] = set()
+    if policy == "credited-earliest-longest":
+        for m in members:
+            mine = _self_keys(m.article)
+            for target in (m.article.original_url, m.article.canonical_url):
+                k = url_key(target)
+                if k and k not in mine:
+                    credited.add(k)
+
+    def key(m: Member) -> tuple:
+        a = m.article
+        named = bool(_self_keys(a) & credited)
+        # A page pointing its canonical elsewhere is a copy, whatever the other members say.
+        defers = a.names_original or (url_key(a.canonical_url) not in (None, url_key(a.url)) and a.url is not None)
+        ts = published_ts(a.published)
+        return (not named, defers, ts if ts is not None else math.inf, -m.text_len, m.order)
+
+    if policy == "earliest-longest":
+        return min(members, key=lambda m: (published_ts(m.article.published) or math.inf, -m.text_len, m.order))
+    return min(members, key=key)

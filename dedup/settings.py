@@ -1,0 +1,58 @@
+"""The dedup stage's knobs: one frozen keyword-only dataclass (the lead maps YAML onto it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+RepresentativePolicy = Literal["credited-earliest-longest", "earliest-longest", "first-seen"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DedupSettings:
+    """How near copies are found and verified, and which copy represents a cluster.
+
+    Defaults are the ones measured on syndication-dev (see FINDINGS.md and bench/dedup_quality.py).
+    """
+
+    shingle_size: int = 5  # word n-grams; 5 keeps short common phrases from matching
+    num_perm: int = 128
+    seed: int = 1  # datasketch's default seed: our signatures use its permutations
+    # LSH is only a candidate generator: a low threshold finds trimmed copies (Jaccard ~0.4),
+    # every candidate is verified on shingles before it is merged.
+    lsh_threshold: float = 0.3
+    # Verified near copy: |A∩B| / min(|A|,|B|) over shingles with host furniture removed.
+    containment: float = 0.7
+    min_shingles: int = 8  # texts with fewer distinct shingles are only matched exactly
+    min_overlap: int = 8  # and a near match needs at least this many shared shingles
+    # Per-host furniture: shingles seen in documents of 2+ different clusters of one host.
+    host_furniture: bool = True
+    host_sample: int = 40  # recent documents per host kept for the furniture counts
+    max_furniture: int = 50_000  # furniture shingles remembered per host (oldest dropped)
+    window_days: float | None = None  # compare only with articles published within this many days
+    representative: RepresentativePolicy = "credited-earliest-longest"
+    lock_timeout_s: float = 60.0  # shared indexes: how long assign() waits for the index lock
+
+    def __post_init__(self) -> None:
+        if self.shingle_size < 1:
+            raise ValueError("shingle_size must be >= 1")
+        if not 0.0 < self.lsh_threshold < 1.0:
+            raise ValueError("lsh_threshold must be in (0, 1)")
+        if not 0.0 < self.containment <= 1.0:
+            raise ValueError("containment must be in (0, 1]")
+        if self.num_perm < 8:
+            raise ValueError("num_perm must be >= 8")
+        if self.window_days is not None and self.window_days <= 0:
+            raise ValueError("window_days must be positive or None")
+
+    def signature_params(self) -> str:
+        """What an index's stored band keys depend on; a changed string invalidates an index."""
+        bands, rows = lsh_bands(self)
+        return f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}-affine32-v1"
+
+
+def lsh_bands(settings: DedupSettings) -> tuple[int, int]:
+    """(bands, rows) minimising false positives + false negatives at the threshold (datasketch's rule)."""
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(settings.lsh_threshold, settings.num_perm, 0.5, 0.5)

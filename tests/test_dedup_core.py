@@ -1,0 +1,257 @@
+"""Dedup stage: exact and near copies, briefs kept apart, representatives, cross-run memory."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from dedup import DedupSettings, Deduplicator, content_hash, normalize_text, open_index
+from dedup.minhash import Signer
+from dedup.text import shingle_hashes
+from wiredesk.records import Article, StoredArticle
+
+WORDS = ("the a of to in and for on with by at from government minister said report market city "
+         "police court election company officials people week year budget plan water energy school "
+         "health river bridge council vote news team season player coach game law bill senate house "
+         "border trade tax bank price oil gas farm storm fire train airport museum study data").split()
+
+
+def story(rng: random.Random, paragraphs: int = 8, words: int = 60) -> str:
+    return "\n".join(" ".join(rng.choice(WORDS) for _ in range(words)) + "." for _ in range(paragraphs))
+
+
+class Store:
+    """A real (in-memory) store: what the lead's store does with assignments and updates."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, StoredArticle] = {}
+        self.seq = 0
+
+    def lookup(self, ids):
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+    def write(self, articles, result) -> int:
+        self.seq += 1
+        for a, asg in zip(articles, result.assignments):
+            self.rows[a.id] = StoredArticle(article=a, cluster_id=asg.cluster_id, duplicate_of=asg.duplicate_of,
+                                            similarity=asg.similarity, seq=self.seq)
+        for u in result.updates:
+            old = self.rows[u.article_id]
+            self.rows[u.article_id] = StoredArticle(article=old.article, cluster_id=u.cluster_id,
+                                                    duplicate_of=u.duplicate_of, similarity=u.similarity, seq=self.seq)
+        return self.seq
+
+    def since(self, seq: int):
+        return sorted((r for r in self.rows.values() if r.seq > seq), key=lambda r: r.seq)
+
+
+def art(aid: str, text: str, *, url: str | None = None, published: str | None = None, **kw) -> Article:
+    return Article(id=aid, source="test", text=text, content_hash=content_hash(text),
+                   fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), url=url, published=published, **kw)
+
+
+def run(dedup: Deduplicator, store: Store, articles):
+    result = dedup.assign(articles)
+    dedup.commit(store.write(articles, result))
+    return result
+
+
+def furniture(rng: random.Random) -> tuple[str, str]:
+    head = " ".join(rng.choice(WORDS) for _ in range(40)) + " subscribe newsletter share facebook twitter"
+    foot = "copyright all rights reserved " + " ".join(rng.choice(WORDS) for _ in range(60))
+    return head, foot
+
+
+def syndicate(text: str, rng: random.Random) -> str:
+    """A wire copy: dateline, curly quotes, trailing paragraphs trimmed, a few words edited."""
+    paras = text.split("\n")
+    paras = paras[: max(1, int(len(paras) * 0.65))]
+    words = " ".join(paras).split(" ")
+    for _ in range(len(words) // 60):
+        words[rng.randrange(len(words))] = "says"
+    return "WASHINGTON (Reuters) \u2014 \u201c" + " ".join(words) + "\u201d Editing by Somebody"
+
+
+@pytest.fixture
+def env():
+    settings = DedupSettings()
+    index = open_index("memory://", settings=settings)
+    store = Store()
+    yield Deduplicator(settings, index, store.lookup), store
+    index.close()
+
+
+def test_normalize_and_hash_ignore_typography():
+    a = "He said \u201cno\u201d \u2014 it\u2019s  over.\u00a0Done"
+    b = 'he said "no" - it\'s over. done'
+    assert normalize_text(a) == normalize_text(b)
+    assert content_hash(a) == content_hash(b)
+    assert content_hash(a) != content_hash(b + " more")
+
+
+def test_signatures_match_datasketch_and_its_lsh_accepts_them():
+    rng = random.Random(3)
+    sh = shingle_hashes(normalize_text(story(rng)))
+    signer = Signer(num_perm=128, seed=1)
+    sig = signer.signature(sh)
+    ref = MinHash(num_perm=128, seed=1, hashfunc=Signer.datasketch_hashfunc)
+    for x in sh.tolist():  # datasketch's own per-item update loop
+        ref.update(x)
+    assert np.array_equal(ref.hashvalues, sig)
+    lsh = MinHashLSH(threshold=0.3, num_perm=128)
+    lsh.insert("doc", signer.to_datasketch(sig))
+    assert lsh.query(ref) == ["doc"]
+
+
+def test_exact_and_trimmed_copies_merge_distinct_stories_do_not(env):
+    dedup, store = env
+    rng = random.Random(1)
+    s1, s2 = story(rng), story(rng)
+    arts = [
+        art("orig", s1, url="https://a.example/1", published="2026-01-01T10:00:00Z"),
+        art("other", s2, url="https://b.example/2", published="2026-01-01T11:00:00Z"),
+        art("copy", syndicate(s1, rng), url="https://c.example/3", published="2026-01-01T12:00:00Z"),
+        art("same", s1.replace("the", "The"), url="https://d.example/4", published="2026-01-02T12:00:00Z"),
+    ]
+    res = run(dedup, store, arts)
+    by = {a.article_id: a for a in res.assignments}
+    assert by["orig"].kind == "new" and by["orig"].duplicate_of is None
+    assert by["other"].kind == "new" and by["other"].cluster_id == "other"
+    assert by["copy"].kind == "near" and by["copy"].duplicate_of == "orig"
+    assert 0.7 <= by["copy"].similarity < 1.0
+    assert by["same"].kind == "exact" and by["same"].similarity == 1.0
+    assert by["copy"].cluster_id == by["same"].cluster_id == by["orig"].cluster_id == "orig"
+
+
+def test_briefs_on_one_template_stay_apart(env):
+    dedup, store = env
+    rng = random.Random(2)
+    head, foot = furniture(rng)
+    briefs = [art(f"brief{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/b{i}")
+              for i in range(5)]
+    res = run(dedup, store, briefs)
+    assert [a.kind for a in res.assignments] == ["new"] * 5
+    # ... and the next run's briefs on that template too (furniture remembered across runs).
+    later = [art(f"later{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/l{i}")
+             for i in range(2)]
+    res = run(dedup, store, later[:1])
+    res2 = run(dedup, store, later[1:])
+    assert res.assignments[0].kind == "new" and res2.assignments[0].kind == "new"
+
+
+def test_copy_on_a_template_host_still_merges(env):
+    """Furniture removal must not hide a real copy that sits among a host's template text."""
+    dedup, store = env
+    rng = random.Random(4)
+    head, foot = furniture(rng)
+    s1 = story(rng)
+    first = [art(f"t{i}", f"{head}\n{story(rng)}\n{foot}", url=f"https://t.example/{i}") for i in range(3)]
+    run(dedup, store, first + [art("orig", s1, url="https://o.example/x", published="2026-01-01T00:00:00Z")])
+    res = run(dedup, store, [art("copy", f"{head}\n{syndicate(s1, rng)}\n{foot}", url="https://t.example/c",
+                                 published="2026-01-01T05:00:00Z")])
+    assert res.assignments[0].kind == "near" and res.assignments[0].duplicate_of == "orig"
+
+
+def test_same_host_repost_merges(env):
+    dedup, store = env
+    rng = random.Random(5)
+    head, foot = furniture(rng)
+    others = [art(f"t{i}", f"{head}\n{story(rng)}\n{foot}", url=f"https://t.example/{i}") for i in range(3)]
+    s1 = story(rng)
+    run(dedup, store, others + [art("v1", f"{head}\n{s1}\n{foot}", url="https://t.example/v1")])
+    res = run(dedup, store, [art("v2", f"{head}\n{s1}\nUpdated with a new paragraph at the end of it all.\n{foot}",
+                                 url="https://t.example/v2")])
+    assert res.assignments[0].kind == "near" and res.assignments[0].cluster_id == "v1"
+
+
+def test_late_original_becomes_representative_and_copies_are_updated(env):
+    dedup, store = env
+    rng = random.Random(6)
+    s1 = story(rng)
+    run(dedup, store, [art("copy1", syndicate(s1, rng), url="https://c.example/1", published="2026-01-02T00:00:00Z",
+                           names_original=True, original_url="https://o.example/story")])
+    res = run(dedup, store, [art("orig", s1, url="https://o.example/story", published="2026-01-01T00:00:00Z")])
+    a = res.assignments[0]
+    assert a.kind == "near" and a.duplicate_of is None and a.cluster_id == "copy1"
+    assert [(u.article_id, u.duplicate_of, u.cluster_id) for u in res.updates] == [("copy1", "orig", "copy1")]
+    assert store.rows["copy1"].duplicate_of == "orig"
+
+
+def test_credited_original_beats_earlier_date(env):
+    dedup, store = env
+    rng = random.Random(7)
+    s1 = story(rng)
+    res = run(dedup, store, [
+        art("copy", syndicate(s1, rng), url="https://c.example/1", published="2026-01-01T00:00:00Z",
+            canonical_url="https://o.example/story"),
+        art("orig", s1, url="https://o.example/story", published="2026-01-03T00:00:00Z"),
+    ])
+    by = {a.article_id: a for a in res.assignments}
+    assert by["orig"].duplicate_of is None and by["copy"].duplicate_of == "orig"
+
+
+def test_cross_run_persistent_index_restart(tmp_path: Path):
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(8)
+    s1 = story(rng)
+    loc = str(tmp_path / "store.dedup")
+    with open_index(loc, settings=settings) as index:
+        run(Deduplicator(settings, index, store.lookup), store, [art("orig", s1, url="https://o.example/1")])
+        assert index.last_seq() == 1
+    with open_index(loc, settings=settings) as index:  # a new process: nothing rebuilt
+        assert index.last_seq() == 1 and len(index) == 1
+        res = run(Deduplicator(settings, index, store.lookup), store,
+                  [art("copy", syndicate(s1, rng), url="https://c.example/1")])
+        assert res.assignments[0].duplicate_of == "orig"
+
+
+def test_reindex_catches_up_without_changing_verdicts(tmp_path: Path):
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(9)
+    s1 = story(rng)
+    loc = str(tmp_path / "x.dedup")
+    with open_index(loc, settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        arts = [art("orig", s1, url="https://o.example/1"), art("copy", syndicate(s1, rng), url="https://c.example/1")]
+        result = dedup.assign(arts)
+        store.write(arts, result)  # the process dies before dedup.commit()
+    with open_index(loc, settings=settings) as index:
+        assert index.last_seq() == 0 and len(index) == 0
+        dedup = Deduplicator(settings, index, store.lookup)
+        dedup.reindex(store.since(index.last_seq()))
+        assert index.last_seq() == 1 and len(index) == 2
+        res = run(dedup, store, [art("copy2", syndicate(s1, rng), url="https://d.example/1")])
+        assert res.assignments[0].cluster_id == "orig" and res.assignments[0].duplicate_of == "orig"
+        assert store.rows["copy"].duplicate_of == "orig"
+
+
+def test_window_limits_comparison(env):
+    _, _ = env
+    settings = DedupSettings(window_days=7)
+    store = Store()
+    rng = random.Random(10)
+    s1 = story(rng)
+    with open_index("memory://", settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        run(dedup, store, [art("old", s1, url="https://o.example/1", published="2025-01-01")])
+        far = run(dedup, store, [art("far", s1 + " x", url="https://c.example/1", published="2025-03-01")])
+        near = run(dedup, store, [art("near", s1 + " y", url="https://d.example/1", published="2025-01-03")])
+    assert far.assignments[0].kind == "new"
+    assert near.assignments[0].kind == "near" and near.assignments[0].duplicate_of == "old"
+
+
+def test_lookup_is_the_truth(env):
+    dedup, store = env
+    rng = random.Random(11)
+    s1 = story(rng)
+    run(dedup, store, [art("orig", s1, url="https://o.example/1")])
+    del store.rows["orig"]  # deleted from the store: the index entry must be ignored
+    res = run(dedup, store, [art("copy", s1, url="https://c.example/1")])
+    assert res.assignments[0].kind == "new"
