@@ -62,6 +62,9 @@ class ExportResult:
     withdrawn_ids: tuple[str, ...] = ()  # incremental, representatives only: ids now duplicates
     total_records: int = 0  # records over every file the manifest lists
 
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
 
 def export_corpus(
     store: Store,

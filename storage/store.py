@@ -35,7 +35,7 @@ _PAGE = 1000  # rows per page when iterating
 class ClusterSummary:
     cluster_id: str
     size: int
-    representative_id: str | None  # the member with duplicate_of NULL
+    representative: str | None  # id of the member with duplicate_of NULL
     title: str | None  # the representative's title
     sources: tuple[str, ...]  # distinct sources of the members, sorted
 
@@ -290,7 +290,7 @@ class Store:
             rep = next((r for r in rows if r[1] is None), None)
             out.append(ClusterSummary(
                 cluster_id=cid, size=n,
-                representative_id=rep[0] if rep else None,
+                representative=rep[0] if rep else None,
                 title=rep[2] if rep else None,
                 sources=tuple(sorted({r[3] for r in rows})),
             ))
@@ -304,7 +304,7 @@ class Store:
         out: dict[str, str] = {}
         with self._read() as conn:
             for chunk in self._chunks(set(hosts)):
-                out.update(conn.execute(select(p.host, p.data).where(p.host.in_(chunk))).tuples().all())
+                out.update(conn.execute(select(p.host, p.data).where(p.host.in_(chunk))).all())
         return out
 
     def save_profiles(self, profiles: Mapping[str, str]) -> None:
@@ -360,12 +360,12 @@ class Store:
                 )
             }
             day = func.coalesce(func.substr(a.published, 1, 10), "unknown")
-            by_day = dict(conn.execute(select(day, func.count()).group_by(day).order_by(day)).tuples().all())
+            by_day = dict(conn.execute(select(day, func.count()).group_by(day).order_by(day)).all())
             fail_by_reason = dict(
                 conn.execute(
                     select(fl.reason, func.count(func.distinct(fl.location)))
                     .group_by(fl.reason).order_by(func.count(func.distinct(fl.location)).desc(), fl.reason)
-                ).tuples().all()
+                ).all()
             )
             clusters = conn.execute(select(func.count(func.distinct(a.cluster_id)))).scalar_one()
             runs = conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
