@@ -79,8 +79,9 @@ def parse_feed(body: bytes, url: str) -> list[Entry]:
         link = item.get("link") or _first_alternate(item)
         if not link:
             continue
-        published = _iso(item.get("published_parsed")) or _iso(item.get("updated_parsed"))
-        lastmod = _iso(item.get("updated_parsed")) or published
+        # dict.get: FeedParserDict.get aliases updated/published and warns about it.
+        published = _iso(dict.get(item, "published_parsed")) or _iso(dict.get(item, "updated_parsed"))
+        lastmod = _iso(dict.get(item, "updated_parsed")) or published
         entries.append(Entry(urljoin(url, link.strip()), published, lastmod))
     return entries
 

@@ -155,8 +155,10 @@ class Handler(BaseHTTPRequestHandler):
         with site.lock:
             site.active += 1
             active = site.active
-        seen = Seen(site.server_address[1], self.path, {k.lower(): v for k, v in self.headers.items()},
-                    time.monotonic(), active=active)
+        self._seen = seen = Seen(site.server_address[1], self.path,
+                                 {k.lower(): v for k, v in self.headers.items()},
+                                 time.monotonic(), active=active)
+        self._ended = False
         with site.owner.lock:
             site.owner.log.append(seen)
         try:
@@ -164,14 +166,23 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            seen.end = time.monotonic()
-            with site.lock:
-                site.active -= 1
+            self.mark_end()
+
+    def mark_end(self) -> None:
+        """The request stops counting as in flight when the server starts answering: marked
+        before the first byte goes out, so the client can never start its next request
+        while this one still counts (which would fake a concurrency overrun)."""
+        if not self._ended:
+            self._ended = True
+            self._seen.end = time.monotonic()
+            with self.server.lock:
+                self.server.active -= 1
 
     # ---- helpers ------------------------------------------------------------------------
 
     def send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
              headers: dict[str, str] | None = None) -> int:
+        self.mark_end()
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -193,6 +204,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
 
     def raw(self, data: bytes, *, reset: bool = False) -> None:
+        self.mark_end()
         self.wfile.write(data)
         self.wfile.flush()
         if reset:  # SO_LINGER 0: close sends RST instead of FIN
@@ -290,6 +302,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/huge":
             return self.send(200, b"<html>" + b"z" * (4 * 1024 * 1024), "text/html")
         if path == "/huge-chunked":  # no Content-Length: only the streaming cap can stop it
+            self.mark_end()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Connection", "close")
