@@ -9,6 +9,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+from wiredesk.errors import StoreError
 from wiredesk.records import Article, Assignment, FetchRecord, StoredArticle
 
 # Columns read to rebuild a StoredArticle (order matters nowhere; names do).
@@ -26,9 +27,12 @@ def encode_text(text: str, *, compress: bool, level: int) -> tuple[str | None, b
     return text, None
 
 
-def decode_text(plain: str | None, packed: bytes | None) -> str:
+def decode_text(plain: str | None, packed: bytes | None, *, article_id: str = "?") -> str:
     if packed is not None:
-        return zlib.decompress(packed).decode("utf-8")
+        try:
+            return zlib.decompress(packed).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise StoreError(f"article {article_id}: stored text is corrupt ({exc})") from None
     return plain or ""
 
 
@@ -64,7 +68,7 @@ def stored_article(row: Mapping[str, Any]) -> StoredArticle:
     article = Article(
         id=row["id"],
         source=row["source"],
-        text=decode_text(row["text"], row["text_z"]),
+        text=decode_text(row["text"], row["text_z"], article_id=row["id"]),
         content_hash=row["content_hash"],
         fetched_at=row["fetched_at"],
         url=row["url"],

@@ -5,7 +5,7 @@ Layout for ``out = data/corpus.jsonl``:
     data/corpus.delta-101-250.jsonl           an incremental export: seqs 101..250
     data/corpus.jsonl.manifest.json           every file of the corpus, with sha256
 With ``partition_by_date`` ``out`` is a directory of Hive partitions
-(``published_date=2019-10-04/part-1-250.parquet``) and the manifest is ``out/manifest.json``.
+(``corpus/published_date=2019-10-04/part-1-250.parquet``); the manifest is ``corpus.manifest.json``.
 
 A consumer applies the files in manifest order and upserts by ``id`` (a changed article
 reappears in a later delta). Every data file is written under a temporary name, fsynced and
@@ -80,7 +80,9 @@ def export_corpus(
         raise ConfigError(f"unknown export format {fmt!r} (use jsonl, jsonl.gz or parquet)")
     target = Path(out).expanduser().absolute()
     options = {"fmt": fmt, "include_duplicates": include_duplicates, "partition_by_date": partition_by_date}
-    manifest_path = target / "manifest.json" if partition_by_date else target.with_name(target.name + ".manifest.json")
+    # Beside the output, never inside it: readers that scan a partition directory
+    # (pyarrow.dataset, DuckDB globs, datasets) must see data files only.
+    manifest_path = target.with_name(target.name + ".manifest.json")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -107,8 +109,11 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
         query = query.order_by(a.published, a.seq) if partitioned else query.order_by(a.seq)
         withdrawn: tuple[str, ...] = ()
         if base and not options["include_duplicates"]:
+            # Now duplicates, changed since the last export, and stored before it: ids a consumer
+            # may hold as representatives (or, if they were duplicates then too, ids it never had).
             withdrawn = tuple(conn.execute(
-                select(a.id).where(a.seq > seq_from, a.seq <= high_water, a.duplicate_of.is_not(None)).order_by(a.seq)
+                select(a.id).where(a.seq > seq_from, a.seq <= high_water, a.duplicate_of.is_not(None),
+                                   a.stored_at <= base["_exported_at"]).order_by(a.seq)
             ).scalars())
         rows = conn.execution_options(yield_per=2000).execute(query).mappings()
         tag = f"{seq_from + 1}-{high_water}"
@@ -158,7 +163,7 @@ def _record(row) -> dict[str, Any]:
     return {
         "id": row["id"], "url": row["url"], "path": row["path"], "source": row["source"],
         "title": row["title"], "author": row["author"], "published": row["published"],
-        "language": row["language"], "text": decode_text(row["text"], row["text_z"]),
+        "language": row["language"], "text": decode_text(row["text"], row["text_z"], article_id=row["id"]),
         "content_hash": row["content_hash"], "cluster_id": row["cluster_id"],
         "duplicate_of": row["duplicate_of"], "similarity": row["similarity"],
         "fetched_at": iso(row["fetched_at"]),
@@ -354,10 +359,13 @@ def _manifest(store: Store, options: dict[str, Any], files: list[dict[str, Any]]
 
 
 def _previous(conn: Connection, out: str, options: dict[str, Any]) -> dict[str, Any] | None:
-    row = conn.execute(select(t.exports.c.manifest).where(t.exports.c.out == out)).scalar_one_or_none()
+    row = conn.execute(
+        select(t.exports.c.manifest, t.exports.c.exported_at).where(t.exports.c.out == out)
+    ).one_or_none()
     if row is None:
         return None
-    manifest = json.loads(row)
+    manifest = json.loads(row.manifest)
+    manifest["_exported_at"] = row.exported_at
     if any(manifest.get(k) != v for k, v in options.items()):
         # Other options: the old files are of another shape. Treat as no previous export,
         # but remember them so a full export can clean them up.
