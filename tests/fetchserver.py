@@ -13,6 +13,7 @@ tests assert on what the server really saw, not on what the fetcher says it did.
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import hashlib
 import json
@@ -100,6 +101,7 @@ class FetchServer:
         self.changed: set[str] = set()  # article paths whose content (and ETag) changed
 
     def __enter__(self) -> FetchServer:
+        gzip_bomb()  # built before serving: building it on request would look like a slow server
         for trap in self.traps:
             trap.start()
         for site in self.sites:
@@ -141,6 +143,12 @@ def article_html(site: int, n: int, changed: bool = False) -> bytes:
             f"</head><body><article><h1>Story {site}-{n}</h1><p>Paragraph one of story {n} "
             f"on host {site}, long enough to look like news.</p>{extra}</article></body></html>"
             ).encode()
+
+
+@functools.lru_cache(maxsize=1)
+def gzip_bomb() -> bytes:
+    """64 MiB of zeros in about 64 KiB of gzip."""
+    return gzip.compress(b"\x00" * (64 * 1024 * 1024), compresslevel=9, mtime=0)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -315,8 +323,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return 200
         if path == "/gzip-bomb":
-            body = gzip.compress(b"\x00" * (64 * 1024 * 1024), compresslevel=9, mtime=0)
-            return self.send(200, body, "text/html", {"Content-Encoding": "gzip"})
+            return self.send(200, gzip_bomb(), "text/html", {"Content-Encoding": "gzip"})
         if path == "/gzip-ok":
             return self.send(200, gzip.compress(article_html(site.index, 77), mtime=0),
                              "text/html; charset=utf-8", {"Content-Encoding": "gzip"})

@@ -1,0 +1,154 @@
+"""Every fault of the hostile server, fetched in one batch: each is retried and delivered,
+or recorded with its reason and never delivered, or never requested at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from fetching import Discovered, Fetcher, FetchOutcome, MemoryFetchState
+from tests.fetch_helpers import make_settings
+from tests.fetchserver import FetchServer, article_html
+from wiredesk.records import utcnow
+
+FAULTS = {
+    "flaky500": "/flaky/500/f", "flaky503": "/flaky/503/f", "flaky429": "/flaky/429/f",
+    "always503": "/always-503", "slow": "/slow-headers", "reset": "/reset-mid-body",
+    "truncated": "/truncated", "chain": "/chain/3", "long_chain": "/chain/9",
+    "loop": "/loop/a", "missing": "/missing", "pdf": "/doc.pdf", "huge": "/huge",
+    "huge_chunked": "/huge-chunked", "gzip_bomb": "/gzip-bomb", "gzip_ok": "/gzip-ok",
+    "cp1252": "/cp1252", "sjis": "/sjis", "plain": "/plain.txt", "to_trap": "/to-trap",
+    "to_file": "/to-file", "robots": "/private/secret",
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FetchServer(hosts=1, pages=4, slow_seconds=1.0) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def run(server: FetchServer) -> tuple[dict[str, FetchOutcome], MemoryFetchState]:
+    state = MemoryFetchState()
+    named = {name: Discovered(server.base(0) + path, "faults") for name, path in FAULTS.items()}
+    named["trap"] = Discovered(server.trap_url(0, "/direct"), "faults")
+    named["trap_mapped"] = Discovered(
+        f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
+    named["trap_int"] = Discovered(f"http://2130706434:{server.traps[0].port}/int", "faults")
+    named["file"] = Discovered("file:///etc/passwd", "faults")
+    with Fetcher(make_settings(), state) as fetcher:
+        outcomes = fetcher.fetch(list(named.values()))
+    assert len(outcomes) == len(named)
+    return dict(zip(named, outcomes)), state
+
+
+def seen(server: FetchServer, path: str) -> int:
+    return len(server.requests(path))
+
+
+@pytest.mark.parametrize("name, requests", [("flaky500", 2), ("flaky503", 2), ("flaky429", 2)])
+def test_transient_errors_are_retried_and_delivered(run, server, name, requests) -> None:
+    outcomes, state = run
+    o = outcomes[name]
+    assert o.reason is None and o.page is not None and o.record.status == 200
+    assert o.record.attempts == requests == seen(server, FAULTS[name])
+    assert o.page.body == article_html(0, int(FAULTS[name].split("/")[2]))
+    assert state.get([o.record.url])[o.record.url].failures == 0
+
+
+@pytest.mark.parametrize("name", ["flaky503", "flaky429"])
+def test_retry_after_is_honoured(run, server, name) -> None:
+    first, second = server.requests(FAULTS[name])
+    assert second.start - first.end >= 0.9  # Retry-After: 1
+
+
+def test_long_retry_after_ends_the_run_and_backs_off_past_it(run, server) -> None:
+    o = run[0]["always503"]
+    assert o.reason == "http-503" and o.page is None and o.record.attempts == 1
+    assert seen(server, "/always-503") == 1
+    assert o.record.next_attempt_at >= utcnow() + timedelta(seconds=3500)
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("slow", "timeout"), ("reset", "connection"), ("truncated", "truncated")])
+def test_network_faults_retried_then_recorded(run, server, name, reason) -> None:
+    outcomes, state = run
+    o = outcomes[name]
+    assert (o.reason, o.page, o.skipped) == (reason, None, None)
+    assert o.record.attempts == 2 == seen(server, FAULTS[name])  # retries=1
+    rec = state.get([o.record.url])[o.record.url]
+    assert rec.reason == reason and rec.failures == 1 and not rec.stored
+    assert rec.next_attempt_at is not None and not rec.gave_up
+
+
+@pytest.mark.parametrize("name, reason, requests", [
+    ("long_chain", "too-many-redirects", 6), ("loop", "redirect-loop", 2),
+    ("missing", "http-404", 1), ("pdf", "content-type", 1), ("huge", "too-large", 1),
+    ("huge_chunked", "too-large", 1), ("gzip_bomb", "decompression-bomb", 1),
+])
+def test_permanent_faults_recorded_not_retried(run, server, name, reason, requests) -> None:
+    outcomes, state = run
+    o = outcomes[name]
+    assert (o.reason, o.page, o.skipped) == (reason, None, None)
+    assert o.record.attempts == 1
+    paths = {"long_chain": [f"/chain/{n}" for n in range(4, 10)],
+             "loop": ["/loop/a", "/loop/b", "/loop/a?utm_medium=x"]}.get(name, [FAULTS[name]])
+    assert sum(seen(server, p) for p in paths) == requests
+    assert state.get([o.record.url])[o.record.url].reason == reason
+
+
+def test_redirect_chain_followed(run, server) -> None:
+    o = run[0]["chain"]
+    assert o.page is not None and o.page.url == server.base(0) + "/chain/3"
+    assert o.final_url == server.base(0) + "/chain/0"
+    assert [seen(server, f"/chain/{n}") for n in range(4)] == [1, 1, 1, 1]
+
+
+def test_gzip_body_decompressed(run) -> None:
+    o = run[0]["gzip_ok"]
+    assert o.page is not None and o.page.body == article_html(0, 77)
+    assert o.record.bytes < len(o.page.body)  # bytes counts the wire
+
+
+def test_odd_encodings_pass_through_with_header_charset(run) -> None:
+    cp = run[0]["cp1252"].page
+    sj = run[0]["sjis"].page
+    assert cp is not None and sj is not None
+    assert cp.encoding == "windows-1252" and "Caf\u00e9 \u201cquoted\u201d \u2014" in cp.body.decode(cp.encoding)
+    assert sj.encoding == "Shift_JIS" and "\u65e5\u672c\u8a9e" in sj.body.decode(sj.encoding)
+    plain = run[0]["plain"].page
+    assert plain is not None and plain.kind == "text" and cp.kind == "html"
+
+
+def test_redirect_to_refused_targets_is_stopped(run, server) -> None:
+    trap, scheme = run[0]["to_trap"], run[0]["to_file"]
+    assert (trap.reason, trap.record.status, trap.page) == ("ssrf", 302, None)
+    assert (scheme.reason, scheme.record.status, scheme.page) == ("scheme", 302, None)
+    assert server.traps[1].connections == []
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("trap", "ssrf"), ("trap_mapped", "ssrf"), ("trap_int", "ssrf"), ("file", "scheme"),
+    ("robots", "robots")])
+def test_refused_urls_are_never_requested(run, server, name, reason) -> None:
+    outcomes, state = run
+    o = outcomes[name]
+    assert o.skipped == reason and o.page is None and o.record.attempts == 0
+    assert state.get([o.record.url])[o.record.url].reason == reason
+    assert [t.connections for t in server.traps] == [[], []]
+    assert seen(server, "/private/secret") == 0
+
+
+def test_every_request_names_wiredesk(run, server) -> None:
+    agents = {s.headers.get("user-agent", "") for s in server.requests()}
+    assert agents and all(a.startswith("wiredesk/") for a in agents)
+
+
+def test_failures_are_never_delivered_or_marked_stored(run) -> None:
+    outcomes, state = run
+    for name, o in outcomes.items():
+        assert (o.page is None) == (o.reason is not None), name
+    assert not any(r.stored for r in state.latest().values())
+    assert len(state.log) == len(outcomes)  # one record per URL, all written
