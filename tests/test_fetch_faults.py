@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from fetching import Discovered, Fetcher, FetchOutcome, MemoryFetchState
-from tests.fetch_helpers import make_settings
-from tests.fetchserver import FetchServer, article_html
+from tests.fetchserver import FetchServer, article_html, make_settings
 from wiredesk.records import utcnow
 
 FAULTS = {
