@@ -82,12 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     _add_store(st)
 
-    try:
-        from wiredesk import cli_schedule
-    except ImportError:  # TEMP during integration; removed once serve/trigger land
-        cli_schedule = None
-    if cli_schedule is not None:
-        cli_schedule.add_commands(sub, _add_store)
+    from wiredesk import cli_schedule
+
+    cli_schedule.add_commands(sub, _add_store)
     return parser
 
 
@@ -184,7 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, default=str, indent=2))
     else:
-        print(f"exported {info.get('count', info.get('records'))} records to {out}")
+        print(f"exported {info['records']} records to {info['out']} (manifest {info['manifest']})")
     return EXIT_OK
 
 

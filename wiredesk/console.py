@@ -10,7 +10,8 @@ from typing import Any, Iterator, Sequence
 from rich.console import Console as RichConsole
 from rich.table import Table
 
-_out = RichConsole(highlight=False, soft_wrap=True)
+# Piped output gets a fixed, roomy width so tables are not squeezed to 80 columns in logs.
+_out = RichConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 _err = RichConsole(stderr=True, highlight=False)
 
 
@@ -56,7 +57,7 @@ class Console:
         )
         export = summary.get("export")
         if export:
-            _out.print(f"corpus: {export.get('count', '?')} records -> {export.get('path') or export.get('out')}")
+            _out.print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")
 
 
 def _reasons(by_reason: dict[str, int]) -> str:
@@ -120,6 +121,8 @@ def print_stats(stats: dict[str, Any], *, as_json: bool) -> None:
             for name, row in value.items():
                 table.add_row(str(name), *[str(row.get(c, "")) for c in columns])
             _out.print(table)
+        elif isinstance(value, dict) and not value:
+            _out.print(f"{key.replace('_', ' ')}: none")
         elif isinstance(value, dict):
             table = Table(title=key.replace("_", " "))
             table.add_column("")
