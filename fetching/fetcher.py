@@ -132,16 +132,16 @@ class Fetcher:
         canon = [canonicalize_url(d.url) for d in urls]
         prev = self.state.get(list(dict.fromkeys(canon)))
         now = utcnow()
-        first: dict[str, int] = {}
+        merged = _merge_duplicates(urls, canon)
         jobs: list[Awaitable[FetchOutcome]] = []
-        for i, (d, url) in enumerate(zip(urls, canon)):
-            if url in first:
-                jobs.append(_done(FetchOutcome(_policy_record(url, d.source, prev.get(url),
-                                               "duplicate", "same canonical URL twice in a batch"),
-                                               skipped="duplicate")))
+        started: set[str] = set()
+        for d, url in zip(urls, canon):
+            if url in started:
+                jobs.append(_done(_skip(url, d.source, prev.get(url), "duplicate",
+                                        "same canonical URL earlier in this batch")))
                 continue
-            first[url] = i
-            jobs.append(self._fetch_page(engine, d, url, prev.get(url), now))
+            started.add(url)
+            jobs.append(self._fetch_page(engine, merged[url], url, prev.get(url), now))
         outcomes = list(await asyncio.gather(*jobs))
         self.state.record([o.record for o in outcomes if _changes_state(o)])
         return outcomes
@@ -388,6 +388,22 @@ def _parse_when(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _merge_duplicates(urls: Sequence[Discovered], canon: Sequence[str]) -> dict[str, Discovered]:
+    """One Discovered per canonical URL: the first one, with the newest lastmod any copy
+    gave (a feed and a sitemap may disagree; "changed" must win) and the first published."""
+    merged: dict[str, Discovered] = {}
+    for d, url in zip(urls, canon):
+        seen = merged.get(url)
+        if seen is None:
+            merged[url] = d
+            continue
+        newer = _parse_when(d.lastmod)
+        known = _parse_when(seen.lastmod)
+        lastmod = d.lastmod if newer is not None and (known is None or newer > known) else seen.lastmod
+        merged[url] = replace(seen, published=seen.published or d.published, lastmod=lastmod)
+    return merged
 
 
 def _plain(url: str) -> Entry:

@@ -1,0 +1,134 @@
+"""Incremental fetching across runs: stored URLs are skipped, everything else is asked with
+validators and answered 304, changed pages come back, failures back off and are given up."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from fetching import Discovered, Fetcher, MemoryFetchState, SourceSpec
+from tests.fetchserver import FetchServer, article_html, make_settings
+from wiredesk.records import FetchRecord, utcnow
+
+PAGES = 6
+
+
+@pytest.fixture()
+def server():
+    with FetchServer(hosts=1, pages=PAGES) as srv:
+        yield srv
+
+
+def spec(server: FetchServer) -> SourceSpec:
+    base = server.base(0)
+    return SourceSpec(name="inc", feeds=(base + "/feed.xml",),
+                      sitemaps=(base + "/sitemap_index.xml",),
+                      urls=tuple(f"{base}/article/{n}" for n in range(PAGES)))
+
+
+def test_second_run_on_unchanged_site_sends_only_conditional_requests(server) -> None:
+    state = MemoryFetchState()
+    with Fetcher(make_settings(), state) as fetcher:
+        first = fetcher.fetch(fetcher.discover(spec(server)))
+    assert len(first) == PAGES and all(o.page is not None for o in first)
+    # The store saved articles from half of the pages (the others failed extraction, say).
+    state.mark_stored([o.record.url for o in first[: PAGES // 2]])
+    stored_before = {u for u, r in state.latest().items() if r.stored}
+    server.clear()
+
+    with Fetcher(make_settings(), state) as fetcher:  # a new run: new client, new caches
+        second = fetcher.fetch(fetcher.discover(spec(server)))
+
+    requests = [s for s in server.requests() if s.path != "/robots.txt"]
+    assert requests, "the second run asked nothing at all"
+    for s in requests:
+        assert "if-none-match" in s.headers and "if-modified-since" in s.headers, s.path
+        assert s.status == 304, s.path
+    assert sorted(o.skipped or str(o.record.status) for o in second) == \
+        ["304"] * (PAGES - PAGES // 2) + ["stored"] * (PAGES // 2)
+    assert all(o.page is None for o in second)
+    assert {u for u, r in state.latest().items() if r.stored} == stored_before
+    for o in second:  # validators survive a 304 that does not repeat them
+        assert o.record.etag and o.record.last_modified
+
+
+def test_changed_page_is_refetched_when_the_source_says_so(server) -> None:
+    state = MemoryFetchState()
+    url = server.base(0) + "/article/1"
+    later = (utcnow() + timedelta(minutes=5)).isoformat()
+    with Fetcher(make_settings(), state) as fetcher:
+        [first] = fetcher.fetch([Discovered(url, "inc")])
+        state.mark_stored([url])
+        [same] = fetcher.fetch([Discovered(url, "inc", None, "2020-01-01")])
+        assert same.skipped == "stored"
+        server.changed.add("/article/1")
+        # The feed copy says nothing, the sitemap copy says "changed": changed wins, once.
+        again, dup = fetcher.fetch([Discovered(url, "inc"),
+                                    Discovered(url + "?utm_source=x", "inc", None, later)])
+    assert dup.skipped == "duplicate" and dup.page is None
+    assert again.page is not None and again.page.body == article_html(0, 1, changed=True)
+    last = server.requests("/article/1")[-1]
+    assert last.headers.get("if-none-match") == first.record.etag  # still a conditional GET
+    assert last.status == 200 and len(server.requests("/article/1")) == 2
+    assert again.record.etag != first.record.etag
+    assert again.record.stored  # carried forward; the store saves the new version over it
+
+
+def test_failures_back_off_then_give_up(server) -> None:
+    state = MemoryFetchState()
+    url = server.base(0) + "/missing"
+    quick = make_settings(failure_backoff=0.0, give_up_after=3)
+    reasons = []
+    for _ in range(4):
+        with Fetcher(quick, state) as fetcher:
+            [o] = fetcher.fetch([Discovered(url, "inc")])
+        reasons.append(o.skipped or o.record.reason)
+    assert reasons == ["http-404", "http-404", "http-404", "gave-up"]
+    assert len(server.requests("/missing")) == 3
+    rec = state.get([url])[url]
+    assert rec.gave_up and rec.failures == 3 and rec.reason == "http-404"
+
+    slow = make_settings(failure_backoff=600.0)
+    state2 = MemoryFetchState()
+    with Fetcher(slow, state2) as fetcher:
+        fetcher.fetch([Discovered(url, "inc")])
+        [o] = fetcher.fetch([Discovered(url, "inc")])
+    assert o.skipped == "backoff"
+    first_retry = state2.get([url])[url].next_attempt_at - state2.log[0].fetched_at
+    assert timedelta(seconds=590) < first_retry < timedelta(seconds=610)
+
+
+def test_backoff_grows_and_success_resets_it(server) -> None:
+    url = server.base(0) + "/article/2"
+    failed = MemoryFetchState([FetchRecord(url=url, source="inc", failures=2, reason="timeout",
+                                           next_attempt_at=utcnow() - timedelta(seconds=1))])
+    with Fetcher(make_settings(), failed) as fetcher:
+        [o] = fetcher.fetch([Discovered(url, "inc")])
+    assert o.page is not None and o.record.failures == 0 and o.record.next_attempt_at is None
+    # A 404 after two failures: back-off doubles twice.
+    missing = server.base(0) + "/missing"
+    state = MemoryFetchState([FetchRecord(url=missing, source="inc", failures=2, reason="http-404")])
+    with Fetcher(make_settings(failure_backoff=100.0), state) as fetcher:
+        [o] = fetcher.fetch([Discovered(missing, "inc")])
+    delay = o.record.next_attempt_at - o.record.fetched_at
+    assert o.record.failures == 3 and timedelta(seconds=399) < delay < timedelta(seconds=401)
+
+
+def test_async_api_in_a_running_loop(server) -> None:
+    async def main() -> list[str]:
+        async with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+            found = await fetcher.adiscover(SourceSpec(name="a", feeds=(server.base(0) + "/feed.xml",)))
+            outcomes = await fetcher.afetch(found)
+        return [o.page.url for o in outcomes if o.page is not None]
+    urls = asyncio.run(main())
+    assert sorted(urls) == sorted(f"{server.base(0)}/article/{n}" for n in range(PAGES // 2))
+
+
+def test_sync_fetcher_refuses_use_after_close(server) -> None:
+    fetcher = Fetcher(make_settings(), MemoryFetchState())
+    fetcher.fetch([Discovered(server.base(0) + "/article/0", "x")])
+    fetcher.close()
+    with pytest.raises(RuntimeError):
+        fetcher.fetch([Discovered(server.base(0) + "/article/0", "x")])
