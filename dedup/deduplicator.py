@@ -80,6 +80,7 @@ class Deduplicator:
         self.signer = Signer(num_perm=settings.num_perm, seed=settings.seed)
         self.bands, self.rows = lsh_bands(settings)
         self._shingle_cache: dict[str, tuple[str, np.ndarray]] = {}
+        self._unit_of: dict[tuple, str] = {}
 
     # ------------------------------------------------------------------ helpers
     def shingles(self, text: str) -> np.ndarray:
@@ -125,17 +126,46 @@ class Deduplicator:
             batch.append(_Doc(("b", i), a, sh, host_of(a), _ts(a), _BATCH_ORDER + i))
         own_ids = {a.id for a in articles}
 
+        host_states = self.index.hosts({d.host for d in batch if d.host}) if s.host_furniture else {}
+
         # Exact copies: earlier in the batch first, then the index (confirmed by the store below).
         first_of_hash: dict[str, int] = {}
         exact_batch: dict[int, int] = {}
         for i, a in enumerate(articles):
-            if a.content_hash in first_of_hash:
-                exact_batch[i] = first_of_hash[a.content_hash]
+            j = first_of_hash.get(a.content_hash)
+            if j is not None:
+                exact_batch[i] = j
             else:
                 first_of_hash[a.content_hash] = i
-        indexed_exact = self.index.exact(first_of_hash)
+        views0 = self._views(batch, {d.node: d for d in batch}, _UnionFind(), host_states, exact_batch, {})
+        units0 = dict(self._unit_of)
+        # Two pages whose "text" is nothing but their host's furniture (an extraction that
+        # missed the article) are not copies of each other, however equal.
+        for i, j in list(exact_batch.items()):
+            if batch[i].host and batch[i].host == batch[j].host and self._furniture_only(
+                    batch[i], views0, (units0.get(batch[i].node), units0.get(batch[j].node))):
+                del exact_batch[i]
+        indexed_exact = self.index.exact({articles[i].content_hash for i in range(len(batch)) if i not in exact_batch})
+        exact_ids = {x for ids in indexed_exact.values() for x in ids} - own_ids
+        infos = self.index.docs(exact_ids)
+        maybe_exact: dict[int, str] = {}
+        for i, d in enumerate(batch):
+            if i in exact_batch:
+                continue
+            for cand in indexed_exact.get(d.article.content_hash, ()):
+                info = infos.get(cand)
+                if info is None or cand in own_ids or not self._within_window(d.ts, info.ts):
+                    continue
+                if d.host and d.host == info.host and self._furniture_only(
+                        d, views0, (units0.get(d.node), f"c:{info.cluster_id}")):
+                    continue
+                maybe_exact[i] = cand
+                break
 
-        # LSH candidates among the batch and from the index.
+        # LSH candidates among the batch and from the index. Each article is looked up (and
+        # indexed) under two signatures: of all its shingles, and of those left once its host's
+        # furniture is removed. The second finds copies inside pages that kept a lot of site
+        # text (their Jaccard similarity to a clean copy is far below the LSH threshold).
         table: dict[int, list[int]] = {}
         batch_pairs: set[tuple[int, int]] = set()
         stored_cands: dict[int, set[str]] = {}
@@ -143,28 +173,27 @@ class Deduplicator:
             if i in exact_batch or d.shingles.size < s.min_shingles:
                 continue
             d.keys = self.keys(d.shingles)
+            if d.host in views0:
+                stripped = views0[d.host].strip(d.shingles, (units0[d.node],))
+                if s.min_shingles <= stripped.size < d.shingles.size:
+                    d.keys = np.union1d(d.keys, self.keys(stripped))
             for k in d.keys.tolist():
                 for j in table.get(k, ()):
                     batch_pairs.add((j, i))
                 table.setdefault(k, []).append(i)
             stored_cands[i] = self.index.candidates(d.keys) - own_ids
         wanted = set().union(*stored_cands.values()) if stored_cands else set()
-        for ids in indexed_exact.values():
-            wanted.update(x for x in ids if x not in own_ids)
-        infos = self.index.docs(wanted)
+        infos.update(self.index.docs(wanted - set(infos)))
         # The window bounds what is compared, by published date (else index time).
         for i, cands in stored_cands.items():
             stored_cands[i] = {c for c in cands if c in infos and self._within_window(batch[i].ts, infos[c].ts)}
+        wanted = set().union(*stored_cands.values()) if stored_cands else set()
+        wanted.update(maybe_exact.values())
         stored = dict(self.lookup(sorted(wanted))) if wanted else {}
         stored = {k: v for k, v in stored.items() if k in wanted}
-        exact_stored: dict[int, str] = {}
-        for h, i in first_of_hash.items():
-            for cand in indexed_exact.get(h, ()):
-                st = stored.get(cand)
-                if st is not None and st.article.content_hash == h and cand in infos \
-                        and self._within_window(batch[i].ts, infos[cand].ts):
-                    exact_stored[i] = cand
-                    break
+        # The store is the truth: an exact match it no longer holds (or holds changed) is none.
+        exact_stored = {i: c for i, c in maybe_exact.items()
+                        if c in stored and stored[c].article.content_hash == articles[i].content_hash}
         docs: dict[tuple, _Doc] = {d.node: d for d in batch}
         for st in stored.values():
             docs[("s", st.id)] = self._stored_doc(st)
@@ -176,9 +205,9 @@ class Deduplicator:
             uf.union(("b", i), ("s", cid))
         pairs = [(("b", j), ("b", i)) for j, i in sorted(batch_pairs)]
         pairs += [(("b", i), ("s", c)) for i in sorted(stored_cands) for c in sorted(stored_cands[i]) if ("s", c) in docs]
-        pairs = [p for p in pairs if p[0] not in () and not (p[0][0] == "b" and p[0][1] in exact_stored)]
-        hostnames = {d.host for d in docs.values() if d.host}
-        host_states = self.index.hosts(hostnames) if s.host_furniture else {}
+        more_hosts = {d.host for d in docs.values() if d.host} - set(host_states)
+        if more_hosts and s.host_furniture:
+            host_states.update(self.index.hosts(more_hosts))
 
         # Phase 1: same-host pairs (re-posts), with furniture counted outside the pair.
         # Phase 2: the rest, with same-host groups from phase 1 counted once.
@@ -202,33 +231,48 @@ class Deduplicator:
         return self._decide(articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states)
 
     # ------------------------------------------------------------------ furniture
-    def _unit(self, node: tuple, docs: dict, uf: _UnionFind) -> str:
-        d = docs[node]
-        if d.stored is not None:
-            return f"c:{d.stored.cluster_id}"
-        root = uf.find(node)
-        # A batch group joined to a stored cluster counts as that cluster.
-        for other, od in docs.items():
-            if od.stored is not None and uf.find(other) == root and od.host == d.host:
-                return f"c:{od.stored.cluster_id}"
-        return f"g:{root!r}"
+    @staticmethod
+    def _units(docs: dict, uf: _UnionFind) -> dict[tuple, str]:
+        """What counts as one occurrence for furniture: a stored cluster, or a batch group
+        (a batch group joined to a stored cluster on the same host counts as that cluster)."""
+        joined: dict[tuple, str] = {}
+        for node, d in docs.items():
+            if d.stored is not None:
+                joined.setdefault((uf.find(node), d.host), f"c:{d.stored.cluster_id}")
+        out = {}
+        for node, d in docs.items():
+            if d.stored is not None:
+                out[node] = f"c:{d.stored.cluster_id}"
+            else:
+                root = uf.find(node)
+                out[node] = joined.get((root, d.host), f"g:{root!r}")
+        return out
 
     def _views(self, batch, docs, uf, host_states, exact_batch, exact_stored) -> dict[str, FurnitureView]:
         if not self.settings.host_furniture:
             return {}
+        units = self._units(docs, uf)
+        self._unit_of = units
         extra: dict[str, list[tuple[str, np.ndarray]]] = {}
         for i, d in enumerate(batch):
             if d.host and i not in exact_batch and i not in exact_stored:
-                extra.setdefault(d.host, []).append((self._unit(d.node, docs, uf), d.shingles))
+                extra.setdefault(d.host, []).append((units[d.node], d.shingles))
         hosts = {d.host for d in docs.values() if d.host}
         return {h: FurnitureView(host_states.get(h), extra.get(h, [])) for h in hosts}
+
+    def _furniture_only(self, d: _Doc, views, exclude: tuple) -> bool:
+        if d.host not in views or d.shingles.size < self.settings.min_shingles:
+            return False
+        left = views[d.host].strip(d.shingles, exclude).size
+        return left < self.settings.min_shingles and left < 0.5 * d.shingles.size
 
     def _strip(self, d: _Doc, partner: _Doc, views, uf, docs) -> np.ndarray:
         if not d.host or d.host not in views:
             return d.shingles
-        exclude = [self._unit(d.node, docs, uf)]
+        units = self._unit_of
+        exclude = [units.get(d.node)]
         if partner.host == d.host:
-            exclude.append(self._unit(partner.node, docs, uf))
+            exclude.append(units.get(partner.node))
         return views[d.host].strip(d.shingles, tuple(exclude))
 
     def _similarity(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[float, int, int]:

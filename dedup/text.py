@@ -114,6 +114,11 @@ def shingle_hashes(normalized: str, size: int = 5) -> np.ndarray:
     A text shorter than ``size`` words is one shingle of all its words (so tiny texts can
     still match exactly-equal tiny texts), an empty one has none.
     """
+    return np.unique(shingle_sequence(normalized, size))
+
+
+def shingle_sequence(normalized: str, size: int = 5) -> np.ndarray:
+    """The word ``size``-gram hashes in text order (with repeats)."""
     words = word_hashes(normalized)
     n = words.size
     if n == 0:
@@ -124,4 +129,4 @@ def shingle_hashes(normalized: str, size: int = 5) -> np.ndarray:
     acc = words[:count] * _SHINGLE_MULT[0]
     for k in range(1, size):
         acc = acc + words[k:k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
-    return np.unique(fmix64(acc + np.uint64(size)))
+    return fmix64(acc + np.uint64(size))

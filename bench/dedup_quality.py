@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Dedup quality on the syndication corpus: extract every document, run the Deduplicator,
+write PRED.jsonl for shared/tools/score_dedup.py and print its scores plus how often the
+cluster representative is the truth's original.
+
+    .venv/bin/python bench/dedup_quality.py [--data DIR] [--extractor auto|extractors|trafilatura]
+        [--batch N] [--out bench/out/dedup_pred.jsonl] [--no-cache]
+
+``--batch N`` feeds the documents in batches of N (each committed before the next), as a
+pipeline run does; documents go in file-name order (random with respect to clusters).
+Extracted texts are cached in bench/out/ keyed by extractor, so tuning dedup is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dedup import DedupSettings, Deduplicator, content_hash, open_index  # noqa: E402
+from wiredesk.records import Article, RawPage, StoredArticle, article_id_for  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dedup" / "syndication-dev"
+
+
+def extract_all(data: Path, which: str, use_cache: bool) -> tuple[dict[str, dict], str]:
+    meta = {r["file"]: r for r in map(json.loads, (data / "meta.jsonl").read_text().splitlines()) if r}
+    if which == "auto":
+        try:
+            import extractors  # noqa: F401
+            which = "extractors"
+        except Exception:
+            which = "trafilatura"
+    cache = ROOT / "bench" / "out" / f"dedup_extract_{which}_{data.name}.json"
+    if use_cache and cache.exists():
+        return json.loads(cache.read_text()), which
+    out: dict[str, dict] = {}
+    for f in sorted(meta):
+        body = (data / "docs" / f).read_bytes()
+        kind = "html" if f.endswith(".html") else "text"
+        m = meta[f]
+        rec = {"url": m.get("url"), "published": m.get("published"), "text": "", "canonical_url": None,
+               "original_url": None, "names_original": False}
+        if which == "extractors":
+            from extractors import extract_page
+            page = RawPage(source="syndication", body=body, kind=kind, path=str(data / "docs" / f),
+                           url=m.get("url"), published=m.get("published"))
+            try:
+                ex = extract_page(page)
+            except Exception as exc:  # a dropped page is a singleton for the scorer
+                rec["error"] = f"{type(exc).__name__}: {exc}"
+                out[f] = rec
+                continue
+            rec.update(text=ex.text, canonical_url=ex.canonical_url, original_url=ex.original_url,
+                       names_original=ex.names_original, published=m.get("published") or ex.published)
+        else:
+            import trafilatura
+            if kind == "html":
+                rec["text"] = trafilatura.extract(body.decode("utf-8", "replace"), deduplicate=False) or ""
+            else:
+                rec["text"] = body.decode("utf-8", "replace")
+        out[f] = rec
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(out))
+    return out, which
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--extractor", default="auto", choices=["auto", "extractors", "trafilatura"])
+    ap.add_argument("--batch", type=int, default=0, help="batch size (0: all in one batch)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dedup_pred.jsonl")
+    ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--set", action="append", default=[], help="DedupSettings field=value (repeatable)")
+    a = ap.parse_args(argv)
+    if not a.data.exists():
+        print(f"no data at {a.data}", file=sys.stderr)
+        return 2
+    texts, which = extract_all(a.data, a.extractor, not a.no_cache)
+    kw = {}
+    for item in a.set:
+        k, v = item.split("=", 1)
+        kw[k] = json.loads(v) if v[:1] in "0123456789.-tfn[" else v
+    settings = DedupSettings(**kw)
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    articles, file_of = [], {}
+    for f, r in texts.items():
+        if not r["text"].strip():
+            continue
+        aid = article_id_for(r["url"] or f)
+        file_of[aid] = f
+        articles.append(Article(id=aid, source="syndication", text=r["text"], content_hash=content_hash(r["text"]),
+                                fetched_at=when, url=r["url"], path=f, published=r["published"],
+                                canonical_url=r["canonical_url"], original_url=r["original_url"],
+                                names_original=r["names_original"]))
+    rows: dict[str, StoredArticle] = {}
+    seq = 0
+    t0 = time.perf_counter()
+    with open_index("memory://", settings=settings) as index:
+        dedup = Deduplicator(settings, index, lambda ids: {i: rows[i] for i in ids if i in rows})
+        size = a.batch or len(articles)
+        for start in range(0, len(articles), size):
+            chunk = articles[start:start + size]
+            result = dedup.assign(chunk)
+            seq += 1
+            for art, asg in zip(chunk, result.assignments):
+                rows[art.id] = StoredArticle(article=art, cluster_id=asg.cluster_id, duplicate_of=asg.duplicate_of,
+                                             similarity=asg.similarity, seq=seq)
+            for u in result.updates:
+                old = rows[u.article_id]
+                rows[u.article_id] = StoredArticle(article=old.article, cluster_id=u.cluster_id,
+                                                   duplicate_of=u.duplicate_of, similarity=u.similarity, seq=seq)
+            dedup.commit(seq)
+    elapsed = time.perf_counter() - t0
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    with a.out.open("w") as fh:
+        for aid, st in sorted(rows.items(), key=lambda kv: file_of[kv[0]]):
+            fh.write(json.dumps({"file": file_of[aid], "cluster": st.cluster_id}) + "\n")
+    dropped = [f for f, r in texts.items() if not r["text"].strip()]
+    print(f"extractor: {which}; {len(articles)} articles ({len(dropped)} without text); "
+          f"batch {a.batch or 'all'}; dedup {elapsed:.2f}s; settings {settings}")
+    tool = ROOT.parent / "shared" / "tools" / "score_dedup.py"
+    subprocess.run([sys.executable, str(tool), str(a.data / "truth.jsonl"), str(a.out)], check=False)
+    # Representative = the truth's original?
+    truth = [json.loads(l) for l in (a.data / "truth.jsonl").read_text().splitlines() if l.strip()]
+    by_cluster = defaultdict(list)
+    for t in truth:
+        by_cluster[t["cluster"]].append(t)
+    aid_of = {f: aid for aid, f in file_of.items()}
+    good = total = 0
+    misses = []
+    for c, ts in by_cluster.items():
+        if len(ts) < 2:
+            continue
+        orig = next((t for t in ts if t["role"] in ("original", "seed")), None)
+        if orig is None:
+            continue
+        total += 1
+        st = rows.get(aid_of.get(orig["file"], ""))
+        if st is not None and st.duplicate_of is None and sum(
+                1 for t in ts if (x := rows.get(aid_of.get(t["file"], ""))) and x.cluster_id == st.cluster_id) > 1:
+            good += 1
+        else:
+            misses.append(c)
+    print(f"representative is the original in {good}/{total} multi-document clusters "
+          f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
