@@ -23,11 +23,10 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, select
 
 from storage import schema as t
@@ -44,9 +43,13 @@ _PARQUET_ROWS = 5000  # rows per Parquet row group flush
 _GZIP_LEVEL = 3  # measured: level 6 halves JSONL export speed for 4% smaller files
 EXPORT_FORMAT_VERSION = 1
 
-PARQUET_SCHEMA = pa.schema(
-    [pa.field(name, pa.float64() if name == "similarity" else pa.string()) for name in EXPORT_FIELDS]
-)
+
+
+@lru_cache(maxsize=1)
+def parquet_schema():
+    import pyarrow as pa  # imported on first use: a third of a second nobody else should pay
+
+    return pa.schema([pa.field(n, pa.float64() if n == "similarity" else pa.string()) for n in EXPORT_FIELDS])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,7 +222,9 @@ class _Sink:
         self.tally = _Tally()
         self._raw = open(self.tmp, "wb")
         if fmt == "parquet":
-            self._pq = pq.ParquetWriter(self._raw, PARQUET_SCHEMA, compression="zstd")
+            import pyarrow.parquet as pq
+
+            self._pq = pq.ParquetWriter(self._raw, parquet_schema(), compression="zstd")
             self._cols: dict[str, list] = {n: [] for n in EXPORT_FIELDS}
         else:
             self._encode = json.JSONEncoder(ensure_ascii=False).encode
@@ -247,7 +252,9 @@ class _Sink:
 
     def _flush_parquet(self) -> None:
         if self._cols["id"]:
-            self._pq.write_table(pa.Table.from_pydict(self._cols, schema=PARQUET_SCHEMA))
+            import pyarrow as pa
+
+            self._pq.write_table(pa.Table.from_pydict(self._cols, schema=parquet_schema()))
             self._cols = {n: [] for n in EXPORT_FIELDS}
 
     def commit(self) -> dict[str, Any]:
