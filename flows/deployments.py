@@ -211,11 +211,18 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     try:
         with get_client(sync_client=True) as client:
             try:
-                client.read_deployment_by_name(full_name)
+                deployment = client.read_deployment_by_name(full_name)
             except ObjectNotFound:
                 known = sorted(_deployment_names(client))
                 raise ConfigError(f"no deployment {full_name!r} at {where} "
                                   f"(known: {', '.join(known) or 'none; start `wiredesk serve` or run `prefect deploy --all`'})") from None
+        # The server checks values against the flow's signature but lets unknown names through,
+        # and the run would then fail in its worker: catch a typo'd name here, while a human looks.
+        accepted = set((deployment.parameter_openapi_schema or {}).get("properties", {}))
+        unknown = sorted(set(parameters or {}) - accepted) if accepted else []
+        if unknown:
+            raise ConfigError(f"deployment {full_name!r} has no parameter {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(accepted))})")
         run = run_deployment(full_name, parameters=dict(parameters or {}), timeout=wait_s, poll_interval=1,
                              as_subflow=False)
     except PrefectHTTPStatusError as exc:  # before httpx.HTTPError: it is one
