@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
@@ -212,5 +211,3 @@ def export_flow(out: str | None = None, export_format: str | None = None, includ
         return export_task(stages, out=config.export.out, fmt=config.export.format,
                            include_duplicates=config.export.include_duplicates, incremental=incremental)
 
-
-__all__ = ["ingest", "ingest_source", "export_flow", "plan_sources", "resolve_config", "replace"]

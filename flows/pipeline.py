@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -199,20 +199,22 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
             base = (fetch_records or {}).get(page.location)
             records.append(_stored_record(page, digests[page.location], base, stored_at))
         failed_locations = {f.location for f in failures}
-        records = [r for r in records if r.url not in failed_locations] + [
-            FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500], stored=False, fetched_at=stored_at)
-            for f in failures if not (fetch_records and f.location in fetch_records)
-        ]
+        records = [r for r in records if r.url not in failed_locations]
+        for f in failures:
+            fetched = (fetch_records or {}).get(f.location)
+            if fetched is not None:  # fetched fine, but no article in it: keep its validators
+                records.append(replace(fetched, stored=False))
+            else:
+                records.append(FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500],
+                                           stored=False, fetched_at=stored_at))
         store.record(records)
         _save_profiles(store, profiles, fresh, keys)
 
 
-def _stored_record(page: RawPage, digest: str, base: FetchRecord | None, when) -> FetchRecord:
+def _stored_record(page: RawPage, digest: str, base: FetchRecord | None, when: datetime) -> FetchRecord:
     if base is None:  # a file on disk: its body digest stands in for an ETag
         return FetchRecord(url=page.location, source=page.source, etag=digest, stored=True,
                            bytes=len(page.body), fetched_at=when)
-    from dataclasses import replace
-
     return replace(base, stored=True)
 
 
@@ -243,5 +245,3 @@ def chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
-
-__all__ = ["Stages", "open_stages", "ingest_pages", "read_files", "chunks", "profile_key", "DEFAULT_MAX_BYTES", "time"]

@@ -36,3 +36,6 @@ def samples_dir() -> Path:
 @pytest.fixture()
 def store_path(tmp_path: Path) -> str:
     return str(tmp_path / "store" / "wiredesk.db")
+
+
+pytest_plugins = ["tests.prefect_harness"]

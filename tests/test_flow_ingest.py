@@ -1,0 +1,132 @@
+"""The ingest flow under Prefect (one shared test harness): local files and a web source
+served from 127.0.0.1, run twice; the CLI's flow path is the same function."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_helpers import story_paragraphs, syndicated_html_copy
+
+pytestmark = pytest.mark.prefect
+
+
+class _Site:
+    """A tiny news site: an RSS feed and article pages with ETags; logs every request."""
+
+    def __init__(self, articles: dict[str, bytes]) -> None:
+        self.articles = articles
+        self.log: list[tuple[str, str | None]] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                site.log.append((self.path, self.headers.get("If-None-Match")))
+                if self.path == "/robots.txt":
+                    return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                if self.path == "/feed.xml":
+                    return self._send(200, site.feed(), "application/rss+xml", etag='"feed-1"')
+                body = site.articles.get(self.path)
+                if body is None:
+                    return self._send(404, b"not found", "text/plain")
+                return self._send(200, body, "text/html; charset=utf-8", etag=f'"{self.path}-1"')
+
+            def _send(self, status: int, body: bytes, ctype: str, etag: str | None = None) -> None:
+                if etag and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def feed(self) -> bytes:
+        items = "".join(f"<item><title>{p}</title><link>{self.base}{p}</link>"
+                        f"<pubDate>Mon, 10 Jul 2023 0{i}:00:00 GMT</pubDate></item>"
+                        for i, p in enumerate(sorted(self.articles)))
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{self.base}</link>"
+                f"<description>d</description>{items}</channel></rss>").encode()
+
+    def __enter__(self) -> "_Site":
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _article_page(text: str, title: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in story_paragraphs(text))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>{title}</h1>{body}</article>"
+            "<footer>Contact us | Privacy</footer></body></html>").encode()
+
+
+def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    seeds = sorted((samples_dir / "seeds").glob("*.txt"))
+    texts = [p.read_text("utf-8") for p in seeds]
+    articles = {"/news/a": _article_page(texts[1], "Story A"),
+                "/news/b": _article_page(texts[2], "Story B"),
+                "/news/copy": syndicated_html_copy(texts[0]).encode()}
+    with _Site(articles) as site:
+        config = tmp_path / "wiredesk.yaml"
+        config.write_text(
+            f"store: {{url: {tmp_path / 'w.db'}}}\n"
+            f"export: {{out: {tmp_path / 'corpus.jsonl'}, include_duplicates: true}}\n"
+            "run: {workers: 1, batch_size: 2}\n"
+            f"sources:\n  - name: files\n    paths: [{samples_dir / 'seeds'}]\n"
+            f"  - name: site\n    feeds: [{site.base}/feed.xml]\n"
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n")
+        first = ingest(config_path=str(config))
+        by_source = {row["source"]: row for row in first["sources"]}
+        assert by_source["files"]["stored"] == 5
+        assert by_source["site"]["fetched"] == 3
+        # the web copy of seed 0 is a syndicated copy; stories A and B are exact re-posts of seeds 1 and 2
+        assert by_source["site"]["near_duplicates"] + by_source["site"]["exact_duplicates"] == 3, by_source["site"]
+        assert first["failed_sources"] == []
+        lines = (tmp_path / "corpus.jsonl").read_text().splitlines()
+        assert len(lines) == 8
+
+        site.log.clear()
+        second = ingest(config_path=str(config), sources=["site"])
+        assert len(second["sources"]) == 1
+        row = second["sources"][0]
+        assert row["source"] == "site" and second["stored"] == 0 and row["fetched"] == 0
+        # stored URLs are not fetched again; the feed itself is asked conditionally
+        assert all(path == "/robots.txt" or etag for path, etag in site.log), site.log
+        assert not any(path.startswith("/news/") for path, _ in site.log), site.log
+
+
+def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(
+        f"store: {{url: {tmp_path / 'w.db'}}}\n"
+        f"export: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
+        "run: {workers: 1}\n"
+        f"sources:\n  - name: broken\n    paths: [{tmp_path / 'does-not-exist'}]\n"
+        f"  - name: good\n    paths: [{samples_dir / 'seeds'}]\n")
+    summary = ingest(config_path=str(config))
+    assert summary["failed_sources"] == ["broken"]
+    rows = {row["source"]: row for row in summary["sources"]}
+    assert rows["good"]["stored"] == 5
+    assert "no such file" in rows["broken"]["error"]
