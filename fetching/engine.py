@@ -99,10 +99,11 @@ class Engine:
         for _ in range(5):
             try:
                 await self.guard.check_url(url)
-                async with self.politeness.request(host_key(url)):
+                async with self.politeness.request(host_key(url)) as gate:
                     resp = await get_once(self.client, url, headers={},
                                           max_bytes=self.settings.max_bytes,
-                                          total_timeout=self.settings.total_timeout)
+                                          total_timeout=self.settings.total_timeout,
+                                          on_sent=gate.note_sent)
             except TransientFetchError:
                 return DISALLOW_ALL, ROBOTS_RETRY_TTL
             except PermanentFetchError:
@@ -162,7 +163,7 @@ class Engine:
                 try:
                     resp = await get_once(self.client, current, headers=headers,
                                           max_bytes=s.max_bytes, total_timeout=s.total_timeout,
-                                          accept=accept)
+                                          accept=accept, on_sent=gate.note_sent)
                 finally:
                     spent[0] += time.perf_counter() - started
             last_status[0] = resp.status

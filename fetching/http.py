@@ -121,12 +121,13 @@ def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
 
 async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, str],
                    max_bytes: int, total_timeout: float,
-                   accept: Callable[[Response], None] | None = None) -> Response:
-    """One GET without redirects. The body is read for 2xx only; ``accept`` (called with the
+                   accept: Callable[[Response], None] | None = None,
+                   on_sent: Callable[[], None] | None = None) -> Response:
+    """One GET without redirects. ``on_sent`` is called when the request headers are out. The body is read for 2xx only; ``accept`` (called with the
     header-only response) may raise to refuse a body before any of it is read."""
     try:
         async with asyncio.timeout(total_timeout):
-            return await _exchange(client, url, headers, max_bytes, accept)
+            return await _exchange(client, url, headers, max_bytes, accept, on_sent)
     except TimeoutError:
         raise TimedOut(f"no complete response within {total_timeout:g}s: {url}") from None
     except httpx.TimeoutException as exc:
@@ -146,8 +147,15 @@ async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, st
 
 
 async def _exchange(client: httpx.AsyncClient, url: str, headers: dict[str, str],
-                    max_bytes: int, accept: Callable[[Response], None] | None) -> Response:
-    async with client.stream("GET", url, headers=headers) as resp:
+                    max_bytes: int, accept: Callable[[Response], None] | None,
+                    on_sent: Callable[[], None] | None) -> Response:
+    extensions = {}
+    if on_sent is not None:
+        async def trace(event: str, info: dict[str, object]) -> None:
+            if event.endswith("send_request_headers.complete"):
+                on_sent()
+        extensions["trace"] = trace
+    async with client.stream("GET", url, headers=headers, extensions=extensions) as resp:
         head = Response(url=str(resp.url), status=resp.status_code, headers=resp.headers)
         if not 200 <= resp.status_code < 300:
             return head

@@ -22,6 +22,11 @@ class HostGate:
         self.active = 0
         self.max_active = 0  # observed, for reports and the bench
 
+    def note_sent(self) -> None:
+        """The request's headers just left: the interval counts from here when that is later
+        than its start (a slow connect must not squeeze the gap the server sees)."""
+        self._next_start = max(self._next_start, time.monotonic() + self.interval)
+
     def pause_until(self, when: float) -> None:
         """Hold every request to this host until ``when`` (monotonic): Retry-After, 503."""
         self._next_start = max(self._next_start, when)
@@ -31,8 +36,8 @@ class HostGate:
         async with self._slots:
             async with self._lock:
                 # Sleep holding the lock: starts are serialised, each one interval after the last.
-                delay = self._next_start - time.monotonic()
-                if delay > 0:
+                # Loop: note_sent / pause_until may move the mark while we sleep.
+                while (delay := self._next_start - time.monotonic()) > 0:
                     await asyncio.sleep(delay)
                 self._next_start = time.monotonic() + self.interval
             self.active += 1
@@ -67,6 +72,7 @@ class Politeness:
 
     @contextlib.asynccontextmanager
     async def request(self, host: str) -> AsyncIterator[HostGate]:
+        """Hold a slot for one request to ``host``; call ``gate.note_sent()`` once it is sent."""
         # Host slot first: waiting on a slow host must not hold a global slot.
         gate = self.gate(host)
         async with gate.slot():

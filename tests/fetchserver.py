@@ -284,6 +284,9 @@ class Handler(BaseHTTPRequestHandler):
             if owner.count(path) == 1:
                 return self.send(status, b"slow down", headers={"Retry-After": "1"})
             return self.send(200, article_html(site.index, status))
+        if path.startswith("/sleep/"):  # /sleep/<ms>/<n>: a slow page, to see concurrency
+            time.sleep(int(path.split("/")[2]) / 1000)
+            return self.send(200, article_html(site.index, int(path.split("/")[3])))
         if path == "/always-503":
             return self.send(503, b"down", headers={"Retry-After": "3600"})
         if path == "/slow-headers":

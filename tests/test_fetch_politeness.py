@@ -1,0 +1,83 @@
+"""Politeness as the server saw it: per-host concurrency, per-host start intervals,
+global concurrency, robots.txt Crawl-delay, and Retry-After holding the whole host."""
+
+from __future__ import annotations
+
+import pytest
+
+from fetching import Discovered, Fetcher, MemoryFetchState
+from tests.fetchserver import FetchServer, Seen, make_settings
+
+# The server timestamps arrivals, a little after the fetcher sent them: allow that much
+# scheduling jitter between two arrivals (on a loaded 2-core box), never an overrun.
+JITTER = 0.05
+
+
+def max_overlap(seen: list[Seen]) -> int:
+    events = sorted([(s.start, 1) for s in seen] + [(s.end, -1) for s in seen],
+                    key=lambda e: (e[0], e[1]))
+    active = peak = 0
+    for _, step in events:
+        active += step
+        peak = max(peak, active)
+    return peak
+
+
+def gaps(seen: list[Seen]) -> list[float]:
+    starts = sorted(s.start for s in seen)
+    return [b - a for a, b in zip(starts, starts[1:])]
+
+
+@pytest.fixture()
+def server():
+    with FetchServer(hosts=3, pages=4) as srv:
+        yield srv
+
+
+def test_per_host_and_global_concurrency(server: FetchServer) -> None:
+    urls = [Discovered(f"{server.base(h)}/sleep/60/{n}", "p") for n in range(8) for h in range(3)]
+    settings = make_settings(per_host_concurrency=2, global_concurrency=4)
+    with Fetcher(settings, MemoryFetchState()) as fetcher:
+        outcomes = fetcher.fetch(urls)
+    assert all(o.page is not None for o in outcomes)
+    pages = [s for s in server.requests() if s.path.startswith("/sleep/")]
+    for site in server.sites:
+        mine = [s for s in pages if s.port == site.server_address[1]]
+        assert len(mine) == 8
+        assert max_overlap(mine) == 2  # reached, never exceeded
+        assert max(s.active for s in mine) <= 2
+    assert max_overlap(pages) == 4
+
+
+def test_min_interval_between_request_starts(server: FetchServer) -> None:
+    urls = [Discovered(f"{server.base(h)}/article/{n}", "p") for n in range(3) for h in range(2)]
+    with Fetcher(make_settings(per_host_concurrency=2, per_host_min_interval=0.25),
+                 MemoryFetchState()) as fetcher:
+        fetcher.fetch(urls)
+    for site in server.sites[:2]:
+        mine = server.requests(port=site.server_address[1])  # robots.txt counts too
+        assert len(mine) == 4
+        assert min(gaps(mine)) >= 0.25 - JITTER
+
+
+def test_crawl_delay_from_robots(server: FetchServer) -> None:
+    server.robots_delay = 0.25
+    urls = [Discovered(f"{server.base(0)}/article/{n}", "p") for n in range(4)]
+    with Fetcher(make_settings(per_host_concurrency=4), MemoryFetchState()) as fetcher:
+        fetcher.fetch(urls)
+    articles = [s for s in server.requests() if s.path.startswith("/article/")]
+    assert len(articles) == 4 and min(gaps(articles)) >= 0.25 - JITTER
+
+
+def test_retry_after_holds_every_request_to_that_host(server: FetchServer) -> None:
+    base = server.base(1)
+    urls = [Discovered(base + "/flaky/503/hold", "p")] + [
+        Discovered(f"{base}/article/{n}", "p") for n in range(3)]
+    with Fetcher(make_settings(per_host_concurrency=1), MemoryFetchState()) as fetcher:
+        outcomes = fetcher.fetch(urls)
+    assert all(o.page is not None for o in outcomes)
+    log = server.requests(port=server.sites[1].server_address[1])
+    refused = next(s for s in log if s.status == 503)
+    after = [s for s in log if s.start > refused.start]
+    assert len(after) == 4  # the retry and three articles
+    assert all(s.start - refused.end >= 1.0 - JITTER for s in after)
