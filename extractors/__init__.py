@@ -1,1 +1,23 @@
-"""extractors"""
+"""wiredesk's extraction stage: RawPage -> Extracted.
+
+HTML goes through trafilatura with readability-lxml as a second opinion; plain-text pages
+(text as a browser shows it) go through our own line cleaner; both outputs pass the same
+furniture rules and the per-host profile. See each module's docstring for the why.
+"""
+
+from .core import extract_page
+from .decoding import decode_page
+from .pool import cpu_count, extract_many, profile_host
+from .profile import HostProfile, learn_profile
+from .settings import ExtractSettings
+
+__all__ = [
+    "ExtractSettings",
+    "HostProfile",
+    "cpu_count",
+    "decode_page",
+    "extract_many",
+    "extract_page",
+    "learn_profile",
+    "profile_host",
+]

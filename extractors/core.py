@@ -1,0 +1,97 @@
+"""extract_page: one RawPage -> Extracted, by kind (HTML path or plain-text line cleaner)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from wiredesk.errors import ExtractionError, InputError
+from wiredesk.records import Extracted, RawPage
+
+from . import html as html_path
+from .decoding import decode_page
+from .furniture import Credit, words
+from .language import guess_language
+from .metadata import PageMeta, canonical_url, host_of, html_language, iso_date, same_site
+from .profile import HostProfile
+from .settings import ExtractSettings
+from .text import TextResult, clean_lines
+
+_DEFAULT = ExtractSettings()
+
+
+def _known(profile: HostProfile | None, settings: ExtractSettings) -> Callable[[str], bool] | None:
+    if profile is None or profile.pages < settings.profile_min_pages:
+        return None
+    return lambda key: profile.knows(key, min_pages=settings.profile_min_pages,
+                                     min_share=settings.profile_min_share)
+
+
+def extract_page(page: RawPage, *, settings: ExtractSettings = _DEFAULT,
+                 profile: HostProfile | None = None) -> Extracted:
+    """Extract the article of one page.
+
+    Raises InputError (reason "oversized", "empty", "binary", "decode") for pages that
+    cannot be read, ExtractionError(reason="no-content") when no article text survives.
+    """
+    if len(page.body) > settings.max_bytes:
+        raise InputError(f"page is {len(page.body)} bytes, limit {settings.max_bytes}",
+                         reason="oversized")
+    text = decode_page(page.body, kind=page.kind, header_encoding=page.encoding)
+    known = _known(profile, settings)
+    if page.kind == "html":
+        result, meta, method = _extract_html(text, page, settings, known)
+    else:
+        result = clean_lines(text, is_known=known)
+        meta, method = PageMeta(language=guess_language("\n".join(result.lines))), "text-lines"
+    body = "\n".join(result.lines)
+    if len(words(body)) < settings.min_words:
+        raise ExtractionError(f"no article text found ({method})", reason="no-content")
+    original_url, names_original = _original(page, meta, result.credits)
+    return Extracted(
+        text=body, title=meta.title, author=meta.author,
+        published=meta.published or iso_date(page.published), language=meta.language,
+        canonical_url=meta.canonical_url, original_url=original_url,
+        names_original=names_original, method=method,
+    )
+
+
+def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
+                  known: Callable[[str], bool] | None) -> tuple[TextResult, PageMeta, str]:
+    tree = html_path.parse_html(text)
+    if tree is None:
+        raise InputError("HTML could not be parsed", reason="decode")
+    doc = html_path.run_trafilatura(tree, url=page.url, settings=settings,
+                                    with_metadata=settings.with_metadata, favor_precision=True)
+    primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
+    readable = None
+    if settings.use_readability:
+        readable = html_path.Candidate(method="readability",
+                                       text=html_path.run_readability(tree, url=page.url))
+    chosen = html_path.choose(primary, readable)
+    if chosen is None or not chosen.text.strip():
+        # Both found nothing: trafilatura's recall mode is the last resort.
+        doc2 = html_path.run_trafilatura(tree, url=page.url, settings=settings,
+                                         with_metadata=False, favor_recall=True)
+        chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
+    result = clean_lines(chosen.text, is_known=known, select_block=False)
+    meta = PageMeta(
+        title=getattr(doc, "title", None) or None,
+        author=getattr(doc, "author", None) or None,
+        published=iso_date(getattr(doc, "date", None)),
+        language=html_language(tree) or guess_language(chosen.text),
+        canonical_url=canonical_url(tree, page.url),
+    )
+    return result, meta, chosen.method
+
+
+def _original(page: RawPage, meta: PageMeta,
+              credits: tuple[Credit, ...]) -> tuple[str | None, bool]:
+    """Does the page name another outlet's page as the original? (url, yes/no)"""
+    own = host_of(page.url)
+    if meta.canonical_url and own and not same_site(host_of(meta.canonical_url), own):
+        return meta.canonical_url, True
+    for credit in credits:
+        if credit.url and own and same_site(host_of(credit.url), own):
+            continue  # a "source" link to the site itself credits nobody else
+        return credit.url, True
+    return None, False

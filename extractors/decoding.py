@@ -1,0 +1,155 @@
+"""Bytes -> str for pages: HTTP header charset, BOM, <meta charset>, then detection.
+
+Order follows what browsers do (WHATWG encoding sniffing), with two guards learned from
+real pages: a declared single-byte charset on bytes that are valid multi-byte UTF-8 is
+almost always a server default that is wrong, and legacy labels are widened to the
+superset browsers actually use (latin-1 -> windows-1252, Shift_JIS -> cp932, ...).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Literal
+
+from wiredesk.errors import InputError
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Labels widened the way browsers widen them: the declared charset is a subset of these,
+# and pages labelled with the subset routinely use the superset's extra characters.
+_SUPERSETS = {
+    "latin-1": "windows-1252",
+    "iso8859-1": "windows-1252",
+    "ascii": "windows-1252",
+    "iso8859-9": "windows-1254",
+    "shift_jis": "cp932",
+    "euc_jp": "euc_jp",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+
+_SINGLE_BYTE = re.compile(r"^(cp125\d|windows-125\d|latin|iso8859|koi8|mac|cp8\d\d)")
+
+# Signatures of formats that are not text, whatever a server claims.
+_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
+          b"BZh", b"\xfd7zXZ", b"RIFF", b"OggS", b"ID3", b"\x00\x00\x00\x18ftyp",
+          b"\x00\x00\x00\x20ftyp", b"\x7fELF", b"MZ", b"wOFF", b"wOF2")
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+
+
+def normalise_charset(label: str | None) -> str | None:
+    """A Python codec name for a charset label, widened to its browser superset, or None."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in ("x-user-defined", "binary", "none", "unknown"):
+        return None
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def _looks_binary(body: bytes) -> bool:
+    head = body[:4096]
+    if head.startswith(_MAGIC) or b"\x00" in head:
+        return True
+    # Control bytes other than tab/newline/CR/FF/ESC are rare in any text encoding.
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > max(8, len(head) // 50)
+
+
+def _try(body: bytes, encoding: str | None) -> str | None:
+    if not encoding:
+        return None
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _utf8_with_multibyte(body: bytes) -> str | None:
+    """The UTF-8 reading when it is valid and actually uses multi-byte sequences."""
+    if body.isascii():
+        return None
+    return _try(body, "utf-8")
+
+
+def _declared(body: bytes, encoding: str) -> str | None:
+    if _SINGLE_BYTE.match(encoding):
+        # A single-byte label on valid multi-byte UTF-8: the label is the server's default,
+        # the bytes are UTF-8 (the reverse, cp1252 text that is valid UTF-8, is vanishingly rare).
+        utf8 = _utf8_with_multibyte(body)
+        if utf8 is not None:
+            return utf8
+    return _try(body, encoding)
+
+
+def _detect(body: bytes) -> str | None:
+    text = _try(body, "utf-8")
+    if text is not None:
+        return text
+    from charset_normalizer import from_bytes  # imported late: only legacy pages need it
+
+    best = from_bytes(body[:200_000]).best()
+    if best is None or best.encoding is None:
+        return None
+    return _try(body, normalise_charset(best.encoding) or best.encoding)
+
+
+def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html",
+                header_encoding: str | None = None) -> str:
+    """Decode a page's bytes. Raises InputError(reason="empty" | "binary" | "decode")."""
+    if not body or not body.strip():
+        raise InputError("page has no bytes (or only whitespace)", reason="empty")
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            text = _try(body[len(bom):], encoding)
+            if text is None:
+                raise InputError(f"bytes after the {encoding} BOM do not decode", reason="decode")
+            return _check_text(text)
+    if _looks_binary(body):
+        raise InputError("not text (binary signature or control bytes)", reason="binary")
+    for encoding in (normalise_charset(header_encoding), _sniff_declared(body, kind)):
+        if encoding:
+            text = _declared(body, encoding)
+            if text is not None:
+                return _check_text(text)
+    text = _detect(body)
+    if text is None:
+        raise InputError("no encoding decodes these bytes", reason="decode")
+    return _check_text(text)
+
+
+def _sniff_declared(body: bytes, kind: str) -> str | None:
+    if kind != "html":
+        return None
+    head = body[:8192]
+    m = _META_CHARSET.search(head) or _XML_DECL.search(head)
+    if not m:
+        return None
+    encoding = normalise_charset(m.group(1).decode("ascii", "replace"))
+    # A <meta> that claims UTF-16/32 on bytes we could scan as ASCII is wrong by
+    # construction; browsers read such pages as UTF-8, so do we.
+    if encoding and encoding.startswith(("utf-16", "utf-32")):
+        return "utf-8"
+    return encoding
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise InputError("page decodes to whitespace only", reason="empty")
+    return text

@@ -1,0 +1,211 @@
+"""Shared line rules: what site furniture looks like, in several languages.
+
+Used by both paths: the plain-text line cleaner scores lines with them, and the text that
+comes out of the HTML path is filtered with them. Every rule is about the *shape* or the
+*vocabulary* of furniture (calls to action, share bars, ad markers, navigation words,
+credit lines), never about a particular site's strings. Rules only fire on short lines
+(furniture is short; an article sentence that happens to contain "subscribe" is long),
+except the credit-line rules, which are anchored at the start of the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+# --- lines that are furniture whatever their context -------------------------------------
+# Each alternative must match the WHOLE line (after stripping bullets/punctuation around
+# it), so "Advertisement" is furniture but "The advertisement campaign ran for weeks." is not.
+_WHOLE_LINE = [
+    # ad markers
+    r"(advertisement|advertising|sponsored( content| links?)?|ad|ads|anzeige|werbung|reklama|"
+    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|реклама|広告|광고|promoted( stories| content)?|"
+    r"paid (post|content|partner content)|partner content|story continues below( advertisement)?|"
+    r"article continues below( advertisement)?|continue reading below|scroll to continue.*)",
+    # skip links / navigation words
+    r"(skip to (main )?content|skip to navigation|skip navigation|jump to (main )?content|"
+    r"zum inhalt( springen)?|direkt zum inhalt|aller au contenu( principal)?|ir al contenido|"
+    r"przejdź do (treści|zawartości)|menu|main menu|navigation|search|suche|rechercher|buscar|"
+    r"szukaj|home|startseite|accueil|inicio|back to top|nach oben|retour en haut|top|"
+    r"previous( article| post| story)?|next( article| post| story)?|older posts?|newer posts?|"
+    r"vorheriger artikel|nächster artikel|article précédent|article suivant|load more|show more|"
+    r"mehr laden|view all|see all|alle anzeigen|voir tout|ver todo|zobacz wszystkie|more|mehr|plus)",
+    # section headers of rails around an article
+    r"((most )?(read|popular|viewed|shared|commented)( (now|today|stories|articles|posts|news))?|"
+    r"trending( now| stories)?|top stories|latest( news| stories| articles| posts)?|"
+    r"recent (articles|posts|stories|news)|related( (articles?|stories|posts|content|news|links|topics|coverage|reading))?|"
+    r"(you )?(may|might) (also )?like|recommended( for you| stories| articles)?|more (from|on|in|stories|news)( .{0,40})?|"
+    r"more (articles|stories) like this|editor'?s picks|what to read next|up next|watch next|"
+    r"mehr zum thema|das könnte sie auch interessieren|weitere artikel|ähnliche artikel|meistgelesen|"
+    r"auch interessant|verwandte artikel|à lire aussi|lire aussi|sur le même sujet|articles similaires|"
+    r"dans la même rubrique|les plus lus|te puede interesar|noticias relacionadas|lo más leído|"
+    r"potrebbe interessarti|articoli correlati|czytaj (też|także|również)|zobacz (też|także|również)|"
+    r"najczęściej czytane|podobne artykuły|читайте также|похожие новости|leia também|"
+    r"gerelateerde artikelen|lees ook|tags?|topics?|categories|category|filed under|schlagwörter|"
+    r"themen|mots-clés|etiquetas|tagi|archives?|comments?|kommentare|commentaires|comentarios|"
+    r"komentarze|leave a (comment|reply)|post a comment|write a comment|add a comment|"
+    r"\d+ (comments?|kommentare|commentaires|comentarios|komentarzy?|responses?|replies)|"
+    r"comments are closed\.?|kommentare sind geschlossen|les commentaires sont fermés|"
+    r"(show|hide|view|load) comments?|join the (conversation|discussion))",
+    # share bars
+    r"((share|teilen|partager|compartir|condividi|udostępnij|delen|compartilhar|поделиться)"
+    r"( (this|on|via|auf|sur|en|article|story|post|artikel|l'article))*( (facebook|twitter|x|email|e-mail|"
+    r"linkedin|whatsapp|pinterest|reddit|telegram))*|"
+    r"(facebook|twitter|x|email|e-mail|linkedin|whatsapp|pinterest|reddit|telegram|print|copy link|"
+    r"flipboard|tumblr|messenger|sms|mail|drucken|imprimer|imprimir|drukuj|tweet|teilen|share|pin|"
+    r"copy|link|kopieren)([\s,/|·•]+(facebook|twitter|x|email|e-mail|linkedin|whatsapp|pinterest|"
+    r"reddit|telegram|print|copy link|flipboard|tumblr|messenger|sms|mail|drucken|imprimer|"
+    r"imprimir|drukuj|tweet|teilen|share|pin|copy|link|kopieren))*)",
+    # legal / site footer
+    r"((©|\(c\)|copyright)\s.*|all rights reserved\.?|alle rechte vorbehalten\.?|"
+    r"tous droits réservés\.?|todos los derechos reservados\.?|wszelkie prawa zastrzeżone\.?|"
+    r"privacy( policy| notice| settings)?|cookie (policy|settings|preferences)|terms( of (use|service))?|"
+    r"terms (and|&) conditions|impressum|datenschutz(erklärung)?|agb|kontakt|contact( us)?|"
+    r"about( us)?|über uns|mentions légales|aviso legal|polityka prywatności|regulamin|"
+    r"dmca( / correction notice)?|corrections?( policy)?|accessibility|sitemap|site map|rss( feeds?)?|"
+    r"careers|jobs|advertise( with us)?|media kit|newsletters?|subscribe|abonnieren|"
+    r"s'abonner|suscríbete|abbonati|subskrybuj|sign in|sign up|log ?in|log ?out|register|"
+    r"anmelden|registrieren|se connecter|connexion|iniciar sesión|zaloguj( się)?|my account|"
+    r"mein konto|mon compte|mi cuenta|moje konto)",
+    # image credits alone on a line
+    r"((photo|image|picture|foto|bild|credit|photograph|illustration)s?( credit)?\s*[:/].{0,60}|"
+    r"(getty images|reuters|afp|ap photo|dpa|shutterstock|istock(photo)?|epa)(/[\w .-]+)?)",
+]
+_WHOLE_LINE_RE = re.compile(r"^(?:" + "|".join(_WHOLE_LINE) + r")$", re.IGNORECASE)
+
+# Calls to action addressed to the reader: a short line that tells "you" to do something
+# with the site (subscribe, follow, sign up, download the app, enable JavaScript, accept
+# cookies). Matched anywhere in a short line.
+_CTA = re.compile(
+    r"\b(sign up|signup|subscribe|subscription|newsletter|inbox|log in|login|sign in|"
+    r"register now|create (an|a free) account|download (the|our) app|get the app|"
+    r"follow us|follow (related )?(authors|topics)|like us on|join us on|"
+    r"enable javascript|javascript (is )?(disabled|required)|browser (does not|doesn't) support|"
+    r"update your browser|accept (all )?cookies|we use cookies|this (site|website) uses cookies|"
+    r"cookie(s)? (policy|settings|consent)|your (personal )?news ?feed|"
+    r"click here|tap here|read more|weiterlesen|mehr lesen|lire la suite|leer más|czytaj (dalej|więcej)|"
+    r"leggi (anche|tutto)|continue reading|keep reading|read full (story|article)|"
+    r"jetzt abonnieren|newsletter abonnieren|abonnez-vous|inscrivez-vous|suscríbete|zapisz się|"
+    r"melden sie sich|registrieren sie sich|folgen sie uns|suivez-nous|síguenos|obserwuj nas|"
+    r"support (our|independent) journalism|become a (member|subscriber|patron)|"
+    r"already a subscriber|unlimited access|free trial|limited time offer|"
+    r"get (the )?(latest|daily|weekly|breaking)\b.{0,40}\b(news|headlines|updates|newsletter|email)|"
+    r"stay (on top|informed|up to date|in the know)|don't miss|never miss|"
+    r"share (this|your)|send us (a )?tip|have a (news )?tip|contact the author|"
+    r"report (an )?(error|typo)|see (our|the) (privacy|cookie)|by (clicking|signing up|subscribing))\b",
+    re.IGNORECASE,
+)
+
+# Bylines / datelines that stand alone: "By Jane Doe", "Published 3 hours ago", ...
+# The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
+# day, ..." is a sentence.
+_BYLINE_LEAD = re.compile(
+    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Written by|Posted by|Text:|Autor:|Author:|Autorin:)\s+(.*)$")
+_NAME_PARTICLES = {"van", "von", "de", "der", "da", "di", "del", "la", "le", "and", "und", "et", "y", "i"}
+
+
+def _is_byline(c: str) -> bool:
+    m = _BYLINE_LEAD.match(c)
+    if not m:
+        return False
+    name = re.split(r"\s*[,|·•–—]\s*|\s+-\s+", m.group(2), maxsplit=1)[0].split()
+    return 0 < len(name) <= 6 and all(
+        w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
+
+
+_META_LINE = re.compile(
+    r"^(published|updated|posted|last updated|veröffentlicht|aktualisiert|publié|mis à jour|"
+    r"publicado|actualizado|opublikowano|zaktualizowano|stand)\b[^.]{0,60}\d[^.]{0,40}$"
+    r"|^\d+\s*(min|minute|minuten|minutes|mins?)\.?\s*(read|lesezeit|de lecture|lectura|czytania)$"
+    r"|^(reading time|lesezeit|temps de lecture)\b.{0,30}$"
+    r"|^(updated|published|posted)?\s*\d+ (seconds?|minutes?|hours?|days?|weeks?) ago$",
+    re.IGNORECASE,
+)
+
+# Words that address the reader (or speak for the site): a call to action has them or
+# has no sentence ending; a news sentence that mentions a newsletter usually has neither.
+_ADDRESS = re.compile(
+    r"\b(you|your|you're|yours|us|our|we|sie|ihr|ihre|ihnen|uns|unser|unsere|vous|votre|vos|nous|"
+    r"notre|nos|usted|tu|tus|nuestro|nuestra|nosotros|ty|twój|nas|nasz|nasze|u|uw|ons|onze)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’»)\]]*$")
+
+_STRIP = re.compile(r"^[\s\-–—•·*|>»«›‹▸►▶◆■□●○#:]+|[\s\-–—•·*|<»«›‹:]+$")
+
+
+def core(line: str) -> str:
+    """The line without the bullets, dashes and separators around it."""
+    return _STRIP.sub("", line).strip()
+
+
+def furniture_kind(line: str) -> str | None:
+    """Why this line is furniture ("ad", "cta", "nav", ...), or None if it may be content."""
+    c = core(line)
+    if not c:
+        return "empty" if line.strip() else None
+    n = len(words(c))
+    if n == 0:
+        return "symbols"  # "***", "|", "•••": separators are not text
+    if n <= 12 and _WHOLE_LINE_RE.match(c):
+        return "nav"
+    if n <= 20 and _CTA.search(c) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
+        return "cta"
+    if n <= 12 and (_META_LINE.match(c) or _is_byline(c)):
+        return "meta"
+    return None
+
+
+# --- credit lines: "this page is a copy of another outlet's" ------------------------------
+_HOST = r"(?P<host>(?:https?://)?[\w.-]+\.[a-z]{2,}(?:/\S*)?)"
+_NAME = r"(?P<name>[^\n]{2,80}?)"
+_CREDIT_PATTERNS = [
+    rf"^read (the )?(original|full) (article|story|post)( (on|at|from|here))?( {_NAME})?\.?$",
+    rf"^(this|the) (article|story|post|piece|report) (was )?(originally|first) (appeared|published|posted|ran)"
+    rf"( (on|in|at|by))?( {_NAME})?\.?$",
+    rf"^(this|the) (article|story|post) (originally|first) appeared (on|in|at) {_NAME}\.?$",
+    rf"^(originally|first) (published|appeared|posted) (on|in|at|by) {_NAME}\.?$",
+    rf"^the post .{{1,200}} appeared first on {_NAME}\.?$",
+    r"^(original )?source( link)?$",
+    r"^(source|original source|source link|quelle|source originale|fuente|fonte|źródło|bron)\s*[:\-–]\s*\S.{0,80}$",
+    r"^via\s*:?\s*(https?://\S+|[\w.-]+\.[a-z]{2,}|[A-Z][\w&.-]*(\s+[A-Z][\w&.-]*){0,4})$",
+    rf"^(republished|reprinted|reproduced) (with permission )?(from|by|courtesy of) {_NAME}\.?$",
+    rf"^(this|the) (article|story) (is|was) republished from {_NAME}.{{0,160}}$",
+    rf"^(der artikel|dieser artikel) (erschien|ist) (zuerst|ursprünglich) (bei|auf|in) {_NAME}\.?$",
+    rf"^(cet article|l'article) (a été )?(initialement|d'abord) (publié|paru) (sur|dans|par) {_NAME}\.?$",
+    rf"^(este artículo|el artículo) (fue )?(publicado originalmente|apareció originalmente) (en|por) {_NAME}\.?$",
+]
+_CREDIT_RE = [re.compile(p, re.IGNORECASE) for p in _CREDIT_PATTERNS]
+_URL_IN = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A credit line: the page names another outlet's page as the original."""
+
+    line: str
+    name: str | None = None  # the outlet as written ("Business Insider", "example.com")
+    url: str | None = None  # a URL written in the line, if any
+
+
+def credit_line(line: str) -> Credit | None:
+    c = core(line)
+    if not c or len(c) > 400:
+        return None
+    for rx in _CREDIT_RE:
+        m = rx.match(c)
+        if m:
+            name = None
+            for group in ("host", "name"):
+                if group in rx.groupindex and m.group(group):
+                    name = m.group(group).strip(" .:")
+            url = _URL_IN.search(line)
+            return Credit(line=line, name=name or None, url=url.group(0) if url else None)
+    return None

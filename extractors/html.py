@@ -1,0 +1,137 @@
+"""The HTML path: trafilatura first, readability-lxml as a second opinion, a chooser.
+
+trafilatura (favor_precision, no comments) is the primary; readability-lxml errs on
+different pages, so when the two disagree in a recognisable way we take readability's
+text (see ``choose``). Whatever wins then goes through the same line rules as plain-text
+pages (furniture, credit lines, the host profile), because both extractors leave share
+bars, "Read the original article on X" lines and recurring host furniture in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from copy import deepcopy
+from dataclasses import dataclass
+
+import lxml.html
+from lxml.html import HtmlElement
+
+from .settings import ExtractSettings
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    method: str
+    text: str
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """Parse once; both extractors and the metadata readers share this tree (copies)."""
+    from trafilatura.utils import load_html  # handles XML declarations, broken markup
+
+    try:
+        return load_html(html)
+    except Exception:  # lxml raises a zoo of errors on hostile markup
+        return None
+
+
+def run_trafilatura(tree: HtmlElement, *, url: str | None, settings: ExtractSettings,
+                    with_metadata: bool, **options: bool):
+    """trafilatura.bare_extraction on (a copy of) the tree; None when it finds nothing."""
+    from trafilatura import bare_extraction
+
+    try:
+        return bare_extraction(
+            tree, url=url, include_comments=False, deduplicate=False,
+            include_tables=settings.include_tables, with_metadata=with_metadata,
+            **options)
+    except Exception:
+        return None
+
+
+_BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol blockquote pre table tr section article header footer "
+    "aside dl dt dd figure figcaption br hr main nav form".split())
+
+
+def html_to_lines(root: HtmlElement) -> str:
+    """Visible text of an element tree, one block per line (used for readability output)."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in ("script", "style", "noscript", "template"):
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            parts.append("\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    walk(root)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def run_readability(tree: HtmlElement, *, url: str | None) -> str:
+    from readability import Document
+
+    try:
+        summary = Document(deepcopy(tree), url=url).summary(html_partial=True)
+    except Exception:
+        return ""
+    try:
+        return html_to_lines(lxml.html.fromstring(summary))
+    except Exception:
+        return ""
+
+
+def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    if len(tokens) < n:
+        return Counter([tuple(tokens)]) if tokens else Counter()
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _inside(a: Counter, b: Counter) -> float:
+    """Share of a's shingles that are also in b."""
+    total = sum(a.values())
+    if not total:
+        return 0.0
+    return sum(min(v, b.get(k, 0)) for k, v in a.items()) / total
+
+
+def choose(primary: Candidate | None, readable: Candidate | None) -> Candidate | None:
+    """Pick between trafilatura's precision output and readability's.
+
+    - primary missing or collapsed (under a third of readability's length): readability;
+    - readability almost entirely inside primary while primary is much longer: primary
+      kept furniture around the article that readability dropped -> readability;
+    - primary almost entirely inside readability while readability is much longer:
+      primary lost part of the article -> readability;
+    - otherwise primary (the more precise of the two on average).
+    """
+    if readable is None or not readable.text.strip():
+        return primary
+    if primary is None or not primary.text.strip():
+        return readable
+    lp, lr = len(_WORD.findall(primary.text)), len(_WORD.findall(readable.text))
+    if lp * 3 < lr:
+        return readable
+    sp, sr = _shingles(primary.text), _shingles(readable.text)
+    if lp > 1.3 * lr and lr >= 80 and _inside(sr, sp) >= 0.95:
+        return readable
+    if lr > 1.3 * lp and _inside(sp, sr) >= 0.95:
+        return readable
+    return primary

@@ -1,0 +1,94 @@
+"""Page metadata: title, author, published date (ISO 8601), language, canonical URL.
+
+trafilatura's metadata extractor does title/author/date well; what it does not give us
+is whether the page points at ANOTHER host as its canonical home (a syndicated copy),
+which the dedup stage uses to pick the representative copy, so that is read here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageMeta:
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+
+
+_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
+
+
+def html_language(tree: HtmlElement) -> str | None:
+    """ISO 639-1 code from <html lang>, or from the content-language meta."""
+    for value in (tree.get("lang"), tree.get("xml:lang"),
+                  _first(tree.xpath('//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content')),
+                  _first(tree.xpath('//meta[@property="og:locale"]/@content'))):
+        if value:
+            m = _LANG.match(value.strip())
+            if m and len(m.group(1)) == 2:
+                return m.group(1).lower()
+    return None
+
+
+def canonical_url(tree: HtmlElement, base: str | None) -> str | None:
+    """The page's own idea of its address: rel=canonical, else og:url (absolute)."""
+    for value in (_first(tree.xpath('//link[@rel][contains(translate(@rel,"CANONIL","canonil"),"canonical")]/@href')),
+                  _first(tree.xpath('//meta[@property="og:url" or @name="og:url"]/@content'))):
+        if value and value.strip():
+            url = urljoin(base or "", value.strip())
+            if urlsplit(url).scheme in ("http", "https"):
+                return url
+    return None
+
+
+def host_of(url: str | None) -> str:
+    """Lower-case host without a leading www., or '' if there is none."""
+    if not url:
+        return ""
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname or ""
+    except ValueError:
+        return ""
+    return host.lower().removeprefix("www.")
+
+
+def same_site(a: str, b: str) -> bool:
+    """Hosts of one outlet: equal, or one a subdomain of the other (m.x.com / x.com)."""
+    if not a or not b:
+        return True  # unknown: never claim "another outlet" on missing data
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_date(value: str | None) -> str | None:
+    """ISO 8601 (date or datetime) from the formats extractors return, else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if _ISO_DAY.match(value):
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    for fmt in ("%Y/%m/%d", "%d.%m.%Y", "%Y%m%d", "%d %B %Y", "%B %d, %Y"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _first(values: list) -> str | None:
+    return str(values[0]) if values else None

@@ -1,0 +1,132 @@
+"""The plain-text line cleaner: a page as a browser shows it -> the article's lines.
+
+trafilatura finds nothing in plain text, and wrapping lines in <p> keeps the menus, so
+this is ours. The idea: an article is one contiguous run of prose with furniture around
+it (menus, rails, footers) and a little inside it (ad markers, share bars, credit lines).
+1. every line gets a score: long prose lines (many words, function words, a sentence
+   ending) count for the article, short link-like lines and furniture count against;
+2. the best contiguous block is the maximum-sum segment of those scores (Kadane's scan),
+   so a short paragraph between two long ones survives while a long menu does not;
+3. inside the block, lines the shared rules call furniture, credit lines, lines repeated
+   on the page, and lines the host profile knows as furniture are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .furniture import Credit, core, credit_line, furniture_kind, words
+from .language import stopword_ratio
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"[.!?…。！？:;]['\"”’»)\]]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    lines: tuple[str, ...]  # kept lines, in page order
+    credits: tuple[Credit, ...] = ()  # credit lines found (dropped from lines)
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> lines dropped
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    n: int  # word count (CJK characters count as half a word each)
+    kind: str | None  # furniture kind, or None
+    credit: Credit | None
+    repeats: int
+    known: bool  # the host profile knows this line as furniture
+    score: float = 0.0
+
+
+def line_key(line: str) -> str:
+    """How a line is recognised again (on the same page or on other pages of a host)."""
+    return " ".join(words(core(line).lower()))
+
+
+def word_count(line: str) -> int:
+    n = len(words(line))
+    cjk = len(_CJK.findall(line))
+    if cjk:
+        # CJK scripts do not separate words; ~2 characters make a word.
+        n = max(n, cjk // 2)
+    return n
+
+
+def _score(ln: _Line) -> float:
+    if ln.credit is not None or ln.kind is not None or ln.known:
+        return -6.0
+    if ln.repeats > 1 and ln.n < 40:
+        return -3.0
+    text = ln.text.strip()
+    ends = bool(_SENTENCE_END.search(text))
+    tokens = words(text)
+    stop = stopword_ratio(tokens) if not _CJK.search(text) else 0.3
+    if ln.n >= 10 and (stop >= 0.12 or ends):
+        return ln.n * (1.0 if ends else 0.75)
+    if ln.n >= 5 and ends:
+        return ln.n * 0.5
+    return -2.0
+
+
+def _best_segment(scores: list[float]) -> tuple[int, int]:
+    """[start, end) of the maximum-sum contiguous run (Kadane)."""
+    best, best_span = float("-inf"), (0, 0)
+    run, start = 0.0, 0
+    for i, s in enumerate(scores):
+        if run <= 0:
+            run, start = s, i
+        else:
+            run += s
+        if run > best:
+            best, best_span = run, (start, i + 1)
+    return best_span
+
+
+def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
+                select_block: bool = True) -> TextResult:
+    """Clean a page of text. ``is_known(key)`` says whether the host profile knows a line.
+
+    ``select_block=False`` skips the block scan (for text that an HTML extractor already
+    cut down to the article) and only applies the line rules.
+    """
+    raw = [ln.rstrip() for ln in text.splitlines()]
+    raw = [ln for ln in raw if ln.strip()]
+    keys = [line_key(ln) for ln in raw]
+    counts = Counter(k for k in keys if k)
+    lines = [
+        _Line(text=ln, n=word_count(ln), kind=furniture_kind(ln), credit=credit_line(ln),
+              repeats=counts[k] if k else 0, known=bool(is_known and k and is_known(k)))
+        for ln, k in zip(raw, keys)
+    ]
+    for ln in lines:
+        ln.score = _score(ln)
+    start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
+    dropped: Counter[str] = Counter()
+    dropped["outside-block"] = len(lines) - (end - start)
+    kept: list[str] = []
+    credits = [ln.credit for ln in lines if ln.credit is not None]
+    for ln in lines[start:end]:
+        reason = _drop_reason(ln, in_block=select_block)
+        if reason:
+            dropped[reason] += 1
+        else:
+            kept.append(ln.text.strip())
+    return TextResult(lines=tuple(kept), credits=tuple(credits),
+                      dropped={k: v for k, v in dropped.items() if v})
+
+
+def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
+    if ln.credit is not None:
+        return "credit"
+    if ln.kind is not None:
+        return ln.kind
+    if ln.known:
+        return "profile"
+    if ln.repeats > 1 and ln.n < 40:
+        return "repeated"
+    return None
