@@ -36,18 +36,23 @@ def decode_text(plain: str | None, packed: bytes | None, *, article_id: str = "?
     return plain or ""
 
 
+def _nul_free(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL; SQLite can. Drop it on both, so both store the same.
+    return value.replace("\x00", "") if value and "\x00" in value else value
+
+
 def article_row(
     article: Article, assignment: Assignment, *, compress: bool, level: int
 ) -> dict[str, Any]:
-    plain, packed = encode_text(article.text, compress=compress, level=level)
+    plain, packed = encode_text(_nul_free(article.text) or "", compress=compress, level=level)
     return {
         "id": article.id,
         "location": article.location,
         "source": article.source,
         "url": article.url,
         "path": article.path,
-        "title": article.title,
-        "author": article.author,
+        "title": _nul_free(article.title),
+        "author": _nul_free(article.author),
         "published": article.published,
         "language": article.language,
         "canonical_url": article.canonical_url,

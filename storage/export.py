@@ -90,8 +90,12 @@ def export_corpus(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create export directory {target.parent}: {exc.strerror or exc}") from None
+    # One export per output at a time (two would race on the same delta and manifest names).
     with file_lock(target.with_name(f".{target.name}.lock"), timeout_s=None, where=str(target)):
-        return _export(store, target, manifest_path, options, incremental)
+        try:
+            return _export(store, target, manifest_path, options, incremental)
+        except OSError as exc:
+            raise StoreError(f"export to {target} failed: {exc}") from exc
 
 
 def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, Any], incremental: bool) -> ExportResult:
@@ -369,7 +373,10 @@ def _write_partitioned(rows: Iterator, target: Path, fmt: str, tag: str, *, repl
         os.replace(root, target)
         _fsync_dir(target.parent)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
         for e in entries:
             e["abs"] = target / Path(e["abs"]).relative_to(root)
     return entries

@@ -316,7 +316,7 @@ class Store:
             index_elements=["host"], set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}
         )
         with self._write() as conn:
-            conn.execute(stmt, [{"host": h, "data": d, "updated_at": now} for h, d in profiles.items()])
+            conn.execute(stmt, [{"host": h, "data": d, "updated_at": now} for h, d in sorted(profiles.items())])
 
     # -- fetch state (structurally fetching.FetchState) -----------------------------------
 
@@ -335,7 +335,8 @@ class Store:
         if not records:
             return
         rows = [fetch_row(r) for r in records]
-        latest = list({row["url"]: row for row in rows}.values())
+        # Sorted: concurrent upserts then lock rows in one order and cannot deadlock.
+        latest = sorted({row["url"]: row for row in rows}.values(), key=lambda row: row["url"])
         stmt = self._insert(t.fetch_state)
         stmt = stmt.on_conflict_do_update(
             index_elements=["url"],

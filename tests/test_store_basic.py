@@ -184,3 +184,11 @@ def test_plain_and_compressed_text_coexist(store_target):
         st.write_batch(run_id="r", articles=[b], assignments=[new(b)])
         got = st.get_articles([a.id, b.id])
     assert got[a.id].article.text == a.text and got[b.id].article.text == b.text
+
+
+def test_nul_characters_are_dropped_the_same_on_both_backends(store):
+    art = make_article(1, text="Before\x00after, a stray NUL from a broken page.")
+    art = replace(art, title="Ti\x00tle")
+    store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
+    got = store.get_articles([art.id])[art.id].article
+    assert got.text == "Beforeafter, a stray NUL from a broken page." and got.title == "Title"
