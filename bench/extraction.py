@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Extraction benchmark: wiredesk vs plain trafilatura, same pages, same process.
+
+    .venv/bin/python bench/extraction.py --bench scrapinghub-aeb
+    .venv/bin/python bench/extraction.py --bench trafilatura-eval [--limit 200]
+    .venv/bin/python bench/extraction.py --bench textpages
+    .venv/bin/python bench/extraction.py --bench all
+
+Prints one table per benchmark: F1, precision, recall, pages/s and the ratio of each
+system's pages/s to plain ``trafilatura.extract`` (default settings) measured in this
+run. Metrics are the benchmarks' own (``../shared/tools/score_extraction.py``, imported).
+
+Speed columns: ``pg/s cpu`` is pages per second of this process's CPU time, the robust
+number on a shared machine; ``pg/s wall`` is wall time. The ``wiredesk pool`` row is
+``extract_many`` over every core (wall time only: the work happens in child processes),
+its ratio is against trafilatura's single-process wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(SHARED / "tools"))
+
+from score_extraction import sh_score, te_score  # noqa: E402
+
+from extractors import ExtractSettings, extract_many, extract_page  # noqa: E402
+from wiredesk.errors import WiredeskError  # noqa: E402
+from wiredesk.records import RawPage  # noqa: E402
+
+
+def load_html_bench(name: str, limit: int | None) -> list[dict]:
+    d = SHARED / "data" / "extraction" / name
+    rows = [json.loads(line) for line in (d / "ground_truth.jsonl").open(encoding="utf-8")]
+    rows = rows[:limit] if limit else rows
+    for r in rows:
+        r["body"] = gzip.decompress((d / "html" / f"{r['id']}.html.gz").read_bytes())
+        r["kind"] = "html"
+    return rows
+
+
+def load_textpages(limit: int | None) -> list[dict]:
+    d = SHARED / "data" / "textpages" / "dev"
+    rows = [json.loads(line) for line in (d / "truth.jsonl").open(encoding="utf-8")]
+    rows = rows[:limit] if limit else rows
+    for r in rows:
+        r["body"] = (d / "pages" / f"{r['id']}.txt").read_bytes()
+        r["kind"] = "text"
+    return rows
+
+
+def page_of(r: dict) -> RawPage:
+    return RawPage(source="bench", body=r["body"], kind=r["kind"],
+                   url=(r.get("url") or "").strip() or None)
+
+
+def timed(fn, rows):
+    """Run fn over rows; outputs, CPU seconds, wall seconds."""
+    out = {}
+    c0, w0 = time.process_time(), time.perf_counter()
+    for r in rows:
+        try:
+            out[r["id"]] = fn(r)
+        except Exception:
+            out[r["id"]] = None
+    return out, time.process_time() - c0, time.perf_counter() - w0
+
+
+def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSettings) -> dict:
+    import trafilatura
+
+    rows = load_textpages(limit) if bench == "textpages" else load_html_bench(bench, limit)
+    score = te_score if bench == "trafilatura-eval" else sh_score
+    wrap = (lambda r: "<html><body>" + "".join(
+        f"<p>{line}</p>" for line in r["body"].decode("utf-8").splitlines()) + "</body></html>"
+    ) if bench == "textpages" else (lambda r: r["body"])
+    systems = {
+        "trafilatura": lambda r: trafilatura.extract(wrap(r)),
+        "trafilatura precision": lambda r: trafilatura.extract(
+            wrap(r), favor_precision=True, include_comments=False),
+    }
+    if bench == "textpages":
+        systems["raw page"] = lambda r: r["body"].decode("utf-8")
+    wd: dict[str, object] = {}
+
+    def wiredesk(r):
+        e = extract_page(page_of(r), settings=settings)
+        wd[r["id"]] = e
+        return e.text
+
+    systems["wiredesk"] = wiredesk
+    extract_page(page_of(rows[0]), settings=settings)  # warm-up: imports, lazy init
+    trafilatura.extract(wrap(rows[0]))
+    results = {}
+    for name, fn in systems.items():
+        preds, cpu, wall = timed(fn, rows)
+        m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
+        m.update(cpu=cpu, wall=wall, n=len(rows))
+        results[name] = m
+    pages = [page_of(r) for r in rows]
+    w0 = time.perf_counter()
+    batch = extract_many(pages, settings=settings, workers=workers)
+    wall = time.perf_counter() - w0
+    preds = {r["id"]: (b.text if not isinstance(b, WiredeskError) else None)
+             for r, b in zip(rows, batch)}
+    m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
+    m.update(cpu=None, wall=wall, n=len(rows))
+    results["wiredesk pool"] = m
+    if bench == "trafilatura-eval":
+        results["_metadata"] = metadata_rates(rows, wd)
+    return results
+
+
+def metadata_rates(rows: list[dict], wd: dict) -> dict:
+    """Exact-match rates of title / author / date, wiredesk vs trafilatura's metadata."""
+    from trafilatura import extract_metadata
+    from trafilatura.utils import load_html
+
+    from extractors.decoding import decode_page
+
+    def norm(s):
+        return " ".join(str(s).split()).casefold() if s else None
+
+    counts = {f"{who} {k}": [0, 0] for who in ("wiredesk", "trafilatura") for k in ("title", "author", "date")}
+    for r in rows:
+        e = wd.get(r["id"])
+        try:
+            t = extract_metadata(load_html(decode_page(r["body"], kind="html")))
+        except Exception:
+            t = None
+        for k, ek, tk in (("title", "title", "title"), ("author", "author", "author"),
+                          ("date", "published", "date")):
+            if not r.get(k):
+                continue
+            want = norm(r[k])
+            got_w = norm(getattr(e, ek, None)) if e is not None else None
+            got_t = norm(getattr(t, tk, None)) if t is not None else None
+            if k == "date":
+                got_w = got_w[:10] if got_w else None
+                got_t = got_t[:10] if got_t else None
+            counts[f"wiredesk {k}"][0] += got_w == want
+            counts[f"wiredesk {k}"][1] += 1
+            counts[f"trafilatura {k}"][0] += got_t == want
+            counts[f"trafilatura {k}"][1] += 1
+    return {k: (a / b if b else None, b) for k, (a, b) in counts.items()}
+
+
+def print_table(bench: str, results: dict) -> None:
+    base = results["trafilatura"]
+    n = base["n"]
+    print(f"\n## {bench} ({n} pages)")
+    print(f"| system | F1 | P | R | pg/s cpu | pg/s wall | x trafilatura |")
+    print("|---|---|---|---|---|---|---|")
+    for name, m in results.items():
+        if name.startswith("_"):
+            continue
+        cpu = f"{n / m['cpu']:.1f}" if m["cpu"] else "-"
+        wall = f"{n / m['wall']:.1f}"
+        if m["cpu"]:
+            ratio = f"{base['cpu'] / m['cpu']:.2f} (cpu)"
+        else:
+            ratio = f"{base['wall'] / m['wall']:.2f} (wall)"
+        print(f"| {name} | {m['f1']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | "
+              f"{cpu} | {wall} | {ratio} |")
+    if "_metadata" in results:
+        print("\nmetadata exact match (pages with that field in the ground truth):")
+        for k, (rate, total) in results["_metadata"].items():
+            print(f"  {k:<20} {rate:.3f}  of {total}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bench", default="scrapinghub-aeb",
+                    choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "all"])
+    ap.add_argument("--limit", type=int, help="first N pages only (quick runs)")
+    ap.add_argument("--workers", type=int, help="extract_many workers (default: all cores)")
+    ap.add_argument("--no-readability", action="store_true")
+    ap.add_argument("--json-out", type=Path)
+    a = ap.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"shared data not found at {SHARED}")
+    settings = ExtractSettings(use_readability=not a.no_readability)
+    benches = ["scrapinghub-aeb", "trafilatura-eval", "textpages"] if a.bench == "all" else [a.bench]
+    out = {}
+    for b in benches:
+        out[b] = run(b, a.limit, a.workers, settings)
+        print_table(b, out[b])
+    if a.json_out:
+        a.json_out.write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
