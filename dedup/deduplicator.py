@@ -84,7 +84,7 @@ class Deduplicator:
 
     # ------------------------------------------------------------------ helpers
     def shingles(self, text: str) -> np.ndarray:
-        return shingle_hashes(normalize_text(text), self.settings.shingle_size)
+        return shingle_hashes(text, self.settings.shingle_size)
 
     def keys(self, shingles: np.ndarray) -> np.ndarray:
         return band_keys(self.signer.signature(shingles), self.bands, self.rows)

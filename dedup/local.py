@@ -35,17 +35,13 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id);
 CREATE INDEX IF NOT EXISTS docs_hash ON docs (content_hash);
-CREATE TABLE IF NOT EXISTS band_delta (key INTEGER NOT NULL, row INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS band_delta (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, rows BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, state BLOB NOT NULL);
 """
 # Delta rows before they become a segment: bounded so start-up never loads much from SQLite.
 FLUSH_ROWS = 400_000
 # A batch with more band rows than this goes straight to a new segment (bulk loads, reindex).
 DIRECT_SEGMENT_ROWS = 100_000
-
-
-def _i64(keys: np.ndarray) -> list[int]:
-    return keys.astype(np.uint64).view(np.int64).tolist()
 
 
 class _Segment:
@@ -80,11 +76,10 @@ class LocalIndex(Index):
         self._last_seq = int(meta.get("last_seq", 0))
         self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
         self._cleanup_orphans()
-        self._delta: dict[int, list[int]] = {}
+        self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
         self._delta_rows = 0
-        for key, row in self._db.execute("SELECT key, row FROM band_delta"):
-            self._delta.setdefault(key, []).append(row)
-            self._delta_rows += 1
+        for kblob, rblob in self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id"):
+            self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i8"))
         self._next_row = (self._db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
         self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
         self._host_cache: dict[str, HostState] = {}
@@ -135,16 +130,30 @@ class LocalIndex(Index):
             raise
         self._segments = segments
         if clear_delta:
-            self._delta, self._delta_rows = {}, 0
+            self._delta, self._delta_rows = [], 0
         if self.dir is not None:
             for name in old - {s.name for s in segments}:
                 for part in ("keys", "rows"):
                     (self.dir / f"{name}.{part}.npy").unlink(missing_ok=True)
 
+    def _add_delta(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64), rows[order]))
+        self._delta_rows += int(keys.size)
+        if len(self._delta) > 8:  # few small sorted arrays keep queries cheap
+            merged = self._merge(self._delta)
+            self._delta = [merged]
+
+    @staticmethod
+    def _merge(segs: list[_Segment]) -> _Segment:
+        keys = np.concatenate([s.keys for s in segs])
+        rows = np.concatenate([s.rows for s in segs])
+        order = np.argsort(keys, kind="stable")
+        return _Segment("delta", keys[order], rows[order])
+
     def _flush_delta(self) -> None:
-        keys = np.fromiter((k for k, rows in self._delta.items() for _ in rows), dtype=np.int64, count=self._delta_rows)
-        rows = np.fromiter((r for rows in self._delta.values() for r in rows), dtype=np.int64, count=self._delta_rows)
-        seg = self._write_segment(keys.view(np.uint64), rows)
+        merged = self._merge(self._delta)
+        seg = self._write_segment(merged.keys, merged.rows)
         self._set_segments(self._segments + [seg], clear_delta=True)
         self._compact()
 
@@ -166,17 +175,12 @@ class LocalIndex(Index):
     def candidates(self, keys: np.ndarray) -> set[str]:
         rows: set[int] = set()
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        for seg in self._segments:
+        for seg in (*self._segments, *self._delta):
             lo = np.searchsorted(seg.keys, keys, side="left")
             hi = np.searchsorted(seg.keys, keys, side="right")
-            for a, b in zip(lo.tolist(), hi.tolist()):
-                if b > a:
-                    rows.update(seg.rows[a:b].tolist())
-        if self._delta:
-            for k in _i64(keys):
-                hit = self._delta.get(k)
-                if hit:
-                    rows.update(hit)
+            hit = np.flatnonzero(hi > lo)
+            for a, b in zip(lo[hit].tolist(), hi[hit].tolist()):
+                rows.update(seg.rows[a:b].tolist())
         if not rows:
             return set()
         return {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE row IN ({})", list(rows))}
@@ -248,8 +252,9 @@ class LocalIndex(Index):
                 segment = self._write_segment(keys, rows)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('segments', ?)",
                            (json.dumps([s.name for s in self._segments] + [segment.name]),))
-            elif keys.size:
-                db.executemany("INSERT INTO band_delta VALUES (?, ?)", zip(_i64(keys), rows.tolist()))
+            elif keys.size:  # one row per batch: start-up reads a few blobs, not millions of rows
+                db.execute("INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
+                           (keys.astype("<u8").tobytes(), rows.astype("<i8").tobytes()))
             for host, state in staged.hosts.items():
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
             if seq is not None and seq > self._last_seq:
@@ -267,9 +272,7 @@ class LocalIndex(Index):
             self._segments.append(segment)
             self._compact()
         elif keys.size:
-            for k, r in zip(_i64(keys), rows.tolist()):
-                self._delta.setdefault(k, []).append(r)
-            self._delta_rows += int(keys.size)
+            self._add_delta(keys, rows)
             if self.dir is not None and self._delta_rows >= FLUSH_ROWS:
                 self._flush_delta()
 

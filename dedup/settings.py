@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 RepresentativePolicy = Literal["credited-earliest-longest", "earliest-longest", "first-seen"]
@@ -53,6 +54,11 @@ class DedupSettings:
 
 def lsh_bands(settings: DedupSettings) -> tuple[int, int]:
     """(bands, rows) minimising false positives + false negatives at the threshold (datasketch's rule)."""
+    return _bands(settings.lsh_threshold, settings.num_perm)
+
+
+@lru_cache(maxsize=16)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     from datasketch.lsh import _optimal_param
 
-    return _optimal_param(settings.lsh_threshold, settings.num_perm, 0.5, 0.5)
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)

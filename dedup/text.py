@@ -1,7 +1,6 @@
 """Text normalisation, the exact-copy hash and word-shingle hashing.
 
-Shingles are hashed without a Python loop per word: the UTF-8 bytes of the normalised
-text go through a position-independent polynomial hash computed with numpy prefix sums,
+Shingles are hashed without a Python loop per word: the UTF-8 bytes of the text go through a position-independent polynomial hash computed with numpy prefix sums,
 so a 600-word document costs a handful of array operations.
 """
 
@@ -14,23 +13,18 @@ import unicodedata
 import numpy as np
 
 # Typographic variants that syndication edits swap freely.
-_TRANSLATE = str.maketrans({
-    **{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060"},
-    **{c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a"},
-    **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"},
-    "\u00ad": None,  # soft hyphen
-    "\u200b": None,  # zero-width space
-    "\u200c": None,
-    "\u200d": None,
-    "\ufeff": None,
-})
-_SPACE = re.compile(r"\s+")
+_QUOTE1 = re.compile("[\u2018\u2019\u201a\u201b\u2032\u00b4`]")
+_QUOTE2 = re.compile("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a]")
+_DASH = re.compile("[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d]")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 
 def normalize_text(text: str) -> str:
     """NFKC, casefold, straight quotes and dashes, one space for any whitespace run."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
-    return _SPACE.sub(" ", text).strip()
+    if not text.isascii():  # the common all-ASCII case needs none of the Unicode work
+        text = unicodedata.normalize("NFKC", text)
+        text = _INVISIBLE.sub("", _DASH.sub("-", _QUOTE2.sub('"', _QUOTE1.sub("'", text))))
+    return " ".join(text.casefold().split())
 
 
 def content_hash(text: str) -> str:
@@ -43,13 +37,11 @@ def content_hash(text: str) -> str:
 _M64 = (1 << 64) - 1
 _R = 0x9E3779B97F4A7C15  # odd: invertible modulo 2^64
 _R_INV = pow(_R, -1, 1 << 64)
-# Word bytes: ASCII letters/digits (text is casefolded) and every non-ASCII byte (letters of
-# other scripts; typographic punctuation was mapped to ASCII by normalize_text).
-_WORD = np.zeros(256, dtype=bool)
-_WORD[ord("0"):ord("9") + 1] = True
-_WORD[ord("a"):ord("z") + 1] = True
-_WORD[ord("A"):ord("Z") + 1] = True
-_WORD[0x80:] = True
+# bytes.translate table: ASCII letters lower-cased, digits and non-ASCII bytes kept, the rest 0.
+_BYTE_MAP = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 0x80) else 0
+    for c in range(256)
+)
 _POW: np.ndarray = np.ones(1, dtype=np.uint64)
 _POW_INV: np.ndarray = np.ones(1, dtype=np.uint64)
 # Position weights of the words in a shingle (odd, so the combination stays a bijection per word).
@@ -87,39 +79,60 @@ def fmix64(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(33))
 
 
-def word_hashes(normalized: str) -> np.ndarray:
-    """64-bit hash of every word of an already normalised text, in order."""
-    data = np.frombuffer(normalized.encode("utf-8"), dtype=np.uint8)
-    n = data.size
+def word_hashes(text: str) -> np.ndarray:
+    """64-bit hash of every word of a text, in order, straight from its UTF-8 bytes.
+
+    Words are runs of ASCII letters/digits and non-ASCII characters, lower-cased (ASCII),
+    where Unicode punctuation and spaces (U+0080-U+00BF, U+2000-U+206F: quotes, dashes,
+    no-break and zero-width spaces, ellipses) separate words like ASCII punctuation does.
+    Equal for a text and its normalize_text() form, up to non-ASCII letter case.
+    """
+    return _word_hashes(text)[0]
+
+
+def _word_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(word hashes, byte offset of each word's start)."""
+    raw = text.encode("utf-8").translate(_BYTE_MAP)  # lower-cased word bytes, 0 elsewhere
+    n = len(raw)
     if n == 0:
-        return np.empty(0, dtype=np.uint64)
-    word = _WORD[data]
-    edges = np.diff(word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    if text.isascii():
+        data = np.frombuffer(raw, dtype=np.uint8)
+    else:
+        data = np.frombuffer(bytearray(raw), dtype=np.uint8)
+        lead = np.flatnonzero(data[:-1] == 0xC2)  # U+0080-U+00BF: two bytes
+        data[lead] = 0
+        data[lead + 1] = 0
+        lead = np.flatnonzero(data[:-2] == 0xE2)  # U+2000-U+206F: E2 80 xx / E2 81 xx
+        lead = lead[(data[lead + 1] == 0x80) | (data[lead + 1] == 0x81)]
+        data[lead] = 0
+        data[lead + 1] = 0
+        data[lead + 2] = 0
+    word = data != 0
+    starts = np.flatnonzero(word[1:] > word[:-1]) + 1
+    if word[0]:
+        starts = np.concatenate(([0], starts))
     if starts.size == 0:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), starts
     pw, pw_inv = _powers(n + 1)
-    # G[i] = sum_{j<i} b_j R^j ; word [s, e) hashes to (G[e] - G[s]) R^-s = sum b_j R^(j-s).
-    prefix = np.empty(n + 1, dtype=np.uint64)
-    prefix[0] = 0
-    np.cumsum(data.astype(np.uint64) * pw[:n], out=prefix[1:])
-    words = (prefix[ends] - prefix[starts]) * pw_inv[starts]
-    return fmix64(words + ends.astype(np.uint64) - starts.astype(np.uint64))
+    # Word [s, e) hashes to sum b_j R^(j-s): one product per byte, summed per word (the
+    # separator bytes after a word are 0 and add nothing).
+    sums = np.add.reduceat(np.multiply(data, pw[:n]), starts)
+    return sums * pw_inv[starts], starts
 
 
-def shingle_hashes(normalized: str, size: int = 5) -> np.ndarray:
-    """Sorted distinct 64-bit hashes of the word ``size``-grams of a normalised text.
+def shingle_hashes(text: str, size: int = 5) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the word ``size``-grams of a text (see word_hashes).
 
     A text shorter than ``size`` words is one shingle of all its words (so tiny texts can
     still match exactly-equal tiny texts), an empty one has none.
     """
-    return np.unique(shingle_sequence(normalized, size))
+    return np.unique(shingle_sequence(text, size))
 
 
-def shingle_sequence(normalized: str, size: int = 5) -> np.ndarray:
+def shingle_sequence(text: str, size: int = 5) -> np.ndarray:
     """The word ``size``-gram hashes in text order (with repeats)."""
-    words = word_hashes(normalized)
+    words = word_hashes(text)
     n = words.size
     if n == 0:
         return words
@@ -130,3 +143,43 @@ def shingle_sequence(normalized: str, size: int = 5) -> np.ndarray:
     for k in range(1, size):
         acc = acc + words[k:k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
     return fmix64(acc + np.uint64(size))
+
+
+def batch_shingles(texts: list[str], size: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of many texts at once: (hashes, offsets), text k's shingles (in text
+    order, with repeats) being ``hashes[offsets[k]:offsets[k+1]]``. Same values as
+    shingle_sequence per text; one pass of numpy over the joined bytes instead of one per text.
+    """
+    n = len(texts)
+    if n == 0:
+        return np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+    joined = "\n".join(texts)  # "\n" is not a word byte: no word spans two texts
+    words, starts = _word_hashes(joined)
+    # Which text each word belongs to, from the byte offsets where texts start.
+    if joined.isascii():
+        lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n)
+    else:
+        lengths = np.fromiter((len(t.encode("utf-8")) + 1 for t in texts), dtype=np.int64, count=n)
+    text_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    doc = np.searchsorted(text_starts, starts, side="right") - 1
+    counts = np.bincount(doc, minlength=n)
+    m = words.size
+    if m >= size:
+        count = m - size + 1
+        acc = words[:count] * _SHINGLE_MULT[0]
+        for k in range(1, size):
+            acc = acc + words[k:k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
+        valid = doc[:count] == doc[size - 1:size - 1 + count]
+        hashes = fmix64(acc[valid] + np.uint64(size))
+        hdoc = doc[:count][valid]
+    else:
+        hashes, hdoc = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    short = np.flatnonzero((counts > 0) & (counts < size))
+    if short.size:  # texts shorter than one shingle: one shingle of all their words
+        extra = np.concatenate([shingle_sequence(texts[k], size) for k in short.tolist()])
+        hashes = np.concatenate([hashes, extra])
+        hdoc = np.concatenate([hdoc, short])
+        order = np.argsort(hdoc, kind="stable")
+        hashes, hdoc = hashes[order], hdoc[order]
+    offsets = np.searchsorted(hdoc, np.arange(n + 1))
+    return hashes, offsets
