@@ -58,6 +58,10 @@ class HostProfile:
             "lines": {h: list(v) for h, v in self.lines.items()}, "seen": list(self.seen),
         }, separators=(",", ":"), sort_keys=True)
 
+    def __reduce__(self) -> tuple:
+        # MappingProxyType does not pickle; process-pool workers receive profiles pickled.
+        return (HostProfile.from_json, (self.to_json(),))
+
     @classmethod
     def from_json(cls, s: str) -> HostProfile:
         d = json.loads(s)
