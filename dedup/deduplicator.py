@@ -11,10 +11,10 @@ import numpy as np
 
 from dedup.hosts import FurnitureView, HostState, RecentDoc
 from dedup.index import DocInfo, Index, IndexEntry, Staged
-from dedup.minhash import Signer, band_keys
+from dedup.minhash import Signer, band_keys, band_keys_many
 from dedup.representative import Member, choose, published_ts
 from dedup.settings import DedupSettings, lsh_bands
-from dedup.text import normalize_text, shingle_hashes
+from dedup.text import batch_shingles, shingle_hashes
 from wiredesk.records import Article, Assignment, StoredArticle
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
@@ -120,9 +120,12 @@ class Deduplicator:
 
     def _assign(self, articles: list[Article]) -> tuple[DedupResult, Staged]:
         s = self.settings
+        # All texts' shingles and full signatures in a few numpy passes.
+        hashes, offsets = batch_shingles([a.text for a in articles], s.shingle_size)
+        full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
         batch: list[_Doc] = []
         for i, a in enumerate(articles):
-            sh = self.shingles(a.text)
+            sh = np.unique(hashes[offsets[i]:offsets[i + 1]])
             batch.append(_Doc(("b", i), a, sh, host_of(a), _ts(a), _BATCH_ORDER + i))
         own_ids = {a.id for a in articles}
 
@@ -172,7 +175,7 @@ class Deduplicator:
         for i, d in enumerate(batch):
             if i in exact_batch or d.shingles.size < s.min_shingles:
                 continue
-            d.keys = self.keys(d.shingles)
+            d.keys = full_keys[i]
             if d.host in views0:
                 stripped = views0[d.host].strip(d.shingles, (units0[d.node],))
                 if s.min_shingles <= stripped.size < d.shingles.size:

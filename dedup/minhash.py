@@ -10,8 +10,12 @@ values, and ``to_datasketch`` gives objects its ``MinHashLSH`` accepts.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 _U32 = np.uint32
 
@@ -35,10 +39,12 @@ class Signer:
     def __init__(self, *, num_perm: int = 128, seed: int = 1) -> None:
         self.num_perm = num_perm
         self.seed = seed
-        # Take the permutations from datasketch itself so they can never drift from its own.
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self._a = np.ascontiguousarray(a, dtype=np.uint32)
-        self._b = np.ascontiguousarray(b, dtype=np.uint32)
+        # datasketch's affine32 permutations (MinHash._init_permutations), drawn the same way
+        # here because importing datasketch costs over a second of start-up; a test checks
+        # they are equal to datasketch's own.
+        gen = np.random.RandomState(seed)
+        self._a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        self._b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self._empty = np.full(num_perm, 0xFFFFFFFF, dtype=np.uint32)
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
@@ -53,6 +59,8 @@ class Signer:
 
     def to_datasketch(self, signature: np.ndarray) -> LeanMinHash:
         """A datasketch LeanMinHash with these hash values (for MinHashLSH and friends)."""
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
 
     @staticmethod
@@ -102,7 +110,7 @@ def _signatures_into(signer: "Signer", hashes: np.ndarray, offsets: np.ndarray) 
             buf += b
             seg = offsets[start:end] - lo
             nonempty = offsets[start + 1:end + 1] > offsets[start:end]
-            red = np.minimum.reduceat(buf, np.minimum(seg, hi - lo - 1), axis=1).T
-            out[start:end][nonempty] = red[nonempty]
+            # Segments from each non-empty text's start to the next one's (empty texts hold none).
+            out[start:end][nonempty] = np.minimum.reduceat(buf, seg[nonempty], axis=1).T
         start = end
     return out

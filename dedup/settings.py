@@ -59,6 +59,21 @@ def lsh_bands(settings: DedupSettings) -> tuple[int, int]:
 
 @lru_cache(maxsize=16)
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    from datasketch.lsh import _optimal_param
+    """datasketch's ``_optimal_param`` (equal weights), with Gauss-Legendre quadrature instead
+    of scipy: importing datasketch's LSH module costs over a second of start-up."""
+    import numpy as np
 
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+
+    def integral(f, lo: float, hi: float) -> float:
+        x = (hi - lo) / 2 * nodes + (hi + lo) / 2
+        return float((hi - lo) / 2 * np.sum(weights * f(x)))
+
+    best, opt = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = integral(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)
+            fn = integral(lambda s: (1 - s ** float(r)) ** float(b), threshold, 1.0)
+            if fp * 0.5 + fn * 0.5 < best:
+                best, opt = fp * 0.5 + fn * 0.5, (b, r)
+    return opt

@@ -255,3 +255,33 @@ def test_lookup_is_the_truth(env):
     del store.rows["orig"]  # deleted from the store: the index entry must be ignored
     res = run(dedup, store, [art("copy", s1, url="https://c.example/1")])
     assert res.assignments[0].kind == "new"
+
+
+def test_own_permutations_and_lsh_bands_equal_datasketch():
+    from datasketch.lsh import _optimal_param
+
+    from dedup.settings import lsh_bands
+
+    for seed in (1, 42):
+        a, b = MinHash(num_perm=128, seed=seed).permutations
+        signer = Signer(num_perm=128, seed=seed)
+        assert np.array_equal(a, signer._a) and np.array_equal(b, signer._b)
+    for threshold in (0.3, 0.5, 0.8):
+        assert lsh_bands(DedupSettings(lsh_threshold=threshold)) == _optimal_param(threshold, 128, 0.5, 0.5)
+
+
+def test_batch_shingles_and_signatures_equal_per_text():
+    from dedup.text import batch_shingles, shingle_sequence
+
+    rng = random.Random(12)
+    texts = [story(rng, 3), "", "tiny text", "\u201cCurly\u201d \u2014 quotes\u00a0and dashes \u00e9t\u00e9 ok go", "..."]
+    hashes, offsets = batch_shingles(texts)
+    signer = Signer()
+    sigs = signer.signatures(hashes, offsets)
+    for k, text in enumerate(texts):
+        assert np.array_equal(hashes[offsets[k]:offsets[k + 1]], shingle_sequence(text))
+        assert np.array_equal(sigs[k], signer.signature(shingle_hashes(text)))
+    assert offsets[2] == offsets[1]  # the empty text has no shingle
+    assert offsets[3] - offsets[2] == 1  # a text shorter than one shingle is one shingle
+    # Typography does not change shingles.
+    assert np.array_equal(shingle_hashes(texts[3]), shingle_hashes(normalize_text(texts[3])))
