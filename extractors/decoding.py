@@ -98,15 +98,48 @@ def _declared(body: bytes, encoding: str) -> str | None:
     return _try(body, encoding)
 
 
+_WESTERN_PUNCT = set("“”‘’„‚–—…€•°«»·×÷§¶©®™±²³¹¼½¾¿¡¢£¥¦¨ª¬¯´µ¸º\xa0")
+
+
+def _plausible_western(text: str) -> bool:
+    """Does this windows-1252 reading look like a Western European language?
+
+    Mis-decoded Central European text shows symbols inside words ("Za¿ó³æ"), and
+    mis-decoded Cyrillic/Greek shows mostly non-ASCII letters ("Ïðèâåò"); real Western
+    text has neither.
+    """
+    letters = non_ascii = 0
+    prev = ""
+    for i, ch in enumerate(text[:100_000]):
+        if ch.isalpha():
+            letters += 1
+            if ord(ch) > 127:
+                non_ascii += 1
+        elif ord(ch) > 127 and ch in _WESTERN_PUNCT and ch not in "“”‘’„‚–—…«»·\xa0":
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            if prev.isalpha() and nxt.isalpha():
+                return False
+        elif ord(ch) > 127 and not ch.isalpha() and ch not in _WESTERN_PUNCT:
+            return False  # C1 controls and other oddities: not windows-1252 text
+        prev = ch
+    return letters > 0 and non_ascii <= 0.3 * letters
+
+
 def _detect(body: bytes) -> str | None:
     text = _try(body, "utf-8")
     if text is not None:
+        return text
+    # windows-1252 is the web's default legacy encoding (browsers fall back to it in
+    # Western locales); charset-normalizer often names a sibling code page (cp1250,
+    # cp1257) for short Western texts, which garbles the few letters that differ.
+    text = _try(body, "windows-1252")
+    if text is not None and _plausible_western(text):
         return text
     from charset_normalizer import from_bytes  # imported late: only legacy pages need it
 
     best = from_bytes(body[:200_000]).best()
     if best is None or best.encoding is None:
-        return None
+        return text  # nothing better than windows-1252 (None if it could not decode)
     return _try(body, normalise_charset(best.encoding) or best.encoding)
 
 

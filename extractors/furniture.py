@@ -90,7 +90,7 @@ _CTA = re.compile(
     r"enable javascript|javascript (is )?(disabled|required)|browser (does not|doesn't) support|"
     r"update your browser|accept (all )?cookies|we use cookies|this (site|website) uses cookies|"
     r"cookie(s)? (policy|settings|consent)|your (personal )?news ?feed|"
-    r"click here|tap here|read more|weiterlesen|mehr lesen|lire la suite|leer más|czytaj (dalej|więcej)|"
+    r"click here|tap here|click to (share|email|print|tweet|open)|opens in (a )?new window|read more|weiterlesen|mehr lesen|lire la suite|leer más|czytaj (dalej|więcej)|"
     r"leggi (anche|tutto)|continue reading|keep reading|read full (story|article)|"
     r"jetzt abonnieren|newsletter abonnieren|abonnez-vous|inscrivez-vous|suscríbete|zapisz się|"
     r"melden sie sich|registrieren sie sich|folgen sie uns|suivez-nous|síguenos|obserwuj nas|"
@@ -108,6 +108,7 @@ _CTA = re.compile(
 # day, ..." is a sentence.
 _BYLINE_LEAD = re.compile(
     r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Written by|Posted by|Text:|Autor:|Author:|Autorin:)\s+(.*)$")
+_BYLINE_TAIL = re.compile(r"\s*[,|·•–—]\s*|\s+-\s+|\s+(on|at|am|le|el|il|updated|published)\s+")
 _NAME_PARTICLES = {"van", "von", "de", "der", "da", "di", "del", "la", "le", "and", "und", "et", "y", "i"}
 
 
@@ -115,7 +116,7 @@ def _is_byline(c: str) -> bool:
     m = _BYLINE_LEAD.match(c)
     if not m:
         return False
-    name = re.split(r"\s*[,|·•–—]\s*|\s+-\s+", m.group(2), maxsplit=1)[0].split()
+    name = _BYLINE_TAIL.split(m.group(2), maxsplit=1)[0].split()
     return 0 < len(name) <= 6 and all(
         w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
 
@@ -138,6 +139,42 @@ _ADDRESS = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’»)\]]*$")
 
+# A line that is only a date and/or time ("November 19, 2019 at 6:34 am", "2 days ago at
+# 07:52 am", "19.11.2019, 14:05 Uhr"): a timestamp of a post, comment or teaser.
+_MONTHS = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|januar|februar|märz|mai|juni|"
+           r"juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|"
+           r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+           r"septiembre|octubre|noviembre|diciembre|stycznia|lutego|marca|kwietnia|maja|"
+           r"czerwca|lipca|sierpnia|września|października|listopada|grudnia)[a-z]*\.?")
+_DAYS = r"(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)[a-z]*\.?,?"
+_TIME = r"(\d{1,2}[:.h]\d{2}(\s*(am|pm|a\.m\.|p\.m\.|uhr|h))?(\s*[a-z]{2,4})?)"
+_DATE = (rf"(\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+         rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTHS}(\s+\d{{4}})?|"
+         rf"\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|"
+         rf"yesterday|today|gestern|heute|hier|aujourd'hui)")
+_DATETIME_LINE = re.compile(
+    rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$",
+    re.IGNORECASE)
+
+# Comment sections: a header ("34 Comments", "Leave a Reply", "[ 167 comments ]") or a
+# commenter line ("joe says:"). Everything after such a marker is reader comments.
+_COMMENT_MARK = re.compile(
+    r"^(\[?\s*\d+\s+(comments?|responses?|replies|kommentare?|commentaires?|comentarios?|"
+    r"komentarz\w*|reacties|reactions?)\s*\]?( to .{1,200})?|"
+    r"(top rated |reader |recent |show |view |load |see all )?(comments?|kommentare|commentaires|"
+    r"comentarios|komentarze|reacties)( \(\d+\))?|leave a (comment|reply)|post a comment|"
+    r"add a comment|write a comment|join the (conversation|discussion)|discussion|"
+    r"what do you think\??|comments are closed\.?|kommentar schreiben|"
+    r"laisser un commentaire|deja un comentario|dodaj komentarz|"
+    r"[\w .'’-]{1,40} (says|said|wrote|schreibt|a écrit|dice|escribió|pisze|napisał):?)$",
+    re.IGNORECASE)
+
+
+def is_comment_marker(line: str) -> bool:
+    c = core(line)
+    return bool(c) and len(c) < 260 and bool(_COMMENT_MARK.match(c))
+
+
 _STRIP = re.compile(r"^[\s\-–—•·*|>»«›‹▸►▶◆■□●○#:]+|[\s\-–—•·*|<»«›‹:]+$")
 
 
@@ -154,11 +191,16 @@ def furniture_kind(line: str) -> str | None:
     n = len(words(c))
     if n == 0:
         return "symbols"  # "***", "|", "•••": separators are not text
+    if c.startswith(("©", "(c) ", "(C) ", "Copyright ©", "Copyright (c)")) or re.match(
+            r"^copyright\s+\d{4}", c, re.IGNORECASE):
+        return "legal"  # a copyright notice is furniture whatever its length
+    if n <= 16 and _DATETIME_LINE.match(c):
+        return "meta"
     if n <= 12 and _WHOLE_LINE_RE.match(c):
         return "nav"
     if n <= 20 and _CTA.search(c) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
         return "cta"
-    if n <= 12 and (_META_LINE.match(c) or _is_byline(c)):
+    if n <= 16 and (_META_LINE.match(c) or _is_byline(c)):
         return "meta"
     return None
 

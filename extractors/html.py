@@ -84,11 +84,44 @@ def html_to_lines(root: HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def run_readability(tree: HtmlElement, *, url: str | None) -> str:
+def _readability_class():
+    from lxml import etree
     from readability import Document
 
+    class _Readability(Document):
+        """readability-lxml on a tree we already parsed.
+
+        Its own _parse runs lxml's Cleaner and rewrites every link (half its run time,
+        nothing we need: we read text, not links), and given a tree it would mutate that
+        tree and reuse the mutated one on its lenient retry; so each parse starts from a
+        fresh copy and does only the cleaning that matters for scoring.
+        """
+
+        def _parse(self, input):  # noqa: A002 - readability's signature
+            doc = deepcopy(input)
+            for elem in doc.xpath("//*[@hidden]"):
+                elem.drop_tree()
+            for elem in doc.xpath("//*[@style]"):
+                style = elem.get("style", "").replace(" ", "").lower()
+                if "display:none" in style or "visibility:hidden" in style:
+                    elem.drop_tree()
+            etree.strip_elements(doc, "script", "style", "noscript", "template", "iframe",
+                                 "object", "embed", "link", "meta", etree.Comment,
+                                 etree.ProcessingInstruction, with_tail=False)
+            return doc
+
+    return _Readability
+
+
+_READABILITY = None
+
+
+def run_readability(tree: HtmlElement, *, url: str | None) -> str:
+    global _READABILITY  # a lazily built class, not state: it is the same for every call
+    if _READABILITY is None:
+        _READABILITY = _readability_class()
     try:
-        summary = Document(deepcopy(tree), url=url).summary(html_partial=True)
+        summary = _READABILITY(tree, url=url).summary(html_partial=True)
     except Exception:
         return ""
     try:

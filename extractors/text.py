@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .furniture import Credit, core, credit_line, furniture_kind, words
+from .furniture import Credit, core, credit_line, furniture_kind, is_comment_marker, words
 from .language import stopword_ratio
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -57,20 +57,64 @@ def word_count(line: str) -> int:
     return n
 
 
+_GLUE = re.compile(r"[a-z0-9?!.’'”)](?=[A-Z][a-z]*\b)")
+
+
+def is_glued_teaser(text: str) -> bool:
+    """A teaser card rendered inline: a Title Case headline glued to its summary with no
+    space ("...Student-AthleteA 24-year-old woman was..."). Brand names (iPhone, MacBook)
+    also have inner capitals, hence the checks on both sides of the joint."""
+    for m in _GLUE.finditer(text):
+        head, tail = text[:m.end()], text[m.end():]
+        hw, tw = words(head), words(tail)
+        if len(hw) >= 3 and len(tw) >= 5 and _title_case_share(hw[-6:]) >= 0.6 \
+                and _title_case_share(tw[:12]) < 0.5:
+            return True
+    return False
+
+
+def _title_case_share(tokens: list[str]) -> float:
+    alpha = [t for t in tokens if t[0].isalpha()]
+    if not alpha:
+        return 0.0
+    return sum(1 for t in alpha if t[0].isupper()) / len(alpha)
+
+
 def _score(ln: _Line) -> float:
+    """Evidence that the line belongs to the article (+) or to the furniture (-)."""
     if ln.credit is not None or ln.kind is not None or ln.known:
         return -6.0
-    if ln.repeats > 1 and ln.n < 40:
-        return -3.0
     text = ln.text.strip()
     ends = bool(_SENTENCE_END.search(text))
     tokens = words(text)
-    stop = stopword_ratio(tokens) if not _CJK.search(text) else 0.3
+    cjk = bool(_CJK.search(text))
+    stop = stopword_ratio(tokens) if not cjk else 0.3
+    if ln.n >= 8 and is_glued_teaser(text):
+        return -4.0
     if ln.n >= 10 and (stop >= 0.12 or ends):
-        return ln.n * (1.0 if ends else 0.75)
+        score = ln.n * (1.0 if ends else 0.75)
+        return score if ln.repeats <= 1 else score * 0.3
     if ln.n >= 5 and ends:
-        return ln.n * 0.5
-    return -2.0
+        return ln.n * 0.5 if ln.repeats <= 1 else -1.0
+    # Short lines: menus and link lists are runs of short Title Case labels; an article's
+    # own short lines (subheadings, list items, "Meal 1") are fewer and cost less.
+    menu = ln.n <= 6 and not ends and not cjk and _title_case_share(tokens) >= 0.7
+    if ln.repeats > 1:
+        return -3.0 if menu else -1.5
+    return -2.5 if menu else -1.0
+_MIN_PROSE_BEFORE_COMMENTS = 60.0
+
+
+def _damp_comments(lines: list[_Line]) -> None:
+    """Reader comments are prose too; after the first comment-section marker that follows
+    a real amount of article prose, nothing counts for the article any more."""
+    prose = 0.0
+    for i, ln in enumerate(lines):
+        if prose >= _MIN_PROSE_BEFORE_COMMENTS and is_comment_marker(ln.text):
+            for later in lines[i:]:
+                later.score = min(later.score, -1.0)
+            return
+        prose += max(ln.score, 0.0)
 
 
 def _best_segment(scores: list[float]) -> tuple[int, int]:
@@ -105,6 +149,8 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
     ]
     for ln in lines:
         ln.score = _score(ln)
+    if select_block:
+        _damp_comments(lines)
     start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
     dropped: Counter[str] = Counter()
     dropped["outside-block"] = len(lines) - (end - start)
