@@ -92,8 +92,9 @@ class Site(ThreadingHTTPServer):
 
 class FetchServer:
     def __init__(self, hosts: int = 3, pages: int = 6, *, robots_delay: float | None = None,
-                 slow_seconds: float = 3.0) -> None:
+                 slow_seconds: float = 3.0, page_bytes: int = 0) -> None:
         self.pages = pages
+        self.page_bytes = page_bytes
         self.robots_delay = robots_delay
         self.slow_seconds = slow_seconds
         self.sites = [Site(self, i) for i in range(hosts)]
@@ -140,8 +141,14 @@ class FetchServer:
             self.log.clear()
 
 
-def article_html(site: int, n: int, changed: bool = False) -> bytes:
+FILLER = ("<p>The committee met on Tuesday to review the budget, and members said the "
+          "figures would be published after the vote.</p>")
+
+
+def article_html(site: int, n: int, changed: bool = False, size: int = 0) -> bytes:
+    """An article page; ``size`` pads it with filler paragraphs to about that many bytes."""
     extra = "<p>Update: the council revised the figures on Sunday.</p>" if changed else ""
+    extra += FILLER * (size // len(FILLER))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Story {site}-{n}</title>"
             f"</head><body><article><h1>Story {site}-{n}</h1><p>Paragraph one of story {n} "
             f"on host {site}, long enough to look like news.</p>{extra}</article></body></html>"
@@ -241,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
             ).encode())
         if path.startswith("/article/"):
             changed = path in owner.changed
-            return self.cached(article_html(i, int(path.rsplit("/", 1)[1].split("?")[0]), changed),
+            n = int(path.rsplit("/", 1)[1].split("?")[0])
+            return self.cached(article_html(i, n, changed, owner.page_bytes),
                                "text/html; charset=utf-8", path)
         if path == "/feed.xml":
             items = "".join(
@@ -399,8 +407,9 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=4)
     parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--page-bytes", type=int, default=0)
     args = parser.parse_args(argv)
-    with FetchServer(hosts=args.hosts, pages=args.pages) as server:
+    with FetchServer(hosts=args.hosts, pages=args.pages, page_bytes=args.page_bytes) as server:
         print(json.dumps({"bases": [s.base for s in server.sites]}), flush=True)
         try:
             sys.stdin.read()  # serve until the parent closes our stdin
