@@ -1,27 +1,47 @@
-"""Run reports as Prefect artifacts: a table per source and a markdown summary."""
+"""Run reports as Prefect artifacts: a table with a row per source and a markdown summary.
+
+The rows and the markdown are built by plain functions (``source_rows``, ``summary_markdown``)
+from the same ``SourceTally`` objects and summary dict the CLI prints, so the UI and the
+terminal never disagree; ``publish_run_artifacts`` only hands them to Prefect.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any, Sequence
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
 from flows.report import SourceTally
 
-TABLE_COLUMNS = ("source", "discovered", "fetched", "not_modified", "failed", "extracted", "exact_duplicates",
-                 "near_duplicates", "already_seen", "stored")
+# One column per step a page goes through, in pipeline order; the UI shows them as given.
+TABLE_COLUMNS = ("source", "discovered", "fetched", "not_modified", "skipped", "read", "failed", "failed_by_reason",
+                 "extracted", "exact_duplicates", "near_duplicates", "already_seen", "changed", "stored", "seconds",
+                 "error")
+SOURCES_KEY = "ingest-sources"
+SUMMARY_KEY = "ingest-summary"
+SOURCE_KEY_PREFIX = "ingest-source-"
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "-"
+
+
+def source_row(tally: SourceTally) -> dict[str, Any]:
+    """One source's counts as a flat row (counters as ``reason: n`` text: table cells are scalars)."""
+    row = tally.as_row()
+    flat = {key: row[key] for key in TABLE_COLUMNS if key in row}
+    flat["skipped"] = sum(row["skipped"].values())
+    flat["failed_by_reason"] = _reasons(row["failed_by_reason"])
+    flat["error"] = row["error"] or "-"
+    return {key: flat[key] for key in TABLE_COLUMNS}
 
 
 def source_rows(tallies: Sequence[SourceTally]) -> list[dict[str, Any]]:
-    rows = []
-    for tally in tallies:
-        row = tally.as_row()
-        rows.append({key: row[key] for key in TABLE_COLUMNS} | {
-            "failed_by_reason": ", ".join(f"{k}: {v}" for k, v in sorted(row["failed_by_reason"].items())) or "-",
-            "error": row["error"] or "-",
-        })
-    return rows
+    return [source_row(tally) for tally in tallies]
+
+
+def _cell(text: object) -> str:
+    """Markdown table cells: one line, no column breaks (error messages may hold either)."""
+    return str(text).replace("\n", " ").replace("|", "\\|")
 
 
 def summary_markdown(summary: dict[str, Any], tallies: Sequence[SourceTally], *, top: int = 10) -> str:
@@ -38,24 +58,56 @@ def summary_markdown(summary: dict[str, Any], tallies: Sequence[SourceTally], *,
         f"- pages read: **{summary['pages_read']}**, new articles stored: **{summary['stored']}**",
         f"- exact duplicates: {summary['exact_duplicates']}, near duplicates: {summary['near_duplicates']}, "
         f"already seen: {summary['already_seen']}, changed: {summary['changed']}",
-        f"- failed: {summary['failed']}" + (
-            " (" + ", ".join(f"{k}: {v}" for k, v in summary["failed_by_reason"].items()) + ")" if summary["failed"] else ""),
+        f"- failed: {summary['failed']}"
+        + (f" ({_reasons(summary['failed_by_reason'])})" if summary["failed"] else ""),
         f"- wall time: {summary['wall_seconds']:.1f} s",
     ]
+    export = summary.get("export")
+    if export:
+        count = export.get("count", export.get("records"))
+        lines.append(f"- corpus export: {count if count is not None else '?'} records -> "
+                     f"`{export.get('path') or export.get('out') or '?'}`")
     if summary.get("failed_sources"):
         lines.append(f"- **failed sources**: {', '.join(summary['failed_sources'])}")
+        lines += ["", "## Failed sources", "", "| source | error |", "|---|---|"]
+        lines += [f"| {_cell(t.source)} | {_cell(t.error)} |" for t in tallies if t.error]
+    lines += ["", "## Sources", "", "| source | read | stored | exact | near | failed |", "|---|---|---|---|---|---|"]
+    lines += [f"| {_cell(t.source)} | {t.read} | {t.stored} | {t.exact} | {t.near} | {sum(t.failed.values())} |"
+              for t in tallies]
     if clusters:
         lines += ["", "## Largest clusters grown in this run", "", "| cluster | copies added |", "|---|---|"]
         lines += [f"| `{cid}` | {n} |" for cid, n in clusters.most_common(top)]
     if host_seconds or host_failures:
         lines += ["", "## Slowest and failing hosts", "", "| host | fetch seconds | failures |", "|---|---|---|"]
-        hosts = sorted(set(host_seconds) | set(host_failures), key=lambda h: (-host_failures[h], -host_seconds[h]))
-        lines += [f"| {h} | {host_seconds[h]:.2f} | {host_failures[h]} |" for h in hosts[:top]]
+        hosts = sorted(set(host_seconds) | set(host_failures), key=lambda h: (-host_failures[h], -host_seconds[h], h))
+        lines += [f"| {_cell(h)} | {host_seconds[h]:.2f} | {host_failures[h]} |" for h in hosts[:top]]
     return "\n".join(lines) + "\n"
 
 
 def publish_run_artifacts(summary: dict[str, Any], tallies: Sequence[SourceTally]) -> None:
-    create_table_artifact(key="ingest-sources", table=source_rows(tallies),
+    """The run's table and summary, attached to the current (ingest) flow run."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_table_artifact(key=SOURCES_KEY, table=source_rows(tallies),
                           description="Per-source counts of this ingest run")
-    create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary, tallies),
+    create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary, tallies),
                              description="Summary of this ingest run")
+
+
+def source_artifact_key(source: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes only."""
+    slug = "".join(c if c.isalnum() else "-" for c in source.lower()).strip("-") or "source"
+    return SOURCE_KEY_PREFIX + slug
+
+
+def publish_source_artifact(tally: SourceTally) -> None:
+    """One source's row, attached to the current (ingest-source) subflow run, so each source's
+    history is one artifact key in the UI. Call it at the end of the subflow."""
+    from prefect.artifacts import create_table_artifact
+
+    create_table_artifact(key=source_artifact_key(tally.source), table=[source_row(tally)],
+                          description=f"Counts of source {tally.source} in this run")
+
+
+__all__ = ["TABLE_COLUMNS", "publish_run_artifacts", "publish_source_artifact", "source_artifact_key",
+           "source_row", "source_rows", "summary_markdown"]
