@@ -9,9 +9,11 @@ from wiredesk.records import Extracted, RawPage
 
 from . import html as html_path
 from .decoding import decode_page
-from .furniture import Credit, words
+from .furniture import Credit, credit_line, words
 from .language import guess_language
-from .metadata import PageMeta, canonical_url, host_of, html_language, iso_date, same_site
+from .metadata import (PageMeta, canonical_url, credit_links, host_of, html_language, iso_date,
+                       same_site)
+from .text import line_key
 from .profile import HostProfile
 from .settings import ExtractSettings
 from .text import TextResult, clean_lines
@@ -74,14 +76,37 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
                                          with_metadata=False, favor_recall=True)
         chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
+    title = getattr(doc, "title", None) or None
+    result = _drop_headline(result, title)
+    # Credit lines: the URL of the original is usually only in the link's href.
+    links = credit_links(tree, page.url, lambda t: credit_line(t) is not None)
+    if links:
+        by_text = {line_key(t): href for t, href in links}
+        credits = [Credit(line=c.line, name=c.name, url=c.url or by_text.get(line_key(c.line)))
+                   for c in result.credits]
+        if not credits:  # the extractor dropped the credit line; the page still has it
+            credits = [Credit(line=t, name=None, url=href) for t, href in links]
+        result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
     meta = PageMeta(
-        title=getattr(doc, "title", None) or None,
+        title=title,
         author=getattr(doc, "author", None) or None,
         published=iso_date(getattr(doc, "date", None)),
         language=html_language(tree) or guess_language(chosen.text),
         canonical_url=canonical_url(tree, page.url),
     )
     return result, meta, chosen.method
+
+
+def _drop_headline(result: TextResult, title: str | None) -> TextResult:
+    """The headline is metadata, not body text: extractors often repeat it as line one."""
+    if not title or not result.lines:
+        return result
+    first, key = line_key(result.lines[0]), line_key(title)
+    if first and (first == key or (len(first) > 15 and key.startswith(first))):
+        dropped = dict(result.dropped)
+        dropped["headline"] = dropped.get("headline", 0) + 1
+        return TextResult(lines=result.lines[1:], credits=result.credits, dropped=dropped)
+    return result
 
 
 def _original(page: RawPage, meta: PageMeta,

@@ -50,6 +50,31 @@ def canonical_url(tree: HtmlElement, base: str | None) -> str | None:
     return None
 
 
+_CREDIT_HINT = ("original", "source", "appeared first", "quelle", "ursprünglich", "zuerst",
+                "initialement", "fuente", "originalmente", "źródło", "republished", "reprinted", "via")
+
+
+def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[str, str]]:
+    """(block text, absolute href) of links that sit in a credit line ("Read the original
+    article on <a href=...>X</a>", "<a href=...>Source link</a>"): the URL of the original
+    usually lives only in the href, not in the visible text."""
+    found = []
+    for a in tree.iterfind(".//a[@href]"):
+        block = a.getparent()
+        while block is not None and block.tag in ("span", "em", "strong", "b", "i", "small", "font"):
+            block = block.getparent()
+        if block is None:
+            continue
+        text = " ".join(block.text_content().split())
+        if not text or len(text) > 300 or not any(h in text.lower() for h in _CREDIT_HINT):
+            continue
+        if is_credit(text):
+            href = urljoin(base or "", a.get("href", "").strip())
+            if urlsplit(href).scheme in ("http", "https"):
+                found.append((text, href))
+    return found
+
+
 def host_of(url: str | None) -> str:
     """Lower-case host without a leading www., or '' if there is none."""
     if not url:

@@ -1,0 +1,56 @@
+"""extract_many: order, errors in place, the process pool, and the per-page timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractors import ExtractSettings, extract_many, extract_page
+from wiredesk.errors import ExtractionError, InputError
+from wiredesk.records import Extracted, RawPage
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def _pages() -> list[RawPage]:
+    pages = [RawPage(source="samples", body=p.read_bytes(), kind="html", path=str(p))
+             for p in sorted((SAMPLES / "html").glob("*.html"))]
+    pages += [RawPage(source="samples", body=p.read_bytes(), kind="text", path=str(p))
+              for p in sorted((SAMPLES / "seeds").glob("*.txt"))]
+    assert len(pages) >= 9
+    bad = [RawPage(source="bad", body=b"", kind="text"),
+           RawPage(source="bad", body=b"%PDF-1.4\n\x00\x01\x02", kind="html"),
+           RawPage(source="bad", body=b"Home\nNews\nContact\n", kind="text")]
+    return pages[:3] + bad + pages[3:]
+
+
+def _summary(results):
+    return [r.text if isinstance(r, Extracted) else (type(r).__name__, r.reason) for r in results]
+
+
+def test_in_process_order_and_errors_in_place() -> None:
+    pages = _pages()
+    results = extract_many(pages, workers=1)
+    assert len(results) == len(pages)
+    assert _summary(results)[3:6] == [("InputError", "empty"), ("InputError", "binary"),
+                                      ("ExtractionError", "no-content")]
+    assert results[0] == extract_page(pages[0])
+
+
+def test_pool_gives_the_same_results() -> None:
+    pages = _pages()
+    assert _summary(extract_many(pages, workers=2)) == _summary(extract_many(pages, workers=1))
+
+
+def test_timeout_in_process_and_in_pool() -> None:
+    pages = _pages()
+    tiny = ExtractSettings(timeout_s=0.0005, pool_min_batch=2)  # no real page parses this fast
+    for workers in (1, 2):
+        results = extract_many(pages, settings=tiny, workers=workers)
+        reasons = [r.reason for r in results if isinstance(r, ExtractionError)]
+        assert reasons.count("timeout") >= 5, (workers, reasons)
+        # cheap failures still report their own reason
+        assert isinstance(results[3], InputError) and results[3].reason == "empty"
+
+
+def test_empty_batch() -> None:
+    assert extract_many([]) == []
