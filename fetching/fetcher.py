@@ -7,14 +7,17 @@
 
 One Fetcher owns one httpx client, one set of politeness gates and one robots.txt cache,
 for as long as it lives, so limits hold across fetch() calls. Sync calls run on the
-Fetcher's own event loop in the calling thread (serialised by a lock); async callers use
-``afetch`` / ``adiscover`` inside their loop. A Fetcher is used either way, not both.
-State (FetchState) is only ever called from the thread that called the Fetcher.
+Fetcher's own event loop in the calling thread (serialised by a lock; if that thread already
+runs an event loop, in a helper thread for the call); async callers use ``afetch`` /
+``adiscover`` inside their loop. A Fetcher is used either way, not both. State
+(FetchState) is called from the thread running the Fetcher's loop: the calling thread,
+except in that helper-thread case.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import replace
@@ -101,7 +104,16 @@ class Fetcher:
             elif not self._own_loop:
                 coro.close()
                 raise RuntimeError("this Fetcher is used from async code: use afetch/adiscover")
-            return self._loop.run_until_complete(coro)
+            loop = self._loop
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return loop.run_until_complete(coro)
+            # Called from sync code that itself runs inside an event loop (a notebook, an
+            # async framework calling a sync task): our loop cannot nest in theirs, so it
+            # runs in a helper thread for this call (the state is then called from there).
+            with concurrent.futures.ThreadPoolExecutor(1, "wiredesk-fetch") as pool:
+                return pool.submit(loop.run_until_complete, coro).result()
 
     def _bind(self) -> Engine:
         loop = asyncio.get_running_loop()

@@ -221,6 +221,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(304, ctype=None)
         return self.send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
 
+    def raw_start(self, data: bytes) -> None:
+        self.mark_end()
+        self.wfile.write(data)
+        self.wfile.flush()
+
     def raw(self, data: bytes, *, reset: bool = False) -> None:
         self.mark_end()
         self.wfile.write(data)
@@ -300,6 +305,16 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/slow-headers":
             time.sleep(owner.slow_seconds)
             return self.send(200, article_html(site.index, 0))
+        if path == "/drip":  # a byte every 0.1 s: never trips a read timeout, only the total
+            self.raw_start(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 600\r\n\r\n")
+            try:
+                for _ in range(600):
+                    time.sleep(0.1)
+                    self.wfile.write(b"x")
+            except OSError:
+                pass
+            self.close_connection = True
+            return 200
         if path == "/reset-mid-body":
             self.raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
                      + b"<html>" + b"x" * 20000, reset=True)

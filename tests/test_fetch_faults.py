@@ -151,3 +151,27 @@ def test_failures_are_never_delivered_or_marked_stored(run) -> None:
         assert (o.page is None) == (o.reason is not None), name
     assert not any(r.stored for r in state.latest().values())
     assert len(state.log) == len(outcomes)  # one record per URL, all written
+
+
+def test_slow_drip_is_cut_by_the_total_timeout(server) -> None:
+    settings = make_settings(read_timeout=0.5, total_timeout=0.8, retries=0)
+    with Fetcher(settings, MemoryFetchState()) as fetcher:
+        [o] = fetcher.fetch([Discovered(server.base(0) + "/drip", "faults")])
+    assert (o.reason, o.page, o.record.attempts) == ("timeout", None, 1)
+    assert "0.8s" in o.record.detail  # the whole-attempt limit, not the read timeout
+
+
+def test_sync_call_from_inside_a_running_loop(server) -> None:
+    """A sync caller that itself runs in an event loop (an async framework calling a sync
+    task) still gets its batch: the Fetcher's loop runs in a helper thread then."""
+    import asyncio
+
+    with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+        [first] = fetcher.fetch([Discovered(server.base(0) + "/article/1", "x")])
+
+        async def inside() -> list[FetchOutcome]:
+            return fetcher.fetch([Discovered(server.base(0) + "/article/2", "x")])
+
+        [second] = asyncio.run(inside())
+        [third] = fetcher.fetch([Discovered(server.base(0) + "/article/3", "x")])
+    assert all(o.page is not None for o in (first, second, third))
