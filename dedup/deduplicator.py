@@ -11,7 +11,7 @@ import numpy as np
 
 from dedup.hosts import FurnitureView, HostState, RecentDoc
 from dedup.index import DocInfo, Index, IndexEntry, Staged
-from dedup.minhash import Signer, band_keys, band_keys_many
+from dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
 from dedup.representative import Member, choose, published_ts
 from dedup.settings import DedupSettings, lsh_bands
 from dedup.text import batch_shingles, shingle_hashes
@@ -50,7 +50,8 @@ class _Doc:
     ts: float
     order: int
     stored: StoredArticle | None = None
-    keys: np.ndarray | None = None
+    keys: np.ndarray | None = None  # LSH band keys
+    anchors: np.ndarray | None = None  # anchor keys
 
 
 class _UnionFind:
@@ -97,6 +98,9 @@ class Deduplicator:
                 self._shingle_cache.clear()
             self._shingle_cache[st.id] = cached
         return _Doc(("s", st.id), st.article, cached[1], host_of(st.article), _ts(st.article), st.seq, stored=st)
+
+    def _anchored(self, common: int, a: int, b: int) -> bool:
+        return common >= 2 and common >= self.settings.anchor_share * min(a, b)
 
     def _within_window(self, ts: float, other: float) -> bool:
         w = self.settings.window_days
@@ -170,21 +174,41 @@ class Deduplicator:
         # furniture is removed. The second finds copies inside pages that kept a lot of site
         # text (their Jaccard similarity to a clean copy is far below the LSH threshold).
         table: dict[int, list[int]] = {}
+        anchor_table: dict[int, list[int]] = {}
+        anchor_common: dict[tuple[int, int], int] = {}
         batch_pairs: set[tuple[int, int]] = set()
         stored_cands: dict[int, set[str]] = {}
+        anchor_hits: dict[int, dict[str, int]] = {}
         for i, d in enumerate(batch):
             if i in exact_batch or d.shingles.size < s.min_shingles:
                 continue
             d.keys = full_keys[i]
+            base = d.shingles
             if d.host in views0:
                 stripped = views0[d.host].strip(d.shingles, (units0[d.node],))
                 if s.min_shingles <= stripped.size < d.shingles.size:
                     d.keys = np.union1d(d.keys, self.keys(stripped))
+                    base = stripped
+            d.anchors = anchor_keys(base, rate=s.anchor_rate, cap=s.max_anchors)
             for k in d.keys.tolist():
                 for j in table.get(k, ()):
                     batch_pairs.add((j, i))
                 table.setdefault(k, []).append(i)
+            for k in d.anchors.tolist():
+                for j in anchor_table.get(k, ()):
+                    anchor_common[(j, i)] = anchor_common.get((j, i), 0) + 1
+                anchor_table.setdefault(k, []).append(i)
             stored_cands[i] = self.index.candidates(d.keys) - own_ids
+            if d.anchors.size >= 2:
+                anchor_hits[i] = {k: v for k, v in self.index.hits(d.anchors, max_postings=s.anchor_postings).items()
+                                  if v >= 2 and k not in own_ids}
+        for (j, i), common in anchor_common.items():
+            if self._anchored(common, batch[j].anchors.size, batch[i].anchors.size):
+                batch_pairs.add((j, i))
+        infos.update(self.index.docs({x for h in anchor_hits.values() for x in h} - set(infos)))
+        for i, found in anchor_hits.items():
+            n = batch[i].anchors.size
+            stored_cands[i] |= {x for x, c in found.items() if x in infos and self._anchored(c, n, infos[x].anchors)}
         wanted = set().union(*stored_cands.values()) if stored_cands else set()
         infos.update(self.index.docs(wanted - set(infos)))
         # The window bounds what is compared, by published date (else index time).
@@ -369,8 +393,14 @@ class Deduplicator:
         staged = Staged(moves=moves)
         for i, d in enumerate(batch):
             exact = i in exact_batch or i in exact_stored
-            info = DocInfo(d.article.id, cluster_of_batch[i], d.article.content_hash, d.host, d.ts)
-            staged.entries.append(IndexEntry(info, None if exact else (d.keys if d.keys is not None else self.keys(d.shingles))))
+            if exact:
+                keys, n_anchors = None, 0
+            else:
+                keys = d.keys if d.keys is not None else self.keys(d.shingles)
+                anchors = d.anchors if d.anchors is not None else np.empty(0, dtype=np.uint64)
+                keys, n_anchors = np.concatenate([keys, anchors]), int(anchors.size)
+            info = DocInfo(d.article.id, cluster_of_batch[i], d.article.content_hash, d.host, d.ts, n_anchors)
+            staged.entries.append(IndexEntry(info, keys))
         self._stage_hosts(staged, [(d, cluster_of_batch[i]) for i, d in enumerate(batch)
                                    if i not in exact_batch and i not in exact_stored], host_states, moves)
         return DedupResult(assignments=[assignments[i] for i in range(len(articles))], updates=updates), staged
@@ -430,8 +460,18 @@ class Deduplicator:
                 d = self._stored_doc(st)
                 exact = st.article.content_hash in seen_hashes
                 seen_hashes.add(st.article.content_hash)
-                info = DocInfo(st.id, st.cluster_id, st.article.content_hash, d.host, d.ts)
-                staged.entries.append(IndexEntry(info, None if exact else self.keys(d.shingles)))
+                keys, n_anchors = None, 0
+                if not exact and d.shingles.size:
+                    keys, base = self.keys(d.shingles), d.shingles
+                    state = staged.hosts.get(d.host) or host_states.get(d.host) if d.host else None
+                    if state is not None:
+                        stripped = FurnitureView(state, []).strip(d.shingles, (f"c:{st.cluster_id}",))
+                        if self.settings.min_shingles <= stripped.size < d.shingles.size:
+                            keys, base = np.union1d(keys, self.keys(stripped)), stripped
+                    anchors = anchor_keys(base, rate=self.settings.anchor_rate, cap=self.settings.max_anchors)
+                    keys, n_anchors = np.concatenate([keys, anchors]), int(anchors.size)
+                info = DocInfo(st.id, st.cluster_id, st.article.content_hash, d.host, d.ts, n_anchors)
+                staged.entries.append(IndexEntry(info, keys))
                 known[st.id] = info
                 if not exact:
                     new_docs.append((d, st.cluster_id))

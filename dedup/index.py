@@ -30,12 +30,13 @@ class DocInfo:
     content_hash: str
     host: str | None
     ts: float  # published (epoch seconds), else index time
+    anchors: int = 0  # how many anchor keys the article was indexed under
 
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
     info: DocInfo
-    keys: np.ndarray | None  # LSH band keys; None for an exact copy (its text is indexed already)
+    keys: np.ndarray | None  # LSH band keys + anchor keys; None for an exact copy (its text is indexed already)
 
 
 @dataclass(slots=True)
@@ -61,6 +62,11 @@ class Index(ABC):
     @abstractmethod
     def candidates(self, keys: np.ndarray) -> set[str]:
         """Ids of indexed articles sharing at least one LSH band key."""
+
+    @abstractmethod
+    def hits(self, keys: np.ndarray, *, max_postings: int) -> dict[str, int]:
+        """Article id -> how many of ``keys`` it was indexed under; keys held by more than
+        ``max_postings`` articles (common phrases, furniture) are skipped."""
 
     @abstractmethod
     def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]: ...

@@ -10,6 +10,7 @@ a segment; segments of similar size are merged (a small log-structured merge tre
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import sqlite3
 import uuid
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS docs (
     cluster_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     host TEXT,
-    ts REAL NOT NULL
+    ts REAL NOT NULL,
+    anchors INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id);
 CREATE INDEX IF NOT EXISTS docs_hash ON docs (content_hash);
@@ -89,6 +91,11 @@ class LocalIndex(Index):
         assert self.dir is not None
         keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
         rows = np.load(self.dir / f"{name}.rows.npy", mmap_mode="r")
+        for arr in (keys, rows):
+            # Binary searches touch a few scattered pages: read-ahead would pull in megabytes.
+            mm = getattr(arr, "_mmap", None)
+            if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+                mm.madvise(mmap.MADV_RANDOM)
         return _Segment(name, keys, rows)
 
     def _cleanup_orphans(self) -> None:
@@ -185,6 +192,31 @@ class LocalIndex(Index):
             return set()
         return {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE row IN ({})", list(rows))}
 
+    def hits(self, keys: np.ndarray, *, max_postings: int) -> dict[str, int]:
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        if keys.size == 0:
+            return {}
+        found: list[list[np.ndarray]] = [[] for _ in range(keys.size)]
+        for seg in (*self._segments, *self._delta):
+            lo = np.searchsorted(seg.keys, keys, side="left")
+            hi = np.searchsorted(seg.keys, keys, side="right")
+            for k in np.flatnonzero(hi > lo).tolist():
+                if hi[k] - lo[k] <= max_postings:
+                    found[k].append(np.asarray(seg.rows[lo[k]:hi[k]]))
+        counts: dict[int, int] = {}
+        for parts in found:
+            if not parts:
+                continue
+            rows = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+            if rows.size > max_postings:
+                continue
+            for r in rows.tolist():
+                counts[r] = counts.get(r, 0) + 1
+        if not counts:
+            return {}
+        ids = dict(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})", list(counts)))
+        return {ids[r]: c for r, c in counts.items() if r in ids}
+
     def _query_in(self, sql: str, values: list) -> list[tuple]:
         out: list[tuple] = []
         for i in range(0, len(values), 900):  # SQLite's variable limit
@@ -194,7 +226,7 @@ class LocalIndex(Index):
 
     def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]:
         rows = self._query_in(
-            "SELECT article_id, cluster_id, content_hash, host, ts FROM docs WHERE article_id IN ({})", list(set(ids))
+            "SELECT article_id, cluster_id, content_hash, host, ts, anchors FROM docs WHERE article_id IN ({})", list(set(ids))
         )
         return {r[0]: DocInfo(*r) for r in rows}
 
@@ -235,11 +267,11 @@ class LocalIndex(Index):
                     continue
                 existing.add(i.article_id)
                 row = self._next_row + len(doc_rows)
-                doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts))
+                doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
                 if e.keys is not None and e.keys.size:
                     new_keys.append(e.keys)
                     new_rows.append(np.full(e.keys.size, row, dtype=np.int64))
-            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", doc_rows)
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", doc_rows)
             if staged.moves:
                 db.executemany("UPDATE docs SET cluster_id = ? WHERE article_id = ?",
                                [(c, a) for a, c in staged.moves.items()])

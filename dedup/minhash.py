@@ -114,3 +114,20 @@ def _signatures_into(signer: "Signer", hashes: np.ndarray, offsets: np.ndarray) 
             out[start:end][nonempty] = np.minimum.reduceat(buf, seg[nonempty], axis=1).T
         start = end
     return out
+
+
+_ANCHOR_TAG = np.uint64(0xA076_1D64_78BD_642F)
+
+
+def anchor_keys(shingles: np.ndarray, *, rate: int, cap: int) -> np.ndarray:
+    """The article's anchor keys: its shingles whose hash falls in 1/``rate`` of the hash
+    space (the same shingles are anchors in every article), at most ``cap`` of them (the
+    smallest), re-hashed so they never collide with band keys."""
+    if rate <= 0 or shingles.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    sel = shingles[((shingles >> np.uint64(40)) & np.uint64(rate - 1)) == 0]
+    if sel.size > cap:
+        sel = np.sort(sel)[:cap]
+    h = sel ^ _ANCHOR_TAG
+    h = (h ^ (h >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+    return h ^ (h >> np.uint64(29))

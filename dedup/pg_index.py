@@ -48,7 +48,7 @@ class PgIndex(Index):
                 CREATE TABLE IF NOT EXISTS {p}_meta (key text PRIMARY KEY, value text NOT NULL);
                 CREATE TABLE IF NOT EXISTS {p}_docs (
                     article_id text PRIMARY KEY, cluster_id text NOT NULL, content_hash text NOT NULL,
-                    host text, ts double precision NOT NULL);
+                    host text, ts double precision NOT NULL, anchors integer NOT NULL DEFAULT 0);
                 CREATE INDEX IF NOT EXISTS {p}_docs_cluster ON {p}_docs (cluster_id);
                 CREATE INDEX IF NOT EXISTS {p}_docs_hash ON {p}_docs (content_hash);
                 CREATE TABLE IF NOT EXISTS {p}_bands (key bigint NOT NULL, article_id text NOT NULL);
@@ -91,12 +91,26 @@ class PgIndex(Index):
         rows = self.conn.execute(f"SELECT DISTINCT article_id FROM {self.prefix}_bands WHERE key = ANY(%s)", (ks,))
         return {r[0] for r in rows}
 
+    def hits(self, keys: np.ndarray, *, max_postings: int) -> dict[str, int]:
+        ks = np.asarray(keys, dtype=np.uint64).view(np.int64).tolist()
+        if not ks:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT key, array_agg(article_id) FROM {self.prefix}_bands WHERE key = ANY(%s) GROUP BY key "
+            "HAVING count(*) <= %s", (ks, max_postings))
+        counts: dict[str, int] = {}
+        for _key, ids in rows:
+            for x in set(ids):
+                counts[x] = counts.get(x, 0) + 1
+        return counts
+
     def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]:
         ids = list(set(ids))
         if not ids:
             return {}
         rows = self.conn.execute(
-            f"SELECT article_id, cluster_id, content_hash, host, ts FROM {self.prefix}_docs WHERE article_id = ANY(%s)",
+            f"SELECT article_id, cluster_id, content_hash, host, ts, anchors FROM {self.prefix}_docs "
+            "WHERE article_id = ANY(%s)",
             (ids,))
         return {r[0]: DocInfo(*r) for r in rows}
 
@@ -140,12 +154,12 @@ class PgIndex(Index):
                         moves.setdefault(i.article_id, i.cluster_id)
                         continue
                     known.add(i.article_id)
-                    docs.append((i.article_id, i.cluster_id, i.content_hash, i.host, i.ts))
+                    docs.append((i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
                     if e.keys is not None:
                         bands.extend((k, i.article_id) for k in np.asarray(e.keys, dtype=np.uint64).view(np.int64).tolist())
                 with self.conn.cursor() as cur:
                     if docs:
-                        with cur.copy(f"COPY {p}_docs (article_id, cluster_id, content_hash, host, ts) FROM STDIN") as cp:
+                        with cur.copy(f"COPY {p}_docs (article_id, cluster_id, content_hash, host, ts, anchors) FROM STDIN") as cp:
                             for row in docs:
                                 cp.write_row(row)
                     if bands:

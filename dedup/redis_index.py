@@ -91,12 +91,30 @@ class RedisIndex(Index):
         ids = list(set(ids))
         pipe = self.r.pipeline(transaction=False)
         for i in ids:
-            pipe.hmget(self._k("d", i), "c", "h", "o", "t")
+            pipe.hmget(self._k("d", i), "c", "h", "o", "t", "a")
         out = {}
-        for i, (c, h, o, t) in zip(ids, pipe.execute()):
+        for i, (c, h, o, t, a) in zip(ids, pipe.execute()):
             if c is not None:
-                out[i] = DocInfo(i, c.decode(), h.decode(), o.decode() or None, float(t))
+                out[i] = DocInfo(i, c.decode(), h.decode(), o.decode() or None, float(t), int(a or 0))
         return out
+
+    def hits(self, keys: np.ndarray, *, max_postings: int) -> dict[str, int]:
+        ks = [self._k("b", str(k)) for k in np.asarray(keys, dtype=np.uint64).tolist()]
+        if not ks:
+            return {}
+        pipe = self.r.pipeline(transaction=False)
+        for k in ks:
+            pipe.scard(k)
+        sizes = pipe.execute()
+        pipe = self.r.pipeline(transaction=False)
+        wanted = [k for k, n in zip(ks, sizes) if 0 < n <= max_postings]
+        for k in wanted:
+            pipe.smembers(k)
+        counts: dict[str, int] = {}
+        for ids in pipe.execute() if wanted else ():
+            for x in ids:
+                counts[x.decode()] = counts.get(x.decode(), 0) + 1
+        return counts
 
     def exact(self, hashes: Iterable[str]) -> dict[str, list[str]]:
         hashes = list(set(hashes))
@@ -140,7 +158,8 @@ class RedisIndex(Index):
             known[i.article_id] = i
             added += 1
             pipe.hset(self._k("d", i.article_id), mapping={"c": i.cluster_id, "h": i.content_hash,
-                                                           "o": i.host or "", "t": repr(i.ts)})
+                                                           "o": i.host or "", "t": repr(i.ts),
+                                                           "a": i.anchors})
             pipe.sadd(self._k("x", i.content_hash), i.article_id)
             pipe.sadd(self._k("c", i.cluster_id), i.article_id)
             if e.keys is not None:

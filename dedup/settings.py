@@ -30,6 +30,14 @@ class DedupSettings:
     host_furniture: bool = True
     host_sample: int = 40  # recent documents per host kept for the furniture counts
     max_furniture: int = 50_000  # furniture shingles remembered per host (oldest dropped)
+    # Containment candidates: 1 in ``anchor_rate`` shingles (chosen by hash, so the same in
+    # every document) is an anchor; an indexed article sharing >= 2 anchors and at least
+    # ``anchor_share`` of the smaller side's anchors is a candidate. This finds a clean copy
+    # inside a page that kept much site text, which MinHash (Jaccard) misses. 0 turns it off.
+    anchor_rate: int = 16
+    anchor_share: float = 0.5
+    max_anchors: int = 128  # per article (the smallest hashes: a choice every document shares)
+    anchor_postings: int = 500  # anchors held by more articles than this are ignored as common
     window_days: float | None = None  # compare only with articles published within this many days
     representative: RepresentativePolicy = "credited-earliest-longest"
     lock_timeout_s: float = 60.0  # shared indexes: how long assign() waits for the index lock
@@ -43,13 +51,16 @@ class DedupSettings:
             raise ValueError("containment must be in (0, 1]")
         if self.num_perm < 8:
             raise ValueError("num_perm must be >= 8")
+        if self.anchor_rate and self.anchor_rate & (self.anchor_rate - 1):
+            raise ValueError("anchor_rate must be 0 or a power of two")
         if self.window_days is not None and self.window_days <= 0:
             raise ValueError("window_days must be positive or None")
 
     def signature_params(self) -> str:
         """What an index's stored band keys depend on; a changed string invalidates an index."""
         bands, rows = lsh_bands(self)
-        return f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}-affine32-v1"
+        return (f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}"
+                f"-a{self.anchor_rate}x{self.max_anchors}-affine32-v2")
 
 
 def lsh_bands(settings: DedupSettings) -> tuple[int, int]:
