@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import replace
@@ -39,6 +40,7 @@ from .state import FetchState
 from .urls import HTTP_SCHEMES, canonicalize_url, origin
 
 T = TypeVar("T")
+log = logging.getLogger("wiredesk.fetching")
 DocKind = Literal["feed", "sitemap", "site"]
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -129,7 +131,7 @@ class Fetcher:
 
     # ---- public API -----------------------------------------------------------------------
 
-    def fetch(self, urls: Sequence[Discovered]) -> list[FetchOutcome]:
+    def fetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
         """Fetch a batch; one outcome per input, in input order. Records go to the state."""
         return self._run(self.afetch(urls))
 
@@ -139,8 +141,9 @@ class Fetcher:
     def discover_report(self, spec: SourceSpec) -> DiscoveryReport:
         return self._run(self.adiscover_report(spec))
 
-    async def afetch(self, urls: Sequence[Discovered]) -> list[FetchOutcome]:
+    async def afetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
         engine = self._bind()
+        urls = [Discovered(d, "") if isinstance(d, str) else d for d in urls]
         canon = [canonicalize_url(d.url) for d in urls]
         prev = self.state.get(list(dict.fromkeys(canon)))
         now = utcnow()
@@ -232,7 +235,15 @@ class Fetcher:
                         documents: list[FetchOutcome]) -> Any:
         """Fetch and parse one feed or sitemap; a bad one is recorded and yields nothing."""
         empty: Any = [] if kind == "feed" else ([], [])
-        prev, outcome, resp = await self._fetch_doc(engine, source, url, conditional=True)
+        try:
+            prev, outcome, resp = await self._fetch_doc(engine, source, url, conditional=True)
+        except Exception as exc:  # noqa: BLE001 - one document must never sink discovery
+            log.exception("unexpected error fetching %s", url)
+            error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
+            documents.append(FetchOutcome(_failure_record(
+                url, source, None, error, None, 0, 0, 0.0, self.settings, None,
+                may_give_up=False)))
+            return empty
         parsed: Any = empty
         if resp is not None and resp.status != 304:
             try:
@@ -243,6 +254,7 @@ class Fetcher:
                     parsed = list(sitemap.entries), list(sitemap.children)
             except FetchError as exc:
                 # Recorded as a failure, without validators: the next run must re-read it.
+                log.warning("%s %s: %s", kind, exc.reason, exc.message)
                 failed = _failure_record(url, source, prev, exc, resp.status,
                                          outcome.record.attempts, outcome.record.bytes,
                                          outcome.record.duration_ms, self.settings, None,
@@ -269,7 +281,13 @@ class Fetcher:
 
     async def _fetch_page(self, engine: Engine, d: Discovered, url: str,
                           prev: FetchRecord | None, now: datetime) -> FetchOutcome:
-        outcome, resp = await self._request(engine, d, url, prev, now, kind="page")
+        try:
+            outcome, resp = await self._request(engine, d, url, prev, now, kind="page")
+        except Exception as exc:  # noqa: BLE001 - one URL must never sink the batch
+            log.exception("unexpected error fetching %s", url)
+            error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
+            return FetchOutcome(_failure_record(url, d.source, prev, error, None, 0, 0, 0.0,
+                                                self.settings, None, may_give_up=True))
         if resp is None or resp.status == 304 or outcome.record.reason is not None:
             return outcome
         page_kind = "text" if resp.media_type in _TEXT_TYPES else "html"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 import ssl
 import time
 import zlib
@@ -113,6 +114,9 @@ def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
         transport=transport,
         follow_redirects=False,
         trust_env=False,
+        # No cookies: every request is stateless and the same for every run, and a jar shared
+        # by every site of a months-long run would only grow.
+        cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout,
                               write=read_timeout, pool=None),
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -140,6 +144,10 @@ async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, st
         raise BadContentEncoding(f"{exc}: {url}") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise PermanentFetchError(f"bad URL {url}: {exc}", reason="bad-url") from None
+    except httpx.ProtocolError as exc:  # we could not even speak HTTP with it
+        raise PermanentFetchError(f"{type(exc).__name__}: {exc}: {url}", reason="protocol") from None
+    except httpx.HTTPError as exc:
+        raise ConnectionFailed(f"{type(exc).__name__}: {exc}: {url}") from None
     except ssl.SSLError as exc:
         raise ConnectionFailed(f"TLS: {exc}: {url}", reason="tls") from None
     except OSError as exc:

@@ -73,6 +73,8 @@ class FetchSettings:
             raise ConfigError("fetch.user_agent must not be empty")
         if isinstance(self.allow_private, str):
             raise ConfigError("fetch.allow_private must be a list of hosts or CIDRs")
+        # YAML gives lists; keep the frozen settings hashable and truly immutable.
+        object.__setattr__(self, "allow_private", tuple(self.allow_private))
         for entry in self.allow_private:
             _check_allow_entry(entry)
 

@@ -300,6 +300,9 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/sleep/"):  # /sleep/<ms>/<n>: a slow page, to see concurrency
             time.sleep(int(path.split("/")[2]) / 1000)
             return self.send(200, article_html(site.index, int(path.split("/")[3])))
+        if path == "/cookie":
+            return self.send(200, article_html(site.index, 42),
+                             headers={"Set-Cookie": "session=abc; Path=/; Max-Age=3600"})
         if path == "/always-503":
             return self.send(503, b"down", headers={"Retry-After": "3600"})
         if path == "/slow-headers":

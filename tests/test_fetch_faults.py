@@ -175,3 +175,12 @@ def test_sync_call_from_inside_a_running_loop(server) -> None:
         [second] = asyncio.run(inside())
         [third] = fetcher.fetch([Discovered(server.base(0) + "/article/3", "x")])
     assert all(o.page is not None for o in (first, second, third))
+
+
+def test_no_cookies_are_kept_or_sent(server) -> None:
+    with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+        [set_it] = fetcher.fetch([Discovered(server.base(0) + "/cookie", "x")])
+        [after] = fetcher.fetch([Discovered(server.base(0) + "/article/3?again", "x")])
+    assert set_it.page is not None and after.page is not None
+    assert server.requests("/article/3?again") and \
+        all("cookie" not in s.headers for s in server.requests())
