@@ -302,19 +302,24 @@ class Deduplicator:
             exclude.append(units.get(partner.node))
         return views[d.host].strip(d.shingles, tuple(exclude))
 
-    def _similarity(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[float, int, int]:
+    def _similarity(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[float, int, int, int]:
+        """(containment, shared, smaller size, larger size) over furniture-stripped shingles."""
         fx = self._strip(x, y, views, uf, docs)
         fy = self._strip(y, x, views, uf, docs)
-        small = min(fx.size, fy.size)
+        small, large = sorted((fx.size, fy.size))
         if small == 0:
-            return 0.0, 0, 0
+            return 0.0, 0, 0, large
         inter = int(np.intersect1d(fx, fy, assume_unique=True).size)
-        return inter / small, inter, small
+        return inter / small, inter, small, large
 
     def _verify(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[bool, float]:
         s = self.settings
-        sim, inter, small = self._similarity(x, y, views, uf, docs)
+        sim, inter, small, large = self._similarity(x, y, views, uf, docs)
         ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
+        if ok and x.host is not None and x.host == y.host:
+            # What one host's pages share may be template the furniture counts have not seen
+            # yet (a new host, another page format): only a re-post passes.
+            ok = sim >= s.same_host_containment and small >= s.same_host_size_ratio * large
         return ok, sim
 
     # ------------------------------------------------------------------ clusters

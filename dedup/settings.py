@@ -24,6 +24,10 @@ class DedupSettings:
     lsh_threshold: float = 0.3
     # Verified near copy: |A∩B| / min(|A|,|B|) over shingles with host furniture removed.
     containment: float = 0.7
+    # Two pages of one host share its template: a pair on the same host must be a re-post
+    # (similar length, nearly the same text), not a page contained in a longer one.
+    same_host_containment: float = 0.85
+    same_host_size_ratio: float = 0.6
     min_shingles: int = 8  # texts with fewer distinct shingles are only matched exactly
     min_overlap: int = 8  # and a near match needs at least this many shared shingles
     # Per-host furniture: shingles seen in documents of 2+ different clusters of one host.
