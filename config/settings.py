@@ -27,6 +27,10 @@ class _Strict(BaseModel):
 
 class StoreConfig(_Strict):
     url: str = "./data/wiredesk.db"
+    # Where the dedup index lives. None: beside the store (a directory next to a SQLite file,
+    # tables in a PostgreSQL store). A redis:// or postgresql:// URL shares one index between
+    # several workers.
+    dedup_index: str | None = None
 
 
 class ExportConfig(_Strict):

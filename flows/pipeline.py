@@ -57,7 +57,7 @@ def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -
     stack = ExitStack()
     try:
         store = stack.enter_context(open_store(config.store.url))
-        index = open_index(store.dedup_location, settings=dedup_settings)
+        index = open_index(config.store.dedup_index or store.dedup_location, settings=dedup_settings)
         stack.callback(index.close)
         dedup = Deduplicator(dedup_settings, index, store.get_articles)
     except BaseException:
