@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from http.cookiejar import DefaultCookiePolicy
 import ssl
 import time
 import zlib
@@ -110,17 +110,19 @@ def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
         keepalive_expiry=limits.keepalive_expiry,
         network_backend=GuardedBackend(guard),
     )
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,
         follow_redirects=False,
         trust_env=False,
-        # No cookies: every request is stateless and the same for every run, and a jar shared
-        # by every site of a months-long run would only grow.
-        cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout,
                               write=read_timeout, pool=None),
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
     )
+    # No cookies: every request is stateless and the same in every run, and one jar shared
+    # by every site of a months-long run would only grow. (httpx copies a jar passed to the
+    # constructor into a default-policy one, so the policy is set on the client's own jar.)
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, str],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -24,9 +24,8 @@ _TRACKING_EXACT = frozenset({
 })
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__hs", "ga_")
 
-# Characters that never need escaping in a path (RFC 3986 unreserved + sub-delims + ':@/').
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-_QUERY_SAFE = "/:@!$'()*+,;-._~?"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_RESERVED = ":/?#[]@!$&'()*+,;="
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
@@ -84,18 +83,23 @@ def _canonical_host(host: str) -> str:
         return host
 
 
-def _normalise_escapes(text: str, safe: str) -> str:
-    # Decode then re-encode: %7E -> ~, %e2%82%ac -> %E2%82%AC, raw spaces -> %20.
-    # A literal '%' that is not an escape is kept as %25 by quote().
-    return quote(unquote(text, errors="surrogateescape"), safe=safe, errors="surrogateescape")
+def _normalise_escapes(text: str) -> str:
+    """RFC 3986 6.2.2: upper-case escapes, decode escaped unreserved characters, escape what
+    may not appear raw (spaces, non-ASCII). Reserved characters keep their form, escaped
+    or not, because servers may tell them apart (``a%2Fb`` is not ``a/b``)."""
+    text = _ESCAPE.sub(_unescape_unreserved, text)
+    return quote(text, safe=_RESERVED + "%", errors="surrogateescape")
+
+
+def _unescape_unreserved(match: re.Match[str]) -> str:
+    char = chr(int(match.group(0)[1:], 16))
+    return char if char in _UNRESERVED else match.group(0).upper()
 
 
 def _canonical_path(path: str) -> str:
     if not path:
         return "/"
-    # Keep encoded slashes distinct from real ones while normalising the rest.
-    segments = [_normalise_escapes(seg, _PATH_SAFE.replace("/", "")) for seg in path.split("/")]
-    path = "/".join(segments)
+    path = _normalise_escapes(path)
     normalised = posixpath.normpath(path)
     if normalised.startswith("//"):
         normalised = "/" + normalised.lstrip("/")
@@ -109,6 +113,14 @@ def _canonical_path(path: str) -> str:
 def _canonical_query(query: str) -> str:
     if not query:
         return ""
-    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_param(k)]
-    pairs.sort()
-    return urlencode(pairs, quote_via=quote, safe=_QUERY_SAFE)
+    kept = []
+    for part in query.split("&"):
+        if not part:
+            continue
+        name = part.partition("=")[0]
+        if is_tracking_param(unquote(name.replace("+", " "))):
+            continue
+        # Escapes normalised, "=" kept only where it was: "?print" and "?print=" may differ.
+        kept.append(_normalise_escapes(part))
+    kept.sort()
+    return "&".join(kept)

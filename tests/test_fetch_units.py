@@ -30,6 +30,8 @@ from wiredesk.errors import ConfigError, PermanentFetchError
     ("https://example.com/?utm_campaign=y", "https://example.com/"),
     ("http://bücher.de/é", "http://xn--bcher-kva.de/%C3%A9"),
     ("  https://example.com/story?id=7&page=  ", "https://example.com/story?id=7&page="),
+    ("https://example.com/story?print", "https://example.com/story?print"),
+    ("https://example.com/s?q=a+b&x=%2f&utm_term=z", "https://example.com/s?q=a+b&x=%2F"),
 ])
 def test_canonicalize_url(url: str, expected: str) -> None:
     assert canonicalize_url(url) == expected
