@@ -1,9 +1,14 @@
 """Which member of a cluster represents it.
 
-Default policy ``credited-earliest-longest``: the page the others name as the original
-(their ``original_url``/``canonical_url`` points at it), and not a page that itself credits
-another outlet; then the earliest ``published``; then the most complete text; then the one
-seen first.
+Default policy ``credited-earliest-longest``:
+1. the page the others name as the original: another member's ``original_url`` or
+   ``canonical_url`` points at it;
+2. not a page that points elsewhere itself (its canonical or original URL is another page);
+3. the earliest ``published``;
+4. not a page that says it is a copy without naming which page (``names_original`` with no
+   URL: "Source link", "Read the original article on X" where X is often the outlet itself;
+   on syndication-dev 4% of originals carry such a line, so it only breaks date ties);
+5. the most complete text; 6. the one seen first.
 """
 
 from __future__ import annotations
@@ -69,10 +74,12 @@ def choose(members: list[Member], policy: str) -> Member:
     def key(m: Member) -> tuple:
         a = m.article
         named = bool(_self_keys(a) & credited)
-        # A page pointing its canonical elsewhere is a copy, whatever the other members say.
-        defers = a.names_original or (url_key(a.canonical_url) not in (None, url_key(a.url)) and a.url is not None)
+        own = url_key(a.url)
+        points_elsewhere = own is not None and any(
+            k not in (None, own) for k in (url_key(a.canonical_url), url_key(a.original_url)))
         ts = published_ts(a.published)
-        return (not named, defers, ts if ts is not None else math.inf, -m.text_len, m.order)
+        return (not named, points_elsewhere, ts if ts is not None else math.inf, a.names_original,
+                -m.text_len, m.order)
 
     if policy == "earliest-longest":
         return min(members, key=lambda m: (published_ts(m.article.published) or math.inf, -m.text_len, m.order))
