@@ -50,9 +50,11 @@ _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf",
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings, state: FetchState) -> None:
+    def __init__(self, settings: FetchSettings, state: FetchState, *,
+                 record_fetches: bool = False) -> None:
         self.settings = settings
         self.state = state
+        self.record_fetches = record_fetches
         self._engine: Engine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop = False
@@ -132,13 +134,25 @@ class Fetcher:
     # ---- public API -----------------------------------------------------------------------
 
     def fetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
-        """Fetch a batch; one outcome per input, in input order. Records go to the state."""
+        """Fetch a batch; one outcome per input, in input order.
+
+        The state is read (validators, stored, back-off) but, unless the Fetcher was made
+        with ``record_fetches=True``, not written: the caller records ``outcome.record`` for
+        every outcome, and for an outcome with a page only once that page's article is
+        stored. A crash between fetch and store then costs a re-fetch, never an article
+        (had the ETag been saved first, the next run would get a 304 and no page).
+        Outcomes skipped as ``stored`` / ``backoff`` / ``gave-up`` / ``duplicate`` carry the
+        record unchanged (recording them again is harmless, and unneeded).
+        """
         return self._run(self.afetch(urls))
 
     def discover(self, spec: SourceSpec) -> list[Discovered]:
         return list(self.discover_report(spec).items)
 
     def discover_report(self, spec: SourceSpec) -> DiscoveryReport:
+        """Find a source's article URLs. Unlike fetch(), this records the feed / sitemap /
+        home-page fetches in the state itself (their validators make the next run's
+        discovery conditional; their failures back off)."""
         return self._run(self.adiscover_report(spec))
 
     async def afetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
@@ -148,17 +162,21 @@ class Fetcher:
         prev = self.state.get(list(dict.fromkeys(canon)))
         now = utcnow()
         merged = _merge_duplicates(urls, canon)
+        first: dict[str, int] = {}
         jobs: list[Awaitable[FetchOutcome]] = []
-        started: set[str] = set()
-        for d, url in zip(urls, canon):
-            if url in started:
-                jobs.append(_done(_skip(url, d.source, prev.get(url), "duplicate",
-                                        "same canonical URL earlier in this batch")))
-                continue
-            started.add(url)
-            jobs.append(self._fetch_page(engine, merged[url], url, prev.get(url), now))
-        outcomes = list(await asyncio.gather(*jobs))
-        self.state.record([o.record for o in outcomes if _changes_state(o)])
+        for i, url in enumerate(canon):
+            if url not in first:
+                first[url] = i
+                jobs.append(self._fetch_page(engine, merged[url], url, prev.get(url), now))
+        fetched = dict(zip(first, await asyncio.gather(*jobs)))
+        outcomes = []
+        for i, url in enumerate(canon):
+            if first[url] == i:
+                outcomes.append(fetched[url])
+            else:  # the same record as the first copy: recording both changes nothing
+                outcomes.append(FetchOutcome(fetched[url].record, skipped="duplicate"))
+        if self.record_fetches:
+            self.state.record([o.record for o in outcomes if _changes_state(o)])
         return outcomes
 
     async def adiscover(self, spec: SourceSpec) -> list[Discovered]:

@@ -37,7 +37,7 @@ def run(server: FetchServer) -> tuple[dict[str, FetchOutcome], MemoryFetchState]
         f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
     named["trap_int"] = Discovered(f"http://2130706434:{server.traps[0].port}/int", "faults")
     named["file"] = Discovered("file:///etc/passwd", "faults")
-    with Fetcher(make_settings(), state) as fetcher:
+    with Fetcher(make_settings(), state, record_fetches=True) as fetcher:
         outcomes = fetcher.fetch(list(named.values()))
     assert len(outcomes) == len(named)
     return dict(zip(named, outcomes)), state

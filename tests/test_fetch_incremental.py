@@ -4,6 +4,7 @@ validators and answered 304, changed pages come back, failures back off and are 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,7 @@ def spec(server: FetchServer) -> SourceSpec:
 
 def test_second_run_on_unchanged_site_sends_only_conditional_requests(server) -> None:
     state = MemoryFetchState()
-    with Fetcher(make_settings(), state) as fetcher:
+    with Fetcher(make_settings(), state, record_fetches=True) as fetcher:
         first = fetcher.fetch(fetcher.discover(spec(server)))
     assert len(first) == PAGES and all(o.page is not None for o in first)
     # The store saved articles from half of the pages (the others failed extraction, say).
@@ -38,7 +39,7 @@ def test_second_run_on_unchanged_site_sends_only_conditional_requests(server) ->
     stored_before = {u for u, r in state.latest().items() if r.stored}
     server.clear()
 
-    with Fetcher(make_settings(), state) as fetcher:  # a new run: new client, new caches
+    with Fetcher(make_settings(), state, record_fetches=True) as fetcher:  # a new run: new client, new caches
         second = fetcher.fetch(fetcher.discover(spec(server)))
 
     requests = [s for s in server.requests() if s.path != "/robots.txt"]
@@ -58,7 +59,7 @@ def test_changed_page_is_refetched_when_the_source_says_so(server) -> None:
     state = MemoryFetchState()
     url = server.base(0) + "/article/1"
     later = (utcnow() + timedelta(minutes=5)).isoformat()
-    with Fetcher(make_settings(), state) as fetcher:
+    with Fetcher(make_settings(), state, record_fetches=True) as fetcher:
         [first] = fetcher.fetch([Discovered(url, "inc")])
         state.mark_stored([url])
         [same] = fetcher.fetch([Discovered(url, "inc", None, "2020-01-01")])
@@ -82,7 +83,7 @@ def test_failures_back_off_then_give_up(server) -> None:
     quick = make_settings(failure_backoff=0.0, give_up_after=3)
     reasons = []
     for _ in range(4):
-        with Fetcher(quick, state) as fetcher:
+        with Fetcher(quick, state, record_fetches=True) as fetcher:
             [o] = fetcher.fetch([Discovered(url, "inc")])
         reasons.append(o.skipped or o.record.reason)
     assert reasons == ["http-404", "http-404", "http-404", "gave-up"]
@@ -92,7 +93,7 @@ def test_failures_back_off_then_give_up(server) -> None:
 
     slow = make_settings(failure_backoff=600.0)
     state2 = MemoryFetchState()
-    with Fetcher(slow, state2) as fetcher:
+    with Fetcher(slow, state2, record_fetches=True) as fetcher:
         fetcher.fetch([Discovered(url, "inc")])
         [o] = fetcher.fetch([Discovered(url, "inc")])
     assert o.skipped == "backoff"
@@ -104,13 +105,13 @@ def test_backoff_grows_and_success_resets_it(server) -> None:
     url = server.base(0) + "/article/2"
     failed = MemoryFetchState([FetchRecord(url=url, source="inc", failures=2, reason="timeout",
                                            next_attempt_at=utcnow() - timedelta(seconds=1))])
-    with Fetcher(make_settings(), failed) as fetcher:
+    with Fetcher(make_settings(), failed, record_fetches=True) as fetcher:
         [o] = fetcher.fetch([Discovered(url, "inc")])
     assert o.page is not None and o.record.failures == 0 and o.record.next_attempt_at is None
     # A 404 after two failures: back-off doubles twice.
     missing = server.base(0) + "/missing"
     state = MemoryFetchState([FetchRecord(url=missing, source="inc", failures=2, reason="http-404")])
-    with Fetcher(make_settings(failure_backoff=100.0), state) as fetcher:
+    with Fetcher(make_settings(failure_backoff=100.0), state, record_fetches=True) as fetcher:
         [o] = fetcher.fetch([Discovered(missing, "inc")])
     delay = o.record.next_attempt_at - o.record.fetched_at
     assert o.record.failures == 3 and timedelta(seconds=399) < delay < timedelta(seconds=401)
@@ -132,3 +133,20 @@ def test_sync_fetcher_refuses_use_after_close(server) -> None:
     fetcher.close()
     with pytest.raises(RuntimeError):
         fetcher.fetch([Discovered(server.base(0) + "/article/0", "x")])
+
+
+def test_pipeline_mode_a_crash_before_storing_costs_a_refetch_not_the_article(server) -> None:
+    """Default mode: fetch() writes nothing; the caller records after storing. A run that
+    dies between fetch and store left no ETag behind, so the next run gets the page again."""
+    state = MemoryFetchState()
+    url = server.base(0) + "/article/4"
+    with Fetcher(make_settings(), state) as fetcher:
+        [o] = fetcher.fetch([Discovered(url, "inc")])
+    assert o.page is not None and state.get([url]) == {}  # nothing written: "crash" here
+    with Fetcher(make_settings(), state) as fetcher:
+        [again] = fetcher.fetch([Discovered(url, "inc")])
+        assert again.page is not None and again.page.body == o.page.body
+        assert "if-none-match" not in server.requests("/article/4")[-1].headers
+        state.record([replace(again.record, stored=True)])  # the store saved the article
+        [third] = fetcher.fetch([Discovered(url, "inc")])
+    assert third.skipped == "stored" and len(server.requests("/article/4")) == 2
