@@ -14,7 +14,7 @@ from dedup.index import DocInfo, Index, IndexEntry, Staged
 from dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
 from dedup.representative import Member, choose, published_ts
 from dedup.settings import DedupSettings, lsh_bands
-from dedup.text import batch_shingles, shingle_hashes
+from dedup.text import batch_shingles, shingle_hashes, shingle_sequence
 from wiredesk.records import Article, Assignment, StoredArticle
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
@@ -51,6 +51,7 @@ class _Doc:
     order: int
     stored: StoredArticle | None = None
     keys: np.ndarray | None = None  # LSH band keys
+    sequence: np.ndarray | None = None  # shingle hashes in text order (same-host checks)
     anchors: np.ndarray | None = None  # anchor keys
 
 
@@ -129,8 +130,8 @@ class Deduplicator:
         full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
         batch: list[_Doc] = []
         for i, a in enumerate(articles):
-            sh = np.unique(hashes[offsets[i]:offsets[i + 1]])
-            batch.append(_Doc(("b", i), a, sh, host_of(a), _ts(a), _BATCH_ORDER + i))
+            seq = hashes[offsets[i]:offsets[i + 1]]
+            batch.append(_Doc(("b", i), a, np.unique(seq), host_of(a), _ts(a), _BATCH_ORDER + i, sequence=seq))
         own_ids = {a.id for a in articles}
 
         host_states = self.index.hosts({d.host for d in batch if d.host}) if s.host_furniture else {}
@@ -318,9 +319,21 @@ class Deduplicator:
         ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
         if ok and x.host is not None and x.host == y.host:
             # What one host's pages share may be template the furniture counts have not seen
-            # yet (a new host, another page format): only a re-post passes.
+            # yet (a new host, another page format): only a re-post passes, not a page
+            # contained in a longer one, nor another text in the same template slot.
             ok = sim >= s.same_host_containment and small >= s.same_host_size_ratio * large
+            ok = ok and min(self._novel_run(x, y), self._novel_run(y, x)) < s.same_host_novel_run
         return ok, sim
+
+    def _novel_run(self, x: _Doc, y: _Doc) -> int:
+        """Longest run of consecutive shingles of x that y does not have."""
+        if x.sequence is None:
+            x.sequence = shingle_sequence(x.article.text, self.settings.shingle_size)
+        novel = ~np.isin(x.sequence, y.shingles)
+        if not novel.any():
+            return 0
+        edges = np.diff(np.concatenate(([0], novel.view(np.int8), [0])))
+        return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
     # ------------------------------------------------------------------ clusters
     def _decide(self, articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states):

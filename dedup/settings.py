@@ -28,6 +28,9 @@ class DedupSettings:
     # (similar length, nearly the same text), not a page contained in a longer one.
     same_host_containment: float = 0.85
     same_host_size_ratio: float = 0.6
+    # ... and not two different texts in one template slot: both pages holding a run of this
+    # many consecutive shingles absent from the other means different articles.
+    same_host_novel_run: int = 15
     min_shingles: int = 8  # texts with fewer distinct shingles are only matched exactly
     min_overlap: int = 8  # and a near match needs at least this many shared shingles
     # Per-host furniture: shingles seen in documents of 2+ different clusters of one host.

@@ -285,3 +285,73 @@ def test_batch_shingles_and_signatures_equal_per_text():
     assert offsets[3] - offsets[2] == 1  # a text shorter than one shingle is one shingle
     # Typography does not change shingles.
     assert np.array_equal(shingle_hashes(texts[3]), shingle_hashes(normalize_text(texts[3])))
+
+
+def test_clean_copy_inside_a_page_full_of_site_text(env):
+    """A page that kept sidebars (3x the story's length) still matches a clean copy: its
+    Jaccard similarity is far below the LSH threshold, its containment is not."""
+    dedup, store = env
+    rng = random.Random(13)
+    s1 = story(rng, 4)
+    sidebar = story(rng, 12)
+    res = run(dedup, store, [art("big", f"{sidebar}\n{s1}\n{story(rng, 4)}", url="https://big.example/1",
+                                 published="2026-01-01T00:00:00Z")])
+    res = run(dedup, store, [art("clean", syndicate(s1, rng), url="https://clean.example/1",
+                                 published="2026-01-02T00:00:00Z")])
+    assert res.assignments[0].kind == "near" and res.assignments[0].duplicate_of == "big"
+
+
+def test_template_pages_of_a_new_host_stay_apart_across_batches(env):
+    """One page per batch from a host with a heavy template: no furniture counts yet when the
+    second arrives, and still no merge; later, a real copy on that host is found."""
+    dedup, store = env
+    rng = random.Random(14)
+    head, foot = furniture(rng)
+    head, foot = head + " " + story(rng, 2), foot + " " + story(rng, 2)  # template >> brief
+    res1 = run(dedup, store, [art("p1", f"{head}\n{story(rng, 1, 40)}\n{foot}", url="https://t.example/1")])
+    res2 = run(dedup, store, [art("p2", f"{head}\n{story(rng, 1, 40)}\n{foot}", url="https://t.example/2")])
+    assert res1.assignments[0].kind == res2.assignments[0].kind == "new"
+    s1 = story(rng)
+    run(dedup, store, [art("orig", s1, url="https://o.example/1", published="2026-01-01T00:00:00Z")])
+    res3 = run(dedup, store, [art("p3", f"{head}\n{syndicate(s1, rng)}\n{foot}", url="https://t.example/3",
+                                  published="2026-01-02T00:00:00Z")])
+    assert res3.assignments[0].duplicate_of == "orig"
+
+
+def test_furniture_only_pages_are_not_exact_copies(env):
+    """Two pages whose extraction kept only the site's furniture have equal text; a third page
+    of the host shows that text is furniture, so they are not copies of each other."""
+    dedup, store = env
+    rng = random.Random(15)
+    head, foot = furniture(rng)
+    junk = f"{head}\n{foot}"
+    run(dedup, store, [art("j1", junk, url="https://t.example/1"),
+                       art("real", f"{head}\n{story(rng)}\n{foot}", url="https://t.example/2")])
+    res = run(dedup, store, [art("j2", junk, url="https://t.example/3")])
+    assert res.assignments[0].kind == "new" and res.assignments[0].cluster_id == "j2"
+
+
+def test_local_index_segments_flush_compact_and_reopen(tmp_path: Path, monkeypatch):
+    """The on-disk band segments: delta flushes, merges, survives a restart, drops orphans."""
+    import dedup.local as local
+
+    monkeypatch.setattr(local, "FLUSH_ROWS", 300)
+    monkeypatch.setattr(local, "DIRECT_SEGMENT_ROWS", 10_000)
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(16)
+    stories = [story(rng, 6) for _ in range(12)]
+    loc = tmp_path / "idx.dedup"
+    with open_index(str(loc), settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        for k, s in enumerate(stories):
+            run(dedup, store, [art(f"s{k}", s, url=f"https://h{k}.example/x")])
+        assert len(index._segments) >= 1 and len(index._segments) <= 3
+    (loc / "seg-deadbeefdeadbeef.keys.npy").write_bytes(b"orphan")
+    with open_index(str(loc), settings=settings) as index:
+        assert not (loc / "seg-deadbeefdeadbeef.keys.npy").exists()
+        assert len(index) == 12 and index.last_seq() == 12
+        dedup = Deduplicator(settings, index, store.lookup)
+        res = run(dedup, store, [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x")
+                                 for k, s in enumerate(stories)])
+        assert [a.duplicate_of for a in res.assignments] == [f"s{k}" for k in range(12)]
