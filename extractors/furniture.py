@@ -53,7 +53,12 @@ _WHOLE_LINE = [
     r"komentarze|leave a (comment|reply)|post a comment|write a comment|add a comment|"
     r"\d+ (comments?|kommentare|commentaires|comentarios|komentarzy?|responses?|replies)|"
     r"comments are closed\.?|kommentare sind geschlossen|les commentaires sont fermés|"
-    r"(show|hide|view|load) comments?|join the (conversation|discussion))",
+    r"(show|hide|view|load) comments?|join the (conversation|discussion)|keine kommentare|"
+    r"no comments( yet)?|kommentare insgesamt|aucun commentaire|sin comentarios|brak komentarzy|"
+    r"(previous|next|vorschau auf den nächsten|zum nächsten|zum vorherigen) (article|post|story|artikel|beitrag)|"
+    r"beiträge aus dem forum|alle angaben ohne gewähr\.?|bild anzeigen|bild vergrößern|"
+    r"(notas|noticias) relacionadas|lesen sie auch( die folgenden beiträge)?|"
+    r"(photo|image|bild|foto|titelbild|credit|quelle|fotos?|image source|bildquelle)\s*:?)",
     # share bars
     r"((share|teilen|partager|compartir|condividi|udostępnij|delen|compartilhar|поделиться)"
     r"( (this|on|via|auf|sur|en|article|story|post|artikel|l'article))*( (facebook|twitter|x|email|e-mail|"
@@ -78,6 +83,18 @@ _WHOLE_LINE = [
     r"((photo|image|picture|foto|bild|credit|photograph|illustration)s?( credit)?\s*[:/].{0,60}|"
     r"(getty images|reuters|afp|ap photo|dpa|shutterstock|istock(photo)?|epa)(/[\w .-]+)?)",
 ]
+# "Read also: <headline>", "Lesen Sie auch: ...", "Czytaj też: ...": a rail or an inline
+# teaser, label first. Matched as a prefix; the rest of the line must be short.
+_TEASER_PREFIX = re.compile(
+    r"^(read (also|more|next)|see also|also read|related|more on this|recommended|watch|listen|"
+    r"lesen sie (auch|mehr|hier)|lies auch|siehe auch|mehr zum thema|mehr dazu|auch interessant|"
+    r"weitere (artikel|themen|informationen|infos|beiträge)|weiterlesen|zum thema|"
+    r"(à )?lire aussi|voir aussi|à voir aussi|sur le même sujet|"
+    r"(le |te )?puede interesar|lea también|lee también|ver también|noticias? relacionadas?|notas relacionadas|"
+    r"leggi anche|vedi anche|czytaj (też|także|również|więcej)|zobacz (też|także|również)|"
+    r"przeczytaj (też|także|również)|leia (também|mais)|veja também|lees ook|zie ook|"
+    r"читайте также|смотрите также)\b\s*[:\-–—»>|]", re.IGNORECASE)
+
 _WHOLE_LINE_RE = re.compile(r"^(?:" + "|".join(_WHOLE_LINE) + r")$", re.IGNORECASE)
 
 # Calls to action addressed to the reader: a short line that tells "you" to do something
@@ -170,6 +187,15 @@ _COMMENT_MARK = re.compile(
     re.IGNORECASE)
 
 
+_RAIL_HEADER = re.compile(_WHOLE_LINE[2], re.IGNORECASE)
+
+
+def is_rail_header(line: str) -> bool:
+    """A heading of a rail of links to other articles ("Related Stories", "Mehr zum Thema")."""
+    c = core(line)
+    return bool(c) and len(c) < 80 and bool(re.fullmatch(_WHOLE_LINE[2], c, re.IGNORECASE))
+
+
 def is_comment_marker(line: str) -> bool:
     c = core(line)
     return bool(c) and len(c) < 260 and bool(_COMMENT_MARK.match(c))
@@ -198,6 +224,8 @@ def furniture_kind(line: str) -> str | None:
         return "meta"
     if n <= 12 and _WHOLE_LINE_RE.match(c):
         return "nav"
+    if n <= 25 and _TEASER_PREFIX.match(c):
+        return "teaser"
     if n <= 20 and _CTA.search(c) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
         return "cta"
     if n <= 16 and (_META_LINE.match(c) or _is_byline(c)):

@@ -18,7 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .furniture import Credit, core, credit_line, furniture_kind, is_comment_marker, words
+from .furniture import (Credit, core, credit_line, furniture_kind, is_comment_marker,
+                        is_rail_header, words)
 from .language import stopword_ratio
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -92,7 +93,7 @@ def _score(ln: _Line) -> float:
     if ln.n >= 8 and is_glued_teaser(text):
         return -4.0
     if ln.n >= 10 and (stop >= 0.12 or ends):
-        score = ln.n * (1.0 if ends else 0.75)
+        score = ln.n * (1.0 if ends else UNTERMINATED)
         return score if ln.repeats <= 1 else score * 0.3
     if ln.n >= 5 and ends:
         return ln.n * 0.5 if ln.repeats <= 1 else -1.0
@@ -103,6 +104,37 @@ def _score(ln: _Line) -> float:
         return -3.0 if menu else -1.5
     return -2.5 if menu else -1.0
 _MIN_PROSE_BEFORE_COMMENTS = 60.0
+UNTERMINATED = 0.5  # weight of a long line without a sentence ending (headline-like)
+ISOLATED = 0.3  # weight of a prose line with no prose neighbour (teaser card lede)
+RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") that follows the article
+
+
+def _damp_isolated(lines: list[_Line]) -> None:
+    """A paragraph with no paragraph next to it is a teaser card's lede more often than
+    an article's; an article's paragraphs come in runs."""
+    prose = [ln.score > 0 and ln.n >= 10 for ln in lines]
+    for i, ln in enumerate(lines):
+        if not prose[i]:
+            continue
+        j = i - 1
+        while j >= 0 and lines[j].kind is not None:  # ad markers inside an article
+            j -= 1
+        k = i + 1
+        while k < len(lines) and lines[k].kind is not None:
+            k += 1
+        if not ((j >= 0 and prose[j]) or (k < len(lines) and prose[k])):
+            ln.score *= ISOLATED
+
+
+def _damp_rails(lines: list[_Line]) -> None:
+    prose = 0.0
+    for i, ln in enumerate(lines):
+        if prose >= _MIN_PROSE_BEFORE_COMMENTS and ln.kind == "nav" and is_rail_header(ln.text):
+            for later in lines[i + 1:]:
+                if later.score > 0:
+                    later.score *= RAIL_DAMP
+            return
+        prose += max(ln.score, 0.0)
 
 
 def _damp_comments(lines: list[_Line]) -> None:
@@ -150,6 +182,8 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
+        _damp_isolated(lines)
+        _damp_rails(lines)
         _damp_comments(lines)
     start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
     dropped: Counter[str] = Counter()
@@ -173,6 +207,8 @@ def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
         return ln.kind
     if ln.known:
         return "profile"
-    if ln.repeats > 1 and ln.n < 40:
+    if in_block and ln.repeats > 1 and ln.n < 40 and ln.score < 0:
+        # A short line that recurs on a page of text is a menu or a rail shown twice; in
+        # an extractor's output (HTML path) repeats are the article's own (recipes, lists).
         return "repeated"
     return None
