@@ -191,15 +191,16 @@ class Fetcher:
         def add(entries: Sequence[Entry]) -> None:
             for e in entries:
                 url = canonicalize_url(e.url)
-                if len(found) >= limit:
-                    return
-                if url not in found:
+                known = found.get(url)
+                if known is not None:  # listed twice (feed and sitemap): keep every hint
+                    found[url] = _merge(known, Discovered(url, spec.name, e.published, e.lastmod))
+                elif len(found) < limit:
                     found[url] = Discovered(url, spec.name, e.published, e.lastmod)
 
         feeds = [canonicalize_url(u) for u in spec.feeds]
         sitemaps = [canonicalize_url(u) for u in spec.sitemaps]
-        for site, (links, robots_maps) in zip(spec.sites, await asyncio.gather(
-                *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites))):
+        for links, robots_maps in await asyncio.gather(
+                *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites)):
             feeds += [canonicalize_url(u) for u in links]
             sitemaps += [canonicalize_url(u) for u in robots_maps]
         feeds = list(dict.fromkeys(feeds))
@@ -291,8 +292,6 @@ class Fetcher:
             sent = replace(prev, etag=None, last_modified=None)
         outcome, resp = await self._request(engine, Discovered(url, source), url, sent,
                                             utcnow(), kind="doc")
-        if resp is not None and prev is not None and not conditional:
-            outcome = replace(outcome, record=replace(outcome.record, stored=prev.stored))
         return prev, outcome, resp
 
     # ---- fetching -----------------------------------------------------------------------
@@ -444,14 +443,15 @@ def _merge_duplicates(urls: Sequence[Discovered], canon: Sequence[str]) -> dict[
     merged: dict[str, Discovered] = {}
     for d, url in zip(urls, canon):
         seen = merged.get(url)
-        if seen is None:
-            merged[url] = d
-            continue
-        newer = _parse_when(d.lastmod)
-        known = _parse_when(seen.lastmod)
-        lastmod = d.lastmod if newer is not None and (known is None or newer > known) else seen.lastmod
-        merged[url] = replace(seen, published=seen.published or d.published, lastmod=lastmod)
+        merged[url] = d if seen is None else _merge(seen, d)
     return merged
+
+
+def _merge(first: Discovered, other: Discovered) -> Discovered:
+    newer = _parse_when(other.lastmod)
+    known = _parse_when(first.lastmod)
+    lastmod = other.lastmod if newer is not None and (known is None or newer > known) else first.lastmod
+    return replace(first, published=first.published or other.published, lastmod=lastmod)
 
 
 def _plain(url: str) -> Entry:
