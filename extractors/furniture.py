@@ -41,7 +41,7 @@ _WHOLE_LINE = [
     r"((most )?(read|popular|viewed|shared|commented)( (now|today|stories|articles|posts|news))?|"
     r"trending( now| stories)?|top stories|latest( news| stories| articles| posts)?|"
     r"recent (articles|posts|stories|news)|related( (articles?|stories|posts|content|news|links|topics|coverage|reading))?|"
-    r"(you )?(may|might) (also )?like|recommended( for you| stories| articles)?|more (from|on|in|stories|news)( .{0,40})?|"
+    r"more (?-i:[A-Z][\w'’&.-]*( [A-Z][\w'’&.-]*){0,3})|(you )?(may|might) (also )?like|recommended( for you| stories| articles)?|more (from|on|in|stories|news)( .{0,40})?|"
     r"more (articles|stories) like this|editor'?s picks|what to read next|up next|watch next|"
     r"mehr zum thema|das könnte sie auch interessieren|weitere artikel|ähnliche artikel|meistgelesen|"
     r"auch interessant|verwandte artikel|à lire aussi|lire aussi|sur le même sujet|articles similaires|"

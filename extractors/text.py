@@ -92,6 +92,9 @@ def _score(ln: _Line) -> float:
     stop = stopword_ratio(tokens) if not cjk else 0.3
     if ln.n >= 8 and is_glued_teaser(text):
         return -4.0
+    if ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
+        # The same line twice on one page: a rail or a menu shown twice (desktop/mobile).
+        return -2.0
     if ln.n >= 10 and (stop >= 0.12 or ends):
         score = ln.n * (1.0 if ends else UNTERMINATED)
         return score if ln.repeats <= 1 else score * 0.3
@@ -104,6 +107,7 @@ def _score(ln: _Line) -> float:
         return -3.0 if menu else -1.5
     return -2.5 if menu else -1.0
 _MIN_PROSE_BEFORE_COMMENTS = 60.0
+REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
 UNTERMINATED = 0.5  # weight of a long line without a sentence ending (headline-like)
 ISOLATED = 0.3  # weight of a prose line with no prose neighbour (teaser card lede)
 RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") that follows the article
@@ -207,7 +211,7 @@ def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
         return ln.kind
     if ln.known:
         return "profile"
-    if in_block and ln.repeats > 1 and ln.n < 40 and ln.score < 0:
+    if in_block and ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # A short line that recurs on a page of text is a menu or a rail shown twice; in
         # an extractor's output (HTML path) repeats are the article's own (recipes, lists).
         return "repeated"
