@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from wiredesk.errors import ConfigError
 
-DEFAULT_USER_AGENT = "wiredesk/0.1 (+https://github.com/wiredesk/wiredesk; news archiver)"
+# Operators should add a contact URL or address, e.g. "wiredesk/0.1 (+https://example.org/bot)".
+DEFAULT_USER_AGENT = "wiredesk/0.1 (news archiver)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
