@@ -81,8 +81,11 @@ class LocalIndex(Index):
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
         self._delta_rows = 0
         for kblob, rblob in self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id"):
-            self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i8"))
+            self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i4"))
         self._next_row = (self._db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
+        if self._next_row >= 2**31 - 2**24:
+            raise DedupError(f"dedup index {path}: row numbers near 2^31; rebuild into a new index",
+                             reason="dedup-full")
         self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
         self._host_cache: dict[str, HostState] = {}
 
@@ -109,7 +112,8 @@ class LocalIndex(Index):
 
     def _write_segment(self, keys: np.ndarray, rows: np.ndarray) -> _Segment:
         order = np.argsort(keys, kind="stable")
-        keys, rows = keys[order], rows[order]
+        # Row numbers as int32: a third less to map and page in (2^31 articles is far off).
+        keys, rows = keys[order], rows[order].astype(np.int32)
         if self.dir is None:
             return _Segment(f"seg-{uuid.uuid4().hex}", keys, rows)
         name = f"seg-{uuid.uuid4().hex[:16]}"
@@ -145,7 +149,8 @@ class LocalIndex(Index):
 
     def _add_delta(self, keys: np.ndarray, rows: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
-        self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64), rows[order]))
+        self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64),
+                                    rows[order].astype(np.int32)))
         self._delta_rows += int(keys.size)
         if len(self._delta) > 8:  # few small sorted arrays keep queries cheap
             merged = self._merge(self._delta)
@@ -270,13 +275,13 @@ class LocalIndex(Index):
                 doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
                 if e.keys is not None and e.keys.size:
                     new_keys.append(e.keys)
-                    new_rows.append(np.full(e.keys.size, row, dtype=np.int64))
+                    new_rows.append(np.full(e.keys.size, row, dtype=np.int32))
             db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", doc_rows)
             if staged.moves:
                 db.executemany("UPDATE docs SET cluster_id = ? WHERE article_id = ?",
                                [(c, a) for a, c in staged.moves.items()])
             keys = np.concatenate(new_keys) if new_keys else np.empty(0, dtype=np.uint64)
-            rows = np.concatenate(new_rows) if new_rows else np.empty(0, dtype=np.int64)
+            rows = np.concatenate(new_rows) if new_rows else np.empty(0, dtype=np.int32)
             direct = keys.size > DIRECT_SEGMENT_ROWS
             segment = None
             if direct:
@@ -286,7 +291,7 @@ class LocalIndex(Index):
                            (json.dumps([s.name for s in self._segments] + [segment.name]),))
             elif keys.size:  # one row per batch: start-up reads a few blobs, not millions of rows
                 db.execute("INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
-                           (keys.astype("<u8").tobytes(), rows.astype("<i8").tobytes()))
+                           (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes()))
             for host, state in staged.hosts.items():
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
             if seq is not None and seq > self._last_seq:
