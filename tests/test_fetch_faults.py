@@ -184,3 +184,38 @@ def test_no_cookies_are_kept_or_sent(server) -> None:
     assert set_it.page is not None and after.page is not None
     assert server.requests("/article/3?again") and \
         all("cookie" not in s.headers for s in server.requests())
+
+
+def test_connect_time_guard_holds_without_the_precheck() -> None:
+    """The second SSRF layer: even a request that skipped the pre-request check (as a DNS
+    answer that changed after it would) cannot connect to a refused address."""
+    import asyncio
+
+    from fetching.http import build_client, get_once
+    from fetching.ssrf import SsrfGuard
+    from tests.fetchserver import Trap
+    from wiredesk.errors import FetchError
+
+    trap = Trap("127.0.0.2")
+    trap.start()
+
+    async def attempt(allow: tuple[str, ...]) -> str:
+        client = build_client(guard=SsrfGuard(allow), user_agent="wiredesk/test",
+                              connect_timeout=1.0, read_timeout=1.0, max_connections=2)
+        async with client:
+            try:
+                resp = await get_once(client, f"http://127.0.0.2:{trap.port}/rebound",
+                                      headers={}, max_bytes=1000, total_timeout=2.0)
+                return str(resp.status)
+            except FetchError as exc:
+                return exc.reason
+
+    try:
+        assert asyncio.run(attempt(("127.0.0.1",))) == "ssrf"
+        assert trap.connections == []
+        # Control: allow-listed, the same call connects (the trap hangs up at once), so the
+        # refusal above was the guard's doing.
+        assert asyncio.run(attempt(("127.0.0.2",))) == "truncated"
+        assert len(trap.connections) == 1
+    finally:
+        trap.stop()
