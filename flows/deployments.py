@@ -253,6 +253,62 @@ def _one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+PREFECT_YAML_HEADER = """\
+# wiredesk deployments for a Prefect server and a work pool.
+#
+#   prefect work-pool create wiredesk --type process       # once
+#   prefect deploy --all                                   # from the repository root
+#   prefect worker start --pool wiredesk                   # on every machine that runs ingests
+#
+# Entrypoints are module paths: a worker imports the installed wiredesk package (the Docker
+# image, or `pip install .`), so nothing is pulled. Workers run flows in a scratch directory:
+# give them the config and an absolute store through the environment, e.g.
+#   WIREDESK_CONFIG=/etc/wiredesk.yaml  WIREDESK_STORE__URL=postgresql://wiredesk@db/wiredesk
+# Regenerate the per-source deployments from your config with:
+#   wiredesk deployments --config YOUR.yaml --prefect-yaml --pool wiredesk > prefect.yaml
+"""
+
+
+def render_prefect_yaml(plans: Sequence[DeploymentPlan], *, pool: str = "wiredesk", queue: str | None = None,
+                        settings: DeploymentSettings = DeploymentSettings()) -> str:
+    """A ``prefect.yaml`` holding the same deployments as ``plans``, for ``prefect deploy --all``."""
+    import yaml
+
+    from wiredesk import __version__
+
+    work_pool: dict[str, Any] = {"name": pool}
+    if queue:
+        work_pool["work_queue_name"] = queue
+    deployments = []
+    for plan in plans:
+        entry: dict[str, Any] = {
+            "name": plan.name,
+            "entrypoint": plan.entrypoint,
+            "description": plan.description,
+            "version": __version__,
+            "tags": list(plan.tags),
+            "parameters": dict(plan.parameters),
+            "concurrency_limit": {"limit": settings.concurrency_limit,
+                                  "collision_strategy": settings.collision_strategy.upper().replace("-", "_")},
+            "schedules": ([{"cron": plan.cron, "timezone": plan.timezone, "active": not settings.paused}]
+                          if plan.cron else []),
+            "work_pool": dict(work_pool),
+        }
+        deployments.append(entry)
+    document = {"name": "wiredesk", "prefect-version": _prefect_version(), "build": None, "push": None,
+                "pull": [], "deployments": deployments}
+    return PREFECT_YAML_HEADER + "\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _prefect_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prefect")
+    except PackageNotFoundError:  # pragma: no cover - prefect is a dependency
+        return "3"
+
+
 def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None, announce: bool = True) -> None:
     """Register ``deployments`` and run their schedules and triggered runs until interrupted."""
     import prefect
@@ -270,6 +326,7 @@ __all__ = [
     "build_deployments",
     "plan_deployments",
     "qualify",
+    "render_prefect_yaml",
     "serve",
     "trigger",
 ]

@@ -40,6 +40,9 @@ def add_commands(subparsers: Any, add_store: Callable[[argparse.ArgumentParser],
 
     dep = subparsers.add_parser("deployments", help="list the deployments `wiredesk serve` would register")
     dep.add_argument("--json", action="store_true")
+    dep.add_argument("--prefect-yaml", action="store_true",
+                     help="print a prefect.yaml with these deployments on a work pool (for `prefect deploy --all`)")
+    dep.add_argument("--pool", default="wiredesk", metavar="NAME", help="work pool for --prefect-yaml (default wiredesk)")
     add_store(dep)
 
 
@@ -111,6 +114,15 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 
 def cmd_deployments(args: argparse.Namespace) -> int:
+    if args.prefect_yaml:
+        from config import load_config
+        from flows.deployments import DeploymentSettings, plan_deployments, render_prefect_yaml
+
+        # No config path in the parameters: a worker's own $WIREDESK_CONFIG names its config.
+        settings = DeploymentSettings()
+        plans = plan_deployments(load_config(args.config), store=args.store, settings=settings)
+        sys.stdout.write(render_prefect_yaml(plans, pool=args.pool, settings=settings))
+        return EXIT_OK
     plans, _ = _plans(args)
     if args.json:
         rows = [{"name": p.full_name, "entrypoint": p.entrypoint, "cron": p.cron, "timezone": p.timezone,
