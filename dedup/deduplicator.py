@@ -212,9 +212,17 @@ class Deduplicator:
             stored_cands[i] |= {x for x, c in found.items() if x in infos and self._anchored(c, n, infos[x].anchors)}
         wanted = set().union(*stored_cands.values()) if stored_cands else set()
         infos.update(self.index.docs(wanted - set(infos)))
-        # The window bounds what is compared, by published date (else index time).
+        # The window bounds what is compared, by published date (else index time). A story
+        # with thousands of stored copies is one cluster: a few of its members (the closest in
+        # time) are enough to verify against.
         for i, cands in stored_cands.items():
-            stored_cands[i] = {c for c in cands if c in infos and self._within_window(batch[i].ts, infos[c].ts)}
+            ts = batch[i].ts
+            by_cluster: dict[str, list[str]] = {}
+            for c in cands:
+                if c in infos and self._within_window(ts, infos[c].ts):
+                    by_cluster.setdefault(infos[c].cluster_id, []).append(c)
+            stored_cands[i] = {c for members in by_cluster.values()
+                               for c in sorted(members, key=lambda c: (abs(infos[c].ts - ts), c))[:s.max_per_cluster]}
         wanted = set().union(*stored_cands.values()) if stored_cands else set()
         wanted.update(maybe_exact.values())
         stored = dict(self.lookup(sorted(wanted))) if wanted else {}
@@ -240,7 +248,6 @@ class Deduplicator:
         # Phase 1: same-host pairs (re-posts), with furniture counted outside the pair.
         # Phase 2: the rest, with same-host groups from phase 1 counted once.
         near: set[tuple] = set()
-        sims: dict[tuple, float] = {}
         verified: set[frozenset] = set()
         same = [p for p in pairs if docs[p[0]].host and docs[p[0]].host == docs[p[1]].host]
         other = [p for p in pairs if p not in set(same)]
@@ -352,9 +359,31 @@ class Deduplicator:
             s_nodes = [n for n in nodes if n[0] == "s"]
             existing = {docs[n].stored.cluster_id for n in s_nodes}
             members: dict[str, StoredArticle] = {docs[n].stored.id: docs[n].stored for n in s_nodes}
-            if existing:
+            batch_ids = {a.id for a in articles}
+            # One existing cluster: its current representative stands for the members not
+            # loaded. All members are loaded only when the representative changes or clusters
+            # merge (their duplicate_of must change): a viral story's thousands of copies are
+            # not read back for every new one.
+            current = {st.duplicate_of or st.id for st in members.values()}
+            partial = len(existing) == 1 and len(current) == 1
+            if partial:
+                cur = next(iter(current))
+                if cur not in members and cur not in batch_ids:
+                    found = self.lookup([cur]).get(cur)
+                    if found is not None and found.cluster_id in existing and found.duplicate_of is None:
+                        members[cur] = found
+                    else:
+                        partial = False
+            if partial:
+                for st in members.values():
+                    if ("s", st.id) not in docs:
+                        docs[("s", st.id)] = self._stored_doc(st)
+                pool = [Member(docs[("s", k)].article, st.seq, len(st.article.text)) for k, st in members.items()]
+                pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], len(articles[n[1]].text)) for n in b_nodes]
+                partial = choose(pool, s.representative).article.id == cur
+            if existing and not partial:
                 listed = self.index.members(existing)
-                more = {x for ids in listed.values() for x in ids} - set(members) - {a.id for a in articles}
+                more = {x for ids in listed.values() for x in ids} - set(members) - batch_ids
                 if more:
                     found = self.lookup(sorted(more))
                     members.update({k: v for k, v in found.items() if k in more and v.cluster_id in existing})

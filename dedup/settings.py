@@ -45,6 +45,7 @@ class DedupSettings:
     anchor_share: float = 0.5
     max_anchors: int = 128  # per article (the smallest hashes: a choice every document shares)
     anchor_postings: int = 500  # anchors held by more articles than this are ignored as common
+    max_per_cluster: int = 8  # stored candidates verified per existing cluster (closest in time)
     window_days: float | None = None  # compare only with articles published within this many days
     representative: RepresentativePolicy = "credited-earliest-longest"
     lock_timeout_s: float = 60.0  # shared indexes: how long assign() waits for the index lock

@@ -355,3 +355,21 @@ def test_local_index_segments_flush_compact_and_reopen(tmp_path: Path, monkeypat
         res = run(dedup, store, [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x")
                                  for k, s in enumerate(stories)])
         assert [a.duplicate_of for a in res.assignments] == [f"s{k}" for k in range(12)]
+
+
+def test_a_big_cluster_is_not_read_back_for_every_new_copy(env):
+    """A story with many stored copies: a new copy is verified against a few of them and the
+    cluster's representative, not against (or by reading) every member."""
+    dedup, store = env
+    rng = random.Random(17)
+    s1 = story(rng)
+    run(dedup, store, [art("orig", s1, url="https://o.example/0", published="2026-01-01T00:00:00Z")])
+    run(dedup, store, [art(f"c{k}", syndicate(s1, rng), url=f"https://c{k}.example/x",
+                           published="2026-01-02T00:00:00Z") for k in range(30)])
+    asked: list[str] = []
+    real = store.lookup
+    dedup.lookup = lambda ids: (asked.extend(ids), real(ids))[1]
+    res = run(dedup, store, [art("late", syndicate(s1, rng), url="https://late.example/x",
+                                 published="2026-01-03T00:00:00Z")])
+    assert res.assignments[0].duplicate_of == "orig" and res.assignments[0].cluster_id == "orig"
+    assert len(set(asked)) <= dedup.settings.max_per_cluster + 1 and not res.updates
