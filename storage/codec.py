@@ -106,5 +106,13 @@ def fetch_record(row: Mapping[str, Any]) -> FetchRecord:
     return FetchRecord(**values)
 
 
+def day_of(published: str | None) -> str:
+    """The publication day (YYYY-MM-DD prefix of an ISO 8601 value), else "unknown"."""
+    day = (published or "")[:10]
+    if len(day) == 10 and day[4] == "-" and day[7] == "-" and day[:4].isdigit():
+        return day
+    return "unknown"
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 
 from storage import schema as t
-from storage.codec import decode_text, iso
+from storage.codec import day_of, decode_text, iso
 from storage.engine import read_tx, write_tx
 from storage.locks import file_lock
 from storage.store import Store, _counter
@@ -182,13 +182,6 @@ def _record(row: tuple) -> dict[str, Any]:
         "content_hash": content_hash, "cluster_id": cluster_id, "duplicate_of": duplicate_of,
         "similarity": similarity, "fetched_at": iso(fetched_at),
     }
-
-
-def _partition(published: str | None) -> str:
-    day = (published or "")[:10]
-    if len(day) == 10 and day[4] == "-" and day[7] == "-" and day[:4].isdigit():
-        return day
-    return "unknown"
 
 
 @dataclass
@@ -346,7 +339,7 @@ def _write_partitioned(rows: Iterator, target: Path, fmt: str, tag: str, *, repl
     key = None
     try:
         for row in rows:
-            day = _partition(row[_PUBLISHED])
+            day = day_of(row[_PUBLISHED])
             if day != key:
                 if sink is not None:
                     entries.append(sink.commit())

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage import schema as t
-from storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, stored_article
+from storage.codec import ARTICLE_COLUMNS, article_row, day_of, fetch_record, fetch_row, stored_article
 from storage.engine import read_tx, write_tx
 from storage.locks import advisory_lock, file_lock
 from storage.settings import StoreSettings
@@ -212,6 +212,7 @@ class Store:
             # Rewrites grouped by their column set: full rows and verdict-only rows.
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for aid, row in rewrites.items():
+                row.pop("id", None)  # the key, never rewritten
                 groups.setdefault(tuple(sorted(row)), []).append({**row, "b_id": aid})
             for cols, rows in groups.items():
                 stmt = update(t.articles).where(a.id == bindparam("b_id")).values(
@@ -360,8 +361,11 @@ class Store:
                     select(a.source, func.count(), dup).group_by(a.source).order_by(a.source)
                 )
             }
-            day = func.coalesce(func.substr(a.published, 1, 10), "unknown")
-            by_day = dict(conn.execute(select(day, func.count()).group_by(day).order_by(day)).all())
+            day = func.substr(a.published, 1, 10)
+            by_day: dict[str, int] = {}
+            for prefix, n in conn.execute(select(day, func.count()).group_by(day).order_by(day)):
+                key = day_of(prefix)
+                by_day[key] = by_day.get(key, 0) + int(n)
             fail_by_reason = dict(
                 conn.execute(
                     select(fl.reason, func.count(func.distinct(fl.location)))
@@ -385,7 +389,7 @@ class Store:
             "duplicate_rate": round(dups / total, 4) if total else 0.0,
             "clusters": int(clusters),
             "by_source": by_source,
-            "by_day": {k: int(v) for k, v in by_day.items()},
+            "by_day": dict(sorted(by_day.items(), key=lambda kv: (kv[0] == "unknown", kv[0]))),
             "failures_by_reason": {k: int(v) for k, v in fail_by_reason.items()},
             "runs": int(runs),
             "high_water_seq": high_water,

@@ -22,7 +22,10 @@ class Target:
 
     @property
     def masked(self) -> str:
-        return mask(self.url)
+        """As a user would write it, password hidden: sqlite:////abs/path, postgresql://u:***@h/db."""
+        if self.sqlite_path is not None:
+            return f"sqlite:///{self.sqlite_path}"
+        return mask(self.url.set(drivername="postgresql"))
 
     @property
     def plain_url(self) -> str:
