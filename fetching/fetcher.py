@@ -333,8 +333,11 @@ class Fetcher:
         except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
             return FetchOutcome(_failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s,
                                                 None, may_give_up=kind == "page")), None
-        if not (await engine.robots_for(url)).allowed(url):
-            return _skip(url, d.source, prev, "robots", f"robots.txt disallows {url}"), None
+        rules = await engine.robots_for(url)
+        if not rules.allowed(url):
+            why = ("robots.txt unreachable or 5xx: the whole host counts as disallowed"
+                   if rules.disallow_all else f"robots.txt disallows {url}")
+            return _skip(url, d.source, prev, "robots", why), None
 
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
         if prev is not None and prev.reason is None:  # validators of a good response only

@@ -95,6 +95,7 @@ class FetchServer:
                  slow_seconds: float = 3.0, page_bytes: int = 0) -> None:
         self.pages = pages
         self.page_bytes = page_bytes
+        self.robots_status: int | None = None  # answer robots.txt with this status instead
         self.robots_delay = robots_delay
         self.slow_seconds = slow_seconds
         self.sites = [Site(self, i) for i in range(hosts)]
@@ -240,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, owner: FetchServer, site: Site, path: str) -> int | None:
         base, i = site.base, site.index
+        if path == "/robots.txt" and owner.robots_status is not None:
+            return self.send(owner.robots_status, b"robots says no")
         if path == "/robots.txt":
             delay = f"Crawl-delay: {owner.robots_delay}\n" if owner.robots_delay else ""
             body = (f"User-agent: *\nDisallow: /\n\n"

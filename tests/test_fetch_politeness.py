@@ -81,3 +81,20 @@ def test_retry_after_holds_every_request_to_that_host(server: FetchServer) -> No
     after = [s for s in log if s.start > refused.start]
     assert len(after) == 4  # the retry and three articles
     assert all(s.start - refused.end >= 1.0 - JITTER for s in after)
+
+
+@pytest.mark.parametrize("status, allowed", [(503, False), (404, True), (401, True)])
+def test_robots_txt_status_rules(server: FetchServer, status: int, allowed: bool) -> None:
+    """RFC 9309: robots.txt answering 4xx means no rules; 5xx means the host is off limits."""
+    server.robots_status = status
+    urls = [Discovered(f"{server.base(2)}/article/{n}", "p") for n in range(2)]
+    with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+        outcomes = fetcher.fetch(urls)
+        again = fetcher.fetch(urls[:1])  # the answer is cached per host, not asked again
+    assert [o.page is not None for o in outcomes] == [allowed, allowed]
+    if not allowed:
+        assert {o.skipped for o in outcomes + again} == {"robots"}
+        assert "unreachable or 5xx" in outcomes[0].record.detail
+    assert len(server.requests("/robots.txt")) == 1
+    assert len([s for s in server.requests() if s.path.startswith("/article/")]) == \
+        (3 if allowed else 0)
