@@ -81,12 +81,14 @@ _WHOLE_LINE = [
     r"mein konto|mon compte|mi cuenta|moje konto)",
     # image credits alone on a line
     r"((photo|image|picture|foto|bild|credit|photograph|illustration)s?( credit)?\s*[:/].{0,60}|"
-    r"(getty images|reuters|afp|ap photo|dpa|shutterstock|istock(photo)?|epa)(/[\w .-]+)?)",
+    r"(getty images|reuters|afp|ap photo|dpa|shutterstock|istock(photo)?|epa)(/[\w .-]+)?|"
+    r"published|updated|posted|veröffentlicht|aktualisiert|publié|publicado|citation:?)",
 ]
 # "Read also: <headline>", "Lesen Sie auch: ...", "Czytaj też: ...": a rail or an inline
 # teaser, label first. Matched as a prefix; the rest of the line must be short.
 _TEASER_PREFIX = re.compile(
-    r"^(read (also|more|next)|see also|also read|related|more on this|recommended|watch|listen|"
+    r"^(read (also|more|next)|see also|see more|also read|also on [\w.-]+|on [\w-]+\.(com|net|org|co\.uk)|"
+    r"related|more on this|recommended|watch|listen|"
     r"lesen sie (auch|mehr|hier)|lies auch|siehe auch|mehr zum thema|mehr dazu|auch interessant|"
     r"weitere (artikel|themen|informationen|infos|beiträge)|weiterlesen|zum thema|"
     r"(à )?lire aussi|voir aussi|à voir aussi|sur le même sujet|"
@@ -119,6 +121,13 @@ _CTA = re.compile(
     r"report (an )?(error|typo)|see (our|the) (privacy|cookie)|by (clicking|signing up|subscribing))\b",
     re.IGNORECASE,
 )
+
+# Calls to action that need no further check: nobody writes these in an article.
+_STRONG_CTA = re.compile(
+    r"\b(follow [\w.@-]+( [\w.-]+)? on (instagram|facebook|twitter|youtube|linkedin|tiktok)|"
+    r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|share (it|this) with (a friend|your friends)|"
+    r"like (this|the) (story|article)\?)", re.IGNORECASE)
+_ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
 # Bylines / datelines that stand alone: "By Jane Doe", "Published 3 hours ago", ...
 # The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
@@ -169,6 +178,7 @@ _DATE = (rf"(\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
          rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTHS}(\s+\d{{4}})?|"
          rf"\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|"
          rf"yesterday|today|gestern|heute|hier|aujourd'hui)")
+_TIME_FIRST = re.compile(rf"^{_TIME}[\s,|·-]+({_DAYS}\s+)?{_DATE}$", re.IGNORECASE)
 _DATETIME_LINE = re.compile(
     rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$",
     re.IGNORECASE)
@@ -201,6 +211,24 @@ def is_comment_marker(line: str) -> bool:
     return bool(c) and len(c) < 260 and bool(_COMMENT_MARK.match(c))
 
 
+# Photo captions end with a credit: "(AP Photo/David Zalubowski)", "Credit: ESA",
+# "Photo: Getty Images", "(pictured)". Captions are not article text.
+_CAPTION_CREDIT = re.compile(
+    r"(\((ap|afp|reuters|getty|epa|dpa|kyodo|xinhua|ansa)( photo| images)?[^)]{0,60}\)|"
+    r"\b(photo|photograph|image|picture|credit|foto|bild|fotos|quelle|crédit|crédito)s?( credit)?\s*[:©]\s*(?-i:[A-Z])[^.:]{1,50}|"
+    r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)$",
+    re.IGNORECASE)
+# Post metadata packed in one line: "05/10/2018 - Publicado por: X - Categoria: Y - Tags: z".
+_META_FIELDS = re.compile(
+    r"\b(tags|tagged|categor(y|ies|ia|ie)|kategorie|publicado por|posted in|filed under|"
+    r"schlagwörter|étiquettes|etiquetas|tagi|kategoria)\s*:", re.IGNORECASE)
+_ONLY_CONTACT = re.compile(
+    r"^((mailto:)?[\w.+-]+@[\w-]+\.[\w.-]+|(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin)\.com/\S+|@\w{2,30}|https?://\S+)$",
+    re.IGNORECASE)
+_SHORTCODE = re.compile(r"^\[/?[a-z_]+( [^\]]*)?\].*$")
+_BRACKET_TAG = re.compile(r"\[(video|videos|insight|reaction|pictures|pics|photos|gallery|poll|live|watch|"
+                          r"analysis|latest|revealed|update|exclusive)\]\s*\|?$", re.IGNORECASE)
+
 _STRIP = re.compile(r"^[\s\-–—•·*|>»«›‹▸►▶◆■□●○#:]+|[\s\-–—•·*|<»«›‹:]+$")
 
 
@@ -220,12 +248,22 @@ def furniture_kind(line: str) -> str | None:
     if c.startswith(("©", "(c) ", "(C) ", "Copyright ©", "Copyright (c)")) or re.match(
             r"^copyright\s+\d{4}", c, re.IGNORECASE):
         return "legal"  # a copyright notice is furniture whatever its length
-    if n <= 16 and _DATETIME_LINE.match(c):
+    if n <= 16 and (_DATETIME_LINE.match(c) or _TIME_FIRST.match(c)):
         return "meta"
+    if _ONLY_CONTACT.match(c) or _SHORTCODE.match(c):
+        return "contact"
+    if n <= 40 and _CAPTION_CREDIT.search(c):
+        return "caption"
+    if n <= 30 and _META_FIELDS.search(c):
+        return "meta"
+    if n <= 25 and _BRACKET_TAG.search(c):
+        return "teaser"
     if n <= 12 and _WHOLE_LINE_RE.match(c):
         return "nav"
-    if n <= 25 and _TEASER_PREFIX.match(c):
+    if n <= 25 and (_TEASER_PREFIX.match(c) or _ALSO_ON.match(c)):
         return "teaser"
+    if n <= 30 and _STRONG_CTA.search(c):
+        return "cta"
     if n <= 20 and _CTA.search(c) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
         return "cta"
     if n <= 16 and (_META_LINE.match(c) or _is_byline(c)):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wiredesk.errors import ConfigError
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExtractSettings:
@@ -30,3 +32,11 @@ class ExtractSettings:
     profile_min_share: float = 0.3
     # Batch size under which extract_many stays in-process (a pool costs ~0.2 s to start).
     pool_min_batch: int = 8
+
+    def __post_init__(self) -> None:
+        if self.max_bytes <= 0 or self.timeout_s <= 0 or self.min_words < 0:
+            raise ConfigError("extract settings: max_bytes and timeout_s must be > 0, min_words >= 0")
+        if self.profile_min_pages < 1 or not 0.0 <= self.profile_min_share <= 1.0:
+            raise ConfigError("extract settings: profile_min_pages >= 1, profile_min_share in [0, 1]")
+        if self.pool_min_batch < 1:
+            raise ConfigError("extract settings: pool_min_batch must be >= 1")

@@ -54,3 +54,14 @@ def test_timeout_in_process_and_in_pool() -> None:
 
 def test_empty_batch() -> None:
     assert extract_many([]) == []
+
+
+def test_settings_are_validated() -> None:
+    import pytest
+
+    from wiredesk.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        ExtractSettings(timeout_s=0)
+    with pytest.raises(ConfigError):
+        ExtractSettings(profile_min_share=1.5)
