@@ -170,7 +170,9 @@ def main() -> int:
                 try:
                     sep = "&" if "?" in PG_URL else "?"
                     url = f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-                    rows.append(run_case("postgresql zlib", url, StoreSettings(), args.n, args.batch, texts, folder))
+                    settings = StoreSettings()
+                    label = f"postgresql {'zlib' if settings.compress_text else 'plain (TOAST)'}"
+                    rows.append(run_case(label, url, settings, args.n, args.batch, texts, folder))
                 finally:
                     with psycopg.connect(PG_URL, autocommit=True) as conn:
                         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

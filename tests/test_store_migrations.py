@@ -116,3 +116,10 @@ def test_unsupported_targets():
         open_store("mysql://u:secret@127.0.0.1/x")
     with pytest.raises(StoreError, match="in-memory"):
         open_store("sqlite://")
+
+
+def test_create_false_never_creates_a_store(store_target):
+    with pytest.raises(StoreError, match="no store at|not a wiredesk store"):
+        open_store(store_target, create=False)
+    with open_store(store_target) as st:  # the target is still usable afterwards
+        assert st.high_water() == 0
