@@ -46,14 +46,40 @@ FLUSH_ROWS = 400_000
 DIRECT_SEGMENT_ROWS = 100_000
 
 
-class _Segment:
-    __slots__ = ("name", "keys", "rows")
+FENCE = 256  # keys per fence block (2 KB): a cold lookup reads one block, not log2(n) pages
 
-    def __init__(self, name: str, keys: np.ndarray, rows: np.ndarray) -> None:
-        self.name, self.keys, self.rows = name, keys, rows
+
+class _Segment:
+    """Sorted band keys with their row numbers; on disk, a small in-memory fence array (every
+    FENCE-th key) narrows each lookup to one block of the memory-mapped keys."""
+
+    __slots__ = ("name", "keys", "rows", "fence")
+
+    def __init__(self, name: str, keys: np.ndarray, rows: np.ndarray, fence: np.ndarray | None = None) -> None:
+        self.name, self.keys, self.rows, self.fence = name, keys, rows, fence
 
     def __len__(self) -> int:
         return int(self.keys.size)
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[lo, hi) ranges of each key's entries."""
+        if self.fence is None:
+            return np.searchsorted(self.keys, keys, side="left"), np.searchsorted(self.keys, keys, side="right")
+        n = self.keys.size
+        span = np.arange(FENCE)
+
+        def bound(side: str, strict: bool) -> np.ndarray:
+            block = np.searchsorted(self.fence, keys, side=side) - 1
+            start = np.maximum(block, 0) * FENCE
+            idx = start[:, None] + span
+            inside = idx < n
+            vals = self.keys[np.minimum(idx, n - 1)]
+            below = (vals < keys[:, None]) if strict else (vals <= keys[:, None])
+            return np.where(block < 0, 0, start + (below & inside).sum(axis=1))
+
+        # Equal keys may straddle blocks: lo from the last block whose fence is < key, hi from
+        # the last block whose fence is <= key.
+        return bound("left", True), bound("right", False)
 
 
 class LocalIndex(Index):
@@ -95,11 +121,13 @@ class LocalIndex(Index):
         keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
         rows = np.load(self.dir / f"{name}.rows.npy", mmap_mode="r")
         for arr in (keys, rows):
-            # Binary searches touch a few scattered pages: read-ahead would pull in megabytes.
+            # Lookups touch a few scattered pages: read-ahead would pull in megabytes.
             mm = getattr(arr, "_mmap", None)
             if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_RANDOM"):
                 mm.madvise(mmap.MADV_RANDOM)
-        return _Segment(name, keys, rows)
+        fence_path = self.dir / f"{name}.fence.npy"
+        fence = np.load(fence_path) if fence_path.exists() else np.ascontiguousarray(keys[::FENCE])
+        return _Segment(name, keys, rows, fence)
 
     def _cleanup_orphans(self) -> None:
         """Segment files no committed transaction refers to (a crash mid-flush) are removed."""
@@ -117,7 +145,7 @@ class LocalIndex(Index):
         if self.dir is None:
             return _Segment(f"seg-{uuid.uuid4().hex}", keys, rows)
         name = f"seg-{uuid.uuid4().hex[:16]}"
-        for part, arr in (("keys", keys), ("rows", rows)):
+        for part, arr in (("keys", keys), ("rows", rows), ("fence", np.ascontiguousarray(keys[::FENCE]))):
             tmp = self.dir / f"{name}.{part}.tmp.npy"
             with open(tmp, "wb") as fh:
                 np.save(fh, arr)
@@ -144,7 +172,7 @@ class LocalIndex(Index):
             self._delta, self._delta_rows = [], 0
         if self.dir is not None:
             for name in old - {s.name for s in segments}:
-                for part in ("keys", "rows"):
+                for part in ("keys", "rows", "fence"):
                     (self.dir / f"{name}.{part}.npy").unlink(missing_ok=True)
 
     def _add_delta(self, keys: np.ndarray, rows: np.ndarray) -> None:
@@ -188,8 +216,7 @@ class LocalIndex(Index):
         rows: set[int] = set()
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
         for seg in (*self._segments, *self._delta):
-            lo = np.searchsorted(seg.keys, keys, side="left")
-            hi = np.searchsorted(seg.keys, keys, side="right")
+            lo, hi = seg.lookup(keys)
             hit = np.flatnonzero(hi > lo)
             for a, b in zip(lo[hit].tolist(), hi[hit].tolist()):
                 rows.update(seg.rows[a:b].tolist())
@@ -203,8 +230,7 @@ class LocalIndex(Index):
             return {}
         found: list[list[np.ndarray]] = [[] for _ in range(keys.size)]
         for seg in (*self._segments, *self._delta):
-            lo = np.searchsorted(seg.keys, keys, side="left")
-            hi = np.searchsorted(seg.keys, keys, side="right")
+            lo, hi = seg.lookup(keys)
             for k in np.flatnonzero(hi > lo).tolist():
                 if hi[k] - lo[k] <= max_postings:
                     found[k].append(np.asarray(seg.rows[lo[k]:hi[k]]))
