@@ -38,7 +38,10 @@ _WHOLE_LINE = [
     r"vorheriger artikel|nächster artikel|article précédent|article suivant|load more|show more|"
     r"mehr laden|view all|see all|alle anzeigen|voir tout|ver todo|zobacz wszystkie|more|mehr|plus)",
     # section headers of rails around an article
-    r"((most )?(read|popular|viewed|shared|commented)( (now|today|stories|articles|posts|news))?|"
+    r"((most )?(read|popular|viewed|shared|commented)( (now|today|stories|articles|posts|news))?( in .{1,30})?|"
+    r"(other|more|latest|partner|top|related|recent|popular|breaking) (news|headlines|stories)( in this section| from .{1,30})?|"
+    r"news from (our )?partners|from (our|the) partners|around the web|sponsored stories|"
+    r"weitere nachrichten|andere nachrichten|autres actualités|otras noticias|altre notizie|inne wiadomości|"
     r"trending( now| stories)?|top stories|latest( news| stories| articles| posts)?|"
     r"recent (articles|posts|stories|news)|related( (articles?|stories|posts|content|news|links|topics|coverage|reading))?|"
     r"more (?-i:[A-Z][\w'’&.-]*( [A-Z][\w'’&.-]*){0,3})|(you )?(may|might) (also )?like|recommended( for you| stories| articles)?|more (from|on|in|stories|news)( .{0,40})?|"

@@ -58,7 +58,9 @@ def word_count(line: str) -> int:
     return n
 
 
-_GLUE = re.compile(r"[a-z0-9?!.’'”)](?=[A-Z][a-z]*\b)")
+# The joint of a glued teaser: a word's end (3+ lower-case letters, so "McDonald",
+# "MacBook", "iPhone" do not count) or a sentence end, then a capital, no space.
+_GLUE = re.compile(r"([a-z]{3}|[0-9?!.’'”)])(?=[A-Z][a-z]*\b)")
 
 
 def is_glued_teaser(text: str) -> bool:
@@ -111,6 +113,24 @@ REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long par
 UNTERMINATED = 0.5  # weight of a long line without a sentence ending (headline-like)
 ISOLATED = 0.3  # weight of a prose line with no prose neighbour (teaser card lede)
 RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") that follows the article
+
+
+LIST_ITEM = 0.5  # score of a short line in a list that a prose line introduced ("dates:")
+
+
+def _lift_lists(lines: list[_Line]) -> None:
+    """A prose line ending in ':' introduces a list; its short items are article text,
+    not a menu, up to the first furniture line."""
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        i += 1
+        if ln.score <= 0 or not ln.text.rstrip().endswith(":"):
+            continue
+        while i < len(lines) and lines[i].kind is None and lines[i].credit is None \
+                and not lines[i].known and lines[i].score < 0 and lines[i].repeats <= 1:
+            lines[i].score = LIST_ITEM
+            i += 1
 
 
 def _damp_isolated(lines: list[_Line]) -> None:
@@ -186,6 +206,7 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
+        _lift_lists(lines)
         _damp_isolated(lines)
         _damp_rails(lines)
         _damp_comments(lines)
