@@ -16,7 +16,7 @@ from wiredesk.errors import FetchError, PermanentFetchError, TransientFetchError
 
 from .http import (Response, ServerError, ClientError, build_client, get_once,
                    retry_after_seconds)
-from .politeness import Politeness
+from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
 from .ssrf import SsrfGuard
@@ -29,6 +29,14 @@ ROBOTS_RETRY_TTL = 600.0  # robots.txt unreachable: full disallow, asked again a
 
 class RobotsRefused(PermanentFetchError):
     reason = "robots"
+
+
+class HostClosed(PermanentFetchError):
+    """The host is closed for now (see HostGate.close); ``reason`` says why."""
+
+    def __init__(self, message: str, *, reason: str, seconds: float) -> None:
+        super().__init__(message, reason=reason)
+        self.seconds = seconds
 
 
 class RedirectLoop(PermanentFetchError):
@@ -135,6 +143,9 @@ class Engine:
             try:
                 resp = await self._follow(url, headers, accept, spent, last_status, final)
                 return Attempted(resp, None, final[0], resp.status, attempts, spent[0] * 1000)
+            except HostClosed as exc:  # refused before sending: this attempt did not happen
+                return Attempted(None, exc, final[0], last_status[0], attempts - 1,
+                                 spent[0] * 1000, retry_at=exc.seconds)
             except TransientFetchError as exc:
                 hinted = exc.retry_after if isinstance(exc, ServerError) else None
                 wait = hinted if hinted is not None else _backoff(s.retry_backoff, attempts)
@@ -144,6 +155,26 @@ class Engine:
                 await asyncio.sleep(wait)
             except PermanentFetchError as exc:
                 return Attempted(None, exc, final[0], last_status[0], attempts, spent[0] * 1000)
+
+    def host_closed(self, url: str) -> HostClosed | None:
+        gate = self.politeness.gate(host_key(url))
+        seconds = gate.closed_for()
+        if seconds <= 0:
+            return None
+        return HostClosed(f"{gate.closed_detail}; refused for {seconds:.0f}s more",
+                          reason=gate.closed_reason, seconds=seconds)
+
+    def _note_result(self, gate: HostGate, host: str, failed: bool) -> None:
+        """Circuit breaker: a host failing every attempt is closed for ``failure_backoff``,
+        so one dead host cannot hold a batch for (URLs x retries x timeout) seconds."""
+        limit = self.settings.host_failure_limit
+        if not failed:
+            gate.failures = 0
+            return
+        gate.failures += 1
+        if limit and gate.failures >= limit:
+            gate.close(self.settings.failure_backoff, "host-down",
+                       f"{gate.failures} failed attempts in a row on {host}")
 
     async def _follow(self, url: str, headers: dict[str, str],
                       accept: Callable[[Response], None] | None, spent: list[float],
@@ -159,6 +190,10 @@ class Engine:
             final[0] = current
             host = host_key(current)
             async with self.politeness.request(host) as gate:
+                # Checked after the wait: the host may have closed while we queued for it.
+                closed = self.host_closed(current)
+                if closed is not None:
+                    raise closed
                 started = time.perf_counter()
                 try:
                     resp = await get_once(self.client, current, headers=headers,
@@ -167,8 +202,13 @@ class Engine:
                                           # tracing costs ~10 callbacks a request: only
                                           # when there is an interval to protect
                                           on_sent=gate.note_sent if gate.interval else None)
+                except TransientFetchError:
+                    self._note_result(gate, host, failed=True)
+                    raise
                 finally:
                     spent[0] += time.perf_counter() - started
+            self._note_result(gate, host, failed=resp.status >= 500 and resp.status != 503
+                              and resp.status != 429)
             last_status[0] = resp.status
             if resp.status in REDIRECT_STATUSES:
                 location = resp.headers.get("location", "").strip()
@@ -188,6 +228,9 @@ class Engine:
                 # The server asked the whole host to slow down, not just this URL.
                 pause = wait if wait is not None else _backoff(s.retry_backoff, 2)
                 gate.pause_until(time.monotonic() + min(pause, s.max_retry_after))
+                if pause > s.max_retry_after:  # longer than this run will wait: stop asking
+                    gate.close(pause, "host-backoff",
+                               f"{host} answered {resp.status} with Retry-After {pause:.0f}s")
                 raise ServerError(f"{resp.status} from {current}", status=resp.status,
                                   retry_after=wait)
             if resp.status >= 500:

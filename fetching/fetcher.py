@@ -30,7 +30,7 @@ from wiredesk.errors import FetchError, PermanentFetchError
 from wiredesk.records import FetchRecord, RawPage, utcnow
 
 from .discovery import feed_links
-from .engine import Attempted, Engine
+from .engine import Attempted, Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
 from .http import ACCEPT_FEEDS, ACCEPT_PAGES, ContentTypeRefused, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
@@ -339,6 +339,10 @@ class Fetcher:
                    if rules.disallow_all else f"robots.txt disallows {url}")
             return _skip(url, d.source, prev, "robots", why), None
 
+        closed = engine.host_closed(url)
+        if closed is not None:
+            return _host_closed(url, d.source, prev, closed), None
+
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
         if prev is not None and prev.reason is None:  # validators of a good response only
             if prev.etag:
@@ -349,6 +353,8 @@ class Fetcher:
                                       accept=_accept_page if kind == "page" else _accept_doc)
         final = canonicalize_url(result.final_url)
         final_url = final if final != url else None
+        if isinstance(result.error, HostClosed) and result.attempts == 0:
+            return _host_closed(url, d.source, prev, result.error), None
         if result.error is not None:
             rec = _failure_record(url, d.source, prev, result.error, result.status,
                                   result.attempts, 0, result.duration_ms, s, result.retry_at,
@@ -417,6 +423,14 @@ def _policy_record(url: str, source: str, prev: FetchRecord | None, reason: str,
 def _skip(url: str, source: str, prev: FetchRecord | None, reason: str,
           detail: str) -> FetchOutcome:
     return FetchOutcome(_policy_record(url, source, prev, reason, detail), skipped=reason)
+
+
+def _host_closed(url: str, source: str, prev: FetchRecord | None,
+                 closed: HostClosed) -> FetchOutcome:
+    """Skipped because the host is closed for now: come back when it opens again."""
+    rec = replace(_policy_record(url, source, prev, closed.reason, closed.message),
+                  next_attempt_at=utcnow() + timedelta(seconds=closed.seconds))
+    return FetchOutcome(rec, skipped=closed.reason)
 
 
 def _changes_state(outcome: FetchOutcome) -> bool:

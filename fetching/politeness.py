@@ -21,6 +21,21 @@ class HostGate:
         self._next_start = 0.0  # monotonic time before which no request may start
         self.active = 0
         self.max_active = 0  # observed, for reports and the bench
+        self.failures = 0  # consecutive failed attempts (no answer, or 5xx) on this host
+        self.closed_until = 0.0  # monotonic: no request to this host before this
+        self.closed_reason = ""  # "host-down" (too many failures) / "host-backoff" (Retry-After)
+        self.closed_detail = ""
+
+    def close(self, seconds: float, reason: str, detail: str) -> None:
+        """Stop sending to this host for ``seconds``: requests waiting or coming are refused
+        with ``reason`` instead of queueing behind a host that cannot or will not answer."""
+        until = time.monotonic() + seconds
+        if until > self.closed_until:
+            self.closed_until, self.closed_reason, self.closed_detail = until, reason, detail
+
+    def closed_for(self) -> float:
+        """Seconds this host stays closed (0: open)."""
+        return max(0.0, self.closed_until - time.monotonic())
 
     def note_sent(self) -> None:
         """The request's headers just left: the interval counts from here when that is later

@@ -47,6 +47,9 @@ class FetchSettings:
     failure_backoff: float = 3600.0  # seconds after the first failed fetch; doubled per failure
     max_failure_backoff: float = 7 * 24 * 3600.0
     give_up_after: int = 5  # consecutive failed fetches before a URL is given up
+    # Failed attempts in a row (timeouts, resets, 5xx) after which a host is closed for
+    # failure_backoff seconds: its remaining URLs are skipped as "host-down". 0: never.
+    host_failure_limit: int = 6
 
     # Discovery limits (hostile sitemaps can nest and fan out without end).
     max_sitemap_depth: int = 3
@@ -66,7 +69,7 @@ class FetchSettings:
         for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"fetch.{name} must be > 0, got {value!r}")
-        for name in ("per_host_min_interval", "retries", "retry_backoff", "max_redirects",
+        for name in ("per_host_min_interval", "retries", "host_failure_limit", "retry_backoff", "max_redirects",
                      "failure_backoff", "max_retry_after", "max_crawl_delay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fetch.{name} must be >= 0, got {getattr(self, name)!r}")

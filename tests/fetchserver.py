@@ -306,6 +306,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/cookie":
             return self.send(200, article_html(site.index, 42),
                              headers={"Set-Cookie": "session=abc; Path=/; Max-Age=3600"})
+        if path.startswith("/always-500"):
+            return self.send(500, b"broken")
         if path == "/always-503":
             return self.send(503, b"down", headers={"Retry-After": "3600"})
         if path == "/slow-headers":
@@ -417,6 +419,7 @@ def make_settings(**overrides: Any) -> FetchSettings:
         retry_backoff=0.01,
         max_retry_after=2.0,
         failure_backoff=3600.0,
+        host_failure_limit=0,  # the fault host fails on purpose; the breaker has its own test
     )
     values.update(overrides)
     return FetchSettings(**values)

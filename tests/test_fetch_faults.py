@@ -24,14 +24,16 @@ FAULTS = {
 
 @pytest.fixture(scope="module")
 def server():
-    with FetchServer(hosts=1, pages=4, slow_seconds=1.0) as srv:
+    # Host 1 only serves /always-503: its long Retry-After closes that host for the run.
+    with FetchServer(hosts=2, pages=4, slow_seconds=1.0) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def run(server: FetchServer) -> tuple[dict[str, FetchOutcome], MemoryFetchState]:
     state = MemoryFetchState()
-    named = {name: Discovered(server.base(0) + path, "faults") for name, path in FAULTS.items()}
+    named = {name: Discovered(server.base(1 if name == "always503" else 0) + path, "faults")
+             for name, path in FAULTS.items()}
     named["trap"] = Discovered(server.trap_url(0, "/direct"), "faults")
     named["trap_mapped"] = Discovered(
         f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
@@ -219,3 +221,26 @@ def test_connect_time_guard_holds_without_the_precheck() -> None:
         assert len(trap.connections) == 1
     finally:
         trap.stop()
+
+
+def test_long_retry_after_closes_the_host_for_the_run(server) -> None:
+    base = server.base(1)
+    port = server.sites[1].server_address[1]
+    with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+        [first] = fetcher.fetch([Discovered(base + "/always-503", "x")])
+        later = fetcher.fetch([Discovered(f"{base}/article/{n}", "x") for n in range(3)])
+    assert first.reason == "http-503"
+    assert {o.skipped for o in later} == {"host-backoff"}
+    assert all(o.record.next_attempt_at > utcnow() + timedelta(seconds=3500) for o in later)
+    assert not [s for s in server.requests(port=port) if s.path.startswith("/article/")]
+
+
+def test_dead_host_circuit_breaker(server) -> None:
+    base = server.base(1)
+    settings = make_settings(host_failure_limit=3, retries=0, per_host_concurrency=1)
+    with Fetcher(settings, MemoryFetchState()) as fetcher:
+        outcomes = fetcher.fetch([Discovered(f"{base}/always-500?{n}", "x") for n in range(6)])
+    assert [o.reason for o in outcomes] == ["http-500"] * 3 + ["host-down"] * 3
+    assert [o.skipped for o in outcomes][3:] == ["host-down"] * 3
+    assert len([s for s in server.requests() if s.path.startswith("/always-500")]) == 3
+    assert "3 failed attempts in a row" in outcomes[-1].record.detail
