@@ -70,8 +70,10 @@ def is_glued_teaser(text: str) -> bool:
     for m in _GLUE.finditer(text):
         head, tail = text[:m.end()], text[m.end():]
         hw, tw = words(head), words(tail)
+        # the summary side reads as a sentence right after the joint ("A party of six
+        # left..."), unlike a brand name inside a headline ("HomeKit Entry Sensor")
         if len(hw) >= 3 and len(tw) >= 5 and _title_case_share(hw[-6:]) >= 0.6 \
-                and _title_case_share(tw[:12]) < 0.5:
+                and _title_case_share(tw[:12]) < 0.5 and _title_case_share(tw[1:4]) <= 0.34:
             return True
     return False
 
