@@ -14,12 +14,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, bindparam, func, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage import schema as t
-from storage.codec import ARTICLE_COLUMNS, article_row, day_of, fetch_record, fetch_row, stored_article
+from storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, stored_article
 from storage.engine import read_tx, write_tx
 from storage.locks import advisory_lock, file_lock
 from storage.settings import StoreSettings
@@ -350,64 +350,11 @@ class Store:
     # -- reporting ------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """The corpus at a glance, for ``wiredesk stats``."""
-        a = t.articles.c
-        fl = t.failures.c
-        dup = func.sum(func.cast(a.duplicate_of.is_not(None), Integer))
-        with self._read(snapshot=True) as conn:
-            by_source = {
-                src: {"articles": int(n), "duplicates": int(d or 0), "duplicate_rate": round((d or 0) / n, 4)}
-                for src, n, d in conn.execute(
-                    select(a.source, func.count(), dup).group_by(a.source).order_by(a.source)
-                )
-            }
-            day = func.substr(a.published, 1, 10)
-            by_day: dict[str, int] = {}
-            for prefix, n in conn.execute(select(day, func.count()).group_by(day).order_by(day)):
-                key = day_of(prefix)
-                by_day[key] = by_day.get(key, 0) + int(n)
-            fail_by_reason = dict(
-                conn.execute(
-                    select(fl.reason, func.count(func.distinct(fl.location)))
-                    .group_by(fl.reason).order_by(func.count(func.distinct(fl.location)).desc(), fl.reason)
-                ).all()
-            )
-            clusters = conn.execute(select(func.count(func.distinct(a.cluster_id)))).scalar_one()
-            runs = conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
-            version = conn.execute(select(func.max(t.schema_version.c.version))).scalar_one()
-            size = self._size_bytes(conn)
-            high_water = _counter(conn)
-        total = sum(s["articles"] for s in by_source.values())
-        dups = sum(s["duplicates"] for s in by_source.values())
-        return {
-            "store": self.url,
-            "backend": self.backend,
-            "schema_version": int(version),
-            "articles": total,
-            "representatives": total - dups,
-            "duplicates": dups,
-            "duplicate_rate": round(dups / total, 4) if total else 0.0,
-            "clusters": int(clusters),
-            "by_source": by_source,
-            "by_day": dict(sorted(by_day.items(), key=lambda kv: (kv[0] == "unknown", kv[0]))),
-            "failures_by_reason": {k: int(v) for k, v in fail_by_reason.items()},
-            "runs": int(runs),
-            "high_water_seq": high_water,
-            "size_bytes": size,
-            "bytes_per_article": round(size / total, 1) if total else None,
-        }
+        """The corpus at a glance, for ``wiredesk stats`` (see ``storage.stats``)."""
+        from storage.stats import corpus_stats
 
-    def _size_bytes(self, conn: Connection) -> int:
-        path = self._target.sqlite_path
-        if path is not None:
-            return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
-        names = [tbl.name for tbl in t.metadata.sorted_tables]
-        return int(conn.execute(
-            text("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                 "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(:names)"),
-            {"names": names},
-        ).scalar_one())
+        with self._read(snapshot=True) as conn:
+            return corpus_stats(conn, url=self.url, sqlite_path=self._target.sqlite_path)
 
     # -- plumbing -------------------------------------------------------------------------
 
