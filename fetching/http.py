@@ -28,7 +28,6 @@ from .ssrf import GuardedBackend, SsrfGuard
 ACCEPT_PAGES = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 ACCEPT_FEEDS = ("application/rss+xml,application/atom+xml,application/xml;q=0.9,"
                 "text/xml;q=0.9,text/html;q=0.5,*/*;q=0.1")
-_CHUNK = 64 * 1024
 
 
 class ConnectionFailed(TransientFetchError):
@@ -176,7 +175,7 @@ async def _exchange(client: httpx.AsyncClient, url: str, headers: dict[str, str]
             accept(head)
         decoder = _Decoder(resp.headers.get("content-encoding", ""), max_bytes, url)
         raw = 0
-        async for chunk in resp.aiter_raw(_CHUNK):
+        async for chunk in resp.aiter_raw():  # as the socket gives it: no re-chunking copy
             raw += len(chunk)
             if raw > max_bytes:
                 raise TooLarge(f"body over cap {max_bytes} bytes: {url}")
