@@ -34,15 +34,17 @@ from storage import open_store
 from wiredesk.records import Article, Assignment, Failure, article_id_for
 
 target, run_id, first, last, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-kill_statement, kill_commit = int(sys.argv[6]), int(sys.argv[7])
+kill_before, kill_commit = sys.argv[6], int(sys.argv[7])  # "<statement prefix>:<nth>", nth commit
+prefix, _, nth = kill_before.rpartition(":")
 store = open_store(target)
 seen = {"statements": 0, "commits": 0}
 
 @event.listens_for(store.engine, "before_cursor_execute")
-def _statement(*_args):
-    seen["statements"] += 1
-    if seen["statements"] == kill_statement:
-        os.kill(os.getpid(), signal.SIGKILL)
+def _statement(conn, cursor, statement, *_args):
+    if prefix and statement.lstrip().upper().startswith(prefix):
+        seen["statements"] += 1
+        if seen["statements"] == int(nth):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 @event.listens_for(store.engine, "commit")
 def _commit(*_args):
@@ -72,10 +74,10 @@ store.close()
 '''
 
 
-def _writer(target: str, first: int, last: int, *, run_id: str = "run", kill_statement: int = 0,
+def _writer(target: str, first: int, last: int, *, run_id: str = "run", kill_before: str = ":0",
             kill_commit: int = 0) -> subprocess.Popen:
     args = [sys.executable, "-c", WRITER, target, run_id, str(first), str(last), str(SIZE),
-            str(kill_statement), str(kill_commit)]
+            kill_before, str(kill_commit)]
     return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -102,13 +104,15 @@ def _check(target: str) -> int:
 
 def test_sigkill_at_several_points_then_rerun_completes(store_target):
     with open_store(store_target):
-        pass  # create and migrate, so statement numbers below count batch statements only
+        pass  # create and migrate first: the kill points below count batch writes only
     total = 8
-    # Statement 2 = inside batch 1's transaction (after BEGIN/the counter lock); statement 10
-    # = inside a later batch, after its articles are inserted; commit 3 = batch 3 fully
-    # written, killed just before COMMIT.
     stored = 0
-    for kill in ({"kill_statement": 2}, {"kill_statement": 10}, {"kill_commit": 3}):
+    for kill in (
+        {"kill_before": "INSERT INTO ARTICLES:1"},  # first batch: counter locked, nothing written yet
+        {"kill_before": "INSERT INTO FAILURES:2"},  # second batch: its articles written, not committed
+        {"kill_before": "UPDATE COUNTERS:1"},  # everything written but the new high-water mark
+        {"kill_commit": 3},  # third batch complete, killed just before COMMIT
+    ):
         proc = _writer(store_target, stored, total, **kill)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, err
