@@ -101,6 +101,7 @@ _TEASER_PREFIX = re.compile(
     r"читайте также|смотрите также)\b\s*[:\-–—»>|]", re.IGNORECASE)
 
 _WHOLE_LINE_RE = re.compile(r"^(?:" + "|".join(_WHOLE_LINE) + r")$", re.IGNORECASE)
+_AD_RE = re.compile(r"^(?:" + _WHOLE_LINE[0] + r")$", re.IGNORECASE)
 
 # Calls to action addressed to the reader: a short line that tells "you" to do something
 # with the site (subscribe, follow, sign up, download the app, enable JavaScript, accept
@@ -262,7 +263,7 @@ def furniture_kind(line: str) -> str | None:
     if n <= 25 and _BRACKET_TAG.search(c):
         return "teaser"
     if n <= 12 and _WHOLE_LINE_RE.match(c):
-        return "nav"
+        return "ad" if _AD_RE.match(c) else "nav"
     if n <= 25 and (_TEASER_PREFIX.match(c) or _ALSO_ON.match(c)):
         return "teaser"
     if n <= 30 and _STRONG_CTA.search(c):

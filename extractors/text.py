@@ -87,6 +87,10 @@ def _title_case_share(tokens: list[str]) -> float:
 
 def _score(ln: _Line) -> float:
     """Evidence that the line belongs to the article (+) or to the furniture (-)."""
+    if ln.kind == "ad":
+        # Ad slots sit between an article's paragraphs: dropped, but no reason to end
+        # the article there.
+        return -0.5
     if ln.credit is not None or ln.kind is not None or ln.known:
         return -6.0
     text = ln.text.strip()
@@ -112,8 +116,8 @@ def _score(ln: _Line) -> float:
     return -2.5 if menu else -1.0
 _MIN_PROSE_BEFORE_COMMENTS = 60.0
 REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
-UNTERMINATED = 0.5  # weight of a long line without a sentence ending (headline-like)
-ISOLATED = 0.3  # weight of a prose line with no prose neighbour (teaser card lede)
+UNTERMINATED = 0.3  # weight of a long line without a sentence ending (headline-like)
+ISOLATED = 0.15  # weight of a prose line with no prose neighbour (teaser card lede)
 RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") that follows the article
 
 
