@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 
 from storage import schema as t
 from storage.engine import read_tx, write_tx
-from storage.files import COLUMNS, EXT, atomic_write, write_file, write_partitioned
+from storage.files import COLUMNS, EXT, atomic_write, remove_leftovers, write_file, write_partitioned
 from storage.locks import file_lock
 from storage.store import Store, _counter
 from wiredesk.errors import ConfigError, StoreError
@@ -76,6 +76,7 @@ def export_corpus(
     # One export per output at a time (two would race on the same delta and manifest names).
     with file_lock(target.with_name(f".{target.name}.lock"), timeout_s=None, where=str(target)):
         try:
+            remove_leftovers(target, stem=_stem(target.name, fmt))
             return _export(store, target, manifest_path, options, incremental)
         except OSError as exc:
             raise StoreError(f"export to {target} failed: {exc}") from exc

@@ -250,6 +250,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def remove_leftovers(target: Path, *, stem: str) -> None:
+    """Delete the temporary files and directories of an export that was killed midway.
+
+    Called under the output's export lock: no other export to ``target`` is running, so every
+    temporary name of ours beside or inside it is a leftover.
+    """
+    patterns = [(target.parent, f".{target.name}.tmp-*"), (target.parent, f".{target.name}.old-*"),
+                (target.parent, f".{stem}.delta-*.tmp-*"), (target.parent, f".{target.name}.manifest.json.tmp-*")]
+    if target.is_dir():
+        patterns.append((target, ".*.tmp-*"))
+        patterns += [(part, ".*.tmp-*") for part in target.iterdir() if part.is_dir()]
+    for folder, pattern in patterns:
+        for path in folder.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:

@@ -175,3 +175,46 @@ def test_writer_lock_dies_with_its_process(store_target, holder_dies):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+EXPORTER = r'''
+import os, signal, sys
+import storage.files as files
+from storage import export_corpus, open_store
+
+encode, seen = files._json_line, [0]
+
+def dying_encode(record):  # SIGKILL the export halfway through writing its file
+    seen[0] += 1
+    if seen[0] == int(sys.argv[3]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return encode(record)
+
+files._json_line = dying_encode
+with open_store(sys.argv[1]) as store:
+    export_corpus(store, sys.argv[2], incremental=sys.argv[4] == "incremental")
+'''
+
+
+def test_an_export_killed_midway_leaves_the_previous_export_whole(store_target, tmp_path):
+    proc = _writer(store_target, 0, 30)
+    assert proc.communicate(timeout=120)[0].split()[-1] == "29"
+    out = tmp_path / "export" / "corpus.jsonl"
+    from storage import export_corpus
+
+    with open_store(store_target) as st:
+        first = export_corpus(st, str(out))
+    before, manifest = out.read_bytes(), Path(first.manifest).read_bytes()
+    proc = _writer(store_target, 30, 40)
+    assert proc.communicate(timeout=120)[1] == ""
+    for mode, kill_at in (("full", 700), ("incremental", 150)):
+        proc = subprocess.Popen([sys.executable, "-c", EXPORTER, store_target, str(out), str(kill_at), mode],
+                                cwd=REPO, stderr=subprocess.PIPE, text=True)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == -signal.SIGKILL, err
+        assert out.read_bytes() == before and Path(first.manifest).read_bytes() == manifest
+        assert [p for p in out.parent.iterdir() if ".tmp-" in p.name]  # what it was writing
+    with open_store(store_target) as st:
+        delta = export_corpus(st, str(out), incremental=True)
+    assert delta.incremental and delta.seq_from == first.seq_to and delta.records == 10 * 30  # 3 in 4 are representatives
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]  # leftovers cleared
