@@ -60,20 +60,38 @@ class Fetcher:
         self._own_loop = False
         self._lock = threading.Lock()
         self._closed = False
+        # Feed / sitemap / home-page records of successful fetches, written on a clean close
+        # (see commit_discovery): their validators must not outlive a run that crashed.
+        self._pending: list[FetchRecord] = []
 
     # ---- lifecycle ----------------------------------------------------------------------
 
     def __enter__(self) -> Fetcher:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.commit_discovery()
         self.close()
 
     async def __aenter__(self) -> Fetcher:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.commit_discovery()
         await self.aclose()
+
+    def commit_discovery(self) -> None:
+        """Record the successful feed / sitemap / home-page fetches of this Fetcher's
+        discover calls, with their ETag / Last-Modified. Done on a clean exit of the
+        ``with`` block (not on an exception, not on a kill): had a run recorded a feed's
+        validators and then died before its URLs were fetched and stored, the next run
+        would get a 304 for the feed and never see those URLs. Failures are recorded at
+        once (they carry no validators, and their back-off must hold)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            self.state.record(pending)
 
     def close(self) -> None:
         with self._lock:
@@ -151,8 +169,8 @@ class Fetcher:
 
     def discover_report(self, spec: SourceSpec) -> DiscoveryReport:
         """Find a source's article URLs. Unlike fetch(), this records the feed / sitemap /
-        home-page fetches in the state itself (their validators make the next run's
-        discovery conditional; their failures back off)."""
+        home-page fetches in the state itself: failures at once (they back off), successes
+        with their validators on a clean exit (``commit_discovery``)."""
         return self._run(self.adiscover_report(spec))
 
     async def afetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
@@ -221,8 +239,7 @@ class Fetcher:
         # Home pages are fetched without validators: a 304 would hide the feed links.
         _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=False)
         documents.append(outcome)
-        if _changes_state(outcome):
-            self.state.record([outcome.record])
+        self._keep(outcome)
         links = feed_links(resp.body, resp.url) if resp is not None else []
         sitemaps: list[str] = []
         if outcome.skipped is None and urlsplit(url).scheme in HTTP_SCHEMES:
@@ -280,9 +297,14 @@ class Fetcher:
                                          may_give_up=False)
                 outcome = replace(outcome, record=failed)
         documents.append(outcome)
-        if _changes_state(outcome):
-            self.state.record([outcome.record])
+        self._keep(outcome)
         return parsed
+
+    def _keep(self, outcome: FetchOutcome) -> None:
+        if outcome.skipped is None and outcome.record.reason is None:
+            self._pending.append(outcome.record)  # success: validators wait for commit
+        elif _changes_state(outcome):
+            self.state.record([outcome.record])
 
     async def _fetch_doc(self, engine: Engine, source: str, url: str, *, conditional: bool,
                          ) -> tuple[FetchRecord | None, FetchOutcome, Response | None]:

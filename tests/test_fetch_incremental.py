@@ -150,3 +150,22 @@ def test_pipeline_mode_a_crash_before_storing_costs_a_refetch_not_the_article(se
         state.record([replace(again.record, stored=True)])  # the store saved the article
         [third] = fetcher.fetch([Discovered(url, "inc")])
     assert third.skipped == "stored" and len(server.requests("/article/4")) == 2
+
+
+def test_feed_validators_only_survive_a_clean_run(server) -> None:
+    """A run that dies after discovery must not leave the feed's ETag behind: the next run
+    would get a 304 and never see the URLs the dead run did not finish."""
+    feed = SourceSpec(name="inc", feeds=(server.base(0) + "/feed.xml",))
+    state = MemoryFetchState()
+    with pytest.raises(RuntimeError):
+        with Fetcher(make_settings(), state) as fetcher:
+            assert len(fetcher.discover(feed)) == PAGES // 2
+            raise RuntimeError("the run dies before fetching")
+    assert state.get([server.base(0) + "/feed.xml"]) == {}
+    with Fetcher(make_settings(), state) as fetcher:
+        assert len(fetcher.discover(feed)) == PAGES // 2  # all found again
+    assert "if-none-match" not in server.requests("/feed.xml")[-1].headers
+    assert state.get([server.base(0) + "/feed.xml"])[server.base(0) + "/feed.xml"].etag
+    with Fetcher(make_settings(), state) as fetcher:
+        assert fetcher.discover(feed) == []  # clean run before: a conditional 304
+    assert server.requests("/feed.xml")[-1].status == 304
