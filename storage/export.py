@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage import schema as t
 from storage.engine import read_tx, write_tx
@@ -80,6 +81,9 @@ def export_corpus(
             return _export(store, target, manifest_path, options, incremental)
         except OSError as exc:
             raise StoreError(f"export to {target} failed: {exc}") from exc
+        except SQLAlchemyError as exc:
+            detail = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            raise StoreError(f"export from store {store.url} failed: {detail}") from exc
 
 
 def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, Any], incremental: bool) -> ExportResult:
