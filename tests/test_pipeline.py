@@ -96,8 +96,11 @@ def test_bad_inputs_are_recorded_and_nothing_stored_is_touched(seeds: Path, stor
     prose = ("Le café de la place accueille chaque matin des habitants qui débattent de la réforme annoncée "
              "par le gouvernement, une réforme jugée à la fois nécessaire et précipitée par les élus locaux. ")
     write(bad / "cp1252.txt", "Actualité\n\n" + prose * 3 + "\n\n" + prose.replace("matin", "soir") * 2, encoding="cp1252")
+    other = ("Au théâtre municipal, la troupe répète depuis l'été une pièce écrite par une autrice du quartier, "
+             "et les billets de la première se sont vendus en quelques heures à peine, à la surprise générale. ")
     write(bad / "meta.html", "<html><head><meta charset='windows-1252'><title>Été</title></head><body><article><p>"
-          + prose * 3 + "</p><p>" + prose.replace("café", "théâtre") * 2 + "</p></article></body></html>", encoding="cp1252")
+          + other * 3 + "</p><p>" + other.replace("première", "dernière") * 2 + "</p></article></body></html>",
+          encoding="cp1252")
     tally = _ingest(store_path, [str(bad)], run_id="r2")
     assert tally.failed["empty"] == 1 and tally.failed["binary"] == 1, tally.as_row()
     assert tally.stored == 2, tally.as_row()
