@@ -199,10 +199,11 @@ class Deduplicator:
                 for j in anchor_table.get(k, ()):
                     anchor_common[(j, i)] = anchor_common.get((j, i), 0) + 1
                 anchor_table.setdefault(k, []).append(i)
-            stored_cands[i] = self.index.candidates(d.keys) - own_ids
-            if d.anchors.size >= 2:
-                anchor_hits[i] = {k: v for k, v in self.index.hits(d.anchors, max_postings=s.anchor_postings).items()
-                                  if v >= 2 and k not in own_ids}
+            anchors = d.anchors if d.anchors.size >= 2 else d.anchors[:0]
+            found, hits = self.index.probe(d.keys, anchors, max_postings=s.anchor_postings)
+            stored_cands[i] = found - own_ids
+            if hits:
+                anchor_hits[i] = {k: v for k, v in hits.items() if v >= 2 and k not in own_ids}
         for (j, i), common in anchor_common.items():
             if self._anchored(common, batch[j].anchors.size, batch[i].anchors.size):
                 batch_pairs.add((j, i))

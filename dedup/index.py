@@ -68,6 +68,11 @@ class Index(ABC):
         """Article id -> how many of ``keys`` it was indexed under; keys held by more than
         ``max_postings`` articles (common phrases, furniture) are skipped."""
 
+    def probe(self, keys: np.ndarray, anchors: np.ndarray, *, max_postings: int) -> tuple[set[str], dict[str, int]]:
+        """``candidates(keys)`` and ``hits(anchors)`` in one call (backends may do one pass)."""
+        found = self.candidates(keys) if keys.size else set()
+        return found, (self.hits(anchors, max_postings=max_postings) if anchors.size else {})
+
     @abstractmethod
     def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]: ...
 

@@ -102,7 +102,11 @@ class LocalIndex(Index):
         if "params" not in meta:
             self._db.execute("INSERT INTO meta VALUES ('params', ?)", (settings.signature_params(),))
         self._last_seq = int(meta.get("last_seq", 0))
-        self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
+        try:
+            self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
+        except (OSError, ValueError) as exc:
+            raise DedupError(f"dedup index {path}: a band segment is unreadable ({exc}); delete the "
+                             "directory and let the next run reindex from the store", reason="dedup-corrupt") from exc
         self._cleanup_orphans()
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
         self._delta_rows = 0
@@ -180,7 +184,7 @@ class LocalIndex(Index):
         self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64),
                                     rows[order].astype(np.int32)))
         self._delta_rows += int(keys.size)
-        if len(self._delta) > 8:  # few small sorted arrays keep queries cheap
+        if len(self._delta) > 4:  # few small sorted arrays keep queries cheap
             merged = self._merge(self._delta)
             self._delta = [merged]
 
@@ -213,40 +217,46 @@ class LocalIndex(Index):
         return self._count
 
     def candidates(self, keys: np.ndarray) -> set[str]:
-        rows: set[int] = set()
-        keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        for seg in (*self._segments, *self._delta):
-            lo, hi = seg.lookup(keys)
-            hit = np.flatnonzero(hi > lo)
-            for a, b in zip(lo[hit].tolist(), hi[hit].tolist()):
-                rows.update(seg.rows[a:b].tolist())
-        if not rows:
-            return set()
-        return {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE row IN ({})", list(rows))}
+        return self.probe(keys, np.empty(0, dtype=np.uint64), max_postings=0)[0]
 
     def hits(self, keys: np.ndarray, *, max_postings: int) -> dict[str, int]:
-        keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        if keys.size == 0:
-            return {}
-        found: list[list[np.ndarray]] = [[] for _ in range(keys.size)]
+        return self.probe(np.empty(0, dtype=np.uint64), keys, max_postings=max_postings)[1]
+
+    def probe(self, keys: np.ndarray, anchors: np.ndarray, *, max_postings: int) -> tuple[set[str], dict[str, int]]:
+        """One lookup per segment for band keys and anchor keys together."""
+        nb = int(keys.size)
+        allkeys = np.ascontiguousarray(np.concatenate([keys, anchors]), dtype=np.uint64)
+        if allkeys.size == 0:
+            return set(), {}
+        ranges = []
+        total = np.zeros(allkeys.size, dtype=np.int64)
         for seg in (*self._segments, *self._delta):
-            lo, hi = seg.lookup(keys)
-            for k in np.flatnonzero(hi > lo).tolist():
-                if hi[k] - lo[k] <= max_postings:
-                    found[k].append(np.asarray(seg.rows[lo[k]:hi[k]]))
-        counts: dict[int, int] = {}
-        for parts in found:
-            if not parts:
+            lo, hi = seg.lookup(allkeys)
+            total += hi - lo
+            ranges.append((seg, lo, hi))
+        # Band keys: every posting; anchors: only those few articles share (common ones say nothing).
+        keep = total > 0
+        keep[nb:] &= total[nb:] <= max_postings
+        if not keep.any():
+            return set(), {}
+        rows_parts, key_parts = [], []
+        for seg, lo, hi in ranges:
+            n = np.where(keep, hi - lo, 0)
+            if not n.any():
                 continue
-            rows = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
-            if rows.size > max_postings:
-                continue
-            for r in rows.tolist():
-                counts[r] = counts.get(r, 0) + 1
-        if not counts:
-            return {}
-        ids = dict(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})", list(counts)))
-        return {ids[r]: c for r, c in counts.items() if r in ids}
+            # All [lo, hi) ranges at once: positions lo[k] .. hi[k]-1 for every kept key k.
+            starts = np.repeat(lo - np.concatenate(([0], np.cumsum(n)[:-1])), n)
+            rows_parts.append(np.asarray(seg.rows[starts + np.arange(int(n.sum()))], dtype=np.int64))
+            key_parts.append(np.repeat(np.arange(allkeys.size), n))
+        key_of = np.concatenate(key_parts)
+        rows = np.concatenate(rows_parts)
+        band_rows = np.unique(rows[key_of < nb])
+        pairs = np.unique(key_of[key_of >= nb] * (1 << 32) + rows[key_of >= nb])
+        anchor_rows, counts = np.unique(pairs & 0xFFFFFFFF, return_counts=True)
+        ids = dict(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})",
+                                  np.union1d(band_rows, anchor_rows).tolist()))
+        found = {ids[r] for r in band_rows.tolist() if r in ids}
+        return found, {ids[r]: int(c) for r, c in zip(anchor_rows.tolist(), counts.tolist()) if r in ids}
 
     def _query_in(self, sql: str, values: list) -> list[tuple]:
         out: list[tuple] = []
