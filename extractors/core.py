@@ -19,6 +19,9 @@ from .settings import ExtractSettings
 from .text import TextResult, clean_lines
 
 _DEFAULT = ExtractSettings()
+# Above this many words a primary output is not "collapsed" in practice (the largest
+# measured rescue on the dev benchmarks had 216), so readability need not run for it.
+_COLLAPSE_CHECK_WORDS = 300
 
 
 def _known(profile: HostProfile | None, settings: ExtractSettings) -> Callable[[str], bool] | None:
@@ -65,11 +68,16 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     doc = html_path.run_trafilatura(tree, url=page.url, settings=settings,
                                     with_metadata=settings.with_metadata, favor_precision=True)
     primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
+    primary_words = len(words(primary.text)) if primary else 0
+    content_lang = guess_language(primary.text) if primary else None
+    # readability's second opinion is used in full on English pages, elsewhere only to
+    # rescue a collapsed primary (see html.choose), so it only runs when it can matter.
+    full = (content_lang or html_language(tree)) == "en"
     readable = None
-    if settings.use_readability:
+    if settings.use_readability and (full or primary_words < _COLLAPSE_CHECK_WORDS):
         readable = html_path.Candidate(method="readability",
                                        text=html_path.run_readability(tree, url=page.url))
-    chosen = html_path.choose(primary, readable)
+    chosen = html_path.choose(primary, readable, full=full)
     if chosen is None or not chosen.text.strip():
         # Both found nothing: trafilatura's recall mode is the last resort.
         doc2 = html_path.run_trafilatura(tree, url=page.url, settings=settings,
@@ -91,7 +99,7 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
         title=title,
         author=getattr(doc, "author", None) or None,
         published=iso_date(getattr(doc, "date", None)),
-        language=html_language(tree) or guess_language(chosen.text),
+        language=html_language(tree) or content_lang or guess_language(chosen.text),
         canonical_url=canonical_url(tree, page.url),
     )
     return result, meta, chosen.method

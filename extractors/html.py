@@ -145,7 +145,8 @@ def _inside(a: Counter, b: Counter) -> float:
     return sum(min(v, b.get(k, 0)) for k, v in a.items()) / total
 
 
-def choose(primary: Candidate | None, readable: Candidate | None) -> Candidate | None:
+def choose(primary: Candidate | None, readable: Candidate | None, *,
+           full: bool = True) -> Candidate | None:
     """Pick between trafilatura's precision output and readability's.
 
     - primary missing or collapsed (under a third of readability's length): readability;
@@ -154,6 +155,11 @@ def choose(primary: Candidate | None, readable: Candidate | None) -> Candidate |
     - primary almost entirely inside readability while readability is much longer:
       primary lost part of the article -> readability;
     - otherwise primary (the more precise of the two on average).
+
+    ``full=False`` keeps only the first rule: measured on both benchmarks, the two
+    containment rules help on English pages (ScrapingHub +0.011 F1, trafilatura-eval's
+    English pages +0.003) and hurt on German ones (trafilatura-eval -0.006), where
+    readability's heuristics misjudge the page more often.
     """
     if readable is None or not readable.text.strip():
         return primary
@@ -162,6 +168,8 @@ def choose(primary: Candidate | None, readable: Candidate | None) -> Candidate |
     lp, lr = len(_WORD.findall(primary.text)), len(_WORD.findall(readable.text))
     if lp * 3 < lr:
         return readable
+    if not full:
+        return primary
     sp, sr = _shingles(primary.text), _shingles(readable.text)
     if lp > 1.3 * lr and lr >= 80 and _inside(sr, sp) >= 0.95:
         return readable
