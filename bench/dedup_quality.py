@@ -4,7 +4,9 @@ write PRED.jsonl for shared/tools/score_dedup.py and print its scores plus how o
 cluster representative is the truth's original.
 
     .venv/bin/python bench/dedup_quality.py [--data DIR] [--extractor auto|extractors|trafilatura]
-        [--batch N] [--out bench/out/dedup_pred.jsonl] [--no-cache]
+        [--batch N] [--out bench/out/dedup_pred.jsonl] [--no-cache] [--set FIELD=VALUE ...]
+    .venv/bin/python bench/dedup_quality.py --export CORPUS.jsonl   # score a pipeline run:
+        wiredesk run --input DIR/docs --manifest DIR/meta.jsonl --all --out CORPUS.jsonl
 
 ``--batch N`` feeds the documents in batches of N (each committed before the next), as a
 pipeline run does; documents go in file-name order (random with respect to clusters).
@@ -74,6 +76,34 @@ def extract_all(data: Path, which: str, use_cache: bool) -> tuple[dict[str, dict
     return out, which
 
 
+def score_export(data: Path, export: Path) -> int:
+    """Scores of a pipeline export (cluster_id / duplicate_of per record) and the share of
+    multi-document clusters whose representative is the truth's original."""
+    tool = ROOT.parent / "shared" / "tools" / "score_dedup.py"
+    subprocess.run([sys.executable, str(tool), str(data / "truth.jsonl"), str(export)], check=False)
+    truth = [json.loads(line) for line in (data / "truth.jsonl").read_text().splitlines() if line.strip()]
+    recs = {Path(r["path"]).name: r for r in map(json.loads, export.read_text().splitlines()) if r.get("path")}
+    by_cluster = defaultdict(list)
+    for t in truth:
+        by_cluster[t["cluster"]].append(t)
+    good = total = 0
+    misses = []
+    for c, ts in sorted(by_cluster.items()):
+        orig = next((t for t in ts if t["role"] in ("original", "seed")), None)
+        if len(ts) < 2 or orig is None:
+            continue
+        total += 1
+        r = recs.get(orig["file"])
+        together = r is not None and sum(1 for t in ts if (x := recs.get(t["file"])) and x["cluster_id"] == r["cluster_id"]) > 1
+        if together and r.get("duplicate_of") is None:
+            good += 1
+        else:
+            misses.append(c)
+    print(f"representative is the original in {good}/{total} multi-document clusters "
+          f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -82,10 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dedup_pred.jsonl")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--set", action="append", default=[], help="DedupSettings field=value (repeatable)")
+    ap.add_argument("--export", type=Path, help="score a `wiredesk export --all` JSONL instead of running dedup")
     a = ap.parse_args(argv)
     if not a.data.exists():
         print(f"no data at {a.data}", file=sys.stderr)
         return 2
+    if a.export:
+        return score_export(a.data, a.export)
     texts, which = extract_all(a.data, a.extractor, not a.no_cache)
     kw = {}
     for item in a.set:
