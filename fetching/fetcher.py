@@ -20,19 +20,20 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from wiredesk.errors import FetchError, PermanentFetchError
+from wiredesk.errors import FetchError
 from wiredesk.records import FetchRecord, RawPage, utcnow
 
+from . import outcomes
 from .discovery import feed_links
-from .engine import Attempted, Engine, HostClosed
+from .engine import Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
-from .http import ACCEPT_FEEDS, ACCEPT_PAGES, ContentTypeRefused, Response
+from .http import ACCEPT_FEEDS, ACCEPT_PAGES, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
@@ -43,10 +44,6 @@ T = TypeVar("T")
 log = logging.getLogger("wiredesk.fetching")
 DocKind = Literal["feed", "sitemap", "site"]
 
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_TEXT_TYPES = frozenset({"text/plain"})
-_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf",
-                    "application/zip", "application/octet-stream+")
 
 
 class Fetcher:
@@ -179,7 +176,7 @@ class Fetcher:
         canon = [canonicalize_url(d.url) for d in urls]
         prev = self.state.get(list(dict.fromkeys(canon)))
         now = utcnow()
-        merged = _merge_duplicates(urls, canon)
+        merged = outcomes.merge_duplicates(urls, canon)
         first: dict[str, int] = {}
         jobs: list[Awaitable[FetchOutcome]] = []
         for i, url in enumerate(canon):
@@ -187,15 +184,15 @@ class Fetcher:
                 first[url] = i
                 jobs.append(self._fetch_page(engine, merged[url], url, prev.get(url), now))
         fetched = dict(zip(first, await asyncio.gather(*jobs)))
-        outcomes = []
+        results = []
         for i, url in enumerate(canon):
             if first[url] == i:
-                outcomes.append(fetched[url])
+                results.append(fetched[url])
             else:  # the same record as the first copy: recording both changes nothing
-                outcomes.append(FetchOutcome(fetched[url].record, skipped="duplicate"))
+                results.append(FetchOutcome(fetched[url].record, skipped="duplicate"))
         if self.record_fetches:
-            self.state.record([o.record for o in outcomes if _changes_state(o)])
-        return outcomes
+            self.state.record([o.record for o in results if outcomes.changes_state(o)])
+        return results
 
     async def adiscover(self, spec: SourceSpec) -> list[Discovered]:
         return list((await self.adiscover_report(spec)).items)
@@ -211,7 +208,7 @@ class Fetcher:
                 url = canonicalize_url(e.url)
                 known = found.get(url)
                 if known is not None:  # listed twice (feed and sitemap): keep every hint
-                    found[url] = _merge(known, Discovered(url, spec.name, e.published, e.lastmod))
+                    found[url] = outcomes.merge(known, Discovered(url, spec.name, e.published, e.lastmod))
                 elif len(found) < limit:
                     found[url] = Discovered(url, spec.name, e.published, e.lastmod)
 
@@ -226,7 +223,7 @@ class Fetcher:
         for entries in await asyncio.gather(
                 *(self._read_doc(engine, spec.name, u, "feed", documents) for u in feeds)):
             add(entries)
-        add([_plain(u) for u in spec.urls])
+        add([outcomes.plain(u) for u in spec.urls])
         await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)),
                                   documents, add)
         return DiscoveryReport(items=tuple(found.values()), documents=tuple(documents))
@@ -276,7 +273,7 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - one document must never sink discovery
             log.exception("unexpected error fetching %s", url)
             error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
-            documents.append(FetchOutcome(_failure_record(
+            documents.append(FetchOutcome(outcomes.failure_record(
                 url, source, None, error, None, 0, 0, 0.0, self.settings, None,
                 may_give_up=False)))
             return empty
@@ -291,7 +288,7 @@ class Fetcher:
             except FetchError as exc:
                 # Recorded as a failure, without validators: the next run must re-read it.
                 log.warning("%s %s: %s", kind, exc.reason, exc.message)
-                failed = _failure_record(url, source, prev, exc, resp.status,
+                failed = outcomes.failure_record(url, source, prev, exc, resp.status,
                                          outcome.record.attempts, outcome.record.bytes,
                                          outcome.record.duration_ms, self.settings, None,
                                          may_give_up=False)
@@ -303,7 +300,7 @@ class Fetcher:
     def _keep(self, outcome: FetchOutcome) -> None:
         if outcome.skipped is None and outcome.record.reason is None:
             self._pending.append(outcome.record)  # success: validators wait for commit
-        elif _changes_state(outcome):
+        elif outcomes.changes_state(outcome):
             self.state.record([outcome.record])
 
     async def _fetch_doc(self, engine: Engine, source: str, url: str, *, conditional: bool,
@@ -325,11 +322,11 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - one URL must never sink the batch
             log.exception("unexpected error fetching %s", url)
             error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
-            return FetchOutcome(_failure_record(url, d.source, prev, error, None, 0, 0, 0.0,
+            return FetchOutcome(outcomes.failure_record(url, d.source, prev, error, None, 0, 0, 0.0,
                                                 self.settings, None, may_give_up=True))
         if resp is None or resp.status == 304 or outcome.record.reason is not None:
             return outcome
-        page_kind = "text" if resp.media_type in _TEXT_TYPES else "html"
+        page_kind = "text" if resp.media_type in outcomes.TEXT_TYPES else "html"
         page = RawPage(source=d.source, body=resp.body, kind=page_kind, url=url,
                        fetched_at=outcome.record.fetched_at, published=d.published,
                        encoding=resp.charset)
@@ -340,30 +337,30 @@ class Fetcher:
                        kind: Literal["page", "doc"]) -> tuple[FetchOutcome, Response | None]:
         s = self.settings
         if urlsplit(url).scheme.lower() not in HTTP_SCHEMES:
-            return _skip(url, d.source, prev, "scheme", f"not http/https: {url}"), None
+            return outcomes.skip(url, d.source, prev, "scheme", f"not http/https: {url}"), None
         if prev is not None and kind == "page":
             if prev.gave_up:
                 return FetchOutcome(prev, skipped="gave-up"), None
-            if prev.stored and not _changed(d.lastmod, prev.fetched_at):
+            if prev.stored and not outcomes.changed(d.lastmod, prev.fetched_at):
                 return FetchOutcome(prev, skipped="stored"), None
         if prev is not None and prev.next_attempt_at is not None and prev.next_attempt_at > now:
             return FetchOutcome(prev, skipped="backoff"), None
         try:
             await engine.guard.check_url(url)
         except (SsrfRefused, SchemeRefused) as exc:
-            return _skip(url, d.source, prev, exc.reason, exc.message), None
+            return outcomes.skip(url, d.source, prev, exc.reason, exc.message), None
         except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
-            return FetchOutcome(_failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s,
+            return FetchOutcome(outcomes.failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s,
                                                 None, may_give_up=kind == "page")), None
         rules = await engine.robots_for(url)
         if not rules.allowed(url):
             why = ("robots.txt unreachable or 5xx: the whole host counts as disallowed"
                    if rules.disallow_all else f"robots.txt disallows {url}")
-            return _skip(url, d.source, prev, "robots", why), None
+            return outcomes.skip(url, d.source, prev, "robots", why), None
 
         closed = engine.host_closed(url)
         if closed is not None:
-            return _host_closed(url, d.source, prev, closed), None
+            return outcomes.host_closed(url, d.source, prev, closed), None
 
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
         if prev is not None and prev.reason is None:  # validators of a good response only
@@ -372,13 +369,13 @@ class Fetcher:
             if prev.last_modified:
                 headers["If-Modified-Since"] = prev.last_modified
         result = await engine.request(url, headers=headers,
-                                      accept=_accept_page if kind == "page" else _accept_doc)
+                                      accept=outcomes.accept_page if kind == "page" else outcomes.accept_doc)
         final = canonicalize_url(result.final_url)
         final_url = final if final != url else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
-            return _host_closed(url, d.source, prev, result.error), None
+            return outcomes.host_closed(url, d.source, prev, result.error), None
         if result.error is not None:
-            rec = _failure_record(url, d.source, prev, result.error, result.status,
+            rec = outcomes.failure_record(url, d.source, prev, result.error, result.status,
                                   result.attempts, 0, result.duration_ms, s, result.retry_at,
                                   may_give_up=kind == "page")
             return FetchOutcome(rec, final_url=final_url), None
@@ -386,138 +383,11 @@ class Fetcher:
         assert resp is not None
         if kind == "page" and resp.status != 304:
             try:
-                _check_page_body(resp)
+                outcomes.check_page_body(resp)
             except FetchError as exc:
-                rec = _failure_record(url, d.source, prev, exc, resp.status, result.attempts,
+                rec = outcomes.failure_record(url, d.source, prev, exc, resp.status, result.attempts,
                                       resp.raw_bytes, result.duration_ms, s, None,
                                       may_give_up=True)
                 return FetchOutcome(rec, final_url=final_url), None
-        return FetchOutcome(_success_record(url, d.source, prev, resp, result),
+        return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result),
                             final_url=final_url), resp
-
-
-# ---- records ------------------------------------------------------------------------------
-
-
-def _success_record(url: str, source: str, prev: FetchRecord | None, resp: Response,
-                    result: Attempted) -> FetchRecord:
-    etag = resp.headers.get("etag")
-    last_modified = resp.headers.get("last-modified")
-    if resp.status == 304 and prev is not None:  # a 304 may omit the validators
-        etag = etag or prev.etag
-        last_modified = last_modified or prev.last_modified
-    return FetchRecord(url=url, source=source, status=resp.status, reason=None, detail="",
-                       etag=etag, last_modified=last_modified, attempts=result.attempts,
-                       failures=0, next_attempt_at=None, gave_up=False,
-                       stored=prev.stored if prev is not None else False,
-                       bytes=resp.raw_bytes, duration_ms=round(result.duration_ms, 3))
-
-
-def _failure_record(url: str, source: str, prev: FetchRecord | None, exc: FetchError,
-                    status: int | None, attempts: int, nbytes: int, duration_ms: float,
-                    s: FetchSettings, retry_at: float | None, *,
-                    may_give_up: bool) -> FetchRecord:
-    failures = (prev.failures if prev is not None else 0) + 1
-    delay = min(s.failure_backoff * 2 ** (failures - 1), s.max_failure_backoff)
-    if retry_at is not None:
-        delay = max(delay, retry_at)  # never come back before the server asked us to
-    now = utcnow()
-    return FetchRecord(url=url, source=source, status=status, reason=exc.reason,
-                       detail=exc.message[:500],
-                       etag=prev.etag if prev is not None else None,
-                       last_modified=prev.last_modified if prev is not None else None,
-                       attempts=attempts, failures=failures,
-                       next_attempt_at=now + timedelta(seconds=delay),
-                       gave_up=may_give_up and failures >= s.give_up_after,
-                       stored=prev.stored if prev is not None else False,
-                       bytes=nbytes, duration_ms=round(duration_ms, 3), fetched_at=now)
-
-
-def _policy_record(url: str, source: str, prev: FetchRecord | None, reason: str,
-                   detail: str) -> FetchRecord:
-    """A URL refused by policy before any request: no attempt, no failure counted."""
-    if prev is not None:
-        return replace(prev, reason=reason, detail=detail, status=None, attempts=0, bytes=0,
-                       duration_ms=0.0, source=prev.source or source, fetched_at=utcnow())
-    return FetchRecord(url=url, source=source, reason=reason, detail=detail)
-
-
-def _skip(url: str, source: str, prev: FetchRecord | None, reason: str,
-          detail: str) -> FetchOutcome:
-    return FetchOutcome(_policy_record(url, source, prev, reason, detail), skipped=reason)
-
-
-def _host_closed(url: str, source: str, prev: FetchRecord | None,
-                 closed: HostClosed) -> FetchOutcome:
-    """Skipped because the host is closed for now: come back when it opens again."""
-    rec = replace(_policy_record(url, source, prev, closed.reason, closed.message),
-                  next_attempt_at=utcnow() + timedelta(seconds=closed.seconds))
-    return FetchOutcome(rec, skipped=closed.reason)
-
-
-def _changes_state(outcome: FetchOutcome) -> bool:
-    # stored / backoff / gave-up / duplicate leave the record as it was: nothing to write.
-    return outcome.skipped not in ("stored", "backoff", "gave-up", "duplicate")
-
-
-def _changed(lastmod: str | None, fetched_at: datetime) -> bool:
-    """Does the source say the page changed after we fetched it?"""
-    when = _parse_when(lastmod)
-    return when is not None and when > fetched_at
-
-
-def _parse_when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
-
-
-def _merge_duplicates(urls: Sequence[Discovered], canon: Sequence[str]) -> dict[str, Discovered]:
-    """One Discovered per canonical URL: the first one, with the newest lastmod any copy
-    gave (a feed and a sitemap may disagree; "changed" must win) and the first published."""
-    merged: dict[str, Discovered] = {}
-    for d, url in zip(urls, canon):
-        seen = merged.get(url)
-        merged[url] = d if seen is None else _merge(seen, d)
-    return merged
-
-
-def _merge(first: Discovered, other: Discovered) -> Discovered:
-    newer = _parse_when(other.lastmod)
-    known = _parse_when(first.lastmod)
-    lastmod = other.lastmod if newer is not None and (known is None or newer > known) else first.lastmod
-    return replace(first, published=first.published or other.published, lastmod=lastmod)
-
-
-def _plain(url: str) -> Entry:
-    return Entry(url)
-
-
-async def _done(value: T) -> T:
-    return value
-
-
-# ---- content checks -----------------------------------------------------------------------
-
-
-def _accept_page(head: Response) -> None:
-    media = head.media_type
-    if media and media not in _HTML_TYPES and media not in _TEXT_TYPES:
-        raise ContentTypeRefused(f"content type {media!r} is not HTML or text: {head.url}")
-
-
-def _accept_doc(head: Response) -> None:
-    if head.media_type.startswith(_BINARY_PREFIXES):
-        raise ContentTypeRefused(f"content type {head.media_type!r} is not a feed: {head.url}")
-
-
-def _check_page_body(resp: Response) -> None:
-    if not resp.body.strip():
-        raise PermanentFetchError(f"empty body: {resp.url}", reason="empty")
-    if not resp.media_type and b"\x00" in resp.body[:4096]:
-        # No Content-Type and NUL bytes: binary, whatever the URL looks like.
-        raise ContentTypeRefused(f"untyped binary body: {resp.url}")
