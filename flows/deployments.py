@@ -11,6 +11,7 @@ Planning (``plan_deployments``) is plain data and needs neither prefect nor the 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
@@ -312,8 +313,28 @@ def _prefect_version() -> str:
 def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None, announce: bool = True) -> None:
     """Register ``deployments`` and run their schedules and triggered runs until interrupted."""
     import prefect
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    prefect.serve(*deployments, limit=limit, print_starting_message=announce)
+    if PREFECT_API_URL.value():
+        prefect.serve(*deployments, limit=limit, print_starting_message=announce)
+        return
+    # No API configured. Every Prefect process would start its own ephemeral server on the
+    # shared local database, but deployment concurrency slots are leases held in a server's
+    # memory: a flow-run subprocess talking to another server than the runner that leased
+    # its slot is cancelled ("slot lost"). So start one server here and hand its URL to the
+    # runner and to every flow run it starts.
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    try:
+        if announce:
+            print(f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "
+                  f"set PREFECT_API_URL to serve against a shared one)", file=sys.stderr)
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            prefect.serve(*deployments, limit=limit, print_starting_message=announce)
+    finally:
+        server.stop()
 
 
 __all__ = [
