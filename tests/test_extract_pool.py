@@ -65,3 +65,16 @@ def test_settings_are_validated() -> None:
         ExtractSettings(timeout_s=0)
     with pytest.raises(ConfigError):
         ExtractSettings(profile_min_share=1.5)
+
+
+def test_pool_from_a_worker_thread() -> None:
+    # Prefect runs tasks in threads: the pool must not fork a multi-threaded process
+    # (it uses a forkserver then) and must still return every result in order.
+    import threading
+
+    pages = _pages()
+    out: dict[str, list] = {}
+    thread = threading.Thread(target=lambda: out.setdefault("r", extract_many(pages, workers=2)))
+    thread.start()
+    thread.join(timeout=120)
+    assert _summary(out["r"]) == _summary(extract_many(pages, workers=1))
