@@ -251,13 +251,16 @@ class Deduplicator:
         near: set[tuple] = set()
         verified: set[frozenset] = set()
         same = [p for p in pairs if docs[p[0]].host and docs[p[0]].host == docs[p[1]].host]
-        other = [p for p in pairs if p not in set(same)]
+        same_set = set(same)
+        other = [p for p in pairs if p not in same_set]
         for phase in (same, other):
             views = self._views(batch, docs, uf, host_states, exact_batch, exact_stored)
             for x, y in phase:
                 if uf.find(x) == uf.find(y) and frozenset((x, y)) in verified:
                     continue
-                ok, sim = self._verify(docs[x], docs[y], views, uf, docs)
+                ok, sim, weak = self._verify(docs[x], docs[y], views, uf, docs)
+                if ok and weak and uf.find(x) != uf.find(y):
+                    ok = self._corroborated(docs[x], docs[y], views, uf, docs)
                 if ok:
                     uf.union(x, y)
                     verified.add(frozenset((x, y)))
@@ -321,9 +324,28 @@ class Deduplicator:
         inter = int(np.intersect1d(fx, fy, assume_unique=True).size)
         return inter / small, inter, small, large
 
-    def _verify(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[bool, float]:
+    def _corroborated(self, x: _Doc, y: _Doc, views, uf, docs) -> bool:
+        """A weak link (the smaller text is a small part of the larger one) joins the larger
+        one's group only if the smaller also matches another member of that group: a page's
+        leftover teaser of another story must not pull that story into the page's cluster."""
+        fx, fy = self._strip(x, y, views, uf, docs).size, self._strip(y, x, views, uf, docs).size
+        small, big = (x, y) if fx <= fy else (y, x)
+        root = uf.find(big.node)
+        others = [docs[n] for n in docs if n != big.node and uf.find(n) == root][:4]
+        if big.stored is not None:  # its stored cluster: the representative, else a few members
+            st = big.stored
+            ids = [st.duplicate_of] if st.duplicate_of else \
+                self.index.members([st.cluster_id]).get(st.cluster_id, [])[:5]
+            ids = [i for i in ids if i != st.id and ("s", i) not in docs]
+            found = self.lookup(ids) if ids else {}
+            others += [self._stored_doc(m) for m in found.values() if m.cluster_id == st.cluster_id]
+        return not others or any(self._verify(small, o, views, uf, docs)[0] for o in others)
+
+    def _verify(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[bool, float, bool]:
+        """(verified, containment, weak: the shared part is under weak_share of the larger text)."""
         s = self.settings
         sim, inter, small, large = self._similarity(x, y, views, uf, docs)
+        weak = inter < s.weak_share * large
         ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
         if ok and x.host is not None and x.host == y.host:
             # What one host's pages share may be template the furniture counts have not seen
@@ -331,7 +353,7 @@ class Deduplicator:
             # contained in a longer one, nor another text in the same template slot.
             ok = sim >= s.same_host_containment and small >= s.same_host_size_ratio * large
             ok = ok and min(self._novel_run(x, y), self._novel_run(y, x)) < s.same_host_novel_run
-        return ok, sim
+        return ok, sim, weak
 
     def _novel_run(self, x: _Doc, y: _Doc) -> int:
         """Longest run of consecutive shingles of x that y does not have."""

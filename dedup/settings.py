@@ -31,6 +31,10 @@ class DedupSettings:
     # ... and not two different texts in one template slot: both pages holding a run of this
     # many consecutive shingles absent from the other means different articles.
     same_host_novel_run: int = 15
+    # A match whose shared part is under this share of the larger text (a clean copy inside a
+    # page full of other text, or a teaser of another story left in a page) joins a group
+    # only if it also matches another member of that group.
+    weak_share: float = 0.3
     min_shingles: int = 8  # texts with fewer distinct shingles are only matched exactly
     min_overlap: int = 8  # and a near match needs at least this many shared shingles
     # Per-host furniture: shingles seen in documents of 2+ different clusters of one host.

@@ -373,3 +373,18 @@ def test_a_big_cluster_is_not_read_back_for_every_new_copy(env):
                                  published="2026-01-03T00:00:00Z")])
     assert res.assignments[0].duplicate_of == "orig" and res.assignments[0].cluster_id == "orig"
     assert len(set(asked)) <= dedup.settings.max_per_cluster + 1 and not res.updates
+
+
+def test_a_teaser_left_in_a_page_does_not_pull_its_story_into_that_cluster(env):
+    dedup, store = env
+    rng = random.Random(18)
+    s1, brief = story(rng, 12), story(rng, 1, 150)
+    run(dedup, store, [
+        art("orig", s1, url="https://o.example/1", published="2026-01-01T00:00:00Z"),
+        # A copy of s1 whose extraction kept a teaser: the brief's text.
+        art("copy", f"LONDON (AP) - {s1}\nRelated: {brief}", url="https://c.example/1",
+            published="2026-01-01T06:00:00Z"),
+    ])
+    assert store.rows["copy"].duplicate_of == "orig"
+    res = run(dedup, store, [art("brief", brief, url="https://b.example/1", published="2026-01-02T00:00:00Z")])
+    assert res.assignments[0].kind == "new" and res.assignments[0].cluster_id == "brief"
