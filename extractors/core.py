@@ -132,5 +132,20 @@ def _original(page: RawPage, meta: PageMeta,
     for credit in credits:
         if credit.url and own and same_site(host_of(credit.url), own):
             continue  # a "source" link to the site itself credits nobody else
+        if not credit.url and _names_itself(credit.name, own):
+            continue  # "SOURCE: Al Jazeera News" on aljazeera.com
         return credit.url, True
     return None, False
+
+
+_GENERIC_LABELS = frozenset({"www", "m", "mobile", "amp", "co", "com", "org", "net", "gov", "ac", "edu"})
+
+
+def _names_itself(name: str | None, host: str) -> bool:
+    """Is the credited outlet the page's own site ("Al Jazeera News" on aljazeera.com)?"""
+    if not name or not host:
+        return False
+    parts = [p for p in host.split(".")[:-1] if p not in _GENERIC_LABELS] or [host]
+    label = "".join(ch for ch in max(parts, key=len) if ch.isalnum())
+    squashed = "".join(ch for ch in name.lower() if ch.isalnum())
+    return len(label) >= 3 and (label in squashed or squashed in label)

@@ -286,7 +286,7 @@ _CREDIT_PATTERNS = [
     rf"^(originally|first) (published|appeared|posted) (on|in|at|by) {_NAME}\.?$",
     rf"^the post .{{1,200}} appeared first on {_NAME}\.?$",
     r"^(original )?source( link)?$",
-    r"^(source|original source|source link|quelle|source originale|fuente|fonte|źródło|bron)\s*[:\-–]\s*\S.{0,80}$",
+    r"^(source|original source|source link|quelle|source originale|fuente|fonte|źródło|bron)\s*[:\-–]\s*(?P<name>\S.{0,80})$",
     r"^via\s*:?\s*(https?://\S+|[\w.-]+\.[a-z]{2,}|[A-Z][\w&.-]*(\s+[A-Z][\w&.-]*){0,4})$",
     rf"^(republished|reprinted|reproduced) (with permission )?(from|by|courtesy of) {_NAME}\.?$",
     rf"^(this|the) (article|story) (is|was) republished from {_NAME}.{{0,160}}$",

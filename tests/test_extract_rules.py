@@ -186,3 +186,13 @@ def test_html_without_article_text() -> None:
     with pytest.raises(ExtractionError) as err:
         extract_page(html_page(html))
     assert err.value.reason == "no-content"
+
+
+def test_a_source_line_naming_the_site_itself_is_not_syndication() -> None:
+    extra = "<p>SOURCE: Example News</p>"
+    out = extract_page(html_page(_article_html(SPANISH, extra=extra, lang="es"),
+                                 url="https://www.examplenews.com/a/1"))
+    assert not out.names_original and "SOURCE" not in out.text
+    out = extract_page(html_page(_article_html(SPANISH, extra="<p>Source: Reuters</p>", lang="es"),
+                                 url="https://www.examplenews.com/a/1"))
+    assert out.names_original
