@@ -171,6 +171,35 @@ def main(argv: list[str] | None = None) -> int:
                                      ("wiredesk local dir (SQLite + segments), both", f"{tmp}/idx.dedup", True)):
             r = rate(wd_lsh(loc, anchored), lean)
             print(f"    {label:<45} {r:>10,.0f}  ({r / r_ds:.2f}x datasketch)")
+
+    # The whole stage: Deduplicator.assign + commit, batches of 200, a quarter near copies.
+    from dedup import Deduplicator, content_hash
+    from wiredesk.records import Article, StoredArticle
+
+    rng = random.Random(a.seed + 1)
+    texts = list(docs)
+    for k in range(0, len(texts), 4):
+        words = texts[rng.randrange(len(texts))].split()
+        texts[k] = "WASHINGTON (Reuters) - " + " ".join(words[: int(len(words) * 0.8)])
+    fetched = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    arts = [Article(id=f"a{k}", source="bench", text=t, content_hash=content_hash(t), fetched_at=fetched,
+                    url=f"https://h{k % 50}.example/{k}") for k, t in enumerate(texts)]
+
+    def stage(_):
+        rows: dict[str, StoredArticle] = {}
+        with open_index("memory://", settings=settings) as index:
+            dd = Deduplicator(settings, index, lambda ids: {i: rows[i] for i in ids if i in rows})
+            for start in range(0, len(arts), 200):
+                chunk = arts[start:start + 200]
+                res = dd.assign(chunk)
+                for art, asg in zip(chunk, res.assignments):
+                    rows[art.id] = StoredArticle(article=art, cluster_id=asg.cluster_id, seq=start + 1,
+                                                 duplicate_of=asg.duplicate_of, similarity=asg.similarity)
+                dd.commit(start + 1)
+
+    r = rate(stage, arts, min_time=2.0)
+    print(f"  Deduplicator.assign+commit (memory://, 50 hosts, 1 in 4 a near copy): {r:,.0f} docs/s "
+          f"({r / anchor:.0f}x the datasketch update loop alone)")
     return 0
 
 

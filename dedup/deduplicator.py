@@ -55,6 +55,21 @@ class _Doc:
     anchors: np.ndarray | None = None  # anchor keys
 
 
+class _LazyViews(dict):
+    """host -> FurnitureView, built on first use: most hosts of a batch never need one."""
+
+    def __init__(self, hosts: set[str], build: Callable[[str], FurnitureView]) -> None:
+        super().__init__()
+        self.hosts, self.build = hosts, build
+
+    def __contains__(self, host: object) -> bool:
+        return host in self.hosts
+
+    def __missing__(self, host: str) -> FurnitureView:
+        view = self[host] = self.build(host)
+        return view
+
+
 class _UnionFind:
     def __init__(self) -> None:
         self.parent: dict = {}
@@ -95,7 +110,7 @@ class Deduplicator:
         cached = self._shingle_cache.get(st.id)
         if cached is None or cached[0] != st.article.content_hash:
             cached = (st.article.content_hash, self.shingles(st.article.text))
-            if len(self._shingle_cache) > 20_000:
+            if len(self._shingle_cache) > 4000:  # ~5 KB each: a bounded memo across batches
                 self._shingle_cache.clear()
             self._shingle_cache[st.id] = cached
         return _Doc(("s", st.id), st.article, cached[1], host_of(st.article), _ts(st.article), st.seq, stored=st)
@@ -297,7 +312,7 @@ class Deduplicator:
             if d.host and i not in exact_batch and i not in exact_stored:
                 extra.setdefault(d.host, []).append((units[d.node], d.shingles))
         hosts = {d.host for d in docs.values() if d.host}
-        return {h: FurnitureView(host_states.get(h), extra.get(h, [])) for h in hosts}
+        return _LazyViews(hosts, lambda h: FurnitureView(host_states.get(h), extra.get(h, [])))
 
     def _furniture_only(self, d: _Doc, views, exclude: tuple) -> bool:
         if d.host not in views or d.shingles.size < self.settings.min_shingles:

@@ -14,6 +14,7 @@ import mmap
 import os
 import sqlite3
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable
 
@@ -46,6 +47,7 @@ FLUSH_ROWS = 400_000
 DIRECT_SEGMENT_ROWS = 100_000
 
 
+HOST_CACHE = 512  # host states kept in memory between batches
 FENCE = 256  # keys per fence block (2 KB): a cold lookup reads one block, not log2(n) pages
 
 
@@ -117,7 +119,8 @@ class LocalIndex(Index):
             raise DedupError(f"dedup index {path}: row numbers near 2^31; rebuild into a new index",
                              reason="dedup-full")
         self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
-        self._host_cache: dict[str, HostState] = {}
+        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
+        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
 
     # ------------------------------------------------------------------ segments
     def _open_segment(self, name: str) -> _Segment:
@@ -286,10 +289,23 @@ class LocalIndex(Index):
     def hosts(self, names: Iterable[str]) -> dict[str, HostState]:
         names = set(names)
         missing = [n for n in names if n not in self._host_cache]
-        for host, blob in self._query_in("SELECT host, state FROM hosts WHERE host IN ({})", missing):
-            self._host_cache[host] = HostState.from_bytes(blob)
+        loaded = {host: HostState.from_bytes(blob)
+                  for host, blob in self._query_in("SELECT host, state FROM hosts WHERE host IN ({})", missing)}
         # Callers get copies: staged changes must not leak into the cache before commit.
-        return {n: _copy_host(self._host_cache[n]) for n in names if n in self._host_cache}
+        out = {n: _copy_host(self._host_cache[n]) for n in names if n in self._host_cache}
+        out.update({n: _copy_host(st) for n, st in loaded.items()})
+        self._remember(loaded)
+        for n in names:
+            if n in self._host_cache:
+                self._host_cache.move_to_end(n)
+        return out
+
+    def _remember(self, states: dict[str, HostState]) -> None:
+        for host, state in states.items():
+            self._host_cache[host] = state
+            self._host_cache.move_to_end(host)
+        while len(self._host_cache) > HOST_CACHE:
+            self._host_cache.popitem(last=False)
 
     # ------------------------------------------------------------------ writes
     def _write(self, staged: Staged, seq: int | None) -> None:
@@ -340,7 +356,7 @@ class LocalIndex(Index):
         self._count += len(doc_rows)
         if seq is not None and seq > self._last_seq:
             self._last_seq = seq
-        self._host_cache.update({h: _copy_host(s) for h, s in staged.hosts.items()})
+        self._remember({h: _copy_host(s) for h, s in staged.hosts.items()})
         if segment is not None:
             self._segments.append(segment)
             self._compact()
