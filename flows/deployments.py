@@ -94,6 +94,7 @@ def plan_deployments(config: WiredeskConfig, *, config_path: str | Path | None =
     if config_path is not None:
         common["config_path"] = str(Path(config_path).resolve())
     if store is not None:
+        _refuse_secret(store)
         common["store"] = store
     plans: list[DeploymentPlan] = []
     for source in config.sources:
@@ -135,6 +136,19 @@ def plan_deployments(config: WiredeskConfig, *, config_path: str | Path | None =
     if not plans:
         raise ConfigError("nothing to serve: no source has a schedule and manual deployments are off")
     return plans
+
+
+def _refuse_secret(store: str) -> None:
+    """Deployment parameters are shown in the Prefect UI and API: never put a password there."""
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(store).password
+    except ValueError:
+        password = None
+    if password:
+        raise ConfigError("a URL with a password would be shown with the run's parameters in the Prefect UI: "
+                          "set WIREDESK_STORE__URL in the environment of `wiredesk serve` or the worker instead")
 
 
 def qualify(name: str) -> str:
@@ -207,6 +221,9 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     from wiredesk.errors import WiredeskError
 
     full_name = qualify(name)
+    for value in (parameters or {}).values():
+        if isinstance(value, str) and "://" in value:
+            _refuse_secret(value)
     api_url = PREFECT_API_URL.value() or None
     where = api_url or "Prefect's local ephemeral API"
     try:

@@ -75,6 +75,11 @@ def test_plan_errors_are_one_line_config_errors(tmp_path: Path) -> None:
         plan_deployments(load_config(cfg_path, environ={}), only=["nope"])
     with pytest.raises(ConfigError, match="nothing to serve"):
         plan_deployments(load_config(None, environ={}), settings=DeploymentSettings(manual=False))
+    with pytest.raises(ConfigError, match="password") as caught:
+        plan_deployments(load_config(None, environ={}), store="postgresql://wd:s3cret@127.0.0.1/wiredesk")
+    assert "s3cret" not in caught.value.message
+    assert plan_deployments(load_config(None, environ={}), store="postgresql://wd@127.0.0.1/wiredesk")[0].parameters == {
+        "store": "postgresql://wd@127.0.0.1/wiredesk"}
     with pytest.raises(ConfigError):
         DeploymentSettings(concurrency_limit=0)
     assert qualify("berlin") == "ingest/berlin" and qualify("export/corpus") == "export/corpus"
@@ -135,6 +140,8 @@ def test_trigger_creates_a_run_with_the_deployment_and_given_parameters(tmp_path
         trigger(f"nope-{prefix}")
     with pytest.raises(ConfigError, match="has no parameter limt"):
         trigger(f"{prefix}-berlin", {"limt": 2})
+    with pytest.raises(ConfigError, match="password"):
+        trigger(f"{prefix}-berlin", {"store": "postgresql://wd:s3cret@127.0.0.1/wiredesk"})
     with pytest.raises(ConfigError, match="refused the run"):
         trigger(f"{prefix}-berlin", {"limit": "many"})
 
