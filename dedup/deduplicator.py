@@ -394,6 +394,11 @@ class Deduplicator:
             b_nodes = sorted(n for n in nodes if n[0] == "b")
             if not b_nodes:
                 continue
+            if len(nodes) == 1:  # matched nothing: its own new cluster
+                i = b_nodes[0][1]
+                cluster_of_batch[i] = articles[i].id
+                assignments[i] = Assignment(article_id=articles[i].id, cluster_id=articles[i].id, kind="new")
+                continue
             s_nodes = [n for n in nodes if n[0] == "s"]
             existing = {docs[n].stored.cluster_id for n in s_nodes}
             members: dict[str, StoredArticle] = {docs[n].stored.id: docs[n].stored for n in s_nodes}
