@@ -104,7 +104,8 @@ class Engine:
     async def _load_robots(self, site: str) -> tuple[RobotsRules, float]:
         # RFC 9309: follow up to 5 redirects; 4xx = no rules; 5xx / unreachable = disallow all.
         url = site + "/robots.txt"
-        for _ in range(5):
+        failed = 0
+        for _ in range(5 + self.settings.retries):
             try:
                 await self.guard.check_url(url)
                 async with self.politeness.request(host_key(url)) as gate:
@@ -113,19 +114,24 @@ class Engine:
                                           total_timeout=self.settings.total_timeout,
                                           on_sent=gate.note_sent if gate.interval else None)
             except TransientFetchError:
-                return DISALLOW_ALL, ROBOTS_RETRY_TTL
+                resp = None
             except PermanentFetchError:
                 return ALLOW_ALL, ROBOTS_TTL  # too large, refused redirect target, ...
+            if resp is None or resp.status == 429 or resp.status >= 500:
+                # One bad answer must not shut a whole site for the run: retry like a page.
+                failed += 1
+                if failed > self.settings.retries:
+                    return DISALLOW_ALL, ROBOTS_RETRY_TTL
+                await asyncio.sleep(_backoff(self.settings.retry_backoff, failed))
+                continue
             if resp.status in REDIRECT_STATUSES and resp.headers.get("location"):
                 url = urljoin(url, resp.headers["location"])
                 continue
             if 200 <= resp.status < 300:
                 text = resp.body.decode("utf-8", "replace")
                 return parse_robots(text, self.settings.robots_agent), ROBOTS_TTL
-            if resp.status == 429 or resp.status >= 500:
-                return DISALLOW_ALL, ROBOTS_RETRY_TTL
-            return ALLOW_ALL, ROBOTS_TTL
-        return ALLOW_ALL, ROBOTS_TTL
+            return ALLOW_ALL, ROBOTS_TTL  # 4xx: no rules
+        return ALLOW_ALL, ROBOTS_TTL  # redirected in circles: RFC 9309 says assume none
 
     # ---- one URL ----------------------------------------------------------------------
 

@@ -96,6 +96,7 @@ class FetchServer:
         self.pages = pages
         self.page_bytes = page_bytes
         self.robots_status: int | None = None  # answer robots.txt with this status instead
+        self.robots_fail_once = False  # ... only the first time, then a normal robots.txt
         self.robots_delay = robots_delay
         self.slow_seconds = slow_seconds
         self.sites = [Site(self, i) for i in range(hosts)]
@@ -242,6 +243,8 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, owner: FetchServer, site: Site, path: str) -> int | None:
         base, i = site.base, site.index
         if path == "/robots.txt" and owner.robots_status is not None:
+            if owner.robots_fail_once and owner.count("robots-fail") > 1:
+                return self.send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
             return self.send(owner.robots_status, b"robots says no")
         if path == "/robots.txt":
             delay = f"Crawl-delay: {owner.robots_delay}\n" if owner.robots_delay else ""

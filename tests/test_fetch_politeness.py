@@ -95,6 +95,15 @@ def test_robots_txt_status_rules(server: FetchServer, status: int, allowed: bool
     if not allowed:
         assert {o.skipped for o in outcomes + again} == {"robots"}
         assert "unreachable or 5xx" in outcomes[0].record.detail
-    assert len(server.requests("/robots.txt")) == 1
+    # Asked once, plus one retry of a 5xx (retries=1); then cached for the host.
+    assert len(server.requests("/robots.txt")) == (1 if allowed else 2)
     assert len([s for s in server.requests() if s.path.startswith("/article/")]) == \
         (3 if allowed else 0)
+
+
+def test_one_failed_robots_txt_answer_is_retried(server: FetchServer) -> None:
+    server.robots_status, server.robots_fail_once = 503, True
+    with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+        [o] = fetcher.fetch([Discovered(server.base(0) + "/article/1", "p")])
+    assert o.page is not None
+    assert [s.status for s in server.requests("/robots.txt")] == [503, 200]
