@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 import typing
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from wiredesk.errors import PermanentFetchError
 from .urls import HTTP_SCHEMES
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+DNS_TTL = 60.0  # seconds a resolved host's addresses are reused
 
 
 class SsrfRefused(PermanentFetchError):
@@ -36,6 +38,7 @@ class SchemeRefused(PermanentFetchError):
 class SsrfGuard:
     def __init__(self, allow_private: typing.Iterable[str] = ()) -> None:
         self._hosts: set[str] = set()
+        self._cache: dict[tuple[str, int], tuple[float, list[IPAddress]]] = {}
         self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allow_private:
             entry = entry.strip().lower()
@@ -62,23 +65,36 @@ class SsrfGuard:
         if literal is not None:
             addresses = [literal]
         else:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=socket.SOCK_STREAM)
-            except (OSError, UnicodeError) as exc:
-                raise _dns_error(host, exc) from None
-            addresses = []
-            for info in infos:
-                ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-                if ip not in addresses:
-                    addresses.append(ip)
-            if not addresses:
-                raise _dns_error(host, OSError("no addresses"))
+            addresses = await self._lookup(host, port)
         if host in self._hosts:
             return addresses
         refused = [str(ip) for ip in addresses if not self.address_allowed(ip)]
         if refused:
             raise SsrfRefused(f"{host} resolves to non-public address {', '.join(refused)}")
+        return addresses
+
+    async def _lookup(self, host: str, port: int) -> list[IPAddress]:
+        # Cached briefly: a batch asks for the same host hundreds of times (check, then
+        # connect), and the connection goes to exactly the addresses that were checked.
+        key = (host, port)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port,
+                                                                 type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise _dns_error(host, exc) from None
+        addresses: list[IPAddress] = []
+        for info in infos:
+            ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+            if ip not in addresses:
+                addresses.append(ip)
+        if not addresses:
+            raise _dns_error(host, OSError("no addresses"))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (time.monotonic() + DNS_TTL, addresses)
         return addresses
 
     async def check_url(self, url: str) -> None:
