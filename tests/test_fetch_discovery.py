@@ -82,3 +82,18 @@ def test_feed_backoff_skips_a_failed_feed_on_the_next_run(server: FetchServer) -
         report = fetcher.discover_report(spec)
     assert [o.skipped for o in report.documents] == ["backoff"]
     assert len(server.requests("/bomb-feed.xml")) == before
+
+
+def test_discovery_limits_hold(server: FetchServer) -> None:
+    base = server.base(0)
+    settings = make_settings(max_sitemaps=2, max_urls_per_source=3)
+    with Fetcher(settings, MemoryFetchState()) as fetcher:
+        report = fetcher.discover_report(SourceSpec(name="lim", sitemaps=(base + "/sitemap_index.xml",),
+                                                    feeds=(base + "/feed.xml",)))
+    assert len(report.items) == 3
+    sitemaps = [o for o in report.documents if "sitemap" in o.record.url]
+    assert len(sitemaps) == 2  # the index and its first child, no more
+    depth0 = make_settings(max_sitemap_depth=0)
+    with Fetcher(depth0, MemoryFetchState()) as fetcher:
+        report = fetcher.discover_report(SourceSpec(name="d0", sitemaps=(base + "/sitemap_index.xml",)))
+    assert report.items == () and len(report.documents) == 1
