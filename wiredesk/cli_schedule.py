@@ -27,7 +27,8 @@ def add_commands(subparsers: Any, add_store: Callable[[argparse.ArgumentParser],
     serve.add_argument("--no-manual", action="store_true", help="do not serve ingest/all and export/corpus")
     serve.add_argument("--paused", action="store_true", help="register the schedules paused")
     serve.add_argument("--limit", type=int, metavar="N", help="at most N flow runs at once in this process")
-    serve.add_argument("--verbose", "-v", action="store_true", help="show Prefect's logs")
+    serve.add_argument("--quiet", "-q", action="store_true",
+                       help="print only warnings and errors (the Prefect UI still gets every run's logs)")
     add_store(serve)
 
     trig = subparsers.add_parser("trigger", help="start a run of a deployment through the Prefect API")
@@ -61,9 +62,12 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return params
 
 
-def _prefect_env(verbose: bool) -> None:
+def _prefect_env(*, quiet: bool) -> None:
+    """Before prefect is imported. Quiet means a quiet console only: the loggers stay at INFO,
+    so the runs' logs still reach the API and the UI (PREFECT_LOGGING_LEVEL would cut both)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 
 def _plans(args: argparse.Namespace, *, only: list[str] | None = None, manual: bool = True):
@@ -81,15 +85,16 @@ def _plans(args: argparse.Namespace, *, only: list[str] | None = None, manual: b
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"serve: --limit must be at least 1 (got {args.limit})")
-    _prefect_env(args.verbose)
+    _prefect_env(quiet=args.quiet)
     plans, settings = _plans(args, only=args.only, manual=not args.no_manual)
     from flows.deployments import build_deployments, serve
 
     deployments = build_deployments(plans, settings=settings)
-    for plan in plans:
-        when = f"cron {plan.cron!r} ({plan.timezone})" if plan.scheduled else "manual"
-        print(f"serving {plan.full_name}: {when}", file=sys.stderr)
-    serve(deployments, limit=args.limit)
+    if not args.quiet:
+        for plan in plans:
+            when = f"cron {plan.cron!r} ({plan.timezone})" if plan.scheduled else "manual"
+            print(f"serving {plan.full_name}: {when}", file=sys.stderr)
+    serve(deployments, limit=args.limit, announce=not args.quiet)
     return EXIT_OK
 
 
@@ -97,7 +102,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     if args.wait < 0:
         raise ConfigError(f"trigger: --wait must not be negative (got {args.wait:g})")
     params = parse_params(args.param)
-    _prefect_env(False)
+    _prefect_env(quiet=True)
     from flows.deployments import trigger
 
     run = trigger(args.name, params, wait_s=args.wait)
