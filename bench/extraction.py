@@ -4,6 +4,7 @@
     .venv/bin/python bench/extraction.py --bench scrapinghub-aeb
     .venv/bin/python bench/extraction.py --bench trafilatura-eval [--limit 200]
     .venv/bin/python bench/extraction.py --bench textpages
+    .venv/bin/python bench/extraction.py --bench syndication   # the dedup corpus, html + txt
     .venv/bin/python bench/extraction.py --bench all
 
 Prints one table per benchmark: F1, precision, recall, pages/s and the ratio of each
@@ -23,6 +24,7 @@ import gzip
 import json
 import sys
 import time
+from html import escape as html_escape
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +59,18 @@ def load_textpages(limit: int | None) -> list[dict]:
     return rows
 
 
+def load_syndication(limit: int | None) -> list[dict]:
+    """The dedup corpus (HTML and text pages); truth = the article text as inserted."""
+    d = SHARED / "data" / "dedup" / "syndication-dev"
+    urls = {m["file"]: m["url"] for m in map(json.loads, (d / "meta.jsonl").open(encoding="utf-8"))}
+    rows = []
+    for b in map(json.loads, (d / "bodies.jsonl").open(encoding="utf-8")):
+        rows.append({"id": b["file"], "url": urls.get(b["file"]), "text": b["text"],
+                     "body": (d / "docs" / b["file"]).read_bytes(),
+                     "kind": "html" if b["file"].endswith(".html") else "text"})
+    return rows[:limit] if limit else rows
+
+
 def page_of(r: dict) -> RawPage:
     return RawPage(source="bench", body=r["body"], kind=r["kind"],
                    url=(r.get("url") or "").strip() or None)
@@ -77,18 +91,28 @@ def timed(fn, rows):
 def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSettings) -> dict:
     import trafilatura
 
-    rows = load_textpages(limit) if bench == "textpages" else load_html_bench(bench, limit)
+    if bench == "textpages":
+        rows = load_textpages(limit)
+    elif bench == "syndication":
+        rows = load_syndication(limit)
+    else:
+        rows = load_html_bench(bench, limit)
     score = te_score if bench == "trafilatura-eval" else sh_score
-    wrap = (lambda r: "<html><body>" + "".join(
-        f"<p>{line}</p>" for line in r["body"].decode("utf-8").splitlines()) + "</body></html>"
-    ) if bench == "textpages" else (lambda r: r["body"])
+    def wrap(r: dict):
+        """trafilatura gets HTML as is; a text page wrapped as one <p> per line."""
+        if r["kind"] == "html":
+            return r["body"]
+        lines = html_escape(r["body"].decode("utf-8")).splitlines()
+        return "<html><body>" + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>"
+
     systems = {
         "trafilatura": lambda r: trafilatura.extract(wrap(r)),
         "trafilatura precision": lambda r: trafilatura.extract(
             wrap(r), favor_precision=True, include_comments=False),
     }
-    if bench == "textpages":
-        systems["raw page"] = lambda r: r["body"].decode("utf-8")
+    if bench in ("textpages", "syndication"):
+        systems["raw page"] = lambda r: (r["body"].decode("utf-8") if r["kind"] == "text"
+                                         else trafilatura.html2txt(r["body"]))
     wd: dict[str, object] = {}
 
     def wiredesk(r):
@@ -179,7 +203,7 @@ def print_table(bench: str, results: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bench", default="scrapinghub-aeb",
-                    choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "all"])
+                    choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication", "all"])
     ap.add_argument("--limit", type=int, help="first N pages only (quick runs)")
     ap.add_argument("--workers", type=int, help="extract_many workers (default: all cores)")
     ap.add_argument("--no-readability", action="store_true")
@@ -188,7 +212,8 @@ def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED}")
     settings = ExtractSettings(use_readability=not a.no_readability)
-    benches = ["scrapinghub-aeb", "trafilatura-eval", "textpages"] if a.bench == "all" else [a.bench]
+    benches = (["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication"]
+               if a.bench == "all" else [a.bench])
     out = {}
     for b in benches:
         out[b] = run(b, a.limit, a.workers, settings)

@@ -13,10 +13,9 @@ from .furniture import Credit, credit_line, words
 from .language import guess_language
 from .metadata import (PageMeta, canonical_url, credit_links, host_of, html_language, iso_date,
                        same_site)
-from .text import line_key
 from .profile import HostProfile
 from .settings import ExtractSettings
-from .text import TextResult, clean_lines
+from .text import TextResult, clean_lines, line_key
 
 _DEFAULT = ExtractSettings()
 # Above this many words a primary output is not "collapsed" in practice (the largest
