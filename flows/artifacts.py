@@ -109,5 +109,35 @@ def publish_source_artifact(tally: SourceTally) -> None:
                           description=f"Counts of source {tally.source} in this run")
 
 
-__all__ = ["TABLE_COLUMNS", "publish_run_artifacts", "publish_source_artifact", "source_artifact_key",
+class RunProgress:
+    """A progress artifact for a long run: percent of discovered pages done, updated per batch.
+
+    One API call per update, so call ``advance`` once per batch, never per page. Outside a
+    flow or task run (plain function calls, tests) it does nothing.
+    """
+
+    def __init__(self, total: int, *, description: str = "Pages processed") -> None:
+        from prefect.artifacts import create_progress_artifact
+        from prefect.context import FlowRunContext, TaskRunContext
+
+        self.total = max(0, total)
+        self.done = 0
+        self._id = None
+        if FlowRunContext.get() or TaskRunContext.get():
+            self._id = create_progress_artifact(progress=0.0, description=description)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.total == 0 else round(100.0 * min(self.done, self.total) / self.total, 1)
+
+    def advance(self, pages: int) -> None:
+        self.done += pages
+        if self._id is not None:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(artifact_id=self._id, progress=self.percent)
+
+
+__all__ = [
+    "RunProgress","TABLE_COLUMNS", "publish_run_artifacts", "publish_source_artifact", "source_artifact_key",
            "source_row", "source_rows", "summary_markdown"]

@@ -200,6 +200,7 @@ class TriggeredRun:
     final: bool  # the state is final (completed, failed, crashed, cancelled)
     parameters: dict[str, Any] = field(default_factory=dict)
     api_url: str | None = None
+    ui_url: str | None = None  # the run's page in the Prefect UI, when the API names a UI
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -250,6 +251,9 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     except httpx.HTTPError as exc:
         raise WiredeskError(f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api") from None
     state = run.state
+    from prefect.settings import PREFECT_UI_URL
+
+    ui_url = PREFECT_UI_URL.value()
     return TriggeredRun(
         deployment=full_name,
         flow_run_id=str(run.id),
@@ -258,6 +262,7 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
         final=bool(state and state.is_final()),
         parameters=dict(run.parameters),
         api_url=api_url,
+        ui_url=f"{ui_url.rstrip('/')}/runs/flow-run/{run.id}" if ui_url else None,
     )
 
 

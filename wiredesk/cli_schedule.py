@@ -109,7 +109,8 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(run.as_dict(), default=str, indent=2))
     else:
-        print(f"{run.deployment}: flow run {run.flow_run_name} ({run.flow_run_id}) is {run.state}")
+        print(f"{run.deployment}: flow run {run.flow_run_name} ({run.flow_run_id}) is {run.state}"
+              + (f"\n  {run.ui_url}" if run.ui_url else ""))
     if args.wait and run.final:
         return EXIT_OK if run.state == "Completed" else EXIT_FAILED
     if args.wait:
