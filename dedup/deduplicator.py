@@ -314,6 +314,12 @@ class Deduplicator:
         hosts = {d.host for d in docs.values() if d.host}
         return _LazyViews(hosts, lambda h: FurnitureView(host_states.get(h), extra.get(h, [])))
 
+    def _article_size(self, d: _Doc, views) -> int:
+        """How complete a member's text is: its shingles minus its host's known furniture."""
+        if not d.host or d.host not in views:
+            return int(d.shingles.size)
+        return int(views[d.host].strip(d.shingles, (self._unit_of.get(d.node),)).size)
+
     def _furniture_only(self, d: _Doc, views, exclude: tuple) -> bool:
         if d.host not in views or d.shingles.size < self.settings.min_shingles:
             return False
@@ -421,8 +427,9 @@ class Deduplicator:
                 for st in members.values():
                     if ("s", st.id) not in docs:
                         docs[("s", st.id)] = self._stored_doc(st)
-                pool = [Member(docs[("s", k)].article, st.seq, len(st.article.text)) for k, st in members.items()]
-                pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], len(articles[n[1]].text)) for n in b_nodes]
+                pool = [Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
+                        for k, st in members.items()]
+                pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], self._article_size(docs[n], views)) for n in b_nodes]
                 partial = choose(pool, s.representative).article.id == cur
             if existing and not partial:
                 listed = self.index.members(existing)
@@ -440,8 +447,9 @@ class Deduplicator:
                 cluster_id = min(existing, key=lambda c: (-len(sizes.get(c, ())), min(sizes.get(c, [0])), c))
             else:
                 cluster_id = articles[b_nodes[0][1]].id
-            pool = [Member(docs[("s", k)].article, st.seq, len(st.article.text)) for k, st in members.items()]
-            pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], len(articles[n[1]].text)) for n in b_nodes]
+            pool = [Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
+                    for k, st in members.items()]
+            pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], self._article_size(docs[n], views)) for n in b_nodes]
             rep = choose(pool, s.representative).article
             rep_node = next(n for n in nodes + [("s", k) for k in members] if docs[n].article is rep)
             rep_doc = docs[rep_node]

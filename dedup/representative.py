@@ -4,11 +4,13 @@ Default policy ``credited-earliest-longest``:
 1. the page the others name as the original: another member's ``original_url`` or
    ``canonical_url`` points at it;
 2. not a page that points elsewhere itself (its canonical or original URL is another page);
-3. the earliest ``published``;
+3. the earliest ``published`` (a member without a date is given the benefit of the doubt:
+   it ties with the earliest known date, so the next rules decide);
 4. not a page that says it is a copy without naming which page (``names_original`` with no
    URL: "Source link", "Read the original article on X" where X is often the outlet itself;
    on syndication-dev 4% of originals carry such a line, so it only breaks date ties);
-5. the most complete text; 6. the one seen first.
+5. the most complete text (``text_len``: the caller passes its article shingles, site
+   furniture removed); 6. the one seen first.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from wiredesk.records import Article
 class Member:
     article: Article
     order: int  # stored members first (by store seq), then batch members in input order
-    text_len: int
+    text_len: int  # how complete the text is (article shingles)
 
 
 def url_key(url: str | None) -> str | None:
@@ -71,16 +73,21 @@ def choose(members: list[Member], policy: str) -> Member:
                 if k and k not in mine:
                     credited.add(k)
 
+    dates = [t for m in members if (t := published_ts(m.article.published)) is not None]
+    earliest = min(dates) if dates else math.inf
+
+    def date(m: Member) -> float:
+        ts = published_ts(m.article.published)
+        return ts if ts is not None else earliest
+
     def key(m: Member) -> tuple:
         a = m.article
         named = bool(_self_keys(a) & credited)
         own = url_key(a.url)
         points_elsewhere = own is not None and any(
             k not in (None, own) for k in (url_key(a.canonical_url), url_key(a.original_url)))
-        ts = published_ts(a.published)
-        return (not named, points_elsewhere, ts if ts is not None else math.inf, a.names_original,
-                -m.text_len, m.order)
+        return (not named, points_elsewhere, date(m), a.names_original, -m.text_len, m.order)
 
     if policy == "earliest-longest":
-        return min(members, key=lambda m: (published_ts(m.article.published) or math.inf, -m.text_len, m.order))
+        return min(members, key=lambda m: (date(m), -m.text_len, m.order))
     return min(members, key=key)

@@ -388,3 +388,14 @@ def test_a_teaser_left_in_a_page_does_not_pull_its_story_into_that_cluster(env):
     assert store.rows["copy"].duplicate_of == "orig"
     res = run(dedup, store, [art("brief", brief, url="https://b.example/1", published="2026-01-02T00:00:00Z")])
     assert res.assignments[0].kind == "new" and res.assignments[0].cluster_id == "brief"
+
+
+def test_an_undated_complete_original_beats_a_dated_trimmed_copy(env):
+    """No date on one member is not "latest": the dates do not decide, completeness does."""
+    dedup, store = env
+    rng = random.Random(19)
+    s1 = story(rng)
+    res = run(dedup, store, [art("copy", syndicate(s1, rng), url="https://c.example/1", published="2026-01-01"),
+                             art("orig", s1, url="https://o.example/1")])
+    by = {a.article_id: a for a in res.assignments}
+    assert by["orig"].duplicate_of is None and by["copy"].duplicate_of == "orig"
