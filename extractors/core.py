@@ -11,8 +11,8 @@ from . import html as html_path
 from .decoding import decode_page
 from .furniture import Credit, credit_line, words
 from .language import guess_language
-from .metadata import (PageMeta, canonical_url, credit_links, host_of, html_language, iso_date,
-                       same_site)
+from .metadata import (PageMeta, best_title, canonical_url, credit_links, host_of, html_language,
+                       iso_date, same_site)
 from .profile import HostProfile
 from .settings import ExtractSettings
 from .text import TextResult, clean_lines, line_key
@@ -89,8 +89,9 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
                                          with_metadata=False, favor_recall=True)
         chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
-    title = getattr(doc, "title", None) or None
-    result = _drop_headline(result, title)
+    traf_title = getattr(doc, "title", None) or None
+    title = best_title(tree, traf_title)
+    result = _drop_headline(_drop_headline(result, title), traf_title)
     # Credit lines: the URL of the original is usually only in the link's href.
     links = credit_links(tree, page.url, lambda t: credit_line(t) is not None)
     if links:

@@ -93,6 +93,36 @@ def same_site(a: str, b: str) -> bool:
     return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
+_SITE_SUFFIX = re.compile(r"^(?P<head>.{8,}?)\s+[|–—-]\s+(?P<tail>[^|–—]{1,60})$")
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+def best_title(tree: HtmlElement, title: str | None) -> str | None:
+    """The headline as readers see it.
+
+    trafilatura's title comes from <title>/og:title and often carries the site name
+    ("Headline - Site") or a different SEO wording; the page's <h1> is the visible
+    headline. Prefer the first <h1> when it shares most words with the metadata title,
+    else strip a trailing " - Site" / " | Site" from the metadata title.
+    """
+    h1 = None
+    for el in tree.iterfind(".//h1"):
+        text = " ".join(el.text_content().split())
+        if text:
+            h1 = text
+            break
+    if h1 and title and len(_WORDS.findall(h1)) <= 40:
+        a, b = set(_WORDS.findall(h1.lower())), set(_WORDS.findall(title.lower()))
+        if a and b and len(a & b) >= 0.6 * min(len(a), len(b)):
+            return h1
+    if title:
+        m = _SITE_SUFFIX.match(title.strip())
+        if m and len(_WORDS.findall(m.group("tail"))) <= 4 < len(_WORDS.findall(m.group("head"))) + 2:
+            return m.group("head").strip()
+        return title.strip()
+    return h1
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -196,3 +196,19 @@ def test_a_source_line_naming_the_site_itself_is_not_syndication() -> None:
     out = extract_page(html_page(_article_html(SPANISH, extra="<p>Source: Reuters</p>", lang="es"),
                                  url="https://www.examplenews.com/a/1"))
     assert out.names_original
+
+
+def test_title_is_the_visible_headline_without_site_suffix() -> None:
+    from lxml.html import fromstring
+
+    from extractors.metadata import best_title
+
+    tree = fromstring("<html><body><h1>Stadtrat beschließt neues Verkehrskonzept</h1></body></html>")
+    assert best_title(tree, "Stadtrat beschließt Verkehrskonzept | Kölner Zeitung") == \
+        "Stadtrat beschließt neues Verkehrskonzept"
+    no_h1 = fromstring("<html><body><p>x</p></body></html>")
+    assert best_title(no_h1, "Stadtrat beschließt neues Verkehrskonzept - Kölner Zeitung") == \
+        "Stadtrat beschließt neues Verkehrskonzept"
+    # an unrelated <h1> (the site logo) does not replace the title
+    logo = fromstring("<html><body><h1>Kölner Zeitung</h1></body></html>")
+    assert best_title(logo, "Neue Radwege am Rhein") == "Neue Radwege am Rhein"
