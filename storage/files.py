@@ -7,8 +7,10 @@ import gzip
 import hashlib
 import json
 import os
+import queue
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -101,6 +103,36 @@ except ImportError:  # pragma: no cover - same bytes for these records, only slo
         return (_stdlib_encode(record) + "\n").encode("utf-8")
 
 
+class _Pipe:
+    """Compress, hash and write blocks on a second thread while the caller reads and encodes
+    the next ones (zlib, sha256 and file writes release the GIL on large buffers)."""
+
+    def __init__(self, out) -> None:
+        self._out = out
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)  # ~16 MB in flight at most
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="wiredesk-export-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._out.write(block)
+                except BaseException as exc:  # handed to the caller at its next put/close
+                    self._error = exc
+
+    def put(self, block: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(block)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
 
 class _Sink:
     """One output file under a temporary name; ``commit`` fsyncs it and renames it into place."""
@@ -120,6 +152,7 @@ class _Sink:
             self._hashed = _Hashed(self._raw)  # hash on the way out: no second read of the file
             self._out = gzip.GzipFile(fileobj=self._hashed, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0) \
                 if fmt == "jsonl.gz" else self._hashed
+            self._pipe = _Pipe(self._out)
 
     def add(self, row: tuple) -> None:
         self._rows.append(row)
@@ -132,7 +165,7 @@ class _Sink:
             return
         self.tally.add(rows)
         if self.fmt != "parquet":
-            self._out.writelines([_json_line(_record(r)) for r in rows])
+            self._pipe.put(b"".join([_json_line(_record(r)) for r in rows]))
             return
         import pyarrow as pa
 
@@ -147,8 +180,10 @@ class _Sink:
         self._flush()
         if self.fmt == "parquet":
             self._pq.close()  # writes the footer; an empty file still carries the schema
-        elif self._out is not self._hashed:
-            self._out.close()  # the gzip trailer
+        else:
+            self._pipe.close()
+            if self._out is not self._hashed:
+                self._out.close()  # the gzip trailer
         self._raw.flush()
         os.fsync(self._raw.fileno())
         self._raw.close()
@@ -159,6 +194,11 @@ class _Sink:
 
     def abort(self) -> None:
         try:
+            if self.fmt != "parquet":
+                try:
+                    self._pipe.close()
+                except Exception:
+                    pass  # the error that made us abort is already on its way up
             self._raw.close()
         finally:
             self.tmp.unlink(missing_ok=True)
