@@ -122,6 +122,10 @@ def run_case(name: str, target: str, settings: StoreSettings, n: int, size: int,
             result = export_corpus(store, str(out), fmt=fmt, include_duplicates=True)
             row[f"{fmt} rec/s"] = result.records / (time.perf_counter() - t)
             row[f"{fmt} MB"] = sum(Path(f).stat().st_size for f in result.files) / 1e6
+        t = time.perf_counter()
+        result = export_corpus(store, str(folder / f"{name}-by-day"), fmt="parquet", include_duplicates=True,
+                               partition_by_date=True)
+        row["parquet by day rec/s"] = result.records / (time.perf_counter() - t)
         out = folder / f"{name}.inc.jsonl"
         export_corpus(store, str(out), include_duplicates=True, incremental=True)
         extra = max(1, n // 100)
@@ -177,7 +181,7 @@ def main() -> int:
                     with psycopg.connect(PG_URL, autocommit=True) as conn:
                         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     cols = ["case", "insert/s", "x anchor", "bytes/article", "rewrite/s", "jsonl rec/s", "x anchor ",
-            "jsonl.gz rec/s", "parquet rec/s", "jsonl MB", "jsonl.gz MB", "parquet MB", "incremental s"]
+            "jsonl.gz rec/s", "parquet rec/s", "parquet by day rec/s", "jsonl MB", "jsonl.gz MB", "parquet MB", "incremental s"]
     for row in rows:
         row["x anchor"] = row["insert/s"] / anchor_insert
         row["x anchor "] = row["jsonl rec/s"] / anchor_export

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
@@ -66,7 +67,7 @@ class Store:
         return self._engine
 
     @property
-    def sqlite_path(self):
+    def sqlite_path(self) -> Path | None:
         return self._target.sqlite_path
 
     @property
