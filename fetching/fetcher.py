@@ -208,7 +208,8 @@ class Fetcher:
                 url = canonicalize_url(e.url)
                 known = found.get(url)
                 if known is not None:  # listed twice (feed and sitemap): keep every hint
-                    found[url] = outcomes.merge(known, Discovered(url, spec.name, e.published, e.lastmod))
+                    again = Discovered(url, spec.name, e.published, e.lastmod)
+                    found[url] = outcomes.merge(known, again)
                 elif len(found) < limit:
                     found[url] = Discovered(url, spec.name, e.published, e.lastmod)
 
@@ -322,8 +323,9 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - one URL must never sink the batch
             log.exception("unexpected error fetching %s", url)
             error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
-            return FetchOutcome(outcomes.failure_record(url, d.source, prev, error, None, 0, 0, 0.0,
-                                                self.settings, None, may_give_up=True))
+            return FetchOutcome(outcomes.failure_record(
+                url, d.source, prev, error, None, 0, 0, 0.0, self.settings, None,
+                may_give_up=True))
         if resp is None or resp.status == 304 or outcome.record.reason is not None:
             return outcome
         page_kind = "text" if resp.media_type in outcomes.TEXT_TYPES else "html"
@@ -350,8 +352,9 @@ class Fetcher:
         except (SsrfRefused, SchemeRefused) as exc:
             return outcomes.skip(url, d.source, prev, exc.reason, exc.message), None
         except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
-            return FetchOutcome(outcomes.failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s,
-                                                None, may_give_up=kind == "page")), None
+            return FetchOutcome(outcomes.failure_record(
+                url, d.source, prev, exc, None, 0, 0, 0.0, s, None,
+                may_give_up=kind == "page")), None
         rules = await engine.robots_for(url)
         if not rules.allowed(url):
             why = ("robots.txt unreachable or 5xx: the whole host counts as disallowed"
@@ -363,21 +366,23 @@ class Fetcher:
             return outcomes.host_closed(url, d.source, prev, closed), None
 
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
-        if prev is not None and prev.reason is None:  # validators of a good response only
+        # A record's validators always come from its URL's last good response (failures and
+        # skips carry them over), so they are sent whatever happened since.
+        if prev is not None:
             if prev.etag:
                 headers["If-None-Match"] = prev.etag
             if prev.last_modified:
                 headers["If-Modified-Since"] = prev.last_modified
-        result = await engine.request(url, headers=headers,
-                                      accept=outcomes.accept_page if kind == "page" else outcomes.accept_doc)
+        accept = outcomes.accept_page if kind == "page" else outcomes.accept_doc
+        result = await engine.request(url, headers=headers, accept=accept)
         final = canonicalize_url(result.final_url)
         final_url = final if final != url else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
             return outcomes.host_closed(url, d.source, prev, result.error), None
         if result.error is not None:
             rec = outcomes.failure_record(url, d.source, prev, result.error, result.status,
-                                  result.attempts, 0, result.duration_ms, s, result.retry_at,
-                                  may_give_up=kind == "page")
+                                          result.attempts, 0, result.duration_ms, s,
+                                          result.retry_at, may_give_up=kind == "page")
             return FetchOutcome(rec, final_url=final_url), None
         resp = result.response
         assert resp is not None
@@ -385,9 +390,9 @@ class Fetcher:
             try:
                 outcomes.check_page_body(resp)
             except FetchError as exc:
-                rec = outcomes.failure_record(url, d.source, prev, exc, resp.status, result.attempts,
-                                      resp.raw_bytes, result.duration_ms, s, None,
-                                      may_give_up=True)
+                rec = outcomes.failure_record(url, d.source, prev, exc, resp.status,
+                                              result.attempts, resp.raw_bytes,
+                                              result.duration_ms, s, None, may_give_up=True)
                 return FetchOutcome(rec, final_url=final_url), None
         return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result),
                             final_url=final_url), resp

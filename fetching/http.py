@@ -128,8 +128,9 @@ async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, st
                    max_bytes: int, total_timeout: float,
                    accept: Callable[[Response], None] | None = None,
                    on_sent: Callable[[], None] | None = None) -> Response:
-    """One GET without redirects. ``on_sent`` is called when the request headers are out. The body is read for 2xx only; ``accept`` (called with the
-    header-only response) may raise to refuse a body before any of it is read."""
+    """One GET without redirects. The body is read for 2xx only; ``accept`` (called with the
+    header-only response) may raise to refuse a body before any of it is read. ``on_sent``
+    is called when the request headers are out (the politeness interval counts from it)."""
     try:
         async with asyncio.timeout(total_timeout):
             return await _exchange(client, url, headers, max_bytes, accept, on_sent)
@@ -140,7 +141,8 @@ async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, st
     except httpx.RemoteProtocolError as exc:
         raise Truncated(f"{exc}: {url}") from None
     except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
-        raise ConnectionFailed(f"{type(exc).__name__}: {exc or 'connection failed'}: {url}") from None
+        what = str(exc) or "connection failed"
+        raise ConnectionFailed(f"{type(exc).__name__}: {what}: {url}") from None
     except httpx.DecodingError as exc:
         raise BadContentEncoding(f"{exc}: {url}") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
