@@ -57,7 +57,8 @@ _WHOLE_LINE = [
     r"\d+ (comments?|kommentare|commentaires|comentarios|komentarzy?|responses?|replies)|"
     r"comments are closed\.?|kommentare sind geschlossen|les commentaires sont fermés|"
     r"(show|hide|view|load) comments?|join the (conversation|discussion)|keine kommentare|"
-    r"no comments( yet)?|kommentare insgesamt|aucun commentaire|sin comentarios|brak komentarzy|"
+    r"no comments( yet)?|kommentare insgesamt|inhaltsverzeichnis|table of contents|contents|sommaire|"
+    r"índice|spis treści|aucun commentaire|sin comentarios|brak komentarzy|"
     r"(previous|next|vorschau auf den nächsten|zum nächsten|zum vorherigen) (article|post|story|artikel|beitrag)|"
     r"beiträge aus dem forum|alle angaben ohne gewähr\.?|bild anzeigen|bild vergrößern|"
     r"(notas|noticias) relacionadas|lesen sie auch( die folgenden beiträge)?|"
@@ -98,7 +99,16 @@ _TEASER_PREFIX = re.compile(
     r"(le |te )?puede interesar|lea también|lee también|ver también|noticias? relacionadas?|notas relacionadas|"
     r"leggi anche|vedi anche|czytaj (też|także|również|więcej)|zobacz (też|także|również)|"
     r"przeczytaj (też|także|również)|leia (também|mais)|veja também|lees ook|zie ook|"
-    r"читайте также|смотрите также)\b\s*[:\-–—»>|]", re.IGNORECASE)
+    r"auch lesen|mehr themen|top[- ]themen|weitere beiträge|vea también|puedes ver|lee más|"
+    r"читайте также|смотрите также)\b\s*([:\-–—»>|]|$)", re.IGNORECASE)
+# "Weitere Informationen zum Coronavirus in Thüringen:" - a short label that introduces a
+# list of links.
+_LINK_LIST_LABEL = re.compile(
+    r"^(weitere|mehr|andere|further|more|other|autres|plus d'|más|otras|otros|altri|altre|więcej|inne)\s+"
+    r"(\w+\s+)?(informationen|infos|beiträge|artikel|themen|links|news|stories|articles|reading|"
+    r"information|resources|nachrichten|meldungen|informations|actualités|lectures|noticias|artículos|"
+    r"informaciones|articoli|notizie|artykuły|informacje|wiadomości)\b.{0,50}:$",
+    re.IGNORECASE)
 
 _WHOLE_LINE_RE = re.compile(r"^(?:" + "|".join(_WHOLE_LINE) + r")$", re.IGNORECASE)
 _AD_RE = re.compile(r"^(?:" + _WHOLE_LINE[0] + r")$", re.IGNORECASE)
@@ -121,7 +131,13 @@ _CTA = re.compile(
     r"already a subscriber|unlimited access|free trial|limited time offer|"
     r"get (the )?(latest|daily|weekly|breaking)\b.{0,40}\b(news|headlines|updates|newsletter|email)|"
     r"stay (on top|informed|up to date|in the know)|don't miss|never miss|"
-    r"share (this|your)|send us (a )?tip|have a (news )?tip|contact the author|"
+    r"share (this|your|it)|send us (a )?tip|gefällt (dir|ihnen) (unser|dieser)|enthält affiliate|"
+    r"affiliate links?|verraten sie (uns )?(gerne )?in den kommentaren|schreiben sie (uns )?in die kommentare|"
+    r"sign up to (get|receive)|nicht eingeloggt|not logged in|what you think about this|"
+    r"letter to the editor|download (the|our) [\w ]{0,30}apps?|hazte (miembro|socio)|únete|"
+    r"canal de youtube|youtube channel|akzeptieren sie unsere|you agree to (our|the)|"
+    r"(tiempo|temps|czas) (de )?(lectura|lecture|czytania)|przeczytasz w|top[- ]themen|"
+    r"have a (news )?tip|contact the author|"
     r"report (an )?(error|typo)|see (our|the) (privacy|cookie)|by (clicking|signing up|subscribing))\b",
     re.IGNORECASE,
 )
@@ -130,7 +146,8 @@ _CTA = re.compile(
 _STRONG_CTA = re.compile(
     r"\b(follow [\w.@-]+( [\w.-]+)? on (instagram|facebook|twitter|youtube|linkedin|tiktok)|"
     r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|share (it|this) with (a friend|your friends)|"
-    r"like (this|the) (story|article)\?)", re.IGNORECASE)
+    r"like (this|the) (story|article)\?|apps? for (ios|iphone) and android|(submit|write) a letter to the editor|please (subscribe|log ?in|sign ?in|register)|"
+    r"(to (view|read|continue reading) (the|this) (full )?(story|article)))", re.IGNORECASE)
 _ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
 # Bylines / datelines that stand alone: "By Jane Doe", "Published 3 hours ago", ...
@@ -219,8 +236,11 @@ def is_comment_marker(line: str) -> bool:
 # "Photo: Getty Images", "(pictured)". Captions are not article text.
 _CAPTION_CREDIT = re.compile(
     r"(\((ap|afp|reuters|getty|epa|dpa|kyodo|xinhua|ansa)( photo| images)?[^)]{0,60}\)|"
-    r"\b(photo|photograph|image|picture|credit|foto|bild|fotos|quelle|crédit|crédito)s?( credit)?\s*[:©]\s*(?-i:[A-Z])[^.:]{1,50}|"
-    r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)$",
+    r"\b(photo|photograph|image|picture|credit|foto|bild|titelbild|bildquelle|fotos|quelle|crédit|crédito)s?"
+    r"( credit)?\s*[:©]\s*(?-i:[A-Z])[^.:]{1,50}|"
+    r"\bfot\.\s*(?-i:[A-Z])[^.:]{1,50}|"
+    r"©\s*(?-i:[A-Z])[^.:]{1,60}|"
+    r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)\)?\.?$",
     re.IGNORECASE)
 # Post metadata packed in one line: "05/10/2018 - Publicado por: X - Categoria: Y - Tags: z".
 _META_FIELDS = re.compile(
@@ -229,6 +249,8 @@ _META_FIELDS = re.compile(
 _ONLY_CONTACT = re.compile(
     r"^((mailto:)?[\w.+-]+@[\w-]+\.[\w.-]+|(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin)\.com/\S+|@\w{2,30}|https?://\S+)$",
     re.IGNORECASE)
+# A wire agency sign-off on its own: "aja/PAP", "(dpa)", "dpa/lno", "jW/AFP".
+_SIGNOFF = re.compile(r"^\(?[a-z]{2,4}(/[a-z]{2,4})*/[A-Z]{2,5}\)?$|^[A-Z]{2,5}/[a-z]{2,4}$")
 _SHORTCODE = re.compile(r"^\[/?[a-z_]+( [^\]]*)?\].*$")
 _BRACKET_TAG = re.compile(r"\[(video|videos|insight|reaction|pictures|pics|photos|gallery|poll|live|watch|"
                           r"analysis|latest|revealed|update|exclusive)\]\s*\|?$", re.IGNORECASE)
@@ -256,6 +278,12 @@ def furniture_kind(line: str) -> str | None:
         return "meta"
     if _ONLY_CONTACT.match(c) or _SHORTCODE.match(c):
         return "contact"
+    if n <= 3 and "/" in c and _SIGNOFF.match(c):
+        return "signoff"
+    if n <= 10 and line.rstrip().endswith(":") and _LINK_LIST_LABEL.match(line.strip()):
+        return "teaser"
+    if re.match(r"^copyright\s*:", c, re.IGNORECASE):
+        return "legal"
     if n <= 40 and _CAPTION_CREDIT.search(c):
         return "caption"
     if n <= 30 and _META_FIELDS.search(c):
@@ -266,7 +294,7 @@ def furniture_kind(line: str) -> str | None:
         return "ad" if _AD_RE.match(c) else "nav"
     if n <= 25 and (_TEASER_PREFIX.match(c) or _ALSO_ON.match(c)):
         return "teaser"
-    if n <= 30 and _STRONG_CTA.search(c):
+    if n <= 40 and _STRONG_CTA.search(c):
         return "cta"
     if n <= 20 and _CTA.search(c) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
         return "cta"
