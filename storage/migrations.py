@@ -163,9 +163,17 @@ def _v2(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v3(conn: Connection) -> None:
+    # PostgreSQL enforces varchar lengths (SQLite does not): an extractor's odd language tag
+    # must never fail a whole batch. SQLite needs nothing: both are TEXT affinity already.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE articles ALTER COLUMN language TYPE TEXT, ALTER COLUMN kind TYPE TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, runs, failures, profiles, fetch state", _v1),
     Migration(2, "export watermarks", _v2),
+    Migration(3, "articles.language and articles.kind unbounded", _v3),
 )
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 

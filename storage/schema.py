@@ -24,7 +24,7 @@ from sqlalchemy import (
     types,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ID = String(64)
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
@@ -84,7 +84,7 @@ articles = Table(
     Column("title", Text),
     Column("author", Text),
     Column("published", Text),  # ISO 8601 as extracted (date or datetime)
-    Column("language", String(16)),
+    Column("language", Text),  # unbounded since version 3
     Column("canonical_url", Text),
     Column("original_url", Text),
     Column("names_original", Boolean, nullable=False),
@@ -96,7 +96,7 @@ articles = Table(
     Column("cluster_id", ID, nullable=False),
     Column("duplicate_of", ID),
     Column("similarity", Float),
-    Column("kind", String(8), nullable=False),
+    Column("kind", Text, nullable=False),  # unbounded since version 3
     Column("seq", BigInteger, nullable=False),
     Column("run_id", Text),
     Column("stored_at", UTCDateTime, nullable=False),

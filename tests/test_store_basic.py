@@ -192,3 +192,9 @@ def test_nul_characters_are_dropped_the_same_on_both_backends(store):
     store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
     got = store.get_articles([art.id])[art.id].article
     assert got.text == "Beforeafter, a stray NUL from a broken page." and got.title == "Title"
+
+
+def test_odd_metadata_lengths_never_fail_a_batch(store):
+    art = replace(make_article(1), language="en-GB-oxendict-x-some-private-tag;q=0.9", title="T" * 5000)
+    store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
+    assert store.get_articles([art.id])[art.id].article == art

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,10 @@ def test_upgrade_from_version_1_keeps_every_article(store_target):
         got = st.get_articles([a.id for a in arts])
         assert {k: v.article for k, v in got.items()} == {a.id: a for a in arts}
         assert st.high_water() == 5
+        # Version 3 unbounded the language column (PostgreSQL enforced 16 characters before).
+        odd = replace(make_article(9), language="x-" + "long-private-language-tag" * 2)
+        st.write_batch(run_id="after-upgrade", articles=[odd], assignments=[new(odd)])
+        assert st.get_articles([odd.id])[odd.id].article.language == odd.language
 
 
 def test_migrated_schema_matches_the_code(store_target):
