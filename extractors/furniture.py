@@ -41,6 +41,8 @@ _WHOLE_LINE = [
     r"((most )?(read|popular|viewed|shared|commented)( (now|today|stories|articles|posts|news))?( in .{1,30})?|"
     r"(other|more|latest|partner|top|related|recent|popular|breaking) (news|headlines|stories)( in this section| from .{1,30})?|"
     r"news from (our )?partners|from (our|the) partners|around the web|sponsored stories|"
+    r"関連記事|関連ニュース|おすすめ記事|人気記事|スポンサードリンク|スポンサーリンク|相关文章|相关阅读|推荐阅读|"
+    r"相關文章|관련\s?기사|많이 본 뉴스|인기 기사|"
     r"weitere nachrichten|andere nachrichten|autres actualités|otras noticias|altre notizie|inne wiadomości|"
     r"trending( now| stories)?|top stories|latest( news| stories| articles| posts)?|"
     r"recent (articles|posts|stories|news)|related( (articles?|stories|posts|content|news|links|topics|coverage|reading))?|"
@@ -52,7 +54,7 @@ _WHOLE_LINE = [
     r"potrebbe interessarti|articoli correlati|czytaj (też|także|również)|zobacz (też|także|również)|"
     r"najczęściej czytane|podobne artykuły|читайте также|похожие новости|leia também|"
     r"gerelateerde artikelen|lees ook|tags?|topics?|categories|category|filed under|schlagwörter|"
-    r"themen|mots-clés|etiquetas|tagi|archives?|comments?|kommentare|commentaires|comentarios|"
+    r"themen|mots-clés|etiquetas|tagi|タグ|标签|태그|archives?|comments?|kommentare|commentaires|comentarios|"
     r"komentarze|leave a (comment|reply)|post a comment|write a comment|add a comment|"
     r"\d+ (comments?|kommentare|commentaires|comentarios|komentarzy?|responses?|replies)|"
     r"comments are closed\.?|kommentare sind geschlossen|les commentaires sont fermés|"
@@ -239,13 +241,14 @@ _CAPTION_CREDIT = re.compile(
     r"\b(photo|photograph|image|picture|credit|foto|bild|titelbild|bildquelle|fotos|quelle|crédit|crédito)s?"
     r"( credit)?\s*[:©]\s*(?-i:[A-Z])[^.:]{1,50}|"
     r"\bfot\.\s*(?-i:[A-Z])[^.:]{1,50}|"
+    r"\((photo|image|picture|foto|bild|source|credit)s?\s*:[^)]{1,60}\)|"
     r"©\s*(?-i:[A-Z])[^.:]{1,60}|"
     r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)\)?\.?$",
     re.IGNORECASE)
 # Post metadata packed in one line: "05/10/2018 - Publicado por: X - Categoria: Y - Tags: z".
 _META_FIELDS = re.compile(
     r"\b(tags|tagged|categor(y|ies|ia|ie)|kategorie|publicado por|posted in|filed under|"
-    r"schlagwörter|étiquettes|etiquetas|tagi|kategoria)\s*:", re.IGNORECASE)
+    r"schlagwörter|étiquettes|etiquetas|tagi|kategoria|タグ|カテゴリー?|标签|分类|태그|카테고리)\s*[:：]", re.IGNORECASE)
 _ONLY_CONTACT = re.compile(
     r"^((mailto:)?[\w.+-]+@[\w-]+\.[\w.-]+|(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin)\.com/\S+|@\w{2,30}|https?://\S+)$",
     re.IGNORECASE)
