@@ -36,7 +36,7 @@ def decode_text(plain: str | None, packed: bytes | None, *, article_id: str = "?
     return plain or ""
 
 
-def _nul_free(value: str | None) -> str | None:
+def nul_free(value: str | None) -> str | None:
     # PostgreSQL text cannot hold NUL; SQLite can. Drop it on both, so both store the same.
     return value.replace("\x00", "") if value and "\x00" in value else value
 
@@ -44,15 +44,15 @@ def _nul_free(value: str | None) -> str | None:
 def article_row(
     article: Article, assignment: Assignment, *, compress: bool, level: int
 ) -> dict[str, Any]:
-    plain, packed = encode_text(_nul_free(article.text) or "", compress=compress, level=level)
+    plain, packed = encode_text(nul_free(article.text) or "", compress=compress, level=level)
     return {
         "id": article.id,
         "location": article.location,
         "source": article.source,
         "url": article.url,
         "path": article.path,
-        "title": _nul_free(article.title),
-        "author": _nul_free(article.author),
+        "title": nul_free(article.title),
+        "author": nul_free(article.author),
         "published": article.published,
         "language": article.language,
         "canonical_url": article.canonical_url,
@@ -96,7 +96,9 @@ def stored_article(row: Mapping[str, Any]) -> StoredArticle:
 
 
 def fetch_row(record: FetchRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in FETCH_FIELDS}
+    row = {name: getattr(record, name) for name in FETCH_FIELDS}
+    row["detail"] = nul_free(row["detail"]) or ""
+    return row
 
 
 def fetch_record(row: Mapping[str, Any]) -> FetchRecord:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage import schema as t
-from storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, stored_article
+from storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, nul_free, stored_article
 from storage.engine import read_tx, write_tx
 from storage.locks import advisory_lock, file_lock
 from storage.settings import StoreSettings
@@ -227,7 +227,7 @@ class Store:
                     ),
                     [
                         {"run_id": run_id, "location": f.location, "source": f.source, "reason": f.reason,
-                         "detail": f.detail, "stage": f.stage, "at": now}
+                         "detail": nul_free(f.detail) or "", "stage": f.stage, "at": now}
                         for f in failures
                     ],
                 )

@@ -192,6 +192,11 @@ def test_nul_characters_are_dropped_the_same_on_both_backends(store):
     store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
     got = store.get_articles([art.id])[art.id].article
     assert got.text == "Beforeafter, a stray NUL from a broken page." and got.title == "Title"
+    store.write_batch(run_id="r", articles=[], assignments=[],
+                      failures=[Failure(location="x", source="s", reason="binary", detail="bytes \x00\x01")])
+    store.record([FetchRecord(url="https://s.example/x", detail="reset\x00")])
+    assert store.get(["https://s.example/x"])["https://s.example/x"].detail == "reset"
+    assert store.stats()["failures_by_reason"] == {"binary": 1}
 
 
 def test_odd_metadata_lengths_never_fail_a_batch(store):
