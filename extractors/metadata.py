@@ -65,8 +65,14 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
             block = block.getparent()
         if block is None:
             continue
-        text = " ".join(block.text_content().split())
-        if not text or len(text) > 300 or not any(h in text.lower() for h in _CREDIT_HINT):
+        # Cheap pre-check on the link text and the block's own loose text (not the whole
+        # subtree: a link's parent can be a <div> holding the entire page).
+        own = " ".join([a.text_content()[:200], block.text or ""] +
+                       [child.tail or "" for child in block]).lower()
+        if not any(h in own for h in _CREDIT_HINT):
+            continue
+        text = " ".join(block.text_content()[:400].split())
+        if not text or len(text) > 300:
             continue
         if is_credit(text):
             href = urljoin(base or "", a.get("href", "").strip())
