@@ -12,7 +12,7 @@ from .decoding import decode_page
 from .furniture import Credit, credit_line, words
 from .language import guess_language
 from .metadata import (PageMeta, best_title, canonical_url, credit_links, host_of, html_language,
-                       iso_date, same_site)
+                       iso_date, same_site, trafilatura_metadata)
 from .profile import HostProfile
 from .settings import ExtractSettings
 from .text import TextResult, clean_lines, line_key
@@ -71,7 +71,8 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     declared = html_language(tree)
     precise = declared in (None, "en")
     doc = html_path.run_trafilatura(tree, url=page.url, settings=settings,
-                                    with_metadata=settings.with_metadata, favor_precision=precise)
+                                    with_metadata=False, favor_precision=precise)
+    info = trafilatura_metadata(tree, page.url) if settings.with_metadata else None
     primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
     primary_words = len(words(primary.text)) if primary else 0
     content_lang = guess_language(primary.text) if primary else None
@@ -89,7 +90,7 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
                                          with_metadata=False, favor_recall=True)
         chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
-    traf_title = getattr(doc, "title", None) or None
+    traf_title = getattr(info, "title", None) or None
     title = best_title(tree, traf_title)
     result = _drop_headline(_drop_headline(result, title), traf_title)
     # Credit lines: the URL of the original is usually only in the link's href.
@@ -103,8 +104,8 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
     meta = PageMeta(
         title=title,
-        author=getattr(doc, "author", None) or None,
-        published=iso_date(getattr(doc, "date", None)),
+        author=getattr(info, "author", None) or None,
+        published=iso_date(getattr(info, "date", None)),
         language=declared or content_lang or guess_language(chosen.text),
         canonical_url=canonical_url(tree, page.url),
     )
