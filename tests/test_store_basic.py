@@ -203,3 +203,14 @@ def test_odd_metadata_lengths_never_fail_a_batch(store):
     art = replace(make_article(1), language="en-GB-oxendict-x-some-private-tag;q=0.9", title="T" * 5000)
     store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
     assert store.get_articles([art.id])[art.id].article == art
+
+
+def test_dedup_location_is_beside_the_file_or_the_database_itself(store, store_target):
+    if store.backend == "sqlite":
+        assert store.dedup_location == store_target[: -len(".db")] + ".dedup"
+        return
+    import psycopg
+
+    assert store.dedup_location.startswith("postgresql://")
+    with psycopg.connect(store.dedup_location) as conn:  # the same database and schema
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] >= 3
