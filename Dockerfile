@@ -29,4 +29,4 @@ USER wiredesk
 VOLUME ["/data"]
 ENTRYPOINT ["wiredesk"]
 # The demo; for a Prefect worker: docker run IMAGE ... with --entrypoint prefect worker start --pool NAME
-CMD ["run", "--input", "/app/samples", "--manifest", "/app/samples/manifest.jsonl"]
+CMD ["run", "--input", "/app/samples", "--manifest", "/app/samples/html/meta.jsonl"]

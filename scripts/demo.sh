@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/wiredesk run --input samples/ --manifest samples/manifest.jsonl "$@"
+.venv/bin/wiredesk run --input samples/ --manifest samples/html/meta.jsonl "$@"

@@ -186,7 +186,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_clusters(args: argparse.Namespace) -> int:
-    from wiredesk.console import print_cluster, print_clusters
+    from wiredesk.console import cluster_row, print_cluster, print_clusters
     from storage import open_store
 
     with open_store(_store_url(args), create=False) as store:
@@ -196,7 +196,11 @@ def cmd_clusters(args: argparse.Namespace) -> int:
                 raise InputError(f"clusters: no cluster {args.cluster_id!r} in the store")
             print_cluster(args.cluster_id, members, as_json=args.json)
         else:
-            print_clusters(store.clusters(min_size=args.min_size)[: args.limit], as_json=args.json)
+            rows = []
+            for summary in store.clusters(min_size=args.min_size)[: args.limit]:
+                members = store.cluster_members(summary.cluster_id)
+                rows.append(cluster_row(summary, members))
+            print_clusters(rows, as_json=args.json)
     return EXIT_OK
 
 

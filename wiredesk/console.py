@@ -72,18 +72,36 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def print_clusters(clusters: Sequence[Any], *, as_json: bool) -> None:
-    rows = [_jsonable(c) for c in clusters]
+def _outlet(article: Any) -> str:
+    from urllib.parse import urlsplit
+
+    if article.url:
+        return (urlsplit(article.url).hostname or article.source).removeprefix("www.")
+    return article.source
+
+
+def cluster_row(summary: Any, members: Sequence[Any]) -> dict[str, Any]:
+    """One line of ``wiredesk clusters``: the store's summary plus outlets and similarities."""
+    sims = [m.similarity for m in members if m.duplicate_of is not None and m.similarity is not None]
+    return _jsonable(summary) | {
+        "members": [m.id for m in members],
+        "outlets": sorted({_outlet(m.article) for m in members}),
+        "min_similarity": min(sims) if sims else None,
+        "mean_similarity": round(sum(sims) / len(sims), 4) if sims else None,
+    }
+
+
+def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(rows, default=str, indent=2))
+        print(json.dumps(list(rows), default=str, indent=2))
         return
     table = Table(title=f"{len(rows)} clusters")
-    for column in ("cluster", "size", "representative", "title", "outlets"):
+    for column in ("cluster", "size", "representative", "similarity (min)", "title", "outlets"):
         table.add_column(column)
     for row in rows:
-        outlets = row.get("outlets") or row.get("sources") or []
-        table.add_row(str(row.get("cluster_id")), str(row.get("size")), str(row.get("representative")),
-                      str(row.get("title") or "")[:60], ", ".join(map(str, outlets))[:80])
+        sim = "" if row["min_similarity"] is None else f"{row['min_similarity']:.2f}"
+        table.add_row(str(row["cluster_id"]), str(row["size"]), str(row["representative"]), sim,
+                      str(row.get("title") or "")[:60], ", ".join(row["outlets"])[:80])
     _out.print(table)
 
 
@@ -103,7 +121,7 @@ def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> 
     for r in sorted(rows, key=lambda r: (not r["representative"], r["published"] or "")):
         sim = "" if r["similarity"] is None else f"{r['similarity']:.2f}"
         table.add_row(r["id"], "*" if r["representative"] else "", sim, str(r["published"] or ""), str(r["words"]),
-                      str(r["url"] or r["path"])[:70], str(r["title"] or "")[:50])
+                      str(r["url"] or r["path"])[:90], str(r["title"] or "")[:50])
     _out.print(table)
 
 
