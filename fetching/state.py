@@ -34,9 +34,12 @@ class MemoryFetchState:
     - ``record(records)`` replaces the latest record of each URL wholesale (last write wins,
       in sequence order if a URL appears twice) and appends every record, unchanged, to an
       append-only log (the fetch history reports are built from).
-    - The fetcher carries ``stored`` forward from the previous record; it never sets it to
-      True itself. The store sets ``stored=True`` on a URL's latest record when it saves an
-      article fetched from it (``mark_stored`` here), without adding a log entry.
+    - The fetcher reads ``stored``, ``gave_up``, ``next_attempt_at``, ``etag`` and
+      ``last_modified`` from the latest record; it carries ``stored`` forward and never sets
+      it itself. Whoever saves the article sets it: ``record([replace(rec, stored=True)])``,
+      or ``mark_stored`` here (in place, no log entry).
+    - Who calls ``record``: see ``Fetcher.fetch`` (the caller, after storing) and
+      ``Fetcher.discover_report`` (the fetcher, for feeds and sitemaps).
     - Thread-safe: one lock around every call.
     """
 
