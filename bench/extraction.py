@@ -14,7 +14,9 @@ run. Metrics are the benchmarks' own (``../shared/tools/score_extraction.py``, i
 Speed columns: ``pg/s cpu`` is pages per second of this process's CPU time, the robust
 number on a shared machine; ``pg/s wall`` is wall time. The ``wiredesk pool`` row is
 ``extract_many`` over every core (wall time only: the work happens in child processes),
-its ratio is against trafilatura's single-process wall time.
+its ratio is against trafilatura's single-process wall time, and "cores busy" is the
+workers' CPU time over the wall time (close to the core count on an idle machine; lower
+when other processes compete for the cores).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import sys
 import time
 from html import escape as html_escape
@@ -130,13 +133,16 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         m.update(cpu=cpu, wall=wall, n=len(rows))
         results[name] = m
     pages = [page_of(r) for r in rows]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
     batch = extract_many(pages, settings=settings, workers=workers)
     wall = time.perf_counter() - w0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     preds = {r["id"]: (b.text if not isinstance(b, WiredeskError) else None)
              for r, b in zip(rows, batch)}
     m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
-    m.update(cpu=None, wall=wall, n=len(rows))
+    m.update(cpu=None, wall=wall, n=len(rows), cores_used=child_cpu / wall if wall else None)
     results["wiredesk pool"] = m
     if bench == "trafilatura-eval":
         results["_metadata"] = metadata_rates(rows, wd)
@@ -192,8 +198,9 @@ def print_table(bench: str, results: dict) -> None:
             ratio = f"{base['cpu'] / m['cpu']:.2f} (cpu)"
         else:
             ratio = f"{base['wall'] / m['wall']:.2f} (wall)"
+        cores = f" ({m['cores_used']:.2f} cores busy)" if m.get("cores_used") else ""
         print(f"| {name} | {m['f1']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | "
-              f"{cpu} | {wall} | {ratio} |")
+              f"{cpu} | {wall} | {ratio}{cores} |")
     if "_metadata" in results:
         print("\nmetadata exact match (pages with that field in the ground truth):")
         for k, (rate, total) in results["_metadata"].items():
