@@ -112,7 +112,7 @@ def _in_process(pages: Sequence[RawPage], settings: ExtractSettings,
     try:
         return [_guarded(p, settings, profiles.get(profile_host(p)), use_alarm) for p in pages]
     finally:
-        if use_alarm:
+        if use_alarm and previous is not None:
             signal.signal(signal.SIGALRM, previous)
 
 

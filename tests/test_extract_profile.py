@@ -64,3 +64,21 @@ def test_profile_is_bounded() -> None:
 def test_undecodable_pages_are_skipped() -> None:
     pages = [RawPage(source="s", kind="text", body=b""), _page(1)]
     assert learn_profile(None, "riverside-gazette.example", pages).pages == 1
+
+
+def test_profiles_reach_pool_workers() -> None:
+    # The pool pickles profiles for its workers (forkserver when threads are around).
+    import pickle
+    import threading
+
+    from extractors import extract_many
+
+    profile = learn_profile(None, "riverside-gazette.example", [_page(i) for i in range(5)])
+    assert pickle.loads(pickle.dumps(profile)) == profile
+    pages = [_page(i) for i in range(90, 100)]
+    out: dict[str, list] = {}
+    thread = threading.Thread(target=lambda: out.setdefault("r", extract_many(
+        pages, profiles={"riverside-gazette.example": profile}, workers=2)))
+    thread.start()
+    thread.join(timeout=120)
+    assert all(FOOTER not in r.text for r in out["r"])
