@@ -25,6 +25,8 @@ from wiredesk.errors import PermanentFetchError, TransientFetchError
 
 from .ssrf import GuardedBackend, SsrfGuard
 
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 1.0
 ACCEPT_PAGES = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 ACCEPT_FEEDS = ("application/rss+xml,application/atom+xml,application/xml;q=0.9,"
                 "text/xml;q=0.9,text/html;q=0.5,*/*;q=0.1")
@@ -169,6 +171,18 @@ async def _exchange(client: httpx.AsyncClient, url: str, headers: dict[str, str]
     async with client.stream("GET", url, headers=headers, extensions=extensions) as resp:
         head = Response(url=str(resp.url), status=resp.status_code, headers=resp.headers)
         if not 200 <= resp.status_code < 300:
+            # Drain a small body (redirects, 304s, error pages) so the connection can be
+            # reused; a large one is dropped with the connection instead.
+            # Briefly: a dripping error body must not cost the whole-request timeout.
+            try:
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    drained = 0
+                    async for chunk in resp.aiter_raw():
+                        drained += len(chunk)
+                        if drained > _DRAIN_BYTES:
+                            break
+            except (TimeoutError, httpx.HTTPError):
+                pass
             return head
         declared = resp.headers.get("content-length")
         if declared and declared.strip().isdigit() and int(declared) > max_bytes:
