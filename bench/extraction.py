@@ -37,7 +37,8 @@ sys.path.insert(0, str(SHARED / "tools"))
 
 from score_extraction import sh_score, te_score  # noqa: E402
 
-from extractors import ExtractSettings, extract_many, extract_page  # noqa: E402
+from extractors import (ExtractSettings, extract_many, extract_page, learn_profile,  # noqa: E402
+                        profile_host)
 from wiredesk.errors import WiredeskError  # noqa: E402
 from wiredesk.records import RawPage  # noqa: E402
 
@@ -144,6 +145,20 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
     m.update(cpu=None, wall=wall, n=len(rows), cores_used=child_cpu / wall if wall else None)
     results["wiredesk pool"] = m
+    if bench == "syndication":
+        # The per-host memory, as the pipeline uses it: learn every host's profile from
+        # the corpus itself (the lead persists it between runs), then extract with it.
+        by_host: dict[str, list[RawPage]] = {}
+        for p in pages:
+            by_host.setdefault(profile_host(p), []).append(p)
+        c0 = time.process_time()
+        profiles = {h: learn_profile(None, h, ps) for h, ps in by_host.items()}
+        learn_cpu = time.process_time() - c0
+        preds, cpu, wall = timed(lambda r: extract_page(
+            page_of(r), settings=settings, profile=profiles.get(profile_host(page_of(r)))).text, rows)
+        m = score(rows, preds, n_boot=200)
+        m.update(cpu=cpu + learn_cpu, wall=wall, n=len(rows))
+        results["wiredesk + host profiles"] = m
     if bench == "trafilatura-eval":
         results["_metadata"] = metadata_rates(rows, wd)
     return results

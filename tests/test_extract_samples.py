@@ -15,7 +15,8 @@ HTML = Path(__file__).resolve().parent.parent / "samples" / "html"
 
 
 def _extract(name: str) -> Extracted:
-    meta = {m["file"]: m for m in map(json.loads, (HTML / "meta.jsonl").open(encoding="utf-8"))}
+    lines = (HTML / "meta.jsonl").read_text(encoding="utf-8").splitlines()
+    meta = {m["file"]: m for m in map(json.loads, lines)}
     path = HTML / name
     return extract_page(RawPage(source="samples", body=path.read_bytes(), kind="html",
                                 url=meta[name]["url"], path=str(path), published=meta[name]["published"]))
