@@ -1,7 +1,7 @@
 """Fetch-stage bench: throughput with politeness off, and politeness on as the server saw it.
 
-    .venv/bin/python bench/fetch.py                  # defaults: 8 hosts x 250 pages of ~20 KB
-    .venv/bin/python bench/fetch.py --hosts 4 --pages 100 --page-bytes 50000
+    .venv/bin/python bench/fetch.py                  # 8 hosts x 250 pages of ~20 KB, default concurrency
+    .venv/bin/python bench/fetch.py --hosts 4 --pages 100 --page-bytes 50000 --concurrency 32
 
 Speed: a minimal keep-alive asyncio server (below) runs in a child process; the same URLs are
 fetched by an anchor (a bare httpx.AsyncClient with the same global concurrency: no SSRF
@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=8)
     parser.add_argument("--pages", type=int, default=250, help="pages per host")
     parser.add_argument("--page-bytes", type=int, default=20_000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=FetchSettings().global_concurrency)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--interval", type=float, default=0.5, help="politeness check interval")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
