@@ -162,8 +162,9 @@ class Engine:
             except PermanentFetchError as exc:
                 return Attempted(None, exc, final[0], last_status[0], attempts, spent[0] * 1000)
 
-    def host_closed(self, url: str) -> HostClosed | None:
-        gate = self.politeness.gate(host_key(url))
+    def host_closed(self, host: str) -> HostClosed | None:
+        """Why ``host`` (a host_key) is closed, or None when it is open."""
+        gate = self.politeness.gate(host)
         seconds = gate.closed_for()
         if seconds <= 0:
             return None
@@ -186,7 +187,7 @@ class Engine:
                       accept: Callable[[Response], None] | None, spent: list[float],
                       last_status: list[int | None], final: list[str]) -> Response:
         s = self.settings
-        seen = {canonicalize_url(url)}
+        seen = {url}  # canonical already (the caller's key)
         current = url
         for hop in range(s.max_redirects + 1):
             if hop:  # a redirect target gets every check the first URL got
@@ -197,7 +198,7 @@ class Engine:
             host = host_key(current)
             async with self.politeness.request(host) as gate:
                 # Checked after the wait: the host may have closed while we queued for it.
-                closed = self.host_closed(current)
+                closed = self.host_closed(host)
                 if closed is not None:
                     raise closed
                 started = time.perf_counter()

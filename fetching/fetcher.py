@@ -38,7 +38,7 @@ from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
 from .state import FetchState
-from .urls import HTTP_SCHEMES, canonicalize_url, origin
+from .urls import HTTP_SCHEMES, canonicalize_url, host_key, origin
 
 T = TypeVar("T")
 log = logging.getLogger("wiredesk.fetching")
@@ -361,7 +361,7 @@ class Fetcher:
                    if rules.disallow_all else f"robots.txt disallows {url}")
             return outcomes.skip(url, d.source, prev, "robots", why), None
 
-        closed = engine.host_closed(url)
+        closed = engine.host_closed(host_key(url))
         if closed is not None:
             return outcomes.host_closed(url, d.source, prev, closed), None
 
@@ -375,8 +375,10 @@ class Fetcher:
                 headers["If-Modified-Since"] = prev.last_modified
         accept = outcomes.accept_page if kind == "page" else outcomes.accept_doc
         result = await engine.request(url, headers=headers, accept=accept)
-        final = canonicalize_url(result.final_url)
-        final_url = final if final != url else None
+        final_url = None
+        if result.final_url != url:
+            final = canonicalize_url(result.final_url)
+            final_url = final if final != url else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
             return outcomes.host_closed(url, d.source, prev, result.error), None
         if result.error is not None:
