@@ -227,7 +227,22 @@ class Fetcher:
         add([outcomes.plain(u) for u in spec.urls])
         await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)),
                                   documents, add)
+        add(self._due_again(spec, documents, feeds + sitemaps))
         return DiscoveryReport(items=tuple(found.values()), documents=tuple(documents))
+
+    def _due_again(self, spec: SourceSpec, documents: Sequence[FetchOutcome],
+                   doc_urls: Sequence[str]) -> list[Entry]:
+        """Failed article URLs of this source whose back-off is over, from a state that can
+        list them (RetryingFetchState): a feed that answers 304 lists nothing, and a URL a
+        site dropped from its feed would otherwise never be retried."""
+        due = getattr(self.state, "due", None)
+        if due is None:
+            return []
+        docs = set(doc_urls) | {o.record.url for o in documents}
+        docs.update(canonicalize_url(u) for u in spec.sites)
+        return [outcomes.plain(r.url) for r in due(spec.name, utcnow(),
+                                                   self.settings.max_urls_per_source)
+                if r.url not in docs and r.reason not in outcomes.DOCUMENT_REASONS]
 
     # ---- discovery ----------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from .http import ContentTypeRefused, Response
 from .models import Discovered, FetchOutcome
 from .settings import FetchSettings
 
+# Failures only feeds and sitemaps have: such a record is never retried as an article.
+DOCUMENT_REASONS = frozenset({"bad-feed", "xml-bomb"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from wiredesk.records import FetchRecord
@@ -22,6 +23,17 @@ class FetchState(Protocol):
 
     def record(self, records: Sequence[FetchRecord]) -> None:
         """Upsert each record as the latest state of its URL and append it to the log."""
+        ...
+
+
+@runtime_checkable
+class RetryingFetchState(FetchState, Protocol):
+    """Optional extension: lets discovery bring back failed URLs that no feed lists any more
+    (a feed answering 304 lists nothing), so they are retried with their back-off."""
+
+    def due(self, source: str, now: datetime, limit: int) -> Sequence[FetchRecord]:
+        """Up to ``limit`` latest records of ``source`` with ``failures > 0``, not
+        ``gave_up``, not ``stored``, and ``next_attempt_at`` missing or ``<= now``."""
         ...
 
 
@@ -58,6 +70,13 @@ class MemoryFetchState:
             for rec in records:
                 self._latest[rec.url] = rec
                 self.log.append(rec)
+
+    def due(self, source: str, now: datetime, limit: int) -> Sequence[FetchRecord]:
+        with self._lock:
+            found = [r for r in self._latest.values()
+                     if r.source == source and r.failures > 0 and not r.gave_up
+                     and not r.stored and (r.next_attempt_at is None or r.next_attempt_at <= now)]
+        return found[:limit]
 
     def mark_stored(self, urls: Iterable[str]) -> None:
         with self._lock:

@@ -169,3 +169,27 @@ def test_feed_validators_only_survive_a_clean_run(server) -> None:
     with Fetcher(make_settings(), state) as fetcher:
         assert fetcher.discover(feed) == []  # clean run before: a conditional 304
     assert server.requests("/feed.xml")[-1].status == 304
+
+
+def test_failed_urls_come_back_when_their_back_off_is_over(server) -> None:
+    """A URL that failed is retried in a later run even though its feed answers 304 (lists
+    nothing), once its back-off is over; then given up, with the reason kept."""
+    base = server.base(0)
+    feed_xml = base + "/feed.xml"
+    state = MemoryFetchState()
+    spec = SourceSpec(name="retry", feeds=(feed_xml,), urls=(base + "/missing",))
+    quick = make_settings(failure_backoff=0.0, give_up_after=2)
+    with Fetcher(quick, state, record_fetches=True) as fetcher:
+        first = fetcher.fetch(fetcher.discover(spec))
+    assert sorted(o.reason or "ok" for o in first).count("http-404") == 1
+    # Next run: the URL list is gone from the config; the feed answers 304.
+    later = SourceSpec(name="retry", feeds=(feed_xml,))
+    with Fetcher(quick, state, record_fetches=True) as fetcher:
+        found = fetcher.discover(later)
+        assert [d.url for d in found] == [base + "/missing"]
+        [o] = fetcher.fetch(found)
+    assert server.requests("/feed.xml")[-1].status == 304
+    assert o.reason == "http-404" and o.record.gave_up
+    with Fetcher(quick, state, record_fetches=True) as fetcher:
+        assert fetcher.discover(later) == []  # given up: not brought back
+    assert len(server.requests("/missing")) == 2
