@@ -69,19 +69,25 @@ class _Segment:
             return np.searchsorted(self.keys, keys, side="left"), np.searchsorted(self.keys, keys, side="right")
         n = self.keys.size
         span = np.arange(FENCE)
+        col = keys[:, None]
 
-        def bound(side: str, strict: bool) -> np.ndarray:
-            block = np.searchsorted(self.fence, keys, side=side) - 1
+        def block_of(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             start = np.maximum(block, 0) * FENCE
             idx = start[:, None] + span
-            inside = idx < n
-            vals = self.keys[np.minimum(idx, n - 1)]
-            below = (vals < keys[:, None]) if strict else (vals <= keys[:, None])
-            return np.where(block < 0, 0, start + (below & inside).sum(axis=1))
+            return start, self.keys[np.minimum(idx, n - 1)], idx < n
 
-        # Equal keys may straddle blocks: lo from the last block whose fence is < key, hi from
-        # the last block whose fence is <= key.
-        return bound("left", True), bound("right", False)
+        # Equal keys may straddle blocks: lo comes from the last block whose fence is < key,
+        # hi from the last block whose fence is <= key; almost always the same block, read once.
+        bl = np.searchsorted(self.fence, keys, side="left") - 1
+        bh = np.searchsorted(self.fence, keys, side="right") - 1
+        start, vals, inside = block_of(bl)
+        lo = np.where(bl < 0, 0, start + ((vals < col) & inside).sum(axis=1))
+        hi = np.where(bl < 0, 0, start + ((vals <= col) & inside).sum(axis=1))
+        other = np.flatnonzero(bh != bl)
+        if other.size:
+            start2, vals2, inside2 = block_of(bh[other])
+            hi[other] = np.where(bh[other] < 0, 0, start2 + ((vals2 <= col[other]) & inside2).sum(axis=1))
+        return lo, hi
 
 
 class LocalIndex(Index):
@@ -127,11 +133,17 @@ class LocalIndex(Index):
         assert self.dir is not None
         keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
         rows = np.load(self.dir / f"{name}.rows.npy", mmap_mode="r")
-        for arr in (keys, rows):
-            # Lookups touch a few scattered pages: read-ahead would pull in megabytes.
+        for arr, warm in ((keys, True), (rows, False)):
             mm = getattr(arr, "_mmap", None)
-            if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+            if mm is None or not hasattr(mm, "madvise"):
+                continue
+            # Lookups touch a few scattered pages: fault-time read-ahead would pull in megabytes.
+            if hasattr(mmap, "MADV_RANDOM"):
                 mm.madvise(mmap.MADV_RANDOM)
+            # But do ask the kernel to read the keys in the background (returns at once): a
+            # fresh process soon answers from memory instead of one disk read per key.
+            if warm and hasattr(mmap, "MADV_WILLNEED"):
+                mm.madvise(mmap.MADV_WILLNEED)
         fence_path = self.dir / f"{name}.fence.npy"
         fence = np.load(fence_path) if fence_path.exists() else np.ascontiguousarray(keys[::FENCE])
         return _Segment(name, keys, rows, fence)

@@ -399,3 +399,18 @@ def test_an_undated_complete_original_beats_a_dated_trimmed_copy(env):
                              art("orig", s1, url="https://o.example/1")])
     by = {a.article_id: a for a in res.assignments}
     assert by["orig"].duplicate_of is None and by["copy"].duplicate_of == "orig"
+
+
+def test_fenced_segment_lookup_equals_a_binary_search(monkeypatch):
+    import dedup.local as local
+
+    monkeypatch.setattr(local, "FENCE", 4)  # small blocks: many keys straddle block edges
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        keys = np.sort(rng.integers(0, 12, size=n).astype(np.uint64))
+        seg = local._Segment("t", keys, np.arange(n, dtype=np.int32), np.ascontiguousarray(keys[::4]))
+        q = rng.integers(0, 14, size=10).astype(np.uint64)
+        lo, hi = seg.lookup(q)
+        assert np.array_equal(lo, np.searchsorted(keys, q, "left"))
+        assert np.array_equal(hi, np.searchsorted(keys, q, "right"))
