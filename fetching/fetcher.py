@@ -378,7 +378,8 @@ class Fetcher:
 
         closed = engine.host_closed(host_key(url))
         if closed is not None:
-            return outcomes.host_closed(url, d.source, prev, closed), None
+            return outcomes.host_closed(url, d.source, prev, closed, s,
+                                        may_give_up=kind == "page"), None
 
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
         # A record's validators always come from its URL's last good response (failures and
@@ -395,7 +396,8 @@ class Fetcher:
             final = canonicalize_url(result.final_url)
             final_url = final if final != url else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
-            return outcomes.host_closed(url, d.source, prev, result.error), None
+            return outcomes.host_closed(url, d.source, prev, result.error, s,
+                                        may_give_up=kind == "page"), None
         if result.error is not None:
             rec = outcomes.failure_record(url, d.source, prev, result.error, result.status,
                                           result.attempts, 0, result.duration_ms, s,

@@ -72,11 +72,13 @@ def skip(url: str, source: str, prev: FetchRecord | None, reason: str,
     return FetchOutcome(policy_record(url, source, prev, reason, detail), skipped=reason)
 
 
-def host_closed(url: str, source: str, prev: FetchRecord | None,
-                 closed: HostClosed) -> FetchOutcome:
-    """Skipped because the host is closed for now: come back when it opens again."""
-    rec = replace(policy_record(url, source, prev, closed.reason, closed.message),
-                  next_attempt_at=utcnow() + timedelta(seconds=closed.seconds))
+def host_closed(url: str, source: str, prev: FetchRecord | None, closed: HostClosed,
+                s: FetchSettings, *, may_give_up: bool) -> FetchOutcome:
+    """Skipped because its host is closed (down, or asked us to wait): no request, but a
+    failed fetch all the same. It backs off at least until the host opens again, counts
+    towards giving up, and is brought back by ``RetryingFetchState.due`` like any failure."""
+    rec = failure_record(url, source, prev, closed, None, 0, 0, 0.0, s, closed.seconds,
+                         may_give_up=may_give_up)
     return FetchOutcome(rec, skipped=closed.reason)
 
 

@@ -244,3 +244,5 @@ def test_dead_host_circuit_breaker(server) -> None:
     assert [o.skipped for o in outcomes][3:] == ["host-down"] * 3
     assert len([s for s in server.requests() if s.path.startswith("/always-500")]) == 3
     assert "3 failed attempts in a row" in outcomes[-1].record.detail
+    # Skipped, yet a failed fetch: it backs off and counts towards giving up.
+    assert all(o.record.failures == 1 and o.record.attempts == 0 for o in outcomes[3:])
