@@ -1,6 +1,7 @@
-"""The async core under Fetcher: one shared client, the politeness gates, the robots.txt
-cache, and ``request`` — one URL through redirects and retries to a final response or a
-classified error. It reads and writes no state; Fetcher turns its results into records.
+"""The async core under Fetcher: one shared client, the politeness gates (with the per-host
+circuit breaker), the robots.txt cache, and ``request`` — one URL through redirects and
+retries to a final response or a classified error. It reads and writes no state; Fetcher
+turns its results into records.
 """
 
 from __future__ import annotations

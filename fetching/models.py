@@ -33,10 +33,12 @@ class Discovered:
 class FetchOutcome:
     """What fetch() made of one Discovered URL.
 
-    ``page`` is set only for a 200 HTML/text response. ``skipped`` is a reason code when no
-    request was sent at all (``stored``, ``backoff``, ``gave-up``, ``robots``, ``ssrf``,
-    ``scheme``); otherwise ``record.reason`` says why a requested URL failed (None: success,
-    including 304). ``final_url`` is where redirects ended (canonical), when they did.
+    ``page`` is set only for a 2xx HTML/text response; ``page.url`` is the requested
+    canonical URL (the state's key), ``final_url`` where redirects ended, when they did.
+    ``skipped`` is a reason code when no request was sent at all (``stored``, ``backoff``,
+    ``gave-up``, ``duplicate``, ``robots``, ``ssrf``, ``scheme``, ``host-down``,
+    ``host-backoff``); otherwise ``record.reason`` says why a requested URL failed (None:
+    success, including 304, which has no page).
     """
 
     record: FetchRecord
