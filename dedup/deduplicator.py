@@ -155,6 +155,8 @@ class Deduplicator:
         first_of_hash: dict[str, int] = {}
         exact_batch: dict[int, int] = {}
         for i, a in enumerate(articles):
+            if batch[i].shingles.size == 0:  # no words at all: nothing to be a copy of
+                continue
             j = first_of_hash.get(a.content_hash)
             if j is not None:
                 exact_batch[i] = j
@@ -168,12 +170,12 @@ class Deduplicator:
             if batch[i].host and batch[i].host == batch[j].host and self._furniture_only(
                     batch[i], views0, (units0.get(batch[i].node), units0.get(batch[j].node))):
                 del exact_batch[i]
-        indexed_exact = self.index.exact({articles[i].content_hash for i in range(len(batch)) if i not in exact_batch})
+        indexed_exact = self.index.exact({articles[i].content_hash for i in first_of_hash.values()})
         exact_ids = {x for ids in indexed_exact.values() for x in ids} - own_ids
         infos = self.index.docs(exact_ids)
         maybe_exact: dict[int, str] = {}
         for i, d in enumerate(batch):
-            if i in exact_batch:
+            if i in exact_batch or d.shingles.size == 0:
                 continue
             for cand in indexed_exact.get(d.article.content_hash, ()):
                 info = infos.get(cand)
@@ -550,17 +552,24 @@ class Deduplicator:
             hosts_needed = {h for st in chunk if (h := host_of(st.article))}
             host_states = self.index.hosts(hosts_needed) if self.settings.host_furniture else {}
             new_docs: list[tuple[_Doc, str]] = []
+            fresh = [st for st in chunk if st.id not in known]
             for st in chunk:
-                if st.id in known:
-                    if known[st.id].cluster_id != st.cluster_id:
-                        staged.moves[st.id] = st.cluster_id
+                if st.id in known and known[st.id].cluster_id != st.cluster_id:
+                    staged.moves[st.id] = st.cluster_id
+            # Shingles and signatures of the whole chunk in one pass, as assign() does.
+            hashes, offsets = batch_shingles([st.article.text for st in fresh], self.settings.shingle_size)
+            full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
+            for k, st in enumerate(fresh):
+                if st.id in known:  # twice in one chunk
                     continue
-                d = self._stored_doc(st)
+                seq = hashes[offsets[k]:offsets[k + 1]]
+                d = _Doc(("s", st.id), st.article, np.unique(seq), host_of(st.article), _ts(st.article), st.seq,
+                         stored=st, sequence=seq)
                 exact = st.article.content_hash in seen_hashes
                 seen_hashes.add(st.article.content_hash)
                 keys, n_anchors = None, 0
                 if not exact and d.shingles.size:
-                    keys, base = self.keys(d.shingles), d.shingles
+                    keys, base = full_keys[k], d.shingles
                     state = staged.hosts.get(d.host) or host_states.get(d.host) if d.host else None
                     if state is not None:
                         stripped = FurnitureView(state, []).strip(d.shingles, (f"c:{st.cluster_id}",))
