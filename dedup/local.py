@@ -13,6 +13,7 @@ import json
 import mmap
 import os
 import sqlite3
+import time
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -109,24 +110,47 @@ class LocalIndex(Index):
         check_params(meta.get("params"), settings, str(path))
         if "params" not in meta:
             self._db.execute("INSERT INTO meta VALUES ('params', ?)", (settings.signature_params(),))
+        self.path = path
+        self._segments: list[_Segment] = []
+        self._load(meta)
+        self._cleanup_orphans()
+        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
+        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
+
+    def _load(self, meta: dict[str, str]) -> None:
+        """(Re)read the committed state: segments, recent keys, counters."""
+        self._gen = meta.get("gen", "")
         self._last_seq = int(meta.get("last_seq", 0))
         try:
             self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
         except (OSError, ValueError) as exc:
-            raise DedupError(f"dedup index {path}: a band segment is unreadable ({exc}); delete the "
+            raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
                              "directory and let the next run reindex from the store", reason="dedup-corrupt") from exc
-        self._cleanup_orphans()
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
         self._delta_rows = 0
         for kblob, rblob in self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id"):
             self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i4"))
         self._next_row = (self._db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
         if self._next_row >= 2**31 - 2**24:
-            raise DedupError(f"dedup index {path}: row numbers near 2^31; rebuild into a new index",
+            raise DedupError(f"dedup index {self.path}: row numbers near 2^31; rebuild into a new index",
                              reason="dedup-full")
         self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
-        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
-        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
+
+    def begin(self) -> None:
+        """Another process (serialised by the store's writer lock) may have written since we
+        last looked: reload then, so its articles are candidates too."""
+        super().begin()
+        if self.dir is None:
+            return
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'gen'").fetchone()
+        if (row[0] if row else "") != self._gen:
+            self._load(dict(self._db.execute("SELECT key, value FROM meta").fetchall()))
+            self._host_cache.clear()
+
+    def _bump(self) -> None:
+        """Inside a write transaction: mark the committed state as changed."""
+        self._gen = uuid.uuid4().hex
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('gen', ?)", (self._gen,))
 
     # ------------------------------------------------------------------ segments
     def _open_segment(self, name: str) -> _Segment:
@@ -154,7 +178,8 @@ class LocalIndex(Index):
             return
         live = {s.name for s in self._segments}
         for f in self.dir.glob("seg-*.npy"):
-            if f.name.split(".")[0] not in live:
+            # Old enough not to be another process's segment about to be committed.
+            if f.name.split(".")[0] not in live and time.time() - f.stat().st_mtime > 600:
                 f.unlink(missing_ok=True)
 
     def _write_segment(self, keys: np.ndarray, rows: np.ndarray) -> _Segment:
@@ -182,6 +207,7 @@ class LocalIndex(Index):
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('segments', ?)", (json.dumps([s.name for s in segments]),)
             )
+            self._bump()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -226,7 +252,11 @@ class LocalIndex(Index):
 
     # ------------------------------------------------------------------ reads
     def last_seq(self) -> int:
-        return self._last_seq
+        if self.dir is None:
+            return self._last_seq
+        # Read, not cached: another process may have committed since (see begin()).
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+        return int(row[0]) if row else 0
 
     def __len__(self) -> int:
         return self._count
@@ -360,6 +390,7 @@ class LocalIndex(Index):
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
             if seq is not None and seq > self._last_seq:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('last_seq', ?)", (str(seq),))
+            self._bump()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

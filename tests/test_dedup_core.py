@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -347,7 +349,9 @@ def test_local_index_segments_flush_compact_and_reopen(tmp_path: Path, monkeypat
         for k, s in enumerate(stories):
             run(dedup, store, [art(f"s{k}", s, url=f"https://h{k}.example/x")])
         assert len(index._segments) >= 1 and len(index._segments) <= 3
-    (loc / "seg-deadbeefdeadbeef.keys.npy").write_bytes(b"orphan")
+    orphan = loc / "seg-deadbeefdeadbeef.keys.npy"  # a crash between writing a segment and committing it
+    orphan.write_bytes(b"orphan")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
     with open_index(str(loc), settings=settings) as index:
         assert not (loc / "seg-deadbeefdeadbeef.keys.npy").exists()
         assert len(index) == 12 and index.last_seq() == 12
@@ -414,3 +418,23 @@ def test_fenced_segment_lookup_equals_a_binary_search(monkeypatch):
         lo, hi = seg.lookup(q)
         assert np.array_equal(lo, np.searchsorted(keys, q, "left"))
         assert np.array_equal(hi, np.searchsorted(keys, q, "right"))
+
+
+def test_two_processes_on_one_local_index_see_each_other(tmp_path: Path):
+    """Two writers on one local index, one batch at a time (the store's writer lock): each
+    batch starts from what the other committed, including flushed segments."""
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(20)
+    loc = str(tmp_path / "shared.dedup")
+    with open_index(loc, settings=settings) as a, open_index(loc, settings=settings) as b:
+        da, db = Deduplicator(settings, a, store.lookup), Deduplicator(settings, b, store.lookup)
+        stories = [story(rng) for _ in range(6)]
+        for k, s in enumerate(stories):
+            writer, reader = (da, db) if k % 2 == 0 else (db, da)
+            run(writer, store, [art(f"s{k}", s, url=f"https://o{k}.example/x")])
+            res = run(reader, store, [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x")])
+            assert res.assignments[0].duplicate_of == f"s{k}", k
+            if k == 2:  # force a segment flush in one of them
+                a._flush_delta()
+        assert a.last_seq() == b.last_seq() == 12
