@@ -28,7 +28,7 @@ from storage import schema as t
 from storage.engine import read_tx, write_tx
 from storage.files import COLUMNS, EXT, atomic_write, remove_leftovers, write_file, write_partitioned
 from storage.locks import file_lock
-from storage.store import Store, _counter
+from storage.store import Store, read_high_water
 from wiredesk.errors import ConfigError, StoreError
 from wiredesk.records import EXPORT_FIELDS, utcnow
 
@@ -90,7 +90,7 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
     fmt, partitioned = options["fmt"], options["partition_by_date"]
     a = t.articles.c
     with read_tx(store.engine, snapshot=True) as conn:
-        high_water = _counter(conn)
+        high_water = read_high_water(conn)
         previous = _previous(conn, str(target), options)
         # A delta only makes sense on top of an export with the same options that still exists.
         base = previous if incremental and previous and _files_exist(previous, manifest_path.parent) else None

@@ -141,7 +141,7 @@ class Store:
     def high_water(self) -> int:
         """The highest seq handed out so far."""
         with self._read() as conn:
-            return _counter(conn)
+            return read_high_water(conn)
 
     def write_batch(
         self,
@@ -169,7 +169,7 @@ class Store:
         now = utcnow()
         a = t.articles.c
         with self._write() as conn:
-            seq = start = _counter(conn, lock=True)
+            seq = start = read_high_water(conn, lock=True)
             wanted = set(batch) | {u.article_id for u in updates}
             existing: dict[str, dict[str, Any]] = {}
             for chunk in self._chunks(wanted):
@@ -401,7 +401,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(orig).split())[:300]
 
 
-def _counter(conn: Connection, *, lock: bool = False) -> int:
+def read_high_water(conn: Connection, *, lock: bool = False) -> int:
     stmt = select(t.counters.c.value).where(t.counters.c.name == "seq")
     if lock:
         stmt = stmt.with_for_update()  # PostgreSQL row lock; SQLite already holds the write lock
