@@ -37,10 +37,16 @@ class HostGate:
         """Seconds this host stays closed (0: open)."""
         return max(0.0, self.closed_until - time.monotonic())
 
+    @property
+    def spacing(self) -> float:
+        # 2% over the interval (at most 50 ms): the server stamps arrivals a little after we
+        # send, unevenly, and the gap it sees must not come out below the interval.
+        return self.interval + min(0.02 * self.interval, 0.05)
+
     def note_sent(self) -> None:
         """The request's headers just left: the interval counts from here when that is later
         than its start (a slow connect must not squeeze the gap the server sees)."""
-        self._next_start = max(self._next_start, time.monotonic() + self.interval)
+        self._next_start = max(self._next_start, time.monotonic() + self.spacing)
 
     def pause_until(self, when: float) -> None:
         """Hold every request to this host until ``when`` (monotonic): Retry-After, 503."""
@@ -54,7 +60,7 @@ class HostGate:
                 # Loop: note_sent / pause_until may move the mark while we sleep.
                 while (delay := self._next_start - time.monotonic()) > 0:
                     await asyncio.sleep(delay)
-                self._next_start = time.monotonic() + self.interval
+                self._next_start = time.monotonic() + self.spacing
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             try:
