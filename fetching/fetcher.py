@@ -67,47 +67,49 @@ class Fetcher:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.commit_discovery()
-        self.close()
+        self.close(commit=exc_type is None)
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.commit_discovery()
-        await self.aclose()
+        await self.aclose(commit=exc_type is None)
 
     def commit_discovery(self) -> None:
         """Record the successful feed / sitemap / home-page fetches of this Fetcher's
-        discover calls, with their ETag / Last-Modified. Done on a clean exit of the
-        ``with`` block (not on an exception, not on a kill): had a run recorded a feed's
-        validators and then died before its URLs were fetched and stored, the next run
-        would get a 304 for the feed and never see those URLs. Failures are recorded at
-        once (they carry no validators, and their back-off must hold)."""
+        discover calls, with their ETag / Last-Modified. Done by a clean close (the end of
+        the ``with`` block without an exception), never after an exception or a kill: had
+        a run recorded a feed's validators and then died before its URLs were fetched and
+        stored, the next run would get a 304 for the feed and never see those URLs.
+        Failures are recorded at once (they carry no new validators; their back-off must
+        hold)."""
         pending, self._pending = self._pending, []
         if pending:
             self.state.record(pending)
 
-    def close(self) -> None:
+    def close(self, *, commit: bool = True) -> None:
+        """Close the client and the loop; ``commit``: record the discovery fetches first."""
         with self._lock:
             if self._closed:
                 return
+            if self._loop is not None and not self._own_loop and self._engine is not None:
+                raise RuntimeError("this Fetcher ran in an async loop: close it with aclose()")
+            if commit:
+                self.commit_discovery()
             self._closed = True
             if self._loop is not None and self._own_loop:
                 if self._engine is not None:
-                    self._loop.run_until_complete(self._engine.aclose())
-                self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+                    _drive(self._loop, self._engine.aclose())
+                _drive(self._loop, self._loop.shutdown_asyncgens())
                 self._loop.close()
-            elif self._engine is not None:
-                raise RuntimeError("this Fetcher ran in an async loop: close it with aclose()")
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, commit: bool = True) -> None:
         if self._closed:
             return
         if self._own_loop:
             raise RuntimeError("this Fetcher runs its own loop: close it with close()")
+        if commit:
+            self.commit_discovery()
         self._closed = True
         if self._engine is not None:
             await self._engine.aclose()
@@ -123,16 +125,7 @@ class Fetcher:
             elif not self._own_loop:
                 coro.close()
                 raise RuntimeError("this Fetcher is used from async code: use afetch/adiscover")
-            loop = self._loop
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return loop.run_until_complete(coro)
-            # Called from sync code that itself runs inside an event loop (a notebook, an
-            # async framework calling a sync task): our loop cannot nest in theirs, so it
-            # runs in a helper thread for this call (the state is then called from there).
-            with concurrent.futures.ThreadPoolExecutor(1, "wiredesk-fetch") as pool:
-                return pool.submit(loop.run_until_complete, coro).result()
+            return _drive(self._loop, coro)
 
     def _bind(self) -> Engine:
         loop = asyncio.get_running_loop()
@@ -415,3 +408,16 @@ class Fetcher:
                 return FetchOutcome(rec, final_url=final_url), None
         return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result),
                             final_url=final_url), resp
+
+
+def _drive(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on ``loop`` (the Fetcher's own) from sync code."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return loop.run_until_complete(coro)
+    # Called from sync code that itself runs inside an event loop (a notebook, an async
+    # framework calling a sync task): our loop cannot nest in theirs, so it runs in a
+    # helper thread for this call (the state is then called from there).
+    with concurrent.futures.ThreadPoolExecutor(1, "wiredesk-fetch") as pool:
+        return pool.submit(loop.run_until_complete, coro).result()

@@ -193,3 +193,16 @@ def test_failed_urls_come_back_when_their_back_off_is_over(server) -> None:
     with Fetcher(quick, state, record_fetches=True) as fetcher:
         assert fetcher.discover(later) == []  # given up: not brought back
     assert len(server.requests("/missing")) == 2
+
+
+def test_explicit_close_commits_and_can_run_inside_a_loop(server) -> None:
+    state = MemoryFetchState()
+    feed = server.base(0) + "/feed.xml"
+    fetcher = Fetcher(make_settings(), state)
+    assert fetcher.discover(SourceSpec(name="c", feeds=(feed,)))
+
+    async def close_inside() -> None:  # sync close() called where a loop already runs
+        fetcher.close()
+
+    asyncio.run(close_inside())
+    assert state.get([feed])[feed].etag  # a clean close commits the discovery records
