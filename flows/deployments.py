@@ -246,7 +246,7 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
                              as_subflow=False)
     except PrefectHTTPStatusError as exc:  # before httpx.HTTPError: it is one
         # 409/422: the server refused the parameters (they are checked against the flow's signature)
-        detail = _one_line(exc)
+        detail = _response_detail(exc)
         raise ConfigError(f"deployment {full_name!r} refused the run: {detail}") from None
     except httpx.HTTPError as exc:
         raise WiredeskError(f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api") from None
@@ -269,6 +269,15 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
 def _deployment_names(client: Any) -> list[str]:
     flows = {f.id: f.name for f in client.read_flows()}
     return [f"{flows.get(d.flow_id, '?')}/{d.name}" for d in client.read_deployments()]
+
+
+def _response_detail(exc: Any) -> str:
+    """The server's own reason (``detail``) when it gave one, else the status line."""
+    try:
+        detail = exc.response.json().get("detail")
+    except Exception:  # not JSON, or no response: the status line will do
+        detail = None
+    return _one_line(ValueError(str(detail))) if detail else _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
