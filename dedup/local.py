@@ -127,6 +127,7 @@ class LocalIndex(Index):
             raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
                              "directory and let the next run reindex from the store", reason="dedup-corrupt") from exc
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
+        self._recent_ids: dict[int, str] = {}  # row -> article id for rows written by this process
         self._delta_rows = 0
         for kblob, rblob in self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id"):
             self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i4"))
@@ -225,9 +226,9 @@ class LocalIndex(Index):
         self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64),
                                     rows[order].astype(np.int32)))
         self._delta_rows += int(keys.size)
-        if len(self._delta) > 4:  # few small sorted arrays keep queries cheap
-            merged = self._merge(self._delta)
-            self._delta = [merged]
+        # Merge the newest two while of similar size: O(log n) small sorted arrays to search.
+        while len(self._delta) >= 2 and len(self._delta[-2]) <= 2 * len(self._delta[-1]):
+            self._delta[-2:] = [self._merge(self._delta[-2:])]
 
     @staticmethod
     def _merge(segs: list[_Segment]) -> _Segment:
@@ -270,7 +271,7 @@ class LocalIndex(Index):
     def probe(self, keys: np.ndarray, anchors: np.ndarray, *, max_postings: int) -> tuple[set[str], dict[str, int]]:
         """One lookup per segment for band keys and anchor keys together."""
         nb = int(keys.size)
-        allkeys = np.ascontiguousarray(np.concatenate([keys, anchors]), dtype=np.uint64)
+        allkeys = np.concatenate([keys, anchors]).astype(np.uint64, copy=False)
         if allkeys.size == 0:
             return set(), {}
         ranges = []
@@ -298,8 +299,12 @@ class LocalIndex(Index):
         band_rows = np.unique(rows[key_of < nb])
         pairs = np.unique(key_of[key_of >= nb] * (1 << 32) + rows[key_of >= nb])
         anchor_rows, counts = np.unique(pairs & 0xFFFFFFFF, return_counts=True)
-        ids = dict(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})",
-                                  np.union1d(band_rows, anchor_rows).tolist()))
+        wanted = np.union1d(band_rows, anchor_rows).tolist()
+        recent = self._recent_ids
+        ids = {r: recent[r] for r in wanted if r in recent}
+        if len(ids) < len(wanted):
+            ids.update(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})",
+                                      [r for r in wanted if r not in ids]))
         found = {ids[r] for r in band_rows.tolist() if r in ids}
         return found, {ids[r]: int(c) for r, c in zip(anchor_rows.tolist(), counts.tolist()) if r in ids}
 
@@ -397,6 +402,9 @@ class LocalIndex(Index):
             raise
         self._next_row += len(doc_rows)
         self._count += len(doc_rows)
+        if len(self._recent_ids) > 200_000:  # a memo, not a copy of the table
+            self._recent_ids.clear()
+        self._recent_ids.update((r[0], r[1]) for r in doc_rows)
         if seq is not None and seq > self._last_seq:
             self._last_seq = seq
         self._remember({h: _copy_host(s) for h, s in staged.hosts.items()})
