@@ -158,6 +158,25 @@ def test_run_artifacts_have_the_right_counts(tmp_path: Path, seed_files: list[Pa
     # and the store agrees with the report
     stored = _articles(tmp_path / "store.db")
     assert len(stored) == 7 and len({cluster for _, _, cluster, _ in stored}) == 5
+    # task runs per batch of pages, never per page: batch size 2 -> 3 batches of 5 files, 2 of 3
+    assert _task_runs(summary["run_id"]) == {"originals": 3, "copies": 2, "(ingest)": 1}
+
+
+def _task_runs(parent_id: str) -> dict[str, int]:
+    """Task runs per subflow run name (source), plus the parent's own under "(ingest)"."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(parent_id)])))
+        names = {run.id: run.name for run in children} | {uuid.UUID(parent_id): "(ingest)"}
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(names))))
+    counts: dict[str, int] = {}
+    for task in tasks:
+        if task.flow_run_id in names and not task.name.startswith("ingest-source"):  # subflow stand-ins are not tasks
+            counts[names[task.flow_run_id]] = counts.get(names[task.flow_run_id], 0) + 1
+    return counts
 
 
 @pytest.mark.prefect
