@@ -149,8 +149,9 @@ class Fetcher:
         every outcome, and for an outcome with a page only once that page's article is
         stored. A crash between fetch and store then costs a re-fetch, never an article
         (had the ETag been saved first, the next run would get a 304 and no page).
-        Outcomes skipped as ``stored`` / ``backoff`` / ``gave-up`` / ``duplicate`` carry the
-        record unchanged (recording them again is harmless, and unneeded).
+        Outcomes skipped as ``stored`` / ``backoff`` / ``gave-up`` carry the record unchanged,
+        a ``duplicate`` the record of the URL's first copy in the batch (recording them
+        again is harmless, and unneeded).
         """
         return self._run(self.afetch(urls))
 
