@@ -7,7 +7,6 @@ text is the extraction stage's job; this module only reads (and un-gzips, with a
 from __future__ import annotations
 
 import glob
-import gzip
 import json
 import os
 import zlib
