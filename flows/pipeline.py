@@ -20,7 +20,7 @@ from config import WiredeskConfig
 from config.stages import build_settings
 from dedup import DedupSettings, Deduplicator, content_hash, open_index
 from extractors import ExtractSettings, HostProfile, extract_many, learn_profile
-from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, read_page
+from fetching.files import ManifestEntry, read_page
 from flows.report import SourceTally
 from storage import Store, open_store
 from wiredesk.errors import InputError, WiredeskError

@@ -11,10 +11,10 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Sequence
+from typing import Sequence
 
 from wiredesk import __version__
-from wiredesk.errors import ConfigError, InputError, StoreError, WiredeskError
+from wiredesk.errors import ConfigError, InputError, WiredeskError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
