@@ -338,9 +338,14 @@ class Credit:
     url: str | None = None  # a URL written in the line, if any
 
 
+_CREDIT_HINT = re.compile(
+    r"original|source|appeared|published|republished|reprinted|reproduced|via|quelle|erschien|"
+    r"publié|publicado|fuente|fonte|źródło|bron", re.IGNORECASE)
+
+
 def credit_line(line: str) -> Credit | None:
     c = core(line)
-    if not c or len(c) > 400:
+    if not c or len(c) > 400 or not _CREDIT_HINT.search(c):
         return None
     for rx in _CREDIT_RE:
         m = rx.match(c)
