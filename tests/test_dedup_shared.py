@@ -102,3 +102,23 @@ def test_shared_index_refuses_other_signature_settings(location):
     from wiredesk.errors import DedupError
     with pytest.raises(DedupError, match="rebuild"):
         open_index(location, settings=DedupSettings(shingle_size=4))
+
+
+def test_containment_anchors_and_furniture_through_a_shared_index(location):
+    """The anchor keys (a clean copy inside a page full of other text) and the per-host
+    furniture memory work through the shared backends too."""
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(22)
+    s1, sidebar = story(rng, 4), story(rng, 12)
+    with open_index(location, settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        arts = [art("big", f"{sidebar}\n{s1}\n{story(rng, 4)}", url="https://big.example/1")]
+        dedup.commit(store.write(arts, dedup.assign(arts)))
+    with open_index(location, settings=settings) as index:
+        assert index.hosts(["big.example"])["big.example"].recent[0].article_id == "big"
+        dedup = Deduplicator(settings, index, store.lookup)
+        arts = [art("clean", syndicate(s1, rng), url="https://clean.example/1")]
+        res = dedup.assign(arts)
+        dedup.commit(store.write(arts, res))
+        assert res.assignments[0].duplicate_of == "big"
