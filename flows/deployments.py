@@ -26,6 +26,8 @@ INGEST_FLOW = "ingest"
 EXPORT_FLOW = "export"
 ALL_SOURCES = "all"  # the manual ingest deployment; a source may not take this name
 EXPORT_DEPLOYMENT = "corpus"
+# A first start migrates a new database: on a busy machine that takes longer than Prefect's 20 s.
+EPHEMERAL_STARTUP_TIMEOUT_S = 120
 
 # Where each flow lives, as an importable module path: the served run subprocess and a work
 # pool's worker import the flow by module, so neither depends on the current directory.
@@ -357,7 +359,7 @@ def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start()
+    server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT_S)
     try:
         if announce:
             print(f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "

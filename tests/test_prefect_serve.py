@@ -165,3 +165,57 @@ sources:
     with sqlite3.connect(tmp_path / "store.db") as conn:
         by_source = dict(conn.execute("SELECT source, count(*) FROM articles GROUP BY source"))
     assert by_source == {name: 2, "beta": 3}
+
+
+@pytest.mark.slow
+def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> None:
+    """`wiredesk serve` with no PREFECT_API_URL (the single-command set-up): it starts one local
+    API and its flow runs must use it; with an API per process, every run of a deployment with
+    a concurrency limit is cancelled ("slot lost"), since slot leases live in server memory."""
+    import json
+    import re
+
+    seeds = next((sorted(folder.glob("*.txt")) for folder in SEEDS if len(list(folder.glob("*.txt"))) == 5), None)
+    if seeds is None:
+        pytest.skip("the five seed pages are in neither samples/seeds nor ../shared/data/seeds")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(seeds[0], pages / seeds[0].name)
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(f"store: {{url: {tmp_path / 'store.db'}}}\nrun: {{workers: 1}}\n"
+                      f"sources:\n  - name: one\n    paths: [\"{pages}\"]\n", encoding="utf-8")
+    env = _env("unused")
+    env.pop("PREFECT_API_URL")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # its own database, not ~/.prefect
+    err_log = tmp_path / "serve.err"
+    with err_log.open("w") as err:
+        serve = subprocess.Popen([sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
+                                 cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+    try:
+        def announced():
+            found = re.search(r"Prefect API for this process: (http://127\.0\.0\.1:\d+/api)", err_log.read_text())
+            return found.group(1) if found else None
+
+        api = _wait_for("the serve process's API URL", announced, timeout=180, proc=serve)
+        env["PREFECT_API_URL"] = api
+
+        def triggered():
+            out = subprocess.run([sys.executable, "-m", "wiredesk.cli", "trigger", "all", "--param",
+                                  'sources=["one"]', "--wait", "120", "--json"],
+                                 env=env, capture_output=True, text=True, timeout=200)
+            if "no deployment" in out.stderr:  # registered a moment after the URL is printed
+                return None
+            return out
+
+        out = _wait_for("ingest/all to be registered", triggered, timeout=120, proc=serve)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()
+    assert out.returncode == 0, out.stdout[-1000:] + out.stderr[-2000:] + err_log.read_text()[-3000:]
+    assert json.loads(out.stdout)["state"] == "Completed"
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (1,)
