@@ -16,7 +16,6 @@ Extracted texts are cached in bench/out/ keyed by extractor, so tuning dedup is 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
 
 import numpy as np
 
+from dedup.batch import _Doc, _ts, _UnionFind, host_of
 from dedup.hosts import FurnitureView, HostState, RecentDoc
 from dedup.index import DocInfo, Index, IndexEntry, Staged
 from dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
-from dedup.representative import Member, choose, published_ts
+from dedup.representative import Member, choose
 from dedup.settings import DedupSettings, lsh_bands
-from dedup.text import batch_shingles, shingle_hashes, shingle_sequence
+from dedup.text import batch_shingles, shingle_hashes
+from dedup.verify import Verifier
 from wiredesk.records import Article, Assignment, StoredArticle
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
@@ -30,66 +30,9 @@ class DedupResult:
     updates: list[Assignment] = field(default_factory=list)
 
 
-def host_of(article: Article) -> str | None:
-    """The host whose furniture an article shares (None: no URL, no furniture memory)."""
-    if not article.url:
-        return None
-    try:
-        host = urlsplit(article.url).hostname
-    except ValueError:
-        return None
-    return host.lower().removeprefix("www.") if host else None
+class Deduplicator(Verifier):
+    """The stage. One per worker; ``index`` is its state, ``lookup`` reads the store (the truth)."""
 
-
-@dataclass(slots=True)
-class _Doc:
-    node: tuple[str, object]  # ("b", index in batch) or ("s", article id)
-    article: Article
-    shingles: np.ndarray
-    host: str | None
-    ts: float
-    order: int
-    stored: StoredArticle | None = None
-    keys: np.ndarray | None = None  # LSH band keys
-    sequence: np.ndarray | None = None  # shingle hashes in text order (same-host checks)
-    anchors: np.ndarray | None = None  # anchor keys
-
-
-class _LazyViews(dict):
-    """host -> FurnitureView, built on first use: most hosts of a batch never need one."""
-
-    def __init__(self, hosts: set[str], build: Callable[[str], FurnitureView]) -> None:
-        super().__init__()
-        self.hosts, self.build = hosts, build
-
-    def __contains__(self, host: object) -> bool:
-        return host in self.hosts
-
-    def __missing__(self, host: str) -> FurnitureView:
-        view = self[host] = self.build(host)
-        return view
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict = {}
-
-    def find(self, x):
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a, b) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb, key=repr)] = min(ra, rb, key=repr)
-
-
-class Deduplicator:
     def __init__(self, settings: DedupSettings, index: Index, lookup: Lookup) -> None:
         self.settings = settings
         self.index = index
@@ -285,108 +228,6 @@ class Deduplicator:
                     near.add(x if y[0] == "s" else y)
         views = self._views(batch, docs, uf, host_states, exact_batch, exact_stored)
         return self._decide(articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states)
-
-    # ------------------------------------------------------------------ furniture
-    @staticmethod
-    def _units(docs: dict, uf: _UnionFind) -> dict[tuple, str]:
-        """What counts as one occurrence for furniture: a stored cluster, or a batch group
-        (a batch group joined to a stored cluster on the same host counts as that cluster)."""
-        joined: dict[tuple, str] = {}
-        for node, d in docs.items():
-            if d.stored is not None:
-                joined.setdefault((uf.find(node), d.host), f"c:{d.stored.cluster_id}")
-        out = {}
-        for node, d in docs.items():
-            if d.stored is not None:
-                out[node] = f"c:{d.stored.cluster_id}"
-            else:
-                root = uf.find(node)
-                out[node] = joined.get((root, d.host), f"g:{root!r}")
-        return out
-
-    def _views(self, batch, docs, uf, host_states, exact_batch, exact_stored) -> dict[str, FurnitureView]:
-        if not self.settings.host_furniture:
-            return {}
-        units = self._units(docs, uf)
-        self._unit_of = units
-        extra: dict[str, list[tuple[str, np.ndarray]]] = {}
-        for i, d in enumerate(batch):
-            if d.host and i not in exact_batch and i not in exact_stored:
-                extra.setdefault(d.host, []).append((units[d.node], d.shingles))
-        hosts = {d.host for d in docs.values() if d.host}
-        return _LazyViews(hosts, lambda h: FurnitureView(host_states.get(h), extra.get(h, [])))
-
-    def _article_size(self, d: _Doc, views) -> int:
-        """How complete a member's text is: its shingles minus its host's known furniture."""
-        if not d.host or d.host not in views:
-            return int(d.shingles.size)
-        return int(views[d.host].strip(d.shingles, (self._unit_of.get(d.node),)).size)
-
-    def _furniture_only(self, d: _Doc, views, exclude: tuple) -> bool:
-        if d.host not in views or d.shingles.size < self.settings.min_shingles:
-            return False
-        left = views[d.host].strip(d.shingles, exclude).size
-        return left < self.settings.min_shingles and left < 0.5 * d.shingles.size
-
-    def _strip(self, d: _Doc, partner: _Doc, views, uf, docs) -> np.ndarray:
-        if not d.host or d.host not in views:
-            return d.shingles
-        units = self._unit_of
-        exclude = [units.get(d.node)]
-        if partner.host == d.host:
-            exclude.append(units.get(partner.node))
-        return views[d.host].strip(d.shingles, tuple(exclude))
-
-    def _similarity(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[float, int, int, int]:
-        """(containment, shared, smaller size, larger size) over furniture-stripped shingles."""
-        fx = self._strip(x, y, views, uf, docs)
-        fy = self._strip(y, x, views, uf, docs)
-        small, large = sorted((fx.size, fy.size))
-        if small == 0:
-            return 0.0, 0, 0, large
-        inter = int(np.intersect1d(fx, fy, assume_unique=True).size)
-        return inter / small, inter, small, large
-
-    def _corroborated(self, x: _Doc, y: _Doc, views, uf, docs) -> bool:
-        """A weak link (the smaller text is a small part of the larger one) joins the larger
-        one's group only if the smaller also matches another member of that group: a page's
-        leftover teaser of another story must not pull that story into the page's cluster."""
-        fx, fy = self._strip(x, y, views, uf, docs).size, self._strip(y, x, views, uf, docs).size
-        small, big = (x, y) if fx <= fy else (y, x)
-        root = uf.find(big.node)
-        others = [docs[n] for n in docs if n != big.node and uf.find(n) == root][:4]
-        if big.stored is not None:  # its stored cluster: the representative, else a few members
-            st = big.stored
-            ids = [st.duplicate_of] if st.duplicate_of else \
-                self.index.members([st.cluster_id]).get(st.cluster_id, [])[:5]
-            ids = [i for i in ids if i != st.id and ("s", i) not in docs]
-            found = self.lookup(ids) if ids else {}
-            others += [self._stored_doc(m) for m in found.values() if m.cluster_id == st.cluster_id]
-        return not others or any(self._verify(small, o, views, uf, docs)[0] for o in others)
-
-    def _verify(self, x: _Doc, y: _Doc, views, uf, docs) -> tuple[bool, float, bool]:
-        """(verified, containment, weak: the shared part is under weak_share of the larger text)."""
-        s = self.settings
-        sim, inter, small, large = self._similarity(x, y, views, uf, docs)
-        weak = inter < s.weak_share * large
-        ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
-        if ok and x.host is not None and x.host == y.host:
-            # What one host's pages share may be template the furniture counts have not seen
-            # yet (a new host, another page format): only a re-post passes, not a page
-            # contained in a longer one, nor another text in the same template slot.
-            ok = sim >= s.same_host_containment and small >= s.same_host_size_ratio * large
-            ok = ok and min(self._novel_run(x, y), self._novel_run(y, x)) < s.same_host_novel_run
-        return ok, sim, weak
-
-    def _novel_run(self, x: _Doc, y: _Doc) -> int:
-        """Longest run of consecutive shingles of x that y does not have."""
-        if x.sequence is None:
-            x.sequence = shingle_sequence(x.article.text, self.settings.shingle_size)
-        novel = ~np.isin(x.sequence, y.shingles)
-        if not novel.any():
-            return 0
-        edges = np.diff(np.concatenate(([0], novel.view(np.int8), [0])))
-        return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
     # ------------------------------------------------------------------ clusters
     def _decide(self, articles, batch, docs, uf, near, exact_batch, exact_stored, stored, views, host_states):
@@ -589,8 +430,3 @@ class Deduplicator:
             raise
         self.index.commit(max(st.seq for st in chunk))
         return len(staged.entries)
-
-
-def _ts(article: Article) -> float:
-    ts = published_ts(article.published)
-    return ts if ts is not None else article.fetched_at.timestamp()
