@@ -438,3 +438,27 @@ def test_two_processes_on_one_local_index_see_each_other(tmp_path: Path):
             if k == 2:  # force a segment flush in one of them
                 a._flush_delta()
         assert a.last_seq() == b.last_seq() == 12
+
+
+def test_host_memory_keeps_furniture_learned_from_documents_that_left_the_sample():
+    from dedup.hosts import FurnitureView, HostState, RecentDoc
+
+    template = np.arange(100, 200, dtype=np.uint64)
+    state = HostState(host="t.example")
+    for k in range(6):  # six articles (clusters) on one template; the sample keeps three
+        own = np.arange(1000 * (k + 1), 1000 * (k + 1) + 50, dtype=np.uint64)
+        state.add(RecentDoc(f"a{k}", f"c{k}", np.union1d(template, own)), sample=3, max_furniture=1000)
+    assert [r.article_id for r in state.recent] == ["a3", "a4", "a5"]
+    assert np.array_equal(state.furniture, template)
+    restored = HostState.from_bytes(state.to_bytes())
+    new = np.union1d(template, np.arange(9000, 9050, dtype=np.uint64))
+    assert np.array_equal(FurnitureView(restored, []).strip(new, ("g:new",)), np.arange(9000, 9050, dtype=np.uint64))
+    # A re-post (same cluster) is not evidence: its story does not become furniture.
+    story5 = np.arange(6000, 6050, dtype=np.uint64)  # a5's own text
+    state.add(RecentDoc("a5b", "c5", np.union1d(template, story5)), sample=3, max_furniture=1000)
+    for k in (6, 7):  # a5 leaves the sample while its re-post a5b is still in it
+        state.add(RecentDoc(f"a{k}", f"c{k}", np.union1d(template, np.arange(1000 * (k + 1), 1000 * (k + 1) + 50,
+                                                                             dtype=np.uint64))),
+                  sample=3, max_furniture=1000)
+    assert [r.article_id for r in state.recent] == ["a5b", "a6", "a7"]
+    assert not np.isin(story5, state.furniture).any()
