@@ -135,7 +135,7 @@ _CTA = re.compile(
     r"stay (on top|informed|up to date|in the know)|don't miss|never miss|"
     r"share (this|your|it)|send us (a )?tip|gefällt (dir|ihnen) (unser|dieser)|enthält affiliate|"
     r"affiliate links?|verraten sie (uns )?(gerne )?in den kommentaren|schreiben sie (uns )?in die kommentare|"
-    r"sign up to (get|receive)|nicht eingeloggt|not logged in|what you think about this|"
+    r"sign up to (get|receive)|tell us what you think|nicht eingeloggt|not logged in|what you think about this|"
     r"letter to the editor|download (the|our) [\w ]{0,30}apps?|hazte (miembro|socio)|únete|"
     r"canal de youtube|youtube channel|akzeptieren sie unsere|you agree to (our|the)|"
     r"(tiempo|temps|czas) (de )?(lectura|lecture|czytania)|przeczytasz w|top[- ]themen|"
@@ -245,6 +245,15 @@ _CAPTION_CREDIT = re.compile(
     r"©\s*(?-i:[A-Z])[^.:]{1,60}|"
     r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)\)?\.?$",
     re.IGNORECASE)
+# Site legal text: disclaimers, trademark notices, "all rights reserved".
+_LEGAL = re.compile(
+    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
+    r"registered trademarks? of|(information|content|material)s? (provided|contained|published) on this (web)?site|"
+    r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug",
+    re.IGNORECASE)
+# Gallery captions: "1of4Grass Valley's...", "2 of 12 A shopper...".
+_GALLERY = re.compile(r"^\d{1,3}\s*(of|von|sur|de)\s*\d{1,3}\s*(?-i:[A-Z])")
+
 # Post metadata packed in one line: "05/10/2018 - Publicado por: X - Categoria: Y - Tags: z".
 _META_FIELDS = re.compile(
     r"\b(tags|tagged|categor(y|ies|ia|ie)|kategorie|publicado por|posted in|filed under|"
@@ -287,14 +296,17 @@ def furniture_kind(line: str) -> str | None:
         return "teaser"
     if re.match(r"^copyright\s*:", c, re.IGNORECASE):
         return "legal"
-    if n <= 40 and _CAPTION_CREDIT.search(c):
+    if n <= 40 and (_CAPTION_CREDIT.search(c) or _GALLERY.match(c)):
         return "caption"
     if n <= 30 and _META_FIELDS.search(c):
         return "meta"
     if n <= 25 and _BRACKET_TAG.search(c):
         return "teaser"
-    if n <= 12 and _WHOLE_LINE_RE.match(c):
-        return "ad" if _AD_RE.match(c) else "nav"
+    bare = c.rstrip(".…!?")  # "You may also like...", "More…"
+    if n <= 12 and _WHOLE_LINE_RE.match(bare or c):
+        return "ad" if _AD_RE.match(bare or c) else "nav"
+    if n <= 70 and _LEGAL.search(c):
+        return "legal"
     if n <= 25 and (_TEASER_PREFIX.match(c) or _ALSO_ON.match(c)):
         return "teaser"
     if n <= 40 and _STRONG_CTA.search(c):
