@@ -41,6 +41,7 @@ class Deduplicator(Verifier):
         self.bands, self.rows = lsh_bands(settings)
         self._shingle_cache: dict[str, tuple[str, np.ndarray]] = {}
         self._unit_of: dict[tuple, str] = {}
+        self._view_cache: dict[str, tuple] = {}  # host -> (grouping, FurnitureView), one batch
 
     # ------------------------------------------------------------------ helpers
     def shingles(self, text: str) -> np.ndarray:
@@ -83,6 +84,7 @@ class Deduplicator(Verifier):
 
     def _assign(self, articles: list[Article]) -> tuple[DedupResult, Staged]:
         s = self.settings
+        self._view_cache = {}
         # All texts' shingles and full signatures in a few numpy passes.
         hashes, offsets = batch_shingles([a.text for a in articles], s.shingle_size)
         full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)

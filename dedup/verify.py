@@ -41,7 +41,20 @@ class Verifier:
             if d.host and i not in exact_batch and i not in exact_stored:
                 extra.setdefault(d.host, []).append((units[d.node], d.shingles))
         hosts = {d.host for d in docs.values() if d.host}
-        return _LazyViews(hosts, lambda h: FurnitureView(host_states.get(h), extra.get(h, [])))
+        # A host whose batch documents are grouped as in the previous call keeps its view.
+        cache = self._view_cache
+
+        def build(h: str) -> FurnitureView:
+            parts = extra.get(h, [])
+            sig = (id(host_states.get(h)), tuple((u, id(sh)) for u, sh in parts))
+            hit = cache.get(h)
+            if hit is not None and hit[0] == sig:
+                return hit[1]
+            view = FurnitureView(host_states.get(h), parts)
+            cache[h] = (sig, view)
+            return view
+
+        return _LazyViews(hosts, build)
 
     def _article_size(self, d: _Doc, views) -> int:
         """How complete a member's text is: its shingles minus its host's known furniture."""
