@@ -139,6 +139,25 @@ def _lift_lists(lines: list[_Line]) -> None:
             i += 1
 
 
+HEADLINE_RUN = 4  # this many unterminated longer lines in a row are a teaser rail
+
+
+def _damp_headline_runs(lines: list[_Line]) -> None:
+    """Rails of teasers are runs of headline-shaped lines: several words, no sentence end.
+    An article's own unterminated lines (subheadings, a dek) come one at a time."""
+    run: list[_Line] = []
+    for ln in lines + [None]:  # type: ignore[list-item]
+        headline = ln is not None and ln.kind is None and ln.n >= 6 and \
+            not _SENTENCE_END.search(ln.text.strip())
+        if headline:
+            run.append(ln)
+            continue
+        if len(run) >= HEADLINE_RUN:
+            for h in run:
+                h.score = min(h.score, -1.0)
+        run = []
+
+
 def _damp_isolated(lines: list[_Line]) -> None:
     """A paragraph with no paragraph next to it is a teaser card's lede more often than
     an article's; an article's paragraphs come in runs."""
@@ -212,6 +231,7 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
+        _damp_headline_runs(lines)
         _lift_lists(lines)
         _damp_isolated(lines)
         _damp_rails(lines)
