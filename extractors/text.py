@@ -130,9 +130,13 @@ def _lift_lists(lines: list[_Line]) -> None:
     i = 0
     while i < len(lines):
         ln = lines[i]
+        after_prose = i > 0 and lines[i - 1].score > 0 and lines[i - 1].n >= 10
         i += 1
-        if ln.score <= 0 or not ln.text.rstrip().endswith(":"):
+        if not ln.text.rstrip().endswith(":") or ln.kind is not None:
             continue
+        if ln.score <= 0 and not (after_prose and ln.n >= 3):
+            continue
+        ln.score = max(ln.score, LIST_ITEM)
         while i < len(lines) and lines[i].kind is None and lines[i].credit is None \
                 and not lines[i].known and lines[i].score < 0 and lines[i].repeats <= 1:
             lines[i].score = LIST_ITEM

@@ -212,3 +212,68 @@ def test_title_is_the_visible_headline_without_site_suffix() -> None:
     # an unrelated <h1> (the site logo) does not replace the title
     logo = fromstring("<html><body><h1>Kölner Zeitung</h1></body></html>")
     assert best_title(logo, "Neue Radwege am Rhein") == "Neue Radwege am Rhein"
+
+
+ENGLISH_PAGE_WITH_RAILS = """Skip to main content
+Home
+World
+Business
+Tech
+Sign in
+
+Band announces anniversary tour
+
+By Jane Doe | November 19, 2019
+
+The band will celebrate fifty years on the road with a thirty-date tour of North America next summer, its founders said on Monday.
+
+- Advertisement -
+
+The tour opens in June in Florida and closes in September in California, where the group played its first concerts in the early seventies.
+
+Tickets go on sale on December 6, and fan club members will get access to a presale two days earlier, the promoter said in a statement.
+
+The tour dates are:
+June 9 -- West Palm Beach, FL
+June 10 -- Tampa, FL
+June 14 -- Atlanta, GA
+June 17 -- Nashville, TN
+
+Share this article
+Facebook Twitter Email
+
+Related Stories
+Singer recalls the night the band almost split up in a hotel lobby
+Guitarist opens a museum of vintage amplifiers in his home town
+Drummer's memoir becomes an unlikely bestseller in Japan
+Five albums that defined the sound of the decade, ranked by critics
+
+3 Comments
+rockfan77 says:
+November 19, 2019 at 6:34 am
+Saw them in 1975 and it was the best night of my life, I will be there again for sure.
+mike says:
+November 19, 2019 at 7:02 am
+Tickets will be gone in minutes as usual, the presale is the only chance to get a good seat.
+
+© 2019 Example Media. All rights reserved.
+Privacy Policy
+"""
+
+
+def test_english_page_with_rails_list_and_comments() -> None:
+    out = extract_page(text_page(ENGLISH_PAGE_WITH_RAILS, url="https://example-music.com/tour"))
+    assert out.text.split("\n") == [
+        "The band will celebrate fifty years on the road with a thirty-date tour of North America "
+        "next summer, its founders said on Monday.",
+        "The tour opens in June in Florida and closes in September in California, where the group "
+        "played its first concerts in the early seventies.",
+        "Tickets go on sale on December 6, and fan club members will get access to a presale two "
+        "days earlier, the promoter said in a statement.",
+        "The tour dates are:",
+        "June 9 -- West Palm Beach, FL",
+        "June 10 -- Tampa, FL",
+        "June 14 -- Atlanta, GA",
+        "June 17 -- Nashville, TN",
+    ]
+    assert out.language == "en" and not out.names_original
