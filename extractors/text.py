@@ -5,10 +5,17 @@ this is ours. The idea: an article is one contiguous run of prose with furniture
 it (menus, rails, footers) and a little inside it (ad markers, share bars, credit lines).
 1. every line gets a score: long prose lines (many words, function words, a sentence
    ending) count for the article, short link-like lines and furniture count against;
-2. the best contiguous block is the maximum-sum segment of those scores (Kadane's scan),
+2. page structure adjusts the scores: runs of headline-shaped lines (teaser rails),
+   paragraphs with no paragraph next to them (teaser cards), prose after a rail header
+   ("Related Stories") or a comment-section marker count less; a list introduced by a
+   line ending in ':' counts as article text;
+3. the best contiguous block is the maximum-sum segment of those scores (Kadane's scan),
    so a short paragraph between two long ones survives while a long menu does not;
-3. inside the block, lines the shared rules call furniture, credit lines, lines repeated
+4. inside the block, lines the shared rules call furniture, credit lines, lines repeated
    on the page, and lines the host profile knows as furniture are dropped.
+
+The weights below were set on the textpages dev set (coarse grid, checked against the
+seed labels); they are shapes of evidence, not per-site rules.
 """
 
 from __future__ import annotations
@@ -21,6 +28,15 @@ from typing import Callable
 from .furniture import (Credit, core, credit_line, furniture_kind, is_comment_marker,
                         is_rail_header, words)
 from .language import stopword_ratio
+
+# Tunable weights (see the module docstring).
+UNTERMINATED = 0.3  # weight of a long line without a sentence ending (headline-like)
+ISOLATED = 0.15  # weight of a prose line with no prose neighbour (teaser card lede)
+RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") after the article
+HEADLINE_RUN = 4  # this many unterminated longer lines in a row are a teaser rail
+LIST_ITEM = 0.5  # score of a short line in a list that a line ending in ':' introduced
+REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
+_MIN_PROSE_BEFORE_COMMENTS = 60.0  # a comment/rail marker only counts after this much prose
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SENTENCE_END = re.compile(r"[.!?…。！？:;]['\"”’»)\]]*$")
@@ -104,24 +120,13 @@ def _score(ln: _Line) -> float:
         # The same line twice on one page: a rail or a menu shown twice (desktop/mobile).
         return -2.0
     if ln.n >= 10 and (stop >= 0.12 or ends):
-        score = ln.n * (1.0 if ends else UNTERMINATED)
-        return score if ln.repeats <= 1 else score * 0.3
+        return ln.n * (1.0 if ends else UNTERMINATED)
     if ln.n >= 5 and ends:
-        return ln.n * 0.5 if ln.repeats <= 1 else -1.0
+        return ln.n * 0.5
     # Short lines: menus and link lists are runs of short Title Case labels; an article's
     # own short lines (subheadings, list items, "Meal 1") are fewer and cost less.
     menu = ln.n <= 6 and not ends and not cjk and _title_case_share(tokens) >= 0.7
-    if ln.repeats > 1:
-        return -3.0 if menu else -1.5
     return -2.5 if menu else -1.0
-_MIN_PROSE_BEFORE_COMMENTS = 60.0
-REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
-UNTERMINATED = 0.3  # weight of a long line without a sentence ending (headline-like)
-ISOLATED = 0.15  # weight of a prose line with no prose neighbour (teaser card lede)
-RAIL_DAMP = 0.3  # weight of prose after a rail header ("Related Stories") that follows the article
-
-
-LIST_ITEM = 0.5  # score of a short line in a list that a prose line introduced ("dates:")
 
 
 def _lift_lists(lines: list[_Line]) -> None:
@@ -141,9 +146,6 @@ def _lift_lists(lines: list[_Line]) -> None:
                 and not lines[i].known and lines[i].score < 0 and lines[i].repeats <= 1:
             lines[i].score = LIST_ITEM
             i += 1
-
-
-HEADLINE_RUN = 4  # this many unterminated longer lines in a row are a teaser rail
 
 
 def _damp_headline_runs(lines: list[_Line]) -> None:
