@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dedup_pred.jsonl")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--set", action="append", default=[], help="DedupSettings field=value (repeatable)")
+    ap.add_argument("--shuffle", type=int, help="feed the documents in a random order (this seed)")
     ap.add_argument("--export", type=Path, help="score a `wiredesk export --all` JSONL instead of running dedup")
     a = ap.parse_args(argv)
     if not a.data.exists():
@@ -135,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
                                 fetched_at=when, url=r["url"], path=f, published=r["published"],
                                 canonical_url=r["canonical_url"], original_url=r["original_url"],
                                 names_original=r["names_original"]))
+    if a.shuffle is not None:
+        import random
+
+        random.Random(a.shuffle).shuffle(articles)
     rows: dict[str, StoredArticle] = {}
     seq = 0
     t0 = time.perf_counter()
