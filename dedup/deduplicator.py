@@ -370,6 +370,11 @@ class Deduplicator(Verifier):
         """The store committed the batch as ``seq``: make its index entries durable."""
         self.index.commit(seq)
 
+    def abort(self) -> None:
+        """The store did not commit the batch: forget its index entries and, on a shared
+        index, release the lock now instead of when it expires."""
+        self.index.abort()
+
     def reindex(self, stored: Iterable[StoredArticle], *, chunk: int = 2000) -> int:
         """Add already-decided stored articles to the index, keeping their verdicts. Returns
         how many were new to the index."""

@@ -462,3 +462,13 @@ def test_host_memory_keeps_furniture_learned_from_documents_that_left_the_sample
                   sample=3, max_furniture=1000)
     assert [r.article_id for r in state.recent] == ["a5b", "a6", "a7"]
     assert not np.isin(story5, state.furniture).any()
+
+
+def test_abort_forgets_the_batch(env):
+    dedup, store = env
+    rng = random.Random(21)
+    s1 = story(rng)
+    dedup.assign([art("lost", s1, url="https://o.example/1")])
+    dedup.abort()  # the store write failed
+    res = run(dedup, store, [art("again", s1, url="https://o.example/2")])
+    assert res.assignments[0].kind == "new" and len(dedup.index) == 1
