@@ -122,3 +122,21 @@ def test_containment_anchors_and_furniture_through_a_shared_index(location):
         res = dedup.assign(arts)
         dedup.commit(store.write(arts, res))
         assert res.assignments[0].duplicate_of == "big"
+
+
+def test_the_batch_lock_waits_times_out_and_is_released_by_abort(location):
+    from wiredesk.errors import DedupError
+
+    settings = DedupSettings(lock_timeout_s=0.3)
+    store = Store()
+    rng = random.Random(23)
+    with open_index(location, settings=settings) as a, open_index(location, settings=settings) as b:
+        da, db = Deduplicator(settings, a, store.lookup), Deduplicator(settings, b, store.lookup)
+        da.assign([art("x", story(rng), url="https://x.example/1")])
+        with pytest.raises(DedupError) as err:
+            db.assign([art("y", story(rng), url="https://y.example/1")])
+        assert err.value.reason == "dedup-locked"
+        da.abort()
+        arts = [art("y", story(rng), url="https://y.example/1")]
+        db.commit(store.write(arts, db.assign(arts)))
+        assert len(b) == 1
