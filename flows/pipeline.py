@@ -181,6 +181,13 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
                 tally.changed += 1
             new_articles.append(article)
         result = stages.dedup.assign(new_articles)
+        try:
+            seq = store.write_batch(run_id=stages.run_id, articles=new_articles, assignments=result.assignments,
+                                    updates=result.updates, failures=failures)
+        except BaseException:
+            stages.dedup.abort()  # releases a shared index's lock; the batch is retried whole
+            raise
+        stages.dedup.commit(seq)
         for assignment in result.assignments:
             if assignment.kind == "exact":
                 tally.exact += 1
@@ -190,9 +197,6 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
                 tally.stored += 1
             if assignment.kind != "new":
                 tally.clusters[assignment.cluster_id] += 1
-        seq = store.write_batch(run_id=stages.run_id, articles=new_articles, assignments=result.assignments,
-                                updates=result.updates, failures=failures)
-        stages.dedup.commit(seq)
         stored_at = utcnow()
         records = []
         for page in pages:
