@@ -152,8 +152,7 @@ def test_two_concurrent_writers_never_store_one_article_twice(store_target):
         assert fails == 30  # each run records its own failures once per batch it wrote
 
 
-@pytest.mark.parametrize("holder_dies", [True])
-def test_writer_lock_dies_with_its_process(store_target, holder_dies):
+def test_writer_lock_dies_with_its_process(store_target):
     code = ("import sys, time; from storage import open_store\n"
             "st = open_store(sys.argv[1])\n"
             "with st.writer_lock(timeout_s=10):\n    print('locked', flush=True); time.sleep(60)")
