@@ -151,13 +151,16 @@ class Store:
         assignments: Sequence[Assignment],
         updates: Sequence[Assignment] = (),
         failures: Sequence[Failure] = (),
+        fetch_records: Sequence[FetchRecord] = (),
     ) -> int:
         """Store one batch in one transaction; return the new high-water seq.
 
         New articles are inserted; a known id with another content_hash is rewritten; a known
         id whose verdict changed gets the new verdict; anything else is left alone (so the
         same batch written twice stores nothing twice). ``updates`` re-point stored articles
-        to another cluster. Every row inserted or changed gets the next seq.
+        to another cluster. Every row inserted or changed gets the next seq. ``fetch_records``
+        (optional) are recorded as by ``record`` in the same transaction, so a crash can never
+        leave a URL marked stored without its article, or the other way round.
         """
         batch = {art.id: art for art in articles}
         verdicts = {v.article_id: v for v in assignments}
@@ -231,6 +234,8 @@ class Store:
                         for f in failures
                     ],
                 )
+            if fetch_records:  # same transaction: "stored" in the fetch state iff the article is
+                self._record(conn, fetch_records)
             if seq != start:
                 conn.execute(update(t.counters).where(t.counters.c.name == "seq").values(value=seq))
         return seq
@@ -336,6 +341,10 @@ class Store:
         """Upsert the latest state per URL (the last record of a URL wins) and log every one."""
         if not records:
             return
+        with self._write() as conn:
+            self._record(conn, records)
+
+    def _record(self, conn: Connection, records: Sequence[FetchRecord]) -> None:
         rows = [fetch_row(r) for r in records]
         # Sorted: concurrent upserts then lock rows in one order and cannot deadlock.
         latest = sorted({row["url"]: row for row in rows}.values(), key=lambda row: row["url"])
@@ -344,9 +353,8 @@ class Store:
             index_elements=["url"],
             set_={c.name: stmt.excluded[c.name] for c in t.fetch_state.c if c.name != "url"},
         )
-        with self._write() as conn:
-            conn.execute(stmt, latest)
-            conn.execute(t.fetch_log.insert(), rows)
+        conn.execute(stmt, latest)
+        conn.execute(t.fetch_log.insert(), rows)
 
     # -- reporting ------------------------------------------------------------------------
 

@@ -214,3 +214,15 @@ def test_dedup_location_is_beside_the_file_or_the_database_itself(store, store_t
     assert store.dedup_location.startswith("postgresql://")
     with psycopg.connect(store.dedup_location) as conn:  # the same database and schema
         assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] >= 3
+
+
+def test_fetch_records_commit_with_their_batch_or_not_at_all(store):
+    a, b = make_article(1), make_article(2)
+    fetched = [FetchRecord(url=a.url, source="wire", status=200, stored=True),
+               FetchRecord(url=b.url, source="wire", status=200, stored=True)]
+    broken = replace(fetched[1], attempts=None)  # NOT NULL: fails after the articles are written
+    with pytest.raises(StoreError):
+        store.write_batch(run_id="r", articles=[a, b], assignments=[new(a), new(b)], fetch_records=[fetched[0], broken])
+    assert store.get([a.url, b.url]) == {} and store.get_articles([a.id, b.id]) == {} and store.high_water() == 0
+    store.write_batch(run_id="r", articles=[a, b], assignments=[new(a), new(b)], fetch_records=fetched)
+    assert {u: r.stored for u, r in store.get([a.url, b.url]).items()} == {a.url: True, b.url: True}
