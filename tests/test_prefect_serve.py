@@ -4,7 +4,9 @@ real flow-run subprocesses started by the Prefect runner)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -89,6 +91,7 @@ def _wait_for(what: str, check, *, timeout: float, proc: subprocess.Popen | None
 @pytest.mark.slow
 def test_serve_runs_triggered_deployments_one_at_a_time(tmp_path: Path, prefect_api: str) -> None:
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.exceptions import ObjectNotFound
 
     seeds = next((sorted(folder.glob("*.txt")) for folder in SEEDS if len(list(folder.glob("*.txt"))) == 5), None)
@@ -137,14 +140,12 @@ sources:
             out = subprocess.run([sys.executable, "-m", "wiredesk.cli", "trigger", name, "--json"], env=env,
                                  capture_output=True, text=True, timeout=120)
             assert out.returncode == 0, out.stderr[-2000:]
-            run_ids.append(uuid.UUID(__import__("json").loads(out.stdout)["flow_run_id"]))
+            run_ids.append(uuid.UUID(json.loads(out.stdout)["flow_run_id"]))
 
         def all_final():
             with get_client(sync_client=True) as client:
                 runs = [client.read_flow_run(i) for i in run_ids]
                 everything = client.read_deployment_by_name("ingest/all")
-                from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
                 manual = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[everything.id])))
             manual = [r for r in manual if r.parameters.get("sources") == ["beta"]
                       and r.parameters.get("config_path") == str(config)]
@@ -172,9 +173,6 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
     """`wiredesk serve` with no PREFECT_API_URL (the single-command set-up): it starts one local
     API and its flow runs must use it; with an API per process, every run of a deployment with
     a concurrency limit is cancelled ("slot lost"), since slot leases live in server memory."""
-    import json
-    import re
-
     seeds = next((sorted(folder.glob("*.txt")) for folder in SEEDS if len(list(folder.glob("*.txt"))) == 5), None)
     if seeds is None:
         pytest.skip("the five seed pages are in neither samples/seeds nor ../shared/data/seeds")
