@@ -11,6 +11,8 @@ Planning (``plan_deployments``) is plain data and needs neither prefect nor the 
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +221,7 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from wiredesk.errors import WiredeskError
 
@@ -228,6 +230,9 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
         if isinstance(value, str) and "://" in value:
             _refuse_secret(value)
     api_url = PREFECT_API_URL.value() or None
+    if api_url is None and (served := _local_serve_api()):
+        with temporary_settings(updates={PREFECT_API_URL: served}):
+            return trigger(name, parameters, wait_s=wait_s)
     where = api_url or "Prefect's local ephemeral API"
     try:
         with get_client(sync_client=True) as client:
@@ -360,14 +365,38 @@ def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None
 
     server = SubprocessASGIServer()
     server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT_S)
+    marker = _serve_marker()
     try:
         if announce:
             print(f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "
                   f"set PREFECT_API_URL to serve against a shared one)", file=sys.stderr)
+        # `wiredesk trigger` without PREFECT_API_URL finds this server through the marker file,
+        # instead of starting yet another server on the same database.
+        marker.write_text(json.dumps({"api_url": server.api_url, "pid": os.getpid()}), encoding="utf-8")
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             prefect.serve(*deployments, limit=limit, print_starting_message=announce)
     finally:
+        if _local_serve_api() == server.api_url:  # ours, not a newer serve's
+            marker.unlink(missing_ok=True)
         server.stop()
+
+
+def _serve_marker() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    home = Path(PREFECT_HOME.value())
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "wiredesk-serve.json"
+
+
+def _local_serve_api() -> str | None:
+    """The API URL of a running `wiredesk serve` that started its own server, if any."""
+    try:
+        marker = json.loads(_serve_marker().read_text(encoding="utf-8"))
+        os.kill(int(marker["pid"]), 0)  # still running?
+        return str(marker["api_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 __all__ = [

@@ -195,7 +195,7 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
             return found.group(1) if found else None
 
         api = _wait_for("the serve process's API URL", announced, timeout=180, proc=serve)
-        env["PREFECT_API_URL"] = api
+        # no PREFECT_API_URL for trigger either: it finds the serve process's API by itself
 
         def triggered():
             out = subprocess.run([sys.executable, "-m", "wiredesk.cli", "trigger", "all", "--param",
@@ -214,6 +214,7 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
             serve.kill()
             serve.wait()
     assert out.returncode == 0, out.stdout[-1000:] + out.stderr[-2000:] + err_log.read_text()[-3000:]
-    assert json.loads(out.stdout)["state"] == "Completed"
+    assert json.loads(out.stdout)["state"] == "Completed" and json.loads(out.stdout)["api_url"] == api
+    assert not (tmp_path / "prefect-home" / "wiredesk-serve.json").exists()  # removed when serve stopped
     with sqlite3.connect(tmp_path / "store.db") as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone() == (1,)
