@@ -180,10 +180,13 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
             if seen is not None:
                 tally.changed += 1
             new_articles.append(article)
+        # Fetch state goes into the batch's own transaction: a URL is marked stored exactly
+        # when its article is, and its ETag is never kept for an article that was lost.
+        records = _fetch_records(pages, digests, failures, fetch_records or {})
         result = stages.dedup.assign(new_articles)
         try:
             seq = store.write_batch(run_id=stages.run_id, articles=new_articles, assignments=result.assignments,
-                                    updates=result.updates, failures=failures)
+                                    updates=result.updates, failures=failures, fetch_records=records)
         except BaseException:
             stages.dedup.abort()  # releases a shared index's lock; the batch is retried whole
             raise
@@ -197,29 +200,32 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
                 tally.stored += 1
             if assignment.kind != "new":
                 tally.clusters[assignment.cluster_id] += 1
-        stored_at = utcnow()
-        records = []
-        for page in pages:
-            base = (fetch_records or {}).get(page.location)
-            records.append(_stored_record(page, digests[page.location], base, stored_at))
-        failed_locations = {f.location for f in failures}
-        records = [r for r in records if r.url not in failed_locations]
-        for f in failures:
-            fetched = (fetch_records or {}).get(f.location)
-            if fetched is not None:  # fetched fine, but no article in it: keep its validators
-                records.append(replace(fetched, stored=False))
-            else:
-                records.append(FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500],
-                                           stored=False, fetched_at=stored_at))
-        store.record(records)
         _save_profiles(store, profiles, fresh, keys)
 
 
-def _stored_record(page: RawPage, digest: str, base: FetchRecord | None, when: datetime) -> FetchRecord:
-    if base is None:  # a file on disk: its body digest stands in for an ETag
-        return FetchRecord(url=page.location, source=page.source, etag=digest, stored=True,
-                           bytes=len(page.body), fetched_at=when)
-    return replace(base, stored=True)
+def _fetch_records(pages: Sequence[RawPage], digests: Mapping[str, str], failures: Sequence[Failure],
+                   fetched: Mapping[str, FetchRecord]) -> list[FetchRecord]:
+    """The fetch state to persist with a batch: stored pages, and failures with their reason."""
+    now = utcnow()
+    failed = {f.location for f in failures}
+    records = []
+    for page in pages:
+        if page.location in failed:
+            continue
+        base = fetched.get(page.location)
+        if base is None:  # a file on disk: its body digest stands in for an ETag
+            records.append(FetchRecord(url=page.location, source=page.source, etag=digests[page.location],
+                                       stored=True, bytes=len(page.body), fetched_at=now))
+        else:
+            records.append(replace(base, stored=True))
+    for f in failures:
+        base = fetched.get(f.location)
+        if base is not None:  # fetched fine, but no article in it: keep its validators
+            records.append(replace(base, stored=False))
+        else:
+            records.append(FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500],
+                                       stored=False, fetched_at=now))
+    return records
 
 
 def _load_profiles(store: Store, pages: Sequence[RawPage], *, named_source: bool) -> dict[str, HostProfile]:

@@ -19,6 +19,7 @@ from config.stages import build_settings
 from fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from flows import pipeline
 from flows.report import SourceTally
+from wiredesk.records import Failure
 
 
 def fetch_settings(stages: pipeline.Stages) -> FetchSettings:
@@ -29,8 +30,9 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-def account(outcomes: Sequence[FetchOutcome], tally: SourceTally) -> None:
-    """Count fetch outcomes into the source's tally (pages themselves are counted on ingest)."""
+def account(outcomes: Sequence[FetchOutcome], tally: SourceTally, *, count_failures: bool = True) -> None:
+    """Count fetch outcomes into the source's tally (pages themselves are counted on ingest;
+    with ``count_failures=False`` failures are left to ingest, which stores them)."""
     for outcome in outcomes:
         record = outcome.record
         host = _host(record.url)
@@ -42,7 +44,8 @@ def account(outcomes: Sequence[FetchOutcome], tally: SourceTally) -> None:
         elif outcome.page is not None:
             tally.fetched += 1
         elif record.reason:
-            tally.failed[record.reason] += 1
+            if count_failures:
+                tally.failed[record.reason] += 1
             tally.host_failures[host] += 1
 
 
@@ -59,16 +62,23 @@ def fetch_batch_task(stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[
     tally = SourceTally(source=batch[0].source if batch else "")
     started = time.perf_counter()
     outcomes = fetcher.fetch(batch)
-    account(outcomes, tally)
+    account(outcomes, tally, count_failures=False)
     pages = [o.page for o in outcomes if o.page is not None]
-    with_pages = {o.page.location: o.record for o in outcomes if o.page is not None}
-    # Outcomes without a page (304, failures, policy skips) carry no article: record them now.
-    others = [o.record for o in outcomes if o.page is None and not (o.skipped and o.skipped == "stored")]
+    failed = [o for o in outcomes if o.page is None and not o.skipped and o.record.reason]
+    failures = [Failure(location=o.record.url, source=o.record.source, reason=o.record.reason or "fetch",
+                        detail=o.record.detail, stage="fetch") for o in failed]
+    # Pages and fetch failures are stored together, with their fetch state, in one transaction.
+    with_state = {o.page.location: o.record for o in outcomes if o.page is not None}
+    with_state |= {o.record.url: o.record for o in failed}
+    # Outcomes with neither (304, policy skips) carry no article: their state is recorded now.
+    others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
+    others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
     if others and not stages.dry_run:
-        stages.store.record(others)
+        stages.store.record(list({r.url: r for r in others}.values()))
     tally.read += len(pages)
-    if pages:
-        pipeline.ingest_pages(stages, pages, tally=tally, named_source=True, fetch_records=with_pages)
+    if pages or failures:
+        pipeline.ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures,
+                              fetch_records=with_state)
     tally.seconds = time.perf_counter() - started
     return tally
 

@@ -56,9 +56,10 @@ class _Site:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def feed(self) -> bytes:
+        paths = sorted(self.articles) + ["/news/gone"]  # listed in the feed, answered 404
         items = "".join(f"<item><title>{p}</title><link>{self.base}{p}</link>"
                         f"<pubDate>Mon, 10 Jul 2023 0{i}:00:00 GMT</pubDate></item>"
-                        for i, p in enumerate(sorted(self.articles)))
+                        for i, p in enumerate(paths))
         return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{self.base}</link>"
                 f"<description>d</description>{items}</channel></rss>").encode()
 
@@ -102,6 +103,11 @@ def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Pat
         # the web copy of seed 0 is a syndicated copy; stories A and B are exact re-posts of seeds 1 and 2
         assert by_source["site"]["near_duplicates"] + by_source["site"]["exact_duplicates"] == 3, by_source["site"]
         assert first["failed_sources"] == []
+        assert by_source["site"]["failed_by_reason"] == {"http-404": 1}
+        from storage import open_store
+
+        with open_store(str(tmp_path / "w.db")) as store:
+            assert store.stats()["failures_by_reason"] == {"http-404": 1}
         lines = (tmp_path / "corpus.jsonl").read_text().splitlines()
         assert len(lines) == 8
 
