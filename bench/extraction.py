@@ -229,11 +229,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N pages only (quick runs)")
     ap.add_argument("--workers", type=int, help="extract_many workers (default: all cores)")
     ap.add_argument("--no-readability", action="store_true")
+    ap.add_argument("--no-metadata", action="store_true")
     ap.add_argument("--json-out", type=Path)
     a = ap.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED}")
-    settings = ExtractSettings(use_readability=not a.no_readability)
+    settings = ExtractSettings(use_readability=not a.no_readability, with_metadata=not a.no_metadata)
     benches = (["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication"]
                if a.bench == "all" else [a.bench])
     out = {}

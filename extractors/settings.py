@@ -19,7 +19,8 @@ class ExtractSettings:
     # Fewer words than this in the final text -> ExtractionError("no-content").
     min_words: int = 5
     # HTML: also run readability-lxml and let the chooser pick between it and trafilatura.
-    # Off saves ~40% CPU per page at a small quality cost.
+    # It runs on English pages (and to rescue a collapsed trafilatura output elsewhere);
+    # off is faster at a quality cost (see the report of bench/extraction.py --no-readability).
     use_readability: bool = True
     # Metadata (title, author, date, language) via trafilatura's metadata extractor.
     # Off is faster; the text is unchanged.
