@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from config import SourceConfig, WiredeskConfig, load_config
 from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
 from flows import pipeline
+from flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from flows.report import SourceTally, summarise
 from storage import export_corpus
 from wiredesk.errors import ConfigError
@@ -79,13 +80,16 @@ def ingest_source(source: str, stages: pipeline.Stages, *, paths: list[str], web
         if limit is not None:
             files = files[:limit]
         tally.discovered += len(files)
+        progress = RunProgress(total=len(files), description=f"{source}: page files processed")
         for batch in pipeline.chunks(files, batch_size):
             tally.merge(ingest_file_batch(stages, list(batch), source=source, named_source=named_source, manifest=entries))
+            progress.advance(len(batch))
     if web is not None and web.has_web:
         from flows.web import ingest_web_source
 
         tally.merge(ingest_web_source(stages, web, limit=limit, since=since))
     logger.info("source %s: %s", source, tally.as_row())
+    publish_source_artifact(tally)
     return tally.as_row() | {"_tally": tally}
 
 
@@ -188,8 +192,6 @@ def ingest(
             summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
             if not dry_run:
                 stages.store.finish_run(run_id, status=status, summary=summary)
-    from flows.artifacts import publish_run_artifacts
-
     publish_run_artifacts(summary, tallies)
     return summary
 

@@ -18,6 +18,7 @@ from config import SourceConfig
 from config.stages import build_settings
 from fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from flows import pipeline
+from flows.artifacts import RunProgress
 from flows.report import SourceTally
 from wiredesk.records import Failure
 
@@ -97,6 +98,8 @@ def ingest_web_source(stages: pipeline.Stages, source: SourceConfig, *, limit: i
             items = items[:limit]
         tally.discovered += len(items)
         logger.info("source %s: %d URLs discovered", source.name, len(items))
+        progress = RunProgress(total=len(items), description=f"{source.name}: URLs processed")
         for batch in pipeline.chunks(items, stages.config.run.batch_size):
             tally.merge(fetch_batch_task(stages, fetcher, list(batch)))
+            progress.advance(len(batch))
     return tally

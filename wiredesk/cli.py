@@ -27,7 +27,8 @@ class _Parser(argparse.ArgumentParser):
 def _prefect_env(verbose: bool) -> None:
     """Defaults that make Prefect quiet and offline-safe unless the user chose otherwise."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # Quiet the console only: the API (and so the UI) still gets every run's INFO logs.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 
 
@@ -128,7 +129,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if job["manifest"]:
             load_manifest(job["manifest"])
 
-    with console.status("ingesting"):
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # A run started by hand ends with its process: no heartbeat thread to wait for (~0.5 s
+    # per flow and subflow). Runs started by `serve` or a worker keep their heartbeats.
+    with console.status("ingesting"), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         summary = ingest(
             inputs=args.input, sources=args.source, manifest=args.manifest, config_path=args.config,
             store=args.store, out=args.out, export_format=args.format, include_duplicates=args.all,
