@@ -52,10 +52,6 @@ class HostProfile:
         n = self.count(key)
         return n >= min_pages and n >= min_share * self.pages
 
-    def __reduce__(self):
-        # MappingProxyType does not pickle; worker processes get profiles through JSON.
-        return (HostProfile.from_json, (self.to_json(),))
-
     def to_json(self) -> str:
         return json.dumps({
             "version": PROFILE_VERSION, "host": self.host, "pages": self.pages,
