@@ -5,10 +5,18 @@ are memory-mapped, so opening an index with a million articles costs millisecond
 keys stay out of the Python heap. Recent keys sit in a ``band_delta`` table (written in the
 same transaction as the documents and ``last_seq``) until there are enough of them to become
 a segment; segments of similar size are merged (a small log-structured merge tree).
+
+Several processes may open one index directory. Batches are serialised by a lock file in the
+directory (held from ``begin`` to ``commit``/``abort``, like the shared backends' lock), and
+every batch starts from what the others committed: ``meta.gen`` changes with each commit, and
+a process that finds another generation reloads segments, recent keys and counters. Every
+write transaction checks the generation again, so even a writer that skipped the lock never
+reuses row numbers or drops another process's segments.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import mmap
 import os
@@ -24,11 +32,12 @@ import numpy as np
 from dedup.hosts import HostState
 from dedup.index import DocInfo, Index, Staged, check_params, first_ids
 from dedup.settings import DedupSettings
+from dedup.shared import wait_for
 from wiredesk.errors import DedupError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS docs (
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS docs (
     row INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL UNIQUE,
     cluster_id TEXT NOT NULL,
@@ -36,12 +45,17 @@ CREATE TABLE IF NOT EXISTS docs (
     host TEXT,
     ts REAL NOT NULL,
     anchors INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id);
-CREATE INDEX IF NOT EXISTS docs_hash ON docs (content_hash);
-CREATE TABLE IF NOT EXISTS band_delta (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, rows BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, state BLOB NOT NULL);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id)",
+    "CREATE INDEX IF NOT EXISTS docs_hash ON docs (content_hash)",
+    "CREATE TABLE IF NOT EXISTS band_delta (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, rows BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, state BLOB NOT NULL)",
+)
+# SQLite waits this long for another process's write transaction (a bulk segment write can take
+# seconds) before "database is locked".
+BUSY_TIMEOUT_S = 60.0
+# Opening the segments another process is compacting away at that moment: re-read meta and retry.
+LOAD_ATTEMPTS = 5
 # Delta rows before they become a segment: bounded so start-up never loads much from SQLite.
 FLUSH_ROWS = 400_000
 # A batch with more band rows than this goes straight to a new segment (bulk loads, reindex).
@@ -95,58 +109,137 @@ class LocalIndex(Index):
     def __init__(self, path: str | None, *, settings: DedupSettings) -> None:
         super().__init__(settings)
         self.dir = Path(path) if path is not None else None
+        self.path = path
+        self._lock_fd: int | None = None
+        self._locked = False
         try:
             if self.dir is None:
                 self._db = sqlite3.connect(":memory:", isolation_level=None)
             else:
                 self.dir.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.dir / "index.sqlite", isolation_level=None)
-                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db = sqlite3.connect(self.dir / "index.sqlite", isolation_level=None, timeout=BUSY_TIMEOUT_S)
+                self._wal()
                 self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            params = self._init_schema()
         except (OSError, sqlite3.Error) as exc:
             raise DedupError(f"dedup index {path}: cannot open: {exc}", reason="dedup-open") from exc
-        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        check_params(meta.get("params"), settings, str(path))
-        if "params" not in meta:
-            self._db.execute("INSERT INTO meta VALUES ('params', ?)", (settings.signature_params(),))
-        self.path = path
+        check_params(params, settings, str(path))
         self._segments: list[_Segment] = []
-        self._load(meta)
+        self._load()
         self._cleanup_orphans()
-        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
-        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
 
-    def _load(self, meta: dict[str, str]) -> None:
-        """(Re)read the committed state: segments, recent keys, counters."""
+    def _wal(self) -> None:
+        """WAL (readers never block the writer). Switching needs the database to itself, and
+        SQLite reports a concurrent switch as busy at once, without waiting: retry a while."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _init_schema(self) -> str | None:
+        """Create the tables and record the signature parameters, in one write transaction, so
+        processes opening a fresh index at once neither fail nor disagree. Returns the
+        parameters the index was built with."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
+            if row is not None:
+                return row[0]
+        except sqlite3.OperationalError:
+            pass  # no meta table yet
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            # OR IGNORE: a process that got here first has recorded them; check_params compares.
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('params', ?)", (self.settings.signature_params(),))
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return row[0] if row else None
+
+    def _load(self, *, in_transaction: bool = False) -> None:
+        """(Re)read the committed state: segments, recent keys, counters, from one snapshot."""
+        for attempt in range(LOAD_ATTEMPTS):
+            if not in_transaction:
+                self._db.execute("BEGIN")  # deferred: a read snapshot, so meta, deltas and docs agree
+            try:
+                meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+                names = json.loads(meta.get("segments", "[]"))
+                try:
+                    segments = [self._open_segment(n) for n in names]
+                except FileNotFoundError:
+                    # Another process compacted these away after our snapshot: look again.
+                    if attempt + 1 < LOAD_ATTEMPTS and not in_transaction:
+                        continue
+                    raise
+                deltas = self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id").fetchall()
+                max_row, count = self._db.execute("SELECT max(row), count(*) FROM docs").fetchone()
+            except (OSError, ValueError) as exc:
+                raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
+                                 "directory and let the next run reindex from the store",
+                                 reason="dedup-corrupt") from exc
+            finally:
+                if not in_transaction:
+                    self._db.execute("COMMIT")
+            break
         self._gen = meta.get("gen", "")
         self._last_seq = int(meta.get("last_seq", 0))
-        try:
-            self._segments = [self._open_segment(n) for n in json.loads(meta.get("segments", "[]"))]
-        except (OSError, ValueError) as exc:
-            raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
-                             "directory and let the next run reindex from the store", reason="dedup-corrupt") from exc
+        self._segments = segments
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
         self._recent_ids: dict[int, str] = {}  # row -> article id for rows written by this process
         self._delta_rows = 0
-        for kblob, rblob in self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id"):
+        for kblob, rblob in deltas:
             self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i4"))
-        self._next_row = (self._db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
+        self._next_row = (max_row or 0) + 1
         if self._next_row >= 2**31 - 2**24:
             raise DedupError(f"dedup index {self.path}: row numbers near 2^31; rebuild into a new index",
                              reason="dedup-full")
-        self._count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        self._count = count
+        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
+        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
+
+    def _current_gen(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'gen'").fetchone()
+        return row[0] if row else ""
 
     def begin(self) -> None:
-        """Another process (serialised by the store's writer lock) may have written since we
-        last looked: reload then, so its articles are candidates too."""
+        """Take the directory's lock; another process may have written since we last looked:
+        reload then, so its articles are candidates too and its row numbers are not reused."""
         super().begin()
-        if self.dir is None:
+        if self.dir is not None and self._current_gen() != self._gen:
+            self._load()
+
+    def _lock(self) -> None:
+        """An flock on ``<dir>/lock`` from ``begin`` to ``commit``/``abort``: one batch at a
+        time across processes (released by the OS if a process dies)."""
+        if self.dir is None or self._locked:
             return
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'gen'").fetchone()
-        if (row[0] if row else "") != self._gen:
-            self._load(dict(self._db.execute("SELECT key, value FROM meta").fetchall()))
-            self._host_cache.clear()
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._lock_fd
+
+        def acquire() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+        wait_for(acquire, timeout_s=self.settings.lock_timeout_s, what=str(self.dir))
+        self._locked = True
+
+    def _unlock(self) -> None:
+        if self._locked and self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        self._locked = False
 
     def _bump(self) -> None:
         """Inside a write transaction: mark the committed state as changed."""
@@ -178,6 +271,7 @@ class LocalIndex(Index):
         if self.dir is None:
             return
         live = {s.name for s in self._segments}
+        live.update(json.loads(dict(self._db.execute("SELECT key, value FROM meta")).get("segments", "[]")))
         for f in self.dir.glob("seg-*.npy"):
             # Old enough not to be another process's segment about to be committed.
             if f.name.split(".")[0] not in live and time.time() - f.stat().st_mtime > 600:
@@ -199,10 +293,17 @@ class LocalIndex(Index):
             os.replace(tmp, self.dir / f"{name}.{part}.npy")
         return self._open_segment(name)
 
-    def _set_segments(self, segments: list[_Segment], *, clear_delta: bool) -> None:
+    def _set_segments(self, segments: list[_Segment], *, clear_delta: bool) -> bool:
+        """Replace the segment list (and maybe the deltas) if nobody else committed since our
+        state was read; otherwise drop the new segments and return False (the next ``begin``
+        reloads, and the keys are still in the deltas / old segments)."""
         old = {s.name for s in self._segments}
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            if self._current_gen() != self._gen:
+                self._db.execute("ROLLBACK")
+                self._remove_segments({s.name for s in segments} - old)
+                return False
             if clear_delta:
                 self._db.execute("DELETE FROM band_delta")
             self._db.execute(
@@ -216,10 +317,17 @@ class LocalIndex(Index):
         self._segments = segments
         if clear_delta:
             self._delta, self._delta_rows = [], 0
-        if self.dir is not None:
-            for name in old - {s.name for s in segments}:
-                for part in ("keys", "rows", "fence"):
-                    (self.dir / f"{name}.{part}.npy").unlink(missing_ok=True)
+        # Other processes may still map these: their mappings stay valid, and their next begin()
+        # sees the new list.
+        self._remove_segments(old - {s.name for s in segments})
+        return True
+
+    def _remove_segments(self, names: set[str]) -> None:
+        if self.dir is None:
+            return
+        for name in names:
+            for part in ("keys", "rows", "fence"):
+                (self.dir / f"{name}.{part}.npy").unlink(missing_ok=True)
 
     def _add_delta(self, keys: np.ndarray, rows: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
@@ -240,8 +348,8 @@ class LocalIndex(Index):
     def _flush_delta(self) -> None:
         merged = self._merge(self._delta)
         seg = self._write_segment(merged.keys, merged.rows)
-        self._set_segments(self._segments + [seg], clear_delta=True)
-        self._compact()
+        if self._set_segments(self._segments + [seg], clear_delta=True):
+            self._compact()
 
     def _compact(self) -> None:
         # Merge the newest two while they are of similar size: O(log n) segments, each key
@@ -249,7 +357,8 @@ class LocalIndex(Index):
         while len(self._segments) >= 2 and len(self._segments[-2]) <= 4 * len(self._segments[-1]):
             a, b = self._segments[-2], self._segments[-1]
             seg = self._write_segment(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows]))
-            self._set_segments(self._segments[:-2] + [seg], clear_delta=False)
+            if not self._set_segments(self._segments[:-2] + [seg], clear_delta=False):
+                return
 
     # ------------------------------------------------------------------ reads
     def last_seq(self) -> int:
@@ -361,6 +470,10 @@ class LocalIndex(Index):
         new_rows: list[np.ndarray] = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            if self.dir is not None and self._current_gen() != self._gen:
+                # Someone wrote without the lock (or commit() came without begin()): take
+                # their rows, segments and deltas as the base, never overwrite them.
+                self._load(in_transaction=True)
             ids = [e.info.article_id for e in staged.entries]
             existing = {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE article_id IN ({})", ids)}
             doc_rows = []
@@ -393,7 +506,7 @@ class LocalIndex(Index):
                            (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes()))
             for host, state in staged.hosts.items():
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
-            if seq is not None and seq > self._last_seq:
+            if seq is not None and seq > self._last_seq:  # never moves back
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('last_seq', ?)", (str(seq),))
             self._bump()
             db.execute("COMMIT")
@@ -418,6 +531,9 @@ class LocalIndex(Index):
 
     def close(self) -> None:
         super().close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
         try:
             self._db.close()
         except sqlite3.Error:
