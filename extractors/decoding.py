@@ -154,6 +154,12 @@ def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html",
             if text is None:
                 raise InputError(f"bytes after the {encoding} BOM do not decode", reason="decode")
             return _check_text(text)
+    declared = normalise_charset(header_encoding)
+    if declared and declared.startswith(("utf-16", "utf-32")):
+        # BOM-less UTF-16/32 is full of NUL bytes; only the header can vouch for it.
+        text = _try(body, declared)
+        if text is not None:
+            return _check_text(text)
     if _looks_binary(body):
         raise InputError("not text (binary signature or control bytes)", reason="binary")
     for encoding in (normalise_charset(header_encoding), _sniff_declared(body, kind)):

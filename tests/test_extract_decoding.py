@@ -119,3 +119,11 @@ def test_extract_page_uses_the_page_header_encoding() -> None:
 def test_other_legacy_code_pages_are_not_forced_into_windows_1252(text: str, codec: str) -> None:
     body = (text + " ") * 4
     assert decode_page(body.encode(codec), kind="text") == body
+
+
+def test_bomless_utf16_with_a_header_charset() -> None:
+    body = FRENCH.encode("utf-16-le")
+    assert decode_page(body, kind="text", header_encoding="UTF-16LE") == FRENCH
+    with pytest.raises(InputError) as err:  # without the header, NUL bytes mean binary
+        decode_page(body, kind="text")
+    assert err.value.reason == "binary"
