@@ -58,28 +58,38 @@ _BLOCK_TAGS = frozenset(
 
 
 def html_to_lines(root: HtmlElement) -> str:
-    """Visible text of an element tree, one block per line (used for readability output)."""
+    """Visible text of an element tree, one block per line (readability output, profiles).
+
+    Iterative (lxml's iterwalk), not recursive: broken markup can nest thousands deep.
+    """
+    from lxml import etree
+
     parts: list[str] = []
-
-    def walk(el: HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("script", "style", "noscript", "template"):
-            if el.tail:
+    skip_depth = 0  # > 0 while inside script/style
+    for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):  # not text, but the text after them is
+            if el.tail and skip_depth == 0:
                 parts.append(el.tail)
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
-            parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(root)
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        skipped = tag in ("script", "style", "noscript", "template")
+        if event == "start":
+            if skipped:
+                skip_depth += 1
+            if skip_depth:
+                continue
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if el.text and isinstance(el.tag, str):
+                parts.append(el.text)
+        else:
+            if skipped:
+                skip_depth -= 1
+            if not skip_depth:
+                if tag in _BLOCK_TAGS:
+                    parts.append("\n")
+            if el.tail and skip_depth == 0 and el is not root:
+                parts.append(el.tail)
     lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
 

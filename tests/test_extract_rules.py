@@ -277,3 +277,13 @@ def test_english_page_with_rails_list_and_comments() -> None:
         "June 17 -- Nashville, TN",
     ]
     assert out.language == "en" and not out.names_original
+
+
+def test_html_to_lines_one_block_per_line() -> None:
+    from lxml.html import fromstring
+
+    from extractors.html import html_to_lines
+
+    tree = fromstring("<div><p>Hello <b>big</b> world<script>x=1</script> again</p>"
+                      "<ul><li>one</li><li>two</li></ul>after<!-- note --> text</div>")
+    assert html_to_lines(tree) == "Hello big world again\none\ntwo\nafter text"
