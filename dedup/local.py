@@ -181,7 +181,9 @@ class LocalIndex(Index):
                         continue
                     raise
                 deltas = self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id").fetchall()
-                max_row, count = self._db.execute("SELECT max(row), count(*) FROM docs").fetchone()
+                # Two queries: together, SQLite would scan the table instead of reading one end.
+                max_row = self._db.execute("SELECT max(row) FROM docs").fetchone()[0]
+                count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
             except (OSError, ValueError) as exc:
                 raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
                                  "directory and let the next run reindex from the store",
