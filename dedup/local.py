@@ -110,8 +110,7 @@ class LocalIndex(Index):
         super().__init__(settings)
         self.dir = Path(path) if path is not None else None
         self.path = path
-        self._lock_fd: int | None = None
-        self._locked = False
+        self._lock_fd: int | None = None  # open while this instance holds the directory lock
         try:
             if self.dir is None:
                 self._db = sqlite3.connect(":memory:", isolation_level=None)
@@ -221,12 +220,11 @@ class LocalIndex(Index):
 
     def _lock(self) -> None:
         """An flock on ``<dir>/lock`` from ``begin`` to ``commit``/``abort``: one batch at a
-        time across processes (released by the OS if a process dies)."""
-        if self.dir is None or self._locked:
+        time across processes, released by the OS if a process dies. The file is open only
+        while locked, so a process forked meanwhile (extraction pools) holds no copy of it."""
+        if self.dir is None or self._lock_fd is not None:
             return
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fd = self._lock_fd
+        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
 
         def acquire() -> bool:
             try:
@@ -235,13 +233,17 @@ class LocalIndex(Index):
             except BlockingIOError:
                 return False
 
-        wait_for(acquire, timeout_s=self.settings.lock_timeout_s, what=str(self.dir))
-        self._locked = True
+        try:
+            wait_for(acquire, timeout_s=self.settings.lock_timeout_s, what=str(self.dir))
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
 
     def _unlock(self) -> None:
-        if self._locked and self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        self._locked = False
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # releases the flock
 
     def _bump(self) -> None:
         """Inside a write transaction: mark the committed state as changed."""
@@ -532,10 +534,7 @@ class LocalIndex(Index):
                 self._flush_delta()
 
     def close(self) -> None:
-        super().close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        super().close()  # releases the lock
         try:
             self._db.close()
         except sqlite3.Error:
