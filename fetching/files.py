@@ -105,14 +105,13 @@ def read_page(
     elif len(body) > max_bytes:
         raise InputError(f"{path}: over the {max_bytes} byte limit", reason="oversized")
     entry = _manifest_entry(manifest, path)
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     return RawPage(
         source=(entry.source if entry and entry.source else source),
         body=body,
         kind=_sniff_kind(kind, body),
         path=str(path),
         url=entry.url if entry else None,
-        fetched_at=mtime,
+        fetched_at=datetime.now(timezone.utc),  # when wiredesk read it
         published=entry.published if entry else None,
     )
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from config import WiredeskConfig
@@ -75,6 +75,50 @@ def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -
     )
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """What a task on another process (a Dask worker) needs to open the run's stages itself:
+    live objects (store connections, the index) do not travel, their configuration does."""
+
+    config: WiredeskConfig
+    run_id: str
+    dry_run: bool = False
+
+
+_OPEN_STAGES: dict[tuple[str, str], Stages] = {}
+
+
+def _key(spec: RunSpec) -> tuple[str, str]:
+    return (spec.config.store.url, spec.run_id)
+
+
+@contextmanager
+def registered(spec: RunSpec, stages: Stages) -> Iterator[None]:
+    """Make the run's own open stages what ``stages_for(spec)`` returns in this process."""
+    _OPEN_STAGES[_key(spec)] = stages
+    try:
+        yield
+    finally:
+        _OPEN_STAGES.pop(_key(spec), None)
+
+
+def stages_for(spec: RunSpec) -> Stages:
+    """The stages of ``spec`` in this process: the run's own in the flow's process, else
+    (a Dask worker) opened once per worker process and run.
+
+    Opened here, extraction runs in-process (one page at a time per task): the Dask
+    cluster is the process pool, and its worker processes may not start processes of their own.
+    """
+    stages = _OPEN_STAGES.get(_key(spec))
+    if stages is None:
+        for old in list(_OPEN_STAGES):  # a worker serves one run at a time: close the previous
+            _OPEN_STAGES.pop(old).close()
+        stages = open_stages(spec.config, run_id=spec.run_id, dry_run=spec.dry_run)
+        stages.workers = 1
+        _OPEN_STAGES[_key(spec)] = stages
+    return stages
+
+
 def profile_key(page: RawPage, *, named_source: bool) -> str | None:
     """Which per-host furniture memory a page shares.
 
@@ -117,6 +161,13 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
     """
     failures = list(failures)
     store = stages.store
+    unique: dict[str, RawPage] = {}
+    for page in pages:  # one location twice in a batch: the first copy stands, the rest are counted
+        if page.location in unique:
+            tally.skipped["duplicate-location"] += 1
+        else:
+            unique[page.location] = page
+    pages = list(unique.values())
     # A page whose exact bytes were already stored from this location is skipped unextracted:
     # extraction learns per-host furniture across runs, so re-extracting could drift.
     digests = {page.location: body_digest(page.body) for page in pages}

@@ -108,3 +108,22 @@ def test_bad_inputs_are_recorded_and_nothing_stored_is_touched(seeds: Path, stor
     assert "café" in rows["cp1252.txt"].article.text
     assert "théâtre" in rows["meta.html"].article.text
     assert {n: r.article.content_hash for n, r in rows.items() if n in before} == before
+
+
+def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(samples_dir: Path, store_path: str, tmp_path: Path) -> None:
+    """Files are identified by path: a later run with a manifest (or two manifest rows naming
+    one URL) neither stores a file twice nor drops one."""
+    seeds = sorted((samples_dir / "seeds").glob("*.txt"))
+    _ingest(store_path, [str(samples_dir / "seeds")], run_id="r1")
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(f'{{"file": "{p.name}", "url": "https://same.example/story"}}\n' for p in seeds[:2]))
+    from fetching.files import load_manifest
+
+    tally = SourceTally(source="local")
+    with pipeline.open_stages(_config(store_path), run_id="r2") as stages:
+        pages, failures = pipeline.read_files(seeds, source="local", manifest=load_manifest(manifest),
+                                              max_bytes=10_000_000, tally=tally)
+        pipeline.ingest_pages(stages, pages, tally=tally, failures=failures)
+    assert (tally.stored, tally.exact, tally.near, tally.already_seen) == (0, 0, 0, 5)
+    rows = _stored(store_path)
+    assert len(rows) == 5 and {r.article.path for r in rows.values()} == {str(p.resolve()) for p in seeds}

@@ -35,8 +35,9 @@ class RawPage:
 
     @property
     def location(self) -> str:
-        """What identifies this page: its URL, else its path."""
-        return self.url or self.path or ""
+        """What identifies this page across runs: its file path when read from disk (a URL
+        from a manifest or the page itself is metadata and may change), else its fetched URL."""
+        return self.path or self.url or ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +76,8 @@ class Article:
 
     @property
     def location(self) -> str:
-        return self.url or self.path or ""
+        """Same rule as ``RawPage.location``: the file path, else the fetched URL."""
+        return self.path or self.url or ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
