@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,7 +21,8 @@ from config import SourceConfig, WiredeskConfig, load_config
 from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
 from flows import pipeline
 from flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
-from flows.report import SourceTally, summarise
+from flows.report import SourceTally, check_since, is_since, summarise
+from flows.runners import with_task_runner
 from storage import export_corpus
 from wiredesk.errors import ConfigError
 
@@ -64,12 +65,26 @@ def ingest_file_batch(stages: pipeline.Stages, paths: Sequence[Path], *, source:
     return tally
 
 
+@task(name="ingest-files-remote", **_TASK_OPTIONS)
+def ingest_file_batch_remote(spec: pipeline.RunSpec, paths: Sequence[Path], *, source: str, named_source: bool,
+                             manifest: str | None) -> SourceTally:
+    """The same batch on a Dask worker: it opens the run's stages in its own process."""
+    stages = pipeline.stages_for(spec)
+    entries = load_manifest(manifest) if manifest else None
+    return ingest_file_batch.fn(stages, paths, source=source, named_source=named_source, manifest=entries)
+
+
 @flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
-def ingest_source(source: str, stages: pipeline.Stages, *, paths: list[str], web: SourceConfig | None = None,
+def ingest_source(source: str, spec: pipeline.RunSpec, *, paths: list[str], web: SourceConfig | None = None,
                   manifest: str | None = None, named_source: bool = True, limit: int | None = None,
                   since: str | None = None) -> dict[str, Any]:
-    """One source: its files in batches, then its web pages. A failure here fails only this source."""
+    """One source: its files in batches, then its web pages. A failure here fails only this source.
+
+    Takes the run's spec, not its live stages: a flow's parameters travel with its context to
+    Dask workers, and open connections cannot.
+    """
     logger = get_run_logger()
+    stages = pipeline.stages_for(spec)
     tally = SourceTally(source=source)
     batch_size = stages.config.run.batch_size
     entries = load_manifest(manifest) if manifest else None
@@ -81,9 +96,20 @@ def ingest_source(source: str, stages: pipeline.Stages, *, paths: list[str], web
             files = files[:limit]
         tally.discovered += len(files)
         progress = RunProgress(total=len(files), description=f"{source}: page files processed")
-        for batch in pipeline.chunks(files, batch_size):
-            tally.merge(ingest_file_batch(stages, list(batch), source=source, named_source=named_source, manifest=entries))
-            progress.advance(len(batch))
+        if stages.config.run.task_runner == "dask":
+            # Batches run at once on the cluster; each takes the store's writer lock only for
+            # its dedup-and-write step, and catches the index up with the others' batches first.
+            futures = [ingest_file_batch_remote.submit(spec, list(batch), source=source, named_source=named_source,
+                                                       manifest=manifest)
+                       for batch in pipeline.chunks(files, batch_size)]
+            for future, batch in zip(futures, pipeline.chunks(files, batch_size)):
+                tally.merge(future.result())
+                progress.advance(len(batch))
+        else:
+            for batch in pipeline.chunks(files, batch_size):
+                tally.merge(ingest_file_batch(stages, list(batch), source=source, named_source=named_source,
+                                              manifest=entries))
+                progress.advance(len(batch))
     if web is not None and web.has_web:
         from flows.web import ingest_web_source
 
@@ -94,9 +120,11 @@ def ingest_source(source: str, stages: pipeline.Stages, *, paths: list[str], web
 
 
 def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
-    entry = (entries or {}).get(path.name)
-    stamp = entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime).isoformat()
-    return stamp[: len(since)] >= since
+    """A file's date is its manifest's ``published``, else the file's modification time."""
+    entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
+    stamp = entry.published if entry and entry.published else \
+        datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+    return is_since(stamp, since)
 
 
 @task(name="export-corpus", **_TASK_OPTIONS)
@@ -158,6 +186,7 @@ def ingest(
     logger = get_run_logger()
     config = resolve_config(config_path, store=store, out=out, export_format=export_format,
                             include_duplicates=include_duplicates, batch_size=batch_size, workers=workers)
+    check_since(since)
     jobs = plan_sources(config, inputs=inputs, sources=sources, manifest=manifest)
     for job in jobs:  # fail fast on a typo'd path, before anything is opened or written
         if job["paths"] and not job["named_source"]:
@@ -167,14 +196,16 @@ def ingest(
     run_id = str(flow_run.get_id() or uuid.uuid4())
     tallies: list[SourceTally] = []
     export_info: dict[str, Any] | None = None
-    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages:
+    spec = pipeline.RunSpec(config=config, run_id=run_id, dry_run=dry_run)
+    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages, pipeline.registered(spec, stages):
         params = dict(inputs=inputs, sources=[j["source"] for j in jobs], dry_run=dry_run, limit=limit, since=since)
         if not dry_run:
             stages.store.begin_run(run_id, flow="ingest", params=params)
         status = "failed"
         try:
+            source_flow = with_task_runner(ingest_source, config.run)
             for job in jobs:
-                state = ingest_source(job["source"], stages, paths=job["paths"], web=job["web"],
+                state = source_flow(job["source"], spec, paths=job["paths"], web=job["web"],
                                       manifest=job["manifest"], named_source=job["named_source"], limit=limit,
                                       since=since, return_state=True)
                 if state.is_completed():

@@ -4,7 +4,40 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any
+
+from wiredesk.errors import ConfigError
+
+
+def parse_when(value: str) -> datetime | None:
+    """An ISO 8601 date or datetime as an aware UTC datetime (naive ones taken as UTC)."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def check_since(value: str | None) -> datetime | None:
+    """``--since``: an ISO 8601 date or datetime, else a one-line error."""
+    if value is None:
+        return None
+    when = parse_when(value)
+    if when is None:
+        raise ConfigError(f"--since: not an ISO 8601 date or datetime: {value!r} (e.g. 2026-11-01 or 2026-11-01T06:00:00Z)")
+    return when
+
+
+def is_since(published: str | None, since: str) -> bool:
+    """Was ``published`` on or after ``since``? Unknown or unreadable dates are kept."""
+    threshold = check_since(since)
+    when = parse_when(published) if published else None
+    return when is None or threshold is None or when >= threshold
 
 
 @dataclass(slots=True)

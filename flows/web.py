@@ -19,7 +19,7 @@ from config.stages import build_settings
 from fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from flows import pipeline
 from flows.artifacts import RunProgress
-from flows.report import SourceTally
+from flows.report import SourceTally, is_since
 from wiredesk.records import Failure
 
 
@@ -90,16 +90,36 @@ def ingest_web_source(stages: pipeline.Stages, source: SourceConfig, *, limit: i
     tally = SourceTally(source=source.name)
     spec = SourceSpec(name=source.name, feeds=tuple(source.feeds), sitemaps=tuple(source.sitemaps),
                       urls=tuple(source.urls), sites=tuple(source.sites))
-    with Fetcher(fetch_settings(stages), stages.store) as fetcher:
-        items = discover_task(fetcher, spec, tally)
-        if since:
-            items = [d for d in items if not d.published or d.published[: len(since)] >= since]
+    state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
+    fetcher = Fetcher(fetch_settings(stages), state)
+    complete = False
+    try:
+        found = discover_task(fetcher, spec, tally)
+        items = [d for d in found if not since or not d.published or is_since(d.published, since)]
         if limit is not None:
             items = items[:limit]
         tally.discovered += len(items)
-        logger.info("source %s: %d URLs discovered", source.name, len(items))
+        logger.info("source %s: %d URLs discovered, %d taken", source.name, len(found), len(items))
         progress = RunProgress(total=len(items), description=f"{source.name}: URLs processed")
         for batch in pipeline.chunks(items, stages.config.run.batch_size):
             tally.merge(fetch_batch_task(stages, fetcher, list(batch)))
             progress.advance(len(batch))
+        # A feed's or sitemap's validators are kept only when every item it listed was taken:
+        # after --limit/--since a 304 next time would hide the items this run left out.
+        complete = len(items) == len(found) and not stages.dry_run
+    finally:
+        fetcher.close(commit=complete)
     return tally
+
+
+class _ReadOnlyState:
+    """The store's fetch state for a dry run: read, never written."""
+
+    def __init__(self, store: pipeline.Store) -> None:
+        self._store = store
+
+    def get(self, urls: Sequence[str]):  # noqa: ANN201 - the FetchState protocol's signature
+        return self._store.get(urls)
+
+    def record(self, records: Sequence[object]) -> None:
+        return None

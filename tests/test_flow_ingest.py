@@ -136,3 +136,22 @@ def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path:
     rows = {row["source"]: row for row in summary["sources"]}
     assert rows["good"]["stored"] == 5
     assert "no such file" in rows["broken"]["error"]
+
+
+def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    texts = [p.read_text("utf-8") for p in sorted((samples_dir / "seeds").glob("*.txt"))]
+    articles = {f"/news/{i}": _article_page(texts[i], f"Story {i}") for i in range(3)}
+    with _Site(articles) as site:
+        config = tmp_path / "wiredesk.yaml"
+        config.write_text(
+            f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
+            f"run: {{workers: 1}}\nsources:\n  - name: site\n    feeds: [{site.base}/feed.xml]\n"
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n")
+        dry = ingest(config_path=str(config), dry_run=True)
+        assert dry["sources"][0]["fetched"] == 3 and dry["stored"] == 0
+        limited = ingest(config_path=str(config), limit=1)
+        assert limited["stored"] == 1
+        full = ingest(config_path=str(config))
+        assert full["stored"] == 2 and full["sources"][0]["skipped"].get("stored") == 1, full["sources"][0]
