@@ -11,6 +11,8 @@ from config.settings import (
     SourceConfig,
     StoreConfig,
     WiredeskConfig,
+    check_writable,
+    export_target,
     load_config,
 )
 
@@ -22,5 +24,7 @@ __all__ = [
     "SourceConfig",
     "StoreConfig",
     "WiredeskConfig",
+    "check_writable",
+    "export_target",
     "load_config",
 ]

@@ -134,6 +134,56 @@ class WiredeskConfig(_Strict):
         return _validate(data, origin="command line")
 
 
+_FORMAT_SUFFIXES = ((".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".parquet", "parquet"),
+                    (".jsonl", "jsonl"), (".json", "jsonl"))
+
+
+def export_target(out: str | None, fmt: str | None, defaults: ExportConfig) -> tuple[str, str]:
+    """The export path and format from flags and config, consistent with each other.
+
+    The format follows the file name when only a path is given (``corpus.parquet`` is
+    Parquet); a format given alone renames the default path's extension; a format that
+    contradicts the path's extension is a one-line error.
+    """
+    if out is not None and (out.endswith(("/", os.sep)) or Path(out).is_dir()):
+        raise ConfigError(f"--out {out}: is a directory; give a file path such as {Path(out) / 'corpus.jsonl'}")
+    path = out or defaults.out
+    named = next((f for suffix, f in _FORMAT_SUFFIXES if path.lower().endswith(suffix)), None)
+    if fmt is None:
+        fmt = named if out is not None and named else defaults.format
+        if out is None and named and named != fmt:  # config says parquet, default path says .jsonl
+            path = _with_format(path, fmt)
+    elif named and named != fmt:
+        if out is not None:
+            raise ConfigError(f"--out {out} looks like {named} but --format is {fmt}")
+        path = _with_format(path, fmt)
+    return path, fmt
+
+
+def _with_format(path: str, fmt: str) -> str:
+    for suffix, _ in _FORMAT_SUFFIXES:
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return path + {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet"}[fmt]
+
+
+def check_writable(path: str, what: str = "--out") -> None:
+    """Fail before any work when the export could not be written there."""
+    parent = Path(path).expanduser().absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot create {parent} ({exc.strerror or exc})") from None
+    import tempfile
+
+    try:  # a real probe: permission bits say nothing for root or for special file systems
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".wiredesk-probe-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot write in {parent} ({exc.strerror or exc})") from None
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
     overrides: dict[str, dict[str, Any]] = {}
     for name, raw in environ.items():

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from wiredesk.errors import ConfigError
+from wiredesk.errors import ConfigError, WiredeskError
 
 T = TypeVar("T")
 
@@ -25,7 +25,24 @@ def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: 
     merged = {**values, **{k: v for k, v in extra.items() if v is not None}}
     try:
         return TypeAdapter(cls).validate_python(merged)
+    except WiredeskError as exc:  # raised by the stage's own checks
+        raise ConfigError(exc.message if exc.message.startswith(("config", section)) else f"config: {section}: {exc.message}") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        if not where:  # the dataclass's own check (__post_init__) failed: its message names the key
+            raise ConfigError(f"config: {section}: {err['msg'].removeprefix('Value error, ')}") from None
         raise ConfigError(f"config: {section}.{where}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+def build_stage_settings(config: Any) -> dict[str, Any]:
+    """Every stage's settings from a WiredeskConfig, validated (a one-line error otherwise)."""
+    from dedup import DedupSettings
+    from extractors import ExtractSettings
+    from fetching import FetchSettings
+
+    return {
+        "extract": build_settings(ExtractSettings, "extract", dict(config.extract)),
+        "dedup": build_settings(DedupSettings, "dedup", dict(config.dedup)),
+        "fetch": build_settings(FetchSettings, "fetch", dict(config.fetch)),
+    }

@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from config import SourceConfig, WiredeskConfig, load_config
+from config import SourceConfig, WiredeskConfig, export_target, load_config
 from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
 from flows import pipeline
 from flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
@@ -157,6 +157,7 @@ def resolve_config(config_path: str | None = None, *, store: str | None = None, 
                    export_format: str | None = None, include_duplicates: bool | None = None,
                    batch_size: int | None = None, workers: int | None = None) -> WiredeskConfig:
     config = load_config(config_path)
+    out, export_format = export_target(out, export_format, config.export)
     return config.with_overrides(
         store={"url": store},
         export={"out": out, "format": export_format, "include_duplicates": include_duplicates},

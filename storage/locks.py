@@ -24,8 +24,11 @@ _POLL_S = 0.05
 
 @contextmanager
 def file_lock(path: Path, *, timeout_s: float | None, where: str) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{where}: cannot create the lock file {path} ({exc.strerror or exc})") from None
     try:
         if timeout_s is None:
             fcntl.flock(fd, fcntl.LOCK_EX)

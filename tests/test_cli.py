@@ -43,6 +43,12 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None
         (["export", "--store", "missing.db"], {}, "no store at"),
         (["extract", "missing.html"], {}, "missing.html: no such file"),
         (["bogus"], {}, "invalid choice: 'bogus'"),
+        (["run", "--input", "x", "--since", "yesterday"], {}, "--since: not an ISO 8601 date"),
+        (["run", "--input", "x", "--out", "/proc/x.jsonl"], {}, "cannot write in /proc"),
+        (["run", "--input", "x"], {"WIREDESK_DEDUP__WINDOW_DAYS": "-3"}, "config: dedup: window_days"),
+        (["run", "--input", "x"], {"WIREDESK_FETCH__RETRIES": "-1"}, "fetch.retries"),
+        (["export", "--out", "c.parquet", "--format", "jsonl"], {}, "looks like parquet but --format is jsonl"),
+        (["clusters", "--limit", "0"], {}, "--limit: must be at least 1"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(tmp_path: Path, args: list[str], env: dict[str, str], needle: str) -> None:

@@ -37,6 +37,16 @@ def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="config file (default: $WIREDESK_CONFIG or the embedded defaults)")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wiredesk", description="News ingestion and syndication-grade deduplication.")
     parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
@@ -74,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     clu = sub.add_parser("clusters", help="list clusters of copies, or show one")
     clu.add_argument("cluster_id", nargs="?", metavar="ID")
-    clu.add_argument("--min-size", type=int, default=2, metavar="N", help="only clusters with at least N members (default 2)")
-    clu.add_argument("--limit", type=int, default=50, metavar="N")
+    clu.add_argument("--min-size", type=_positive, default=2, metavar="N", help="only clusters with at least N members (default 2)")
+    clu.add_argument("--limit", type=_positive, default=50, metavar="N", help="at most N clusters (default 50)")
     clu.add_argument("--json", action="store_true")
     _add_store(clu)
 
@@ -123,11 +133,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     # failed flow run with a traceback.
     config = resolve_config(args.config, store=args.store, out=args.out, export_format=args.format,
                             include_duplicates=args.all, batch_size=args.batch_size, workers=args.workers)
+    from config import check_writable
+    from config.stages import build_stage_settings
+    from flows.report import check_since
+    from flows.runners import build_task_runner
+    from storage import open_store
+
+    build_stage_settings(config)
+    build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
+    check_since(args.since)
     for job in plan_sources(config, inputs=args.input, sources=args.source, manifest=args.manifest):
         if job["paths"] and not job["named_source"]:
             expand_inputs(job["paths"])
         if job["manifest"]:
             load_manifest(job["manifest"])
+    if not args.no_export and not args.dry_run:
+        check_writable(config.export.out)
+    if not args.dry_run:
+        open_store(config.store.url).close()  # an unusable store fails here, in one line
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -175,9 +198,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from config import load_config
     from storage import export_corpus, open_store
 
+    from config import check_writable, export_target
+
     config = load_config(args.config)
-    out = args.out or config.export.out
-    fmt = args.format or config.export.format
+    out, fmt = export_target(args.out, args.format, config.export)
+    check_writable(out)
     include = config.export.include_duplicates if args.all is None else args.all
     with open_store(args.store or config.store.url, create=False) as store:
         result = export_corpus(store, out, fmt=fmt, include_duplicates=include, incremental=args.incremental,
