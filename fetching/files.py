@@ -11,10 +11,11 @@ import json
 import os
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from fetching.urls import canonicalize_url
 from wiredesk.errors import ConfigError, InputError
 from wiredesk.records import PageKind, RawPage
 
@@ -165,10 +166,31 @@ def load_manifest(path: str | os.PathLike[str]) -> dict[str, ManifestEntry]:
         for key in ("url", "published", "source"):
             if row.get(key) is not None and not isinstance(row[key], str):
                 raise ConfigError(f"manifest {path} line {number}: {key!r} must be a string")
-        entry = ManifestEntry(file=row["file"], url=row.get("url"), published=row.get("published"), source=row.get("source"))
+        url = row.get("url")
+        if url is not None:
+            if not url.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"manifest {path} line {number}: url {url!r} is not an http(s) URL")
+            url = canonicalize_url(url)
+        published = row.get("published")
+        if published is not None:
+            published = _iso(published)
+            if published is None:
+                raise ConfigError(f"manifest {path} line {number}: published {row['published']!r} is not ISO 8601")
+        entry = ManifestEntry(file=row["file"], url=url, published=published, source=row.get("source"))
         manifest[entry.file] = entry
         manifest.setdefault(Path(entry.file).name, entry)
     return manifest
+
+
+def _iso(value: str) -> str | None:
+    """An ISO 8601 date or datetime, normalised (``Z`` kept as +00:00); None if it is not one."""
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
 
 
 def _manifest_entry(manifest: Mapping[str, ManifestEntry] | None, path: Path) -> ManifestEntry | None:

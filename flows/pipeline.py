@@ -147,7 +147,7 @@ def read_files(paths: Sequence[Path], *, source: str, manifest: Mapping[str, Man
             pages.append(read_page(path, source=source, manifest=manifest, max_bytes=max_bytes))
         except InputError as exc:
             failures.append(Failure(location=str(path), source=source, reason=exc.reason, detail=exc.message, stage="read"))
-    tally.read += len(pages)
+    tally.read += len(paths)  # every page taken in, whether it could be read or failed
     return pages, failures
 
 
@@ -223,13 +223,14 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
         stages.dedup.reindex(store.iter_since(stages.dedup.index.last_seq()))
         known = store.known([a.location for a in articles])
         new_articles: list[Article] = []
+        changed: set[str] = set()
         for article in articles:
             seen = known.get(article.location)
             if seen is not None and seen[1] == article.content_hash:
                 tally.already_seen += 1
                 continue
             if seen is not None:
-                tally.changed += 1
+                changed.add(article.id)
             new_articles.append(article)
         # Fetch state goes into the batch's own transaction: a URL is marked stored exactly
         # when its article is, and its ETag is never kept for an article that was lost.
@@ -243,13 +244,15 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
             raise
         stages.dedup.commit(seq)
         for assignment in result.assignments:
-            if assignment.kind == "exact":
+            if assignment.article_id in changed:  # an update of a stored article, counted once
+                tally.changed += 1
+            elif assignment.kind == "exact":
                 tally.exact += 1
             elif assignment.kind == "near":
                 tally.near += 1
             else:
                 tally.stored += 1
-            if assignment.kind != "new":
+            if assignment.kind != "new" and assignment.article_id not in changed:
                 tally.clusters[assignment.cluster_id] += 1
         _save_profiles(store, profiles, fresh, keys)
 

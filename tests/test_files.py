@@ -89,14 +89,24 @@ def test_manifest(tmp_path: Path) -> None:
                         '{"file": "two.txt", "source": "wire"}\n')
     entries = load_manifest(manifest)
     page = read_page(tmp_path / "a" / "one.html", source="local", manifest=entries)
-    assert page.url == "https://x.example/one" and page.published == "2024-01-02T03:04:05Z"
+    assert page.url == "https://x.example/one" and page.published == "2024-01-02T03:04:05+00:00"
     assert read_page(tmp_path / "a" / "two.txt", source="local", manifest=entries).source == "wire"
 
 
 @pytest.mark.parametrize(("line", "needle"), [("{not json", "line 1: not JSON"), ('{"url": "x"}', 'needs a "file"'),
-                                               ('{"file": "a", "url": 3}', "'url' must be a string")])
+                                               ('{"file": "a", "url": 3}', "'url' must be a string"),
+                                               ('{"file": "a", "url": "not a url"}', "is not an http"),
+                                               ('{"file": "a", "published": "19/11/2019"}', "is not ISO 8601"),
+                                               ('{"file": "a", "published": "2019-02-30"}', "is not ISO 8601")])
 def test_bad_manifest_lines(tmp_path: Path, line: str, needle: str) -> None:
     manifest = tmp_path / "m.jsonl"
     manifest.write_text(line + "\n")
     with pytest.raises(ConfigError, match=needle.replace("(", r"\(")):
         load_manifest(manifest)
+
+
+def test_manifest_urls_are_canonical(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"file": "a.html", "url": "HTTPS://Same.Example/story/?utm_source=x#a", "published": "2019-11-19"}\n')
+    entry = load_manifest(manifest)["a.html"]
+    assert entry.url == "https://same.example/story" and entry.published == "2019-11-19"

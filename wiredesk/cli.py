@@ -176,7 +176,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise InputError(f"extract: {args.file}: no such file")
-    page = read_page(path, source="cli")
+    from extractors import ExtractSettings
+
+    page = read_page(path, source="cli", max_bytes=ExtractSettings().max_bytes)
     if args.url:
         from dataclasses import replace
 
