@@ -44,6 +44,11 @@ def trafilatura_metadata(tree: HtmlElement, url: str | None):
         doc = extract_metadata(tree, default_url=url, date_config=_FAST_DATES)
         if not doc.date:
             doc = extract_metadata(tree, default_url=url)
+            # The extensive search falls back to a bare year ("Copyright 2026") and dates it
+            # 1 January: a year is no publication date, and an invented one would make the
+            # page look like the earliest copy of a story.
+            if doc.date and str(doc.date).endswith("-01-01"):
+                doc.date = None
         return doc
     except Exception:  # metadata is best effort; the text does not depend on it
         return None
