@@ -105,14 +105,23 @@ def _my_articles(worker: int, seed: int):
     return out
 
 
-def worker(worker: int, folder: str, seed: int, start_at: float, flush_rows: int) -> None:
-    """One `wiredesk run`, reduced to its dedup part: open at ``start_at`` (both processes at
-    once, on a fresh directory), then one article per batch the way ``ingest_pages`` does it."""
+def barrier(folder: Path, me: str, parties: int) -> None:
+    """Wait until ``parties`` processes have reached this point (their interpreters are up)."""
+    (folder / f"ready-{me}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(folder.glob("ready-*"))) < parties and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def worker(worker: int, folder: str, seed: int, flush_rows: int) -> None:
+    """One `wiredesk run`, reduced to its dedup part: open when the other is ready too (both
+    processes at once, on a fresh directory), then one article per batch the way
+    ``ingest_pages`` does it."""
     dedup.local.FLUSH_ROWS = flush_rows  # small: segments are flushed and compacted under the other process
     root = Path(folder)
     store = SqliteStore(root)
     settings = DedupSettings(lock_timeout_s=60)
-    time.sleep(max(0.0, start_at - time.time()))
+    barrier(root, str(worker), 2)
     with open_index(str(root / "store.dedup"), settings=settings) as index:
         dd = Deduplicator(settings, index, store.lookup)
         for k, article in _my_articles(worker, seed):
@@ -133,17 +142,21 @@ def worker(worker: int, folder: str, seed: int, start_at: float, flush_rows: int
 
 def _run_workers(tmp_path: Path, seed: int, flush_rows: int) -> None:
     SqliteStore(tmp_path).db.close()  # tables made once, before the race on the index
-    start_at = time.time() + 2.0  # both interpreters are up by then
     procs = [subprocess.Popen([sys.executable, "-c",
                                "import sys; from tests.test_dedup_multiprocess import worker; "
-                               "worker(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), "
-                               "int(sys.argv[5]))", str(n), str(tmp_path), str(seed), repr(start_at), str(flush_rows)],
+                               "worker(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))",
+                               str(n), str(tmp_path), str(seed), str(flush_rows)],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for n in range(2)]
+    _finish(procs)
+
+
+def _finish(procs: list[subprocess.Popen]) -> None:
+    """Wait for all; once one fails, stop the others (they would wait for it at a barrier)."""
     deadline = time.monotonic() + 120
     while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
         if any(p.poll() not in (None, 0) for p in procs):
-            break  # the other one would wait for its turn forever
+            break
         time.sleep(0.05)
     for p in procs:
         if p.poll() is None:
@@ -190,22 +203,24 @@ def test_two_processes_interleaving_batches_on_one_index(tmp_path: Path, flush_r
 
 
 def test_simultaneous_fresh_opens(tmp_path: Path):
-    """Four processes open one fresh directory at the same moment, several times."""
-    code = ("import sys, time; from dedup import DedupSettings, open_index; "
-            "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
-            "ix = open_index(sys.argv[1], settings=DedupSettings()); ix.begin(); ix.commit(0); ix.close()")
-    for attempt in range(3):
-        loc = tmp_path / f"fresh{attempt}"
-        start_at = time.time() + 1.5
-        procs = [subprocess.Popen([sys.executable, "-c", code, str(loc), repr(start_at)], cwd=REPO,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
-        for p in procs:
-            _, err = p.communicate(timeout=60)
-            assert p.returncode == 0, err[-3000:]
-        with open_index(str(loc), settings=DedupSettings()) as index:
+    """Four processes open one fresh directory at the same moment, five directories in a row."""
+    code = ("import sys; from pathlib import Path; from dedup import DedupSettings, open_index; "
+            "from tests.test_dedup_multiprocess import barrier\n"
+            "for k in range(5):\n"
+            "    root = Path(sys.argv[1])\n"
+            "    barrier(root / f'ready{k}', sys.argv[2], 4)\n"
+            "    ix = open_index(str(root / f'fresh{k}'), settings=DedupSettings()); ix.begin(); ix.commit(0); ix.close()")
+    for k in range(5):
+        (tmp_path / f"ready{k}").mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(n)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(4)]
+    _finish(procs)
+    for k in range(5):
+        loc = str(tmp_path / f"fresh{k}")
+        with open_index(loc, settings=DedupSettings()) as index:
             assert len(index) == 0 and index.last_seq() == 0
         with pytest.raises(DedupError) as info:  # the one params row every opener agreed on
-            open_index(str(loc), settings=DedupSettings(num_perm=64))
+            open_index(loc, settings=DedupSettings(num_perm=64))
         assert info.value.reason == "dedup-params"
 
 
