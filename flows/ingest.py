@@ -93,7 +93,9 @@ def ingest_source(source: str, spec: pipeline.RunSpec, *, paths: list[str], web:
         if since:
             files = [f for f in files if _published_since(f, entries, since)]
         if limit is not None:
-            files = files[:limit]
+            # Pages not stored yet come first, so repeated limited runs work through a folder.
+            stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
+            files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
         tally.discovered += len(files)
         progress = RunProgress(total=len(files), description=f"{source}: page files processed")
         if stages.config.run.task_runner == "dask":

@@ -155,3 +155,12 @@ def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: P
         assert limited["stored"] == 1
         full = ingest(config_path=str(config))
         assert full["stored"] == 2 and full["sources"][0]["skipped"].get("stored") == 1, full["sources"][0]
+
+
+def test_repeated_limited_runs_work_through_a_folder(samples_dir: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n")
+    stored = [ingest(inputs=[str(samples_dir / "seeds")], config_path=str(config), limit=2)["stored"] for _ in range(3)]
+    assert stored == [2, 2, 1]
