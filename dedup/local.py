@@ -55,7 +55,7 @@ _SCHEMA = (
 # seconds) before "database is locked".
 BUSY_TIMEOUT_S = 60.0
 # Opening the segments another process is compacting away at that moment: re-read meta and retry.
-LOAD_ATTEMPTS = 5
+LOAD_ATTEMPTS = 20
 # Delta rows before they become a segment: bounded so start-up never loads much from SQLite.
 FLUSH_ROWS = 400_000
 # A batch with more band rows than this goes straight to a new segment (bulk loads, reindex).
@@ -277,9 +277,14 @@ class LocalIndex(Index):
         live = {s.name for s in self._segments}
         live.update(json.loads(dict(self._db.execute("SELECT key, value FROM meta")).get("segments", "[]")))
         for f in self.dir.glob("seg-*.npy"):
-            # Old enough not to be another process's segment about to be committed.
-            if f.name.split(".")[0] not in live and time.time() - f.stat().st_mtime > 600:
-                f.unlink(missing_ok=True)
+            if f.name.split(".")[0] in live:
+                continue
+            try:
+                # Old enough not to be another process's segment about to be committed.
+                if time.time() - f.stat().st_mtime > 600:
+                    f.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass  # another process renamed (a .tmp being finished) or removed it meanwhile
 
     def _write_segment(self, keys: np.ndarray, rows: np.ndarray) -> _Segment:
         order = np.argsort(keys, kind="stable")

@@ -305,3 +305,40 @@ def test_a_writer_that_skipped_the_lock_neither_reuses_rows_nor_drops_segments(t
         assert sorted(r for (r,) in conn.execute("SELECT row FROM docs")) == [1, 2]
     with open_index(loc, settings=settings) as c:  # a fresh process sees both too
         assert c.candidates(ka) == {"from-a"} and c.candidates(kb) == {"from-b"}
+
+
+def churn(folder: str, batches: int) -> None:
+    """A writer whose every few batches flush and compact segments (old ones deleted)."""
+    dedup.local.FLUSH_ROWS = 200
+    rng = np.random.default_rng(34)
+    with open_index(folder, settings=DedupSettings()) as index:
+        for k in range(batches):
+            index.begin()
+            keys = rng.integers(1, 2**63, size=80, dtype=np.uint64)
+            index.stage(Staged(entries=[IndexEntry(DocInfo(f"a{k}", f"a{k}", f"h{k}", None, 0.0), keys)]))
+            index.commit(k + 1)
+
+
+def test_opening_while_another_process_compacts(tmp_path: Path):
+    """Opening reads the segment list, then the files: another process may compact those away
+    in between. The open must look again, not report a corrupt index."""
+    loc = str(tmp_path / "busy.dedup")
+    open_index(loc, settings=DedupSettings()).close()
+    writer = subprocess.Popen([sys.executable, "-c", "import sys; from tests.test_dedup_multiprocess import churn; "
+                               "churn(sys.argv[1], int(sys.argv[2]))", loc, "300"],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    opens, errors, sizes = 0, [], []
+    try:
+        while writer.poll() is None:
+            try:
+                with open_index(loc, settings=DedupSettings()) as index:
+                    sizes.append(len(index))
+                opens += 1
+            except DedupError as exc:
+                errors.append(exc)
+    finally:
+        _finish([writer])
+    assert not errors, (len(errors), opens, errors[:3])
+    assert opens > 20 and len(set(sizes)) > 5  # it did open while the writer was busy
+    with open_index(loc, settings=DedupSettings()) as index:
+        assert len(index) == 300 and len(index._segments) >= 1
