@@ -179,7 +179,7 @@ class LocalIndex(Index):
                     if attempt + 1 < LOAD_ATTEMPTS and not in_transaction:
                         continue
                     raise
-                deltas = self._db.execute("SELECT keys, rows FROM band_delta ORDER BY id").fetchall()
+                deltas = self._db.execute("SELECT id, keys, rows FROM band_delta ORDER BY id").fetchall()
                 # Two queries: together, SQLite would scan the table instead of reading one end.
                 max_row = self._db.execute("SELECT max(row) FROM docs").fetchone()[0]
                 count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
@@ -191,21 +191,47 @@ class LocalIndex(Index):
                 if not in_transaction:
                     self._db.execute("COMMIT")
             break
-        self._gen = meta.get("gen", "")
-        self._last_seq = int(meta.get("last_seq", 0))
         self._segments = segments
         self._delta: list[_Segment] = []  # in memory, sorted; persisted as band_delta blobs
-        self._recent_ids: dict[int, str] = {}  # row -> article id for rows written by this process
         self._delta_rows = 0
-        for kblob, rblob in deltas:
+        self._delta_id = 0  # the last band_delta row in self._delta
+        self._recent_ids: dict[int, str] = {}  # row -> article id for rows written by this process
+        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
+        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
+        self._apply(meta, deltas, max_row, count)
+
+    def _apply(self, meta: dict[str, str], deltas: list[tuple], max_row: int | None, count: int) -> None:
+        self._gen = meta.get("gen", "")
+        self._last_seq = int(meta.get("last_seq", 0))
+        for delta_id, kblob, rblob in deltas:
             self._add_delta(np.frombuffer(kblob, dtype="<u8"), np.frombuffer(rblob, dtype="<i4"))
+            self._delta_id = delta_id
         self._next_row = (max_row or 0) + 1
         if self._next_row >= 2**31 - 2**24:
             raise DedupError(f"dedup index {self.path}: row numbers near 2^31; rebuild into a new index",
                              reason="dedup-full")
         self._count = count
-        # Recently used hosts' states (up to ~200 KB each), bounded: least recently used dropped.
-        self._host_cache: OrderedDict[str, HostState] = OrderedDict()
+        self._host_cache.clear()  # another process may have changed them
+
+    def _refresh(self) -> None:
+        """Catch up with what other processes committed. While the segment list is the one we
+        hold, they only appended band_delta rows (a flush or compaction always names a new
+        segment): read just those, not every delta again. Otherwise reload everything."""
+        self._db.execute("BEGIN")  # one snapshot
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            deltas = None
+            if json.loads(meta.get("segments", "[]")) == [seg.name for seg in self._segments]:
+                deltas = self._db.execute("SELECT id, keys, rows FROM band_delta WHERE id > ? ORDER BY id",
+                                          (self._delta_id,)).fetchall()
+                max_row = self._db.execute("SELECT max(row) FROM docs").fetchone()[0]
+                count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        finally:
+            self._db.execute("COMMIT")
+        if deltas is None:
+            self._load()
+        else:
+            self._apply(meta, deltas, max_row, count)
 
     def _current_gen(self) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'gen'").fetchone()
@@ -216,7 +242,7 @@ class LocalIndex(Index):
         reload then, so its articles are candidates too and its row numbers are not reused."""
         super().begin()
         if self.dir is not None and self._current_gen() != self._gen:
-            self._load()
+            self._refresh()
 
     def _lock(self) -> None:
         """An flock on ``<dir>/lock`` from ``begin`` to ``commit``/``abort``: one batch at a
@@ -325,7 +351,7 @@ class LocalIndex(Index):
             raise
         self._segments = segments
         if clear_delta:
-            self._delta, self._delta_rows = [], 0
+            self._delta, self._delta_rows, self._delta_id = [], 0, 0
         # Other processes may still map these: their mappings stay valid, and their next begin()
         # sees the new list.
         self._remove_segments(old - {s.name for s in segments})
@@ -511,8 +537,8 @@ class LocalIndex(Index):
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('segments', ?)",
                            (json.dumps([s.name for s in self._segments] + [segment.name]),))
             elif keys.size:  # one row per batch: start-up reads a few blobs, not millions of rows
-                db.execute("INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
-                           (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes()))
+                delta_id = db.execute("INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
+                                      (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes())).lastrowid
             for host, state in staged.hosts.items():
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
             if seq is not None and seq > self._last_seq:  # never moves back
@@ -535,6 +561,7 @@ class LocalIndex(Index):
             self._compact()
         elif keys.size:
             self._add_delta(keys, rows)
+            self._delta_id = delta_id
             if self.dir is not None and self._delta_rows >= FLUSH_ROWS:
                 self._flush_delta()
 

@@ -232,10 +232,11 @@ def _pipeline_batch(dd: Deduplicator, store: Store, articles):
     return result
 
 
-def test_two_instances_interleaved_like_the_pipeline(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("flush_rows", [250, dedup.local.FLUSH_ROWS])  # segments flushed under the other, or not
+def test_two_instances_interleaved_like_the_pipeline(tmp_path: Path, monkeypatch, flush_rows: int):
     """The reported failure: instance B keeps its row counter and band deltas from before A's
     batches (UNIQUE constraint failed: docs.row) and misses A's articles as candidates."""
-    monkeypatch.setattr(dedup.local, "FLUSH_ROWS", 250)
+    monkeypatch.setattr(dedup.local, "FLUSH_ROWS", flush_rows)
     settings = DedupSettings()
     store = Store()
     rng = random.Random(32)
@@ -251,11 +252,19 @@ def test_two_instances_interleaved_like_the_pipeline(tmp_path: Path, monkeypatch
                 _pipeline_batch(first, store, [art(f"x{k}", story(rng), url=f"https://x{k}.example/x")])
             res = _pipeline_batch(second, store, [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x")])
             assert (res.assignments[0].kind, res.assignments[0].duplicate_of) == ("near", f"o{k}"), k
-        for ix in (a, b):
-            ix.begin()
-            assert len(ix) == len(store.rows)
-            ix.abort()
-        assert a._segments and [s.name for s in a._segments] == [s.name for s in b._segments]
+        # Each caught up batch by batch (only the new band deltas when no segment changed):
+        # the same as a process opening the index now.
+        texts = [r.article.text for r in store.rows.values()]
+        with open_index(loc, settings=settings) as fresh:
+            expected = [fresh.candidates(da.keys(da.shingles(t))) for t in texts]
+            assert all(expected)
+            for ix in (a, b):
+                ix.begin()
+                assert len(ix) == len(store.rows) and ix._delta_rows == fresh._delta_rows
+                assert [ix.candidates(da.keys(da.shingles(t))) for t in texts] == expected
+                ix.abort()
+        assert [s.name for s in a._segments] == [s.name for s in b._segments]
+        assert bool(a._segments) == (flush_rows == 250)
         clusters = {r.article.id: r.cluster_id for r in store.rows.values()}
         assert all(clusters[f"c{k}"] == clusters[f"o{k}"] for k in range(10))
         assert len(set(clusters.values())) == len(store.rows) - 10
