@@ -137,7 +137,7 @@ def test_run_artifacts_have_the_right_counts(tmp_path: Path, seed_files: list[Pa
     # 5 distinct seeds; the copies source adds one exact copy, one near copy, one unreadable file
     expected = {
         "originals": dict(discovered=5, read=5, extracted=5, stored=5, exact_duplicates=0, near_duplicates=0, failed=0),
-        "copies": dict(discovered=3, read=2, extracted=2, stored=0, exact_duplicates=1, near_duplicates=1, failed=1),
+        "copies": dict(discovered=3, read=3, extracted=2, stored=0, exact_duplicates=1, near_duplicates=1, failed=1),
     }
     artifacts = _artifacts(summary["run_id"])
     assert set(artifacts) >= {"ingest-sources", "ingest-summary"}
@@ -150,7 +150,7 @@ def test_run_artifacts_have_the_right_counts(tmp_path: Path, seed_files: list[Pa
 
     markdown = artifacts["ingest-summary"]
     assert f"`{summary['run_id']}`" in markdown
-    assert "pages read: **7**, new articles stored: **5**" in markdown
+    assert "pages read: **8**, new articles stored: **5**" in markdown
     assert "exact duplicates: 1, near duplicates: 1" in markdown
     assert "failed: 1 (corrupt-gzip: 1)" in markdown
     # the two clusters that grew in this run, each by one copy
