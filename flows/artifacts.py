@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
-from flows.report import SourceTally
+from flows.report import PROGRESS_LISTENER, SourceTally
 
 # One column per step a page goes through, in pipeline order; the UI shows them as given.
 TABLE_COLUMNS = ("source", "discovered", "fetched", "not_modified", "skipped", "read", "failed", "failed_by_reason",
@@ -122,9 +122,13 @@ class RunProgress:
 
         self.total = max(0, total)
         self.done = 0
+        self.description = description
         self._id = None
+        self._listener = PROGRESS_LISTENER.get()
         if FlowRunContext.get() or TaskRunContext.get():
             self._id = create_progress_artifact(progress=0.0, description=description)
+        if self._listener is not None:
+            self._listener(description, 0, self.total)
 
     @property
     def percent(self) -> float:
@@ -132,6 +136,8 @@ class RunProgress:
 
     def advance(self, pages: int) -> None:
         self.done += pages
+        if self._listener is not None:
+            self._listener(self.description, self.done, self.total)
         if self._id is not None:
             from prefect.artifacts import update_progress_artifact
 

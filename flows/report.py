@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from wiredesk.errors import ConfigError
+
+
+# Who else wants per-batch progress (the CLI's progress bars): called with (description, done,
+# total). A context variable, so it reaches the flow's tasks run in this process and nothing else.
+PROGRESS_LISTENER: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("wiredesk_progress", default=None)
 
 
 def parse_when(value: str) -> datetime | None:

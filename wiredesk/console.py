@@ -22,13 +22,33 @@ class Console:
 
     @contextmanager
     def status(self, what: str) -> Iterator[None]:
-        """A spinner on stderr while a long step runs (only on a terminal)."""
+        """On a terminal: a progress bar per source, advanced per batch (fed by the flow's
+        progress events), with a spinner line until the first one arrives."""
         if self.quiet or self.as_json or not sys.stderr.isatty():
             with nullcontext():
                 yield
             return
-        with _err.status(f"wiredesk: {what} ..."):
-            yield
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from flows.report import PROGRESS_LISTENER
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=_err, transient=False) as progress:
+            bars: dict[str, Any] = {"": progress.add_task(f"wiredesk: {what} (starting Prefect)", total=None)}
+
+            def listen(description: str, done: int, total: int) -> None:
+                if description not in bars:
+                    if "" in bars:
+                        progress.remove_task(bars.pop(""))
+                    bars[description] = progress.add_task(description, total=total)
+                progress.update(bars[description], completed=done, total=total)
+
+            token = PROGRESS_LISTENER.set(listen)
+            try:
+                yield
+            finally:
+                PROGRESS_LISTENER.reset(token)
 
     def run_summary(self, summary: dict[str, Any]) -> None:
         if self.quiet:
