@@ -127,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     console = Console(quiet=args.quiet, as_json=args.json)
     from fetching.files import expand_inputs, load_manifest
-    from flows.ingest import ingest, plan_sources, resolve_config
+    from flows.ingest import ingest, plan_sources, resolve_config, run_by_hand
 
     # Validate everything the user typed before Prefect starts: a typo is one line, not a
     # failed flow run with a traceback.
@@ -152,12 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         open_store(config.store.url).close()  # an unusable store fails here, in one line
 
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    # A run started by hand ends with its process: no heartbeat thread to wait for (~0.5 s
-    # per flow and subflow). Runs started by `serve` or a worker keep their heartbeats.
-    with console.status("ingesting"), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        summary = ingest(
+    with console.status("ingesting"):
+        summary = run_by_hand(ingest,
             inputs=args.input, sources=args.source, manifest=args.manifest, config_path=args.config,
             store=args.store, out=args.out, export_format=args.format, include_duplicates=args.all,
             export=not args.no_export, dry_run=args.dry_run, limit=args.limit, since=args.since,
