@@ -123,3 +123,6 @@ class _ReadOnlyState:
 
     def record(self, records: Sequence[object]) -> None:
         return None
+
+    def due(self, source: str, now: object, limit: int):  # noqa: ANN201 - RetryingFetchState
+        return self._store.due(source, now, limit)

@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -336,6 +337,18 @@ class Store:
                 for row in conn.execute(select(t.fetch_state).where(f.url.in_(chunk))).mappings():
                     out[row["url"]] = fetch_record(row)
         return out
+
+    def due(self, source: str, now: datetime, limit: int) -> Sequence[FetchRecord]:
+        """Failed URLs of ``source`` whose back-off is over (fetching's RetryingFetchState):
+        failures > 0, not given up, not stored, next attempt unset or not after ``now``."""
+        f = t.fetch_state.c
+        query = (select(t.fetch_state)
+                 .where(f.source == source, f.failures > 0, f.gave_up.is_(False), f.stored.is_(False),
+                        or_(f.next_attempt_at.is_(None), f.next_attempt_at <= now))
+                 .order_by(f.next_attempt_at)
+                 .limit(limit))
+        with self._read() as conn:
+            return [fetch_record(row) for row in conn.execute(query).mappings()]
 
     def record(self, records: Sequence[FetchRecord]) -> None:
         """Upsert the latest state per URL (the last record of a URL wins) and log every one."""

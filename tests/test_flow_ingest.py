@@ -164,3 +164,36 @@ def test_repeated_limited_runs_work_through_a_folder(samples_dir: Path, tmp_path
     config.write_text(f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n")
     stored = [ingest(inputs=[str(samples_dir / "seeds")], config_path=str(config), limit=2)["stored"] for _ in range(3)]
     assert stored == [2, 2, 1]
+
+
+def test_a_failed_url_is_retried_in_a_later_run_even_when_its_feed_is_unchanged(samples_dir: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    texts = [p.read_text("utf-8") for p in sorted((samples_dir / "seeds").glob("*.txt"))]
+    site = _Site({"/news/0": _article_page(texts[0], "Story 0"), "/news/1": _article_page(texts[1], "Story 1")})
+    broken = {"/news/1"}
+    serve = site.server.RequestHandlerClass.do_GET
+
+    def flaky(handler) -> None:  # /news/1 answers 503 until it is repaired
+        if handler.path in broken:
+            site.log.append((handler.path, None))
+            handler.send_response(503)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        serve(handler)
+
+    site.server.RequestHandlerClass.do_GET = flaky
+    with site:
+        config = tmp_path / "wiredesk.yaml"
+        config.write_text(
+            f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n"
+            f"sources:\n  - name: site\n    feeds: [{site.base}/feed.xml]\n"
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0, retries: 0, failure_backoff: 0}\n")
+        first = ingest(config_path=str(config))
+        assert first["stored"] == 1 and first["sources"][0]["failed_by_reason"] == {"http-503": 1, "http-404": 1}
+        broken.clear()
+        site.log.clear()
+        second = ingest(config_path=str(config))
+        assert second["stored"] == 1, second["sources"][0]
+        assert ("/feed.xml", '"feed-1"') in site.log  # the feed itself was unchanged (asked conditionally)
