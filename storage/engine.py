@@ -10,7 +10,10 @@ PostgreSQL: psycopg 3, snapshot reads at REPEATABLE READ.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -38,8 +41,8 @@ def make_engine(target: Target, settings: StoreSettings) -> Engine:
         # Let us issue BEGIN ourselves (pysqlite's own transaction handling defers it).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        _set_wal(cur, settings.busy_timeout_s)
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -49,6 +52,23 @@ def make_engine(target: Target, settings: StoreSettings) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
     return engine
+
+
+def _set_wal(cur: Any, timeout_s: float) -> None:
+    """Switch to WAL. On a fresh file two processes opening at once can get "database is
+    locked" here without SQLite's busy handler ever waiting, so retry until the timeout
+    (the mode is persistent: once one process has set it, the others find it set)."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 @contextmanager
