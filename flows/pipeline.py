@@ -8,18 +8,16 @@ run and passed in.
 from __future__ import annotations
 
 import hashlib
-import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from config import WiredeskConfig
 from config.stages import build_settings
 from dedup import DedupSettings, Deduplicator, content_hash, open_index
-from extractors import ExtractSettings, HostProfile, extract_many, learn_profile
+from extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
 from fetching.files import ManifestEntry, read_page
 from flows.report import SourceTally
 from storage import Store, open_store
@@ -122,15 +120,12 @@ def stages_for(spec: RunSpec) -> Stages:
 def profile_key(page: RawPage, *, named_source: bool) -> str | None:
     """Which per-host furniture memory a page shares.
 
-    Pages with a URL share their host's. Files of a configured source (one publisher's dump)
-    share the source's. Ad-hoc ``--input`` files without a URL share none: they may come
-    from many sites, and syndicated copies among them would teach each other that the
-    story itself is furniture.
+    The key is the extraction stage's own (``extractors.profile_host``: the URL's host, else
+    the source name), so what is learned here is what ``extract_many`` looks up. Ad-hoc
+    ``--input`` files without a URL share none: they may come from many sites, and
+    syndicated copies among them would teach each other that the story itself is furniture.
     """
-    if page.url:
-        host = urlsplit(page.url).hostname
-        return host.lower() if host else None
-    return f"source:{page.source}" if named_source else None
+    return profile_host(page) if page.url or named_source else None
 
 
 def body_digest(body: bytes) -> str:
@@ -180,14 +175,9 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
         else:
             fresh.append(page)
 
-    profiles = _load_profiles(store, fresh, named_source=named_source)
     keys = [profile_key(page, named_source=named_source) for page in fresh]
-    results = extract_many(
-        fresh,
-        settings=stages.extract_settings,
-        profiles={k: p for k, p in profiles.items()},
-        workers=stages.workers,
-    )
+    profiles = _load_profiles(store, keys)
+    results = extract_many(fresh, settings=stages.extract_settings, profiles=profiles, workers=stages.workers)
     articles: list[Article] = []
     for page, result in zip(fresh, results):
         if isinstance(result, WiredeskError):
@@ -282,11 +272,11 @@ def _fetch_records(pages: Sequence[RawPage], digests: Mapping[str, str], failure
     return records
 
 
-def _load_profiles(store: Store, pages: Sequence[RawPage], *, named_source: bool) -> dict[str, HostProfile]:
-    keys = sorted({k for p in pages if (k := profile_key(p, named_source=named_source))})
-    if not keys:
+def _load_profiles(store: Store, keys: Sequence[str | None]) -> dict[str, HostProfile]:
+    wanted = sorted({k for k in keys if k})
+    if not wanted:
         return {}
-    return {key: HostProfile.from_json(text) for key, text in store.load_profiles(keys).items()}
+    return {key: HostProfile.from_json(text) for key, text in store.load_profiles(wanted).items()}
 
 
 def _save_profiles(store: Store, profiles: dict[str, HostProfile], pages: Sequence[RawPage],
@@ -299,10 +289,6 @@ def _save_profiles(store: Store, profiles: dict[str, HostProfile], pages: Sequen
         return
     updated = {key: learn_profile(profiles.get(key), key, group) for key, group in by_key.items()}
     store.save_profiles({key: profile.to_json() for key, profile in updated.items()})
-
-
-def default_workers() -> int:
-    return max(1, (os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()) or 1)
 
 
 def chunks(items: Sequence, size: int) -> Iterable[Sequence]:

@@ -127,3 +127,15 @@ def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(samples_dir: Path, 
     assert (tally.stored, tally.exact, tally.near, tally.already_seen) == (0, 0, 0, 5)
     rows = _stored(store_path)
     assert len(rows) == 5 and {r.article.path for r in rows.values()} == {str(p.resolve()) for p in seeds}
+
+
+def test_profiles_are_saved_under_the_key_extraction_looks_up(store_path: str, tmp_path: Path) -> None:
+    """What the pipeline learns per host must be what extract_many finds for the next page."""
+    from extractors import profile_host
+    from wiredesk.records import RawPage
+
+    page = RawPage(source="wire", body=b"x", kind="html", url="https://www.example.com/a")
+    assert pipeline.profile_key(page, named_source=False) == profile_host(page)
+    on_disk = RawPage(source="wire", body=b"x", kind="text", path="/d/a.txt")
+    assert pipeline.profile_key(on_disk, named_source=True) == profile_host(on_disk)
+    assert pipeline.profile_key(on_disk, named_source=False) is None  # ad-hoc files learn nothing
