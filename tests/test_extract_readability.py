@@ -1,0 +1,67 @@
+"""Our faster readability passes must give readability-lxml's own answers."""
+
+import random
+
+import lxml.html
+import pytest
+from lxml import etree
+
+import readability.readability as rr
+from extractors import html as html_path
+
+
+
+def _reference_clean(text: str) -> str:
+    import re
+    text = re.sub(r"\s{255,}", " " * 255, text)
+    text = re.sub(r"\s*\n\s*", "\n", text)
+    text = re.sub(r"\t|[ \t]{2,}", " ", text)
+    return text.strip()
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "plain", " a  b ", "a\tb", "a\n\n  b", "x" + " " * 300 + "y", "\u00a0" * 260 + "z",
+    "a \u2003 b", "line\r\nline", "  \t\n mixed \t \n ",
+])
+def test_clean_matches_readability(text):
+    assert html_path._clean(text) == _reference_clean(text)
+
+
+def test_clean_matches_on_random_whitespace_mixes():
+    rng = random.Random(7)
+    alphabet = ["a", "b", " ", "  ", "\t", "\n", "\u00a0", "\r", ",", " " * 130]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert html_path._clean(text) == _reference_clean(text)
+
+
+@pytest.mark.parametrize("markup", [
+    "<div><span>only inline</span> text</div>",
+    "<div><span><p>nested paragraph</p></span></div>",
+    "<div><a href='#'><img src='x.png'></a></div>",
+    "<div><!-- <div>commented out</div> --><b>bold</b></div>",
+    "<div><!-- a comment --><i>italic</i></div>",
+    "<div><object><param name='a'></object></div>",  # <param starts with <p
+    "<div><select><option>o</option></select></div>",  # <option starts with <o... not ol
+    "<div><span title='<div>'>escaped attribute</span></div>",
+    "<div>text &lt;div&gt; escaped</div>",
+    "<div><section><ul><li>list</li></ul></section></div>",
+    "<div><picture><source></picture></div>",
+    "<div><table><tr><td>cell</td></tr></table></div>",
+])
+def test_blockish_test_matches_serialised_search(markup):
+    root = lxml.html.fromstring(f"<html><body>{markup}</body></html>")
+    div = root.find(".//div")
+    pattern = rr.REGEXES["divToPElementsRe"]
+    serialised = str(b"".join(etree.tostring(child, encoding="utf-8") for child in div))
+    assert html_path._has_blockish_descendant(div, pattern) == bool(pattern.search(serialised))
+
+
+def test_readability_pass_output_on_a_page():
+    page = ("<html><body><nav><a href='/'>Home</a></nav><div class='article-body'>"
+            + "".join(f"<div>Paragraph {i} of the story, with enough words to count as prose, "
+                      f"and a comma or two, here.</div>" for i in range(8))
+            + "</div><div class='sidebar'>Related: other stories</div></body></html>")
+    text = html_path.run_readability(lxml.html.fromstring(page), url=None)
+    assert "Paragraph 0 of the story" in text and "Paragraph 7" in text
+    assert "Related" not in text and "Home" not in text
