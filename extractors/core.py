@@ -70,8 +70,8 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     # language is the cheap signal we have before extracting.
     declared = html_language(tree)
     precise = declared in (None, "en")
-    doc = html_path.run_trafilatura(tree, url=page.url, settings=settings,
-                                    with_metadata=False, favor_precision=precise)
+    doc = html_path.run_trafilatura_staged(tree, url=page.url, settings=settings,
+                                           favor_precision=precise)
     info = trafilatura_metadata(tree, page.url) if settings.with_metadata else None
     primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
     primary_words = len(words(primary.text)) if primary else 0
