@@ -85,7 +85,8 @@ def run_trafilatura_staged(tree: HtmlElement, *, url: str | None, settings: Extr
                           **options)
     if (doc is None or len(doc.text or "") < _FULL_CASCADE_BELOW_CHARS
             or doc.body is None or not doc.body.xpath(".//p//text()")
-            or _whole_page(doc.text, tree)):
+            # only the balanced mode falls back to the baseline (precision never does)
+            or (not options.get("favor_precision") and _whole_page(doc.text, tree))):
         full = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, **options)
         if full is not None or doc is None:
             return full
@@ -233,10 +234,8 @@ def _readability_class():
         def remove_unlikely_candidates(self):
             # readability's loop, minus building and searching "class id" for the many
             # elements that have neither.
-            for elem in self.html.findall(".//*"):
+            for elem in self.html.xpath(".//*[@class or @id]"):  # document order, as findall
                 cls, ident = elem.get("class"), elem.get("id")
-                if not cls and not ident:
-                    continue
                 s = f"{cls or ''} {ident or ''}"
                 if (unlikely.search(s) and not maybe.search(s)
                         and elem.tag not in ("html", "body")
@@ -342,9 +341,9 @@ def choose(primary: Candidate | None, readable: Candidate | None, *,
         return readable
     if not full:
         return primary
-    sp, sr = _shingles(primary.text), _shingles(readable.text)
-    if lp > 1.3 * lr and lr >= 80 and _inside(sr, sp) >= 0.95:
+    # Shingles only when the lengths already differ enough for a rule to apply.
+    if lp > 1.3 * lr and lr >= 80 and _inside(_shingles(readable.text), _shingles(primary.text)) >= 0.95:
         return readable
-    if lr > 1.3 * lp and _inside(sp, sr) >= 0.95:
+    if lr > 1.3 * lp and _inside(_shingles(primary.text), _shingles(readable.text)) >= 0.95:
         return readable
     return primary
