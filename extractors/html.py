@@ -189,7 +189,12 @@ _INLINE_TAGS = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", 
 def _readability_class():
     import logging
 
-    from lxml.html import fragment_fromstring
+    from lxml.html import html_parser
+
+    def _new_p():
+        # readability parses "<p/>" as a whole document for every new paragraph;
+        # an empty <p> from the same parser's element factory is the same node.
+        return html_parser.makeelement("p")
 
     from lxml import etree
     import readability.readability as rr
@@ -255,7 +260,7 @@ def _readability_class():
                 children = list(elem)
                 paragraph = None
                 if elem.text and elem.text.strip():
-                    p = fragment_fromstring("<p/>")
+                    p = _new_p()
                     p.text = elem.text
                     elem.text = None
                     elem.insert(0, p)
@@ -269,12 +274,12 @@ def _readability_class():
                         paragraph = None
                         continue
                     if paragraph is None:
-                        paragraph = fragment_fromstring("<p/>")
+                        paragraph = _new_p()
                         child.addprevious(paragraph)
                     paragraph.append(child)
                 for pos, child in reversed(list(enumerate(elem))):
                     if child.tail and child.tail.strip():
-                        p = fragment_fromstring("<p/>")
+                        p = _new_p()
                         p.text = child.tail
                         child.tail = None
                         elem.insert(pos + 1, p)
