@@ -5,6 +5,7 @@ language guess for plain-text pages (HTML pages say their language in <html lang
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset("the of and to a in is that for it on was with as he she they be by at "
@@ -30,6 +31,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
                     "была были его её их также".split()),
 }
 _ALL = frozenset().union(*STOPWORDS.values())
+# function word -> the languages it belongs to (in STOPWORDS order)
+_LANGS_OF = {w: tuple(lang for lang, ws in STOPWORDS.items() if w in ws) for w in _ALL}
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -37,16 +40,16 @@ def stopword_ratio(tokens: list[str]) -> float:
     """Share of tokens that are function words in any known language."""
     if not tokens:
         return 0.0
-    return sum(1 for t in tokens if t.lower() in _ALL) / len(tokens)
+    return sum(map(_ALL.__contains__, map(str.lower, tokens))) / len(tokens)
 
 
 def guess_language(text: str, *, min_hits: int = 8) -> str | None:
     """ISO 639-1 code of the language whose function words dominate, or None if unsure."""
     counts = dict.fromkeys(STOPWORDS, 0)
-    for token in _WORD.findall(text[:20_000].lower()):
-        for lang, words in STOPWORDS.items():
-            if token in words:
-                counts[lang] += 1
+    # Count each distinct token once, then credit its languages.
+    for token, k in Counter(_WORD.findall(text[:20_000].lower())).items():
+        for lang in _LANGS_OF.get(token, ()):
+            counts[lang] += k
     best = max(counts, key=counts.__getitem__)
     ranked = sorted(counts.values(), reverse=True)
     if ranked[0] < min_hits or ranked[0] < 1.5 * ranked[1]:

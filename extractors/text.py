@@ -25,8 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .furniture import (Credit, core, credit_line, furniture_kind, is_comment_marker,
-                        is_rail_header, words)
+from .furniture import (Credit, LineFacts, credit_line, furniture_kind, is_comment_marker,
+                        is_rail_header, line_facts, words)
 from .language import stopword_ratio
 
 # Tunable weights (see the module docstring).
@@ -52,44 +52,78 @@ class TextResult:
 @dataclass(slots=True)
 class _Line:
     text: str
+    facts: LineFacts
+    key: str  # line_key(text)
     n: int  # word count (CJK characters count as half a word each)
+    cjk: bool  # has CJK characters
+    ends: bool  # ends like a sentence
     kind: str | None  # furniture kind, or None
     credit: Credit | None
-    repeats: int
-    known: bool  # the host profile knows this line as furniture
+    repeats: int = 0
+    known: bool = False  # the host profile knows this line as furniture
     score: float = 0.0
+
+    def again(self) -> _Line:
+        """The same line read again (as read, before counts and scores)."""
+        return _Line(self.text, self.facts, self.key, self.n, self.cjk, self.ends, self.kind,
+                     self.credit)
+
+
+def _read_line(text: str) -> _Line:
+    """Everything the rules below ask about a line, read once (furniture_kind, credit_line
+    and the scores used to redo the same stripping and word splitting)."""
+    facts = line_facts(text)
+    cjk = len(_CJK.findall(text))
+    return _Line(text=text, facts=facts, key=_key(facts), n=_count(len(facts.tokens), cjk),
+                 cjk=cjk > 0, ends=bool(_SENTENCE_END.search(text)),
+                 kind=furniture_kind(text, facts), credit=credit_line(text, facts))
 
 
 def line_key(line: str) -> str:
     """How a line is recognised again (on the same page or on other pages of a host)."""
-    return " ".join(words(core(line).lower()))
+    return _key(line_facts(line))
+
+
+def _key(facts: LineFacts) -> str:
+    """The words of the line's core, lower-cased. Where lower-casing maps each character to
+    one character of the same kind (facts.lower is set, see line_facts), it keeps the words
+    where they are, so the words already split can be joined and lower-cased at once."""
+    if facts.lower is not None:
+        return " ".join(facts.tokens).lower()
+    return " ".join(words(facts.core.lower()))
 
 
 def word_count(line: str) -> int:
-    n = len(words(line))
-    cjk = len(_CJK.findall(line))
-    if cjk:
-        # CJK scripts do not separate words; ~2 characters make a word.
-        n = max(n, cjk // 2)
-    return n
+    return _count(len(words(line)), len(_CJK.findall(line)))
+
+
+def _count(n_words: int, n_cjk: int) -> int:
+    # CJK scripts do not separate words; ~2 characters make a word.
+    return max(n_words, n_cjk // 2) if n_cjk else n_words
 
 
 # The joint of a glued teaser: a word's end (3+ lower-case letters, so "McDonald",
 # "MacBook", "iPhone" do not count) or a sentence end, then a capital, no space.
 _GLUE = re.compile(r"([a-z]{3}|[0-9?!.’'”)])(?=[A-Z][a-z]*\b)")
+# What every joint has: a capital right after one of those characters. Searching for the
+# capital first is fast, and most lines have no such pair, so _GLUE never runs on them.
+_GLUE_HINT = re.compile(r"[A-Z](?<=[a-z0-9?!.’'”)][A-Z])")
 
 
 def is_glued_teaser(text: str) -> bool:
     """A teaser card rendered inline: a Title Case headline glued to its summary with no
     space ("...Student-AthleteA 24-year-old woman was..."). Brand names (iPhone, MacBook)
     also have inner capitals, hence the checks on both sides of the joint."""
+    if not _GLUE_HINT.search(text):
+        return False
     for m in _GLUE.finditer(text):
-        head, tail = text[:m.end()], text[m.end():]
-        hw, tw = words(head), words(tail)
+        hw = words(text[:m.end()])
+        if len(hw) < 3 or _title_case_share(hw[-6:]) < 0.6:
+            continue  # the headline side is not Title Case (most joints: "U.S.", "p.m.")
+        tw = words(text[m.end():])
         # the summary side reads as a sentence right after the joint ("A party of six
         # left..."), unlike a brand name inside a headline ("HomeKit Entry Sensor")
-        if len(hw) >= 3 and len(tw) >= 5 and _title_case_share(hw[-6:]) >= 0.6 \
-                and _title_case_share(tw[:12]) < 0.5 and _title_case_share(tw[1:4]) <= 0.34:
+        if len(tw) >= 5 and _title_case_share(tw[:12]) < 0.5 and _title_case_share(tw[1:4]) <= 0.34:
             return True
     return False
 
@@ -109,23 +143,19 @@ def _score(ln: _Line) -> float:
         return -0.5
     if ln.credit is not None or ln.kind is not None or ln.known:
         return -6.0
-    text = ln.text.strip()
-    ends = bool(_SENTENCE_END.search(text))
-    tokens = words(text)
-    cjk = bool(_CJK.search(text))
-    stop = stopword_ratio(tokens) if not cjk else 0.3
-    if ln.n >= 8 and is_glued_teaser(text):
+    ends, cjk = ln.ends, ln.cjk
+    if ln.n >= 8 and is_glued_teaser(ln.text.strip()):
         return -4.0
     if ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # The same line twice on one page: a rail or a menu shown twice (desktop/mobile).
         return -2.0
-    if ln.n >= 10 and (stop >= 0.12 or ends):
+    if ln.n >= 10 and (ends or (stopword_ratio(ln.facts.tokens) if not cjk else 0.3) >= 0.12):
         return ln.n * (1.0 if ends else UNTERMINATED)
     if ln.n >= 5 and ends:
         return ln.n * 0.5
     # Short lines: menus and link lists are runs of short Title Case labels; an article's
     # own short lines (subheadings, list items, "Meal 1") are fewer and cost less.
-    menu = ln.n <= 6 and not ends and not cjk and _title_case_share(tokens) >= 0.7
+    menu = ln.n <= 6 and not ends and not cjk and _title_case_share(ln.facts.tokens) >= 0.7
     return -2.5 if menu else -1.0
 
 
@@ -153,8 +183,7 @@ def _damp_headline_runs(lines: list[_Line]) -> None:
     An article's own unterminated lines (subheadings, a dek) come one at a time."""
     run: list[_Line] = []
     for ln in lines + [None]:  # type: ignore[list-item]
-        headline = ln is not None and ln.kind is None and ln.n >= 6 and \
-            not _SENTENCE_END.search(ln.text.strip())
+        headline = ln is not None and ln.kind is None and ln.n >= 6 and not ln.ends
         if headline:
             run.append(ln)
             continue
@@ -197,7 +226,7 @@ def _damp_comments(lines: list[_Line]) -> None:
     a real amount of article prose, nothing counts for the article any more."""
     prose = 0.0
     for i, ln in enumerate(lines):
-        if prose >= _MIN_PROSE_BEFORE_COMMENTS and is_comment_marker(ln.text):
+        if prose >= _MIN_PROSE_BEFORE_COMMENTS and is_comment_marker(ln.text, ln.facts):
             for later in lines[i:]:
                 later.score = min(later.score, -1.0)
             return
@@ -227,13 +256,20 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
     """
     raw = [ln.rstrip() for ln in text.splitlines()]
     raw = [ln for ln in raw if ln.strip()]
-    keys = [line_key(ln) for ln in raw]
-    counts = Counter(k for k in keys if k)
-    lines = [
-        _Line(text=ln, n=word_count(ln), kind=furniture_kind(ln), credit=credit_line(ln),
-              repeats=counts[k] if k else 0, known=bool(is_known and k and is_known(k)))
-        for ln, k in zip(raw, keys)
-    ]
+    # Pages repeat lines (menus, rails, a footer twice): each distinct line is read once.
+    read: dict[str, _Line] = {}
+    lines: list[_Line] = []
+    for text_line in raw:
+        seen = read.get(text_line)
+        if seen is None:
+            read[text_line] = seen = _read_line(text_line)
+            lines.append(seen)
+        else:
+            lines.append(seen.again())
+    counts = Counter(ln.key for ln in lines if ln.key)
+    for ln in lines:
+        ln.repeats = counts[ln.key] if ln.key else 0
+        ln.known = bool(is_known and ln.key and is_known(ln.key))
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
