@@ -150,7 +150,9 @@ def _clean(text: str) -> str:
     if len(text) >= 255:
         text = _WS_RUN.sub(" " * 255, text)
     if "\n" in text:
-        text = _NL_RUN.sub("\n", text)
+        # = _NL_RUN.sub("\n", text) once the final strip() has run: every whitespace run
+        # holding a newline becomes one newline (str.strip and re's \s agree on whitespace).
+        text = "\n".join(part for part in (p.strip() for p in text.split("\n")) if part)
     if "\t" in text or "  " in text:
         text = _SPACE_RUN.sub(" ", text)
     return text.strip()
@@ -208,6 +210,8 @@ def _readability_class():
     unlikely = rr.REGEXES["unlikelyCandidatesRe"]
     maybe = rr.REGEXES["okMaybeItsACandidateRe"]
     blockish = rr.REGEXES["divToPElementsRe"]
+    unlikely_lc = re.compile(unlikely.pattern.lower())
+    maybe_lc = re.compile(maybe.pattern.lower())
 
     class _Readability(Document):
         """readability-lxml on a tree we already parsed, with its slow spots rewritten.
@@ -242,7 +246,14 @@ def _readability_class():
             for elem in self.html.xpath(".//*[@class or @id]"):  # document order, as findall
                 cls, ident = elem.get("class"), elem.get("id")
                 s = f"{cls or ''} {ident or ''}"
-                if (unlikely.search(s) and not maybe.search(s)
+                # Python's re is slow on case-insensitive alternations; for ASCII text,
+                # the lower-cased string against the lower-case pattern is the same test.
+                if s.isascii():
+                    low = s.lower()
+                    hit = unlikely_lc.search(low) and not maybe_lc.search(low)
+                else:
+                    hit = unlikely.search(s) and not maybe.search(s)
+                if (hit
                         and elem.tag not in ("html", "body")
                         and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
                         and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "

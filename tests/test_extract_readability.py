@@ -29,8 +29,8 @@ def test_clean_matches_readability(text):
 
 def test_clean_matches_on_random_whitespace_mixes():
     rng = random.Random(7)
-    alphabet = ["a", "b", " ", "  ", "\t", "\n", "\u00a0", "\r", ",", " " * 130]
-    for _ in range(2000):
+    alphabet = ["a", "b", " ", "  ", "\t", "\n", "\u00a0", "\r", ",", " " * 130, "\x1c", "\u2028", "\n\n"]
+    for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert html_path._clean(text) == _reference_clean(text)
 
