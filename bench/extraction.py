@@ -40,7 +40,7 @@ sys.path.insert(0, str(SHARED / "tools"))
 from score_extraction import sh_score, te_score  # noqa: E402
 
 from extractors import (ExtractSettings, extract_many, extract_page, learn_profile,  # noqa: E402
-                        profile_host)
+                        profile_host, warm_up)
 from wiredesk.errors import WiredeskError  # noqa: E402
 from wiredesk.records import RawPage  # noqa: E402
 
@@ -128,6 +128,7 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         return e.text
 
     systems["wiredesk"] = wiredesk
+    warm_up()  # what the pipeline's pool does once per process (dateparser locales, ...)
     extract_page(page_of(rows[0]), settings=settings)  # warm-up: imports, lazy init
     trafilatura.extract(wrap(rows[0]))
     results = {}

@@ -10,6 +10,7 @@ from .decoding import decode_page
 from .pool import cpu_count, extract_many, profile_host
 from .profile import HostProfile, learn_profile
 from .settings import ExtractSettings
+from .warm import warm_up
 
 __all__ = [
     "ExtractSettings",
@@ -20,4 +21,5 @@ __all__ = [
     "extract_page",
     "learn_profile",
     "profile_host",
+    "warm_up",
 ]

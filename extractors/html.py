@@ -303,10 +303,15 @@ def _readability_class():
 _READABILITY = None
 
 
-def run_readability(tree: HtmlElement, *, url: str | None) -> str:
+def warm() -> None:
+    """Build the readability class (and patch its module) ahead of the first page."""
     global _READABILITY  # a lazily built class, not state: it is the same for every call
     if _READABILITY is None:
         _READABILITY = _readability_class()
+
+
+def run_readability(tree: HtmlElement, *, url: str | None) -> str:
+    warm()
     try:
         summary = _READABILITY(tree, url=url).summary(html_partial=True)
     except Exception:

@@ -28,6 +28,7 @@ from .core import extract_page
 from .metadata import host_of
 from .profile import HostProfile
 from .settings import ExtractSettings
+from .warm import warm_up
 
 _DEFAULT = ExtractSettings()
 _GRACE_S = 2.0  # the worker's own alarm fires first; the kill is the backstop
@@ -100,6 +101,7 @@ def extract_many(pages: Sequence[RawPage], *, settings: ExtractSettings = _DEFAU
     n = min(n, len(pages))
     if n <= 1 or len(pages) < settings.pool_min_batch:
         return _in_process(pages, settings, profiles)
+    warm_up()  # once per process, before forking: workers inherit the loaded data
     return _Pool(n, settings, profiles).run(pages)
 
 
@@ -124,7 +126,7 @@ def _context() -> mp.context.BaseContext:
         return mp.get_context("fork")
     try:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["extractors"])
+        ctx.set_forkserver_preload(["extractors._preload"])  # warm workers
         return ctx
     except ValueError:  # no forkserver on this platform
         return mp.get_context("spawn")

@@ -1,0 +1,36 @@
+"""Load, once per process, what the extractors otherwise load on first use.
+
+htmldate reads every dateparser locale (about 3 s of CPU) the first time a page needs
+its extensive date search, and trafilatura builds its justext stop-list on its first
+rescue. Paid inside each worker of each batch's pool, that start-up cost would be
+repeated batch after batch; paid once in the parent, forked workers inherit it.
+"""
+
+from __future__ import annotations
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Idempotent; failures are ignored (warming is an optimisation, never required)."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        from htmldate.extractors import get_external_parser, month_words
+
+        month_words()
+        get_external_parser()
+    except Exception:  # noqa: BLE001 - a missing optional piece only means a cold start
+        pass
+    try:
+        import trafilatura.external as tx
+
+        if getattr(tx, "JT_STOPLIST", None) is None:
+            tx.jt_stoplist_init()
+    except Exception:  # noqa: BLE001
+        pass
+    from . import html
+
+    html.warm()
