@@ -252,8 +252,20 @@ def export_flow(out: str | None = None, export_format: str | None = None, includ
 def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
     """Run a flow in this process, as the CLI does: a run started by hand ends with its
     process, so there is no heartbeat thread to wait for (about 0.5 s per flow and subflow).
-    Runs started by ``serve`` or a worker keep their heartbeats."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    Runs started by ``serve`` or a worker keep their heartbeats.
 
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    Without a server, Prefect starts an ephemeral API and gives it 20 s by default; its
+    first start on a machine creates and migrates its database, which took 17 s on an idle
+    machine and over 20 s on a busy one ("Timed out while attempting to connect to
+    ephemeral Prefect API server"). Unless the user set that timeout, allow 120 s."""
+    import os
+
+    from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+                                  PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings)
+
+    updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
+        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = max(
+            120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    with temporary_settings(updates=updates):
         return flow_fn(**parameters)
