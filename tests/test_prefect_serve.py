@@ -152,7 +152,7 @@ sources:
             done = runs + manual
             return (runs, manual) if manual and all(r.state and r.state.is_final() for r in done) else None
 
-        runs, manual = _wait_for("the three flow runs to finish", all_final, timeout=300, proc=serve)
+        runs, manual = _wait_for("the three flow runs to finish", all_final, timeout=600, proc=serve)  # a bound, not a speed test: a loaded machine needed over 300 s
     finally:
         serve.send_signal(signal.SIGINT)
         try:
