@@ -75,13 +75,13 @@ def extract_all(data: Path, which: str, use_cache: bool) -> tuple[dict[str, dict
     return out, which
 
 
-def score_export(data: Path, export: Path) -> int:
-    """Scores of a pipeline export (cluster_id / duplicate_of per record) and the share of
-    multi-document clusters whose representative is the truth's original."""
+def report(data: Path, pred: Path, placed: dict[str, tuple[str, bool]]) -> None:
+    """Print score_dedup.py's scores of ``pred`` and the share of multi-document clusters
+    whose representative is the truth's original. ``placed``: file name -> (cluster id,
+    is a representative, i.e. duplicate_of is empty)."""
     tool = ROOT.parent / "shared" / "tools" / "score_dedup.py"
-    subprocess.run([sys.executable, str(tool), str(data / "truth.jsonl"), str(export)], check=False)
+    subprocess.run([sys.executable, str(tool), str(data / "truth.jsonl"), str(pred)], check=False)
     truth = [json.loads(line) for line in (data / "truth.jsonl").read_text().splitlines() if line.strip()]
-    recs = {Path(r["path"]).name: r for r in map(json.loads, export.read_text().splitlines()) if r.get("path")}
     by_cluster = defaultdict(list)
     for t in truth:
         by_cluster[t["cluster"]].append(t)
@@ -92,14 +92,22 @@ def score_export(data: Path, export: Path) -> int:
         if len(ts) < 2 or orig is None:
             continue
         total += 1
-        r = recs.get(orig["file"])
-        together = r is not None and sum(1 for t in ts if (x := recs.get(t["file"])) and x["cluster_id"] == r["cluster_id"]) > 1
-        if together and r.get("duplicate_of") is None:
+        mine = placed.get(orig["file"])
+        together = mine is not None and sum(
+            1 for t in ts if (x := placed.get(t["file"])) and x[0] == mine[0]) > 1
+        if together and mine[1]:
             good += 1
         else:
             misses.append(c)
     print(f"representative is the original in {good}/{total} multi-document clusters "
           f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}")
+
+
+def score_export(data: Path, export: Path) -> int:
+    """Scores of a pipeline export (cluster_id / duplicate_of per record)."""
+    recs = (json.loads(line) for line in export.read_text().splitlines() if line.strip())
+    report(data, export, {Path(r["path"]).name: (r["cluster_id"], r.get("duplicate_of") is None)
+                          for r in recs if r.get("path")})
     return 0
 
 
@@ -166,31 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     dropped = [f for f, r in texts.items() if not r["text"].strip()]
     print(f"extractor: {which}; {len(articles)} articles ({len(dropped)} without text); "
           f"batch {a.batch or 'all'}; dedup {elapsed:.2f}s; settings {settings}")
-    tool = ROOT.parent / "shared" / "tools" / "score_dedup.py"
-    subprocess.run([sys.executable, str(tool), str(a.data / "truth.jsonl"), str(a.out)], check=False)
-    # Representative = the truth's original?
-    truth = [json.loads(l) for l in (a.data / "truth.jsonl").read_text().splitlines() if l.strip()]
-    by_cluster = defaultdict(list)
-    for t in truth:
-        by_cluster[t["cluster"]].append(t)
-    aid_of = {f: aid for aid, f in file_of.items()}
-    good = total = 0
-    misses = []
-    for c, ts in by_cluster.items():
-        if len(ts) < 2:
-            continue
-        orig = next((t for t in ts if t["role"] in ("original", "seed")), None)
-        if orig is None:
-            continue
-        total += 1
-        st = rows.get(aid_of.get(orig["file"], ""))
-        if st is not None and st.duplicate_of is None and sum(
-                1 for t in ts if (x := rows.get(aid_of.get(t["file"], ""))) and x.cluster_id == st.cluster_id) > 1:
-            good += 1
-        else:
-            misses.append(c)
-    print(f"representative is the original in {good}/{total} multi-document clusters "
-          f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}")
+    report(a.data, a.out, {file_of[aid]: (st.cluster_id, st.duplicate_of is None)
+                           for aid, st in rows.items()})
     return 0
 
 

@@ -15,6 +15,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 
 from .settings import ExtractSettings
@@ -103,8 +104,6 @@ def html_to_lines(root: HtmlElement) -> str:
 
     Iterative (lxml's iterwalk), not recursive: broken markup can nest thousands deep.
     """
-    from lxml import etree
-
     parts: list[str] = []
     skip_depth = 0  # > 0 while inside script/style
     for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
@@ -172,8 +171,6 @@ def _has_blockish_descendant(elem, pattern) -> bool:
     instruction whose own markup contains such a tag (text and attribute values are
     escaped in the serialisation, so they never match).
     """
-    from lxml import etree
-
     for node in elem.iterdescendants():
         tag = node.tag
         if isinstance(tag, str):
@@ -198,7 +195,6 @@ def _readability_class():
         # an empty <p> from the same parser's element factory is the same node.
         return html_parser.makeelement("p")
 
-    from lxml import etree
     import readability.readability as rr
     from readability import Document
 

@@ -272,11 +272,6 @@ _CREDIT_HINT = ("original", "source", "appeared first", "quelle", "ursprünglich
                 "initialement", "fuente", "originalmente", "źródło", "republished", "reprinted", "via")
 
 
-_CREDIT_HINTS = re.compile("|".join(map(re.escape, _CREDIT_HINT)))
-# The pre-check joins a link's text and its block's loose text with a space, so a hint
-# can straddle the two ("... appeared" + " " + "first ..."); looking this many characters
-# either side of the join finds the longest.
-_HINT_REACH = max(map(len, _CREDIT_HINT))
 _INLINE = frozenset(("span", "em", "strong", "b", "i", "small", "font"))
 
 
@@ -285,28 +280,18 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
     article on <a href=...>X</a>", "<a href=...>Source link</a>"): the URL of the original
     usually lives only in the href, not in the visible text."""
     found = []
-    loose: dict[HtmlElement, str] = {}  # block -> its own loose text, lower case
-    for a in tree.iter("a"):
-        if a.get("href") is None or a is tree:
-            continue
+    for a in tree.iterfind(".//a[@href]"):
         block = a.getparent()
         while block is not None and block.tag in _INLINE:
             block = block.getparent()
         if block is None:
             continue
         # Cheap pre-check on the link text and the block's own loose text (not the whole
-        # subtree: a link's parent can be a <div> holding the entire page). Most of a
-        # page's ~150 links fail it; the link text alone decides for many, and the loose
-        # text is read once per block.
-        link = a.text_content()[:200].lower()
-        if _CREDIT_HINTS.search(link) is None:
-            own = loose.get(block)
-            if own is None:
-                own = loose[block] = " ".join(
-                    [block.text or ""] + [child.tail or "" for child in block]).lower()
-            if (_CREDIT_HINTS.search(own) is None and _CREDIT_HINTS.search(
-                    link[-_HINT_REACH:] + " " + own[:_HINT_REACH]) is None):
-                continue
+        # subtree: a link's parent can be a <div> holding the entire page).
+        own = " ".join([a.text_content()[:200], block.text or ""] +
+                       [child.tail or "" for child in block]).lower()
+        if not any(h in own for h in _CREDIT_HINT):
+            continue
         text = " ".join(block.text_content()[:400].split())
         if not text or len(text) > 300:
             continue

@@ -7,6 +7,7 @@ tallies (pages are streamed to the store, never held as task results).
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -258,8 +259,6 @@ def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
     first start on a machine creates and migrates its database, which took 17 s on an idle
     machine and over 20 s on a busy one ("Timed out while attempting to connect to
     ephemeral Prefect API server"). Unless the user set that timeout, allow 120 s."""
-    import os
-
     from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
                                   PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings)
 

@@ -74,6 +74,16 @@ sources:
     assert deployment.global_concurrency_limit.limit == 1
 
 
+def _stop(serve: subprocess.Popen) -> None:
+    """Stop `wiredesk serve` as Ctrl-C does; kill it if it has not exited within 30 s."""
+    serve.send_signal(signal.SIGINT)
+    try:
+        serve.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+        serve.wait()
+
+
 def _wait_for(what: str, check, *, timeout: float, proc: subprocess.Popen | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,12 +164,7 @@ sources:
 
         runs, manual = _wait_for("the three flow runs to finish", all_final, timeout=600, proc=serve)  # a bound, not a speed test: a loaded machine needed over 300 s
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+        _stop(serve)
     assert [r.state.name for r in runs + manual] == ["Completed"] * (len(runs) + len(manual))
     first, second = sorted(runs, key=lambda r: r.start_time)
     assert first.end_time <= second.start_time  # never two runs of one deployment at once
@@ -207,12 +212,7 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
 
         out = _wait_for("ingest/all to be registered", triggered, timeout=120, proc=serve)
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+        _stop(serve)
     assert out.returncode == 0, out.stdout[-1000:] + out.stderr[-2000:] + err_log.read_text()[-3000:]
     assert json.loads(out.stdout)["state"] == "Completed" and json.loads(out.stdout)["api_url"] == api
     assert not (tmp_path / "prefect-home" / "wiredesk-serve.json").exists()  # removed when serve stopped
