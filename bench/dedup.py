@@ -20,23 +20,21 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
-from dedup import DedupSettings, open_index  # noqa: E402
-from dedup.index import DocInfo, IndexEntry, Staged  # noqa: E402
-from dedup.minhash import Signer, anchor_keys, band_keys_many  # noqa: E402
-from dedup.settings import lsh_bands  # noqa: E402
-from dedup.text import batch_shingles, shingle_hashes  # noqa: E402
+from wiredesk.dedup import DedupSettings, open_index  # noqa: E402
+from wiredesk.dedup.index import DocInfo, IndexEntry, Staged  # noqa: E402
+from wiredesk.dedup.minhash import Signer, anchor_keys, band_keys_many  # noqa: E402
+from wiredesk.dedup.settings import lsh_bands  # noqa: E402
+from wiredesk.dedup.text import batch_shingles, shingle_hashes  # noqa: E402
 
 
 def make_docs(n: int, words: int, seed: int) -> list[str]:
@@ -56,7 +54,7 @@ def make_docs(n: int, words: int, seed: int) -> list[str]:
 
 def ds_shingles(text: str, n: int = 5) -> list[bytes]:
     toks = text.lower().split()
-    return [" ".join(toks[i:i + n]).encode("utf-8") for i in range(len(toks) - n + 1)]
+    return [" ".join(toks[i : i + n]).encode("utf-8") for i in range(len(toks) - n + 1)]
 
 
 def rate(fn, items, *, min_time: float = 1.0) -> float:
@@ -95,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def wd_batch(texts):
         for i in range(0, len(texts), 256):
-            h, off = batch_shingles(texts[i:i + 256])
+            h, off = batch_shingles(texts[i : i + 256])
             signer.signatures(h, off)
 
     rows = [
@@ -115,14 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     equal = 0
     for k in range(50):
         ref = MinHash(num_perm=128, seed=1, hashfunc=Signer.datasketch_hashfunc)
-        ref.update_batch(h[off[k]:off[k + 1]].tolist())
+        ref.update_batch(h[off[k] : off[k + 1]].tolist())
         equal += bool(np.array_equal(ref.hashvalues, sigs[k]))
     lsh = MinHashLSH(threshold=0.3, num_perm=128)
     for k in range(50):
         lsh.insert(k, signer.to_datasketch(sigs[k]))
     found = sum(k in lsh.query(signer.to_datasketch(sigs[k])) for k in range(50))
-    print(f"  signatures equal to datasketch MinHash(hashfunc=low 32 bits): {equal}/50; "
-          f"MinHashLSH finds each inserted one: {found}/50")
+    print(
+        f"  signatures equal to datasketch MinHash(hashfunc=low 32 bits): {equal}/50; "
+        f"MinHashLSH finds each inserted one: {found}/50"
+    )
 
     # LSH query + insert throughput, same signatures.
     h, off = batch_shingles(docs)
@@ -138,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = DedupSettings()
     bands, rws = lsh_bands(settings)
     keys = band_keys_many(sigs, bands, rws)
-    anchors = [anchor_keys(np.unique(h[off[k]:off[k + 1]]), rate=settings.anchor_rate, cap=settings.max_anchors)
-               for k in range(len(docs))]
-    when = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    anchors = [
+        anchor_keys(np.unique(h[off[k] : off[k + 1]]), rate=settings.anchor_rate, cap=settings.max_anchors)
+        for k in range(len(docs))
+    ]
+    when = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 
     def wd_lsh(location: str, with_anchors: bool):
         def go(_):
@@ -160,46 +162,65 @@ def main(argv: list[str] | None = None) -> int:
                     index.commit(start + 1)
             if location != "memory://":
                 shutil.rmtree(location, ignore_errors=True)
+
         return go
 
     r_ds = rate(ds_lsh, lean)
     print(f"  LSH query+insert ({bands} bands x {rws} rows), docs/s:")
     print(f"    datasketch MinHashLSH (in memory)             {r_ds:>10,.0f}")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, loc, anchored in (("wiredesk memory://, bands only", "memory://", False),
-                                     ("wiredesk memory://, bands + anchors", "memory://", True),
-                                     ("wiredesk local dir (SQLite + segments), both", f"{tmp}/idx.dedup", True)):
+        for label, loc, anchored in (
+            ("wiredesk memory://, bands only", "memory://", False),
+            ("wiredesk memory://, bands + anchors", "memory://", True),
+            ("wiredesk local dir (SQLite + segments), both", f"{tmp}/idx.dedup", True),
+        ):
             r = rate(wd_lsh(loc, anchored), lean)
             print(f"    {label:<45} {r:>10,.0f}  ({r / r_ds:.2f}x datasketch)")
 
     # The whole stage: Deduplicator.assign + commit, batches of 200, a quarter near copies.
-    from dedup import Deduplicator, content_hash
-    from wiredesk.records import Article, StoredArticle
+    from wiredesk.core.records import Article, StoredArticle
+    from wiredesk.dedup import Deduplicator, content_hash
 
     rng = random.Random(a.seed + 1)
     texts = list(docs)
     for k in range(0, len(texts), 4):
         words = texts[rng.randrange(len(texts))].split()
         texts[k] = "WASHINGTON (Reuters) - " + " ".join(words[: int(len(words) * 0.8)])
-    fetched = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    arts = [Article(id=f"a{k}", source="bench", text=t, content_hash=content_hash(t), fetched_at=fetched,
-                    url=f"https://h{k % 50}.example/{k}") for k, t in enumerate(texts)]
+    fetched = datetime(2026, 1, 1, tzinfo=UTC)
+    arts = [
+        Article(
+            id=f"a{k}",
+            source="bench",
+            text=t,
+            content_hash=content_hash(t),
+            fetched_at=fetched,
+            url=f"https://h{k % 50}.example/{k}",
+        )
+        for k, t in enumerate(texts)
+    ]
 
     def stage(_):
         rows: dict[str, StoredArticle] = {}
         with open_index("memory://", settings=settings) as index:
             dd = Deduplicator(settings, index, lambda ids: {i: rows[i] for i in ids if i in rows})
             for start in range(0, len(arts), 200):
-                chunk = arts[start:start + 200]
+                chunk = arts[start : start + 200]
                 res = dd.assign(chunk)
                 for art, asg in zip(chunk, res.assignments):
-                    rows[art.id] = StoredArticle(article=art, cluster_id=asg.cluster_id, seq=start + 1,
-                                                 duplicate_of=asg.duplicate_of, similarity=asg.similarity)
+                    rows[art.id] = StoredArticle(
+                        article=art,
+                        cluster_id=asg.cluster_id,
+                        seq=start + 1,
+                        duplicate_of=asg.duplicate_of,
+                        similarity=asg.similarity,
+                    )
                 dd.commit(start + 1)
 
     r = rate(stage, arts, min_time=2.0)
-    print(f"  Deduplicator.assign+commit (memory://, 50 hosts, 1 in 4 a near copy): {r:,.0f} docs/s "
-          f"({r / anchor:.0f}x the datasketch update loop alone)")
+    print(
+        f"  Deduplicator.assign+commit (memory://, 50 hosts, 1 in 4 a near copy): {r:,.0f} docs/s "
+        f"({r / anchor:.0f}x the datasketch update loop alone)"
+    )
     return 0
 
 

@@ -21,14 +21,13 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from dedup import DedupSettings, Deduplicator, content_hash, open_index  # noqa: E402
-from wiredesk.records import Article, RawPage, StoredArticle, article_id_for  # noqa: E402
+from wiredesk.core.records import Article, RawPage, StoredArticle, article_id_for  # noqa: E402
+from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dedup" / "syndication-dev"
 
@@ -38,6 +37,7 @@ def extract_all(data: Path, which: str, use_cache: bool) -> tuple[dict[str, dict
     if which == "auto":
         try:
             import extractors  # noqa: F401
+
             which = "extractors"
         except Exception:
             which = "trafilatura"
@@ -49,22 +49,41 @@ def extract_all(data: Path, which: str, use_cache: bool) -> tuple[dict[str, dict
         body = (data / "docs" / f).read_bytes()
         kind = "html" if f.endswith(".html") else "text"
         m = meta[f]
-        rec = {"url": m.get("url"), "published": m.get("published"), "text": "", "canonical_url": None,
-               "original_url": None, "names_original": False}
+        rec = {
+            "url": m.get("url"),
+            "published": m.get("published"),
+            "text": "",
+            "canonical_url": None,
+            "original_url": None,
+            "names_original": False,
+        }
         if which == "extractors":
-            from extractors import extract_page
-            page = RawPage(source="syndication", body=body, kind=kind, path=str(data / "docs" / f),
-                           url=m.get("url"), published=m.get("published"))
+            from wiredesk.extractors import extract_page
+
+            page = RawPage(
+                source="syndication",
+                body=body,
+                kind=kind,
+                path=str(data / "docs" / f),
+                url=m.get("url"),
+                published=m.get("published"),
+            )
             try:
                 ex = extract_page(page)
             except Exception as exc:  # a dropped page is a singleton for the scorer
                 rec["error"] = f"{type(exc).__name__}: {exc}"
                 out[f] = rec
                 continue
-            rec.update(text=ex.text, canonical_url=ex.canonical_url, original_url=ex.original_url,
-                       names_original=ex.names_original, published=m.get("published") or ex.published)
+            rec.update(
+                text=ex.text,
+                canonical_url=ex.canonical_url,
+                original_url=ex.original_url,
+                names_original=ex.names_original,
+                published=m.get("published") or ex.published,
+            )
         else:
             import trafilatura
+
             if kind == "html":
                 rec["text"] = trafilatura.extract(body.decode("utf-8", "replace"), deduplicate=False) or ""
             else:
@@ -93,21 +112,25 @@ def report(data: Path, pred: Path, placed: dict[str, tuple[str, bool]]) -> None:
             continue
         total += 1
         mine = placed.get(orig["file"])
-        together = mine is not None and sum(
-            1 for t in ts if (x := placed.get(t["file"])) and x[0] == mine[0]) > 1
+        together = mine is not None and sum(1 for t in ts if (x := placed.get(t["file"])) and x[0] == mine[0]) > 1
         if together and mine[1]:
             good += 1
         else:
             misses.append(c)
-    print(f"representative is the original in {good}/{total} multi-document clusters "
-          f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}")
+    print(
+        f"representative is the original in {good}/{total} multi-document clusters "
+        f"({100.0 * good / max(total, 1):.1f}%); misses: {misses[:10]}"
+    )
 
 
 def score_export(data: Path, export: Path) -> int:
     """Scores of a pipeline export (cluster_id / duplicate_of per record)."""
     recs = (json.loads(line) for line in export.read_text().splitlines() if line.strip())
-    report(data, export, {Path(r["path"]).name: (r["cluster_id"], r.get("duplicate_of") is None)
-                          for r in recs if r.get("path")})
+    report(
+        data,
+        export,
+        {Path(r["path"]).name: (r["cluster_id"], r.get("duplicate_of") is None) for r in recs if r.get("path")},
+    )
     return 0
 
 
@@ -133,17 +156,28 @@ def main(argv: list[str] | None = None) -> int:
         k, v = item.split("=", 1)
         kw[k] = json.loads(v) if v[:1] in "0123456789.-tfn[" else v
     settings = DedupSettings(**kw)
-    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
     articles, file_of = [], {}
     for f, r in texts.items():
         if not r["text"].strip():
             continue
         aid = article_id_for(r["url"] or f)
         file_of[aid] = f
-        articles.append(Article(id=aid, source="syndication", text=r["text"], content_hash=content_hash(r["text"]),
-                                fetched_at=when, url=r["url"], path=f, published=r["published"],
-                                canonical_url=r["canonical_url"], original_url=r["original_url"],
-                                names_original=r["names_original"]))
+        articles.append(
+            Article(
+                id=aid,
+                source="syndication",
+                text=r["text"],
+                content_hash=content_hash(r["text"]),
+                fetched_at=when,
+                url=r["url"],
+                path=f,
+                published=r["published"],
+                canonical_url=r["canonical_url"],
+                original_url=r["original_url"],
+                names_original=r["names_original"],
+            )
+        )
     if a.shuffle is not None:
         import random
 
@@ -155,16 +189,26 @@ def main(argv: list[str] | None = None) -> int:
         dedup = Deduplicator(settings, index, lambda ids: {i: rows[i] for i in ids if i in rows})
         size = a.batch or len(articles)
         for start in range(0, len(articles), size):
-            chunk = articles[start:start + size]
+            chunk = articles[start : start + size]
             result = dedup.assign(chunk)
             seq += 1
             for art, asg in zip(chunk, result.assignments):
-                rows[art.id] = StoredArticle(article=art, cluster_id=asg.cluster_id, duplicate_of=asg.duplicate_of,
-                                             similarity=asg.similarity, seq=seq)
+                rows[art.id] = StoredArticle(
+                    article=art,
+                    cluster_id=asg.cluster_id,
+                    duplicate_of=asg.duplicate_of,
+                    similarity=asg.similarity,
+                    seq=seq,
+                )
             for u in result.updates:
                 old = rows[u.article_id]
-                rows[u.article_id] = StoredArticle(article=old.article, cluster_id=u.cluster_id,
-                                                   duplicate_of=u.duplicate_of, similarity=u.similarity, seq=seq)
+                rows[u.article_id] = StoredArticle(
+                    article=old.article,
+                    cluster_id=u.cluster_id,
+                    duplicate_of=u.duplicate_of,
+                    similarity=u.similarity,
+                    seq=seq,
+                )
             dedup.commit(seq)
     elapsed = time.perf_counter() - t0
     a.out.parent.mkdir(parents=True, exist_ok=True)
@@ -172,10 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         for aid, st in sorted(rows.items(), key=lambda kv: file_of[kv[0]]):
             fh.write(json.dumps({"file": file_of[aid], "cluster": st.cluster_id}) + "\n")
     dropped = [f for f, r in texts.items() if not r["text"].strip()]
-    print(f"extractor: {which}; {len(articles)} articles ({len(dropped)} without text); "
-          f"batch {a.batch or 'all'}; dedup {elapsed:.2f}s; settings {settings}")
-    report(a.data, a.out, {file_of[aid]: (st.cluster_id, st.duplicate_of is None)
-                           for aid, st in rows.items()})
+    print(
+        f"extractor: {which}; {len(articles)} articles ({len(dropped)} without text); "
+        f"batch {a.batch or 'all'}; dedup {elapsed:.2f}s; settings {settings}"
+    )
+    report(a.data, a.out, {file_of[aid]: (st.cluster_id, st.duplicate_of is None) for aid, st in rows.items()})
     return 0
 
 

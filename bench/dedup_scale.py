@@ -26,23 +26,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from dedup import DedupSettings, open_index  # noqa: E402
-from dedup.index import DocInfo, IndexEntry, Staged  # noqa: E402
-from dedup.minhash import band_keys_many  # noqa: E402
-from dedup.settings import lsh_bands  # noqa: E402
+from wiredesk.dedup import DedupSettings, open_index  # noqa: E402
+from wiredesk.dedup.index import DocInfo, IndexEntry, Staged  # noqa: E402
+from wiredesk.dedup.minhash import band_keys_many  # noqa: E402
+from wiredesk.dedup.settings import lsh_bands  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-sys.path.insert(0, ROOT)
+
 import numpy as np
-from dedup import DedupSettings, open_index
-from dedup.minhash import band_keys_many
-from dedup.settings import lsh_bands
+from wiredesk.dedup import DedupSettings, open_index
+from wiredesk.dedup.minhash import band_keys_many
+from wiredesk.dedup.settings import lsh_bands
 t_import = time.perf_counter()
 settings = DedupSettings()
 index = open_index(DIR, settings=settings)
@@ -93,9 +92,20 @@ def build(path: Path, n: int, chunk: int = 100_000) -> float:
             # ~37 anchor keys per article too (a 600-word article at 1 anchor in 16 shingles).
             anchors = gen.integers(0, 2**63, size=(m, 37), dtype=np.uint64)
             keys = np.concatenate([keys, anchors], axis=1)
-            entries = [IndexEntry(DocInfo(f"{start + i:016x}", f"{start + i:016x}", f"h{start + i:x}",
-                                          f"host{(start + i) % 1000}.example", 1.7e9 + start + i, 37), keys[i])
-                       for i in range(m)]
+            entries = [
+                IndexEntry(
+                    DocInfo(
+                        f"{start + i:016x}",
+                        f"{start + i:016x}",
+                        f"h{start + i:x}",
+                        f"host{(start + i) % 1000}.example",
+                        1.7e9 + start + i,
+                        37,
+                    ),
+                    keys[i],
+                )
+                for i in range(m)
+            ]
             index.begin()
             index.stage(Staged(entries=entries))
             index.commit(start + m)
@@ -132,23 +142,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build: {a.docs:,} articles in {secs:.1f}s ({a.docs / secs:,.0f}/s)")
     size = sum(f.stat().st_size for f in a.dir.iterdir()) / 2**20
     print(f"index on disk: {size:,.0f} MB ({a.dir})")
-    code = CHILD.replace("ROOT", repr(str(ROOT))).replace("DIR", repr(str(a.dir))) \
-        .replace("Q", str(a.queries)).replace("N", str(a.docs))
+    code = (
+        CHILD.replace("ROOT", repr(str(ROOT)))
+        .replace("DIR", repr(str(a.dir)))
+        .replace("Q", str(a.queries))
+        .replace("N", str(a.docs))
+    )
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
     r = json.loads(res.stdout)
-    print(f"start-up (fresh process: python + imports + open_index): {r['startup_s']:.2f}s "
-          f"(imports {r['import_s']:.2f}s, open_index {r['open_s'] * 1000:.0f} ms); child wall {wall:.1f}s")
+    print(
+        f"start-up (fresh process: python + imports + open_index): {r['startup_s']:.2f}s "
+        f"(imports {r['import_s']:.2f}s, open_index {r['open_s'] * 1000:.0f} ms); child wall {wall:.1f}s"
+    )
     for name, q in r["queries"].items():
-        print(f"query {name:<17} ({a.queries} queries): mean {q['mean_ms']:.3f} ms, p99 {q['p99_ms']:.3f} ms, "
-              f"{q['with_candidates']} with candidates")
-    print(f"RSS of that process: {r['rss_after_open_mb']:.0f} MB after open_index; after the queries "
-          f"{r['rss_anon_mb']:.0f} MB private + {r['rss_file_mb']:.0f} MB of mapped index pages (shared, "
-          f"reclaimable page cache); peak {r['peak_rss_mb']:.0f} MB (numpy and the benchmark's arrays included)")
+        print(
+            f"query {name:<17} ({a.queries} queries): mean {q['mean_ms']:.3f} ms, p99 {q['p99_ms']:.3f} ms, "
+            f"{q['with_candidates']} with candidates"
+        )
+    print(
+        f"RSS of that process: {r['rss_after_open_mb']:.0f} MB after open_index; after the queries "
+        f"{r['rss_anon_mb']:.0f} MB private + {r['rss_file_mb']:.0f} MB of mapped index pages (shared, "
+        f"reclaimable page cache); peak {r['peak_rss_mb']:.0f} MB (numpy and the benchmark's arrays included)"
+    )
     anchor = datasketch_anchor(min(a.docs, 50_000))
-    print(f"anchor: datasketch MinHashLSH in memory inserts {anchor:,.0f} signatures/s: rebuilding "
-          f"{a.docs:,} at start-up would take ~{a.docs / anchor:.0f}s")
+    print(
+        f"anchor: datasketch MinHashLSH in memory inserts {anchor:,.0f} signatures/s: rebuilding "
+        f"{a.docs:,} at start-up would take ~{a.docs / anchor:.0f}s"
+    )
     return 0
 
 

@@ -34,15 +34,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(SHARED / "tools"))
 
 from score_extraction import sh_score, te_score  # noqa: E402
 
-from extractors import (ExtractSettings, extract_many, extract_page, learn_profile,  # noqa: E402
-                        profile_host, warm_up)
-from wiredesk.errors import WiredeskError  # noqa: E402
-from wiredesk.records import RawPage  # noqa: E402
+from wiredesk.core.errors import WiredeskError  # noqa: E402
+from wiredesk.core.records import RawPage  # noqa: E402
+from wiredesk.extractors import ExtractSettings, extract_many, extract_page, learn_profile, profile_host, warm_up  # noqa: E402
 
 
 def load_html_bench(name: str, limit: int | None) -> list[dict]:
@@ -71,15 +69,20 @@ def load_syndication(limit: int | None) -> list[dict]:
     urls = {m["file"]: m["url"] for m in map(json.loads, (d / "meta.jsonl").open(encoding="utf-8"))}
     rows = []
     for b in map(json.loads, (d / "bodies.jsonl").open(encoding="utf-8")):
-        rows.append({"id": b["file"], "url": urls.get(b["file"]), "text": b["text"],
-                     "body": (d / "docs" / b["file"]).read_bytes(),
-                     "kind": "html" if b["file"].endswith(".html") else "text"})
+        rows.append(
+            {
+                "id": b["file"],
+                "url": urls.get(b["file"]),
+                "text": b["text"],
+                "body": (d / "docs" / b["file"]).read_bytes(),
+                "kind": "html" if b["file"].endswith(".html") else "text",
+            }
+        )
     return rows[:limit] if limit else rows
 
 
 def page_of(r: dict) -> RawPage:
-    return RawPage(source="bench", body=r["body"], kind=r["kind"],
-                   url=(r.get("url") or "").strip() or None)
+    return RawPage(source="bench", body=r["body"], kind=r["kind"], url=(r.get("url") or "").strip() or None)
 
 
 def timed(fn, rows):
@@ -94,8 +97,7 @@ def timed(fn, rows):
     return out, time.process_time() - c0, time.perf_counter() - w0
 
 
-def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSettings,
-        repeat: int = 1) -> dict:
+def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSettings, repeat: int = 1) -> dict:
     import trafilatura
 
     if bench == "textpages":
@@ -105,6 +107,7 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     else:
         rows = load_html_bench(bench, limit)
     score = te_score if bench == "trafilatura-eval" else sh_score
+
     def wrap(r: dict):
         """trafilatura gets HTML as is; a text page wrapped as one <p> per line."""
         if r["kind"] == "html":
@@ -114,12 +117,12 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
 
     systems = {
         "trafilatura": lambda r: trafilatura.extract(wrap(r)),
-        "trafilatura precision": lambda r: trafilatura.extract(
-            wrap(r), favor_precision=True, include_comments=False),
+        "trafilatura precision": lambda r: trafilatura.extract(wrap(r), favor_precision=True, include_comments=False),
     }
     if bench in ("textpages", "syndication"):
-        systems["raw page"] = lambda r: (r["body"].decode("utf-8") if r["kind"] == "text"
-                                         else trafilatura.html2txt(r["body"]))
+        systems["raw page"] = lambda r: (
+            r["body"].decode("utf-8") if r["kind"] == "text" else trafilatura.html2txt(r["body"])
+        )
     wd: dict[str, object] = {}
 
     def wiredesk(r):
@@ -142,8 +145,7 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
                 m.update(n=len(rows))
                 results[name] = m
     for name, runs in times.items():
-        results[name].update(cpu=statistics.median(c for c, _ in runs),
-                             wall=statistics.median(w for _, w in runs))
+        results[name].update(cpu=statistics.median(c for c, _ in runs), wall=statistics.median(w for _, w in runs))
     pages = [page_of(r) for r in rows]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
@@ -151,8 +153,7 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     wall = time.perf_counter() - w0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-    preds = {r["id"]: (b.text if not isinstance(b, WiredeskError) else None)
-             for r, b in zip(rows, batch)}
+    preds = {r["id"]: (b.text if not isinstance(b, WiredeskError) else None) for r, b in zip(rows, batch)}
     m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
     m.update(cpu=None, wall=wall, n=len(rows), cores_used=child_cpu / wall if wall else None)
     results["wiredesk pool"] = m
@@ -165,8 +166,10 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         c0 = time.process_time()
         profiles = {h: learn_profile(None, h, ps) for h, ps in by_host.items()}
         learn_cpu = time.process_time() - c0
-        preds, cpu, wall = timed(lambda r: extract_page(
-            page_of(r), settings=settings, profile=profiles.get(profile_host(page_of(r)))).text, rows)
+        preds, cpu, wall = timed(
+            lambda r: extract_page(page_of(r), settings=settings, profile=profiles.get(profile_host(page_of(r)))).text,
+            rows,
+        )
         m = score(rows, preds, n_boot=200)
         m.update(cpu=cpu + learn_cpu, wall=wall, n=len(rows))
         results["wiredesk + host profiles"] = m
@@ -180,7 +183,7 @@ def metadata_rates(rows: list[dict], wd: dict) -> dict:
     from trafilatura import extract_metadata
     from trafilatura.utils import load_html
 
-    from extractors.decoding import decode_page
+    from wiredesk.extractors.decoding import decode_page
 
     def norm(s):
         return " ".join(str(s).split()).casefold() if s else None
@@ -192,8 +195,7 @@ def metadata_rates(rows: list[dict], wd: dict) -> dict:
             t = extract_metadata(load_html(decode_page(r["body"], kind="html")))
         except Exception:
             t = None
-        for k, ek, tk in (("title", "title", "title"), ("author", "author", "author"),
-                          ("date", "published", "date")):
+        for k, ek, tk in (("title", "title", "title"), ("author", "author", "author"), ("date", "published", "date")):
             if not r.get(k):
                 continue
             want = norm(r[k])
@@ -213,7 +215,7 @@ def print_table(bench: str, results: dict) -> None:
     base = results["trafilatura"]
     n = base["n"]
     print(f"\n## {bench} ({n} pages)")
-    print(f"| system | F1 | P | R | pg/s cpu | pg/s wall | x trafilatura |")
+    print("| system | F1 | P | R | pg/s cpu | pg/s wall | x trafilatura |")
     print("|---|---|---|---|---|---|---|")
     for name, m in results.items():
         if name.startswith("_"):
@@ -225,8 +227,9 @@ def print_table(bench: str, results: dict) -> None:
         else:
             ratio = f"{base['wall'] / m['wall']:.2f} (wall)"
         cores = f" ({m['cores_used']:.2f} cores busy)" if m.get("cores_used") else ""
-        print(f"| {name} | {m['f1']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | "
-              f"{cpu} | {wall} | {ratio}{cores} |")
+        print(
+            f"| {name} | {m['f1']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | {cpu} | {wall} | {ratio}{cores} |"
+        )
     if "_metadata" in results:
         print("\nmetadata exact match (pages with that field in the ground truth):")
         for k, (rate, total) in results["_metadata"].items():
@@ -235,21 +238,24 @@ def print_table(bench: str, results: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bench", default="scrapinghub-aeb",
-                    choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication", "all"])
+    ap.add_argument(
+        "--bench",
+        default="scrapinghub-aeb",
+        choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication", "all"],
+    )
     ap.add_argument("--limit", type=int, help="first N pages only (quick runs)")
     ap.add_argument("--workers", type=int, help="extract_many workers (default: all cores)")
     ap.add_argument("--no-readability", action="store_true")
     ap.add_argument("--no-metadata", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="time every system N times, interleaved, and report the medians")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="time every system N times, interleaved, and report the medians"
+    )
     ap.add_argument("--json-out", type=Path)
     a = ap.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED}")
     settings = ExtractSettings(use_readability=not a.no_readability, with_metadata=not a.no_metadata)
-    benches = (["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication"]
-               if a.bench == "all" else [a.bench])
+    benches = ["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication"] if a.bench == "all" else [a.bench]
     out = {}
     for b in benches:
         out[b] = run(b, a.limit, a.workers, settings, a.repeat)

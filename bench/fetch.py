@@ -30,10 +30,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from fetching import Discovered, Fetcher, FetchSettings, MemoryFetchState  # noqa: E402
 from tests.fetchserver import FetchServer, article_html  # noqa: E402
+from wiredesk.fetching import Discovered, Fetcher, FetchSettings, MemoryFetchState  # noqa: E402
 
 CHUNK = 200  # the lead's flow hands the fetcher URLs in chunks of about this size
 
@@ -46,9 +45,12 @@ async def serve_fast(hosts: int, page_bytes: int) -> None:
     body = article_html(0, 0, size=page_bytes)
 
     def answer(status: str, payload: bytes, ctype: bytes) -> bytes:
-        return (f"HTTP/1.1 {status}\r\nContent-Type: ".encode() + ctype
-                + f"\r\nContent-Length: {len(payload)}\r\nETag: \"v1\"\r\n\r\n".encode()
-                + payload)
+        return (
+            f"HTTP/1.1 {status}\r\nContent-Type: ".encode()
+            + ctype
+            + f'\r\nContent-Length: {len(payload)}\r\nETag: "v1"\r\n\r\n'.encode()
+            + payload
+        )
 
     page = answer("200 OK", body, b"text/html; charset=utf-8")
     robots_answer = answer("200 OK", robots, b"text/plain")
@@ -59,16 +61,16 @@ async def serve_fast(hosts: int, page_bytes: int) -> None:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1]
-                writer.write(page if path.startswith(b"/article/")
-                             else robots_answer if path == b"/robots.txt" else missing)
+                writer.write(
+                    page if path.startswith(b"/article/") else robots_answer if path == b"/robots.txt" else missing
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
             writer.close()
 
-    servers = [await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256)
-               for _ in range(hosts)]
+    servers = [await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256) for _ in range(hosts)]
     bases = [f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}" for srv in servers]
     print(json.dumps({"bases": bases}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -76,9 +78,12 @@ async def serve_fast(hosts: int, page_bytes: int) -> None:
 
 def start_server(hosts: int, page_bytes: int) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--hosts", str(hosts),
-         "--page-bytes", str(page_bytes)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        [sys.executable, __file__, "--serve", "--hosts", str(hosts), "--page-bytes", str(page_bytes)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, json.loads(line)["bases"]
@@ -97,7 +102,7 @@ async def anchor(urls: list[str], concurrency: int) -> int:
 
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
         for i in range(0, len(urls), CHUNK):
-            await asyncio.gather(*(one(client, u) for u in urls[i:i + CHUNK]))
+            await asyncio.gather(*(one(client, u) for u in urls[i : i + CHUNK]))
     return ok
 
 
@@ -105,7 +110,7 @@ def run_fetcher(urls: list[str], settings: FetchSettings) -> int:
     with Fetcher(settings, MemoryFetchState()) as fetcher:
         pages = 0
         for i in range(0, len(urls), CHUNK):
-            outcomes = fetcher.fetch([Discovered(u, "bench") for u in urls[i:i + CHUNK]])
+            outcomes = fetcher.fetch([Discovered(u, "bench") for u in urls[i : i + CHUNK]])
             pages += sum(o.page is not None for o in outcomes)
     return pages
 
@@ -115,8 +120,12 @@ def speed(args: argparse.Namespace) -> float:
     try:
         # Interleave hosts, as a real batch from several sources would.
         urls = [f"{b}/article/{n}" for n in range(args.pages) for b in bases]
-        fast = FetchSettings(allow_private=("127.0.0.1",), per_host_concurrency=args.concurrency,
-                             per_host_min_interval=0.0, global_concurrency=args.concurrency)
+        fast = FetchSettings(
+            allow_private=("127.0.0.1",),
+            per_host_concurrency=args.concurrency,
+            per_host_min_interval=0.0,
+            global_concurrency=args.concurrency,
+        )
         run_fetcher(urls[: len(bases) * 2], fast)  # warm-up: imports, robots, server threads
         rows = []
         n = len(urls)
@@ -129,15 +138,19 @@ def speed(args: argparse.Namespace) -> float:
             t_f, c_f = time.perf_counter() - t, time.process_time() - c
             assert got_a == got_f == n, (got_a, got_f, n)
             rows.append((n / t_a, n / t_f, n / c_a, n / c_f))
-            print(f"run {rep + 1}: wall anchor {n / t_a:6.0f} fetcher {n / t_f:6.0f} pages/s "
-                  f"(ratio {t_a / t_f:.2f});  client CPU ceiling anchor {n / c_a:6.0f} fetcher "
-                  f"{n / c_f:6.0f} pages/s (ratio {c_a / c_f:.2f})")
+            print(
+                f"run {rep + 1}: wall anchor {n / t_a:6.0f} fetcher {n / t_f:6.0f} pages/s "
+                f"(ratio {t_a / t_f:.2f});  client CPU ceiling anchor {n / c_a:6.0f} fetcher "
+                f"{n / c_f:6.0f} pages/s (ratio {c_a / c_f:.2f})"
+            )
         best = [max(r[i] for r in rows) for i in range(4)]
-        print(f"speed: {n} pages of ~{args.page_bytes} B from {len(bases)} hosts, concurrency "
-              f"{args.concurrency}, best of {args.repeats}: wall fetcher {best[1]:.0f} pages/s vs "
-              f"anchor {best[0]:.0f} (ratio {best[1] / best[0]:.2f}); fetcher CPU "
-              f"{1000 / best[3]:.2f} ms/page vs anchor {1000 / best[2]:.2f} ms/page, i.e. one "
-              f"core alone could drive {best[3]:.0f} pages/s (ratio {best[3] / best[2]:.2f})")
+        print(
+            f"speed: {n} pages of ~{args.page_bytes} B from {len(bases)} hosts, concurrency "
+            f"{args.concurrency}, best of {args.repeats}: wall fetcher {best[1]:.0f} pages/s vs "
+            f"anchor {best[0]:.0f} (ratio {best[1] / best[0]:.2f}); fetcher CPU "
+            f"{1000 / best[3]:.2f} ms/page vs anchor {1000 / best[2]:.2f} ms/page, i.e. one "
+            f"core alone could drive {best[3]:.0f} pages/s (ratio {best[3] / best[2]:.2f})"
+        )
         return best[1]
     finally:
         assert proc.stdin is not None
@@ -147,8 +160,12 @@ def speed(args: argparse.Namespace) -> float:
 
 def politeness(args: argparse.Namespace) -> bool:
     interval, per_host = args.interval, 2
-    settings = FetchSettings(allow_private=("127.0.0.1",), per_host_concurrency=per_host,
-                             per_host_min_interval=interval, global_concurrency=32)
+    settings = FetchSettings(
+        allow_private=("127.0.0.1",),
+        per_host_concurrency=per_host,
+        per_host_min_interval=interval,
+        global_concurrency=32,
+    )
     with FetchServer(hosts=4, pages=8) as server:
         urls = [f"{s.base}/sleep/{int(interval * 1500)}/{n}" for n in range(6) for s in server.sites]
         t = time.perf_counter()
@@ -167,10 +184,12 @@ def politeness(args: argparse.Namespace) -> bool:
             worst_gap = min(worst_gap, min(b - a for a, b in zip(starts, starts[1:])))
     # Strict: the gates keep a 2% margin for the server's uneven arrival stamps.
     ok = worst_active <= per_host and worst_gap >= interval
-    print(f"politeness: 4 hosts x 7 requests (robots.txt included) in {took:.2f}s; "
-          f"max per-host concurrency {worst_active} (limit {per_host}), min start gap "
-          f"{worst_gap:.3f}s (limit {interval:.3f}s): "
-          f"{'OK' if ok else 'BROKEN'}")
+    print(
+        f"politeness: 4 hosts x 7 requests (robots.txt included) in {took:.2f}s; "
+        f"max per-host concurrency {worst_active} (limit {per_host}), min start gap "
+        f"{worst_gap:.3f}s (limit {interval:.3f}s): "
+        f"{'OK' if ok else 'BROKEN'}"
+    )
     return ok
 
 

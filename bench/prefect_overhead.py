@@ -4,7 +4,7 @@
     .venv/bin/python bench/prefect_overhead.py [--repeat 5] [--pages DIR] [--no-server]
 
 Rows (wall seconds per run, median of --repeat runs, each on a fresh store; ratio to the anchor):
-  direct (anchor)     flows.pipeline called as plain functions: read, extract, dedup, store, export
+  direct (anchor)     wiredesk.pipeline.batch called as plain functions: read, extract, dedup, store, export
   ephemeral, cold     the `ingest` flow, first call in the process: starts Prefect's ephemeral API
   ephemeral, warm     the `ingest` flow, further calls against that ephemeral API
   ephemeral, no hb    warm, with the flow-run heartbeat off (PREFECT_FLOWS_HEARTBEAT_FREQUENCY None):
@@ -32,7 +32,6 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 # Prefect keeps its database under PREFECT_HOME: a private one, so the bench neither reads nor
 # fills the user's ~/.prefect, and no configured API URL turns "ephemeral" into something else.
@@ -44,7 +43,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def seed_dir(given: str | None) -> Path:
-    for folder in ([Path(given)] if given else [ROOT / "samples" / "seeds", ROOT.parent / "shared" / "data" / "seeds"]):
+    for folder in [Path(given)] if given else [ROOT / "samples" / "seeds", ROOT.parent / "shared" / "data" / "seeds"]:
         if folder.is_dir() and any(folder.glob("*.txt")):
             return folder
     sys.exit("no seed pages: pass --pages DIR (samples/seeds or ../shared/data/seeds are looked for)")
@@ -52,11 +51,11 @@ def seed_dir(given: str | None) -> Path:
 
 def run_direct(pages: Path, work: Path) -> dict:
     """The anchor: what the flow does, as plain calls (no prefect import on this path)."""
-    from fetching.files import DEFAULT_MAX_BYTES, expand_inputs
-    from flows import pipeline
-    from flows.ingest import plan_sources, resolve_config
-    from flows.report import SourceTally, summarise
-    from storage import export_corpus
+    from wiredesk.fetching.files import DEFAULT_MAX_BYTES, expand_inputs
+    from wiredesk.flows.ingest import plan_sources, resolve_config
+    from wiredesk.pipeline import batch as pipeline
+    from wiredesk.pipeline.report import SourceTally, summarise
+    from wiredesk.storage import export_corpus
 
     started = time.perf_counter()
     config = resolve_config(None, store=str(work / "store.db"), out=str(work / "corpus.jsonl"), workers=1)
@@ -69,19 +68,24 @@ def run_direct(pages: Path, work: Path) -> dict:
             files = expand_inputs(job["paths"])
             tally.discovered = len(files)
             for batch in pipeline.chunks(files, config.run.batch_size):
-                found, failures = pipeline.read_files(batch, source=job["source"], manifest=None,
-                                                      max_bytes=DEFAULT_MAX_BYTES, tally=tally)
+                found, failures = pipeline.read_files(
+                    batch, source=job["source"], manifest=None, max_bytes=DEFAULT_MAX_BYTES, tally=tally
+                )
                 pipeline.ingest_pages(stages, found, tally=tally, named_source=False, failures=failures)
             tallies.append(tally)
         export = export_corpus(stages.store, config.export.out, fmt="jsonl", include_duplicates=False)
-        summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started,
-                            export=export.as_dict() if hasattr(export, "as_dict") else None)
+        summary = summarise(
+            run_id,
+            tallies,
+            wall_seconds=time.perf_counter() - started,
+            export=export.as_dict() if hasattr(export, "as_dict") else None,
+        )
         stages.store.finish_run(run_id, status="completed", summary=summary)
     return summary
 
 
 def run_flow(pages: Path, work: Path) -> dict:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     return ingest(inputs=[str(pages)], store=str(work / "store.db"), out=str(work / "corpus.jsonl"), workers=1)
 
@@ -104,8 +108,12 @@ def start_server() -> tuple[subprocess.Popen, str, float]:
     env = {**os.environ, "PREFECT_HOME": str(_HOME / "server")}
     prefect = Path(sys.executable).with_name("prefect")
     started = time.perf_counter()
-    proc = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -168,8 +176,10 @@ def main() -> None:
     if len(set(stored.values())) != 1:
         sys.exit(f"the runs did different work: {stored}")
     pages_read, new = next(iter(stored.values()))
-    print(f"{pages_read} pages -> {new} stored articles per run; median of {args.repeat} runs; "
-          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{pages_read} pages -> {new} stored articles per run; median of {args.repeat} runs; "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'variant':<18} {'seconds':>8} {'x anchor':>9} {'added ms':>9}")
     for name, seconds, _ in rows:
         print(f"{name:<18} {seconds:8.3f} {seconds / anchor:9.2f} {1000 * (seconds - anchor):9.0f}")

@@ -20,22 +20,20 @@ import json
 import os
 import random
 import sqlite3
-import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from storage import StoreSettings, export_corpus, open_store  # noqa: E402
-from wiredesk.records import Article, Assignment, article_id_for  # noqa: E402
+from wiredesk.core.records import Article, Assignment, article_id_for  # noqa: E402
+from wiredesk.storage import StoreSettings, export_corpus, open_store  # noqa: E402
 
 BODIES = REPO.parent / "shared" / "data" / "dedup" / "syndication-dev" / "bodies.jsonl"
 PG_URL = os.environ.get("WIREDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def bodies() -> list[str]:
@@ -54,14 +52,29 @@ def batches(n: int, size: int, texts: list[str], start: int = 0):
         for k in range(first, min(first + size, start + n)):
             url = f"https://src{k % 40}.example/{k // 1000}/story-{k}"
             text = f"Dateline {k}: staff report.\n" + texts[k % len(texts)]
-            art = Article(id=article_id_for(url), source=f"src{k % 40}", text=text, url=url,
-                          content_hash=hashlib.sha256(text.encode()).hexdigest()[:32],
-                          fetched_at=T0 + timedelta(seconds=k), title=f"Story {k}", author="Staff",
-                          published=(T0 + timedelta(hours=k // 50)).isoformat(), language="en")
+            art = Article(
+                id=article_id_for(url),
+                source=f"src{k % 40}",
+                text=text,
+                url=url,
+                content_hash=hashlib.sha256(text.encode()).hexdigest()[:32],
+                fetched_at=T0 + timedelta(seconds=k),
+                title=f"Story {k}",
+                author="Staff",
+                published=(T0 + timedelta(hours=k // 50)).isoformat(),
+                language="en",
+            )
             rep = arts[-1] if k % 5 == 4 and arts else None
             arts.append(art)
-            verdicts.append(Assignment(article_id=art.id, cluster_id=(rep or art).id, kind="near" if rep else "new",
-                                       duplicate_of=rep.id if rep else None, similarity=0.93 if rep else None))
+            verdicts.append(
+                Assignment(
+                    article_id=art.id,
+                    cluster_id=(rep or art).id,
+                    kind="near" if rep else "new",
+                    duplicate_of=rep.id if rep else None,
+                    similarity=0.93 if rep else None,
+                )
+            )
         yield arts, verdicts
 
 
@@ -69,16 +82,31 @@ def insert_anchor(n: int, size: int, texts: list[str], folder: Path) -> float:
     """Rows/s of bare sqlite3 executemany (WAL, one transaction per batch, same data)."""
     con = sqlite3.connect(folder / "anchor.db", isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE TABLE a (id TEXT PRIMARY KEY, url TEXT, source TEXT, title TEXT, text TEXT, hash TEXT, "
-                "fetched TEXT, cluster TEXT, dup TEXT, sim REAL, seq INTEGER)")
+    con.execute(
+        "CREATE TABLE a (id TEXT PRIMARY KEY, url TEXT, source TEXT, title TEXT, text TEXT, hash TEXT, "
+        "fetched TEXT, cluster TEXT, dup TEXT, sim REAL, seq INTEGER)"
+    )
     spent = 0.0
     seq = 0
     for arts, verdicts in batches(n, size, texts):
         rows = []
         for art, v in zip(arts, verdicts):
             seq += 1
-            rows.append((art.id, art.url, art.source, art.title, art.text, art.content_hash,
-                         art.fetched_at.isoformat(), v.cluster_id, v.duplicate_of, v.similarity, seq))
+            rows.append(
+                (
+                    art.id,
+                    art.url,
+                    art.source,
+                    art.title,
+                    art.text,
+                    art.content_hash,
+                    art.fetched_at.isoformat(),
+                    v.cluster_id,
+                    v.duplicate_of,
+                    v.similarity,
+                    seq,
+                )
+            )
         t = time.perf_counter()
         con.execute("BEGIN")
         con.executemany("INSERT INTO a VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -97,8 +125,9 @@ def export_anchor(records: list[dict], folder: Path) -> float:
     return len(records) / (time.perf_counter() - t)
 
 
-def run_case(name: str, target: str, settings: StoreSettings, n: int, size: int, texts: list[str],
-             folder: Path) -> dict:
+def run_case(
+    name: str, target: str, settings: StoreSettings, n: int, size: int, texts: list[str], folder: Path
+) -> dict:
     row: dict = {"case": name}
     with open_store(target, settings=settings) as store:
         spent = 0.0
@@ -124,8 +153,9 @@ def run_case(name: str, target: str, settings: StoreSettings, n: int, size: int,
             row[f"{fmt} rec/s"] = result.records / (time.perf_counter() - t)
             row[f"{fmt} MB"] = sum(Path(f).stat().st_size for f in result.files) / 1e6
         t = time.perf_counter()
-        result = export_corpus(store, str(folder / f"{name}-by-day"), fmt="parquet", include_duplicates=True,
-                               partition_by_date=True)
+        result = export_corpus(
+            store, str(folder / f"{name}-by-day"), fmt="parquet", include_duplicates=True, partition_by_date=True
+        )
         row["parquet by day rec/s"] = result.records / (time.perf_counter() - t)
         out = folder / f"{name}.inc.jsonl"
         export_corpus(store, str(out), include_duplicates=True, incremental=True)
@@ -148,13 +178,18 @@ def main() -> int:
     args = parser.parse_args()
     texts = bodies()
     mean_chars = sum(len(t) for t in texts) / len(texts)
-    print(f"{args.n:,} synthetic articles, batches of {args.batch}, mean text {mean_chars:,.0f} chars "
-          f"({len(texts)} distinct bodies)")
+    print(
+        f"{args.n:,} synthetic articles, batches of {args.batch}, mean text {mean_chars:,.0f} chars "
+        f"({len(texts)} distinct bodies)"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="wd-bench-") as tmp:
         folder = Path(tmp)
-        records = [{"id": a.id, "text": a.text, "url": a.url, "source": a.source, "title": a.title}
-                   for arts, _ in batches(min(args.n, 20_000), args.batch, texts) for a in arts]
+        records = [
+            {"id": a.id, "text": a.text, "url": a.url, "source": a.source, "title": a.title}
+            for arts, _ in batches(min(args.n, 20_000), args.batch, texts)
+            for a in arts
+        ]
 
         def anchored(row: dict) -> dict:
             # The machine is shared and its load drifts over minutes: measure the anchors right
@@ -171,8 +206,13 @@ def main() -> int:
                 for compress in (False, True):
                     label = f"sqlite {'zlib' if compress else 'plain'}"
                     target = str(folder / f"{label.replace(' ', '-')}.db")
-                    rows.append(anchored(run_case(label, target, StoreSettings(compress_text=compress),
-                                                  args.n, args.batch, texts, folder)))
+                    rows.append(
+                        anchored(
+                            run_case(
+                                label, target, StoreSettings(compress_text=compress), args.n, args.batch, texts, folder
+                            )
+                        )
+                    )
             elif backend == "postgresql":
                 import psycopg
 
@@ -188,8 +228,22 @@ def main() -> int:
                 finally:
                     with psycopg.connect(PG_URL, autocommit=True) as conn:
                         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    cols = ["case", "insert/s", "x anchor", "bytes/article", "rewrite/s", "jsonl rec/s", "x anchor ",
-            "jsonl.gz rec/s", "parquet rec/s", "parquet by day rec/s", "jsonl MB", "jsonl.gz MB", "parquet MB", "incremental s"]
+    cols = [
+        "case",
+        "insert/s",
+        "x anchor",
+        "bytes/article",
+        "rewrite/s",
+        "jsonl rec/s",
+        "x anchor ",
+        "jsonl.gz rec/s",
+        "parquet rec/s",
+        "parquet by day rec/s",
+        "jsonl MB",
+        "jsonl.gz MB",
+        "parquet MB",
+        "incremental s",
+    ]
     for row in rows:
         row["x anchor"] = row["insert/s"] / row["insert anchor/s"]
         row["x anchor "] = row["jsonl rec/s"] / row["export anchor/s"]
@@ -210,8 +264,10 @@ def main() -> int:
                 cells.append(f"{v:,.0f}")
         print(" | ".join(cells))
     print(f"\nincremental: {rows[0]['incremental n']:,} new articles on top of {args.n:,}, exported as a delta")
-    print("x anchor: insert/s over bare sqlite3 executemany of the same rows; jsonl rec/s over an in-memory\n"
-          "stdlib json.dumps + write of the same records (both measured right after each case)")
+    print(
+        "x anchor: insert/s over bare sqlite3 executemany of the same rows; jsonl rec/s over an in-memory\n"
+        "stdlib json.dumps + write of the same records (both measured right after each case)"
+    )
     return 0
 
 

@@ -3,7 +3,7 @@
 The stage packages never import this package: it builds their own settings objects.
 """
 
-from config.settings import (
+from wiredesk.config.settings import (
     DEFAULT_CONFIG_PATH,
     ExportConfig,
     RunConfig,

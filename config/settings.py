@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wiredesk.errors import ConfigError
+from wiredesk.core.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("wiredesk.yaml")
 ENV_PREFIX = "WIREDESK_"
@@ -54,8 +54,9 @@ class Schedule(_Strict):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        from cronsim import CronSim, CronSimError  # ships with prefect; no prefect import here
         from datetime import datetime
+
+        from cronsim import CronSim, CronSimError  # ships with prefect; no prefect import here
 
         try:
             CronSim(value, datetime(2026, 1, 1))
@@ -124,7 +125,7 @@ class WiredeskConfig(_Strict):
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"unknown source {name!r} (known: {known})")
 
-    def with_overrides(self, **section_values: dict[str, Any]) -> "WiredeskConfig":
+    def with_overrides(self, **section_values: dict[str, Any]) -> WiredeskConfig:
         """A copy with some keys of some sections replaced (CLI flags), validated again."""
         data = self.model_dump()
         for section, values in section_values.items():
@@ -134,8 +135,13 @@ class WiredeskConfig(_Strict):
         return _validate(data, origin="command line")
 
 
-_FORMAT_SUFFIXES = ((".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".parquet", "parquet"),
-                    (".jsonl", "jsonl"), (".json", "jsonl"))
+_FORMAT_SUFFIXES = (
+    (".jsonl.gz", "jsonl.gz"),
+    (".json.gz", "jsonl.gz"),
+    (".parquet", "parquet"),
+    (".jsonl", "jsonl"),
+    (".json", "jsonl"),
+)
 
 
 def export_target(out: str | None, fmt: str | None, defaults: ExportConfig) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from wiredesk.errors import ConfigError, WiredeskError
+from wiredesk.core.errors import ConfigError, WiredeskError
 
 T = TypeVar("T")
 
@@ -26,7 +26,9 @@ def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: 
     try:
         return TypeAdapter(cls).validate_python(merged)
     except WiredeskError as exc:  # raised by the stage's own checks
-        raise ConfigError(exc.message if exc.message.startswith(("config", section)) else f"config: {section}: {exc.message}") from None
+        raise ConfigError(
+            exc.message if exc.message.startswith(("config", section)) else f"config: {section}: {exc.message}"
+        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -37,9 +39,9 @@ def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: 
 
 def build_stage_settings(config: Any) -> dict[str, Any]:
     """Every stage's settings from a WiredeskConfig, validated (a one-line error otherwise)."""
-    from dedup import DedupSettings
-    from extractors import ExtractSettings
-    from fetching import FetchSettings
+    from wiredesk.dedup import DedupSettings
+    from wiredesk.extractors import ExtractSettings
+    from wiredesk.fetching import FetchSettings
 
     return {
         "extract": build_settings(ExtractSettings, "extract", dict(config.extract)),

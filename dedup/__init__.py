@@ -11,14 +11,15 @@ A near copy is an LSH candidate (low threshold) whose word-shingle containment
 ``DedupSettings.containment``. Verified pairs are unioned into clusters; each cluster keeps
 a stable id and a representative chosen by ``DedupSettings.representative``.
 
-Imports only wiredesk.records / wiredesk.errors and third-party libraries.
+Imports only wiredesk.core.records / wiredesk.core.errors and third-party libraries.
 """
 
-from dedup.deduplicator import DedupResult, Deduplicator, host_of
-from dedup.index import Index, open_index
-from dedup.minhash import Signer
-from dedup.settings import DedupSettings
-from dedup.text import content_hash, normalize_text, shingle_hashes
+from wiredesk.dedup.backends import open_index
+from wiredesk.dedup.deduplicator import Deduplicator, DedupResult, host_of
+from wiredesk.dedup.index import Index
+from wiredesk.dedup.minhash import Signer
+from wiredesk.dedup.settings import DedupSettings
+from wiredesk.dedup.text import content_hash, normalize_text, shingle_hashes
 
 __all__ = [
     "DedupResult",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from dedup.hosts import FurnitureView
-from dedup.representative import published_ts
-from wiredesk.records import Article, StoredArticle
+from wiredesk.core.records import Article, StoredArticle
+from wiredesk.dedup.hosts import FurnitureView
+from wiredesk.dedup.representative import published_ts
 
 
 def host_of(article: Article) -> str | None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from dedup.batch import _Doc, _ts, _UnionFind, host_of
-from dedup.hosts import FurnitureView, HostState, RecentDoc
-from dedup.index import DocInfo, Index, IndexEntry, Staged
-from dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
-from dedup.representative import Member, choose
-from dedup.settings import DedupSettings, lsh_bands
-from dedup.text import batch_shingles, shingle_hashes
-from dedup.verify import Verifier
-from wiredesk.records import Article, Assignment, StoredArticle
+from wiredesk.core.records import Article, Assignment, StoredArticle
+from wiredesk.dedup.batch import _Doc, _ts, _UnionFind, host_of
+from wiredesk.dedup.hosts import FurnitureView, HostState, RecentDoc
+from wiredesk.dedup.index import DocInfo, Index, IndexEntry, Staged
+from wiredesk.dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
+from wiredesk.dedup.representative import Member, choose
+from wiredesk.dedup.settings import DedupSettings, lsh_bands
+from wiredesk.dedup.text import batch_shingles, shingle_hashes
+from wiredesk.dedup.verify import Verifier
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
 _BATCH_ORDER = 1 << 62  # batch members sort after every stored member (store seq numbers)
@@ -90,7 +90,7 @@ class Deduplicator(Verifier):
         full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
         batch: list[_Doc] = []
         for i, a in enumerate(articles):
-            seq = hashes[offsets[i]:offsets[i + 1]]
+            seq = hashes[offsets[i] : offsets[i + 1]]
             batch.append(_Doc(("b", i), a, np.unique(seq), host_of(a), _ts(a), _BATCH_ORDER + i, sequence=seq))
         own_ids = {a.id for a in articles}
 
@@ -112,8 +112,11 @@ class Deduplicator(Verifier):
         # Two pages whose "text" is nothing but their host's furniture (an extraction that
         # missed the article) are not copies of each other, however equal.
         for i, j in list(exact_batch.items()):
-            if batch[i].host and batch[i].host == batch[j].host and self._furniture_only(
-                    batch[i], views0, (units0.get(batch[i].node), units0.get(batch[j].node))):
+            if (
+                batch[i].host
+                and batch[i].host == batch[j].host
+                and self._furniture_only(batch[i], views0, (units0.get(batch[i].node), units0.get(batch[j].node)))
+            ):
                 del exact_batch[i]
         indexed_exact = self.index.exact({articles[i].content_hash for i in first_of_hash.values()})
         exact_ids = {x for ids in indexed_exact.values() for x in ids} - own_ids
@@ -126,8 +129,11 @@ class Deduplicator(Verifier):
                 info = infos.get(cand)
                 if info is None or cand in own_ids or not self._within_window(d.ts, info.ts):
                     continue
-                if d.host and d.host == info.host and self._furniture_only(
-                        d, views0, (units0.get(d.node), f"c:{info.cluster_id}")):
+                if (
+                    d.host
+                    and d.host == info.host
+                    and self._furniture_only(d, views0, (units0.get(d.node), f"c:{info.cluster_id}"))
+                ):
                     continue
                 maybe_exact[i] = cand
                 break
@@ -184,15 +190,21 @@ class Deduplicator(Verifier):
             for c in cands:
                 if c in infos and self._within_window(ts, infos[c].ts):
                     by_cluster.setdefault(infos[c].cluster_id, []).append(c)
-            stored_cands[i] = {c for members in by_cluster.values()
-                               for c in sorted(members, key=lambda c: (abs(infos[c].ts - ts), c))[:s.max_per_cluster]}
+            stored_cands[i] = {
+                c
+                for members in by_cluster.values()
+                for c in sorted(members, key=lambda c: (abs(infos[c].ts - ts), c))[: s.max_per_cluster]
+            }
         wanted = set().union(*stored_cands.values()) if stored_cands else set()
         wanted.update(maybe_exact.values())
         stored = dict(self.lookup(sorted(wanted))) if wanted else {}
         stored = {k: v for k, v in stored.items() if k in wanted}
         # The store is the truth: an exact match it no longer holds (or holds changed) is none.
-        exact_stored = {i: c for i, c in maybe_exact.items()
-                        if c in stored and stored[c].article.content_hash == articles[i].content_hash}
+        exact_stored = {
+            i: c
+            for i, c in maybe_exact.items()
+            if c in stored and stored[c].article.content_hash == articles[i].content_hash
+        }
         docs: dict[tuple, _Doc] = {d.node: d for d in batch}
         for st in stored.values():
             docs[("s", st.id)] = self._stored_doc(st)
@@ -203,7 +215,9 @@ class Deduplicator(Verifier):
         for i, cid in exact_stored.items():
             uf.union(("b", i), ("s", cid))
         pairs = [(("b", j), ("b", i)) for j, i in sorted(batch_pairs)]
-        pairs += [(("b", i), ("s", c)) for i in sorted(stored_cands) for c in sorted(stored_cands[i]) if ("s", c) in docs]
+        pairs += [
+            (("b", i), ("s", c)) for i in sorted(stored_cands) for c in sorted(stored_cands[i]) if ("s", c) in docs
+        ]
         more_hosts = {d.host for d in docs.values() if d.host} - set(host_states)
         if more_hosts and s.host_furniture:
             host_states.update(self.index.hosts(more_hosts))
@@ -272,9 +286,13 @@ class Deduplicator(Verifier):
                 for st in members.values():
                     if ("s", st.id) not in docs:
                         docs[("s", st.id)] = self._stored_doc(st)
-                pool = [Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
-                        for k, st in members.items()]
-                pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], self._article_size(docs[n], views)) for n in b_nodes]
+                pool = [
+                    Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
+                    for k, st in members.items()
+                ]
+                pool += [
+                    Member(articles[n[1]], _BATCH_ORDER + n[1], self._article_size(docs[n], views)) for n in b_nodes
+                ]
                 partial = choose(pool, s.representative).article.id == cur
             if existing and not partial:
                 listed = self.index.members(existing)
@@ -292,8 +310,10 @@ class Deduplicator(Verifier):
                 cluster_id = min(existing, key=lambda c: (-len(sizes.get(c, ())), min(sizes.get(c, [0])), c))
             else:
                 cluster_id = articles[b_nodes[0][1]].id
-            pool = [Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
-                    for k, st in members.items()]
+            pool = [
+                Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
+                for k, st in members.items()
+            ]
             pool += [Member(articles[n[1]], _BATCH_ORDER + n[1], self._article_size(docs[n], views)) for n in b_nodes]
             rep = choose(pool, s.representative).article
             rep_node = next(n for n in nodes + [("s", k) for k in members] if docs[n].article is rep)
@@ -317,8 +337,13 @@ class Deduplicator(Verifier):
                 if n == rep_node:
                     assignments[i] = Assignment(article_id=a.id, cluster_id=cluster_id, kind=kind)
                 else:
-                    assignments[i] = Assignment(article_id=a.id, cluster_id=cluster_id, kind=kind,
-                                                duplicate_of=rep.id, similarity=sim_to_rep(docs[n]))
+                    assignments[i] = Assignment(
+                        article_id=a.id,
+                        cluster_id=cluster_id,
+                        kind=kind,
+                        duplicate_of=rep.id,
+                        similarity=sim_to_rep(docs[n]),
+                    )
             for k, st in members.items():
                 is_rep = ("s", k) == rep_node
                 dup = None if is_rep else rep.id
@@ -330,9 +355,15 @@ class Deduplicator(Verifier):
                     updates.append(Assignment(article_id=k, cluster_id=cluster_id, kind="new"))
                 else:
                     sim = sim_to_rep(docs[("s", k)])
-                    updates.append(Assignment(article_id=k, cluster_id=cluster_id,
-                                              kind="exact" if sim == 1.0 and st.article.content_hash == rep.content_hash else "near",
-                                              duplicate_of=rep.id, similarity=sim))
+                    updates.append(
+                        Assignment(
+                            article_id=k,
+                            cluster_id=cluster_id,
+                            kind="exact" if sim == 1.0 and st.article.content_hash == rep.content_hash else "near",
+                            duplicate_of=rep.id,
+                            similarity=sim,
+                        )
+                    )
         staged = Staged(moves=moves)
         for i, d in enumerate(batch):
             exact = i in exact_batch or i in exact_stored
@@ -344,12 +375,17 @@ class Deduplicator(Verifier):
                 keys, n_anchors = np.concatenate([keys, anchors]), int(anchors.size)
             info = DocInfo(d.article.id, cluster_of_batch[i], d.article.content_hash, d.host, d.ts, n_anchors)
             staged.entries.append(IndexEntry(info, keys))
-        self._stage_hosts(staged, [(d, cluster_of_batch[i]) for i, d in enumerate(batch)
-                                   if i not in exact_batch and i not in exact_stored], host_states, moves)
+        self._stage_hosts(
+            staged,
+            [(d, cluster_of_batch[i]) for i, d in enumerate(batch) if i not in exact_batch and i not in exact_stored],
+            host_states,
+            moves,
+        )
         return DedupResult(assignments=[assignments[i] for i in range(len(articles))], updates=updates), staged
 
-    def _stage_hosts(self, staged: Staged, new: list[tuple[_Doc, str]], host_states: dict[str, HostState],
-                     moves: dict[str, str]) -> None:
+    def _stage_hosts(
+        self, staged: Staged, new: list[tuple[_Doc, str]], host_states: dict[str, HostState], moves: dict[str, str]
+    ) -> None:
         s = self.settings
         if not s.host_furniture:
             return
@@ -410,9 +446,17 @@ class Deduplicator(Verifier):
             for k, st in enumerate(fresh):
                 if st.id in known:  # twice in one chunk
                     continue
-                seq = hashes[offsets[k]:offsets[k + 1]]
-                d = _Doc(("s", st.id), st.article, np.unique(seq), host_of(st.article), _ts(st.article), st.seq,
-                         stored=st, sequence=seq)
+                seq = hashes[offsets[k] : offsets[k + 1]]
+                d = _Doc(
+                    ("s", st.id),
+                    st.article,
+                    np.unique(seq),
+                    host_of(st.article),
+                    _ts(st.article),
+                    st.seq,
+                    stored=st,
+                    sequence=seq,
+                )
                 exact = st.article.content_hash in seen_hashes
                 seen_hashes.add(st.article.content_hash)
                 keys, n_anchors = None, 0

@@ -66,16 +66,16 @@ class HostState:
         return json.dumps(head).encode() + b"\n" + b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HostState":
+    def from_bytes(cls, data: bytes) -> HostState:
         nl = data.index(b"\n")
         head = json.loads(data[:nl])
         arr = np.frombuffer(data, dtype="<u8", offset=nl + 1).astype(np.uint64)
         pos = 0
         recent = []
         for aid, cid, n in head["recent"]:
-            recent.append(RecentDoc(aid, cid, arr[pos:pos + n]))
+            recent.append(RecentDoc(aid, cid, arr[pos : pos + n]))
             pos += n
-        furniture = arr[pos:pos + head["furniture"]]
+        furniture = arr[pos : pos + head["furniture"]]
         return cls(host=head["host"], recent=recent, furniture=furniture)
 
 

@@ -13,14 +13,14 @@ records ``last_seq``: the store sequence number up to which the index is complet
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
-from dedup.hosts import HostState
-from dedup.settings import DedupSettings
-from wiredesk.errors import DedupError
+from wiredesk.core.errors import DedupError
+from wiredesk.dedup.hosts import HostState
+from wiredesk.dedup.settings import DedupSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,32 +123,11 @@ class Index(ABC):
         self._staged = None
         self._unlock()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_index(location: str, *, settings: DedupSettings) -> Index:
-    """Open (creating if needed) the index at ``location``; see the module docstring."""
-    if location.startswith("memory://"):
-        from dedup.local import LocalIndex
-
-        return LocalIndex(None, settings=settings)
-    if location.startswith(("redis://", "rediss://", "unix://")):
-        from dedup.redis_index import RedisIndex
-
-        return RedisIndex(location, settings=settings)
-    if location.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        from dedup.pg_index import PgIndex
-
-        return PgIndex(location, settings=settings)
-    if "://" in location and not location.startswith("file://"):
-        raise DedupError(f"dedup index: unsupported location {location!r}", reason="dedup-location")
-    from dedup.local import LocalIndex
-
-    return LocalIndex(location.removeprefix("file://"), settings=settings)
 
 
 def first_ids(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -166,4 +145,3 @@ def check_params(found: str | None, settings: DedupSettings, where: str) -> None
             "rebuild it (delete it and re-run with a reindex)",
             reason="dedup-params",
         )
-

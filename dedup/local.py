@@ -24,16 +24,16 @@ import sqlite3
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-from dedup.hosts import HostState
-from dedup.index import DocInfo, Index, Staged, check_params, first_ids
-from dedup.settings import DedupSettings
-from dedup.shared import wait_for
-from wiredesk.errors import DedupError
+from wiredesk.core.errors import DedupError
+from wiredesk.dedup.hosts import HostState
+from wiredesk.dedup.index import DocInfo, Index, Staged, check_params, first_ids
+from wiredesk.dedup.settings import DedupSettings
+from wiredesk.dedup.shared import wait_for
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -184,9 +184,11 @@ class LocalIndex(Index):
                 max_row = self._db.execute("SELECT max(row) FROM docs").fetchone()[0]
                 count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
             except (OSError, ValueError) as exc:
-                raise DedupError(f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
-                                 "directory and let the next run reindex from the store",
-                                 reason="dedup-corrupt") from exc
+                raise DedupError(
+                    f"dedup index {self.path}: a band segment is unreadable ({exc}); delete the "
+                    "directory and let the next run reindex from the store",
+                    reason="dedup-corrupt",
+                ) from exc
             finally:
                 if not in_transaction:
                     self._db.execute("COMMIT")
@@ -208,8 +210,9 @@ class LocalIndex(Index):
             self._delta_id = delta_id
         self._next_row = (max_row or 0) + 1
         if self._next_row >= 2**31 - 2**24:
-            raise DedupError(f"dedup index {self.path}: row numbers near 2^31; rebuild into a new index",
-                             reason="dedup-full")
+            raise DedupError(
+                f"dedup index {self.path}: row numbers near 2^31; rebuild into a new index", reason="dedup-full"
+            )
         self._count = count
         self._host_cache.clear()  # another process may have changed them
 
@@ -222,8 +225,9 @@ class LocalIndex(Index):
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
             deltas = None
             if json.loads(meta.get("segments", "[]")) == [seg.name for seg in self._segments]:
-                deltas = self._db.execute("SELECT id, keys, rows FROM band_delta WHERE id > ? ORDER BY id",
-                                          (self._delta_id,)).fetchall()
+                deltas = self._db.execute(
+                    "SELECT id, keys, rows FROM band_delta WHERE id > ? ORDER BY id", (self._delta_id,)
+                ).fetchall()
                 max_row = self._db.execute("SELECT max(row) FROM docs").fetchone()[0]
                 count = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
         finally:
@@ -366,8 +370,9 @@ class LocalIndex(Index):
 
     def _add_delta(self, keys: np.ndarray, rows: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
-        self._delta.append(_Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64),
-                                    rows[order].astype(np.int32)))
+        self._delta.append(
+            _Segment("delta", np.ascontiguousarray(keys[order], dtype=np.uint64), rows[order].astype(np.int32))
+        )
         self._delta_rows += int(keys.size)
         # Merge the newest two while of similar size: O(log n) small sorted arrays to search.
         while len(self._delta) >= 2 and len(self._delta[-2]) <= 2 * len(self._delta[-1]):
@@ -447,21 +452,25 @@ class LocalIndex(Index):
         recent = self._recent_ids
         ids = {r: recent[r] for r in wanted if r in recent}
         if len(ids) < len(wanted):
-            ids.update(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})",
-                                      [r for r in wanted if r not in ids]))
+            ids.update(
+                self._query_in(
+                    "SELECT row, article_id FROM docs WHERE row IN ({})", [r for r in wanted if r not in ids]
+                )
+            )
         found = {ids[r] for r in band_rows.tolist() if r in ids}
         return found, {ids[r]: int(c) for r, c in zip(anchor_rows.tolist(), counts.tolist()) if r in ids}
 
     def _query_in(self, sql: str, values: list) -> list[tuple]:
         out: list[tuple] = []
         for i in range(0, len(values), 900):  # SQLite's variable limit
-            chunk = values[i:i + 900]
+            chunk = values[i : i + 900]
             out.extend(self._db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
         return out
 
     def docs(self, ids: Iterable[str]) -> dict[str, DocInfo]:
         rows = self._query_in(
-            "SELECT article_id, cluster_id, content_hash, host, ts, anchors FROM docs WHERE article_id IN ({})", list(set(ids))
+            "SELECT article_id, cluster_id, content_hash, host, ts, anchors FROM docs WHERE article_id IN ({})",
+            list(set(ids)),
         )
         return {r[0]: DocInfo(*r) for r in rows}
 
@@ -480,8 +489,10 @@ class LocalIndex(Index):
     def hosts(self, names: Iterable[str]) -> dict[str, HostState]:
         names = set(names)
         missing = [n for n in names if n not in self._host_cache]
-        loaded = {host: HostState.from_bytes(blob)
-                  for host, blob in self._query_in("SELECT host, state FROM hosts WHERE host IN ({})", missing)}
+        loaded = {
+            host: HostState.from_bytes(blob)
+            for host, blob in self._query_in("SELECT host, state FROM hosts WHERE host IN ({})", missing)
+        }
         # Callers get copies: staged changes must not leak into the cache before commit.
         out = {n: _copy_host(self._host_cache[n]) for n in names if n in self._host_cache}
         out.update({n: _copy_host(st) for n, st in loaded.items()})
@@ -525,8 +536,9 @@ class LocalIndex(Index):
                     new_rows.append(np.full(e.keys.size, row, dtype=np.int32))
             db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", doc_rows)
             if staged.moves:
-                db.executemany("UPDATE docs SET cluster_id = ? WHERE article_id = ?",
-                               [(c, a) for a, c in staged.moves.items()])
+                db.executemany(
+                    "UPDATE docs SET cluster_id = ? WHERE article_id = ?", [(c, a) for a, c in staged.moves.items()]
+                )
             keys = np.concatenate(new_keys) if new_keys else np.empty(0, dtype=np.uint64)
             rows = np.concatenate(new_rows) if new_rows else np.empty(0, dtype=np.int32)
             direct = keys.size > DIRECT_SEGMENT_ROWS
@@ -534,11 +546,15 @@ class LocalIndex(Index):
             if direct:
                 # Written before the transaction commits; an orphan if it does not (cleaned at open).
                 segment = self._write_segment(keys, rows)
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('segments', ?)",
-                           (json.dumps([s.name for s in self._segments] + [segment.name]),))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('segments', ?)",
+                    (json.dumps([s.name for s in self._segments] + [segment.name]),),
+                )
             elif keys.size:  # one row per batch: start-up reads a few blobs, not millions of rows
-                delta_id = db.execute("INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
-                                      (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes())).lastrowid
+                delta_id = db.execute(
+                    "INSERT INTO band_delta (keys, rows) VALUES (?, ?)",
+                    (keys.astype("<u8").tobytes(), rows.astype("<i4").tobytes()),
+                ).lastrowid
             for host, state in staged.hosts.items():
                 db.execute("INSERT OR REPLACE INTO hosts VALUES (?, ?)", (host, state.to_bytes()))
             if seq is not None and seq > self._last_seq:  # never moves back
@@ -574,7 +590,7 @@ class LocalIndex(Index):
 
 
 def _copy_host(state: HostState) -> HostState:
-    from dedup.hosts import RecentDoc
+    from wiredesk.dedup.hosts import RecentDoc
 
     return HostState(
         host=state.host,

@@ -90,7 +90,7 @@ def band_keys_many(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return acc
 
 
-def _signatures_into(signer: "Signer", hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def _signatures_into(signer: Signer, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     n = offsets.size - 1
     out = np.full((n, signer.num_perm), 0xFFFFFFFF, dtype=np.uint32)
     if hashes.size == 0:
@@ -109,7 +109,7 @@ def _signatures_into(signer: "Signer", hashes: np.ndarray, offsets: np.ndarray) 
             buf = np.multiply(a, h[None, lo:hi])
             buf += b
             seg = offsets[start:end] - lo
-            nonempty = offsets[start + 1:end + 1] > offsets[start:end]
+            nonempty = offsets[start + 1 : end + 1] > offsets[start:end]
             # Segments from each non-empty text's start to the next one's (empty texts hold none).
             out[start:end][nonempty] = np.minimum.reduceat(buf, seg[nonempty], axis=1).T
         start = end

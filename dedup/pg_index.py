@@ -9,16 +9,16 @@ other's articles; it is released if the connection dies.
 from __future__ import annotations
 
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import psycopg
 
-from dedup.hosts import HostState
-from dedup.index import DocInfo, Index, Staged, check_params, first_ids
-from dedup.settings import DedupSettings
-from dedup.shared import mask, split_prefix, wait_for
-from wiredesk.errors import DedupError
+from wiredesk.core.errors import DedupError
+from wiredesk.dedup.hosts import HostState
+from wiredesk.dedup.index import DocInfo, Index, Staged, check_params, first_ids
+from wiredesk.dedup.settings import DedupSettings
+from wiredesk.dedup.shared import mask, split_prefix, wait_for
 
 
 class PgIndex(Index):
@@ -36,8 +36,10 @@ class PgIndex(Index):
             raise DedupError(f"dedup index {self.location}: {exc}", reason="dedup-open") from exc
         check_params(row[0] if row else None, settings, self.location)
         if row is None:
-            self.conn.execute(f"INSERT INTO {self.prefix}_meta VALUES ('params', %s) ON CONFLICT DO NOTHING",
-                              (settings.signature_params(),))
+            self.conn.execute(
+                f"INSERT INTO {self.prefix}_meta VALUES ('params', %s) ON CONFLICT DO NOTHING",
+                (settings.signature_params(),),
+            )
 
     def _create(self) -> None:
         p = self.prefix
@@ -97,7 +99,9 @@ class PgIndex(Index):
             return {}
         rows = self.conn.execute(
             f"SELECT key, array_agg(article_id) FROM {self.prefix}_bands WHERE key = ANY(%s) GROUP BY key "
-            "HAVING count(*) <= %s", (ks, max_postings))
+            "HAVING count(*) <= %s",
+            (ks, max_postings),
+        )
         counts: dict[str, int] = {}
         for _key, ids in rows:
             for x in set(ids):
@@ -111,7 +115,8 @@ class PgIndex(Index):
         rows = self.conn.execute(
             f"SELECT article_id, cluster_id, content_hash, host, ts, anchors FROM {self.prefix}_docs "
             "WHERE article_id = ANY(%s)",
-            (ids,))
+            (ids,),
+        )
         return {r[0]: DocInfo(*r) for r in rows}
 
     def exact(self, hashes: Iterable[str]) -> dict[str, list[str]]:
@@ -120,7 +125,8 @@ class PgIndex(Index):
             return {}
         rows = self.conn.execute(
             f"SELECT content_hash, article_id FROM {self.prefix}_docs WHERE content_hash = ANY(%s) ORDER BY ts, article_id",
-            (hashes,))
+            (hashes,),
+        )
         return first_ids(rows)
 
     def members(self, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -129,7 +135,8 @@ class PgIndex(Index):
             return {}
         rows = self.conn.execute(
             f"SELECT cluster_id, article_id FROM {self.prefix}_docs WHERE cluster_id = ANY(%s) ORDER BY ts, article_id",
-            (cids,))
+            (cids,),
+        )
         return first_ids(rows)
 
     def hosts(self, names: Iterable[str]) -> dict[str, HostState]:
@@ -156,10 +163,14 @@ class PgIndex(Index):
                     known.add(i.article_id)
                     docs.append((i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
                     if e.keys is not None:
-                        bands.extend((k, i.article_id) for k in np.asarray(e.keys, dtype=np.uint64).view(np.int64).tolist())
+                        bands.extend(
+                            (k, i.article_id) for k in np.asarray(e.keys, dtype=np.uint64).view(np.int64).tolist()
+                        )
                 with self.conn.cursor() as cur:
                     if docs:
-                        with cur.copy(f"COPY {p}_docs (article_id, cluster_id, content_hash, host, ts, anchors) FROM STDIN") as cp:
+                        with cur.copy(
+                            f"COPY {p}_docs (article_id, cluster_id, content_hash, host, ts, anchors) FROM STDIN"
+                        ) as cp:
                             for row in docs:
                                 cp.write_row(row)
                     if bands:
@@ -167,15 +178,22 @@ class PgIndex(Index):
                             for row in bands:
                                 cp.write_row(row)
                     if moves:
-                        cur.executemany(f"UPDATE {p}_docs SET cluster_id = %s WHERE article_id = %s",
-                                        [(c, a) for a, c in moves.items()])
+                        cur.executemany(
+                            f"UPDATE {p}_docs SET cluster_id = %s WHERE article_id = %s",
+                            [(c, a) for a, c in moves.items()],
+                        )
                     for host, state in staged.hosts.items():
-                        cur.execute(f"INSERT INTO {p}_hosts VALUES (%s, %s) ON CONFLICT (host) DO UPDATE "
-                                    "SET state = excluded.state", (host, state.to_bytes()))
+                        cur.execute(
+                            f"INSERT INTO {p}_hosts VALUES (%s, %s) ON CONFLICT (host) DO UPDATE "
+                            "SET state = excluded.state",
+                            (host, state.to_bytes()),
+                        )
                     if seq is not None:
-                        cur.execute(f"INSERT INTO {p}_meta VALUES ('last_seq', %s) ON CONFLICT (key) DO UPDATE "
-                                    f"SET value = excluded.value WHERE {p}_meta.value::bigint < excluded.value::bigint",
-                                    (str(seq),))
+                        cur.execute(
+                            f"INSERT INTO {p}_meta VALUES ('last_seq', %s) ON CONFLICT (key) DO UPDATE "
+                            f"SET value = excluded.value WHERE {p}_meta.value::bigint < excluded.value::bigint",
+                            (str(seq),),
+                        )
         except psycopg.Error as exc:
             raise DedupError(f"dedup index {self.location}: write failed: {exc}", reason="dedup-write") from exc
 

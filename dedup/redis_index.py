@@ -18,16 +18,16 @@ up in one cluster. The lock expires (``lock_ttl_s``) if a worker dies holding it
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import redis
 
-from dedup.hosts import HostState
-from dedup.index import DocInfo, Index, Staged, check_params
-from dedup.settings import DedupSettings
-from dedup.shared import mask, split_prefix, wait_for
-from wiredesk.errors import DedupError
+from wiredesk.core.errors import DedupError
+from wiredesk.dedup.hosts import HostState
+from wiredesk.dedup.index import DocInfo, Index, Staged, check_params
+from wiredesk.dedup.settings import DedupSettings
+from wiredesk.dedup.shared import mask, split_prefix, wait_for
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
@@ -60,8 +60,11 @@ class RedisIndex(Index):
         if self._token is not None:
             return
         token = uuid.uuid4().hex
-        wait_for(lambda: bool(self.r.set(self._k("lock"), token, nx=True, px=int(self.lock_ttl_s * 1000))),
-                 timeout_s=self.settings.lock_timeout_s, what=self.location)
+        wait_for(
+            lambda: bool(self.r.set(self._k("lock"), token, nx=True, px=int(self.lock_ttl_s * 1000))),
+            timeout_s=self.settings.lock_timeout_s,
+            what=self.location,
+        )
         self._token = token
 
     def _unlock(self) -> None:
@@ -157,9 +160,10 @@ class RedisIndex(Index):
                 continue
             known[i.article_id] = i
             added += 1
-            pipe.hset(self._k("d", i.article_id), mapping={"c": i.cluster_id, "h": i.content_hash,
-                                                           "o": i.host or "", "t": repr(i.ts),
-                                                           "a": i.anchors})
+            pipe.hset(
+                self._k("d", i.article_id),
+                mapping={"c": i.cluster_id, "h": i.content_hash, "o": i.host or "", "t": repr(i.ts), "a": i.anchors},
+            )
             pipe.sadd(self._k("x", i.content_hash), i.article_id)
             pipe.sadd(self._k("c", i.cluster_id), i.article_id)
             if e.keys is not None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from wiredesk.records import Article
+from wiredesk.core.records import Article
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def published_ts(value: str | None) -> float | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -85,7 +85,8 @@ def choose(members: list[Member], policy: str) -> Member:
         named = bool(_self_keys(a) & credited)
         own = url_key(a.url)
         points_elsewhere = own is not None and any(
-            k not in (None, own) for k in (url_key(a.canonical_url), url_key(a.original_url)))
+            k not in (None, own) for k in (url_key(a.canonical_url), url_key(a.original_url))
+        )
         return (not named, points_elsewhere, date(m), a.names_original, -m.text_len, m.order)
 
     if policy == "earliest-longest":

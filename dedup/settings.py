@@ -71,8 +71,10 @@ class DedupSettings:
     def signature_params(self) -> str:
         """What an index's stored band keys depend on; a changed string invalidates an index."""
         bands, rows = lsh_bands(self)
-        return (f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}"
-                f"-a{self.anchor_rate}x{self.max_anchors}-affine32-v3")
+        return (
+            f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}"
+            f"-a{self.anchor_rate}x{self.max_anchors}-affine32-v3"
+        )
 
 
 def lsh_bands(settings: DedupSettings) -> tuple[int, int]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wiredesk.errors import DedupError
+from wiredesk.core.errors import DedupError
 
 DEFAULT_PREFIX = "wiredesk_dedup"
 
@@ -33,8 +33,9 @@ def wait_for(acquire: Callable[[], bool], *, timeout_s: float, what: str) -> Non
     delay = 0.005
     while not acquire():
         if time.monotonic() >= deadline:
-            raise DedupError(f"dedup index: {what} still locked by another worker after {timeout_s:g}s",
-                             reason="dedup-locked")
+            raise DedupError(
+                f"dedup index: {what} still locked by another worker after {timeout_s:g}s", reason="dedup-locked"
+            )
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
 

@@ -46,8 +46,16 @@ _POW: np.ndarray = np.ones(1, dtype=np.uint64)
 _POW_INV: np.ndarray = np.ones(1, dtype=np.uint64)
 # Position weights of the words in a shingle (odd, so the combination stays a bijection per word).
 _SHINGLE_MULT = np.array(
-    [0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5,
-     0x9E3779B185EBCA87, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB],
+    [
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0x85EBCA77C2B2AE63,
+        0x27D4EB2F165667C5,
+        0x9E3779B185EBCA87,
+        0xD6E8FEB86659FD93,
+        0xA0761D6478BD642F,
+        0xE7037ED1A0B428DB,
+    ],
     dtype=np.uint64,
 )
 
@@ -141,7 +149,7 @@ def shingle_sequence(text: str, size: int = 5) -> np.ndarray:
     count = n - size + 1
     acc = words[:count] * _SHINGLE_MULT[0]
     for k in range(1, size):
-        acc = acc + words[k:k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
+        acc = acc + words[k : k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
     return fmix64(acc + np.uint64(size))
 
 
@@ -168,8 +176,8 @@ def batch_shingles(texts: list[str], size: int = 5) -> tuple[np.ndarray, np.ndar
         count = m - size + 1
         acc = words[:count] * _SHINGLE_MULT[0]
         for k in range(1, size):
-            acc = acc + words[k:k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
-        valid = doc[:count] == doc[size - 1:size - 1 + count]
+            acc = acc + words[k : k + count] * _SHINGLE_MULT[k % _SHINGLE_MULT.size]
+        valid = doc[:count] == doc[size - 1 : size - 1 + count]
         hashes = fmix64(acc[valid] + np.uint64(size))
         hdoc = doc[:count][valid]
     else:

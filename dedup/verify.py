@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.batch import _Doc, _LazyViews, _UnionFind
-from dedup.hosts import FurnitureView
-from dedup.text import shingle_sequence
+from wiredesk.dedup.batch import _Doc, _LazyViews, _UnionFind
+from wiredesk.dedup.hosts import FurnitureView
+from wiredesk.dedup.text import shingle_sequence
 
 
 class Verifier:
@@ -97,8 +97,9 @@ class Verifier:
         others = [docs[n] for n in docs if n != big.node and uf.find(n) == root][:4]
         if big.stored is not None:  # its stored cluster: the representative, else a few members
             st = big.stored
-            ids = [st.duplicate_of] if st.duplicate_of else \
-                self.index.members([st.cluster_id]).get(st.cluster_id, [])[:5]
+            ids = (
+                [st.duplicate_of] if st.duplicate_of else self.index.members([st.cluster_id]).get(st.cluster_id, [])[:5]
+            )
             ids = [i for i in ids if i != st.id and ("s", i) not in docs]
             found = self.lookup(ids) if ids else {}
             others += [self._stored_doc(m) for m in found.values() if m.cluster_id == st.cluster_id]

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wiredesk.errors import ExtractionError, InputError
-from wiredesk.records import Extracted, RawPage
+from wiredesk.core.errors import ExtractionError, InputError
+from wiredesk.core.records import Extracted, RawPage
 
 from . import html as html_path
 from .decoding import decode_page
 from .furniture import Credit, credit_line, words
 from .language import guess_language
-from .metadata import (PageMeta, best_title, canonical_url, credit_links, host_of, html_language,
-                       iso_date, same_site, trafilatura_metadata)
+from .metadata import (
+    PageMeta,
+    best_title,
+    canonical_url,
+    credit_links,
+    host_of,
+    html_language,
+    iso_date,
+    same_site,
+    trafilatura_metadata,
+)
 from .profile import HostProfile
 from .settings import ExtractSettings
 from .text import TextResult, clean_lines, line_key
@@ -26,20 +35,19 @@ _COLLAPSE_CHECK_WORDS = 300
 def _known(profile: HostProfile | None, settings: ExtractSettings) -> Callable[[str], bool] | None:
     if profile is None or profile.pages < settings.profile_min_pages:
         return None
-    return lambda key: profile.knows(key, min_pages=settings.profile_min_pages,
-                                     min_share=settings.profile_min_share)
+    return lambda key: profile.knows(key, min_pages=settings.profile_min_pages, min_share=settings.profile_min_share)
 
 
-def extract_page(page: RawPage, *, settings: ExtractSettings = _DEFAULT,
-                 profile: HostProfile | None = None) -> Extracted:
+def extract_page(
+    page: RawPage, *, settings: ExtractSettings = _DEFAULT, profile: HostProfile | None = None
+) -> Extracted:
     """Extract the article of one page.
 
     Raises InputError (reason "oversized", "empty", "binary", "decode") for pages that
     cannot be read, ExtractionError(reason="no-content") when no article text survives.
     """
     if len(page.body) > settings.max_bytes:
-        raise InputError(f"page is {len(page.body)} bytes, limit {settings.max_bytes}",
-                         reason="oversized")
+        raise InputError(f"page is {len(page.body)} bytes, limit {settings.max_bytes}", reason="oversized")
     text = decode_page(page.body, kind=page.kind, header_encoding=page.encoding)
     known = _known(profile, settings)
     if page.kind == "html":
@@ -52,15 +60,21 @@ def extract_page(page: RawPage, *, settings: ExtractSettings = _DEFAULT,
         raise ExtractionError(f"no article text found ({method})", reason="no-content")
     original_url, names_original = _original(page, meta, result.credits)
     return Extracted(
-        text=body, title=meta.title, author=meta.author,
-        published=meta.published or iso_date(page.published), language=meta.language,
-        canonical_url=meta.canonical_url, original_url=original_url,
-        names_original=names_original, method=method,
+        text=body,
+        title=meta.title,
+        author=meta.author,
+        published=meta.published or iso_date(page.published),
+        language=meta.language,
+        canonical_url=meta.canonical_url,
+        original_url=original_url,
+        names_original=names_original,
+        method=method,
     )
 
 
-def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
-                  known: Callable[[str], bool] | None) -> tuple[TextResult, PageMeta, str]:
+def _extract_html(
+    text: str, page: RawPage, settings: ExtractSettings, known: Callable[[str], bool] | None
+) -> tuple[TextResult, PageMeta, str]:
     tree = html_path.parse_html(text)
     if tree is None:
         raise InputError("HTML could not be parsed", reason="decode")
@@ -70,8 +84,7 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     # language is the cheap signal we have before extracting.
     declared = html_language(tree)
     precise = declared in (None, "en")
-    doc = html_path.run_trafilatura_staged(tree, url=page.url, settings=settings,
-                                           favor_precision=precise)
+    doc = html_path.run_trafilatura_staged(tree, url=page.url, settings=settings, favor_precision=precise)
     info = trafilatura_metadata(tree, page.url) if settings.with_metadata else None
     primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
     primary_words = len(words(primary.text)) if primary else 0
@@ -81,13 +94,11 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     full = (content_lang or declared) == "en"
     readable = None
     if settings.use_readability and (full or primary_words < _COLLAPSE_CHECK_WORDS):
-        readable = html_path.Candidate(method="readability",
-                                       text=html_path.run_readability(tree, url=page.url))
+        readable = html_path.Candidate(method="readability", text=html_path.run_readability(tree, url=page.url))
     chosen = html_path.choose(primary, readable, full=full)
     if chosen is None or not chosen.text.strip():
         # Both found nothing: trafilatura's recall mode is the last resort.
-        doc2 = html_path.run_trafilatura(tree, url=page.url, settings=settings,
-                                         with_metadata=False, favor_recall=True)
+        doc2 = html_path.run_trafilatura(tree, url=page.url, settings=settings, with_metadata=False, favor_recall=True)
         chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
     traf_title = getattr(info, "title", None) or None
@@ -97,8 +108,7 @@ def _extract_html(text: str, page: RawPage, settings: ExtractSettings,
     links = credit_links(tree, page.url, lambda t: credit_line(t) is not None)
     if links:
         by_text = {line_key(t): href for t, href in links}
-        credits = [Credit(line=c.line, name=c.name, url=c.url or by_text.get(line_key(c.line)))
-                   for c in result.credits]
+        credits = [Credit(line=c.line, name=c.name, url=c.url or by_text.get(line_key(c.line))) for c in result.credits]
         if not credits:  # the extractor dropped the credit line; the page still has it
             credits = [Credit(line=t, name=None, url=href) for t, href in links]
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
@@ -124,8 +134,7 @@ def _drop_headline(result: TextResult, title: str | None) -> TextResult:
     return result
 
 
-def _original(page: RawPage, meta: PageMeta,
-              credits: tuple[Credit, ...]) -> tuple[str | None, bool]:
+def _original(page: RawPage, meta: PageMeta, credits: tuple[Credit, ...]) -> tuple[str | None, bool]:
     """Does the page name another outlet's page as the original? (url, yes/no)"""
     own = host_of(page.url)
     if meta.canonical_url and own and not same_site(host_of(meta.canonical_url), own):

@@ -12,7 +12,7 @@ import codecs
 import re
 from typing import Literal
 
-from wiredesk.errors import InputError
+from wiredesk.core.errors import InputError
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -40,12 +40,27 @@ _SUPERSETS = {
 _SINGLE_BYTE = re.compile(r"^(cp125\d|windows-125\d|latin|iso8859|koi8|mac|cp8\d\d)")
 
 # Signatures of formats that are not text, whatever a server claims.
-_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
-          b"BZh", b"\xfd7zXZ", b"RIFF", b"OggS", b"ID3", b"\x00\x00\x00\x18ftyp",
-          b"\x00\x00\x00\x20ftyp", b"\x7fELF", b"MZ", b"wOFF", b"wOF2")
+_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x00\x18ftyp",
+    b"\x00\x00\x00\x20ftyp",
+    b"\x7fELF",
+    b"MZ",
+    b"wOFF",
+    b"wOF2",
+)
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 
 
@@ -143,14 +158,13 @@ def _detect(body: bytes) -> str | None:
     return _try(body, normalise_charset(best.encoding) or best.encoding)
 
 
-def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html",
-                header_encoding: str | None = None) -> str:
+def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html", header_encoding: str | None = None) -> str:
     """Decode a page's bytes. Raises InputError(reason="empty" | "binary" | "decode")."""
     if not body or not body.strip():
         raise InputError("page has no bytes (or only whitespace)", reason="empty")
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            text = _try(body[len(bom):], encoding)
+            text = _try(body[len(bom) :], encoding)
             if text is None:
                 raise InputError(f"bytes after the {encoding} BOM do not decode", reason="decode")
             return _check_text(text)

@@ -167,7 +167,9 @@ _TEASER_PREFIX = re.compile(
     r"leggi anche|vedi anche|czytaj (też|także|również|więcej)|zobacz (też|także|również)|"
     r"przeczytaj (też|także|również)|leia (também|mais)|veja também|lees ook|zie ook|"
     r"auch lesen|mehr themen|top[- ]themen|weitere beiträge|vea también|puedes ver|lee más|"
-    r"читайте также|смотрите также)\b\s*([:\-–—»>|]|$)", re.IGNORECASE)
+    r"читайте также|смотрите также)\b\s*([:\-–—»>|]|$)",
+    re.IGNORECASE,
+)
 # "Weitere Informationen zum Coronavirus in Thüringen:" - a short label that introduces a
 # list of links.
 _LINK_LIST_LABEL = re.compile(
@@ -175,7 +177,8 @@ _LINK_LIST_LABEL = re.compile(
     r"(\w+\s+)?(informationen|infos|beiträge|artikel|themen|links|news|stories|articles|reading|"
     r"information|resources|nachrichten|meldungen|informations|actualités|lectures|noticias|artículos|"
     r"informaciones|articoli|notizie|artykuły|informacje|wiadomości)\b.{0,50}:$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 _WHOLE_LINE_RE = re.compile(r"^(?:" + "|".join(_WHOLE_LINE) + r")$", re.IGNORECASE)
 _AD_RE = re.compile(r"^(?:" + _WHOLE_LINE[0] + r")$", re.IGNORECASE)
@@ -214,14 +217,17 @@ _STRONG_CTA = re.compile(
     r"\b(follow [\w.@-]+( [\w.-]+)? on (instagram|facebook|twitter|youtube|linkedin|tiktok)|"
     r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|share (it|this) with (a friend|your friends)|"
     r"like (this|the) (story|article)\?|apps? for (ios|iphone) and android|(submit|write) a letter to the editor|please (subscribe|log ?in|sign ?in|register)|"
-    r"(to (view|read|continue reading) (the|this) (full )?(story|article)))", re.IGNORECASE)
+    r"(to (view|read|continue reading) (the|this) (full )?(story|article)))",
+    re.IGNORECASE,
+)
 _ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
 # Bylines / datelines that stand alone: "By Jane Doe", "Published 3 hours ago", ...
 # The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
 # day, ..." is a sentence.
 _BYLINE_LEAD = re.compile(
-    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Written by|Posted by|Text:|Autor:|Author:|Autorin:)\s+(.*)$")
+    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Written by|Posted by|Text:|Autor:|Author:|Autorin:)\s+(.*)$"
+)
 _BYLINE_TAIL = re.compile(r"\s*[,|·•–—]\s*|\s+-\s+|\s+(on|at|am|le|el|il|updated|published)\s+")
 _NAME_PARTICLES = {"van", "von", "de", "der", "da", "di", "del", "la", "le", "and", "und", "et", "y", "i"}
 
@@ -231,8 +237,7 @@ def _is_byline(c: str) -> bool:
     if not m:
         return False
     name = _BYLINE_TAIL.split(m.group(2), maxsplit=1)[0].split()
-    return 0 < len(name) <= 6 and all(
-        w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
+    return 0 < len(name) <= 6 and all(w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
 
 
 _META_LINE = re.compile(
@@ -255,21 +260,25 @@ _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’»)\]]*$")
 
 # A line that is only a date and/or time ("November 19, 2019 at 6:34 am", "2 days ago at
 # 07:52 am", "19.11.2019, 14:05 Uhr"): a timestamp of a post, comment or teaser.
-_MONTHS = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|januar|februar|märz|mai|juni|"
-           r"juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|"
-           r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
-           r"septiembre|octubre|noviembre|diciembre|stycznia|lutego|marca|kwietnia|maja|"
-           r"czerwca|lipca|sierpnia|września|października|listopada|grudnia)[a-z]*\.?")
+_MONTHS = (
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|januar|februar|märz|mai|juni|"
+    r"juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|"
+    r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|octubre|noviembre|diciembre|stycznia|lutego|marca|kwietnia|maja|"
+    r"czerwca|lipca|sierpnia|września|października|listopada|grudnia)[a-z]*\.?"
+)
 _DAYS = r"(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)[a-z]*\.?,?"
 _TIME = r"(\d{1,2}[:.h]\d{2}(\s*(am|pm|a\.m\.|p\.m\.|uhr|h))?(\s*[a-z]{2,4})?)"
-_DATE = (rf"(\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
-         rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTHS}(\s+\d{{4}})?|"
-         rf"\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|"
-         rf"yesterday|today|gestern|heute|hier|aujourd'hui)")
+_DATE = (
+    rf"(\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+    rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTHS}(\s+\d{{4}})?|"
+    rf"\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|"
+    rf"yesterday|today|gestern|heute|hier|aujourd'hui)"
+)
 _TIME_FIRST = re.compile(rf"^{_TIME}[\s,|·-]+({_DAYS}\s+)?{_DATE}$", re.IGNORECASE)
 _DATETIME_LINE = re.compile(
-    rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$",
-    re.IGNORECASE)
+    rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$", re.IGNORECASE
+)
 
 # Comment sections: a header ("34 Comments", "Leave a Reply", "[ 167 comments ]") or a
 # commenter line ("joe says:"). Everything after such a marker is reader comments.
@@ -282,7 +291,8 @@ _COMMENT_MARK = re.compile(
     r"what do you think\??|comments are closed\.?|kommentar schreiben|"
     r"laisser un commentaire|deja un comentario|dodaj komentarz|"
     r"[\w .'’-]{1,40} (says|said|wrote|schreibt|a écrit|dice|escribió|pisze|napisał):?)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 _RAIL_HEADER = re.compile(_WHOLE_LINE[2], re.IGNORECASE)
@@ -310,28 +320,36 @@ _CAPTION_CREDIT = re.compile(
     r"\((photo|image|picture|foto|bild|source|credit)s?\s*:[^)]{1,60}\)|"
     r"©\s*(?-i:[A-Z])[^.:]{1,60}|"
     r"\b(getty images|shutterstock|istock|ap photo|afp photo|reuters/[\w ]+|dpa)\s*)\)?\.?$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Site legal text: disclaimers, trademark notices, "all rights reserved".
 _LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
     r"registered trademarks? of|(information|content|material)s? (provided|contained|published) on this (web)?site|"
     r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Gallery captions: "1of4Grass Valley's...", "2 of 12 A shopper...".
 _GALLERY = re.compile(r"^\d{1,3}\s*(of|von|sur|de)\s*\d{1,3}\s*(?-i:[A-Z])")
 
 # Post metadata packed in one line: "05/10/2018 - Publicado por: X - Categoria: Y - Tags: z".
 _META_FIELDS = re.compile(
     r"\b(tags|tagged|categor(y|ies|ia|ie)|kategorie|publicado por|posted in|filed under|"
-    r"schlagwörter|étiquettes|etiquetas|tagi|kategoria|タグ|カテゴリー?|标签|分类|태그|카테고리)\s*[:：]", re.IGNORECASE)
+    r"schlagwörter|étiquettes|etiquetas|tagi|kategoria|タグ|カテゴリー?|标签|分类|태그|카테고리)\s*[:：]",
+    re.IGNORECASE,
+)
 _ONLY_CONTACT = re.compile(
     r"^((mailto:)?[\w.+-]+@[\w-]+\.[\w.-]+|(https?://)?(www\.)?(twitter|x|facebook|instagram|linkedin)\.com/\S+|@\w{2,30}|https?://\S+)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # A wire agency sign-off on its own: "aja/PAP", "(dpa)", "dpa/lno", "jW/AFP".
 _SIGNOFF = re.compile(r"^\(?[a-z]{2,4}(/[a-z]{2,4})*/[A-Z]{2,5}\)?$|^[A-Z]{2,5}/[a-z]{2,4}$")
 _SHORTCODE = re.compile(r"^\[/?[a-z_]+( [^\]]*)?\].*$")
-_BRACKET_TAG = re.compile(r"\[(video|videos|insight|reaction|pictures|pics|photos|gallery|poll|live|watch|"
-                          r"analysis|latest|revealed|update|exclusive)\]\s*\|?$", re.IGNORECASE)
+_BRACKET_TAG = re.compile(
+    r"\[(video|videos|insight|reaction|pictures|pics|photos|gallery|poll|live|watch|"
+    r"analysis|latest|revealed|update|exclusive)\]\s*\|?$",
+    re.IGNORECASE,
+)
 
 _COPYRIGHT_YEAR = re.compile(r"^copyright\s+\d{4}", re.IGNORECASE)
 _COPYRIGHT_LABEL = re.compile(r"^copyright\s*:", re.IGNORECASE)
@@ -358,8 +376,7 @@ def furniture_kind(line: str, facts: LineFacts | None = None) -> str | None:
     n = len(f.tokens)
     if n == 0:
         return "symbols"  # "***", "|", "•••": separators are not text
-    if c.startswith(("©", "(c) ", "(C) ", "Copyright ©", "Copyright (c)")) or \
-            _COPYRIGHT_YEAR.match(c):
+    if c.startswith(("©", "(c) ", "(C) ", "Copyright ©", "Copyright (c)")) or _COPYRIGHT_YEAR.match(c):
         return "legal"  # a copyright notice is furniture whatever its length
     if n <= 16 and (_F_DATETIME_LINE.match(c, low) or _F_TIME_FIRST.match(c, low)):
         return "meta"
@@ -417,8 +434,9 @@ _CREDIT_PATTERNS = [
 _CREDIT_RE = [re.compile(p, re.IGNORECASE) for p in _CREDIT_PATTERNS]
 # All of them in one anchored pattern (names dropped: a name may appear once per pattern):
 # most lines fail it at their first characters, so the list above runs only on real hits.
-_ANY_CREDIT = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})"
-                                  for p in _CREDIT_PATTERNS), re.IGNORECASE)
+_ANY_CREDIT = re.compile(
+    "|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})" for p in _CREDIT_PATTERNS), re.IGNORECASE
+)
 _URL_IN = re.compile(r"https?://[^\s\"'<>)]+")
 
 
@@ -433,7 +451,9 @@ class Credit:
 
 _CREDIT_HINT = re.compile(
     r"original|source|appeared|published|republished|reprinted|reproduced|via|quelle|erschien|"
-    r"publié|publicado|fuente|fonte|źródło|bron", re.IGNORECASE)
+    r"publié|publicado|fuente|fonte|źródło|bron",
+    re.IGNORECASE,
+)
 
 
 def credit_line(line: str, facts: LineFacts | None = None) -> Credit | None:

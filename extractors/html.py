@@ -39,16 +39,22 @@ def parse_html(html: str) -> HtmlElement | None:
         return None
 
 
-def run_trafilatura(tree: HtmlElement, *, url: str | None, settings: ExtractSettings,
-                    with_metadata: bool, **options: bool):
+def run_trafilatura(
+    tree: HtmlElement, *, url: str | None, settings: ExtractSettings, with_metadata: bool, **options: bool
+):
     """trafilatura.bare_extraction on (a copy of) the tree; None when it finds nothing."""
     from trafilatura import bare_extraction
 
     try:
         return bare_extraction(
-            tree, url=url, include_comments=False, deduplicate=False,
-            include_tables=settings.include_tables, with_metadata=with_metadata,
-            **options)
+            tree,
+            url=url,
+            include_comments=False,
+            deduplicate=False,
+            include_tables=settings.include_tables,
+            with_metadata=with_metadata,
+            **options,
+        )
     except Exception:
         return None
 
@@ -79,15 +85,17 @@ def _whole_page(text: str, tree: HtmlElement) -> bool:
     return page > 0 and len(" ".join(text.split())) >= 0.95 * page
 
 
-def run_trafilatura_staged(tree: HtmlElement, *, url: str | None, settings: ExtractSettings,
-                           **options: bool):
+def run_trafilatura_staged(tree: HtmlElement, *, url: str | None, settings: ExtractSettings, **options: bool):
     """trafilatura in fast mode, then its full cascade only where that can matter."""
-    doc = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, fast=True,
-                          **options)
-    if (doc is None or len(doc.text or "") < _FULL_CASCADE_BELOW_CHARS
-            or doc.body is None or not doc.body.xpath(".//p//text()")
-            # only the balanced mode falls back to the baseline (precision never does)
-            or (not options.get("favor_precision") and _whole_page(doc.text, tree))):
+    doc = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, fast=True, **options)
+    if (
+        doc is None
+        or len(doc.text or "") < _FULL_CASCADE_BELOW_CHARS
+        or doc.body is None
+        or not doc.body.xpath(".//p//text()")
+        # only the balanced mode falls back to the baseline (precision never does)
+        or (not options.get("favor_precision") and _whole_page(doc.text, tree))
+    ):
         full = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, **options)
         if full is not None or doc is None:
             return full
@@ -96,7 +104,8 @@ def run_trafilatura_staged(tree: HtmlElement, *, url: str | None, settings: Extr
 
 _BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol blockquote pre table tr section article header footer "
-    "aside dl dt dd figure figcaption br hr main nav form".split())
+    "aside dl dt dd figure figcaption br hr main nav form".split()
+)
 
 
 def html_to_lines(root: HtmlElement) -> str:
@@ -181,8 +190,7 @@ def _has_blockish_descendant(elem, pattern) -> bool:
     return False
 
 
-_INLINE_TAGS = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong",
-                          "sub", "sup", "u"})
+_INLINE_TAGS = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"})
 
 
 def _readability_class():
@@ -201,8 +209,7 @@ def _readability_class():
     # Module-level helpers readability's methods call: the same results, cheaper.
     rr.clean = _clean
     describe = rr.describe
-    rr.describe = lambda node, depth=1: (describe(node, depth)
-                                         if rr.log.isEnabledFor(logging.DEBUG) else "")
+    rr.describe = lambda node, depth=1: describe(node, depth) if rr.log.isEnabledFor(logging.DEBUG) else ""
     unlikely = rr.REGEXES["unlikelyCandidatesRe"]
     maybe = rr.REGEXES["okMaybeItsACandidateRe"]
     blockish = rr.REGEXES["divToPElementsRe"]
@@ -230,10 +237,28 @@ def _readability_class():
                     elem.drop_tree()
             # Navigation, footers, asides and forms are never the article; dropping them
             # first makes readability ~20% faster with the same output on both benchmarks.
-            etree.strip_elements(doc, "script", "style", "noscript", "template", "iframe",
-                                 "object", "embed", "link", "meta", "nav", "footer", "aside",
-                                 "form", "svg", "select", "button", etree.Comment,
-                                 etree.ProcessingInstruction, with_tail=False)
+            etree.strip_elements(
+                doc,
+                "script",
+                "style",
+                "noscript",
+                "template",
+                "iframe",
+                "object",
+                "embed",
+                "link",
+                "meta",
+                "nav",
+                "footer",
+                "aside",
+                "form",
+                "svg",
+                "select",
+                "button",
+                etree.Comment,
+                etree.ProcessingInstruction,
+                with_tail=False,
+            )
             return doc
 
         def remove_unlikely_candidates(self):
@@ -249,11 +274,14 @@ def _readability_class():
                     hit = unlikely_lc.search(low) and not maybe_lc.search(low)
                 else:
                     hit = unlikely.search(s) and not maybe.search(s)
-                if (hit
-                        and elem.tag not in ("html", "body")
-                        and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                        and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
-                                           "descendant-or-self::math")):
+                if (
+                    hit
+                    and elem.tag not in ("html", "body")
+                    and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                    and not elem.xpath(
+                        "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+                    )
+                ):
                     elem.drop_tree()
 
         def transform_misused_divs_into_paragraphs(self):
@@ -276,8 +304,7 @@ def _readability_class():
                     if child.tag == "br":
                         paragraph = None
                         continue
-                    if (child.tag not in _INLINE_TAGS
-                            or blockish.search(etree.tounicode(child, method="html"))):
+                    if child.tag not in _INLINE_TAGS or blockish.search(etree.tounicode(child, method="html")):
                         paragraph = None
                         continue
                     if paragraph is None:
@@ -322,7 +349,7 @@ def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     tokens = _WORD.findall(text.lower())
     if len(tokens) < n:
         return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 def _inside(a: Counter, b: Counter) -> float:
@@ -333,8 +360,7 @@ def _inside(a: Counter, b: Counter) -> float:
     return sum(min(v, b.get(k, 0)) for k, v in a.items()) / total
 
 
-def choose(primary: Candidate | None, readable: Candidate | None, *,
-           full: bool = True) -> Candidate | None:
+def choose(primary: Candidate | None, readable: Candidate | None, *, full: bool = True) -> Candidate | None:
     """Pick between trafilatura's precision output and readability's.
 
     - primary missing or collapsed (under a third of readability's length): readability;

@@ -33,6 +33,7 @@ _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 @dataclass(slots=True)
 class TrafMeta:
     """The fields of trafilatura's metadata that wiredesk uses (same names as its Document)."""
+
     title: str | None = None
     author: str | None = None
     date: str | None = None
@@ -63,9 +64,11 @@ def trafilatura_metadata(tree: HtmlElement, url: str | None) -> TrafMeta | None:
             found = extract_meta_json(tree, found)
         except Exception:  # trafilatura's JSON-LD walk trips over odd schemas
             pass
-        meta = TrafMeta(title=found.title or extract_title(tree),
-                        author=found.author or _body_author(tree),
-                        url=found.url or extract_url(tree, url))
+        meta = TrafMeta(
+            title=found.title or extract_title(tree),
+            author=found.author or _body_author(tree),
+            url=found.url or extract_url(tree, url),
+        )
         meta.date = _find_date(tree, meta.url)
         meta.title, meta.author, meta.date = map(_trimmed, (meta.title, meta.author, meta.date))
         return meta
@@ -114,19 +117,21 @@ def _find_date(tree: HtmlElement, url: str | None) -> str | None:
 # milliseconds a page; one walk over the elements tests them all for a fraction of that.
 # tests/test_extract_metadata.py compares the result with extract_author's, so a
 # trafilatura upgrade that changes those XPaths shows there.
-_BYLINE_TAGS = (frozenset("a address div link p span strong".split()),  # AUTHOR_XPATHS[0]
-                frozenset("a div h3 h4 p span".split()))  # AUTHOR_XPATHS[1]
+_BYLINE_TAGS = (
+    frozenset("a address div link p span strong".split()),  # AUTHOR_XPATHS[0]
+    frozenset("a div h3 h4 p span".split()),
+)  # AUTHOR_XPATHS[1]
 _AUTHOR_CLASS_1 = re.compile("author-?name|AuthorName|authorName")
 _AUTHOR_ID_2 = re.compile("author|zuozhe|bianji|xiaobian")
-_AUTHOR_CLASS_2 = re.compile(
-    "author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
+_AUTHOR_CLASS_2 = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
 _AUTHOR_ID_3 = re.compile("[Aa]uthor")
 _AUTHOR_CLASS_3 = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
 _DISCARD_TAGS = frozenset("a div section span".split())
 _DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
 _DISCARD_CLASS = re.compile(
     "^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|"
-    "article-(?:share|support)|print|category|meta-date|meta-reviewer")
+    "article-(?:share|support)|print|category|meta-date|meta-reviewer"
+)
 
 
 # Every class or id that any of the three XPaths can select contains one of these; the
@@ -134,7 +139,8 @@ _DISCARD_CLASS = re.compile(
 # collected up front, which is cheaper than asking every element for them.
 _BYLINE_CLASS_CUE = re.compile(
     "[Aa]uthor|[Bb]yl|BBL|username|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|"
-    "journalist-name|screenname|writer")
+    "journalist-name|screenname|writer"
+)
 _BYLINE_ID_CUE = re.compile("[Aa]uthor|zuozhe|bianji|xiaobian")
 _RARE_BYLINE_ATTRS = XPath("//@itemprop/..|//@rel/..|//@data-testid/..|//@data-component/..")
 
@@ -147,31 +153,43 @@ def _byline_candidates(tree: HtmlElement) -> tuple[list, list, list]:
     rare.update(rel.getparent() for rel in tree.iter("rel"))  # for the XPath's "rel='me'"
     for elem in tree.iter():
         cls, ident = elem.get("class"), elem.get("id")
-        if ((cls is None or _BYLINE_CLASS_CUE.search(cls) is None)
-                and (ident is None or _BYLINE_ID_CUE.search(ident) is None) and elem not in rare):
+        if (
+            (cls is None or _BYLINE_CLASS_CUE.search(cls) is None)
+            and (ident is None or _BYLINE_ID_CUE.search(ident) is None)
+            and elem not in rare
+        ):
             continue
         tag = elem.tag
         if not isinstance(tag, str):  # comments, processing instructions
             continue
         itemprop = elem.get("itemprop")
-        if tag == "author" or (tag in _BYLINE_TAGS[0] and (
-                elem.get("rel") == "author" or ident == "author" or cls == "author"
+        if tag == "author" or (
+            tag in _BYLINE_TAGS[0]
+            and (
+                elem.get("rel") == "author"
+                or ident == "author"
+                or cls == "author"
                 or itemprop == "author name"
                 # "rel='me'" in the XPath tests a child element <rel>, not the attribute
                 or any(rel.text_content() == "me" for rel in elem.iterchildren("rel"))
                 or elem.get("data-testid") in ("AuthorCard", "AuthorURL")
-                or (cls is not None and _AUTHOR_CLASS_1.search(cls)))):
+                or (cls is not None and _AUTHOR_CLASS_1.search(cls))
+            )
+        ):
             first.append(elem)
         if tag in _BYLINE_TAGS[1] and (
-                cls in ("byline", "username", "byl", "BBL")
-                or (itemprop is not None and "author" in itemprop)
-                or (ident is not None and _AUTHOR_ID_2.search(ident))
-                or (cls is not None and _AUTHOR_CLASS_2.search(cls))):
+            cls in ("byline", "username", "byl", "BBL")
+            or (itemprop is not None and "author" in itemprop)
+            or (ident is not None and _AUTHOR_ID_2.search(ident))
+            or (cls is not None and _AUTHOR_CLASS_2.search(cls))
+        ):
             second.append(elem)
-        if ((itemprop is not None and "author" in itemprop)
-                or "Byline" in elem.get("data-component", "")
-                or (ident is not None and _AUTHOR_ID_3.search(ident))
-                or (cls is not None and _AUTHOR_CLASS_3.search(cls))):
+        if (
+            (itemprop is not None and "author" in itemprop)
+            or "Byline" in elem.get("data-component", "")
+            or (ident is not None and _AUTHOR_ID_3.search(ident))
+            or (cls is not None and _AUTHOR_CLASS_3.search(cls))
+        ):
             third.append(elem)
     return first, second, third
 
@@ -184,10 +202,13 @@ def _discarded(elem: HtmlElement) -> bool:
     if tag not in _DISCARD_TAGS:
         return False
     cls, ident = elem.get("class"), elem.get("id")
-    return (ident == "comments" or cls in ("comments", "title", "date")
-            or (ident is not None and _DISCARD_ID.search(ident) is not None)
-            or (cls is not None and _DISCARD_CLASS.search(cls) is not None)
-            or "Figure" in elem.get("data-component", ""))
+    return (
+        ident == "comments"
+        or cls in ("comments", "title", "date")
+        or (ident is not None and _DISCARD_ID.search(ident) is not None)
+        or (cls is not None and _DISCARD_CLASS.search(cls) is not None)
+        or "Figure" in elem.get("data-component", "")
+    )
 
 
 def _body_author(tree: HtmlElement) -> str | None:
@@ -229,8 +250,9 @@ def html_language(tree: HtmlElement) -> str | None:
 _LANGUAGE_SOURCES = (
     lambda tree: tree.get("lang"),
     lambda tree: tree.get("xml:lang"),
-    lambda tree: _first(tree.xpath('//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")'
-                                   '="content-language"]/@content')),
+    lambda tree: _first(
+        tree.xpath('//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content')
+    ),
     lambda tree: _first(tree.xpath('//meta[@property="og:locale"]/@content')),
 )
 
@@ -268,8 +290,21 @@ def _og_url(tree: HtmlElement) -> str | None:
     return None
 
 
-_CREDIT_HINT = ("original", "source", "appeared first", "quelle", "ursprünglich", "zuerst",
-                "initialement", "fuente", "originalmente", "źródło", "republished", "reprinted", "via")
+_CREDIT_HINT = (
+    "original",
+    "source",
+    "appeared first",
+    "quelle",
+    "ursprünglich",
+    "zuerst",
+    "initialement",
+    "fuente",
+    "originalmente",
+    "źródło",
+    "republished",
+    "reprinted",
+    "via",
+)
 
 
 _INLINE = frozenset(("span", "em", "strong", "b", "i", "small", "font"))
@@ -288,8 +323,7 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
             continue
         # Cheap pre-check on the link text and the block's own loose text (not the whole
         # subtree: a link's parent can be a <div> holding the entire page).
-        own = " ".join([a.text_content()[:200], block.text or ""] +
-                       [child.tail or "" for child in block]).lower()
+        own = " ".join([a.text_content()[:200], block.text or ""] + [child.tail or "" for child in block]).lower()
         if not any(h in own for h in _CREDIT_HINT):
             continue
         text = " ".join(block.text_content()[:400].split())

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from time import monotonic
 
-from wiredesk.errors import ExtractionError, InputError, WiredeskError
-from wiredesk.records import Extracted, RawPage
+from wiredesk.core.errors import ExtractionError, InputError, WiredeskError
+from wiredesk.core.records import Extracted, RawPage
 
 from .core import extract_page
 from .metadata import host_of
@@ -58,8 +58,9 @@ def _on_alarm(signum, frame):  # noqa: ARG001 - signal handler signature
     raise _Timeout()
 
 
-def _guarded(page: RawPage, settings: ExtractSettings,
-             profile: HostProfile | None, use_alarm: bool) -> Extracted | WiredeskError:
+def _guarded(
+    page: RawPage, settings: ExtractSettings, profile: HostProfile | None, use_alarm: bool
+) -> Extracted | WiredeskError:
     """extract_page with errors returned, not raised (the batch contract)."""
     if use_alarm:
         signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
@@ -78,8 +79,7 @@ def _guarded(page: RawPage, settings: ExtractSettings,
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _worker(conn: Connection, settings: ExtractSettings,
-            profiles: Mapping[str, HostProfile]) -> None:
+def _worker(conn: Connection, settings: ExtractSettings, profiles: Mapping[str, HostProfile]) -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
     while True:
         try:
@@ -92,9 +92,13 @@ def _worker(conn: Connection, settings: ExtractSettings,
         conn.send((index, _guarded(page, settings, profiles.get(profile_host(page)), True)))
 
 
-def extract_many(pages: Sequence[RawPage], *, settings: ExtractSettings = _DEFAULT,
-                 profiles: Mapping[str, HostProfile] | None = None,
-                 workers: int | None = None) -> list[Extracted | WiredeskError]:
+def extract_many(
+    pages: Sequence[RawPage],
+    *,
+    settings: ExtractSettings = _DEFAULT,
+    profiles: Mapping[str, HostProfile] | None = None,
+    workers: int | None = None,
+) -> list[Extracted | WiredeskError]:
     """Extract a batch; same order as ``pages``; errors returned in place, never raised."""
     profiles = profiles or {}
     n = cpu_count() if workers is None else max(1, workers)
@@ -105,8 +109,9 @@ def extract_many(pages: Sequence[RawPage], *, settings: ExtractSettings = _DEFAU
     return _Pool(n, settings, profiles).run(pages)
 
 
-def _in_process(pages: Sequence[RawPage], settings: ExtractSettings,
-                profiles: Mapping[str, HostProfile]) -> list[Extracted | WiredeskError]:
+def _in_process(
+    pages: Sequence[RawPage], settings: ExtractSettings, profiles: Mapping[str, HostProfile]
+) -> list[Extracted | WiredeskError]:
     # SIGALRM only works on the main thread; elsewhere (a Prefect worker thread) the
     # timeout is not enforced in-process; callers that need it use workers > 1.
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
@@ -126,7 +131,7 @@ def _context() -> mp.context.BaseContext:
         return mp.get_context("fork")
     try:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["extractors._preload"])  # warm workers
+        ctx.set_forkserver_preload(["wiredesk.extractors._preload"])  # warm workers
         return ctx
     except ValueError:  # no forkserver on this platform
         return mp.get_context("spawn")
@@ -139,8 +144,7 @@ class _Pool:
 
     def _start(self) -> tuple[mp.Process, Connection]:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.settings, self.profiles),
-                                daemon=True)
+        proc = self.ctx.Process(target=_worker, args=(child, self.settings, self.profiles), daemon=True)
         proc.start()
         child.close()
         return proc, parent
@@ -171,14 +175,14 @@ class _Pool:
                         try:
                             index, result = conn.recv()
                         except (EOFError, OSError):  # the worker died (segfault, OOM kill)
-                            index, result = i, ExtractionError(
-                                "extraction worker died", reason="crash")
+                            index, result = i, ExtractionError("extraction worker died", reason="crash")
                             workers[slot] = self._restart(proc)
                         results[index] = result
                         del busy[slot]
                     elif monotonic() > deadline:
                         results[i] = ExtractionError(
-                            f"extraction took over {self.settings.timeout_s}s", reason="timeout")
+                            f"extraction took over {self.settings.timeout_s}s", reason="timeout"
+                        )
                         workers[slot] = self._restart(proc)
                         del busy[slot]
         finally:

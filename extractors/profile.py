@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from wiredesk.records import RawPage
+from wiredesk.core.records import RawPage
 
 from .decoding import decode_page
 from .text import line_key
@@ -53,10 +53,17 @@ class HostProfile:
         return n >= min_pages and n >= min_share * self.pages
 
     def to_json(self) -> str:
-        return json.dumps({
-            "version": PROFILE_VERSION, "host": self.host, "pages": self.pages,
-            "lines": {h: list(v) for h, v in self.lines.items()}, "seen": list(self.seen),
-        }, separators=(",", ":"), sort_keys=True)
+        return json.dumps(
+            {
+                "version": PROFILE_VERSION,
+                "host": self.host,
+                "pages": self.pages,
+                "lines": {h: list(v) for h, v in self.lines.items()},
+                "seen": list(self.seen),
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
 
     def __reduce__(self) -> tuple:
         # MappingProxyType does not pickle; process-pool workers receive profiles pickled.
@@ -68,9 +75,12 @@ class HostProfile:
         if d.get("version") != PROFILE_VERSION:
             # An older format is not worth migrating: furniture is relearned in a few pages.
             return cls(host=str(d.get("host", "")))
-        return cls(host=d["host"], pages=int(d["pages"]),
-                   lines=MappingProxyType({h: (int(v[0]), int(v[1])) for h, v in d["lines"].items()}),
-                   seen=tuple(d["seen"]))
+        return cls(
+            host=d["host"],
+            pages=int(d["pages"]),
+            lines=MappingProxyType({h: (int(v[0]), int(v[1])) for h, v in d["lines"].items()}),
+            seen=tuple(d["seen"]),
+        )
 
 
 def page_lines(page: RawPage) -> list[str]:
@@ -86,8 +96,7 @@ def page_lines(page: RawPage) -> list[str]:
     return text.splitlines()
 
 
-def learn_lines(profile: HostProfile | None, host: str,
-                pages_lines: Iterable[Sequence[str]]) -> HostProfile:
+def learn_lines(profile: HostProfile | None, host: str, pages_lines: Iterable[Sequence[str]]) -> HostProfile:
     """A new profile updated with the given pages (each page: its visible lines)."""
     lines = dict(profile.lines) if profile else {}
     seen = list(profile.seen) if profile else []
@@ -121,6 +130,7 @@ def learn_profile(profile: HostProfile | None, host: str, pages: Sequence[RawPag
 
     Pages that cannot be decoded are skipped (their failure is reported by extraction).
     """
+
     def each() -> Iterable[list[str]]:
         for page in pages:
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wiredesk.errors import ConfigError
+from wiredesk.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

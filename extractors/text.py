@@ -22,11 +22,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from .furniture import (Credit, LineFacts, credit_line, furniture_kind, is_comment_marker,
-                        is_rail_header, line_facts, words)
+from .furniture import (
+    Credit,
+    LineFacts,
+    credit_line,
+    furniture_kind,
+    is_comment_marker,
+    is_rail_header,
+    line_facts,
+    words,
+)
 from .language import stopword_ratio
 
 # Tunable weights (see the module docstring).
@@ -65,8 +73,7 @@ class _Line:
 
     def again(self) -> _Line:
         """The same line read again (as read, before counts and scores)."""
-        return _Line(self.text, self.facts, self.key, self.n, self.cjk, self.ends, self.kind,
-                     self.credit)
+        return _Line(self.text, self.facts, self.key, self.n, self.cjk, self.ends, self.kind, self.credit)
 
 
 def _read_line(text: str) -> _Line:
@@ -74,9 +81,16 @@ def _read_line(text: str) -> _Line:
     and the scores used to redo the same stripping and word splitting)."""
     facts = line_facts(text)
     cjk = len(_CJK.findall(text))
-    return _Line(text=text, facts=facts, key=_key(facts), n=_count(len(facts.tokens), cjk),
-                 cjk=cjk > 0, ends=bool(_SENTENCE_END.search(text)),
-                 kind=furniture_kind(text, facts), credit=credit_line(text, facts))
+    return _Line(
+        text=text,
+        facts=facts,
+        key=_key(facts),
+        n=_count(len(facts.tokens), cjk),
+        cjk=cjk > 0,
+        ends=bool(_SENTENCE_END.search(text)),
+        kind=furniture_kind(text, facts),
+        credit=credit_line(text, facts),
+    )
 
 
 def line_key(line: str) -> str:
@@ -117,10 +131,10 @@ def is_glued_teaser(text: str) -> bool:
     if not _GLUE_HINT.search(text):
         return False
     for m in _GLUE.finditer(text):
-        hw = words(text[:m.end()])
+        hw = words(text[: m.end()])
         if len(hw) < 3 or _title_case_share(hw[-6:]) < 0.6:
             continue  # the headline side is not Title Case (most joints: "U.S.", "p.m.")
-        tw = words(text[m.end():])
+        tw = words(text[m.end() :])
         # the summary side reads as a sentence right after the joint ("A party of six
         # left..."), unlike a brand name inside a headline ("HomeKit Entry Sensor")
         if len(tw) >= 5 and _title_case_share(tw[:12]) < 0.5 and _title_case_share(tw[1:4]) <= 0.34:
@@ -172,8 +186,14 @@ def _lift_lists(lines: list[_Line]) -> None:
         if ln.score <= 0 and not (after_prose and ln.n >= 3):
             continue
         ln.score = max(ln.score, LIST_ITEM)
-        while i < len(lines) and lines[i].kind is None and lines[i].credit is None \
-                and not lines[i].known and lines[i].score < 0 and lines[i].repeats <= 1:
+        while (
+            i < len(lines)
+            and lines[i].kind is None
+            and lines[i].credit is None
+            and not lines[i].known
+            and lines[i].score < 0
+            and lines[i].repeats <= 1
+        ):
             lines[i].score = LIST_ITEM
             i += 1
 
@@ -214,7 +234,7 @@ def _damp_rails(lines: list[_Line]) -> None:
     prose = 0.0
     for i, ln in enumerate(lines):
         if prose >= _MIN_PROSE_BEFORE_COMMENTS and ln.kind == "nav" and is_rail_header(ln.text):
-            for later in lines[i + 1:]:
+            for later in lines[i + 1 :]:
                 if later.score > 0:
                     later.score *= RAIL_DAMP
             return
@@ -247,8 +267,7 @@ def _best_segment(scores: list[float]) -> tuple[int, int]:
     return best_span
 
 
-def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
-                select_block: bool = True) -> TextResult:
+def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, select_block: bool = True) -> TextResult:
     """Clean a page of text. ``is_known(key)`` says whether the host profile knows a line.
 
     ``select_block=False`` skips the block scan (for text that an HTML extractor already
@@ -289,8 +308,7 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None,
             dropped[reason] += 1
         else:
             kept.append(ln.text.strip())
-    return TextResult(lines=tuple(kept), credits=tuple(credits),
-                      dropped={k: v for k, v in dropped.items() if v})
+    return TextResult(lines=tuple(kept), credits=tuple(credits), dropped={k: v for k, v in dropped.items() if v})
 
 
 def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:

@@ -6,10 +6,10 @@ Crawl-delay, per-host concurrency and interval, global concurrency, Retry-After)
 safely (SSRF guard on every hop, timeouts, size and decompression caps, redirect limits,
 safe XML), incrementally (canonical URLs, conditional GET, back-off across runs).
 
-Imports only ``wiredesk.records``, ``wiredesk.errors``, third-party libraries and itself.
+Imports only ``wiredesk.core.records``, ``wiredesk.core.errors``, third-party libraries and itself.
 """
 
-from wiredesk.records import FetchRecord
+from wiredesk.core.records import FetchRecord
 
 from .fetcher import Fetcher
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec

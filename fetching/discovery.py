@@ -7,10 +7,16 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-FEED_TYPES = frozenset({
-    "application/rss+xml", "application/atom+xml", "application/rdf+xml",
-    "application/feed+xml", "application/x.atom+xml", "application/x-rss+xml",
-})
+FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+xml",
+        "application/x.atom+xml",
+        "application/x-rss+xml",
+    }
+)
 
 
 def feed_links(body: bytes, base_url: str) -> list[str]:

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from wiredesk.errors import FetchError, PermanentFetchError, TransientFetchError
+from wiredesk.core.errors import FetchError, PermanentFetchError, TransientFetchError
 
-from .http import (Response, ServerError, ClientError, build_client, get_once,
-                   retry_after_seconds)
+from .failures import ClientError, ServerError
+from .http import Response, build_client, get_once, retry_after_seconds
 from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
@@ -68,14 +68,18 @@ class Engine:
         self.settings = settings
         self.guard = SsrfGuard(settings.allow_private)
         self.client = build_client(
-            guard=self.guard, user_agent=settings.user_agent,
-            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-            max_connections=max(settings.global_concurrency, 1))
+            guard=self.guard,
+            user_agent=settings.user_agent,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_connections=max(settings.global_concurrency, 1),
+        )
         self.politeness = Politeness(
             per_host_concurrency=settings.per_host_concurrency,
             min_interval=settings.per_host_min_interval,
             global_concurrency=settings.global_concurrency,
-            max_crawl_delay=settings.max_crawl_delay)
+            max_crawl_delay=settings.max_crawl_delay,
+        )
         self._robots: dict[str, tuple[RobotsRules, float]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.loop = asyncio.get_running_loop()
@@ -110,10 +114,14 @@ class Engine:
             try:
                 await self.guard.check_url(url)
                 async with self.politeness.request(host_key(url)) as gate:
-                    resp = await get_once(self.client, url, headers={},
-                                          max_bytes=self.settings.max_bytes,
-                                          total_timeout=self.settings.total_timeout,
-                                          on_sent=gate.note_sent if gate.interval else None)
+                    resp = await get_once(
+                        self.client,
+                        url,
+                        headers={},
+                        max_bytes=self.settings.max_bytes,
+                        total_timeout=self.settings.total_timeout,
+                        on_sent=gate.note_sent if gate.interval else None,
+                    )
             except TransientFetchError:
                 resp = None
             except PermanentFetchError:
@@ -136,8 +144,9 @@ class Engine:
 
     # ---- one URL ----------------------------------------------------------------------
 
-    async def request(self, url: str, *, headers: dict[str, str],
-                      accept: Callable[[Response], None] | None) -> Attempted:
+    async def request(
+        self, url: str, *, headers: dict[str, str], accept: Callable[[Response], None] | None
+    ) -> Attempted:
         """GET ``url`` (already checked for scheme, SSRF and robots by the caller), following
         redirects (each hop checked again) and retrying transient failures."""
         s = self.settings
@@ -151,14 +160,14 @@ class Engine:
                 resp = await self._follow(url, headers, accept, spent, last_status, final)
                 return Attempted(resp, None, final[0], resp.status, attempts, spent[0] * 1000)
             except HostClosed as exc:  # refused before sending: this attempt did not happen
-                return Attempted(None, exc, final[0], last_status[0], attempts - 1,
-                                 spent[0] * 1000, retry_at=exc.seconds)
+                return Attempted(
+                    None, exc, final[0], last_status[0], attempts - 1, spent[0] * 1000, retry_at=exc.seconds
+                )
             except TransientFetchError as exc:
                 hinted = exc.retry_after if isinstance(exc, ServerError) else None
                 wait = hinted if hinted is not None else _backoff(s.retry_backoff, attempts)
                 if attempts > s.retries or wait > s.max_retry_after:
-                    return Attempted(None, exc, final[0], last_status[0], attempts,
-                                     spent[0] * 1000, retry_at=hinted)
+                    return Attempted(None, exc, final[0], last_status[0], attempts, spent[0] * 1000, retry_at=hinted)
                 await asyncio.sleep(wait)
             except PermanentFetchError as exc:
                 return Attempted(None, exc, final[0], last_status[0], attempts, spent[0] * 1000)
@@ -169,8 +178,9 @@ class Engine:
         seconds = gate.closed_for()
         if seconds <= 0:
             return None
-        return HostClosed(f"{gate.closed_detail}; refused for {seconds:.0f}s more",
-                          reason=gate.closed_reason, seconds=seconds)
+        return HostClosed(
+            f"{gate.closed_detail}; refused for {seconds:.0f}s more", reason=gate.closed_reason, seconds=seconds
+        )
 
     def _note_result(self, gate: HostGate, host: str, failed: bool) -> None:
         """Circuit breaker: a host failing every attempt is closed for ``failure_backoff``,
@@ -181,12 +191,19 @@ class Engine:
             return
         gate.failures += 1
         if limit and gate.failures >= limit:
-            gate.close(self.settings.failure_backoff, "host-down",
-                       f"{gate.failures} failed attempts in a row on {host}")
+            gate.close(
+                self.settings.failure_backoff, "host-down", f"{gate.failures} failed attempts in a row on {host}"
+            )
 
-    async def _follow(self, url: str, headers: dict[str, str],
-                      accept: Callable[[Response], None] | None, spent: list[float],
-                      last_status: list[int | None], final: list[str]) -> Response:
+    async def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept: Callable[[Response], None] | None,
+        spent: list[float],
+        last_status: list[int | None],
+        final: list[str],
+    ) -> Response:
         s = self.settings
         seen = {url}  # canonical already (the caller's key)
         current = url
@@ -204,25 +221,28 @@ class Engine:
                     raise closed
                 started = time.perf_counter()
                 try:
-                    resp = await get_once(self.client, current, headers=headers,
-                                          max_bytes=s.max_bytes, total_timeout=s.total_timeout,
-                                          accept=accept,
-                                          # tracing costs ~10 callbacks a request: only
-                                          # when there is an interval to protect
-                                          on_sent=gate.note_sent if gate.interval else None)
+                    resp = await get_once(
+                        self.client,
+                        current,
+                        headers=headers,
+                        max_bytes=s.max_bytes,
+                        total_timeout=s.total_timeout,
+                        accept=accept,
+                        # tracing costs ~10 callbacks a request: only
+                        # when there is an interval to protect
+                        on_sent=gate.note_sent if gate.interval else None,
+                    )
                 except TransientFetchError:
                     self._note_result(gate, host, failed=True)
                     raise
                 finally:
                     spent[0] += time.perf_counter() - started
-            self._note_result(gate, host, failed=resp.status >= 500 and resp.status != 503
-                              and resp.status != 429)
+            self._note_result(gate, host, failed=resp.status >= 500 and resp.status != 503 and resp.status != 429)
             last_status[0] = resp.status
             if resp.status in REDIRECT_STATUSES:
                 location = resp.headers.get("location", "").strip()
                 if not location:
-                    raise PermanentFetchError(f"{resp.status} without Location: {current}",
-                                              reason="bad-redirect")
+                    raise PermanentFetchError(f"{resp.status} without Location: {current}", reason="bad-redirect")
                 current = urljoin(current, location)
                 key = canonicalize_url(current)
                 if key in seen:
@@ -237,20 +257,17 @@ class Engine:
                 pause = wait if wait is not None else _backoff(s.retry_backoff, 2)
                 gate.pause_until(time.monotonic() + min(pause, s.max_retry_after))
                 if pause > s.max_retry_after:  # longer than this run will wait: stop asking
-                    gate.close(pause, "host-backoff",
-                               f"{host} answered {resp.status} with Retry-After {pause:.0f}s")
-                raise ServerError(f"{resp.status} from {current}", status=resp.status,
-                                  retry_after=wait)
+                    gate.close(pause, "host-backoff", f"{host} answered {resp.status} with Retry-After {pause:.0f}s")
+                raise ServerError(f"{resp.status} from {current}", status=resp.status, retry_after=wait)
             if resp.status >= 500:
                 raise ServerError(f"{resp.status} from {current}", status=resp.status)
             if resp.status >= 400:
                 raise ClientError(f"{resp.status} from {current}", status=resp.status)
-            raise PermanentFetchError(f"unexpected status {resp.status} from {current}",
-                                      reason=f"http-{resp.status}")
+            raise PermanentFetchError(f"unexpected status {resp.status} from {current}", reason=f"http-{resp.status}")
         raise TooManyRedirects(f"more than {s.max_redirects} redirects from {url}")
 
 
 def _backoff(base: float, attempt: int) -> float:
     """Exponential back-off with full jitter: uniform in [base, base * 2**attempt]."""
-    high = base * (2 ** attempt)
+    high = base * (2**attempt)
     return random.uniform(min(base, high), high)

@@ -14,7 +14,7 @@ import io
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, ParseError
 
@@ -22,9 +22,9 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import feedparser
 
-from wiredesk.errors import PermanentFetchError
+from wiredesk.core.errors import PermanentFetchError
 
-from .http import DecompressionBomb
+from .failures import DecompressionBomb
 
 
 class BadFeed(PermanentFetchError):
@@ -51,8 +51,7 @@ class Sitemap:
 def safe_tree(body: bytes, where: str) -> Element:
     """Parse ``body`` refusing entities and external references."""
     try:
-        return SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True,
-                                 forbid_external=True)
+        return SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise XmlBomb(f"{type(exc).__name__} in {where}") from None
     except ParseError as exc:
@@ -70,8 +69,9 @@ def parse_feed(body: bytes, url: str) -> list[Entry]:
         if "undefined entity" not in str(exc):
             raise
     # A stream, never a string: feedparser fetches strings that look like URLs.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": url},
-                              sanitize_html=False, resolve_relative_uris=False)
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers={"content-location": url}, sanitize_html=False, resolve_relative_uris=False
+    )
     if parsed.get("version", "") == "" and not parsed.entries:
         raise BadFeed(f"not a feed ({parsed.get('bozo_exception', 'unknown format')}): {url}")
     entries: list[Entry] = []
@@ -97,7 +97,7 @@ def _iso(parsed: time.struct_time | None) -> str | None:
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc).isoformat()
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
     except (OverflowError, ValueError, OSError):
         return None
 

@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from wiredesk.errors import FetchError
-from wiredesk.records import FetchRecord, RawPage, utcnow
+from wiredesk.core.errors import FetchError
+from wiredesk.core.records import FetchRecord, RawPage, utcnow
 
 from . import outcomes
 from .discovery import feed_links
@@ -45,10 +45,8 @@ log = logging.getLogger("wiredesk.fetching")
 DocKind = Literal["feed", "sitemap", "site"]
 
 
-
 class Fetcher:
-    def __init__(self, settings: FetchSettings, state: FetchState, *,
-                 record_fetches: bool = False) -> None:
+    def __init__(self, settings: FetchSettings, state: FetchState, *, record_fetches: bool = False) -> None:
         self.settings = settings
         self.state = state
         self.record_fetches = record_fetches
@@ -210,22 +208,20 @@ class Fetcher:
         feeds = [canonicalize_url(u) for u in spec.feeds]
         sitemaps = [canonicalize_url(u) for u in spec.sitemaps]
         for links, robots_maps in await asyncio.gather(
-                *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites)):
+            *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites)
+        ):
             feeds += [canonicalize_url(u) for u in links]
             sitemaps += [canonicalize_url(u) for u in robots_maps]
         feeds = list(dict.fromkeys(feeds))
 
-        for entries in await asyncio.gather(
-                *(self._read_doc(engine, spec.name, u, "feed", documents) for u in feeds)):
+        for entries in await asyncio.gather(*(self._read_doc(engine, spec.name, u, "feed", documents) for u in feeds)):
             add(entries)
         add([outcomes.plain(u) for u in spec.urls])
-        await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)),
-                                  documents, add)
+        await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)), documents, add)
         add(self._due_again(spec, documents, feeds + sitemaps))
         return DiscoveryReport(items=tuple(found.values()), documents=tuple(documents))
 
-    def _due_again(self, spec: SourceSpec, documents: Sequence[FetchOutcome],
-                   doc_urls: Sequence[str]) -> list[Entry]:
+    def _due_again(self, spec: SourceSpec, documents: Sequence[FetchOutcome], doc_urls: Sequence[str]) -> list[Entry]:
         """Failed article URLs of this source whose back-off is over, from a state that can
         list them (RetryingFetchState): a feed that answers 304 lists nothing, and a URL a
         site dropped from its feed would otherwise never be retried."""
@@ -234,14 +230,17 @@ class Fetcher:
             return []
         docs = set(doc_urls) | {o.record.url for o in documents}
         docs.update(canonicalize_url(u) for u in spec.sites)
-        return [outcomes.plain(r.url) for r in due(spec.name, utcnow(),
-                                                   self.settings.max_urls_per_source)
-                if r.url not in docs and r.reason not in outcomes.DOCUMENT_REASONS]
+        return [
+            outcomes.plain(r.url)
+            for r in due(spec.name, utcnow(), self.settings.max_urls_per_source)
+            if r.url not in docs and r.reason not in outcomes.DOCUMENT_REASONS
+        ]
 
     # ---- discovery ----------------------------------------------------------------------
 
-    async def _discover_site(self, engine: Engine, source: str, site: str,
-                             documents: list[FetchOutcome]) -> tuple[list[str], list[str]]:
+    async def _discover_site(
+        self, engine: Engine, source: str, site: str, documents: list[FetchOutcome]
+    ) -> tuple[list[str], list[str]]:
         url = canonicalize_url(site)
         # Home pages are fetched without validators: a 304 would hide the feed links.
         _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=False)
@@ -256,8 +255,9 @@ class Fetcher:
                 sitemaps = [urljoin(origin(url), "/sitemap.xml")]  # the conventional place
         return links, sitemaps
 
-    async def _walk_sitemaps(self, engine: Engine, source: str, roots: list[str],
-                             documents: list[FetchOutcome], add: Any) -> None:
+    async def _walk_sitemaps(
+        self, engine: Engine, source: str, roots: list[str], documents: list[FetchOutcome], add: Any
+    ) -> None:
         s = self.settings
         seen: set[str] = set()
         level = roots
@@ -266,16 +266,16 @@ class Fetcher:
             if not level:
                 return
             seen.update(level)
-            results = await asyncio.gather(
-                *(self._read_doc(engine, source, u, "sitemap", documents) for u in level))
+            results = await asyncio.gather(*(self._read_doc(engine, source, u, "sitemap", documents) for u in level))
             children: list[str] = []
             for entries, nested in results:
                 add(entries)
                 children += [canonicalize_url(c.url) for c in nested]
             level = children if depth < s.max_sitemap_depth else []
 
-    async def _read_doc(self, engine: Engine, source: str, url: str, kind: DocKind,
-                        documents: list[FetchOutcome]) -> Any:
+    async def _read_doc(
+        self, engine: Engine, source: str, url: str, kind: DocKind, documents: list[FetchOutcome]
+    ) -> Any:
         """Fetch and parse one feed or sitemap; a bad one is recorded and yields nothing."""
         empty: Any = [] if kind == "feed" else ([], [])
         try:
@@ -283,9 +283,13 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - one document must never sink discovery
             log.exception("unexpected error fetching %s", url)
             error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
-            documents.append(FetchOutcome(outcomes.failure_record(
-                url, source, None, error, None, 0, 0, 0.0, self.settings, None,
-                may_give_up=False)))
+            documents.append(
+                FetchOutcome(
+                    outcomes.failure_record(
+                        url, source, None, error, None, 0, 0, 0.0, self.settings, None, may_give_up=False
+                    )
+                )
+            )
             return empty
         parsed: Any = empty
         if resp is not None and resp.status != 304:
@@ -298,10 +302,19 @@ class Fetcher:
             except FetchError as exc:
                 # Recorded as a failure, without validators: the next run must re-read it.
                 log.warning("%s %s: %s", kind, exc.reason, exc.message)
-                failed = outcomes.failure_record(url, source, prev, exc, resp.status,
-                                         outcome.record.attempts, outcome.record.bytes,
-                                         outcome.record.duration_ms, self.settings, None,
-                                         may_give_up=False)
+                failed = outcomes.failure_record(
+                    url,
+                    source,
+                    prev,
+                    exc,
+                    resp.status,
+                    outcome.record.attempts,
+                    outcome.record.bytes,
+                    outcome.record.duration_ms,
+                    self.settings,
+                    None,
+                    may_give_up=False,
+                )
                 outcome = replace(outcome, record=failed)
         documents.append(outcome)
         self._keep(outcome)
@@ -313,39 +326,60 @@ class Fetcher:
         elif outcomes.changes_state(outcome):
             self.state.record([outcome.record])
 
-    async def _fetch_doc(self, engine: Engine, source: str, url: str, *, conditional: bool,
-                         ) -> tuple[FetchRecord | None, FetchOutcome, Response | None]:
+    async def _fetch_doc(
+        self,
+        engine: Engine,
+        source: str,
+        url: str,
+        *,
+        conditional: bool,
+    ) -> tuple[FetchRecord | None, FetchOutcome, Response | None]:
         prev = self.state.get([url]).get(url)
         sent = prev
         if prev is not None and not conditional:
             sent = replace(prev, etag=None, last_modified=None)
-        outcome, resp = await self._request(engine, Discovered(url, source), url, sent,
-                                            utcnow(), kind="doc")
+        outcome, resp = await self._request(engine, Discovered(url, source), url, sent, utcnow(), kind="doc")
         return prev, outcome, resp
 
     # ---- fetching -----------------------------------------------------------------------
 
-    async def _fetch_page(self, engine: Engine, d: Discovered, url: str,
-                          prev: FetchRecord | None, now: datetime) -> FetchOutcome:
+    async def _fetch_page(
+        self, engine: Engine, d: Discovered, url: str, prev: FetchRecord | None, now: datetime
+    ) -> FetchOutcome:
         try:
             outcome, resp = await self._request(engine, d, url, prev, now, kind="page")
         except Exception as exc:  # noqa: BLE001 - one URL must never sink the batch
             log.exception("unexpected error fetching %s", url)
             error = FetchError(f"{type(exc).__name__}: {exc}", reason="internal-error")
-            return FetchOutcome(outcomes.failure_record(
-                url, d.source, prev, error, None, 0, 0, 0.0, self.settings, None,
-                may_give_up=True))
+            return FetchOutcome(
+                outcomes.failure_record(
+                    url, d.source, prev, error, None, 0, 0, 0.0, self.settings, None, may_give_up=True
+                )
+            )
         if resp is None or resp.status == 304 or outcome.record.reason is not None:
             return outcome
         page_kind = "text" if resp.media_type in outcomes.TEXT_TYPES else "html"
-        page = RawPage(source=d.source, body=resp.body, kind=page_kind, url=url,
-                       fetched_at=outcome.record.fetched_at, published=d.published,
-                       encoding=resp.charset)
+        page = RawPage(
+            source=d.source,
+            body=resp.body,
+            kind=page_kind,
+            url=url,
+            fetched_at=outcome.record.fetched_at,
+            published=d.published,
+            encoding=resp.charset,
+        )
         return replace(outcome, page=page)
 
-    async def _request(self, engine: Engine, d: Discovered, url: str,
-                       prev: FetchRecord | None, now: datetime, *,
-                       kind: Literal["page", "doc"]) -> tuple[FetchOutcome, Response | None]:
+    async def _request(
+        self,
+        engine: Engine,
+        d: Discovered,
+        url: str,
+        prev: FetchRecord | None,
+        now: datetime,
+        *,
+        kind: Literal["page", "doc"],
+    ) -> tuple[FetchOutcome, Response | None]:
         s = self.settings
         if urlsplit(url).scheme.lower() not in HTTP_SCHEMES:
             return outcomes.skip(url, d.source, prev, "scheme", f"not http/https: {url}"), None
@@ -361,19 +395,21 @@ class Fetcher:
         except (SsrfRefused, SchemeRefused) as exc:
             return outcomes.skip(url, d.source, prev, exc.reason, exc.message), None
         except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
-            return FetchOutcome(outcomes.failure_record(
-                url, d.source, prev, exc, None, 0, 0, 0.0, s, None,
-                may_give_up=kind == "page")), None
+            return FetchOutcome(
+                outcomes.failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s, None, may_give_up=kind == "page")
+            ), None
         rules = await engine.robots_for(url)
         if not rules.allowed(url):
-            why = ("robots.txt unreachable or 5xx: the whole host counts as disallowed"
-                   if rules.disallow_all else f"robots.txt disallows {url}")
+            why = (
+                "robots.txt unreachable or 5xx: the whole host counts as disallowed"
+                if rules.disallow_all
+                else f"robots.txt disallows {url}"
+            )
             return outcomes.skip(url, d.source, prev, "robots", why), None
 
         closed = engine.host_closed(host_key(url))
         if closed is not None:
-            return outcomes.host_closed(url, d.source, prev, closed, s,
-                                        may_give_up=kind == "page"), None
+            return outcomes.host_closed(url, d.source, prev, closed, s, may_give_up=kind == "page"), None
 
         headers = {"Accept": ACCEPT_PAGES if kind == "page" else ACCEPT_FEEDS}
         # A record's validators always come from its URL's last good response (failures and
@@ -390,12 +426,21 @@ class Fetcher:
             final = canonicalize_url(result.final_url)
             final_url = final if final != url else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
-            return outcomes.host_closed(url, d.source, prev, result.error, s,
-                                        may_give_up=kind == "page"), None
+            return outcomes.host_closed(url, d.source, prev, result.error, s, may_give_up=kind == "page"), None
         if result.error is not None:
-            rec = outcomes.failure_record(url, d.source, prev, result.error, result.status,
-                                          result.attempts, 0, result.duration_ms, s,
-                                          result.retry_at, may_give_up=kind == "page")
+            rec = outcomes.failure_record(
+                url,
+                d.source,
+                prev,
+                result.error,
+                result.status,
+                result.attempts,
+                0,
+                result.duration_ms,
+                s,
+                result.retry_at,
+                may_give_up=kind == "page",
+            )
             return FetchOutcome(rec, final_url=final_url), None
         resp = result.response
         assert resp is not None
@@ -403,12 +448,21 @@ class Fetcher:
             try:
                 outcomes.check_page_body(resp)
             except FetchError as exc:
-                rec = outcomes.failure_record(url, d.source, prev, exc, resp.status,
-                                              result.attempts, resp.raw_bytes,
-                                              result.duration_ms, s, None, may_give_up=True)
+                rec = outcomes.failure_record(
+                    url,
+                    d.source,
+                    prev,
+                    exc,
+                    resp.status,
+                    result.attempts,
+                    resp.raw_bytes,
+                    result.duration_ms,
+                    s,
+                    None,
+                    may_give_up=True,
+                )
                 return FetchOutcome(rec, final_url=final_url), None
-        return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result),
-                            final_url=final_url), resp
+        return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result), final_url=final_url), resp
 
 
 def _drive(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -10,14 +10,14 @@ import glob
 import json
 import os
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterable, Mapping
 
-from fetching.urls import canonicalize_url
-from wiredesk.errors import ConfigError, InputError
-from wiredesk.records import PageKind, RawPage
+from wiredesk.core.errors import ConfigError, InputError
+from wiredesk.core.records import PageKind, RawPage
+from wiredesk.fetching.urls import canonicalize_url
 
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text", ".text": "text"}
 DEFAULT_MAX_BYTES = 10_000_000
@@ -62,7 +62,9 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
             if path.is_dir():
                 hits = _walk(path)
                 if not hits:
-                    raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input")
+                    raise InputError(
+                        f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input"
+                    )
             elif path.exists():
                 hits = [path]
             else:
@@ -112,14 +114,16 @@ def read_page(
         kind=_sniff_kind(kind, body),
         path=str(path),
         url=entry.url if entry else None,
-        fetched_at=datetime.now(timezone.utc),  # when wiredesk read it
+        fetched_at=datetime.now(UTC),  # when wiredesk read it
         published=entry.published if entry else None,
     )
 
 
 def _gunzip_capped(data: bytes, path: Path, max_bytes: int, *, compressed_size: int) -> bytes:
     if compressed_size > max_bytes:
-        raise InputError(f"{path}: {compressed_size} bytes compressed, over the {max_bytes} byte limit", reason="oversized")
+        raise InputError(
+            f"{path}: {compressed_size} bytes compressed, over the {max_bytes} byte limit", reason="oversized"
+        )
     decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         out = decoder.decompress(data, max_bytes + 1)
@@ -162,7 +166,7 @@ def load_manifest(path: str | os.PathLike[str]) -> dict[str, ManifestEntry]:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"manifest {path} line {number}: not JSON ({exc.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("file"), str) or not row["file"]:
-            raise ConfigError(f"manifest {path} line {number}: needs a \"file\" string")
+            raise ConfigError(f'manifest {path} line {number}: needs a "file" string')
         for key in ("url", "published", "source"):
             if row.get(key) is not None and not isinstance(row[key], str):
                 raise ConfigError(f"manifest {path} line {number}: {key!r} must be a string")

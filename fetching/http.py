@@ -10,69 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from http.cookiejar import DefaultCookiePolicy
 import ssl
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from http.cookiejar import DefaultCookiePolicy
 
 import httpcore
 import httpx
 
-from wiredesk.errors import PermanentFetchError, TransientFetchError
+from wiredesk.core.errors import PermanentFetchError
 
+from .failures import (
+    BadContentEncoding,
+    ConnectionFailed,
+    DecompressionBomb,
+    TimedOut,
+    TooLarge,
+    Truncated,
+)
 from .ssrf import GuardedBackend, SsrfGuard
 
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 1.0
 ACCEPT_PAGES = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
-ACCEPT_FEEDS = ("application/rss+xml,application/atom+xml,application/xml;q=0.9,"
-                "text/xml;q=0.9,text/html;q=0.5,*/*;q=0.1")
-
-
-class ConnectionFailed(TransientFetchError):
-    reason = "connection"
-
-
-class TimedOut(TransientFetchError):
-    reason = "timeout"
-
-
-class Truncated(TransientFetchError):
-    reason = "truncated"
-
-
-class ServerError(TransientFetchError):
-    """5xx, and 429/503 with their Retry-After (seconds, None when absent)."""
-
-    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
-        super().__init__(message, reason=f"http-{status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-class ClientError(PermanentFetchError):
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message, reason=f"http-{status}")
-        self.status = status
-
-
-class TooLarge(PermanentFetchError):
-    reason = "too-large"
-
-
-class DecompressionBomb(PermanentFetchError):
-    reason = "decompression-bomb"
-
-
-class ContentTypeRefused(PermanentFetchError):
-    reason = "content-type"
-
-
-class BadContentEncoding(PermanentFetchError):
-    reason = "content-encoding"
+ACCEPT_FEEDS = "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,text/html;q=0.5,*/*;q=0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +60,14 @@ class Response:
         return None
 
 
-def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
-                 read_timeout: float, max_connections: int) -> httpx.AsyncClient:
+def build_client(
+    *, guard: SsrfGuard, user_agent: str, connect_timeout: float, read_timeout: float, max_connections: int
+) -> httpx.AsyncClient:
     """The one shared client: our own redirect handling, no proxies from the environment
     (an env proxy would bypass the SSRF guard), connections only to vetted addresses."""
-    limits = httpx.Limits(max_connections=max_connections,
-                          max_keepalive_connections=max_connections, keepalive_expiry=30.0)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=30.0
+    )
     transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
     # Same pool httpx would build, plus our network backend (connect-time SSRF check).
     transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001 - no public hook exists
@@ -115,8 +81,7 @@ def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
         transport=transport,
         follow_redirects=False,
         trust_env=False,
-        timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout,
-                              write=read_timeout, pool=None),
+        timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None),
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
     )
     # No cookies: every request is stateless and the same in every run, and one jar shared
@@ -126,10 +91,16 @@ def build_client(*, guard: SsrfGuard, user_agent: str, connect_timeout: float,
     return client
 
 
-async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, str],
-                   max_bytes: int, total_timeout: float,
-                   accept: Callable[[Response], None] | None = None,
-                   on_sent: Callable[[], None] | None = None) -> Response:
+async def get_once(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: dict[str, str],
+    max_bytes: int,
+    total_timeout: float,
+    accept: Callable[[Response], None] | None = None,
+    on_sent: Callable[[], None] | None = None,
+) -> Response:
     """One GET without redirects. The body is read for 2xx only; ``accept`` (called with the
     header-only response) may raise to refuse a body before any of it is read. ``on_sent``
     is called when the request headers are out (the politeness interval counts from it)."""
@@ -159,14 +130,21 @@ async def get_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, st
         raise ConnectionFailed(f"{exc}: {url}") from None
 
 
-async def _exchange(client: httpx.AsyncClient, url: str, headers: dict[str, str],
-                    max_bytes: int, accept: Callable[[Response], None] | None,
-                    on_sent: Callable[[], None] | None) -> Response:
+async def _exchange(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    accept: Callable[[Response], None] | None,
+    on_sent: Callable[[], None] | None,
+) -> Response:
     extensions = {}
     if on_sent is not None:
+
         async def trace(event: str, info: dict[str, object]) -> None:
             if event.endswith("send_request_headers.complete"):
                 on_sent()
+
         extensions["trace"] = trace
     async with client.stream("GET", url, headers=headers, extensions=extensions) as resp:
         head = Response(url=str(resp.url), status=resp.status_code, headers=resp.headers)
@@ -197,8 +175,7 @@ async def _exchange(client: httpx.AsyncClient, url: str, headers: dict[str, str]
                 raise TooLarge(f"body over cap {max_bytes} bytes: {url}")
             decoder.feed(chunk)
         body = decoder.finish()
-        return Response(url=head.url, status=head.status, headers=head.headers,
-                        body=body, raw_bytes=raw)
+        return Response(url=head.url, status=head.status, headers=head.headers, body=body, raw_bytes=raw)
 
 
 class _Decoder:
@@ -224,15 +201,13 @@ class _Decoder:
             if self._coding == "deflate" and chunk and not _zlib_header(chunk):
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
             else:
-                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in self._coding
-                                             else zlib.MAX_WBITS)
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in self._coding else zlib.MAX_WBITS)
         try:
             self._out += self._z.decompress(chunk, self._max + 1 - len(self._out))
         except zlib.error as exc:
             raise BadContentEncoding(f"corrupt {self._coding} body: {exc}: {self._url}") from None
         if len(self._out) > self._max or self._z.unconsumed_tail:
-            raise DecompressionBomb(
-                f"{self._coding} body inflates past cap {self._max} bytes: {self._url}")
+            raise DecompressionBomb(f"{self._coding} body inflates past cap {self._max} bytes: {self._url}")
 
     def finish(self) -> bytes:
         if self._z is not None:
@@ -263,6 +238,6 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now_dt = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now_dt = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
     return max(0.0, (when - now_dt).total_seconds())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wiredesk.records import FetchRecord, RawPage
+from wiredesk.core.records import FetchRecord, RawPage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from wiredesk.errors import FetchError, PermanentFetchError
-from wiredesk.records import FetchRecord, utcnow
+from wiredesk.core.errors import FetchError, PermanentFetchError
+from wiredesk.core.records import FetchRecord, utcnow
 
 from .engine import Attempted, HostClosed
+from .failures import ContentTypeRefused
 from .feeds import Entry
-from .http import ContentTypeRefused, Response
+from .http import Response
 from .models import Discovered, FetchOutcome
 from .settings import FetchSettings
 
@@ -20,65 +21,107 @@ from .settings import FetchSettings
 DOCUMENT_REASONS = frozenset({"bad-feed", "xml-bomb"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
-_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf",
-                    "application/zip", "application/octet-stream+")
+_BINARY_PREFIXES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/zip",
+    "application/octet-stream+",
+)
 
 
-def success_record(url: str, source: str, prev: FetchRecord | None, resp: Response,
-                    result: Attempted) -> FetchRecord:
+def success_record(url: str, source: str, prev: FetchRecord | None, resp: Response, result: Attempted) -> FetchRecord:
     etag = resp.headers.get("etag")
     last_modified = resp.headers.get("last-modified")
     if resp.status == 304 and prev is not None:  # a 304 may omit the validators
         etag = etag or prev.etag
         last_modified = last_modified or prev.last_modified
-    return FetchRecord(url=url, source=source, status=resp.status, reason=None, detail="",
-                       etag=etag, last_modified=last_modified, attempts=result.attempts,
-                       failures=0, next_attempt_at=None, gave_up=False,
-                       stored=prev.stored if prev is not None else False,
-                       bytes=resp.raw_bytes, duration_ms=round(result.duration_ms, 3))
+    return FetchRecord(
+        url=url,
+        source=source,
+        status=resp.status,
+        reason=None,
+        detail="",
+        etag=etag,
+        last_modified=last_modified,
+        attempts=result.attempts,
+        failures=0,
+        next_attempt_at=None,
+        gave_up=False,
+        stored=prev.stored if prev is not None else False,
+        bytes=resp.raw_bytes,
+        duration_ms=round(result.duration_ms, 3),
+    )
 
 
-def failure_record(url: str, source: str, prev: FetchRecord | None, exc: FetchError,
-                    status: int | None, attempts: int, nbytes: int, duration_ms: float,
-                    s: FetchSettings, retry_at: float | None, *,
-                    may_give_up: bool) -> FetchRecord:
+def failure_record(
+    url: str,
+    source: str,
+    prev: FetchRecord | None,
+    exc: FetchError,
+    status: int | None,
+    attempts: int,
+    nbytes: int,
+    duration_ms: float,
+    s: FetchSettings,
+    retry_at: float | None,
+    *,
+    may_give_up: bool,
+) -> FetchRecord:
     failures = (prev.failures if prev is not None else 0) + 1
     delay = min(s.failure_backoff * 2 ** (failures - 1), s.max_failure_backoff)
     if retry_at is not None:
         delay = max(delay, retry_at)  # never come back before the server asked us to
     now = utcnow()
-    return FetchRecord(url=url, source=source, status=status, reason=exc.reason,
-                       detail=exc.message[:500],
-                       etag=prev.etag if prev is not None else None,
-                       last_modified=prev.last_modified if prev is not None else None,
-                       attempts=attempts, failures=failures,
-                       next_attempt_at=now + timedelta(seconds=delay),
-                       gave_up=may_give_up and failures >= s.give_up_after,
-                       stored=prev.stored if prev is not None else False,
-                       bytes=nbytes, duration_ms=round(duration_ms, 3), fetched_at=now)
+    return FetchRecord(
+        url=url,
+        source=source,
+        status=status,
+        reason=exc.reason,
+        detail=exc.message[:500],
+        etag=prev.etag if prev is not None else None,
+        last_modified=prev.last_modified if prev is not None else None,
+        attempts=attempts,
+        failures=failures,
+        next_attempt_at=now + timedelta(seconds=delay),
+        gave_up=may_give_up and failures >= s.give_up_after,
+        stored=prev.stored if prev is not None else False,
+        bytes=nbytes,
+        duration_ms=round(duration_ms, 3),
+        fetched_at=now,
+    )
 
 
-def policy_record(url: str, source: str, prev: FetchRecord | None, reason: str,
-                   detail: str) -> FetchRecord:
+def policy_record(url: str, source: str, prev: FetchRecord | None, reason: str, detail: str) -> FetchRecord:
     """A URL refused by policy before any request: no attempt, no failure counted."""
     if prev is not None:
-        return replace(prev, reason=reason, detail=detail, status=None, attempts=0, bytes=0,
-                       duration_ms=0.0, source=prev.source or source, fetched_at=utcnow())
+        return replace(
+            prev,
+            reason=reason,
+            detail=detail,
+            status=None,
+            attempts=0,
+            bytes=0,
+            duration_ms=0.0,
+            source=prev.source or source,
+            fetched_at=utcnow(),
+        )
     return FetchRecord(url=url, source=source, reason=reason, detail=detail)
 
 
-def skip(url: str, source: str, prev: FetchRecord | None, reason: str,
-          detail: str) -> FetchOutcome:
+def skip(url: str, source: str, prev: FetchRecord | None, reason: str, detail: str) -> FetchOutcome:
     return FetchOutcome(policy_record(url, source, prev, reason, detail), skipped=reason)
 
 
-def host_closed(url: str, source: str, prev: FetchRecord | None, closed: HostClosed,
-                s: FetchSettings, *, may_give_up: bool) -> FetchOutcome:
+def host_closed(
+    url: str, source: str, prev: FetchRecord | None, closed: HostClosed, s: FetchSettings, *, may_give_up: bool
+) -> FetchOutcome:
     """Skipped because its host is closed (down, or asked us to wait): no request, but a
     failed fetch all the same. It backs off at least until the host opens again, counts
     towards giving up, and is brought back by ``RetryingFetchState.due`` like any failure."""
-    rec = failure_record(url, source, prev, closed, None, 0, 0, 0.0, s, closed.seconds,
-                         may_give_up=may_give_up)
+    rec = failure_record(url, source, prev, closed, None, 0, 0, 0.0, s, closed.seconds, may_give_up=may_give_up)
     return FetchOutcome(rec, skipped=closed.reason)
 
 
@@ -100,7 +143,7 @@ def parse_when(value: str | None) -> datetime | None:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def merge_duplicates(urls: Sequence[Discovered], canon: Sequence[str]) -> dict[str, Discovered]:
@@ -122,7 +165,6 @@ def merge(first: Discovered, other: Discovered) -> Discovered:
 
 def plain(url: str) -> Entry:
     return Entry(url)
-
 
 
 # ---- content checks -----------------------------------------------------------------------

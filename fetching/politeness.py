@@ -72,8 +72,9 @@ class HostGate:
 class Politeness:
     """All gates of one Fetcher. Create inside the event loop that will use it."""
 
-    def __init__(self, *, per_host_concurrency: int, min_interval: float,
-                 global_concurrency: int, max_crawl_delay: float) -> None:
+    def __init__(
+        self, *, per_host_concurrency: int, min_interval: float, global_concurrency: int, max_crawl_delay: float
+    ) -> None:
         self._per_host = per_host_concurrency
         self._interval = min_interval
         self._max_crawl_delay = max_crawl_delay

@@ -40,8 +40,11 @@ class RobotsRules:
         best: _Rule | None = None
         for rule in self.rules:
             if rule.pattern.match(target):
-                if (best is None or len(rule.path) > len(best.path)
-                        or (len(rule.path) == len(best.path) and rule.allow and not best.allow)):
+                if (
+                    best is None
+                    or len(rule.path) > len(best.path)
+                    or (len(rule.path) == len(best.path) and rule.allow and not best.allow)
+                ):
                     best = rule
         return best is None or best.allow
 
@@ -101,8 +104,9 @@ def parse_robots(text: str, agent: str) -> RobotsRules:
     # RFC 9309 2.2.1: several groups for the same agent are merged.
     rules = tuple(rule for g in chosen for rule in g.rules)
     delays = [g.crawl_delay for g in chosen if g.crawl_delay is not None]
-    return RobotsRules(rules=rules, crawl_delay=max(delays) if delays else None,
-                       sitemaps=tuple(dict.fromkeys(sitemaps)))
+    return RobotsRules(
+        rules=rules, crawl_delay=max(delays) if delays else None, sitemaps=tuple(dict.fromkeys(sitemaps))
+    )
 
 
 def _agent_matches(line_agent: str, agent: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from wiredesk.errors import ConfigError
+from wiredesk.core.errors import ConfigError
 
 # Operators should add a contact URL or address, e.g. "wiredesk/0.1 (+https://example.org/bot)".
 DEFAULT_USER_AGENT = "wiredesk/0.1 (news archiver)"
@@ -71,8 +71,16 @@ class FetchSettings:
         for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"fetch.{name} must be > 0, got {value!r}")
-        for name in ("per_host_min_interval", "retries", "host_failure_limit", "retry_backoff", "max_redirects",
-                     "failure_backoff", "max_retry_after", "max_crawl_delay"):
+        for name in (
+            "per_host_min_interval",
+            "retries",
+            "host_failure_limit",
+            "retry_backoff",
+            "max_redirects",
+            "failure_backoff",
+            "max_retry_after",
+            "max_crawl_delay",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fetch.{name} must be >= 0, got {getattr(self, name)!r}")
         if not self.user_agent.strip():

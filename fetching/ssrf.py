@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from wiredesk.errors import PermanentFetchError
+from wiredesk.core.errors import PermanentFetchError
 
+from .failures import ConnectionFailed
 from .urls import HTTP_SCHEMES
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -81,8 +82,7 @@ class SsrfGuard:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port,
-                                                                 type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             raise _dns_error(host, exc) from None
         addresses: list[IPAddress] = []
@@ -123,7 +123,6 @@ def _ip_literal(host: str) -> IPAddress | None:
 
 
 def _dns_error(host: str, exc: BaseException) -> Exception:
-    from .http import ConnectionFailed  # local import: http imports this module
 
     return ConnectionFailed(f"cannot resolve {host}: {exc}", reason="dns")
 
@@ -135,25 +134,32 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self._guard = guard
         self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: typing.Iterable[typing.Any] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses = await self._guard.resolve(host, port)
         last: Exception | None = None
         for ip in addresses:
             try:
-                return await self._inner.connect_tcp(str(ip), port, timeout=timeout,
-                                                     local_address=local_address,
-                                                     socket_options=socket_options)
+                return await self._inner.connect_tcp(
+                    str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as exc:  # try the next vetted address
                 last = exc
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: typing.Iterable[typing.Any] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise SsrfRefused("unix sockets are never used")
 
     async def sleep(self, seconds: float) -> None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from wiredesk.records import FetchRecord
+from wiredesk.core.records import FetchRecord
 
 
 @runtime_checkable
@@ -73,9 +73,15 @@ class MemoryFetchState:
 
     def due(self, source: str, now: datetime, limit: int) -> Sequence[FetchRecord]:
         with self._lock:
-            found = [r for r in self._latest.values()
-                     if r.source == source and r.failures > 0 and not r.gave_up
-                     and not r.stored and (r.next_attempt_at is None or r.next_attempt_at <= now)]
+            found = [
+                r
+                for r in self._latest.values()
+                if r.source == source
+                and r.failures > 0
+                and not r.gave_up
+                and not r.stored
+                and (r.next_attempt_at is None or r.next_attempt_at <= now)
+            ]
         return found[:limit]
 
     def mark_stored(self, urls: Iterable[str]) -> None:

@@ -16,12 +16,40 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-_TRACKING_EXACT = frozenset({
-    "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-    "vero_id", "wickedid", "ncid", "cmpid", "soc_src", "soc_trk", "ocid", "at_medium",
-    "at_campaign", "spm", "share", "ref_src", "ref_url",
-})
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "ncid",
+        "cmpid",
+        "soc_src",
+        "soc_trk",
+        "ocid",
+        "at_medium",
+        "at_campaign",
+        "spm",
+        "share",
+        "ref_src",
+        "ref_url",
+    }
+)
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__hs", "ga_")
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -8,14 +8,30 @@ terminal never disagree; ``publish_run_artifacts`` only hands them to Prefect.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from flows.report import PROGRESS_LISTENER, SourceTally
+from wiredesk.pipeline.report import PROGRESS_LISTENER, SourceTally
 
 # One column per step a page goes through, in pipeline order; the UI shows them as given.
-TABLE_COLUMNS = ("source", "discovered", "fetched", "not_modified", "skipped", "read", "failed", "failed_by_reason",
-                 "extracted", "exact_duplicates", "near_duplicates", "already_seen", "changed", "stored", "seconds",
-                 "error")
+TABLE_COLUMNS = (
+    "source",
+    "discovered",
+    "fetched",
+    "not_modified",
+    "skipped",
+    "read",
+    "failed",
+    "failed_by_reason",
+    "extracted",
+    "exact_duplicates",
+    "near_duplicates",
+    "already_seen",
+    "changed",
+    "stored",
+    "seconds",
+    "error",
+)
 SOURCES_KEY = "ingest-sources"
 SUMMARY_KEY = "ingest-summary"
 SOURCE_KEY_PREFIX = "ingest-source-"
@@ -58,22 +74,25 @@ def summary_markdown(summary: dict[str, Any], tallies: Sequence[SourceTally], *,
         f"- pages read: **{summary['pages_read']}**, new articles stored: **{summary['stored']}**",
         f"- exact duplicates: {summary['exact_duplicates']}, near duplicates: {summary['near_duplicates']}, "
         f"already seen: {summary['already_seen']}, changed: {summary['changed']}",
-        f"- failed: {summary['failed']}"
-        + (f" ({_reasons(summary['failed_by_reason'])})" if summary["failed"] else ""),
+        f"- failed: {summary['failed']}" + (f" ({_reasons(summary['failed_by_reason'])})" if summary["failed"] else ""),
         f"- wall time: {summary['wall_seconds']:.1f} s",
     ]
     export = summary.get("export")
     if export:
         count = export.get("count", export.get("records"))
-        lines.append(f"- corpus export: {count if count is not None else '?'} records -> "
-                     f"`{export.get('path') or export.get('out') or '?'}`")
+        lines.append(
+            f"- corpus export: {count if count is not None else '?'} records -> "
+            f"`{export.get('path') or export.get('out') or '?'}`"
+        )
     if summary.get("failed_sources"):
         lines.append(f"- **failed sources**: {', '.join(summary['failed_sources'])}")
         lines += ["", "## Failed sources", "", "| source | error |", "|---|---|"]
         lines += [f"| {_cell(t.source)} | {_cell(t.error)} |" for t in tallies if t.error]
     lines += ["", "## Sources", "", "| source | read | stored | exact | near | failed |", "|---|---|---|---|---|---|"]
-    lines += [f"| {_cell(t.source)} | {t.read} | {t.stored} | {t.exact} | {t.near} | {sum(t.failed.values())} |"
-              for t in tallies]
+    lines += [
+        f"| {_cell(t.source)} | {t.read} | {t.stored} | {t.exact} | {t.near} | {sum(t.failed.values())} |"
+        for t in tallies
+    ]
     if clusters:
         lines += ["", "## Largest clusters grown in this run", "", "| cluster | copies added |", "|---|---|"]
         lines += [f"| `{cid}` | {n} |" for cid, n in clusters.most_common(top)]
@@ -88,10 +107,12 @@ def publish_run_artifacts(summary: dict[str, Any], tallies: Sequence[SourceTally
     """The run's table and summary, attached to the current (ingest) flow run."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    create_table_artifact(key=SOURCES_KEY, table=source_rows(tallies),
-                          description="Per-source counts of this ingest run")
-    create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary, tallies),
-                             description="Summary of this ingest run")
+    create_table_artifact(
+        key=SOURCES_KEY, table=source_rows(tallies), description="Per-source counts of this ingest run"
+    )
+    create_markdown_artifact(
+        key=SUMMARY_KEY, markdown=summary_markdown(summary, tallies), description="Summary of this ingest run"
+    )
 
 
 def source_artifact_key(source: str) -> str:
@@ -105,8 +126,11 @@ def publish_source_artifact(tally: SourceTally) -> None:
     history is one artifact key in the UI. Call it at the end of the subflow."""
     from prefect.artifacts import create_table_artifact
 
-    create_table_artifact(key=source_artifact_key(tally.source), table=[source_row(tally)],
-                          description=f"Counts of source {tally.source} in this run")
+    create_table_artifact(
+        key=source_artifact_key(tally.source),
+        table=[source_row(tally)],
+        description=f"Counts of source {tally.source} in this run",
+    )
 
 
 class RunProgress:
@@ -145,5 +169,12 @@ class RunProgress:
 
 
 __all__ = [
-    "RunProgress","TABLE_COLUMNS", "publish_run_artifacts", "publish_source_artifact", "source_artifact_key",
-           "source_row", "source_rows", "summary_markdown"]
+    "RunProgress",
+    "TABLE_COLUMNS",
+    "publish_run_artifacts",
+    "publish_source_artifact",
+    "source_artifact_key",
+    "source_row",
+    "source_rows",
+    "summary_markdown",
+]

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from config import WiredeskConfig
-from wiredesk.errors import ConfigError
+from wiredesk.config import WiredeskConfig
+from wiredesk.core.errors import ConfigError
 
 if TYPE_CHECKING:  # prefect is imported only when deployments are actually built
     from prefect.deployments.runner import RunnerDeployment
@@ -34,8 +35,8 @@ EPHEMERAL_STARTUP_TIMEOUT_S = 120
 # Where each flow lives, as an importable module path: the served run subprocess and a work
 # pool's worker import the flow by module, so neither depends on the current directory.
 FLOW_ENTRYPOINTS: dict[str, str] = {
-    INGEST_FLOW: "flows.ingest.ingest",
-    EXPORT_FLOW: "flows.ingest.export_flow",
+    INGEST_FLOW: "wiredesk.flows.ingest.ingest",
+    EXPORT_FLOW: "wiredesk.flows.ingest.export_flow",
 }
 
 
@@ -55,8 +56,9 @@ class DeploymentSettings:
         if self.concurrency_limit < 1:
             raise ConfigError(f"deployments: concurrency_limit must be at least 1 (got {self.concurrency_limit})")
         if self.collision_strategy not in ("enqueue", "cancel-new"):
-            raise ConfigError(f"deployments: collision_strategy must be enqueue or cancel-new "
-                              f"(got {self.collision_strategy!r})")
+            raise ConfigError(
+                f"deployments: collision_strategy must be enqueue or cancel-new (got {self.collision_strategy!r})"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,9 +86,14 @@ class DeploymentPlan:
         return self.cron is not None
 
 
-def plan_deployments(config: WiredeskConfig, *, config_path: str | Path | None = None, store: str | None = None,
-                     settings: DeploymentSettings = DeploymentSettings(),
-                     only: Sequence[str] | None = None) -> list[DeploymentPlan]:
+def plan_deployments(
+    config: WiredeskConfig,
+    *,
+    config_path: str | Path | None = None,
+    store: str | None = None,
+    settings: DeploymentSettings = DeploymentSettings(),
+    only: Sequence[str] | None = None,
+) -> list[DeploymentPlan]:
     """The deployments for ``config``: scheduled sources first, then the manual ones.
 
     ``config_path`` (made absolute) and ``store`` become default parameters of every
@@ -106,30 +113,36 @@ def plan_deployments(config: WiredeskConfig, *, config_path: str | Path | None =
             continue
         if source.name == ALL_SOURCES:
             raise ConfigError(f"source name {ALL_SOURCES!r} is reserved for the manual ingest/{ALL_SOURCES} deployment")
-        plans.append(DeploymentPlan(
-            flow=INGEST_FLOW,
-            name=source.name,
-            parameters={"sources": [source.name], **common},
-            cron=source.schedule.cron,
-            timezone=source.schedule.timezone,
-            description=f"Ingest source {source.name} on schedule {source.schedule.cron!r} ({source.schedule.timezone})",
-            tags=(*settings.tags, f"source:{source.name}"),
-        ))
+        plans.append(
+            DeploymentPlan(
+                flow=INGEST_FLOW,
+                name=source.name,
+                parameters={"sources": [source.name], **common},
+                cron=source.schedule.cron,
+                timezone=source.schedule.timezone,
+                description=f"Ingest source {source.name} on schedule {source.schedule.cron!r} ({source.schedule.timezone})",
+                tags=(*settings.tags, f"source:{source.name}"),
+            )
+        )
     if settings.manual:
-        plans.append(DeploymentPlan(
-            flow=INGEST_FLOW,
-            name=ALL_SOURCES,
-            parameters=dict(common),
-            description="Ingest every configured source and input; pass sources=[...] to run only some",
-            tags=settings.tags,
-        ))
-        plans.append(DeploymentPlan(
-            flow=EXPORT_FLOW,
-            name=EXPORT_DEPLOYMENT,
-            parameters=dict(common),
-            description="Write the corpus export from the store",
-            tags=settings.tags,
-        ))
+        plans.append(
+            DeploymentPlan(
+                flow=INGEST_FLOW,
+                name=ALL_SOURCES,
+                parameters=dict(common),
+                description="Ingest every configured source and input; pass sources=[...] to run only some",
+                tags=settings.tags,
+            )
+        )
+        plans.append(
+            DeploymentPlan(
+                flow=EXPORT_FLOW,
+                name=EXPORT_DEPLOYMENT,
+                parameters=dict(common),
+                description="Write the corpus export from the store",
+                tags=settings.tags,
+            )
+        )
     if only:
         wanted = {qualify(name) for name in only}
         unknown = wanted - {p.full_name for p in plans}
@@ -151,8 +164,10 @@ def _refuse_secret(store: str) -> None:
     except ValueError:
         password = None
     if password:
-        raise ConfigError("a URL with a password would be shown with the run's parameters in the Prefect UI: "
-                          "set WIREDESK_STORE__URL in the environment of `wiredesk serve` or the worker instead")
+        raise ConfigError(
+            "a URL with a password would be shown with the run's parameters in the Prefect UI: "
+            "set WIREDESK_STORE__URL in the environment of `wiredesk serve` or the worker instead"
+        )
 
 
 def qualify(name: str) -> str:
@@ -163,33 +178,37 @@ def qualify(name: str) -> str:
     return name if "/" in name else f"{INGEST_FLOW}/{name}"
 
 
-def build_deployments(plans: Sequence[DeploymentPlan], *,
-                      settings: DeploymentSettings = DeploymentSettings()) -> list["RunnerDeployment"]:
+def build_deployments(
+    plans: Sequence[DeploymentPlan], *, settings: DeploymentSettings = DeploymentSettings()
+) -> list[RunnerDeployment]:
     """prefect ``RunnerDeployment`` objects for ``plans`` (for ``prefect.serve``)."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
-    from flows.ingest import export_flow, ingest
     from wiredesk import __version__
+    from wiredesk.flows.ingest import export_flow, ingest
 
     flows = {INGEST_FLOW: ingest, EXPORT_FLOW: export_flow}
-    strategy = {"enqueue": ConcurrencyLimitStrategy.ENQUEUE,
-                "cancel-new": ConcurrencyLimitStrategy.CANCEL_NEW}[settings.collision_strategy]
+    strategy = {"enqueue": ConcurrencyLimitStrategy.ENQUEUE, "cancel-new": ConcurrencyLimitStrategy.CANCEL_NEW}[
+        settings.collision_strategy
+    ]
     deployments = []
     for plan in plans:
         schedules = [Cron(plan.cron, timezone=plan.timezone)] if plan.cron else None
-        deployments.append(flows[plan.flow].to_deployment(
-            name=plan.name,
-            schedules=schedules,
-            paused=settings.paused if schedules else None,
-            concurrency_limit=ConcurrencyLimitConfig(limit=settings.concurrency_limit, collision_strategy=strategy),
-            parameters=dict(plan.parameters),
-            description=plan.description,
-            tags=list(plan.tags),
-            version=__version__,
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ))
+        deployments.append(
+            flows[plan.flow].to_deployment(
+                name=plan.name,
+                schedules=schedules,
+                paused=settings.paused if schedules else None,
+                concurrency_limit=ConcurrencyLimitConfig(limit=settings.concurrency_limit, collision_strategy=strategy),
+                parameters=dict(plan.parameters),
+                description=plan.description,
+                tags=list(plan.tags),
+                version=__version__,
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
     return deployments
 
 
@@ -223,7 +242,7 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from wiredesk.errors import WiredeskError
+    from wiredesk.core.errors import WiredeskError
 
     full_name = qualify(name)
     for value in (parameters or {}).values():
@@ -240,23 +259,29 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
                 deployment = client.read_deployment_by_name(full_name)
             except ObjectNotFound:
                 known = sorted(_deployment_names(client))
-                raise ConfigError(f"no deployment {full_name!r} at {where} "
-                                  f"(known: {', '.join(known) or 'none; start `wiredesk serve` or run `prefect deploy --all`'})") from None
+                raise ConfigError(
+                    f"no deployment {full_name!r} at {where} "
+                    f"(known: {', '.join(known) or 'none; start `wiredesk serve` or run `prefect deploy --all`'})"
+                ) from None
         # The server checks values against the flow's signature but lets unknown names through,
         # and the run would then fail in its worker: catch a typo'd name here, while a human looks.
         accepted = set((deployment.parameter_openapi_schema or {}).get("properties", {}))
         unknown = sorted(set(parameters or {}) - accepted) if accepted else []
         if unknown:
-            raise ConfigError(f"deployment {full_name!r} has no parameter {', '.join(unknown)} "
-                              f"(known: {', '.join(sorted(accepted))})")
-        run = run_deployment(full_name, parameters=dict(parameters or {}), timeout=wait_s, poll_interval=1,
-                             as_subflow=False)
+            raise ConfigError(
+                f"deployment {full_name!r} has no parameter {', '.join(unknown)} (known: {', '.join(sorted(accepted))})"
+            )
+        run = run_deployment(
+            full_name, parameters=dict(parameters or {}), timeout=wait_s, poll_interval=1, as_subflow=False
+        )
     except PrefectHTTPStatusError as exc:  # before httpx.HTTPError: it is one
         # 409/422: the server refused the parameters (they are checked against the flow's signature)
         detail = _response_detail(exc)
         raise ConfigError(f"deployment {full_name!r} refused the run: {detail}") from None
     except httpx.HTTPError as exc:
-        raise WiredeskError(f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api") from None
+        raise WiredeskError(
+            f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api"
+        ) from None
     state = run.state
     from prefect.settings import PREFECT_UI_URL
 
@@ -308,8 +333,13 @@ PREFECT_YAML_HEADER = """\
 """
 
 
-def render_prefect_yaml(plans: Sequence[DeploymentPlan], *, pool: str = "wiredesk", queue: str | None = None,
-                        settings: DeploymentSettings = DeploymentSettings()) -> str:
+def render_prefect_yaml(
+    plans: Sequence[DeploymentPlan],
+    *,
+    pool: str = "wiredesk",
+    queue: str | None = None,
+    settings: DeploymentSettings = DeploymentSettings(),
+) -> str:
     """A ``prefect.yaml`` holding the same deployments as ``plans``, for ``prefect deploy --all``."""
     import yaml
 
@@ -327,15 +357,24 @@ def render_prefect_yaml(plans: Sequence[DeploymentPlan], *, pool: str = "wiredes
             "version": __version__,
             "tags": list(plan.tags),
             "parameters": dict(plan.parameters),
-            "concurrency_limit": {"limit": settings.concurrency_limit,
-                                  "collision_strategy": settings.collision_strategy.upper().replace("-", "_")},
-            "schedules": ([{"cron": plan.cron, "timezone": plan.timezone, "active": not settings.paused}]
-                          if plan.cron else []),
+            "concurrency_limit": {
+                "limit": settings.concurrency_limit,
+                "collision_strategy": settings.collision_strategy.upper().replace("-", "_"),
+            },
+            "schedules": (
+                [{"cron": plan.cron, "timezone": plan.timezone, "active": not settings.paused}] if plan.cron else []
+            ),
             "work_pool": dict(work_pool),
         }
         deployments.append(entry)
-    document = {"name": "wiredesk", "prefect-version": _prefect_version(), "build": None, "push": None,
-                "pull": [], "deployments": deployments}
+    document = {
+        "name": "wiredesk",
+        "prefect-version": _prefect_version(),
+        "build": None,
+        "push": None,
+        "pull": [],
+        "deployments": deployments,
+    }
     return PREFECT_YAML_HEADER + "\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
 
 
@@ -348,7 +387,7 @@ def _prefect_version() -> str:
         return "3"
 
 
-def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None, announce: bool = True) -> None:
+def serve(deployments: Sequence[RunnerDeployment], *, limit: int | None = None, announce: bool = True) -> None:
     """Register ``deployments`` and run their schedules and triggered runs until interrupted."""
     import prefect
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -368,8 +407,11 @@ def serve(deployments: Sequence["RunnerDeployment"], *, limit: int | None = None
     marker = _serve_marker()
     try:
         if announce:
-            print(f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "
-                  f"set PREFECT_API_URL to serve against a shared one)", file=sys.stderr)
+            print(
+                f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "
+                f"set PREFECT_API_URL to serve against a shared one)",
+                file=sys.stderr,
+            )
         # `wiredesk trigger` without PREFECT_API_URL finds this server through the marker file,
         # instead of starting yet another server on the same database.
         marker.write_text(json.dumps({"api_url": server.api_url, "pid": os.getpid()}), encoding="utf-8")

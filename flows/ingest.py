@@ -1,6 +1,6 @@
 """The Prefect flows: ``ingest`` (per-source subflows, batch tasks) and ``export``.
 
-A thin shell: every task body is a call into ``flows.pipeline`` or a stage package. Task
+A thin shell: every task body is a call into ``wiredesk.pipeline.batch`` or a stage package. Task
 runs are per source and per batch of pages, never per page, and task results are small
 tallies (pages are streamed to the store, never held as task results).
 """
@@ -10,22 +10,23 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from config import SourceConfig, WiredeskConfig, export_target, load_config
-from fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
-from flows import pipeline
-from flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
-from flows.report import SourceTally, check_since, is_since, summarise
-from flows.runners import with_task_runner
-from storage import export_corpus
-from wiredesk.errors import ConfigError
+from wiredesk.config import SourceConfig, WiredeskConfig, export_target, load_config
+from wiredesk.core.errors import ConfigError
+from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
+from wiredesk.flows.runners import with_task_runner
+from wiredesk.pipeline import batch as pipeline
+from wiredesk.pipeline.report import SourceTally, check_since, is_since, summarise
+from wiredesk.storage import export_corpus
 
 LOCAL_SOURCE = "local"
 
@@ -43,7 +44,7 @@ _TASK_OPTIONS: dict[str, Any] = dict(
 
 
 def _is_transient(state: Any) -> bool:
-    from wiredesk.errors import StoreError
+    from wiredesk.core.errors import StoreError
 
     try:
         state.result()
@@ -55,8 +56,14 @@ def _is_transient(state: Any) -> bool:
 
 
 @task(name="ingest-files", **_TASK_OPTIONS)
-def ingest_file_batch(stages: pipeline.Stages, paths: Sequence[Path], *, source: str, named_source: bool,
-                      manifest: dict[str, ManifestEntry] | None) -> SourceTally:
+def ingest_file_batch(
+    stages: pipeline.Stages,
+    paths: Sequence[Path],
+    *,
+    source: str,
+    named_source: bool,
+    manifest: dict[str, ManifestEntry] | None,
+) -> SourceTally:
     tally = SourceTally(source=source)
     started = time.perf_counter()
     max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
@@ -67,8 +74,9 @@ def ingest_file_batch(stages: pipeline.Stages, paths: Sequence[Path], *, source:
 
 
 @task(name="ingest-files-remote", **_TASK_OPTIONS)
-def ingest_file_batch_remote(spec: pipeline.RunSpec, paths: Sequence[Path], *, source: str, named_source: bool,
-                             manifest: str | None) -> SourceTally:
+def ingest_file_batch_remote(
+    spec: pipeline.RunSpec, paths: Sequence[Path], *, source: str, named_source: bool, manifest: str | None
+) -> SourceTally:
     """The same batch on a Dask worker: it opens the run's stages in its own process."""
     stages = pipeline.stages_for(spec)
     entries = load_manifest(manifest) if manifest else None
@@ -76,9 +84,17 @@ def ingest_file_batch_remote(spec: pipeline.RunSpec, paths: Sequence[Path], *, s
 
 
 @flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
-def ingest_source(source: str, spec: pipeline.RunSpec, *, paths: list[str], web: SourceConfig | None = None,
-                  manifest: str | None = None, named_source: bool = True, limit: int | None = None,
-                  since: str | None = None) -> dict[str, Any]:
+def ingest_source(
+    source: str,
+    spec: pipeline.RunSpec,
+    *,
+    paths: list[str],
+    web: SourceConfig | None = None,
+    manifest: str | None = None,
+    named_source: bool = True,
+    limit: int | None = None,
+    since: str | None = None,
+) -> dict[str, Any]:
     """One source: its files in batches, then its web pages. A failure here fails only this source.
 
     Takes the run's spec, not its live stages: a flow's parameters travel with its context to
@@ -102,19 +118,23 @@ def ingest_source(source: str, spec: pipeline.RunSpec, *, paths: list[str], web:
         if stages.config.run.task_runner == "dask":
             # Batches run at once on the cluster; each takes the store's writer lock only for
             # its dedup-and-write step, and catches the index up with the others' batches first.
-            futures = [ingest_file_batch_remote.submit(spec, list(batch), source=source, named_source=named_source,
-                                                       manifest=manifest)
-                       for batch in pipeline.chunks(files, batch_size)]
+            futures = [
+                ingest_file_batch_remote.submit(
+                    spec, list(batch), source=source, named_source=named_source, manifest=manifest
+                )
+                for batch in pipeline.chunks(files, batch_size)
+            ]
             for future, batch in zip(futures, pipeline.chunks(files, batch_size)):
                 tally.merge(future.result())
                 progress.advance(len(batch))
         else:
             for batch in pipeline.chunks(files, batch_size):
-                tally.merge(ingest_file_batch(stages, list(batch), source=source, named_source=named_source,
-                                              manifest=entries))
+                tally.merge(
+                    ingest_file_batch(stages, list(batch), source=source, named_source=named_source, manifest=entries)
+                )
                 progress.advance(len(batch))
     if web is not None and web.has_web:
-        from flows.web import ingest_web_source
+        from wiredesk.flows.web import ingest_web_source
 
         tally.merge(ingest_web_source(stages, web, limit=limit, since=since))
     logger.info("source %s: %s", source, tally.as_row())
@@ -125,40 +145,62 @@ def ingest_source(source: str, spec: pipeline.RunSpec, *, paths: list[str], web:
 def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
     """A file's date is its manifest's ``published``, else the file's modification time."""
     entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
-    stamp = entry.published if entry and entry.published else \
-        datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+    stamp = (
+        entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+    )
     return is_since(stamp, since)
 
 
 @task(name="export-corpus", **_TASK_OPTIONS)
-def export_task(stages: pipeline.Stages, *, out: str, fmt: str, include_duplicates: bool,
-                incremental: bool = False) -> dict[str, Any]:
+def export_task(
+    stages: pipeline.Stages, *, out: str, fmt: str, include_duplicates: bool, incremental: bool = False
+) -> dict[str, Any]:
     result = export_corpus(stages.store, out, fmt=fmt, include_duplicates=include_duplicates, incremental=incremental)
     return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
 
 
-def plan_sources(config: WiredeskConfig, *, inputs: Sequence[str] | None, sources: Sequence[str] | None,
-                 manifest: str | None) -> list[dict[str, Any]]:
+def plan_sources(
+    config: WiredeskConfig, *, inputs: Sequence[str] | None, sources: Sequence[str] | None, manifest: str | None
+) -> list[dict[str, Any]]:
     """Which sources this run covers: ad-hoc inputs, chosen sources, or everything configured."""
     jobs: list[dict[str, Any]] = []
     if inputs:
         jobs.append(dict(source=LOCAL_SOURCE, paths=list(inputs), web=None, manifest=manifest, named_source=False))
     for name in sources or ():
         cfg = config.source(name)
-        jobs.append(dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True))
+        jobs.append(
+            dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True)
+        )
     if not inputs and not sources:
         if config.inputs:
-            jobs.append(dict(source=LOCAL_SOURCE, paths=list(config.inputs), web=None, manifest=manifest, named_source=False))
+            jobs.append(
+                dict(source=LOCAL_SOURCE, paths=list(config.inputs), web=None, manifest=manifest, named_source=False)
+            )
         for cfg in config.sources:
-            jobs.append(dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True))
+            jobs.append(
+                dict(
+                    source=cfg.name,
+                    paths=list(cfg.paths),
+                    web=cfg,
+                    manifest=cfg.manifest or manifest,
+                    named_source=True,
+                )
+            )
     if not jobs:
         raise ConfigError("nothing to ingest: give --input PATH or --source NAME, or configure inputs/sources")
     return jobs
 
 
-def resolve_config(config_path: str | None = None, *, store: str | None = None, out: str | None = None,
-                   export_format: str | None = None, include_duplicates: bool | None = None,
-                   batch_size: int | None = None, workers: int | None = None) -> WiredeskConfig:
+def resolve_config(
+    config_path: str | None = None,
+    *,
+    store: str | None = None,
+    out: str | None = None,
+    export_format: str | None = None,
+    include_duplicates: bool | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+) -> WiredeskConfig:
     config = load_config(config_path)
     out, export_format = export_target(out, export_format, config.export)
     return config.with_overrides(
@@ -188,8 +230,15 @@ def ingest(
     """Discover, fetch or read, extract, deduplicate, store and export pages."""
     started = time.perf_counter()
     logger = get_run_logger()
-    config = resolve_config(config_path, store=store, out=out, export_format=export_format,
-                            include_duplicates=include_duplicates, batch_size=batch_size, workers=workers)
+    config = resolve_config(
+        config_path,
+        store=store,
+        out=out,
+        export_format=export_format,
+        include_duplicates=include_duplicates,
+        batch_size=batch_size,
+        workers=workers,
+    )
     check_since(since)
     jobs = plan_sources(config, inputs=inputs, sources=sources, manifest=manifest)
     for job in jobs:  # fail fast on a typo'd path, before anything is opened or written
@@ -209,9 +258,17 @@ def ingest(
         try:
             source_flow = with_task_runner(ingest_source, config.run)
             for job in jobs:
-                state = source_flow(job["source"], spec, paths=job["paths"], web=job["web"],
-                                      manifest=job["manifest"], named_source=job["named_source"], limit=limit,
-                                      since=since, return_state=True)
+                state = source_flow(
+                    job["source"],
+                    spec,
+                    paths=job["paths"],
+                    web=job["web"],
+                    manifest=job["manifest"],
+                    named_source=job["named_source"],
+                    limit=limit,
+                    since=since,
+                    return_state=True,
+                )
                 if state.is_completed():
                     tallies.append(state.result()["_tally"])
                 else:
@@ -220,8 +277,12 @@ def ingest(
                     logger.error("source %s failed: %s", job["source"], failed.error)
                     tallies.append(failed)
             if export and not dry_run:
-                export_info = export_task(stages, out=config.export.out, fmt=config.export.format,
-                                          include_duplicates=config.export.include_duplicates)
+                export_info = export_task(
+                    stages,
+                    out=config.export.out,
+                    fmt=config.export.format,
+                    include_duplicates=config.export.include_duplicates,
+                )
             status = "completed" if not any(t.error for t in tallies) else "partial"
         finally:
             summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
@@ -240,14 +301,25 @@ def _state_message(state: Any) -> str:
 
 
 @flow(name="export", persist_result=False)
-def export_flow(out: str | None = None, export_format: str | None = None, include_duplicates: bool | None = None,
-                incremental: bool = False, config_path: str | None = None, store: str | None = None) -> dict[str, Any]:
-    config = resolve_config(config_path, store=store, out=out, export_format=export_format,
-                            include_duplicates=include_duplicates)
+def export_flow(
+    out: str | None = None,
+    export_format: str | None = None,
+    include_duplicates: bool | None = None,
+    incremental: bool = False,
+    config_path: str | None = None,
+    store: str | None = None,
+) -> dict[str, Any]:
+    config = resolve_config(
+        config_path, store=store, out=out, export_format=export_format, include_duplicates=include_duplicates
+    )
     with pipeline.open_stages(config, run_id=str(flow_run.get_id() or uuid.uuid4())) as stages:
-        return export_task(stages, out=config.export.out, fmt=config.export.format,
-                           include_duplicates=config.export.include_duplicates, incremental=incremental)
-
+        return export_task(
+            stages,
+            out=config.export.out,
+            fmt=config.export.format,
+            include_duplicates=config.export.include_duplicates,
+            incremental=incremental,
+        )
 
 
 def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
@@ -259,12 +331,16 @@ def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
     first start on a machine creates and migrates its database, which took 17 s on an idle
     machine and over 20 s on a busy one ("Timed out while attempting to connect to
     ephemeral Prefect API server"). Unless the user set that timeout, allow 120 s."""
-    from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-                                  PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings)
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
     updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = max(
-            120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+            120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        )
     with temporary_settings(updates=updates):
         return flow_fn(**parameters)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from config import RunConfig
-from wiredesk.errors import ConfigError
+from wiredesk.config import RunConfig
+from wiredesk.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from prefect.flows import Flow
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 DASK_MISSING = "run.task_runner is dask but prefect-dask is not installed: pip install 'wiredesk[dask]'"
 
 
-def build_task_runner(run: RunConfig) -> "TaskRunner | None":
+def build_task_runner(run: RunConfig) -> TaskRunner | None:
     """None for ``default`` (the flow keeps its own runner), else a DaskTaskRunner.
 
     With ``run.dask_address`` the runner connects to that scheduler (a cluster shared by
@@ -41,7 +41,7 @@ def build_task_runner(run: RunConfig) -> "TaskRunner | None":
     return DaskTaskRunner(cluster_kwargs=cluster_kwargs)
 
 
-def with_task_runner(flow: "Flow[Any, Any]", run: RunConfig) -> "Flow[Any, Any]":
+def with_task_runner(flow: Flow[Any, Any], run: RunConfig) -> Flow[Any, Any]:
     """``flow`` itself, or a copy of it that submits its tasks to the configured runner."""
     runner = build_task_runner(run)
     return flow if runner is None else flow.with_options(task_runner=runner)

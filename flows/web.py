@@ -8,19 +8,19 @@ its article is stored, so a crash in between costs a re-fetch, never a lost arti
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from config import SourceConfig
-from config.stages import build_settings
-from fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
-from flows import pipeline
-from flows.artifacts import RunProgress
-from flows.report import SourceTally, is_since
-from wiredesk.records import Failure
+from wiredesk.config import SourceConfig
+from wiredesk.config.stages import build_settings
+from wiredesk.core.records import Failure
+from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
+from wiredesk.flows.artifacts import RunProgress
+from wiredesk.pipeline import batch as pipeline
+from wiredesk.pipeline.report import SourceTally, is_since
 
 
 def fetch_settings(stages: pipeline.Stages) -> FetchSettings:
@@ -50,8 +50,14 @@ def account(outcomes: Sequence[FetchOutcome], tally: SourceTally, *, count_failu
             tally.host_failures[host] += 1
 
 
-@task(name="discover-source", cache_policy=NO_CACHE, persist_result=False, cache_result_in_memory=False,
-      retries=1, retry_delay_seconds=5)
+@task(
+    name="discover-source",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    cache_result_in_memory=False,
+    retries=1,
+    retry_delay_seconds=5,
+)
 def discover_task(fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
     report = fetcher.discover_report(spec)
     account(report.documents, tally)
@@ -66,8 +72,16 @@ def fetch_batch_task(stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[
     account(outcomes, tally, count_failures=False)
     pages = [o.page for o in outcomes if o.page is not None]
     failed = [o for o in outcomes if o.page is None and not o.skipped and o.record.reason]
-    failures = [Failure(location=o.record.url, source=o.record.source, reason=o.record.reason or "fetch",
-                        detail=o.record.detail, stage="fetch") for o in failed]
+    failures = [
+        Failure(
+            location=o.record.url,
+            source=o.record.source,
+            reason=o.record.reason or "fetch",
+            detail=o.record.detail,
+            stage="fetch",
+        )
+        for o in failed
+    ]
     # Pages and fetch failures are stored together, with their fetch state, in one transaction.
     with_state = {o.page.location: o.record for o in outcomes if o.page is not None}
     with_state |= {o.record.url: o.record for o in failed}
@@ -78,18 +92,25 @@ def fetch_batch_task(stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[
         stages.store.record(list({r.url: r for r in others}.values()))
     tally.read += len(pages)
     if pages or failures:
-        pipeline.ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures,
-                              fetch_records=with_state)
+        pipeline.ingest_pages(
+            stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state
+        )
     tally.seconds = time.perf_counter() - started
     return tally
 
 
-def ingest_web_source(stages: pipeline.Stages, source: SourceConfig, *, limit: int | None = None,
-                      since: str | None = None) -> SourceTally:
+def ingest_web_source(
+    stages: pipeline.Stages, source: SourceConfig, *, limit: int | None = None, since: str | None = None
+) -> SourceTally:
     logger = get_run_logger()
     tally = SourceTally(source=source.name)
-    spec = SourceSpec(name=source.name, feeds=tuple(source.feeds), sitemaps=tuple(source.sitemaps),
-                      urls=tuple(source.urls), sites=tuple(source.sites))
+    spec = SourceSpec(
+        name=source.name,
+        feeds=tuple(source.feeds),
+        sitemaps=tuple(source.sitemaps),
+        urls=tuple(source.urls),
+        sites=tuple(source.sites),
+    )
     state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
     fetcher = Fetcher(fetch_settings(stages), state)
     complete = False

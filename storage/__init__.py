@@ -3,12 +3,12 @@
     open_store(target) -> Store        write_batch / known / get_articles / iter_since / ...
     export_corpus(store, out) -> ExportResult
 
-Imports only wiredesk.records, wiredesk.errors, third-party libraries and its own modules.
+Imports only wiredesk.core.records, wiredesk.core.errors, third-party libraries and its own modules.
 """
 
-from storage.export import ExportResult, export_corpus
-from storage.open import open_store
-from storage.settings import StoreSettings
-from storage.store import ClusterSummary, Store
+from wiredesk.storage.export import ExportResult, export_corpus
+from wiredesk.storage.open import open_store
+from wiredesk.storage.settings import StoreSettings
+from wiredesk.storage.store import ClusterSummary, Store
 
 __all__ = ["ClusterSummary", "ExportResult", "Store", "StoreSettings", "export_corpus", "open_store"]

@@ -9,14 +9,30 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from wiredesk.errors import StoreError
-from wiredesk.records import Article, Assignment, FetchRecord, StoredArticle
+from wiredesk.core.errors import StoreError
+from wiredesk.core.records import Article, Assignment, FetchRecord, StoredArticle
 
 # Columns read to rebuild a StoredArticle (order matters nowhere; names do).
 ARTICLE_COLUMNS: tuple[str, ...] = (
-    "id", "source", "url", "path", "title", "author", "published", "language",
-    "canonical_url", "original_url", "names_original", "text", "text_z",
-    "content_hash", "fetched_at", "cluster_id", "duplicate_of", "similarity", "seq",
+    "id",
+    "source",
+    "url",
+    "path",
+    "title",
+    "author",
+    "published",
+    "language",
+    "canonical_url",
+    "original_url",
+    "names_original",
+    "text",
+    "text_z",
+    "content_hash",
+    "fetched_at",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
+    "seq",
 )
 FETCH_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FetchRecord))
 
@@ -41,9 +57,7 @@ def nul_free(value: str | None) -> str | None:
     return value.replace("\x00", "") if value and "\x00" in value else value
 
 
-def article_row(
-    article: Article, assignment: Assignment, *, compress: bool, level: int
-) -> dict[str, Any]:
+def article_row(article: Article, assignment: Assignment, *, compress: bool, level: int) -> dict[str, Any]:
     plain, packed = encode_text(nul_free(article.text) or "", compress=compress, level=level)
     return {
         "id": article.id,

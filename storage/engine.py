@@ -13,13 +13,13 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-from storage.settings import StoreSettings
-from storage.targets import Target
+from wiredesk.storage.settings import StoreSettings
+from wiredesk.storage.targets import Target
 
 _WRITE = "wiredesk_write"
 

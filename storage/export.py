@@ -24,13 +24,13 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import schema as t
-from storage.engine import read_tx, write_tx
-from storage.files import COLUMNS, EXT, atomic_write, remove_leftovers, write_file, write_partitioned
-from storage.locks import file_lock
-from storage.store import Store, read_high_water
-from wiredesk.errors import ConfigError, StoreError
-from wiredesk.records import EXPORT_FIELDS, utcnow
+from wiredesk.core.errors import ConfigError, StoreError
+from wiredesk.core.records import EXPORT_FIELDS, utcnow
+from wiredesk.storage import schema as t
+from wiredesk.storage.engine import read_tx, write_tx
+from wiredesk.storage.files import COLUMNS, EXT, atomic_write, remove_leftovers, write_file, write_partitioned
+from wiredesk.storage.locks import file_lock
+from wiredesk.storage.store import Store, read_high_water
 
 Format = Literal["jsonl", "jsonl.gz", "parquet"]
 EXPORT_FORMAT_VERSION = 1
@@ -86,7 +86,9 @@ def export_corpus(
             raise StoreError(f"export from store {store.url} failed: {detail}") from exc
 
 
-def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, Any], incremental: bool) -> ExportResult:
+def _export(
+    store: Store, target: Path, manifest_path: Path, options: dict[str, Any], incremental: bool
+) -> ExportResult:
     fmt, partitioned = options["fmt"], options["partition_by_date"]
     a = t.articles.c
     with read_tx(store.engine, snapshot=True) as conn:
@@ -104,10 +106,18 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
         if base and not options["include_duplicates"]:
             # Now duplicates, changed since the last export, and stored before it: ids a consumer
             # may hold as representatives (or, if they were duplicates then too, ids it never had).
-            withdrawn = tuple(conn.execute(
-                select(a.id).where(a.seq > seq_from, a.seq <= high_water, a.duplicate_of.is_not(None),
-                                   a.stored_at <= base["_exported_at"]).order_by(a.seq)
-            ).scalars())
+            withdrawn = tuple(
+                conn.execute(
+                    select(a.id)
+                    .where(
+                        a.seq > seq_from,
+                        a.seq <= high_water,
+                        a.duplicate_of.is_not(None),
+                        a.stored_at <= base["_exported_at"],
+                    )
+                    .order_by(a.seq)
+                ).scalars()
+            )
         rows = conn.execution_options(yield_per=2000).execute(query)
         tag = f"{seq_from + 1}-{high_water}"
         if partitioned:
@@ -115,8 +125,11 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
         else:
             name = target if base is None else target.with_name(f"{_stem(target.name, fmt)}.delta-{tag}{EXT[fmt]}")
             entries = [write_file(rows, name, fmt)]
-        schema_version = int(conn.execute(select(t.schema_version.c.version).order_by(
-            t.schema_version.c.version.desc()).limit(1)).scalar_one())
+        schema_version = int(
+            conn.execute(
+                select(t.schema_version.c.version).order_by(t.schema_version.c.version.desc()).limit(1)
+            ).scalar_one()
+        )
 
     if base is not None:  # an empty delta leaves no file behind
         for e in entries:
@@ -124,14 +137,26 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
                 Path(e["abs"]).unlink(missing_ok=True)
         entries = [e for e in entries if e["records"]]
     for e in entries:
-        e.update(path=os.path.relpath(e.pop("abs"), manifest_path.parent), seq_from=seq_from, seq_to=high_water,
-                 mode="incremental" if base else "full")
+        e.update(
+            path=os.path.relpath(e.pop("abs"), manifest_path.parent),
+            seq_from=seq_from,
+            seq_to=high_water,
+            mode="incremental" if base else "full",
+        )
     if base and withdrawn:
         if entries:
             entries[-1]["withdrawn_ids"] = list(withdrawn)
         else:
-            entries.append({"path": None, "records": 0, "seq_from": seq_from, "seq_to": high_water,
-                            "mode": "incremental", "withdrawn_ids": list(withdrawn)})
+            entries.append(
+                {
+                    "path": None,
+                    "records": 0,
+                    "seq_from": seq_from,
+                    "seq_to": high_water,
+                    "mode": "incremental",
+                    "withdrawn_ids": list(withdrawn),
+                }
+            )
     files = (list(base["files"]) if base else []) + entries
     manifest = _manifest(store, options, files, high_water, schema_version)
     atomic_write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
@@ -139,21 +164,32 @@ def _export(store: Store, target: Path, manifest_path: Path, options: dict[str, 
         _remove_stale(previous, manifest, manifest_path.parent)
     with write_tx(store.engine) as conn:
         conn.execute(t.exports.delete().where(t.exports.c.out == str(target)))
-        conn.execute(t.exports.insert().values(out=str(target), seq=high_water, fmt=options["fmt"],
-                                               manifest=json.dumps(manifest), exported_at=utcnow()))
+        conn.execute(
+            t.exports.insert().values(
+                out=str(target), seq=high_water, fmt=options["fmt"], manifest=json.dumps(manifest), exported_at=utcnow()
+            )
+        )
     written = tuple(str(manifest_path.parent / e["path"]) for e in entries if e.get("path"))
     return ExportResult(
-        out=str(target), fmt=fmt, manifest=str(manifest_path), files=written,
-        records=sum(e["records"] for e in entries), incremental=base is not None,
-        seq_from=seq_from, seq_to=high_water, withdrawn_ids=withdrawn, total_records=manifest["records"],
+        out=str(target),
+        fmt=fmt,
+        manifest=str(manifest_path),
+        files=written,
+        records=sum(e["records"] for e in entries),
+        incremental=base is not None,
+        seq_from=seq_from,
+        seq_to=high_water,
+        withdrawn_ids=withdrawn,
+        total_records=manifest["records"],
     )
 
 
 # -- manifest and watermark ---------------------------------------------------------------
 
 
-def _manifest(store: Store, options: dict[str, Any], files: list[dict[str, Any]], high_water: int,
-              schema_version: int) -> dict[str, Any]:
+def _manifest(
+    store: Store, options: dict[str, Any], files: list[dict[str, Any]], high_water: int, schema_version: int
+) -> dict[str, Any]:
     data = [f for f in files if f.get("path")]
     published = [v for f in data if f.get("published") for v in f["published"]]
     fetched = [v for f in data if f.get("fetched_at") for v in f["fetched_at"]]
@@ -211,5 +247,3 @@ def _remove_stale(previous: dict[str, Any], manifest: dict[str, Any], folder: Pa
 def _stem(name: str, fmt: str) -> str:
     ext = EXT[fmt]
     return name[: -len(ext)] if name.endswith(ext) and len(name) > len(ext) else name
-
-

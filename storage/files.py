@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from storage.codec import day_of, decode_text, iso
-from wiredesk.records import EXPORT_FIELDS
+from wiredesk.core.records import EXPORT_FIELDS
+from wiredesk.storage.codec import day_of, decode_text, iso
 
 EXT = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet"}
 _PARQUET_ROWS = 5000  # rows per Parquet row group flush
@@ -39,23 +39,63 @@ def parquet_schema():
 
 # Columns selected for export, in this order (rows are read as plain tuples: no per-row
 # mapping objects on a path that handles 100,000s of rows).
-COLUMNS = ("id", "url", "path", "source", "title", "author", "published", "language",
-            "text", "text_z", "content_hash", "cluster_id", "duplicate_of", "similarity",
-            "fetched_at", "run_id")
+COLUMNS = (
+    "id",
+    "url",
+    "path",
+    "source",
+    "title",
+    "author",
+    "published",
+    "language",
+    "text",
+    "text_z",
+    "content_hash",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
+    "fetched_at",
+    "run_id",
+)
 _SOURCE, _PUBLISHED, _RUN_ID = COLUMNS.index("source"), COLUMNS.index("published"), COLUMNS.index("run_id")
 _FETCHED_AT = COLUMNS.index("fetched_at")
 _BLOCK = 1000  # rows encoded and written at a time
 
 
 def _record(row: tuple) -> dict[str, Any]:
-    (aid, url, path, source, title, author, published, language, plain, packed,
-     content_hash, cluster_id, duplicate_of, similarity, fetched_at, _run) = row
+    (
+        aid,
+        url,
+        path,
+        source,
+        title,
+        author,
+        published,
+        language,
+        plain,
+        packed,
+        content_hash,
+        cluster_id,
+        duplicate_of,
+        similarity,
+        fetched_at,
+        _run,
+    ) = row
     return {
-        "id": aid, "url": url, "path": path, "source": source, "title": title, "author": author,
-        "published": published, "language": language,
+        "id": aid,
+        "url": url,
+        "path": path,
+        "source": source,
+        "title": title,
+        "author": author,
+        "published": published,
+        "language": language,
         "text": plain if packed is None else decode_text(plain, packed, article_id=aid),
-        "content_hash": content_hash, "cluster_id": cluster_id, "duplicate_of": duplicate_of,
-        "similarity": similarity, "fetched_at": iso(fetched_at),
+        "content_hash": content_hash,
+        "cluster_id": cluster_id,
+        "duplicate_of": duplicate_of,
+        "similarity": similarity,
+        "fetched_at": iso(fetched_at),
     }
 
 
@@ -83,10 +123,16 @@ class _Tally:
                     bounds[0], bounds[1] = min(bounds[0], low), max(bounds[1], high)
 
     def entry(self, path: Path, digest: str) -> dict[str, Any]:
-        return {"abs": path, "records": self.records, "sha256": digest, "bytes": path.stat().st_size,
-                "sources": sorted(self.sources), "run_ids": sorted(self.run_ids),
-                "published": self.published or None,
-                "fetched_at": [iso(v) for v in self.fetched] or None}
+        return {
+            "abs": path,
+            "records": self.records,
+            "sha256": digest,
+            "bytes": path.stat().st_size,
+            "sources": sorted(self.sources),
+            "run_ids": sorted(self.run_ids),
+            "published": self.published or None,
+            "fetched_at": [iso(v) for v in self.fetched] or None,
+        }
 
 
 # -- writers ------------------------------------------------------------------------------
@@ -150,8 +196,11 @@ class _Sink:
             self._pq = pq.ParquetWriter(self._raw, parquet_schema(), compression="zstd")
         else:
             self._hashed = _Hashed(self._raw)  # hash on the way out: no second read of the file
-            self._out = gzip.GzipFile(fileobj=self._hashed, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0) \
-                if fmt == "jsonl.gz" else self._hashed
+            self._out = (
+                gzip.GzipFile(fileobj=self._hashed, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0)
+                if fmt == "jsonl.gz"
+                else self._hashed
+            )
             self._pipe = _Pipe(self._out)
 
     def add(self, row: tuple) -> None:
@@ -170,11 +219,17 @@ class _Sink:
         import pyarrow as pa
 
         cols = dict(zip(COLUMNS, zip(*rows)))
-        cols["text"] = [p if z is None else decode_text(p, z, article_id=i)
-                        for i, p, z in zip(cols["id"], cols["text"], cols["text_z"])]
+        cols["text"] = [
+            p if z is None else decode_text(p, z, article_id=i)
+            for i, p, z in zip(cols["id"], cols["text"], cols["text_z"])
+        ]
         cols["fetched_at"] = [iso(v) for v in cols["fetched_at"]]
-        self._pq.write_table(pa.Table.from_arrays([pa.array(cols[n], type=f.type) for n, f in
-                                                   zip(EXPORT_FIELDS, parquet_schema())], schema=parquet_schema()))
+        self._pq.write_table(
+            pa.Table.from_arrays(
+                [pa.array(cols[n], type=f.type) for n, f in zip(EXPORT_FIELDS, parquet_schema())],
+                schema=parquet_schema(),
+            )
+        )
 
     def commit(self) -> dict[str, Any]:
         self._flush()
@@ -296,8 +351,12 @@ def remove_leftovers(target: Path, *, stem: str) -> None:
     Called under the output's export lock: no other export to ``target`` is running, so every
     temporary name of ours beside or inside it is a leftover.
     """
-    patterns = [(target.parent, f".{target.name}.tmp-*"), (target.parent, f".{target.name}.old-*"),
-                (target.parent, f".{stem}.delta-*.tmp-*"), (target.parent, f".{target.name}.manifest.json.tmp-*")]
+    patterns = [
+        (target.parent, f".{target.name}.tmp-*"),
+        (target.parent, f".{target.name}.old-*"),
+        (target.parent, f".{stem}.delta-*.tmp-*"),
+        (target.parent, f".{target.name}.manifest.json.tmp-*"),
+    ]
     if target.is_dir():
         patterns.append((target, ".*.tmp-*"))
         patterns += [(part, ".*.tmp-*") for part in target.iterdir() if part.is_dir()]

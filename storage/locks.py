@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from storage.engine import advisory_key
-from wiredesk.errors import StoreError
+from wiredesk.core.errors import StoreError
+from wiredesk.storage.engine import advisory_key
 
 _POLL_S = 0.05
 
@@ -40,9 +40,7 @@ def file_lock(path: Path, *, timeout_s: float | None, where: str) -> Iterator[No
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise StoreError(
-                            f"store {where} is locked by another writer (waited {timeout_s:g}s)"
-                        ) from None
+                        raise StoreError(f"store {where} is locked by another writer (waited {timeout_s:g}s)") from None
                     time.sleep(_POLL_S)
         try:
             os.ftruncate(fd, 0)

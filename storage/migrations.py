@@ -26,16 +26,16 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    inspect,
     insert,
+    inspect,
     select,
     text,
 )
 
-from storage.engine import advisory_key, read_tx, write_tx
-from storage.schema import SCHEMA_VERSION, UTCDateTime, schema_version
-from wiredesk.errors import StoreError, StoreVersionError
-from wiredesk.records import utcnow
+from wiredesk.core.errors import StoreError, StoreVersionError
+from wiredesk.core.records import utcnow
+from wiredesk.storage.engine import advisory_key, read_tx, write_tx
+from wiredesk.storage.schema import SCHEMA_VERSION, UTCDateTime, schema_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +49,21 @@ def _v1(conn: Connection) -> None:
     md = MetaData()
     auto_id = BigInteger().with_variant(Integer, "sqlite")
     Table(
-        "schema_version", md,
+        "schema_version",
+        md,
         Column("version", Integer, primary_key=True, autoincrement=False),
         Column("description", Text, nullable=False),
         Column("applied_at", UTCDateTime, nullable=False),
     )
     Table(
-        "counters", md,
+        "counters",
+        md,
         Column("name", String(32), primary_key=True),
         Column("value", BigInteger, nullable=False),
     )
     Table(
-        "articles", md,
+        "articles",
+        md,
         Column("id", String(64), primary_key=True),
         Column("location", Text, nullable=False),
         Column("source", Text, nullable=False),
@@ -91,7 +94,8 @@ def _v1(conn: Connection) -> None:
         Index("ux_articles_seq", "seq", unique=True),
     )
     Table(
-        "runs", md,
+        "runs",
+        md,
         Column("run_id", Text, primary_key=True),
         Column("flow", Text, nullable=False),
         Column("params", Text, nullable=False),
@@ -101,7 +105,8 @@ def _v1(conn: Connection) -> None:
         Column("finished_at", UTCDateTime),
     )
     Table(
-        "failures", md,
+        "failures",
+        md,
         Column("id", auto_id, primary_key=True, autoincrement=True),
         Column("run_id", Text, nullable=False),
         Column("location", Text, nullable=False),
@@ -114,7 +119,8 @@ def _v1(conn: Connection) -> None:
         Index("ix_failures_reason", "reason"),
     )
     Table(
-        "profiles", md,
+        "profiles",
+        md,
         Column("host", Text, primary_key=True),
         Column("data", Text, nullable=False),
         Column("updated_at", UTCDateTime, nullable=False),
@@ -140,7 +146,8 @@ def _v1(conn: Connection) -> None:
 
     Table("fetch_state", md, Column("url", Text, primary_key=True), *fetch_columns())
     Table(
-        "fetch_log", md,
+        "fetch_log",
+        md,
         Column("id", auto_id, primary_key=True, autoincrement=True),
         Column("url", Text, nullable=False),
         *fetch_columns(),
@@ -153,7 +160,8 @@ def _v1(conn: Connection) -> None:
 def _v2(conn: Connection) -> None:
     md = MetaData()
     Table(
-        "exports", md,
+        "exports",
+        md,
         Column("out", Text, primary_key=True),
         Column("seq", BigInteger, nullable=False),
         Column("fmt", String(16), nullable=False),

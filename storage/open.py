@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.engine import make_engine, read_tx
-from storage.migrations import current_version, migrate
-from storage.settings import StoreSettings
-from storage.store import Store
-from storage.targets import resolve
-from wiredesk.errors import StoreError
+from wiredesk.core.errors import StoreError
+from wiredesk.storage.engine import make_engine, read_tx
+from wiredesk.storage.migrations import current_version, migrate
+from wiredesk.storage.settings import StoreSettings
+from wiredesk.storage.store import Store
+from wiredesk.storage.targets import resolve
 
 
 def open_store(target: str, *, create: bool = True, settings: StoreSettings | None = None) -> Store:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, func, select, text
 
-from storage import schema as t
-from storage.codec import day_of
+from wiredesk.storage import schema as t
+from wiredesk.storage.codec import day_of
 
 
 def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dict[str, Any]:
@@ -29,7 +29,9 @@ def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dic
     failing = func.count(func.distinct(fl.location))
     failures_by_reason = {
         reason: int(n)
-        for reason, n in conn.execute(select(fl.reason, failing).group_by(fl.reason).order_by(failing.desc(), fl.reason))
+        for reason, n in conn.execute(
+            select(fl.reason, failing).group_by(fl.reason).order_by(failing.desc(), fl.reason)
+        )
     }
     clusters = conn.execute(select(func.count(func.distinct(a.cluster_id)))).scalar_one()
     runs = conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
@@ -59,12 +61,17 @@ def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dic
 
 def _size_bytes(conn: Connection, sqlite_path: Path | None) -> int:
     if sqlite_path is not None:  # the database file plus its write-ahead log
-        return sum(p.stat().st_size for p in (sqlite_path, sqlite_path.with_name(sqlite_path.name + "-wal"))
-                   if p.exists())
+        return sum(
+            p.stat().st_size for p in (sqlite_path, sqlite_path.with_name(sqlite_path.name + "-wal")) if p.exists()
+        )
     names = [tbl.name for tbl in t.metadata.sorted_tables]  # tables, their indexes and TOAST
-    return int(conn.execute(
-        text("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(:names)"),
-        {"names": names},
-    ).scalar_one())
+    return int(
+        conn.execute(
+            text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(:names)"
+            ),
+            {"names": names},
+        ).scalar_one()
+    )

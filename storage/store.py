@@ -20,14 +20,14 @@ from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from storage import schema as t
-from storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, nul_free, stored_article
-from storage.engine import read_tx, write_tx
-from storage.locks import advisory_lock, file_lock
-from storage.settings import StoreSettings
-from storage.targets import Target
-from wiredesk.errors import StoreError
-from wiredesk.records import Article, Assignment, Failure, FetchRecord, StoredArticle, utcnow
+from wiredesk.core.errors import StoreError
+from wiredesk.core.records import Article, Assignment, Failure, FetchRecord, StoredArticle, utcnow
+from wiredesk.storage import schema as t
+from wiredesk.storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, nul_free, stored_article
+from wiredesk.storage.engine import read_tx, write_tx
+from wiredesk.storage.locks import advisory_lock, file_lock
+from wiredesk.storage.settings import StoreSettings
+from wiredesk.storage.targets import Target
 
 _VERDICT = ("cluster_id", "duplicate_of", "similarity", "kind")
 _PAGE = 1000  # rows per page when iterating
@@ -102,8 +102,15 @@ class Store:
         return advisory_lock(self._engine, timeout_s=timeout_s, where=self.url)
 
     def begin_run(self, run_id: str, *, flow: str, params: dict) -> None:
-        row = {"run_id": run_id, "flow": flow, "params": _json(params), "status": "running",
-               "summary": None, "started_at": utcnow(), "finished_at": None}
+        row = {
+            "run_id": run_id,
+            "flow": flow,
+            "params": _json(params),
+            "status": "running",
+            "summary": None,
+            "started_at": utcnow(),
+            "finished_at": None,
+        }
         stmt = self._insert(t.runs).values(row)
         # A resumed run keeps its first start time; it is running again.
         stmt = stmt.on_conflict_do_update(
@@ -115,8 +122,15 @@ class Store:
 
     def finish_run(self, run_id: str, *, status: str, summary: dict) -> None:
         now = utcnow()
-        row = {"run_id": run_id, "flow": "", "params": "{}", "status": status,
-               "summary": _json(summary), "started_at": now, "finished_at": now}
+        row = {
+            "run_id": run_id,
+            "flow": "",
+            "params": "{}",
+            "status": status,
+            "summary": _json(summary),
+            "started_at": now,
+            "finished_at": now,
+        }
         stmt = self._insert(t.runs).values(row)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id"],
@@ -220,9 +234,7 @@ class Store:
                 row.pop("id", None)  # the key, never rewritten
                 groups.setdefault(tuple(sorted(row)), []).append({**row, "b_id": aid})
             for cols, rows in groups.items():
-                stmt = update(t.articles).where(a.id == bindparam("b_id")).values(
-                    {c: bindparam(c) for c in cols}
-                )
+                stmt = update(t.articles).where(a.id == bindparam("b_id")).values({c: bindparam(c) for c in cols})
                 conn.execute(stmt, rows)
             if failures:
                 conn.execute(
@@ -230,8 +242,15 @@ class Store:
                         index_elements=["run_id", "location", "stage", "reason"]
                     ),
                     [
-                        {"run_id": run_id, "location": f.location, "source": f.source, "reason": f.reason,
-                         "detail": nul_free(f.detail) or "", "stage": f.stage, "at": now}
+                        {
+                            "run_id": run_id,
+                            "location": f.location,
+                            "source": f.source,
+                            "reason": f.reason,
+                            "detail": nul_free(f.detail) or "",
+                            "stage": f.stage,
+                            "at": now,
+                        }
                         for f in failures
                     ],
                 )
@@ -259,9 +278,7 @@ class Store:
         last = seq
         while True:
             with self._read() as conn:
-                rows = conn.execute(
-                    select(*cols).where(a.seq > last).order_by(a.seq).limit(_PAGE)
-                ).mappings().all()
+                rows = conn.execute(select(*cols).where(a.seq > last).order_by(a.seq).limit(_PAGE)).mappings().all()
             for row in rows:
                 yield stored_article(row)
             if len(rows) < _PAGE:
@@ -296,12 +313,15 @@ class Store:
         for cid, n in sized.items():
             rows = members.get(cid, [])
             rep = next((r for r in rows if r[1] is None), None)
-            out.append(ClusterSummary(
-                cluster_id=cid, size=n,
-                representative=rep[0] if rep else None,
-                title=rep[2] if rep else None,
-                sources=tuple(sorted({r[3] for r in rows})),
-            ))
+            out.append(
+                ClusterSummary(
+                    cluster_id=cid,
+                    size=n,
+                    representative=rep[0] if rep else None,
+                    title=rep[2] if rep else None,
+                    sources=tuple(sorted({r[3] for r in rows})),
+                )
+            )
         out.sort(key=lambda c: (-c.size, c.cluster_id))
         return out
 
@@ -342,11 +362,18 @@ class Store:
         """Failed URLs of ``source`` whose back-off is over (fetching's RetryingFetchState):
         failures > 0, not given up, not stored, next attempt unset or not after ``now``."""
         f = t.fetch_state.c
-        query = (select(t.fetch_state)
-                 .where(f.source == source, f.failures > 0, f.gave_up.is_(False), f.stored.is_(False),
-                        or_(f.next_attempt_at.is_(None), f.next_attempt_at <= now))
-                 .order_by(f.next_attempt_at)
-                 .limit(limit))
+        query = (
+            select(t.fetch_state)
+            .where(
+                f.source == source,
+                f.failures > 0,
+                f.gave_up.is_(False),
+                f.stored.is_(False),
+                or_(f.next_attempt_at.is_(None), f.next_attempt_at <= now),
+            )
+            .order_by(f.next_attempt_at)
+            .limit(limit)
+        )
         with self._read() as conn:
             return [fetch_record(row) for row in conn.execute(query).mappings()]
 
@@ -373,7 +400,7 @@ class Store:
 
     def stats(self) -> dict[str, Any]:
         """The corpus at a glance, for ``wiredesk stats`` (see ``storage.stats``)."""
-        from storage.stats import corpus_stats
+        from wiredesk.storage.stats import corpus_stats
 
         with self._read(snapshot=True) as conn:
             return corpus_stats(conn, url=self.url, sqlite_path=self._target.sqlite_path)

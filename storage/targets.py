@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from wiredesk.errors import StoreError
+from wiredesk.core.errors import StoreError
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ import time
 
 from sqlalchemy import event
 
-from config import load_config
-from fetching.files import expand_inputs
-from flows import pipeline
-from flows.report import SourceTally
+from wiredesk.config import load_config
+from wiredesk.fetching.files import expand_inputs
+from wiredesk.pipeline import batch as pipeline
+from wiredesk.pipeline.report import SourceTally
 
 
 def announce(stage: str, stop_at: str) -> None:
@@ -38,21 +38,33 @@ def main(store: str, stop_at: str, inputs: str, feed: str | None = None) -> None
         tally = SourceTally(source="local")
         files = expand_inputs([inputs])
         for batch in pipeline.chunks(files, config.run.batch_size):
-            pages, failures = pipeline.read_files(batch, source="local", manifest=None, max_bytes=10_000_000, tally=tally)
+            pages, failures = pipeline.read_files(
+                batch, source="local", manifest=None, max_bytes=10_000_000, tally=tally
+            )
             pipeline.ingest_pages(stages, pages, tally=tally, failures=failures)
             announce("batch", stop_at)
         if feed:
-            from fetching import Fetcher, FetchSettings, SourceSpec
+            from wiredesk.fetching import Fetcher, FetchSettings, SourceSpec
 
-            settings = FetchSettings(allow_private=("127.0.0.1",), per_host_min_interval=0.0, read_timeout=30.0,
-                                     total_timeout=60.0, retries=0)
+            settings = FetchSettings(
+                allow_private=("127.0.0.1",),
+                per_host_min_interval=0.0,
+                read_timeout=30.0,
+                total_timeout=60.0,
+                retries=0,
+            )
             with Fetcher(settings, stages.store) as fetcher:
                 found = fetcher.discover(SourceSpec(name="web", feeds=(feed,)))
                 announce("fetch", stop_at)
                 outcomes = fetcher.fetch(found)
                 pages = [o.page for o in outcomes if o.page is not None]
-                pipeline.ingest_pages(stages, pages, tally=tally, named_source=True,
-                                      fetch_records={o.page.location: o.record for o in outcomes if o.page})
+                pipeline.ingest_pages(
+                    stages,
+                    pages,
+                    tally=tally,
+                    named_source=True,
+                    fetch_records={o.page.location: o.record for o in outcomes if o.page},
+                )
     print("done", tally.stored, tally.exact, tally.near, tally.already_seen, flush=True)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from fetching import FetchSettings
+from wiredesk.fetching import FetchSettings
 
 LAST_MODIFIED = email.utils.formatdate(1_790_000_000, usegmt=True)  # fixed: the site is unchanged
 PUBLISHED = "2026-11-20T10:00:00+00:00"
@@ -91,8 +91,15 @@ class Site(ThreadingHTTPServer):
 
 
 class FetchServer:
-    def __init__(self, hosts: int = 3, pages: int = 6, *, robots_delay: float | None = None,
-                 slow_seconds: float = 3.0, page_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        hosts: int = 3,
+        pages: int = 6,
+        *,
+        robots_delay: float | None = None,
+        slow_seconds: float = 3.0,
+        page_bytes: int = 0,
+    ) -> None:
         self.pages = pages
         self.page_bytes = page_bytes
         self.robots_status: int | None = None  # answer robots.txt with this status instead
@@ -111,8 +118,7 @@ class FetchServer:
         for trap in self.traps:
             trap.start()
         for site in self.sites:
-            threading.Thread(target=site.serve_forever, kwargs={"poll_interval": 0.05},
-                             daemon=True).start()
+            threading.Thread(target=site.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,26 +141,28 @@ class FetchServer:
 
     def requests(self, path: str | None = None, port: int | None = None) -> list[Seen]:
         with self.lock:
-            return [s for s in self.log
-                    if (path is None or s.path == path) and (port is None or s.port == port)]
+            return [s for s in self.log if (path is None or s.path == path) and (port is None or s.port == port)]
 
     def clear(self) -> None:
         with self.lock:
             self.log.clear()
 
 
-FILLER = ("<p>The committee met on Tuesday to review the budget, and members said the "
-          "figures would be published after the vote.</p>")
+FILLER = (
+    "<p>The committee met on Tuesday to review the budget, and members said the "
+    "figures would be published after the vote.</p>"
+)
 
 
 def article_html(site: int, n: int, changed: bool = False, size: int = 0) -> bytes:
     """An article page; ``size`` pads it with filler paragraphs to about that many bytes."""
     extra = "<p>Update: the council revised the figures on Sunday.</p>" if changed else ""
     extra += FILLER * (size // len(FILLER))
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Story {site}-{n}</title>"
-            f"</head><body><article><h1>Story {site}-{n}</h1><p>Paragraph one of story {n} "
-            f"on host {site}, long enough to look like news.</p>{extra}</article></body></html>"
-            ).encode()
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Story {site}-{n}</title>"
+        f"</head><body><article><h1>Story {site}-{n}</h1><p>Paragraph one of story {n} "
+        f"on host {site}, long enough to look like news.</p>{extra}</article></body></html>"
+    ).encode()
 
 
 @functools.lru_cache(maxsize=1)
@@ -175,9 +183,13 @@ class Handler(BaseHTTPRequestHandler):
         with site.lock:
             site.active += 1
             active = site.active
-        self._seen = seen = Seen(site.server_address[1], self.path,
-                                 {k.lower(): v for k, v in self.headers.items()},
-                                 time.monotonic(), active=active)
+        self._seen = seen = Seen(
+            site.server_address[1],
+            self.path,
+            {k.lower(): v for k, v in self.headers.items()},
+            time.monotonic(),
+            active=active,
+        )
         self._ended = False
         with site.owner.lock:
             site.owner.log.append(seen)
@@ -200,8 +212,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- helpers ------------------------------------------------------------------------
 
-    def send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
-             headers: dict[str, str] | None = None) -> int:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        ctype: str | None = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> int:
         self.mark_end()
         self.send_response(status)
         if ctype:
@@ -218,8 +235,7 @@ class Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             return self.send(304, ctype=None, headers={"ETag": etag})
-        if (self.headers.get("If-None-Match") is None
-                and self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+        if self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == LAST_MODIFIED:
             return self.send(304, ctype=None)
         return self.send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
 
@@ -233,8 +249,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
         if reset:  # SO_LINGER 0: close sends RST instead of FIN
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
 
@@ -248,47 +263,63 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(owner.robots_status, b"robots says no")
         if path == "/robots.txt":
             delay = f"Crawl-delay: {owner.robots_delay}\n" if owner.robots_delay else ""
-            body = (f"User-agent: *\nDisallow: /\n\n"
-                    f"User-agent: wiredesk\nDisallow: /private/\nAllow: /\n{delay}\n"
-                    f"Sitemap: {base}/sitemap_index.xml\n").encode()
+            body = (
+                f"User-agent: *\nDisallow: /\n\n"
+                f"User-agent: wiredesk\nDisallow: /private/\nAllow: /\n{delay}\n"
+                f"Sitemap: {base}/sitemap_index.xml\n"
+            ).encode()
             return self.send(200, body, "text/plain")
         if path == "/":
-            return self.send(200, (
-                f"<html><head><link rel='alternate' type='application/rss+xml' href='/feed.xml'>"
-                f"<link rel='stylesheet' href='/s.css'></head><body>home {i}</body></html>"
-            ).encode())
+            return self.send(
+                200,
+                (
+                    f"<html><head><link rel='alternate' type='application/rss+xml' href='/feed.xml'>"
+                    f"<link rel='stylesheet' href='/s.css'></head><body>home {i}</body></html>"
+                ).encode(),
+            )
         if path.startswith("/article/"):
             changed = path in owner.changed
             n = int(path.rsplit("/", 1)[1].split("?")[0])
-            return self.cached(article_html(i, n, changed, owner.page_bytes),
-                               "text/html; charset=utf-8", path)
+            return self.cached(article_html(i, n, changed, owner.page_bytes), "text/html; charset=utf-8", path)
         if path == "/feed.xml":
             items = "".join(
                 f"<item><title>Story {n}</title><link>{base}/article/{n}?utm_source=rss</link>"
                 f"<pubDate>{email.utils.formatdate(1_795_000_000 + n * 60, usegmt=True)}</pubDate></item>"
-                for n in range(owner.pages // 2))
-            body = (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-                    f"<title>Site {i}</title><link>{base}/</link>{items}</channel></rss>").encode()
+                for n in range(owner.pages // 2)
+            )
+            body = (
+                f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+                f"<title>Site {i}</title><link>{base}/</link>{items}</channel></rss>"
+            ).encode()
             return self.cached(body, "application/rss+xml", path)
         if path == "/sitemap_index.xml":
-            body = (f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                    f"<sitemap><loc>{base}/sitemap-1.xml</loc></sitemap>"
-                    f"<sitemap><loc>{base}/sitemap-news.xml.gz</loc></sitemap>"
-                    f"<sitemap><loc>{base}/sitemap_index.xml</loc></sitemap>"  # a cycle
-                    f"</sitemapindex>").encode()
+            body = (
+                f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                f"<sitemap><loc>{base}/sitemap-1.xml</loc></sitemap>"
+                f"<sitemap><loc>{base}/sitemap-news.xml.gz</loc></sitemap>"
+                f"<sitemap><loc>{base}/sitemap_index.xml</loc></sitemap>"  # a cycle
+                f"</sitemapindex>"
+            ).encode()
             return self.cached(body, "application/xml", path)
         if path == "/sitemap-1.xml":
-            urls = "".join(f"<url><loc>{base}/article/{n}</loc><lastmod>2026-11-01</lastmod></url>"
-                           for n in range(owner.pages // 2, owner.pages))
-            body = (f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                    f"{urls}</urlset>").encode()
+            urls = "".join(
+                f"<url><loc>{base}/article/{n}</loc><lastmod>2026-11-01</lastmod></url>"
+                for n in range(owner.pages // 2, owner.pages)
+            )
+            body = (
+                f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>"
+            ).encode()
             return self.cached(body, "application/xml", path)
         if path == "/sitemap-news.xml.gz":
-            body = gzip.compress((
-                f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
-                f"xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'><url>"
-                f"<loc>{base}/article/0</loc><news:news><news:publication_date>{PUBLISHED}"
-                f"</news:publication_date></news:news></url></urlset>").encode(), mtime=0)
+            body = gzip.compress(
+                (
+                    f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
+                    f"xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'><url>"
+                    f"<loc>{base}/article/0</loc><news:news><news:publication_date>{PUBLISHED}"
+                    f"</news:publication_date></news:news></url></urlset>"
+                ).encode(),
+                mtime=0,
+            )
             return self.cached(body, "application/x-gzip", path)
         return self.faults(owner, site, path)
 
@@ -307,8 +338,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(int(path.split("/")[2]) / 1000)
             return self.send(200, article_html(site.index, int(path.split("/")[3])))
         if path == "/cookie":
-            return self.send(200, article_html(site.index, 42),
-                             headers={"Set-Cookie": "session=abc; Path=/; Max-Age=3600"})
+            return self.send(
+                200, article_html(site.index, 42), headers={"Set-Cookie": "session=abc; Path=/; Max-Age=3600"}
+            )
         if path.startswith("/always-500"):
             return self.send(500, b"broken")
         if path == "/always-503":
@@ -327,12 +359,19 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return 200
         if path == "/reset-mid-body":
-            self.raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
-                     + b"<html>" + b"x" * 20000, reset=True)
+            self.raw(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+                + b"<html>"
+                + b"x" * 20000,
+                reset=True,
+            )
             return 200
         if path == "/truncated":
-            self.raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n"
-                     + b"<html><body>" + b"y" * 1000)
+            self.raw(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n"
+                + b"<html><body>"
+                + b"y" * 1000
+            )
             return 200
         if path.startswith("/chain/"):
             n = int(path.rsplit("/", 1)[1])
@@ -365,37 +404,53 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/gzip-bomb":
             return self.send(200, gzip_bomb(), "text/html", {"Content-Encoding": "gzip"})
         if path == "/gzip-ok":
-            return self.send(200, gzip.compress(article_html(site.index, 77), mtime=0),
-                             "text/html; charset=utf-8", {"Content-Encoding": "gzip"})
+            return self.send(
+                200,
+                gzip.compress(article_html(site.index, 77), mtime=0),
+                "text/html; charset=utf-8",
+                {"Content-Encoding": "gzip"},
+            )
         if path == "/cp1252":
-            body = ("<html><body><p>Caf\u00e9 \u201cquoted\u201d \u2014 na\u00efve \u20ac5</p>"
-                    "</body></html>").encode("cp1252")
+            body = ("<html><body><p>Caf\u00e9 \u201cquoted\u201d \u2014 na\u00efve \u20ac5</p></body></html>").encode(
+                "cp1252"
+            )
             return self.send(200, body, "text/html; charset=windows-1252")
         if path == "/sjis":
-            body = "<html><body><p>\u65e5\u672c\u8a9e\u306e\u30cb\u30e5\u30fc\u30b9</p></body></html>".encode("shift_jis")
+            body = "<html><body><p>\u65e5\u672c\u8a9e\u306e\u30cb\u30e5\u30fc\u30b9</p></body></html>".encode(
+                "shift_jis"
+            )
             return self.send(200, body, "text/html; charset=Shift_JIS")
         if path == "/plain.txt":
             return self.send(200, b"A plain text story.\n", "text/plain; charset=utf-8")
         if path == "/bad-feed.xml":
-            return self.send(200, b"<?xml version='1.0'?><rss version='2.0'><channel><item>"
-                             b"<link>" + base.encode() + b"/article/1</link></item><item><li",
-                             "application/rss+xml")
+            return self.send(
+                200,
+                b"<?xml version='1.0'?><rss version='2.0'><channel><item>"
+                b"<link>" + base.encode() + b"/article/1</link></item><item><li",
+                "application/rss+xml",
+            )
         if path == "/bomb-feed.xml":
             lol = "".join(f'<!ENTITY l{k} "{"&l%d;" % (k - 1) * 10}">' for k in range(1, 10))
-            body = (f"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY l0 'lol'>{lol}]>"
-                    f"<rss version='2.0'><channel><item><link>{base}/article/1</link>"
-                    f"<title>&l9;</title></item></channel></rss>").encode()
+            body = (
+                f"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY l0 'lol'>{lol}]>"
+                f"<rss version='2.0'><channel><item><link>{base}/article/1</link>"
+                f"<title>&l9;</title></item></channel></rss>"
+            ).encode()
             return self.send(200, body, "application/rss+xml")
         if path == "/xxe-feed.xml":
-            body = (b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
-                    b"<rss version='2.0'><channel><item><link>&x;</link></item></channel></rss>")
+            body = (
+                b"<?xml version='1.0'?><!DOCTYPE rss [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
+                b"<rss version='2.0'><channel><item><link>&x;</link></item></channel></rss>"
+            )
             return self.send(200, body, "application/rss+xml")
         if path == "/evil-feed.xml":  # links that must never be followed
             trap0, trap1 = owner.trap_url(0, "/feed-link"), owner.trap_url(1, "/feed-link")
-            body = (f"<?xml version='1.0'?><rss version='2.0'><channel><title>evil</title>"
-                    f"<item><link>{trap0}</link></item><item><link>{trap1}</link></item>"
-                    f"<item><link>file:///etc/passwd</link></item>"
-                    f"<item><link>{base}/article/3</link></item></channel></rss>").encode()
+            body = (
+                f"<?xml version='1.0'?><rss version='2.0'><channel><title>evil</title>"
+                f"<item><link>{trap0}</link></item><item><link>{trap1}</link></item>"
+                f"<item><link>file:///etc/passwd</link></item>"
+                f"<item><link>{base}/article/3</link></item></channel></rss>"
+            ).encode()
             return self.send(200, body, "application/rss+xml")
         if path == "/to-trap":
             return self.send(302, headers={"Location": owner.trap_url(1, "/via-redirect")})

@@ -29,8 +29,7 @@ def prefect_api() -> Iterator[str]:
     )
     from prefect.testing.utilities import prefect_test_harness
 
-    with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False,
-                                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         # A new database is migrated at start: 16-27 s measured on a busy 2-core machine, near the 30 s default.
         with prefect_test_harness(server_startup_timeout=120):
             yield str(PREFECT_API_URL.value())

@@ -10,14 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
 from tests.pipeline_helpers import syndicated_text_copy, write
 
 
-def wiredesk(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "wiredesk.cli", *args], cwd=cwd, env=full_env, text=True,
-                          capture_output=True, timeout=timeout)
+def wiredesk(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
@@ -78,7 +85,9 @@ def test_extract_text_and_json(samples_dir: Path, tmp_path: Path) -> None:
 def test_run_twice_then_export_stats_clusters(samples_dir: Path, tmp_path: Path, prefect_api: str) -> None:
     env = {"PREFECT_API_URL": prefect_api}
     seeds = samples_dir / "seeds"
-    copy = write(tmp_path / "more" / "copy.txt", syndicated_text_copy(sorted(seeds.glob("*.txt"))[1].read_text("utf-8")))
+    copy = write(
+        tmp_path / "more" / "copy.txt", syndicated_text_copy(sorted(seeds.glob("*.txt"))[1].read_text("utf-8"))
+    )
     first = wiredesk("run", "--input", str(seeds), str(copy), "--json", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
@@ -86,7 +95,7 @@ def test_run_twice_then_export_stats_clusters(samples_dir: Path, tmp_path: Path,
     corpus = tmp_path / "data" / "corpus.jsonl"  # the embedded default, relative to the working directory
     records = [json.loads(line) for line in corpus.read_text().splitlines()]
     assert len(records) == 5 and all(r["duplicate_of"] is None for r in records)
-    from wiredesk.records import EXPORT_FIELDS
+    from wiredesk.core.records import EXPORT_FIELDS
 
     assert all(tuple(r) == EXPORT_FIELDS for r in records)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_CONFIG_PATH, load_config
-from config.stages import build_settings
-from wiredesk.errors import ConfigError
+from wiredesk.config import DEFAULT_CONFIG_PATH, load_config
+from wiredesk.config.stages import build_settings
+from wiredesk.core.errors import ConfigError
 
 
 def test_embedded_defaults_load() -> None:
@@ -19,8 +19,13 @@ def test_embedded_defaults_load() -> None:
 
 
 def test_env_overrides_win_and_are_typed() -> None:
-    config = load_config(environ={"WIREDESK_STORE__URL": "/tmp/x.db", "WIREDESK_RUN__BATCH_SIZE": "7",
-                                  "WIREDESK_EXPORT__INCLUDE_DUPLICATES": "true"})
+    config = load_config(
+        environ={
+            "WIREDESK_STORE__URL": "/tmp/x.db",
+            "WIREDESK_RUN__BATCH_SIZE": "7",
+            "WIREDESK_EXPORT__INCLUDE_DUPLICATES": "true",
+        }
+    )
     assert config.store.url == "/tmp/x.db"
     assert config.run.batch_size == 7
     assert config.export.include_duplicates is True

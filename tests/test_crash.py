@@ -34,8 +34,14 @@ def _corpus(tmp_path: Path, samples_dir: Path) -> Path:
 
 def _run_driver(store: str, stop_at: str, inputs: Path, feed: str | None = None, *, kill: bool) -> str:
     args = [sys.executable, "-m", "tests.crash_driver", store, stop_at, str(inputs)] + ([feed] if feed else [])
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        args,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     seen: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -54,8 +60,8 @@ def _run_driver(store: str, stop_at: str, inputs: Path, feed: str | None = None,
 
 
 def _check_consistent(store: str, expected_locations: set[str]) -> dict[str, int]:
-    from dedup import content_hash
-    from storage import open_store
+    from wiredesk.dedup import content_hash
+    from wiredesk.storage import open_store
 
     with open_store(store) as st:
         rows = list(st.iter_since(0))
@@ -80,7 +86,7 @@ def test_kill_mid_run_then_rerun_finishes(stop_at: str, tmp_path: Path, samples_
     store = str(tmp_path / "store" / "w.db")
     _run_driver(store, stop_at, pages, kill=True)
     expected = {str(p.resolve()) for p in pages.iterdir()}
-    from storage import open_store
+    from wiredesk.storage import open_store
 
     with open_store(store) as st:  # consistent right after the kill (possibly partial)
         partial = list(st.iter_since(0))
@@ -107,7 +113,9 @@ class _SlowSite:
                 if self.path == "/robots.txt":
                     body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
                 elif self.path == "/feed.xml":
-                    items = "".join(f"<item><link>{site.base}/a/{i}</link><title>t{i}</title></item>" for i in range(len(texts)))
+                    items = "".join(
+                        f"<item><link>{site.base}/a/{i}</link><title>t{i}</title></item>" for i in range(len(texts))
+                    )
                     body = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
                     ctype = "application/rss+xml"
                 else:

@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from dedup import DedupSettings, Deduplicator, content_hash, normalize_text, open_index
-from dedup.minhash import Signer
-from dedup.text import shingle_hashes
-from wiredesk.records import Article, StoredArticle
+from wiredesk.core.records import Article, StoredArticle
+from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, normalize_text, open_index
+from wiredesk.dedup.minhash import Signer
+from wiredesk.dedup.text import shingle_hashes
 
-WORDS = ("the a of to in and for on with by at from government minister said report market city "
-         "police court election company officials people week year budget plan water energy school "
-         "health river bridge council vote news team season player coach game law bill senate house "
-         "border trade tax bank price oil gas farm storm fire train airport museum study data").split()
+WORDS = (
+    "the a of to in and for on with by at from government minister said report market city "
+    "police court election company officials people week year budget plan water energy school "
+    "health river bridge council vote news team season player coach game law bill senate house "
+    "border trade tax bank price oil gas farm storm fire train airport museum study data"
+).split()
 
 
 def story(rng: random.Random, paragraphs: int = 8, words: int = 60) -> str:
@@ -40,12 +42,22 @@ class Store:
     def write(self, articles, result) -> int:
         self.seq += 1
         for a, asg in zip(articles, result.assignments):
-            self.rows[a.id] = StoredArticle(article=a, cluster_id=asg.cluster_id, duplicate_of=asg.duplicate_of,
-                                            similarity=asg.similarity, seq=self.seq)
+            self.rows[a.id] = StoredArticle(
+                article=a,
+                cluster_id=asg.cluster_id,
+                duplicate_of=asg.duplicate_of,
+                similarity=asg.similarity,
+                seq=self.seq,
+            )
         for u in result.updates:
             old = self.rows[u.article_id]
-            self.rows[u.article_id] = StoredArticle(article=old.article, cluster_id=u.cluster_id,
-                                                    duplicate_of=u.duplicate_of, similarity=u.similarity, seq=self.seq)
+            self.rows[u.article_id] = StoredArticle(
+                article=old.article,
+                cluster_id=u.cluster_id,
+                duplicate_of=u.duplicate_of,
+                similarity=u.similarity,
+                seq=self.seq,
+            )
         return self.seq
 
     def since(self, seq: int):
@@ -53,8 +65,16 @@ class Store:
 
 
 def art(aid: str, text: str, *, url: str | None = None, published: str | None = None, **kw) -> Article:
-    return Article(id=aid, source="test", text=text, content_hash=content_hash(text),
-                   fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), url=url, published=published, **kw)
+    return Article(
+        id=aid,
+        source="test",
+        text=text,
+        content_hash=content_hash(text),
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        url=url,
+        published=published,
+        **kw,
+    )
 
 
 def run(dedup: Deduplicator, store: Store, articles):
@@ -134,13 +154,11 @@ def test_briefs_on_one_template_stay_apart(env):
     dedup, store = env
     rng = random.Random(2)
     head, foot = furniture(rng)
-    briefs = [art(f"brief{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/b{i}")
-              for i in range(5)]
+    briefs = [art(f"brief{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/b{i}") for i in range(5)]
     res = run(dedup, store, briefs)
     assert [a.kind for a in res.assignments] == ["new"] * 5
     # ... and the next run's briefs on that template too (furniture remembered across runs).
-    later = [art(f"later{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/l{i}")
-             for i in range(2)]
+    later = [art(f"later{i}", f"{head}\n{story(rng, 1, 70)}\n{foot}", url=f"https://t.example/l{i}") for i in range(2)]
     res = run(dedup, store, later[:1])
     res2 = run(dedup, store, later[1:])
     assert res.assignments[0].kind == "new" and res2.assignments[0].kind == "new"
@@ -154,8 +172,18 @@ def test_copy_on_a_template_host_still_merges(env):
     s1 = story(rng)
     first = [art(f"t{i}", f"{head}\n{story(rng)}\n{foot}", url=f"https://t.example/{i}") for i in range(3)]
     run(dedup, store, first + [art("orig", s1, url="https://o.example/x", published="2026-01-01T00:00:00Z")])
-    res = run(dedup, store, [art("copy", f"{head}\n{syndicate(s1, rng)}\n{foot}", url="https://t.example/c",
-                                 published="2026-01-01T05:00:00Z")])
+    res = run(
+        dedup,
+        store,
+        [
+            art(
+                "copy",
+                f"{head}\n{syndicate(s1, rng)}\n{foot}",
+                url="https://t.example/c",
+                published="2026-01-01T05:00:00Z",
+            )
+        ],
+    )
     assert res.assignments[0].kind == "near" and res.assignments[0].duplicate_of == "orig"
 
 
@@ -166,8 +194,17 @@ def test_same_host_repost_merges(env):
     others = [art(f"t{i}", f"{head}\n{story(rng)}\n{foot}", url=f"https://t.example/{i}") for i in range(3)]
     s1 = story(rng)
     run(dedup, store, others + [art("v1", f"{head}\n{s1}\n{foot}", url="https://t.example/v1")])
-    res = run(dedup, store, [art("v2", f"{head}\n{s1}\nUpdated with a new paragraph at the end of it all.\n{foot}",
-                                 url="https://t.example/v2")])
+    res = run(
+        dedup,
+        store,
+        [
+            art(
+                "v2",
+                f"{head}\n{s1}\nUpdated with a new paragraph at the end of it all.\n{foot}",
+                url="https://t.example/v2",
+            )
+        ],
+    )
     assert res.assignments[0].kind == "near" and res.assignments[0].cluster_id == "v1"
 
 
@@ -175,8 +212,20 @@ def test_late_original_becomes_representative_and_copies_are_updated(env):
     dedup, store = env
     rng = random.Random(6)
     s1 = story(rng)
-    run(dedup, store, [art("copy1", syndicate(s1, rng), url="https://c.example/1", published="2026-01-02T00:00:00Z",
-                           names_original=True, original_url="https://o.example/story")])
+    run(
+        dedup,
+        store,
+        [
+            art(
+                "copy1",
+                syndicate(s1, rng),
+                url="https://c.example/1",
+                published="2026-01-02T00:00:00Z",
+                names_original=True,
+                original_url="https://o.example/story",
+            )
+        ],
+    )
     res = run(dedup, store, [art("orig", s1, url="https://o.example/story", published="2026-01-01T00:00:00Z")])
     a = res.assignments[0]
     assert a.kind == "near" and a.duplicate_of is None and a.cluster_id == "copy1"
@@ -188,11 +237,20 @@ def test_credited_original_beats_earlier_date(env):
     dedup, store = env
     rng = random.Random(7)
     s1 = story(rng)
-    res = run(dedup, store, [
-        art("copy", syndicate(s1, rng), url="https://c.example/1", published="2026-01-01T00:00:00Z",
-            canonical_url="https://o.example/story"),
-        art("orig", s1, url="https://o.example/story", published="2026-01-03T00:00:00Z"),
-    ])
+    res = run(
+        dedup,
+        store,
+        [
+            art(
+                "copy",
+                syndicate(s1, rng),
+                url="https://c.example/1",
+                published="2026-01-01T00:00:00Z",
+                canonical_url="https://o.example/story",
+            ),
+            art("orig", s1, url="https://o.example/story", published="2026-01-03T00:00:00Z"),
+        ],
+    )
     by = {a.article_id: a for a in res.assignments}
     assert by["orig"].duplicate_of is None and by["copy"].duplicate_of == "orig"
 
@@ -208,8 +266,11 @@ def test_cross_run_persistent_index_restart(tmp_path: Path):
         assert index.last_seq() == 1
     with open_index(loc, settings=settings) as index:  # a new process: nothing rebuilt
         assert index.last_seq() == 1 and len(index) == 1
-        res = run(Deduplicator(settings, index, store.lookup), store,
-                  [art("copy", syndicate(s1, rng), url="https://c.example/1")])
+        res = run(
+            Deduplicator(settings, index, store.lookup),
+            store,
+            [art("copy", syndicate(s1, rng), url="https://c.example/1")],
+        )
         assert res.assignments[0].duplicate_of == "orig"
 
 
@@ -262,7 +323,7 @@ def test_lookup_is_the_truth(env):
 def test_own_permutations_and_lsh_bands_equal_datasketch():
     from datasketch.lsh import _optimal_param
 
-    from dedup.settings import lsh_bands
+    from wiredesk.dedup.settings import lsh_bands
 
     for seed in (1, 42):
         a, b = MinHash(num_perm=128, seed=seed).permutations
@@ -273,15 +334,21 @@ def test_own_permutations_and_lsh_bands_equal_datasketch():
 
 
 def test_batch_shingles_and_signatures_equal_per_text():
-    from dedup.text import batch_shingles, shingle_sequence
+    from wiredesk.dedup.text import batch_shingles, shingle_sequence
 
     rng = random.Random(12)
-    texts = [story(rng, 3), "", "tiny text", "\u201cCurly\u201d \u2014 quotes\u00a0and dashes \u00e9t\u00e9 ok go", "..."]
+    texts = [
+        story(rng, 3),
+        "",
+        "tiny text",
+        "\u201cCurly\u201d \u2014 quotes\u00a0and dashes \u00e9t\u00e9 ok go",
+        "...",
+    ]
     hashes, offsets = batch_shingles(texts)
     signer = Signer()
     sigs = signer.signatures(hashes, offsets)
     for k, text in enumerate(texts):
-        assert np.array_equal(hashes[offsets[k]:offsets[k + 1]], shingle_sequence(text))
+        assert np.array_equal(hashes[offsets[k] : offsets[k + 1]], shingle_sequence(text))
         assert np.array_equal(sigs[k], signer.signature(shingle_hashes(text)))
     assert offsets[2] == offsets[1]  # the empty text has no shingle
     assert offsets[3] - offsets[2] == 1  # a text shorter than one shingle is one shingle
@@ -296,10 +363,23 @@ def test_clean_copy_inside_a_page_full_of_site_text(env):
     rng = random.Random(13)
     s1 = story(rng, 4)
     sidebar = story(rng, 12)
-    res = run(dedup, store, [art("big", f"{sidebar}\n{s1}\n{story(rng, 4)}", url="https://big.example/1",
-                                 published="2026-01-01T00:00:00Z")])
-    res = run(dedup, store, [art("clean", syndicate(s1, rng), url="https://clean.example/1",
-                                 published="2026-01-02T00:00:00Z")])
+    res = run(
+        dedup,
+        store,
+        [
+            art(
+                "big",
+                f"{sidebar}\n{s1}\n{story(rng, 4)}",
+                url="https://big.example/1",
+                published="2026-01-01T00:00:00Z",
+            )
+        ],
+    )
+    res = run(
+        dedup,
+        store,
+        [art("clean", syndicate(s1, rng), url="https://clean.example/1", published="2026-01-02T00:00:00Z")],
+    )
     assert res.assignments[0].kind == "near" and res.assignments[0].duplicate_of == "big"
 
 
@@ -315,8 +395,18 @@ def test_template_pages_of_a_new_host_stay_apart_across_batches(env):
     assert res1.assignments[0].kind == res2.assignments[0].kind == "new"
     s1 = story(rng)
     run(dedup, store, [art("orig", s1, url="https://o.example/1", published="2026-01-01T00:00:00Z")])
-    res3 = run(dedup, store, [art("p3", f"{head}\n{syndicate(s1, rng)}\n{foot}", url="https://t.example/3",
-                                  published="2026-01-02T00:00:00Z")])
+    res3 = run(
+        dedup,
+        store,
+        [
+            art(
+                "p3",
+                f"{head}\n{syndicate(s1, rng)}\n{foot}",
+                url="https://t.example/3",
+                published="2026-01-02T00:00:00Z",
+            )
+        ],
+    )
     assert res3.assignments[0].duplicate_of == "orig"
 
 
@@ -327,15 +417,21 @@ def test_furniture_only_pages_are_not_exact_copies(env):
     rng = random.Random(15)
     head, foot = furniture(rng)
     junk = f"{head}\n{foot}"
-    run(dedup, store, [art("j1", junk, url="https://t.example/1"),
-                       art("real", f"{head}\n{story(rng)}\n{foot}", url="https://t.example/2")])
+    run(
+        dedup,
+        store,
+        [
+            art("j1", junk, url="https://t.example/1"),
+            art("real", f"{head}\n{story(rng)}\n{foot}", url="https://t.example/2"),
+        ],
+    )
     res = run(dedup, store, [art("j2", junk, url="https://t.example/3")])
     assert res.assignments[0].kind == "new" and res.assignments[0].cluster_id == "j2"
 
 
 def test_local_index_segments_flush_compact_and_reopen(tmp_path: Path, monkeypatch):
     """The on-disk band segments: delta flushes, merges, survives a restart, drops orphans."""
-    import dedup.local as local
+    import wiredesk.dedup.local as local
 
     monkeypatch.setattr(local, "FLUSH_ROWS", 300)
     monkeypatch.setattr(local, "DIRECT_SEGMENT_ROWS", 10_000)
@@ -356,8 +452,11 @@ def test_local_index_segments_flush_compact_and_reopen(tmp_path: Path, monkeypat
         assert not (loc / "seg-deadbeefdeadbeef.keys.npy").exists()
         assert len(index) == 12 and index.last_seq() == 12
         dedup = Deduplicator(settings, index, store.lookup)
-        res = run(dedup, store, [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x")
-                                 for k, s in enumerate(stories)])
+        res = run(
+            dedup,
+            store,
+            [art(f"c{k}", syndicate(s, rng), url=f"https://c{k}.example/x") for k, s in enumerate(stories)],
+        )
         assert [a.duplicate_of for a in res.assignments] == [f"s{k}" for k in range(12)]
 
 
@@ -368,13 +467,20 @@ def test_a_big_cluster_is_not_read_back_for_every_new_copy(env):
     rng = random.Random(17)
     s1 = story(rng)
     run(dedup, store, [art("orig", s1, url="https://o.example/0", published="2026-01-01T00:00:00Z")])
-    run(dedup, store, [art(f"c{k}", syndicate(s1, rng), url=f"https://c{k}.example/x",
-                           published="2026-01-02T00:00:00Z") for k in range(30)])
+    run(
+        dedup,
+        store,
+        [
+            art(f"c{k}", syndicate(s1, rng), url=f"https://c{k}.example/x", published="2026-01-02T00:00:00Z")
+            for k in range(30)
+        ],
+    )
     asked: list[str] = []
     real = store.lookup
     dedup.lookup = lambda ids: (asked.extend(ids), real(ids))[1]
-    res = run(dedup, store, [art("late", syndicate(s1, rng), url="https://late.example/x",
-                                 published="2026-01-03T00:00:00Z")])
+    res = run(
+        dedup, store, [art("late", syndicate(s1, rng), url="https://late.example/x", published="2026-01-03T00:00:00Z")]
+    )
     assert res.assignments[0].duplicate_of == "orig" and res.assignments[0].cluster_id == "orig"
     assert len(set(asked)) <= dedup.settings.max_per_cluster + 1 and not res.updates
 
@@ -383,12 +489,20 @@ def test_a_teaser_left_in_a_page_does_not_pull_its_story_into_that_cluster(env):
     dedup, store = env
     rng = random.Random(18)
     s1, brief = story(rng, 12), story(rng, 1, 150)
-    run(dedup, store, [
-        art("orig", s1, url="https://o.example/1", published="2026-01-01T00:00:00Z"),
-        # A copy of s1 whose extraction kept a teaser: the brief's text.
-        art("copy", f"LONDON (AP) - {s1}\nRelated: {brief}", url="https://c.example/1",
-            published="2026-01-01T06:00:00Z"),
-    ])
+    run(
+        dedup,
+        store,
+        [
+            art("orig", s1, url="https://o.example/1", published="2026-01-01T00:00:00Z"),
+            # A copy of s1 whose extraction kept a teaser: the brief's text.
+            art(
+                "copy",
+                f"LONDON (AP) - {s1}\nRelated: {brief}",
+                url="https://c.example/1",
+                published="2026-01-01T06:00:00Z",
+            ),
+        ],
+    )
     assert store.rows["copy"].duplicate_of == "orig"
     res = run(dedup, store, [art("brief", brief, url="https://b.example/1", published="2026-01-02T00:00:00Z")])
     assert res.assignments[0].kind == "new" and res.assignments[0].cluster_id == "brief"
@@ -399,14 +513,20 @@ def test_an_undated_complete_original_beats_a_dated_trimmed_copy(env):
     dedup, store = env
     rng = random.Random(19)
     s1 = story(rng)
-    res = run(dedup, store, [art("copy", syndicate(s1, rng), url="https://c.example/1", published="2026-01-01"),
-                             art("orig", s1, url="https://o.example/1")])
+    res = run(
+        dedup,
+        store,
+        [
+            art("copy", syndicate(s1, rng), url="https://c.example/1", published="2026-01-01"),
+            art("orig", s1, url="https://o.example/1"),
+        ],
+    )
     by = {a.article_id: a for a in res.assignments}
     assert by["orig"].duplicate_of is None and by["copy"].duplicate_of == "orig"
 
 
 def test_fenced_segment_lookup_equals_a_binary_search(monkeypatch):
-    import dedup.local as local
+    import wiredesk.dedup.local as local
 
     monkeypatch.setattr(local, "FENCE", 4)  # small blocks: many keys straddle block edges
     rng = np.random.default_rng(0)
@@ -441,7 +561,7 @@ def test_two_processes_on_one_local_index_see_each_other(tmp_path: Path):
 
 
 def test_host_memory_keeps_furniture_learned_from_documents_that_left_the_sample():
-    from dedup.hosts import FurnitureView, HostState, RecentDoc
+    from wiredesk.dedup.hosts import FurnitureView, HostState, RecentDoc
 
     template = np.arange(100, 200, dtype=np.uint64)
     state = HostState(host="t.example")
@@ -457,9 +577,13 @@ def test_host_memory_keeps_furniture_learned_from_documents_that_left_the_sample
     story5 = np.arange(6000, 6050, dtype=np.uint64)  # a5's own text
     state.add(RecentDoc("a5b", "c5", np.union1d(template, story5)), sample=3, max_furniture=1000)
     for k in (6, 7):  # a5 leaves the sample while its re-post a5b is still in it
-        state.add(RecentDoc(f"a{k}", f"c{k}", np.union1d(template, np.arange(1000 * (k + 1), 1000 * (k + 1) + 50,
-                                                                             dtype=np.uint64))),
-                  sample=3, max_furniture=1000)
+        state.add(
+            RecentDoc(
+                f"a{k}", f"c{k}", np.union1d(template, np.arange(1000 * (k + 1), 1000 * (k + 1) + 50, dtype=np.uint64))
+            ),
+            sample=3,
+            max_furniture=1000,
+        )
     assert [r.article_id for r in state.recent] == ["a5b", "a6", "a7"]
     assert not np.isin(story5, state.furniture).any()
 

@@ -6,7 +6,6 @@ skipped the lock."""
 from __future__ import annotations
 
 import fcntl
-import json
 import random
 import sqlite3
 import subprocess
@@ -18,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dedup.local
-from dedup import DedupSettings, Deduplicator, open_index
-from dedup.index import DocInfo, IndexEntry, Staged
+import wiredesk.dedup.local as local_index
 from tests.test_dedup_core import Store, art, story, syndicate
-from wiredesk.errors import DedupError
-from wiredesk.records import StoredArticle
+from wiredesk.core.errors import DedupError
+from wiredesk.core.records import StoredArticle
+from wiredesk.dedup import Deduplicator, DedupSettings, open_index
+from wiredesk.dedup.index import DocInfo, IndexEntry, Staged
 
 REPO = Path(__file__).resolve().parent.parent
 STORIES = 16  # per run: the first half in strict turns, the second half racing for the lock
@@ -37,8 +36,10 @@ class SqliteStore:
         self.folder = folder
         self.db = sqlite3.connect(folder / "store.db", isolation_level=None, timeout=60)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, text TEXT, url TEXT, "
-                        "cluster_id TEXT, duplicate_of TEXT, similarity REAL, kind TEXT, worker INTEGER, seq INTEGER)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, text TEXT, url TEXT, "
+            "cluster_id TEXT, duplicate_of TEXT, similarity REAL, kind TEXT, worker INTEGER, seq INTEGER)"
+        )
         self.db.execute("CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, worker INTEGER)")
 
     @contextmanager
@@ -52,18 +53,28 @@ class SqliteStore:
 
     def _stored(self, row) -> StoredArticle:
         aid, text, url, cluster, dup, sim, seq = row
-        return StoredArticle(article=art(aid, text, url=url), cluster_id=cluster, duplicate_of=dup,
-                             similarity=sim, seq=seq)
+        return StoredArticle(
+            article=art(aid, text, url=url), cluster_id=cluster, duplicate_of=dup, similarity=sim, seq=seq
+        )
 
     def lookup(self, ids):
         ids = list(ids)
-        rows = self.db.execute(f"SELECT id, text, url, cluster_id, duplicate_of, similarity, seq FROM articles "
-                               f"WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall() if ids else []
+        rows = (
+            self.db.execute(
+                f"SELECT id, text, url, cluster_id, duplicate_of, similarity, seq FROM articles "
+                f"WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+            if ids
+            else []
+        )
         return {r[0]: self._stored(r) for r in rows}
 
     def since(self, seq: int) -> list[StoredArticle]:
-        rows = self.db.execute("SELECT id, text, url, cluster_id, duplicate_of, similarity, seq FROM articles "
-                               "WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+        rows = self.db.execute(
+            "SELECT id, text, url, cluster_id, duplicate_of, similarity, seq FROM articles WHERE seq > ? ORDER BY seq",
+            (seq,),
+        ).fetchall()
         return [self._stored(r) for r in rows]
 
     def batches(self) -> int:
@@ -74,12 +85,15 @@ class SqliteStore:
         try:
             seq = self.db.execute("INSERT INTO batches (worker) VALUES (?)", (worker,)).lastrowid
             for a, asg in zip(articles, result.assignments):
-                self.db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                (a.id, a.text, a.url, asg.cluster_id, asg.duplicate_of, asg.similarity,
-                                 asg.kind, worker, seq))
+                self.db.execute(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (a.id, a.text, a.url, asg.cluster_id, asg.duplicate_of, asg.similarity, asg.kind, worker, seq),
+                )
             for u in result.updates:
-                self.db.execute("UPDATE articles SET cluster_id = ?, duplicate_of = ?, similarity = ?, seq = ? "
-                                "WHERE id = ?", (u.cluster_id, u.duplicate_of, u.similarity, seq, u.article_id))
+                self.db.execute(
+                    "UPDATE articles SET cluster_id = ?, duplicate_of = ?, similarity = ?, seq = ? WHERE id = ?",
+                    (u.cluster_id, u.duplicate_of, u.similarity, seq, u.article_id),
+                )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -117,7 +131,7 @@ def worker(worker: int, folder: str, seed: int, flush_rows: int) -> None:
     """One `wiredesk run`, reduced to its dedup part: open when the other is ready too (both
     processes at once, on a fresh directory), then one article per batch the way
     ``ingest_pages`` does it."""
-    dedup.local.FLUSH_ROWS = flush_rows  # small: segments are flushed and compacted under the other process
+    local_index.FLUSH_ROWS = flush_rows  # small: segments are flushed and compacted under the other process
     root = Path(folder)
     store = SqliteStore(root)
     settings = DedupSettings(lock_timeout_s=60)
@@ -142,12 +156,25 @@ def worker(worker: int, folder: str, seed: int, flush_rows: int) -> None:
 
 def _run_workers(tmp_path: Path, seed: int, flush_rows: int) -> None:
     SqliteStore(tmp_path).db.close()  # tables made once, before the race on the index
-    procs = [subprocess.Popen([sys.executable, "-c",
-                               "import sys; from tests.test_dedup_multiprocess import worker; "
-                               "worker(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))",
-                               str(n), str(tmp_path), str(seed), str(flush_rows)],
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for n in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tests.test_dedup_multiprocess import worker; "
+                "worker(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))",
+                str(n),
+                str(tmp_path),
+                str(seed),
+                str(flush_rows),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
     _finish(procs)
 
 
@@ -166,7 +193,7 @@ def _finish(procs: list[subprocess.Popen]) -> None:
         assert p.returncode == 0, err[-3000:]
 
 
-@pytest.mark.parametrize("flush_rows", [dedup.local.FLUSH_ROWS, 300])
+@pytest.mark.parametrize("flush_rows", [local_index.FLUSH_ROWS, 300])
 def test_two_processes_interleaving_batches_on_one_index(tmp_path: Path, flush_rows: int):
     _run_workers(tmp_path, seed=31, flush_rows=flush_rows)
     store = SqliteStore(tmp_path)
@@ -198,22 +225,32 @@ def test_two_processes_interleaving_batches_on_one_index(tmp_path: Path, flush_r
         assert index.last_seq() == store.batches()
         docs = index.docs(r[0] for r in rows)
         assert {a: d.cluster_id for a, d in docs.items()} == {r[0]: r[1] for r in rows}
-        if flush_rows < dedup.local.FLUSH_ROWS:
+        if flush_rows < local_index.FLUSH_ROWS:
             assert index._segments  # the processes did flush segments under each other
 
 
 def test_simultaneous_fresh_opens(tmp_path: Path):
     """Four processes open one fresh directory at the same moment, five directories in a row."""
-    code = ("import sys; from pathlib import Path; from dedup import DedupSettings, open_index; "
-            "from tests.test_dedup_multiprocess import barrier\n"
-            "for k in range(5):\n"
-            "    root = Path(sys.argv[1])\n"
-            "    barrier(root / f'ready{k}', sys.argv[2], 4)\n"
-            "    ix = open_index(str(root / f'fresh{k}'), settings=DedupSettings()); ix.begin(); ix.commit(0); ix.close()")
+    code = (
+        "import sys; from pathlib import Path; from wiredesk.dedup import DedupSettings, open_index; "
+        "from tests.test_dedup_multiprocess import barrier\n"
+        "for k in range(5):\n"
+        "    root = Path(sys.argv[1])\n"
+        "    barrier(root / f'ready{k}', sys.argv[2], 4)\n"
+        "    ix = open_index(str(root / f'fresh{k}'), settings=DedupSettings()); ix.begin(); ix.commit(0); ix.close()"
+    )
     for k in range(5):
         (tmp_path / f"ready{k}").mkdir()
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(n)], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path), str(n)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
     _finish(procs)
     for k in range(5):
         loc = str(tmp_path / f"fresh{k}")
@@ -232,11 +269,11 @@ def _pipeline_batch(dd: Deduplicator, store: Store, articles):
     return result
 
 
-@pytest.mark.parametrize("flush_rows", [250, dedup.local.FLUSH_ROWS])  # segments flushed under the other, or not
+@pytest.mark.parametrize("flush_rows", [250, local_index.FLUSH_ROWS])  # segments flushed under the other, or not
 def test_two_instances_interleaved_like_the_pipeline(tmp_path: Path, monkeypatch, flush_rows: int):
     """The reported failure: instance B keeps its row counter and band deltas from before A's
     batches (UNIQUE constraint failed: docs.row) and misses A's articles as candidates."""
-    monkeypatch.setattr(dedup.local, "FLUSH_ROWS", flush_rows)
+    monkeypatch.setattr(local_index, "FLUSH_ROWS", flush_rows)
     settings = DedupSettings()
     store = Store()
     rng = random.Random(32)
@@ -272,8 +309,10 @@ def test_two_instances_interleaved_like_the_pipeline(tmp_path: Path, monkeypatch
 
 def test_the_directory_lock_serialises_batches(tmp_path: Path):
     loc = str(tmp_path / "locked.dedup")
-    with open_index(loc, settings=DedupSettings(lock_timeout_s=0.2)) as a, \
-            open_index(loc, settings=DedupSettings(lock_timeout_s=0.2)) as b:
+    with (
+        open_index(loc, settings=DedupSettings(lock_timeout_s=0.2)) as a,
+        open_index(loc, settings=DedupSettings(lock_timeout_s=0.2)) as b,
+    ):
         a.begin()
         with pytest.raises(DedupError) as info:
             b.begin()
@@ -301,7 +340,7 @@ def test_a_writer_that_skipped_the_lock_neither_reuses_rows_nor_drops_segments(t
         a.stage(Staged(entries=[ea]))
         a.commit(1)
         a._flush_delta()  # a's keys now live in a segment only
-        monkeypatch.setattr(dedup.local, "DIRECT_SEGMENT_ROWS", 10)
+        monkeypatch.setattr(local_index, "DIRECT_SEGMENT_ROWS", 10)
         eb, kb = entry("from-b")
         b.stage(Staged(entries=[eb]))  # no begin(): b still holds the state from before a wrote
         b.commit(2)  # a direct segment: the segment list must keep a's
@@ -318,7 +357,7 @@ def test_a_writer_that_skipped_the_lock_neither_reuses_rows_nor_drops_segments(t
 
 def churn(folder: str, batches: int) -> None:
     """A writer whose every few batches flush and compact segments (old ones deleted)."""
-    dedup.local.FLUSH_ROWS = 200
+    local_index.FLUSH_ROWS = 200
     rng = np.random.default_rng(34)
     with open_index(folder, settings=DedupSettings()) as index:
         for k in range(batches):
@@ -333,9 +372,19 @@ def test_opening_while_another_process_compacts(tmp_path: Path):
     in between. The open must look again, not report a corrupt index."""
     loc = str(tmp_path / "busy.dedup")
     open_index(loc, settings=DedupSettings()).close()
-    writer = subprocess.Popen([sys.executable, "-c", "import sys; from tests.test_dedup_multiprocess import churn; "
-                               "churn(sys.argv[1], int(sys.argv[2]))", loc, "300"],
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.test_dedup_multiprocess import churn; churn(sys.argv[1], int(sys.argv[2]))",
+            loc,
+            "300",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     opens, errors, sizes = 0, [], []
     try:
         while writer.poll() is None:

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from dedup import DedupSettings, Deduplicator, open_index
 from tests.test_dedup_core import Store, art
+from wiredesk.dedup import Deduplicator, DedupSettings, open_index
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seeds"
-OTHER_SITE_TOP = ("Home\nWorld\nPolitics\nBusiness\nSubscribe to our newsletter for the top stories of the "
-                  "day, delivered to your inbox every morning\nSign in\nSearch\n")
-OTHER_SITE_BOTTOM = ("\nShare this article on Facebook Twitter and WhatsApp\nMore from the wire\nAbout us | "
-                     "Contact | Privacy policy | Terms of use\n(c) 2026 The Daily Example, all rights reserved")
+OTHER_SITE_TOP = (
+    "Home\nWorld\nPolitics\nBusiness\nSubscribe to our newsletter for the top stories of the "
+    "day, delivered to your inbox every morning\nSign in\nSearch\n"
+)
+OTHER_SITE_BOTTOM = (
+    "\nShare this article on Facebook Twitter and WhatsApp\nMore from the wire\nAbout us | "
+    "Contact | Privacy policy | Terms of use\n(c) 2026 The Daily Example, all rights reserved"
+)
 
 
 def seeds() -> list[tuple[str, str, list[str]]]:
@@ -39,10 +43,19 @@ def wire_copy(content: list[str]) -> str:
 
 def seed_articles():
     data = seeds()
-    originals = [art(f"seed{k}", raw, url=f"https://seed{k}.example/story", published=f"2026-01-0{k + 1}T08:00:00Z")
-                 for k, (_, raw, _) in enumerate(data)]
-    copies = [art(f"copy{k}", wire_copy(content), url=f"https://wire{k}.example/story",
-                  published=f"2026-01-0{k + 1}T12:00:00Z") for k, (_, _, content) in enumerate(data)]
+    originals = [
+        art(f"seed{k}", raw, url=f"https://seed{k}.example/story", published=f"2026-01-0{k + 1}T08:00:00Z")
+        for k, (_, raw, _) in enumerate(data)
+    ]
+    copies = [
+        art(
+            f"copy{k}",
+            wire_copy(content),
+            url=f"https://wire{k}.example/story",
+            published=f"2026-01-0{k + 1}T12:00:00Z",
+        )
+        for k, (_, _, content) in enumerate(data)
+    ]
     return originals, copies
 
 

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from dedup import DedupSettings, Deduplicator, open_index
 from tests.services import require_postgres, require_redis
 from tests.test_dedup_core import Store, art, story, syndicate
+from wiredesk.dedup import Deduplicator, DedupSettings, open_index
 
 pytestmark = pytest.mark.services
 
@@ -60,9 +60,12 @@ def test_cross_run_through_a_shared_index(location):
         res = dedup.assign(arts)
         dedup.commit(store.write(arts, res))
         assert [(a.kind, a.duplicate_of, a.cluster_id) for a in res.assignments] == [
-            ("near", "orig", "orig"), ("exact", "orig", "orig")]
-        assert index.members(["orig"]) == {"orig": ["copy", "exact", "orig"]} or \
-            sorted(index.members(["orig"])["orig"]) == ["copy", "exact", "orig"]
+            ("near", "orig", "orig"),
+            ("exact", "orig", "orig"),
+        ]
+        assert index.members(["orig"]) == {"orig": ["copy", "exact", "orig"]} or sorted(
+            index.members(["orig"])["orig"]
+        ) == ["copy", "exact", "orig"]
 
 
 def test_two_workers_at_the_same_moment_make_one_cluster(location):
@@ -70,8 +73,10 @@ def test_two_workers_at_the_same_moment_make_one_cluster(location):
     store = LockedStore()
     rng = random.Random(21)
     s1 = story(rng)
-    copies = [art("w0", syndicate(s1, rng), url="https://a.example/1"),
-              art("w1", syndicate(s1, rng), url="https://b.example/1")]
+    copies = [
+        art("w0", syndicate(s1, rng), url="https://a.example/1"),
+        art("w1", syndicate(s1, rng), url="https://b.example/1"),
+    ]
     barrier = threading.Barrier(2)
     results, errors = {}, []
 
@@ -99,7 +104,8 @@ def test_two_workers_at_the_same_moment_make_one_cluster(location):
 def test_shared_index_refuses_other_signature_settings(location):
     with open_index(location, settings=DedupSettings()):
         pass
-    from wiredesk.errors import DedupError
+    from wiredesk.core.errors import DedupError
+
     with pytest.raises(DedupError, match="rebuild"):
         open_index(location, settings=DedupSettings(shingle_size=4))
 
@@ -125,7 +131,7 @@ def test_containment_anchors_and_furniture_through_a_shared_index(location):
 
 
 def test_the_batch_lock_waits_times_out_and_is_released_by_abort(location):
-    from wiredesk.errors import DedupError
+    from wiredesk.core.errors import DedupError
 
     settings = DedupSettings(lock_timeout_s=0.3)
     store = Store()

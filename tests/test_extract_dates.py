@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from extractors import extract_page
-from wiredesk.records import RawPage
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import extract_page
 
-BODY = "".join(f"<p>Paragraph {i} of a story long enough to be an article, with words that carry it along.</p>"
-               for i in range(8))
+BODY = "".join(
+    f"<p>Paragraph {i} of a story long enough to be an article, with words that carry it along.</p>" for i in range(8)
+)
 
 
 def _page(head: str, foot: str = "") -> RawPage:

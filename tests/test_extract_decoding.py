@@ -8,9 +8,9 @@ import zlib
 
 import pytest
 
-from extractors import ExtractSettings, decode_page, extract_page
-from wiredesk.errors import InputError
-from wiredesk.records import RawPage
+from wiredesk.core.errors import InputError
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import ExtractSettings, decode_page, extract_page
 
 GERMAN = "Die Bürger wählten am Sonntag – trotz „Regen“ – einen neuen Stadtrat für Köln."
 FRENCH = "L’été dernier, les élèves ont visité le musée d’Orsay à Paris avec leur école."
@@ -60,8 +60,9 @@ def test_unknown_header_charset_is_ignored() -> None:
     assert GERMAN in decode_page(raw, kind="html", header_encoding="no-such-charset")
 
 
-@pytest.mark.parametrize("bom,codec", [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                                       (codecs.BOM_UTF16_BE, "utf-16-be")])
+@pytest.mark.parametrize(
+    "bom,codec", [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
+)
 def test_bom(bom: bytes, codec: str) -> None:
     assert decode_page(bom + FRENCH.encode(codec), kind="text") == FRENCH
 
@@ -73,13 +74,16 @@ def test_empty(body: bytes) -> None:
     assert err.value.reason == "empty"
 
 
-@pytest.mark.parametrize("body", [
-    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
-    gzip.compress(b"<html>compressed but not declared</html>"),
-    b"text with a NUL\x00 in the middle",
-    zlib.compress(b"x" * 1000) * 3,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        gzip.compress(b"<html>compressed but not declared</html>"),
+        b"text with a NUL\x00 in the middle",
+        zlib.compress(b"x" * 1000) * 3,
+    ],
+)
 def test_binary(body: bytes) -> None:
     with pytest.raises(InputError) as err:
         decode_page(body, kind="html")
@@ -111,11 +115,14 @@ def test_extract_page_uses_the_page_header_encoding() -> None:
     assert out.language == "de"
 
 
-@pytest.mark.parametrize("text,codec", [
-    ("Zażółć gęślą jaźń, powiedział minister w środę. Rząd przyjął ustawę o podatkach.", "cp1250"),
-    ("Привет, как дела? Сегодня хорошая погода в Москве, сказал министр.", "cp1251"),
-    ("Η κυβέρνηση ανακοίνωσε νέα μέτρα για την οικονομία την Τετάρτη.", "cp1253"),
-])
+@pytest.mark.parametrize(
+    "text,codec",
+    [
+        ("Zażółć gęślą jaźń, powiedział minister w środę. Rząd przyjął ustawę o podatkach.", "cp1250"),
+        ("Привет, как дела? Сегодня хорошая погода в Москве, сказал министр.", "cp1251"),
+        ("Η κυβέρνηση ανακοίνωσε νέα μέτρα για την οικονομία την Τετάρτη.", "cp1253"),
+    ],
+)
 def test_other_legacy_code_pages_are_not_forced_into_windows_1252(text: str, codec: str) -> None:
     body = (text + " ") * 4
     assert decode_page(body.encode(codec), kind="text") == body

@@ -14,27 +14,66 @@ from collections import Counter
 
 import pytest
 
-from extractors import furniture as F
-from extractors.language import STOPWORDS, guess_language, stopword_ratio
-from extractors.text import clean_lines, is_glued_teaser, line_key
+from wiredesk.extractors import furniture as F
+from wiredesk.extractors.language import STOPWORDS, guess_language, stopword_ratio
+from wiredesk.extractors.text import clean_lines, is_glued_teaser, line_key
 
 # The definition core() had: a regex substitution.
 _STRIP = re.compile(r"^[\s\-–—•·*|>»«›‹▸►▶◆■□●○#:]+|[\s\-–—•·*|<»«›‹:]+$")
 
 LINES = [
-    "", " ", "- Advertisement -", "•••", "» Related Stories «", "<< Back", "Read more >>",
-    "\u3000Ｔｏｋｙｏ\u3000", "\xa0Share\x85", "# Title #:", "::", "a", "-–—•·*|>»«›‹▸►▶◆■□●○#:x<:",
-    "x\n", ": abc -\n", "Photo: Getty Images", "PHOTO: REUTERS/Jane Doe", "(AP Photo/David Zalubowski)",
-    "© 2024 Example Media GmbH. Alle Rechte vorbehalten.", "ALL RIGHTS RESERVED",
-    "SIGN UP FOR OUR NEWSLETTER", "Sign up for our daily newsletter", "Tags: politics, economy",
-    "Follow us on Twitter", "Click to share on Twitter (Opens in new window)",
-    "November 19, 2019 at 6:34 am", "19.11.2019, 14:05 Uhr", "MÄRZ 3, 2021", "By Jane Doe | Reuters",
-    "34 Comments", "joe says:", "Leave a Reply", "More Politics", "more politics", "MORE FROM CNN",
+    "",
+    " ",
+    "- Advertisement -",
+    "•••",
+    "» Related Stories «",
+    "<< Back",
+    "Read more >>",
+    "\u3000Ｔｏｋｙｏ\u3000",
+    "\xa0Share\x85",
+    "# Title #:",
+    "::",
+    "a",
+    "-–—•·*|>»«›‹▸►▶◆■□●○#:x<:",
+    "x\n",
+    ": abc -\n",
+    "Photo: Getty Images",
+    "PHOTO: REUTERS/Jane Doe",
+    "(AP Photo/David Zalubowski)",
+    "© 2024 Example Media GmbH. Alle Rechte vorbehalten.",
+    "ALL RIGHTS RESERVED",
+    "SIGN UP FOR OUR NEWSLETTER",
+    "Sign up for our daily newsletter",
+    "Tags: politics, economy",
+    "Follow us on Twitter",
+    "Click to share on Twitter (Opens in new window)",
+    "November 19, 2019 at 6:34 am",
+    "19.11.2019, 14:05 Uhr",
+    "MÄRZ 3, 2021",
+    "By Jane Doe | Reuters",
+    "34 Comments",
+    "joe says:",
+    "Leave a Reply",
+    "More Politics",
+    "more politics",
+    "MORE FROM CNN",
     "The advertisement campaign ran for six weeks before regulators intervened.",
     # characters whose case folding in re differs from str.lower()
-    "İSTANBUL HABERLERİ", "Photo: İstanbul Belediyesi", "ſign up for our newsletter", "ALL RİGHTS RESERVED",
-    "all rıghts reserved", "ΣΧΟΛΙΑ", "Ꮇore ſtories", "ᲃᲄᲂ", "Читайте также", "ЧИТАЙТЕ ТАКЖЕ",
-    "Kelvin sign: 5 \u212a", "Straße gesperrt, sagte der Minister.", "STRASSE", "ÜBER UNS", "Über uns",
+    "İSTANBUL HABERLERİ",
+    "Photo: İstanbul Belediyesi",
+    "ſign up for our newsletter",
+    "ALL RİGHTS RESERVED",
+    "all rıghts reserved",
+    "ΣΧΟΛΙΑ",
+    "Ꮇore ſtories",
+    "ᲃᲄᲂ",
+    "Читайте также",
+    "ЧИТАЙТЕ ТАКЖЕ",
+    "Kelvin sign: 5 \u212a",
+    "Straße gesperrt, sagte der Minister.",
+    "STRASSE",
+    "ÜBER UNS",
+    "Über uns",
 ]
 
 
@@ -127,11 +166,18 @@ def test_unsafe_lines_skip_the_pre_check() -> None:
 
 
 CREDITS = [
-    "Read the original article on Business Insider", "This article originally appeared on Example.com.",
-    "The post Ten things to know appeared first on The Daily Planet.", "Source link", "SOURCE: Reuters",
-    "Originally published at example.org", "Der Artikel erschien zuerst bei Tagesspiegel.",
-    "Cet article a été initialement publié sur Le Monde.", "via: https://example.com/a",
-    "Read the full story", "Sources say the deal is close.", "Reprinted with permission from The Times.",
+    "Read the original article on Business Insider",
+    "This article originally appeared on Example.com.",
+    "The post Ten things to know appeared first on The Daily Planet.",
+    "Source link",
+    "SOURCE: Reuters",
+    "Originally published at example.org",
+    "Der Artikel erschien zuerst bei Tagesspiegel.",
+    "Cet article a été initialement publié sur Le Monde.",
+    "via: https://example.com/a",
+    "Read the full story",
+    "Sources say the deal is close.",
+    "Reprinted with permission from The Times.",
 ]
 
 
@@ -147,8 +193,10 @@ def test_line_key_is_the_lower_cased_words_of_the_core() -> None:
 
 
 def test_glued_teaser_still_found() -> None:
-    assert is_glued_teaser("Police Arrest Former College Student-AthleteA 24-year-old woman was "
-                           "arrested on Tuesday after a long investigation")
+    assert is_glued_teaser(
+        "Police Arrest Former College Student-AthleteA 24-year-old woman was "
+        "arrested on Tuesday after a long investigation"
+    )
     assert not is_glued_teaser("The U.S. economy grew in the third quarter, officials said.")
 
 
@@ -166,12 +214,16 @@ def _reference_guess(text: str, min_hits: int = 8) -> str | None:
     return best
 
 
-@pytest.mark.parametrize("text", [
-    "The cat sat on the mat and the dog was in the house with the owner, who said it was fine.",
-    "Der Hund ist in dem Haus und die Katze ist auf dem Dach, sagte er, aber nicht für lange.",
-    "de la de la de la de la en en en en",  # shared function words, ties
-    "", "Le chat est sur la table et le chien est dans la maison avec les enfants pour le jeu.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cat sat on the mat and the dog was in the house with the owner, who said it was fine.",
+        "Der Hund ist in dem Haus und die Katze ist auf dem Dach, sagte er, aber nicht für lange.",
+        "de la de la de la de la en en en en",  # shared function words, ties
+        "",
+        "Le chat est sur la table et le chien est dans la maison avec les enfants pour le jeu.",
+    ],
+)
 def test_guess_language_counts_like_before(text: str) -> None:
     for min_hits in (1, 3, 8):
         assert guess_language(text, min_hits=min_hits) == _reference_guess(text, min_hits)
@@ -184,8 +236,11 @@ def test_stopword_ratio() -> None:
 
 
 def test_repeated_lines_are_counted_per_occurrence() -> None:
-    page = "\n".join(["Home", "News", "Home", "News"] + [
-        "The council approved the budget on Tuesday after a long debate about the schools."] * 2)
+    page = "\n".join(
+        ["Home", "News", "Home", "News"]
+        + ["The council approved the budget on Tuesday after a long debate about the schools."] * 2
+    )
     out = clean_lines(page, select_block=False)
     assert out.dropped.get("nav") == 2 and Counter(out.lines) == Counter(
-        {"News": 2, "The council approved the budget on Tuesday after a long debate about the schools.": 2})
+        {"News": 2, "The council approved the budget on Tuesday after a long debate about the schools.": 2}
+    )

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors import ExtractSettings, extract_many, extract_page
-from wiredesk.errors import ExtractionError, InputError
-from wiredesk.records import Extracted, RawPage
+from wiredesk.core.errors import ExtractionError, InputError
+from wiredesk.core.records import Extracted, RawPage
+from wiredesk.extractors import ExtractSettings, extract_many, extract_page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def _pages() -> list[RawPage]:
-    pages = [RawPage(source="samples", body=p.read_bytes(), kind="html", path=str(p))
-             for p in sorted((SAMPLES / "html").glob("*.html"))]
-    pages += [RawPage(source="samples", body=p.read_bytes(), kind="text", path=str(p))
-              for p in sorted((SAMPLES / "seeds").glob("*.txt"))]
+    pages = [
+        RawPage(source="samples", body=p.read_bytes(), kind="html", path=str(p))
+        for p in sorted((SAMPLES / "html").glob("*.html"))
+    ]
+    pages += [
+        RawPage(source="samples", body=p.read_bytes(), kind="text", path=str(p))
+        for p in sorted((SAMPLES / "seeds").glob("*.txt"))
+    ]
     assert len(pages) >= 9
-    bad = [RawPage(source="bad", body=b"", kind="text"),
-           RawPage(source="bad", body=b"%PDF-1.4\n\x00\x01\x02", kind="html"),
-           RawPage(source="bad", body=b"Home\nNews\nContact\n", kind="text")]
+    bad = [
+        RawPage(source="bad", body=b"", kind="text"),
+        RawPage(source="bad", body=b"%PDF-1.4\n\x00\x01\x02", kind="html"),
+        RawPage(source="bad", body=b"Home\nNews\nContact\n", kind="text"),
+    ]
     return pages[:3] + bad + pages[3:]
 
 
@@ -31,8 +37,11 @@ def test_in_process_order_and_errors_in_place() -> None:
     pages = _pages()
     results = extract_many(pages, workers=1)
     assert len(results) == len(pages)
-    assert _summary(results)[3:6] == [("InputError", "empty"), ("InputError", "binary"),
-                                      ("ExtractionError", "no-content")]
+    assert _summary(results)[3:6] == [
+        ("InputError", "empty"),
+        ("InputError", "binary"),
+        ("ExtractionError", "no-content"),
+    ]
     assert results[0] == extract_page(pages[0])
 
 
@@ -59,7 +68,7 @@ def test_empty_batch() -> None:
 def test_settings_are_validated() -> None:
     import pytest
 
-    from wiredesk.errors import ConfigError
+    from wiredesk.core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         ExtractSettings(timeout_s=0)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from extractors import ExtractSettings, HostProfile, extract_page, learn_profile
-from extractors.profile import MAX_LINES
-from extractors.text import line_key
-from wiredesk.records import RawPage
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import ExtractSettings, HostProfile, extract_page, learn_profile
+from wiredesk.extractors.profile import MAX_LINES
+from wiredesk.extractors.text import line_key
 
 # A footer sentence that no general rule knows: only recurrence gives it away.
-FOOTER = ("The Riverside Gazette is produced by a small team of volunteers in the old mill "
-          "building on Station Road and has served the valley since 1952.")
+FOOTER = (
+    "The Riverside Gazette is produced by a small team of volunteers in the old mill "
+    "building on Station Road and has served the valley since 1952."
+)
 
 
 def _page(i: int) -> RawPage:
     article = "\n\n".join(
         f"Paragraph {j} of story {i}: the council met on a rainy evening and discussed the "
         f"plans for bridge number {i * 10 + j}, which residents have debated for many years."
-        for j in range(4))
+        for j in range(4)
+    )
     body = f"Home\nNews\nSport\n\nStory {i}\n\n{article}\n\n{FOOTER}\n\nContact\n"
-    return RawPage(source="gazette", body=body.encode(), kind="text",
-                   url=f"https://riverside-gazette.example/story/{i}")
+    return RawPage(
+        source="gazette", body=body.encode(), kind="text", url=f"https://riverside-gazette.example/story/{i}"
+    )
 
 
 def test_recurring_line_is_learned_and_dropped() -> None:
@@ -54,9 +58,15 @@ def test_json_round_trip() -> None:
 
 
 def test_profile_is_bounded() -> None:
-    pages = [RawPage(source="s", kind="text", url="https://big.example/x",
-                     body="\n".join(f"unique line {i} {j} with some words" for j in range(400)).encode())
-             for i in range(15)]
+    pages = [
+        RawPage(
+            source="s",
+            kind="text",
+            url="https://big.example/x",
+            body="\n".join(f"unique line {i} {j} with some words" for j in range(400)).encode(),
+        )
+        for i in range(15)
+    ]
     profile = learn_profile(None, "big.example", pages)
     assert profile.pages == 15 and len(profile.lines) <= MAX_LINES
 
@@ -71,14 +81,17 @@ def test_profiles_reach_pool_workers() -> None:
     import pickle
     import threading
 
-    from extractors import extract_many
+    from wiredesk.extractors import extract_many
 
     profile = learn_profile(None, "riverside-gazette.example", [_page(i) for i in range(5)])
     assert pickle.loads(pickle.dumps(profile)) == profile
     pages = [_page(i) for i in range(90, 100)]
     out: dict[str, list] = {}
-    thread = threading.Thread(target=lambda: out.setdefault("r", extract_many(
-        pages, profiles={"riverside-gazette.example": profile}, workers=2)))
+    thread = threading.Thread(
+        target=lambda: out.setdefault(
+            "r", extract_many(pages, profiles={"riverside-gazette.example": profile}, workers=2)
+        )
+    )
     thread.start()
     thread.join(timeout=120)
     assert all(FOOTER not in r.text for r in out["r"])

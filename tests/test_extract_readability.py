@@ -4,25 +4,37 @@ import random
 
 import lxml.html
 import pytest
+import readability.readability as rr
 from lxml import etree
 
-import readability.readability as rr
-from extractors import html as html_path
-
+from wiredesk.extractors import html as html_path
 
 
 def _reference_clean(text: str) -> str:
     import re
+
     text = re.sub(r"\s{255,}", " " * 255, text)
     text = re.sub(r"\s*\n\s*", "\n", text)
     text = re.sub(r"\t|[ \t]{2,}", " ", text)
     return text.strip()
 
 
-@pytest.mark.parametrize("text", [
-    "", " ", "plain", " a  b ", "a\tb", "a\n\n  b", "x" + " " * 300 + "y", "\u00a0" * 260 + "z",
-    "a \u2003 b", "line\r\nline", "  \t\n mixed \t \n ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "plain",
+        " a  b ",
+        "a\tb",
+        "a\n\n  b",
+        "x" + " " * 300 + "y",
+        "\u00a0" * 260 + "z",
+        "a \u2003 b",
+        "line\r\nline",
+        "  \t\n mixed \t \n ",
+    ],
+)
 def test_clean_matches_readability(text):
     assert html_path._clean(text) == _reference_clean(text)
 
@@ -35,20 +47,23 @@ def test_clean_matches_on_random_whitespace_mixes():
         assert html_path._clean(text) == _reference_clean(text)
 
 
-@pytest.mark.parametrize("markup", [
-    "<div><span>only inline</span> text</div>",
-    "<div><span><p>nested paragraph</p></span></div>",
-    "<div><a href='#'><img src='x.png'></a></div>",
-    "<div><!-- <div>commented out</div> --><b>bold</b></div>",
-    "<div><!-- a comment --><i>italic</i></div>",
-    "<div><object><param name='a'></object></div>",  # <param starts with <p
-    "<div><select><option>o</option></select></div>",  # <option starts with <o... not ol
-    "<div><span title='<div>'>escaped attribute</span></div>",
-    "<div>text &lt;div&gt; escaped</div>",
-    "<div><section><ul><li>list</li></ul></section></div>",
-    "<div><picture><source></picture></div>",
-    "<div><table><tr><td>cell</td></tr></table></div>",
-])
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div><span>only inline</span> text</div>",
+        "<div><span><p>nested paragraph</p></span></div>",
+        "<div><a href='#'><img src='x.png'></a></div>",
+        "<div><!-- <div>commented out</div> --><b>bold</b></div>",
+        "<div><!-- a comment --><i>italic</i></div>",
+        "<div><object><param name='a'></object></div>",  # <param starts with <p
+        "<div><select><option>o</option></select></div>",  # <option starts with <o... not ol
+        "<div><span title='<div>'>escaped attribute</span></div>",
+        "<div>text &lt;div&gt; escaped</div>",
+        "<div><section><ul><li>list</li></ul></section></div>",
+        "<div><picture><source></picture></div>",
+        "<div><table><tr><td>cell</td></tr></table></div>",
+    ],
+)
 def test_blockish_test_matches_serialised_search(markup):
     root = lxml.html.fromstring(f"<html><body>{markup}</body></html>")
     div = root.find(".//div")
@@ -58,10 +73,14 @@ def test_blockish_test_matches_serialised_search(markup):
 
 
 def test_readability_pass_output_on_a_page():
-    page = ("<html><body><nav><a href='/'>Home</a></nav><div class='article-body'>"
-            + "".join(f"<div>Paragraph {i} of the story, with enough words to count as prose, "
-                      f"and a comma or two, here.</div>" for i in range(8))
-            + "</div><div class='sidebar'>Related: other stories</div></body></html>")
+    page = (
+        "<html><body><nav><a href='/'>Home</a></nav><div class='article-body'>"
+        + "".join(
+            f"<div>Paragraph {i} of the story, with enough words to count as prose, and a comma or two, here.</div>"
+            for i in range(8)
+        )
+        + "</div><div class='sidebar'>Related: other stories</div></body></html>"
+    )
     text = html_path.run_readability(lxml.html.fromstring(page), url=None)
     assert "Paragraph 0 of the story" in text and "Paragraph 7" in text
     assert "Related" not in text and "Home" not in text

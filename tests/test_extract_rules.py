@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from extractors import extract_page
-from extractors.furniture import credit_line, furniture_kind
-from wiredesk.errors import ExtractionError
-from wiredesk.records import RawPage
+from wiredesk.core.errors import ExtractionError
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import extract_page
+from wiredesk.extractors.furniture import credit_line, furniture_kind
 
 
 def text_page(body: str, url: str | None = None) -> RawPage:
@@ -18,44 +18,72 @@ def html_page(body: str, url: str | None = "https://news.example.com/a/1") -> Ra
     return RawPage(source="t", body=body.encode("utf-8"), kind="html", url=url)
 
 
-@pytest.mark.parametrize("line", [
-    "- Advertisement -", "ANZEIGE", "Publicité", "Reklama", "Skip to main content",
-    "Zum Inhalt springen", "Aller au contenu principal", "Related Stories", "Mehr zum Thema",
-    "À lire aussi", "Noticias relacionadas", "Czytaj także", "Share on Facebook",
-    "Facebook Twitter WhatsApp E-Mail", "Teilen", "Compartir", "Comments are closed.",
-    "Sign up for our daily newsletter", "Jetzt Newsletter abonnieren", "Abonnez-vous à notre newsletter",
-    "© 2024 Example Media GmbH. Alle Rechte vorbehalten. Nachdruck nur mit Genehmigung des Verlags.",
-    "By Jane Doe | Reuters", "Von Anna Müller", "November 19, 2019 at 6:34 am", "19.11.2019, 14:05 Uhr",
-    "Click to share on Twitter (Opens in new window)", "3 min read",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- Advertisement -",
+        "ANZEIGE",
+        "Publicité",
+        "Reklama",
+        "Skip to main content",
+        "Zum Inhalt springen",
+        "Aller au contenu principal",
+        "Related Stories",
+        "Mehr zum Thema",
+        "À lire aussi",
+        "Noticias relacionadas",
+        "Czytaj także",
+        "Share on Facebook",
+        "Facebook Twitter WhatsApp E-Mail",
+        "Teilen",
+        "Compartir",
+        "Comments are closed.",
+        "Sign up for our daily newsletter",
+        "Jetzt Newsletter abonnieren",
+        "Abonnez-vous à notre newsletter",
+        "© 2024 Example Media GmbH. Alle Rechte vorbehalten. Nachdruck nur mit Genehmigung des Verlags.",
+        "By Jane Doe | Reuters",
+        "Von Anna Müller",
+        "November 19, 2019 at 6:34 am",
+        "19.11.2019, 14:05 Uhr",
+        "Click to share on Twitter (Opens in new window)",
+        "3 min read",
+    ],
+)
 def test_furniture_lines(line: str) -> None:
     assert furniture_kind(line) is not None
 
 
-@pytest.mark.parametrize("line", [
-    "By the end of the day, the index had fallen by two percent.",
-    "The advertisement campaign ran for six weeks before regulators intervened.",
-    "Sources say the deal is close to being signed.",
-    "Die Bundesregierung will den Newsletter-Versand der Behörden neu regeln, sagte der Minister.",
-    "The billionaire pledged to donate half of his fortune to the foundation.",
-    "Share prices fell sharply on Monday after the announcement.",
-    "In May 2020 the company said it would close the plant.",
-    "Le gouvernement a présenté mercredi son projet de loi sur les retraites.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By the end of the day, the index had fallen by two percent.",
+        "The advertisement campaign ran for six weeks before regulators intervened.",
+        "Sources say the deal is close to being signed.",
+        "Die Bundesregierung will den Newsletter-Versand der Behörden neu regeln, sagte der Minister.",
+        "The billionaire pledged to donate half of his fortune to the foundation.",
+        "Share prices fell sharply on Monday after the announcement.",
+        "In May 2020 the company said it would close the plant.",
+        "Le gouvernement a présenté mercredi son projet de loi sur les retraites.",
+    ],
+)
 def test_sentences_are_not_furniture(line: str) -> None:
     assert furniture_kind(line) is None
     assert credit_line(line) is None
 
 
-@pytest.mark.parametrize("line,name", [
-    ("Read the original article on Business Insider", "Business Insider"),
-    ("This article originally appeared on Example.com.", "Example.com"),
-    ("The post Ten things to know appeared first on The Daily Planet.", "The Daily Planet"),
-    ("Source link", None),
-    ("Originally published at example.org", "example.org"),
-    ("Der Artikel erschien zuerst bei Tagesspiegel.", "Tagesspiegel"),
-    ("Cet article a été initialement publié sur Le Monde.", "Le Monde"),
-])
+@pytest.mark.parametrize(
+    "line,name",
+    [
+        ("Read the original article on Business Insider", "Business Insider"),
+        ("This article originally appeared on Example.com.", "Example.com"),
+        ("The post Ten things to know appeared first on The Daily Planet.", "The Daily Planet"),
+        ("Source link", None),
+        ("Originally published at example.org", "example.org"),
+        ("Der Artikel erschien zuerst bei Tagesspiegel.", "Tagesspiegel"),
+        ("Cet article a été initialement publié sur Le Monde.", "Le Monde"),
+    ],
+)
 def test_credit_lines(line: str, name: str | None) -> None:
     credit = credit_line(line)
     assert credit is not None and credit.name == name
@@ -141,10 +169,12 @@ def test_menu_only_page_has_no_content() -> None:
 
 def _article_html(paragraphs: list[str], *, head: str = "", extra: str = "", lang: str = "en") -> str:
     ps = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<html lang='{lang}'><head><title>Test headline | Example News</title>{head}</head><body>"
-            "<nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li></ul></nav>"
-            f"<article><h1>Test headline</h1>{ps}{extra}</article>"
-            "<footer><p>© 2024 Example News. All rights reserved.</p></footer></body></html>")
+    return (
+        f"<html lang='{lang}'><head><title>Test headline | Example News</title>{head}</head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li></ul></nav>"
+        f"<article><h1>Test headline</h1>{ps}{extra}</article>"
+        "<footer><p>© 2024 Example News. All rights reserved.</p></footer></body></html>"
+    )
 
 
 SPANISH = [
@@ -156,11 +186,15 @@ SPANISH = [
 
 
 def test_html_metadata_and_credit_line() -> None:
-    head = ("<meta property='article:published_time' content='2024-03-05T08:30:00+01:00'>"
-            "<meta name='author' content='Lucía Gómez'>"
-            "<link rel='canonical' href='https://news.example.com/a/1'>")
-    extra = ("<p>Compartir</p><p>Read the original article on "
-             "<a href='https://origin.example.org/story'>Origin Daily</a></p>")
+    head = (
+        "<meta property='article:published_time' content='2024-03-05T08:30:00+01:00'>"
+        "<meta name='author' content='Lucía Gómez'>"
+        "<link rel='canonical' href='https://news.example.com/a/1'>"
+    )
+    extra = (
+        "<p>Compartir</p><p>Read the original article on "
+        "<a href='https://origin.example.org/story'>Origin Daily</a></p>"
+    )
     out = extract_page(html_page(_article_html(SPANISH, head=head, extra=extra, lang="es")))
     lines = out.text.split("\n")
     assert lines == SPANISH  # one paragraph per line, furniture and credit line gone
@@ -190,25 +224,31 @@ def test_html_without_article_text() -> None:
 
 def test_a_source_line_naming_the_site_itself_is_not_syndication() -> None:
     extra = "<p>SOURCE: Example News</p>"
-    out = extract_page(html_page(_article_html(SPANISH, extra=extra, lang="es"),
-                                 url="https://www.examplenews.com/a/1"))
+    out = extract_page(html_page(_article_html(SPANISH, extra=extra, lang="es"), url="https://www.examplenews.com/a/1"))
     assert not out.names_original and "SOURCE" not in out.text
-    out = extract_page(html_page(_article_html(SPANISH, extra="<p>Source: Reuters</p>", lang="es"),
-                                 url="https://www.examplenews.com/a/1"))
+    out = extract_page(
+        html_page(
+            _article_html(SPANISH, extra="<p>Source: Reuters</p>", lang="es"), url="https://www.examplenews.com/a/1"
+        )
+    )
     assert out.names_original
 
 
 def test_title_is_the_visible_headline_without_site_suffix() -> None:
     from lxml.html import fromstring
 
-    from extractors.metadata import best_title
+    from wiredesk.extractors.metadata import best_title
 
     tree = fromstring("<html><body><h1>Stadtrat beschließt neues Verkehrskonzept</h1></body></html>")
-    assert best_title(tree, "Stadtrat beschließt Verkehrskonzept | Kölner Zeitung") == \
-        "Stadtrat beschließt neues Verkehrskonzept"
+    assert (
+        best_title(tree, "Stadtrat beschließt Verkehrskonzept | Kölner Zeitung")
+        == "Stadtrat beschließt neues Verkehrskonzept"
+    )
     no_h1 = fromstring("<html><body><p>x</p></body></html>")
-    assert best_title(no_h1, "Stadtrat beschließt neues Verkehrskonzept - Kölner Zeitung") == \
-        "Stadtrat beschließt neues Verkehrskonzept"
+    assert (
+        best_title(no_h1, "Stadtrat beschließt neues Verkehrskonzept - Kölner Zeitung")
+        == "Stadtrat beschließt neues Verkehrskonzept"
+    )
     # an unrelated <h1> (the site logo) does not replace the title
     logo = fromstring("<html><body><h1>Kölner Zeitung</h1></body></html>")
     assert best_title(logo, "Neue Radwege am Rhein") == "Neue Radwege am Rhein"
@@ -282,8 +322,10 @@ def test_english_page_with_rails_list_and_comments() -> None:
 def test_html_to_lines_one_block_per_line() -> None:
     from lxml.html import fromstring
 
-    from extractors.html import html_to_lines
+    from wiredesk.extractors.html import html_to_lines
 
-    tree = fromstring("<div><p>Hello <b>big</b> world<script>x=1</script> again</p>"
-                      "<ul><li>one</li><li>two</li></ul>after<!-- note --> text</div>")
+    tree = fromstring(
+        "<div><p>Hello <b>big</b> world<script>x=1</script> again</p>"
+        "<ul><li>one</li><li>two</li></ul>after<!-- note --> text</div>"
+    )
     assert html_to_lines(tree) == "Hello big world again\none\ntwo\nafter text"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors import extract_page
-from wiredesk.records import Extracted, RawPage
+from wiredesk.core.records import Extracted, RawPage
+from wiredesk.extractors import extract_page
 
 HTML = Path(__file__).resolve().parent.parent / "samples" / "html"
 
@@ -18,8 +18,16 @@ def _extract(name: str) -> Extracted:
     lines = (HTML / "meta.jsonl").read_text(encoding="utf-8").splitlines()
     meta = {m["file"]: m for m in map(json.loads, lines)}
     path = HTML / name
-    return extract_page(RawPage(source="samples", body=path.read_bytes(), kind="html",
-                                url=meta[name]["url"], path=str(path), published=meta[name]["published"]))
+    return extract_page(
+        RawPage(
+            source="samples",
+            body=path.read_bytes(),
+            kind="html",
+            url=meta[name]["url"],
+            path=str(path),
+            published=meta[name]["published"],
+        )
+    )
 
 
 def test_original_is_not_marked() -> None:
@@ -28,10 +36,13 @@ def test_original_is_not_marked() -> None:
     assert out.language == "en" and out.published and out.title
 
 
-@pytest.mark.parametrize("name,original", [
-    ("0eda65e9d690e420.html", "https://www.inexhibit.com/marker/"),  # "Source link" footer
-    ("68187ef4759a188b.html", "https://www.newsmirror24.example/"),  # "originally appeared on"
-])
+@pytest.mark.parametrize(
+    "name,original",
+    [
+        ("0eda65e9d690e420.html", "https://www.inexhibit.com/marker/"),  # "Source link" footer
+        ("68187ef4759a188b.html", "https://www.newsmirror24.example/"),  # "originally appeared on"
+    ],
+)
 def test_copies_name_their_original(name: str, original: str) -> None:
     out = _extract(name)
     assert out.names_original and out.original_url and out.original_url.startswith(original)

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from extractors import extract_page
-from wiredesk.records import RawPage
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import extract_page
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "data" / "seeds"
 
-pytestmark = pytest.mark.skipif(not (SEEDS / "labels.json").is_file(),
-                                reason=f"shared seed labels not found at {SEEDS}")
+pytestmark = pytest.mark.skipif(
+    not (SEEDS / "labels.json").is_file(), reason=f"shared seed labels not found at {SEEDS}"
+)
 
 
 def _labels() -> dict[str, list[dict]]:

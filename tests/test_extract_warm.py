@@ -1,7 +1,7 @@
 """warm_up loads the lazily built extraction data once, so pool workers inherit it."""
 
-from extractors import warm_up
-from extractors import html as html_path
+from wiredesk.extractors import html as html_path
+from wiredesk.extractors import warm_up
 
 
 def test_warm_up_loads_date_locales_and_readability_once():
@@ -18,7 +18,7 @@ def test_warm_up_loads_date_locales_and_readability_once():
 def test_forkserver_preload_module_warms_on_import():
     import importlib
 
-    import extractors._preload as preload
+    import wiredesk.extractors._preload as preload
 
     importlib.reload(preload)  # importing it is what the forkserver does
     assert html_path._READABILITY is not None

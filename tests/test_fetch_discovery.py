@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fetching import Fetcher, MemoryFetchState, SourceSpec
 from tests.fetchserver import PUBLISHED, FetchServer, make_settings
+from wiredesk.fetching import Fetcher, MemoryFetchState, SourceSpec
 
 PAGES = 8
 
@@ -29,8 +29,13 @@ def test_site_discovery_finds_feed_and_sitemaps(server: FetchServer) -> None:
     assert by_url[f"{base}/article/{PAGES - 1}"].lastmod == "2026-11-01"  # sitemap lastmod
     assert {d.source for d in report.items} == {"site0"}
     fetched = sorted(o.record.url.removeprefix(base) for o in report.documents)
-    assert fetched == ["/", "/feed.xml", "/sitemap-1.xml", "/sitemap-news.xml.gz",
-                       "/sitemap_index.xml"]  # the index's self-reference was not re-read
+    assert fetched == [
+        "/",
+        "/feed.xml",
+        "/sitemap-1.xml",
+        "/sitemap-news.xml.gz",
+        "/sitemap_index.xml",
+    ]  # the index's self-reference was not re-read
     assert all(o.reason is None for o in report.documents)
     assert len(server.requests("/robots.txt", port=server.sites[0].server_address[1])) == 1
 
@@ -44,18 +49,27 @@ def test_news_sitemap_publication_date(server: FetchServer) -> None:
 
 def test_bad_feeds_fail_alone(server: FetchServer) -> None:
     base = server.base(1)
-    bad = {"/bad-feed.xml": "bad-feed", "/bomb-feed.xml": "xml-bomb", "/xxe-feed.xml": "xml-bomb",
-           "/missing": "http-404", "/doc.pdf": "content-type"}
+    bad = {
+        "/bad-feed.xml": "bad-feed",
+        "/bomb-feed.xml": "xml-bomb",
+        "/xxe-feed.xml": "xml-bomb",
+        "/missing": "http-404",
+        "/doc.pdf": "content-type",
+    }
     state = MemoryFetchState()
-    spec = SourceSpec(name="mixed", feeds=tuple(base + p for p in bad) + (base + "/feed.xml",),
-                      urls=(base + "/article/99?utm_campaign=x",))
+    spec = SourceSpec(
+        name="mixed",
+        feeds=tuple(base + p for p in bad) + (base + "/feed.xml",),
+        urls=(base + "/article/99?utm_campaign=x",),
+    )
     with Fetcher(make_settings(), state) as fetcher:
         report = fetcher.discover_report(spec)
     reasons = {o.record.url.removeprefix(base): o.reason for o in report.documents}
     assert reasons == {**bad, "/feed.xml": None}
     # The good feed's entries and the plain URL are all there.
     assert sorted(d.url for d in report.items) == sorted(
-        [f"{base}/article/{n}" for n in range(PAGES // 2)] + [f"{base}/article/99"])
+        [f"{base}/article/{n}" for n in range(PAGES // 2)] + [f"{base}/article/99"]
+    )
     for path, reason in bad.items():
         rec = state.get([base + path])[base + path]
         assert rec.reason == reason and rec.failures == 1 and not rec.gave_up
@@ -88,8 +102,9 @@ def test_discovery_limits_hold(server: FetchServer) -> None:
     base = server.base(0)
     settings = make_settings(max_sitemaps=2, max_urls_per_source=3)
     with Fetcher(settings, MemoryFetchState()) as fetcher:
-        report = fetcher.discover_report(SourceSpec(name="lim", sitemaps=(base + "/sitemap_index.xml",),
-                                                    feeds=(base + "/feed.xml",)))
+        report = fetcher.discover_report(
+            SourceSpec(name="lim", sitemaps=(base + "/sitemap_index.xml",), feeds=(base + "/feed.xml",))
+        )
     assert len(report.items) == 3
     sitemaps = [o for o in report.documents if "sitemap" in o.record.url]
     assert len(sitemaps) == 2  # the index and its first child, no more

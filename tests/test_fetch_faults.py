@@ -7,18 +7,33 @@ from datetime import timedelta
 
 import pytest
 
-from fetching import Discovered, Fetcher, FetchOutcome, MemoryFetchState
 from tests.fetchserver import FetchServer, article_html, make_settings
-from wiredesk.records import utcnow
+from wiredesk.core.records import utcnow
+from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, MemoryFetchState
 
 FAULTS = {
-    "flaky500": "/flaky/500/f", "flaky503": "/flaky/503/f", "flaky429": "/flaky/429/f",
-    "always503": "/always-503", "slow": "/slow-headers", "reset": "/reset-mid-body",
-    "truncated": "/truncated", "chain": "/chain/3", "long_chain": "/chain/9",
-    "loop": "/loop/a", "missing": "/missing", "pdf": "/doc.pdf", "huge": "/huge",
-    "huge_chunked": "/huge-chunked", "gzip_bomb": "/gzip-bomb", "gzip_ok": "/gzip-ok",
-    "cp1252": "/cp1252", "sjis": "/sjis", "plain": "/plain.txt", "to_trap": "/to-trap",
-    "to_file": "/to-file", "robots": "/private/secret",
+    "flaky500": "/flaky/500/f",
+    "flaky503": "/flaky/503/f",
+    "flaky429": "/flaky/429/f",
+    "always503": "/always-503",
+    "slow": "/slow-headers",
+    "reset": "/reset-mid-body",
+    "truncated": "/truncated",
+    "chain": "/chain/3",
+    "long_chain": "/chain/9",
+    "loop": "/loop/a",
+    "missing": "/missing",
+    "pdf": "/doc.pdf",
+    "huge": "/huge",
+    "huge_chunked": "/huge-chunked",
+    "gzip_bomb": "/gzip-bomb",
+    "gzip_ok": "/gzip-ok",
+    "cp1252": "/cp1252",
+    "sjis": "/sjis",
+    "plain": "/plain.txt",
+    "to_trap": "/to-trap",
+    "to_file": "/to-file",
+    "robots": "/private/secret",
 }
 
 
@@ -32,11 +47,11 @@ def server():
 @pytest.fixture(scope="module")
 def run(server: FetchServer) -> tuple[dict[str, FetchOutcome], MemoryFetchState]:
     state = MemoryFetchState()
-    named = {name: Discovered(server.base(1 if name == "always503" else 0) + path, "faults")
-             for name, path in FAULTS.items()}
+    named = {
+        name: Discovered(server.base(1 if name == "always503" else 0) + path, "faults") for name, path in FAULTS.items()
+    }
     named["trap"] = Discovered(server.trap_url(0, "/direct"), "faults")
-    named["trap_mapped"] = Discovered(
-        f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
+    named["trap_mapped"] = Discovered(f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
     named["trap_int"] = Discovered(f"http://2130706434:{server.traps[0].port}/int", "faults")
     named["file"] = Discovered("file:///etc/passwd", "faults")
     with Fetcher(make_settings(), state, record_fetches=True) as fetcher:
@@ -72,8 +87,7 @@ def test_long_retry_after_ends_the_run_and_backs_off_past_it(run, server) -> Non
     assert o.record.next_attempt_at >= utcnow() + timedelta(seconds=3500)
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("slow", "timeout"), ("reset", "connection"), ("truncated", "truncated")])
+@pytest.mark.parametrize("name, reason", [("slow", "timeout"), ("reset", "connection"), ("truncated", "truncated")])
 def test_network_faults_retried_then_recorded(run, server, name, reason) -> None:
     outcomes, state = run
     o = outcomes[name]
@@ -84,18 +98,27 @@ def test_network_faults_retried_then_recorded(run, server, name, reason) -> None
     assert rec.next_attempt_at is not None and not rec.gave_up
 
 
-@pytest.mark.parametrize("name, reason, requests", [
-    ("long_chain", "too-many-redirects", 6), ("loop", "redirect-loop", 2),
-    ("missing", "http-404", 1), ("pdf", "content-type", 1), ("huge", "too-large", 1),
-    ("huge_chunked", "too-large", 1), ("gzip_bomb", "decompression-bomb", 1),
-])
+@pytest.mark.parametrize(
+    "name, reason, requests",
+    [
+        ("long_chain", "too-many-redirects", 6),
+        ("loop", "redirect-loop", 2),
+        ("missing", "http-404", 1),
+        ("pdf", "content-type", 1),
+        ("huge", "too-large", 1),
+        ("huge_chunked", "too-large", 1),
+        ("gzip_bomb", "decompression-bomb", 1),
+    ],
+)
 def test_permanent_faults_recorded_not_retried(run, server, name, reason, requests) -> None:
     outcomes, state = run
     o = outcomes[name]
     assert (o.reason, o.page, o.skipped) == (reason, None, None)
     assert o.record.attempts == 1
-    paths = {"long_chain": [f"/chain/{n}" for n in range(4, 10)],
-             "loop": ["/loop/a", "/loop/b", "/loop/a?utm_medium=x"]}.get(name, [FAULTS[name]])
+    paths = {
+        "long_chain": [f"/chain/{n}" for n in range(4, 10)],
+        "loop": ["/loop/a", "/loop/b", "/loop/a?utm_medium=x"],
+    }.get(name, [FAULTS[name]])
     assert sum(seen(server, p) for p in paths) == requests
     assert state.get([o.record.url])[o.record.url].reason == reason
 
@@ -130,9 +153,10 @@ def test_redirect_to_refused_targets_is_stopped(run, server) -> None:
     assert server.traps[1].connections == []
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("trap", "ssrf"), ("trap_mapped", "ssrf"), ("trap_int", "ssrf"), ("file", "scheme"),
-    ("robots", "robots")])
+@pytest.mark.parametrize(
+    "name, reason",
+    [("trap", "ssrf"), ("trap_mapped", "ssrf"), ("trap_int", "ssrf"), ("file", "scheme"), ("robots", "robots")],
+)
 def test_refused_urls_are_never_requested(run, server, name, reason) -> None:
     outcomes, state = run
     o = outcomes[name]
@@ -184,8 +208,7 @@ def test_no_cookies_are_kept_or_sent(server) -> None:
         [set_it] = fetcher.fetch([Discovered(server.base(0) + "/cookie", "x")])
         [after] = fetcher.fetch([Discovered(server.base(0) + "/article/3?again", "x")])
     assert set_it.page is not None and after.page is not None
-    assert server.requests("/article/3?again") and \
-        all("cookie" not in s.headers for s in server.requests())
+    assert server.requests("/article/3?again") and all("cookie" not in s.headers for s in server.requests())
 
 
 def test_connect_time_guard_holds_without_the_precheck() -> None:
@@ -193,21 +216,23 @@ def test_connect_time_guard_holds_without_the_precheck() -> None:
     answer that changed after it would) cannot connect to a refused address."""
     import asyncio
 
-    from fetching.http import build_client, get_once
-    from fetching.ssrf import SsrfGuard
     from tests.fetchserver import Trap
-    from wiredesk.errors import FetchError
+    from wiredesk.core.errors import FetchError
+    from wiredesk.fetching.http import build_client, get_once
+    from wiredesk.fetching.ssrf import SsrfGuard
 
     trap = Trap("127.0.0.2")
     trap.start()
 
     async def attempt(allow: tuple[str, ...]) -> str:
-        client = build_client(guard=SsrfGuard(allow), user_agent="wiredesk/test",
-                              connect_timeout=1.0, read_timeout=1.0, max_connections=2)
+        client = build_client(
+            guard=SsrfGuard(allow), user_agent="wiredesk/test", connect_timeout=1.0, read_timeout=1.0, max_connections=2
+        )
         async with client:
             try:
-                resp = await get_once(client, f"http://127.0.0.2:{trap.port}/rebound",
-                                      headers={}, max_bytes=1000, total_timeout=2.0)
+                resp = await get_once(
+                    client, f"http://127.0.0.2:{trap.port}/rebound", headers={}, max_bytes=1000, total_timeout=2.0
+                )
                 return str(resp.status)
             except FetchError as exc:
                 return exc.reason

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from fetching import Discovered, Fetcher, MemoryFetchState, SourceSpec
 from tests.fetchserver import FetchServer, article_html, make_settings
-from wiredesk.records import FetchRecord, utcnow
+from wiredesk.core.records import FetchRecord, utcnow
+from wiredesk.fetching import Discovered, Fetcher, MemoryFetchState, SourceSpec
 
 PAGES = 6
 
@@ -24,9 +24,12 @@ def server():
 
 def spec(server: FetchServer) -> SourceSpec:
     base = server.base(0)
-    return SourceSpec(name="inc", feeds=(base + "/feed.xml",),
-                      sitemaps=(base + "/sitemap_index.xml",),
-                      urls=tuple(f"{base}/article/{n}" for n in range(PAGES)))
+    return SourceSpec(
+        name="inc",
+        feeds=(base + "/feed.xml",),
+        sitemaps=(base + "/sitemap_index.xml",),
+        urls=tuple(f"{base}/article/{n}" for n in range(PAGES)),
+    )
 
 
 def test_second_run_on_unchanged_site_sends_only_conditional_requests(server) -> None:
@@ -47,8 +50,9 @@ def test_second_run_on_unchanged_site_sends_only_conditional_requests(server) ->
     for s in requests:
         assert "if-none-match" in s.headers and "if-modified-since" in s.headers, s.path
         assert s.status == 304, s.path
-    assert sorted(o.skipped or str(o.record.status) for o in second) == \
-        ["304"] * (PAGES - PAGES // 2) + ["stored"] * (PAGES // 2)
+    assert sorted(o.skipped or str(o.record.status) for o in second) == ["304"] * (PAGES - PAGES // 2) + ["stored"] * (
+        PAGES // 2
+    )
     assert all(o.page is None for o in second)
     assert {u for u, r in state.latest().items() if r.stored} == stored_before
     for o in second:  # validators survive a 304 that does not repeat them
@@ -66,8 +70,7 @@ def test_changed_page_is_refetched_when_the_source_says_so(server) -> None:
         assert same.skipped == "stored"
         server.changed.add("/article/1")
         # The feed copy says nothing, the sitemap copy says "changed": changed wins, once.
-        again, dup = fetcher.fetch([Discovered(url, "inc"),
-                                    Discovered(url + "?utm_source=x", "inc", None, later)])
+        again, dup = fetcher.fetch([Discovered(url, "inc"), Discovered(url + "?utm_source=x", "inc", None, later)])
     assert dup.skipped == "duplicate" and dup.page is None
     assert again.page is not None and again.page.body == article_html(0, 1, changed=True)
     last = server.requests("/article/1")[-1]
@@ -103,8 +106,13 @@ def test_failures_back_off_then_give_up(server) -> None:
 
 def test_backoff_grows_and_success_resets_it(server) -> None:
     url = server.base(0) + "/article/2"
-    failed = MemoryFetchState([FetchRecord(url=url, source="inc", failures=2, reason="timeout",
-                                           next_attempt_at=utcnow() - timedelta(seconds=1))])
+    failed = MemoryFetchState(
+        [
+            FetchRecord(
+                url=url, source="inc", failures=2, reason="timeout", next_attempt_at=utcnow() - timedelta(seconds=1)
+            )
+        ]
+    )
     with Fetcher(make_settings(), failed, record_fetches=True) as fetcher:
         [o] = fetcher.fetch([Discovered(url, "inc")])
     assert o.page is not None and o.record.failures == 0 and o.record.next_attempt_at is None
@@ -123,6 +131,7 @@ def test_async_api_in_a_running_loop(server) -> None:
             found = await fetcher.adiscover(SourceSpec(name="a", feeds=(server.base(0) + "/feed.xml",)))
             outcomes = await fetcher.afetch(found)
         return [o.page.url for o in outcomes if o.page is not None]
+
     urls = asyncio.run(main())
     assert sorted(urls) == sorted(f"{server.base(0)}/article/{n}" for n in range(PAGES // 2))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fetching import Discovered, Fetcher, MemoryFetchState
 from tests.fetchserver import FetchServer, Seen, make_settings
+from wiredesk.fetching import Discovered, Fetcher, MemoryFetchState
 
 # The server timestamps arrivals, a little after the fetcher sent them: allow that much
 # scheduling jitter between two arrivals (on a loaded 2-core box), never an overrun.
@@ -14,8 +14,7 @@ JITTER = 0.05
 
 
 def max_overlap(seen: list[Seen]) -> int:
-    events = sorted([(s.start, 1) for s in seen] + [(s.end, -1) for s in seen],
-                    key=lambda e: (e[0], e[1]))
+    events = sorted([(s.start, 1) for s in seen] + [(s.end, -1) for s in seen], key=lambda e: (e[0], e[1]))
     active = peak = 0
     for _, step in events:
         active += step
@@ -51,8 +50,7 @@ def test_per_host_and_global_concurrency(server: FetchServer) -> None:
 
 def test_min_interval_between_request_starts(server: FetchServer) -> None:
     urls = [Discovered(f"{server.base(h)}/article/{n}", "p") for n in range(3) for h in range(2)]
-    with Fetcher(make_settings(per_host_concurrency=2, per_host_min_interval=0.25),
-                 MemoryFetchState()) as fetcher:
+    with Fetcher(make_settings(per_host_concurrency=2, per_host_min_interval=0.25), MemoryFetchState()) as fetcher:
         fetcher.fetch(urls)
     for site in server.sites[:2]:
         mine = server.requests(port=site.server_address[1])  # robots.txt counts too
@@ -71,8 +69,7 @@ def test_crawl_delay_from_robots(server: FetchServer) -> None:
 
 def test_retry_after_holds_every_request_to_that_host(server: FetchServer) -> None:
     base = server.base(1)
-    urls = [Discovered(base + "/flaky/503/hold", "p")] + [
-        Discovered(f"{base}/article/{n}", "p") for n in range(3)]
+    urls = [Discovered(base + "/flaky/503/hold", "p")] + [Discovered(f"{base}/article/{n}", "p") for n in range(3)]
     with Fetcher(make_settings(per_host_concurrency=1), MemoryFetchState()) as fetcher:
         outcomes = fetcher.fetch(urls)
     assert all(o.page is not None for o in outcomes)
@@ -97,8 +94,7 @@ def test_robots_txt_status_rules(server: FetchServer, status: int, allowed: bool
         assert "unreachable or 5xx" in outcomes[0].record.detail
     # Asked once, plus one retry of a 5xx (retries=1); then cached for the host.
     assert len(server.requests("/robots.txt")) == (1 if allowed else 2)
-    assert len([s for s in server.requests() if s.path.startswith("/article/")]) == \
-        (3 if allowed else 0)
+    assert len([s for s in server.requests() if s.path.startswith("/article/")]) == (3 if allowed else 0)
 
 
 def test_one_failed_robots_txt_answer_is_retried(server: FetchServer) -> None:

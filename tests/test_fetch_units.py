@@ -10,30 +10,34 @@ import zlib
 
 import pytest
 
-from fetching import FetchSettings, canonicalize_url
-from fetching.feeds import BadFeed, XmlBomb, parse_feed, parse_sitemap
-from fetching.http import BadContentEncoding, DecompressionBomb, _Decoder, retry_after_seconds
-from fetching.politeness import Politeness
-from fetching.robots import parse_robots
-from fetching.ssrf import SchemeRefused, SsrfGuard, SsrfRefused
-from fetching.urls import host_key
-from wiredesk.errors import ConfigError, PermanentFetchError
+from wiredesk.core.errors import ConfigError, PermanentFetchError
+from wiredesk.fetching import FetchSettings, canonicalize_url
+from wiredesk.fetching.failures import BadContentEncoding, DecompressionBomb
+from wiredesk.fetching.feeds import BadFeed, XmlBomb, parse_feed, parse_sitemap
+from wiredesk.fetching.http import _Decoder, retry_after_seconds
+from wiredesk.fetching.politeness import Politeness
+from wiredesk.fetching.robots import parse_robots
+from wiredesk.fetching.ssrf import SchemeRefused, SsrfGuard, SsrfRefused
+from wiredesk.fetching.urls import host_key
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("HTTP://Example.COM:80/a/b/?utm_source=x&b=2&a=1#frag", "http://example.com/a/b?a=1&b=2"),
-    ("https://example.com", "https://example.com/"),
-    ("https://example.com:443/x/", "https://example.com/x"),
-    ("https://example.com:8443/x", "https://example.com:8443/x"),
-    ("https://example.com/a/./b/../c/", "https://example.com/a/c"),
-    ("https://example.com/%7euser/a%2fb?q=a%20b&fbclid=1&gclid=2", "https://example.com/~user/a%2Fb?q=a%20b"),
-    ("https://user:secret@example.com/x", "https://example.com/x"),
-    ("https://example.com/?utm_campaign=y", "https://example.com/"),
-    ("http://bücher.de/é", "http://xn--bcher-kva.de/%C3%A9"),
-    ("  https://example.com/story?id=7&page=  ", "https://example.com/story?id=7&page="),
-    ("https://example.com/story?print", "https://example.com/story?print"),
-    ("https://example.com/s?q=a+b&x=%2f&utm_term=z", "https://example.com/s?q=a+b&x=%2F"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("HTTP://Example.COM:80/a/b/?utm_source=x&b=2&a=1#frag", "http://example.com/a/b?a=1&b=2"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com:443/x/", "https://example.com/x"),
+        ("https://example.com:8443/x", "https://example.com:8443/x"),
+        ("https://example.com/a/./b/../c/", "https://example.com/a/c"),
+        ("https://example.com/%7euser/a%2fb?q=a%20b&fbclid=1&gclid=2", "https://example.com/~user/a%2Fb?q=a%20b"),
+        ("https://user:secret@example.com/x", "https://example.com/x"),
+        ("https://example.com/?utm_campaign=y", "https://example.com/"),
+        ("http://bücher.de/é", "http://xn--bcher-kva.de/%C3%A9"),
+        ("  https://example.com/story?id=7&page=  ", "https://example.com/story?id=7&page="),
+        ("https://example.com/story?print", "https://example.com/story?print"),
+        ("https://example.com/s?q=a+b&x=%2f&utm_term=z", "https://example.com/s?q=a+b&x=%2F"),
+    ],
+)
 def test_canonicalize_url(url: str, expected: str) -> None:
     assert canonicalize_url(url) == expected
     assert canonicalize_url(expected) == expected  # idempotent
@@ -68,12 +72,20 @@ Disallow: /drafts
 
 def test_robots_specific_group_longest_match_and_merge() -> None:
     rules = parse_robots(ROBOTS, "wiredesk")
-    allowed = {p: rules.allowed("https://example.com" + p) for p in [
-        "/", "/news/1", "/private/x", "/private/open/1", "/a.pdf", "/a.pdf?x=1", "/drafts/2",
-        "/robots.txt"]}
-    assert allowed == {"/": True, "/news/1": True, "/private/x": False, "/private/open/1": True,
-                       "/a.pdf": False, "/a.pdf?x=1": True, "/drafts/2": False,
-                       "/robots.txt": True}
+    allowed = {
+        p: rules.allowed("https://example.com" + p)
+        for p in ["/", "/news/1", "/private/x", "/private/open/1", "/a.pdf", "/a.pdf?x=1", "/drafts/2", "/robots.txt"]
+    }
+    assert allowed == {
+        "/": True,
+        "/news/1": True,
+        "/private/x": False,
+        "/private/open/1": True,
+        "/a.pdf": False,
+        "/a.pdf?x=1": True,
+        "/drafts/2": False,
+        "/robots.txt": True,
+    }
     assert rules.crawl_delay == 2.5
     assert rules.sitemaps == ("https://example.com/sitemap.xml",)
 
@@ -145,14 +157,20 @@ def test_parse_feed_rss_and_atom() -> None:
     assert atom[0].lastmod == "2026-11-21T12:00:00+00:00"
 
 
-@pytest.mark.parametrize("body, error", [
-    (b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'x'><!ENTITY b '&a;&a;'>]><rss><channel>"
-     b"<item><link>&b;</link></item></channel></rss>", XmlBomb),
-    (b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><rss/>", XmlBomb),
-    (RSS[: len(RSS) // 2], BadFeed),
-    (b"<html><body>not a feed</body></html>", BadFeed),
-    (b"", BadFeed),
-])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (
+            b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'x'><!ENTITY b '&a;&a;'>]><rss><channel>"
+            b"<item><link>&b;</link></item></channel></rss>",
+            XmlBomb,
+        ),
+        (b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><rss/>", XmlBomb),
+        (RSS[: len(RSS) // 2], BadFeed),
+        (b"<html><body>not a feed</body></html>", BadFeed),
+        (b"", BadFeed),
+    ],
+)
 def test_parse_feed_refuses_bombs_and_garbage(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         parse_feed(body, "https://ex.com/feed")
@@ -168,12 +186,17 @@ SITEMAP = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schema
 def test_parse_sitemap_kinds() -> None:
     plain = parse_sitemap(SITEMAP, "https://ex.com/s.xml", max_bytes=10**6)
     assert [(e.url, e.published, e.lastmod) for e in plain.entries] == [
-        ("https://ex.com/a", None, "2026-11-20"), ("https://ex.com/b", "2026-11-21T09:00:00Z", None)]
+        ("https://ex.com/a", None, "2026-11-20"),
+        ("https://ex.com/b", "2026-11-21T09:00:00Z", None),
+    ]
     gz = parse_sitemap(gzip.compress(SITEMAP), "https://ex.com/s.xml.gz", max_bytes=10**6)
     assert gz == plain
-    index = parse_sitemap(b"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                          b"<sitemap><loc>/s1.xml</loc></sitemap></sitemapindex>",
-                          "https://ex.com/index.xml", max_bytes=10**6)
+    index = parse_sitemap(
+        b"<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        b"<sitemap><loc>/s1.xml</loc></sitemap></sitemapindex>",
+        "https://ex.com/index.xml",
+        max_bytes=10**6,
+    )
     assert [c.url for c in index.children] == ["https://ex.com/s1.xml"] and not index.entries
     text = parse_sitemap(b"https://ex.com/a\nhttps://ex.com/b\n", "https://ex.com/s.txt", max_bytes=100)
     assert [e.url for e in text.entries] == ["https://ex.com/a", "https://ex.com/b"]
@@ -214,19 +237,27 @@ def test_retry_after_forms() -> None:
 
 def test_crawl_delay_is_clamped() -> None:
     async def run() -> tuple[float, float]:
-        p = Politeness(per_host_concurrency=2, min_interval=1.0, global_concurrency=4,
-                       max_crawl_delay=30.0)
+        p = Politeness(per_host_concurrency=2, min_interval=1.0, global_concurrency=4, max_crawl_delay=30.0)
         p.apply_crawl_delay("a:80", 3600)
         p.apply_crawl_delay("b:80", 0.2)  # never below our own minimum
         return p.gate("a:80").interval, p.gate("b:80").interval
+
     assert asyncio.run(run()) == (30.0, 1.0)
 
 
 def test_settings_validation() -> None:
     assert FetchSettings(allow_private=["127.0.0.1", "127.0.0.0/8", "intranet.local"]).allow_private == (
-        "127.0.0.1", "127.0.0.0/8", "intranet.local")
-    for bad in [dict(per_host_concurrency=0), dict(max_bytes=0), dict(allow_private="127.0.0.1"),
-                dict(allow_private=("127.0.0.0/33",)), dict(user_agent=" "),
-                dict(per_host_min_interval=-1)]:
+        "127.0.0.1",
+        "127.0.0.0/8",
+        "intranet.local",
+    )
+    for bad in [
+        dict(per_host_concurrency=0),
+        dict(max_bytes=0),
+        dict(allow_private="127.0.0.1"),
+        dict(allow_private=("127.0.0.0/33",)),
+        dict(user_agent=" "),
+        dict(per_host_min_interval=-1),
+    ]:
         with pytest.raises(ConfigError):
             FetchSettings(**bad)  # type: ignore[arg-type]

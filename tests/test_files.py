@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fetching.files import expand_inputs, load_manifest, read_page
-from wiredesk.errors import ConfigError, InputError
+from wiredesk.core.errors import ConfigError, InputError
+from wiredesk.fetching.files import expand_inputs, load_manifest, read_page
 
 
 def _tree(root: Path) -> None:
@@ -85,19 +85,27 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_manifest(tmp_path: Path) -> None:
     _tree(tmp_path)
     manifest = tmp_path / "meta.jsonl"
-    manifest.write_text('{"file": "a/one.html", "url": "https://x.example/one", "published": "2024-01-02T03:04:05Z"}\n\n'
-                        '{"file": "two.txt", "source": "wire"}\n')
+    manifest.write_text(
+        '{"file": "a/one.html", "url": "https://x.example/one", "published": "2024-01-02T03:04:05Z"}\n\n'
+        '{"file": "two.txt", "source": "wire"}\n'
+    )
     entries = load_manifest(manifest)
     page = read_page(tmp_path / "a" / "one.html", source="local", manifest=entries)
     assert page.url == "https://x.example/one" and page.published == "2024-01-02T03:04:05+00:00"
     assert read_page(tmp_path / "a" / "two.txt", source="local", manifest=entries).source == "wire"
 
 
-@pytest.mark.parametrize(("line", "needle"), [("{not json", "line 1: not JSON"), ('{"url": "x"}', 'needs a "file"'),
-                                               ('{"file": "a", "url": 3}', "'url' must be a string"),
-                                               ('{"file": "a", "url": "not a url"}', "is not an http"),
-                                               ('{"file": "a", "published": "19/11/2019"}', "is not ISO 8601"),
-                                               ('{"file": "a", "published": "2019-02-30"}', "is not ISO 8601")])
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("{not json", "line 1: not JSON"),
+        ('{"url": "x"}', 'needs a "file"'),
+        ('{"file": "a", "url": 3}', "'url' must be a string"),
+        ('{"file": "a", "url": "not a url"}', "is not an http"),
+        ('{"file": "a", "published": "19/11/2019"}', "is not ISO 8601"),
+        ('{"file": "a", "published": "2019-02-30"}', "is not ISO 8601"),
+    ],
+)
 def test_bad_manifest_lines(tmp_path: Path, line: str, needle: str) -> None:
     manifest = tmp_path / "m.jsonl"
     manifest.write_text(line + "\n")
@@ -107,6 +115,8 @@ def test_bad_manifest_lines(tmp_path: Path, line: str, needle: str) -> None:
 
 def test_manifest_urls_are_canonical(tmp_path: Path) -> None:
     manifest = tmp_path / "m.jsonl"
-    manifest.write_text('{"file": "a.html", "url": "HTTPS://Same.Example/story/?utm_source=x#a", "published": "2019-11-19"}\n')
+    manifest.write_text(
+        '{"file": "a.html", "url": "HTTPS://Same.Example/story/?utm_source=x#a", "published": "2019-11-19"}\n'
+    )
     entry = load_manifest(manifest)["a.html"]
     assert entry.url == "https://same.example/story" and entry.published == "2019-11-19"

@@ -1,11 +1,11 @@
 """Runs started by hand: no heartbeat, and time for a first ephemeral API start."""
 
-from flows.ingest import run_by_hand
+from wiredesk.flows.ingest import run_by_hand
 
 
 def _settings_seen():
-    from prefect.settings import (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-                                  PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
     return PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value(), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
 
 

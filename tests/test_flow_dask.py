@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 def test_dask_batches_match_a_sequential_run(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     pages = tmp_path / "pages"
     for i, seed in enumerate(sorted((samples_dir / "seeds").glob("*.txt"))):
@@ -28,13 +28,17 @@ def test_dask_batches_match_a_sequential_run(samples_dir: Path, tmp_path: Path) 
         config.write_text(
             f"store: {{url: {tmp_path / runner / 'w.db'}}}\n"
             f"export: {{out: {tmp_path / runner / 'corpus.jsonl'}, include_duplicates: true}}\n"
-            f"run: {{batch_size: 2, workers: 2, task_runner: {runner}}}\n")
+            f"run: {{batch_size: 2, workers: 2, task_runner: {runner}}}\n"
+        )
         summary = ingest(inputs=[str(pages)], config_path=str(config))
         records = [json.loads(line) for line in (tmp_path / runner / "corpus.jsonl").read_text().splitlines()]
         clusters: dict[str, set[str]] = {}
         for record in records:
             clusters.setdefault(record["cluster_id"], set()).add(Path(record["path"]).name[:1])
-        results[runner] = (summary["stored"], summary["near_duplicates"] + summary["exact_duplicates"],
-                           sorted(sorted(c) for c in clusters.values()))
+        results[runner] = (
+            summary["stored"],
+            summary["near_duplicates"] + summary["exact_duplicates"],
+            sorted(sorted(c) for c in clusters.values()),
+        )
     # every story is one cluster of its seed and its copy, whichever process stored which
     assert results["dask"] == results["default"] == (5, 5, [[str(i)] for i in range(5)])

@@ -57,13 +57,17 @@ class _Site:
 
     def feed(self) -> bytes:
         paths = sorted(self.articles) + ["/news/gone"]  # listed in the feed, answered 404
-        items = "".join(f"<item><title>{p}</title><link>{self.base}{p}</link>"
-                        f"<pubDate>Mon, 10 Jul 2023 0{i}:00:00 GMT</pubDate></item>"
-                        for i, p in enumerate(paths))
-        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{self.base}</link>"
-                f"<description>d</description>{items}</channel></rss>").encode()
+        items = "".join(
+            f"<item><title>{p}</title><link>{self.base}{p}</link>"
+            f"<pubDate>Mon, 10 Jul 2023 0{i}:00:00 GMT</pubDate></item>"
+            for i, p in enumerate(paths)
+        )
+        return (
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{self.base}</link>"
+            f"<description>d</description>{items}</channel></rss>"
+        ).encode()
 
-    def __enter__(self) -> "_Site":
+    def __enter__(self) -> _Site:
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -74,19 +78,23 @@ class _Site:
 
 def _article_page(text: str, title: str) -> bytes:
     body = "".join(f"<p>{p}</p>" for p in story_paragraphs(text))
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>{title}</h1>{body}</article>"
-            "<footer>Contact us | Privacy</footer></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>{title}</h1>{body}</article>"
+        "<footer>Contact us | Privacy</footer></body></html>"
+    ).encode()
 
 
 def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     seeds = sorted((samples_dir / "seeds").glob("*.txt"))
     texts = [p.read_text("utf-8") for p in seeds]
-    articles = {"/news/a": _article_page(texts[1], "Story A"),
-                "/news/b": _article_page(texts[2], "Story B"),
-                "/news/copy": syndicated_html_copy(texts[0]).encode()}
+    articles = {
+        "/news/a": _article_page(texts[1], "Story A"),
+        "/news/b": _article_page(texts[2], "Story B"),
+        "/news/copy": syndicated_html_copy(texts[0]).encode(),
+    }
     with _Site(articles) as site:
         config = tmp_path / "wiredesk.yaml"
         config.write_text(
@@ -95,7 +103,8 @@ def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Pat
             "run: {workers: 1, batch_size: 2}\n"
             f"sources:\n  - name: files\n    paths: [{samples_dir / 'seeds'}]\n"
             f"  - name: site\n    feeds: [{site.base}/feed.xml]\n"
-            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n")
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n"
+        )
         first = ingest(config_path=str(config))
         by_source = {row["source"]: row for row in first["sources"]}
         assert by_source["files"]["stored"] == 5
@@ -104,7 +113,7 @@ def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Pat
         assert by_source["site"]["near_duplicates"] + by_source["site"]["exact_duplicates"] == 3, by_source["site"]
         assert first["failed_sources"] == []
         assert by_source["site"]["failed_by_reason"] == {"http-404": 1}
-        from storage import open_store
+        from wiredesk.storage import open_store
 
         with open_store(str(tmp_path / "w.db")) as store:
             assert store.stats()["failures_by_reason"] == {"http-404": 1}
@@ -122,7 +131,7 @@ def test_ingest_flow_files_and_web_source_twice(samples_dir: Path, tmp_path: Pat
 
 
 def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     config = tmp_path / "wiredesk.yaml"
     config.write_text(
@@ -130,7 +139,8 @@ def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path:
         f"export: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
         "run: {workers: 1}\n"
         f"sources:\n  - name: broken\n    paths: [{tmp_path / 'does-not-exist'}]\n"
-        f"  - name: good\n    paths: [{samples_dir / 'seeds'}]\n")
+        f"  - name: good\n    paths: [{samples_dir / 'seeds'}]\n"
+    )
     summary = ingest(config_path=str(config))
     assert summary["failed_sources"] == ["broken"]
     rows = {row["source"]: row for row in summary["sources"]}
@@ -139,7 +149,7 @@ def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path:
 
 
 def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     texts = [p.read_text("utf-8") for p in sorted((samples_dir / "seeds").glob("*.txt"))]
     articles = {f"/news/{i}": _article_page(texts[i], f"Story {i}") for i in range(3)}
@@ -148,7 +158,8 @@ def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: P
         config.write_text(
             f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
             f"run: {{workers: 1}}\nsources:\n  - name: site\n    feeds: [{site.base}/feed.xml]\n"
-            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n")
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n"
+        )
         dry = ingest(config_path=str(config), dry_run=True)
         assert dry["sources"][0]["fetched"] == 3 and dry["stored"] == 0
         limited = ingest(config_path=str(config), limit=1)
@@ -158,16 +169,20 @@ def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: P
 
 
 def test_repeated_limited_runs_work_through_a_folder(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     config = tmp_path / "wiredesk.yaml"
-    config.write_text(f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n")
+    config.write_text(
+        f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n"
+    )
     stored = [ingest(inputs=[str(samples_dir / "seeds")], config_path=str(config), limit=2)["stored"] for _ in range(3)]
     assert stored == [2, 2, 1]
 
 
-def test_a_failed_url_is_retried_in_a_later_run_even_when_its_feed_is_unchanged(samples_dir: Path, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+def test_a_failed_url_is_retried_in_a_later_run_even_when_its_feed_is_unchanged(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    from wiredesk.flows.ingest import ingest
 
     texts = [p.read_text("utf-8") for p in sorted((samples_dir / "seeds").glob("*.txt"))]
     site = _Site({"/news/0": _article_page(texts[0], "Story 0"), "/news/1": _article_page(texts[1], "Story 1")})
@@ -189,7 +204,8 @@ def test_a_failed_url_is_retried_in_a_later_run_even_when_its_feed_is_unchanged(
         config.write_text(
             f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'c.jsonl'}}}\nrun: {{workers: 1}}\n"
             f"sources:\n  - name: site\n    feeds: [{site.base}/feed.xml]\n"
-            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0, retries: 0, failure_backoff: 0}\n")
+            "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0, retries: 0, failure_backoff: 0}\n"
+        )
         first = ingest(config_path=str(config))
         assert first["stored"] == 1 and first["sources"][0]["failed_by_reason"] == {"http-503": 1, "http-404": 1}
         broken.clear()

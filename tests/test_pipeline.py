@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from config import load_config
-from fetching.files import expand_inputs
-from flows import pipeline
-from flows.report import SourceTally
 from tests.pipeline_helpers import syndicated_html_copy, syndicated_text_copy, write
+from wiredesk.config import load_config
+from wiredesk.fetching.files import expand_inputs
+from wiredesk.pipeline import batch as pipeline
+from wiredesk.pipeline.report import SourceTally
 
 
 def _config(store: str):
@@ -29,7 +29,7 @@ def _ingest(store: str, paths: list[str], run_id: str = "r1") -> SourceTally:
 
 
 def _stored(store: str) -> dict[str, object]:
-    from storage import open_store
+    from wiredesk.storage import open_store
 
     with open_store(store) as st:
         rows = {}
@@ -75,13 +75,19 @@ def test_syndicated_copies_merge_and_same_topic_stays_apart(seeds: Path, store_p
     assert len({r.cluster_id for r in others} | {seed_row.cluster_id}) == 5
 
 
-def test_rerun_is_idempotent_and_later_runs_dedup_against_the_store(seeds: Path, store_path: str, tmp_path: Path) -> None:
+def test_rerun_is_idempotent_and_later_runs_dedup_against_the_store(
+    seeds: Path, store_path: str, tmp_path: Path
+) -> None:
     first = _ingest(store_path, [str(seeds)], run_id="r1")
     assert first.stored == 5
     again = _ingest(store_path, [str(seeds)], run_id="r2")
     assert (again.stored, again.exact, again.near, again.already_seen) == (0, 0, 0, 5)
-    copy = write(tmp_path / "later" / "copy.txt", syndicated_text_copy(sorted(seeds.glob("*.txt"))[2].read_text("utf-8"),
-                                                                       keep=0.65, dateline="LONDON, Nov 19 (AFP) - "))
+    copy = write(
+        tmp_path / "later" / "copy.txt",
+        syndicated_text_copy(
+            sorted(seeds.glob("*.txt"))[2].read_text("utf-8"), keep=0.65, dateline="LONDON, Nov 19 (AFP) - "
+        ),
+    )
     later = _ingest(store_path, [str(copy)], run_id="r3")
     assert (later.stored, later.near) == (0, 1), later.as_row()
     assert len(_stored(store_path)) == 6
@@ -93,14 +99,26 @@ def test_bad_inputs_are_recorded_and_nothing_stored_is_touched(seeds: Path, stor
     bad = tmp_path / "bad"
     write(bad / "empty.html", "")
     (bad / "binary.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
-    prose = ("Le café de la place accueille chaque matin des habitants qui débattent de la réforme annoncée "
-             "par le gouvernement, une réforme jugée à la fois nécessaire et précipitée par les élus locaux. ")
-    write(bad / "cp1252.txt", "Actualité\n\n" + prose * 3 + "\n\n" + prose.replace("matin", "soir") * 2, encoding="cp1252")
-    other = ("Au théâtre municipal, la troupe répète depuis l'été une pièce écrite par une autrice du quartier, "
-             "et les billets de la première se sont vendus en quelques heures à peine, à la surprise générale. ")
-    write(bad / "meta.html", "<html><head><meta charset='windows-1252'><title>Été</title></head><body><article><p>"
-          + other * 3 + "</p><p>" + other.replace("première", "dernière") * 2 + "</p></article></body></html>",
-          encoding="cp1252")
+    prose = (
+        "Le café de la place accueille chaque matin des habitants qui débattent de la réforme annoncée "
+        "par le gouvernement, une réforme jugée à la fois nécessaire et précipitée par les élus locaux. "
+    )
+    write(
+        bad / "cp1252.txt", "Actualité\n\n" + prose * 3 + "\n\n" + prose.replace("matin", "soir") * 2, encoding="cp1252"
+    )
+    other = (
+        "Au théâtre municipal, la troupe répète depuis l'été une pièce écrite par une autrice du quartier, "
+        "et les billets de la première se sont vendus en quelques heures à peine, à la surprise générale. "
+    )
+    write(
+        bad / "meta.html",
+        "<html><head><meta charset='windows-1252'><title>Été</title></head><body><article><p>"
+        + other * 3
+        + "</p><p>"
+        + other.replace("première", "dernière") * 2
+        + "</p></article></body></html>",
+        encoding="cp1252",
+    )
     tally = _ingest(store_path, [str(bad)], run_id="r2")
     assert tally.failed["empty"] == 1 and tally.failed["binary"] == 1, tally.as_row()
     assert tally.stored == 2, tally.as_row()
@@ -110,19 +128,22 @@ def test_bad_inputs_are_recorded_and_nothing_stored_is_touched(seeds: Path, stor
     assert {n: r.article.content_hash for n, r in rows.items() if n in before} == before
 
 
-def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(samples_dir: Path, store_path: str, tmp_path: Path) -> None:
+def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(
+    samples_dir: Path, store_path: str, tmp_path: Path
+) -> None:
     """Files are identified by path: a later run with a manifest (or two manifest rows naming
     one URL) neither stores a file twice nor drops one."""
     seeds = sorted((samples_dir / "seeds").glob("*.txt"))
     _ingest(store_path, [str(samples_dir / "seeds")], run_id="r1")
     manifest = tmp_path / "m.jsonl"
     manifest.write_text("".join(f'{{"file": "{p.name}", "url": "https://same.example/story"}}\n' for p in seeds[:2]))
-    from fetching.files import load_manifest
+    from wiredesk.fetching.files import load_manifest
 
     tally = SourceTally(source="local")
     with pipeline.open_stages(_config(store_path), run_id="r2") as stages:
-        pages, failures = pipeline.read_files(seeds, source="local", manifest=load_manifest(manifest),
-                                              max_bytes=10_000_000, tally=tally)
+        pages, failures = pipeline.read_files(
+            seeds, source="local", manifest=load_manifest(manifest), max_bytes=10_000_000, tally=tally
+        )
         pipeline.ingest_pages(stages, pages, tally=tally, failures=failures)
     assert (tally.stored, tally.exact, tally.near, tally.already_seen) == (0, 0, 0, 5)
     rows = _stored(store_path)
@@ -131,8 +152,8 @@ def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(samples_dir: Path, 
 
 def test_profiles_are_saved_under_the_key_extraction_looks_up(store_path: str, tmp_path: Path) -> None:
     """What the pipeline learns per host must be what extract_many finds for the next page."""
-    from extractors import profile_host
-    from wiredesk.records import RawPage
+    from wiredesk.core.records import RawPage
+    from wiredesk.extractors import profile_host
 
     page = RawPage(source="wire", body=b"x", kind="html", url="https://www.example.com/a")
     assert pipeline.profile_key(page, named_source=False) == profile_host(page)

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from flows.artifacts import (
+from wiredesk.flows.artifacts import (
     TABLE_COLUMNS,
     RunProgress,
     publish_source_artifact,
@@ -16,18 +16,28 @@ from flows.artifacts import (
     source_row,
     summary_markdown,
 )
-from flows.report import SourceTally, summarise
+from wiredesk.pipeline.report import SourceTally, summarise
 
 pytest_plugins = ["tests.prefect_harness"]
 
 
 def _tallies() -> list[SourceTally]:
-    wire = SourceTally(source="Wire News", discovered=12, fetched=9, not_modified=2, read=9, extracted=8,
-                       stored=5, exact=2, near=1, skipped=Counter({"robots": 1}),
-                       failed=Counter({"no-content": 1, "http-404": 1}),
-                       clusters=Counter({"c-big": 3, "c-small": 1}),
-                       host_seconds=Counter({"slow.example": 4.5, "fast.example": 0.2, "bad.example": 0.1}),
-                       host_failures=Counter({"bad.example": 2}))
+    wire = SourceTally(
+        source="Wire News",
+        discovered=12,
+        fetched=9,
+        not_modified=2,
+        read=9,
+        extracted=8,
+        stored=5,
+        exact=2,
+        near=1,
+        skipped=Counter({"robots": 1}),
+        failed=Counter({"no-content": 1, "http-404": 1}),
+        clusters=Counter({"c-big": 3, "c-small": 1}),
+        host_seconds=Counter({"slow.example": 4.5, "fast.example": 0.2, "bad.example": 0.1}),
+        host_failures=Counter({"bad.example": 2}),
+    )
     broken = SourceTally(source="broken", error="FetchError: feed | unreachable\nsecond line")
     return [wire, broken]
 
@@ -35,8 +45,18 @@ def _tallies() -> list[SourceTally]:
 def test_rows_are_flat_and_in_pipeline_order() -> None:
     row = source_row(_tallies()[0])
     assert tuple(row) == TABLE_COLUMNS
-    assert (row["discovered"], row["fetched"], row["not_modified"], row["skipped"], row["read"], row["failed"],
-            row["extracted"], row["exact_duplicates"], row["near_duplicates"], row["stored"]) == (12, 9, 2, 1, 9, 2, 8, 2, 1, 5)
+    assert (
+        row["discovered"],
+        row["fetched"],
+        row["not_modified"],
+        row["skipped"],
+        row["read"],
+        row["failed"],
+        row["extracted"],
+        row["exact_duplicates"],
+        row["near_duplicates"],
+        row["stored"],
+    ) == (12, 9, 2, 1, 9, 2, 8, 2, 1, 5)
     assert row["failed_by_reason"] == "http-404: 1, no-content: 1" and row["error"] == "-"
     assert all(isinstance(value, (str, int, float)) for value in row.values())
 
@@ -82,8 +102,9 @@ def test_source_artifact_and_progress_land_on_the_current_run() -> None:
 
     run_id = report()
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(run_id)])))
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(run_id)]))
+        )
     by_type = {artifact.type: artifact for artifact in found}
     assert set(by_type) == {"table", "progress"}
     assert by_type["table"].key == "ingest-source-wire-news"

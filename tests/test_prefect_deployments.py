@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from config import load_config
-from flows.deployments import (
+from wiredesk import cli
+from wiredesk.cli.schedule import parse_params
+from wiredesk.config import load_config
+from wiredesk.core.errors import ConfigError, WiredeskError
+from wiredesk.flows.deployments import (
     DeploymentSettings,
     build_deployments,
     plan_deployments,
     qualify,
     trigger,
 )
-from wiredesk import cli
-from wiredesk.cli_schedule import parse_params
-from wiredesk.errors import ConfigError, WiredeskError
 
 pytest_plugins = ["tests.prefect_harness"]
 
@@ -35,7 +35,9 @@ def _three_sources(tmp_path: Path, prefix: str) -> Path:
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "a.txt").write_text("x " * 50, encoding="utf-8")
-    return _config_file(tmp_path, f"""\
+    return _config_file(
+        tmp_path,
+        f"""\
   - name: {prefix}-berlin
     paths: ["{pages}"]
     schedule: {{cron: "*/30 * * * *", timezone: Europe/Berlin}}
@@ -44,7 +46,8 @@ def _three_sources(tmp_path: Path, prefix: str) -> Path:
     schedule: {{cron: "15 6 * * 1-5", timezone: America/New_York}}
   - name: {prefix}-manual
     paths: ["{pages}"]
-""")
+""",
+    )
 
 
 def _unique() -> str:
@@ -61,7 +64,9 @@ def test_plan_has_one_deployment_per_scheduled_source_plus_manual_ones(tmp_path:
     assert berlin.parameters == {"sources": ["s-berlin"], "config_path": str(cfg_path.resolve())}
     assert not everything.scheduled and not export.scheduled
     assert "sources" not in everything.parameters  # all sources unless the trigger names some
-    assert [p.full_name for p in plan_deployments(load_config(cfg_path, environ={}), only=["s-nyc"])] == ["ingest/s-nyc"]
+    assert [p.full_name for p in plan_deployments(load_config(cfg_path, environ={}), only=["s-nyc"])] == [
+        "ingest/s-nyc"
+    ]
     no_manual = plan_deployments(load_config(cfg_path, environ={}), settings=DeploymentSettings(manual=False))
     assert [p.full_name for p in no_manual] == ["ingest/s-berlin", "ingest/s-nyc"]
 
@@ -78,8 +83,9 @@ def test_plan_errors_are_one_line_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="password") as caught:
         plan_deployments(load_config(None, environ={}), store="postgresql://wd:s3cret@127.0.0.1/wiredesk")
     assert "s3cret" not in caught.value.message
-    assert plan_deployments(load_config(None, environ={}), store="postgresql://wd@127.0.0.1/wiredesk")[0].parameters == {
-        "store": "postgresql://wd@127.0.0.1/wiredesk"}
+    assert plan_deployments(load_config(None, environ={}), store="postgresql://wd@127.0.0.1/wiredesk")[
+        0
+    ].parameters == {"store": "postgresql://wd@127.0.0.1/wiredesk"}
     with pytest.raises(ConfigError):
         DeploymentSettings(concurrency_limit=0)
     assert qualify("berlin") == "ingest/berlin" and qualify("export/corpus") == "export/corpus"
@@ -88,9 +94,9 @@ def test_plan_errors_are_one_line_config_errors(tmp_path: Path) -> None:
 
 
 def test_params_are_json_when_they_parse_else_strings() -> None:
-    assert parse_params(['sources=["a", "b"]', "limit=5", "dry_run=true", "since=2026-11-01", "store=./x.db",
-                         "note=a=b"]) == {"sources": ["a", "b"], "limit": 5, "dry_run": True,
-                                          "since": "2026-11-01", "store": "./x.db", "note": "a=b"}
+    assert parse_params(
+        ['sources=["a", "b"]', "limit=5", "dry_run=true", "since=2026-11-01", "store=./x.db", "note=a=b"]
+    ) == {"sources": ["a", "b"], "limit": 5, "dry_run": True, "since": "2026-11-01", "store": "./x.db", "note": "a=b"}
     for bad in ("novalue", "=5", "not an id=1"):
         with pytest.raises(ConfigError):
             parse_params([bad])
@@ -111,14 +117,17 @@ def test_deployments_created_with_configured_cron_schedules(tmp_path: Path) -> N
         everything = client.read_deployment_by_name("ingest/all")
         export = client.read_deployment_by_name("export/corpus")
         names = {d.name for d in client.read_deployments()}
-    for deployment, cron, zone in ((berlin, "*/30 * * * *", "Europe/Berlin"), (nyc, "15 6 * * 1-5", "America/New_York")):
+    for deployment, cron, zone in (
+        (berlin, "*/30 * * * *", "Europe/Berlin"),
+        (nyc, "15 6 * * 1-5", "America/New_York"),
+    ):
         assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in deployment.schedules] == [(cron, zone, True)]
         assert deployment.global_concurrency_limit is not None and deployment.global_concurrency_limit.limit == 1
-        assert deployment.entrypoint == "flows.ingest.ingest"
+        assert deployment.entrypoint == "wiredesk.flows.ingest.ingest"
     assert berlin.parameters == {"sources": [f"{prefix}-berlin"], "config_path": str(cfg_path.resolve())}
     assert f"{prefix}-manual" not in names  # no schedule: run it through ingest/all
     assert everything.schedules == [] and export.schedules == []
-    assert everything.global_concurrency_limit.limit == 1 and export.entrypoint == "flows.ingest.export_flow"
+    assert everything.global_concurrency_limit.limit == 1 and export.entrypoint == "wiredesk.flows.ingest.export_flow"
 
 
 @pytest.mark.prefect
@@ -133,8 +142,12 @@ def test_trigger_creates_a_run_with_the_deployment_and_given_parameters(tmp_path
     assert run.deployment == f"ingest/{prefix}-berlin" and run.state == "Scheduled" and not run.final
     with get_client(sync_client=True) as client:
         stored = client.read_flow_run(uuid.UUID(run.flow_run_id))
-    assert stored.parameters == {"sources": [f"{prefix}-berlin"], "config_path": str(cfg_path.resolve()),
-                                 "limit": 2, "since": "2026-11-01"}
+    assert stored.parameters == {
+        "sources": [f"{prefix}-berlin"],
+        "config_path": str(cfg_path.resolve()),
+        "limit": 2,
+        "since": "2026-11-01",
+    }
 
     with pytest.raises(ConfigError, match=rf"no deployment 'ingest/nope-{prefix}'.*known: .*ingest/{prefix}-berlin"):
         trigger(f"nope-{prefix}")

@@ -72,8 +72,9 @@ def _child_runs(parent_id: str) -> dict[str, str]:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(parent_id)])))
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(parent_id)]))
+        )
     return {run.name: run.state.name for run in runs}
 
 
@@ -83,8 +84,9 @@ def _artifacts(run_id: str) -> dict[str, object]:
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(run_id)])))
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(run_id)]))
+        )
     out: dict[str, object] = {}
     for artifact in found:
         data = artifact.data
@@ -93,12 +95,14 @@ def _artifacts(run_id: str) -> dict[str, object]:
 
 
 @pytest.mark.prefect
-def test_manual_deployment_run_with_parameters_runs_only_the_chosen_source(tmp_path: Path, seed_files: list[Path]) -> None:
+def test_manual_deployment_run_with_parameters_runs_only_the_chosen_source(
+    tmp_path: Path, seed_files: list[Path]
+) -> None:
     from prefect.flow_engine import run_flow
 
-    from config import load_config
-    from flows.deployments import build_deployments, plan_deployments, trigger
-    from flows.ingest import ingest
+    from wiredesk.config import load_config
+    from wiredesk.flows.deployments import build_deployments, plan_deployments, trigger
+    from wiredesk.flows.ingest import ingest
 
     alpha = _copy(seed_files[:2], tmp_path / "alpha")
     beta = _copy(seed_files[2:], tmp_path / "beta")
@@ -122,7 +126,7 @@ def test_manual_deployment_run_with_parameters_runs_only_the_chosen_source(tmp_p
 
 @pytest.mark.prefect
 def test_run_artifacts_have_the_right_counts(tmp_path: Path, seed_files: list[Path]) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     originals = _copy(seed_files, tmp_path / "originals")
     copies = tmp_path / "copies"
@@ -168,8 +172,9 @@ def _task_runs(parent_id: str) -> dict[str, int]:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 
     with get_client(sync_client=True) as client:
-        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(parent_id)])))
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(parent_id)]))
+        )
         names = {run.id: run.name for run in children} | {uuid.UUID(parent_id): "(ingest)"}
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(names))))
     counts: dict[str, int] = {}
@@ -181,7 +186,7 @@ def _task_runs(parent_id: str) -> dict[str, int]:
 
 @pytest.mark.prefect
 def test_a_failing_source_leaves_the_others_completed(tmp_path: Path, seed_files: list[Path]) -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     good = _copy(seed_files, tmp_path / "good")
     gone = tmp_path / "removed-after-configuring"
@@ -205,8 +210,9 @@ def test_a_failing_source_leaves_the_others_completed(tmp_path: Path, seed_files
 
 
 @pytest.mark.prefect
-def test_two_concurrent_runs_on_one_store_leave_it_consistent(tmp_path: Path, seed_files: list[Path],
-                                                              prefect_api: str) -> None:
+def test_two_concurrent_runs_on_one_store_leave_it_consistent(
+    tmp_path: Path, seed_files: list[Path], prefect_api: str
+) -> None:
     # Two processes, started together, each holding one copy of every story: whichever order
     # their batches interleave in, the store must end with 5 clusters of 2, one representative each.
     first = _copy(seed_files, tmp_path / "first")
@@ -218,13 +224,37 @@ def test_two_concurrent_runs_on_one_store_leave_it_consistent(tmp_path: Path, se
         else:
             write(second / f"wire-{index}.txt", syndicated_text_copy(seed.read_text(encoding="utf-8")))
     store = tmp_path / "store.db"
-    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "WIREDESK_CONFIG": str(_config(tmp_path, {}, batch_size=1))}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "WIREDESK_CONFIG": str(_config(tmp_path, {}, batch_size=1)),
+    }
     env.pop("PYTEST_CURRENT_TEST", None)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "wiredesk.cli", "run", "--input", str(folder), "--store", str(store),
-                          "--no-export", "--json", "--workers", "1", "--batch-size", "1"],
-                         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wiredesk.cli",
+                "run",
+                "--input",
+                str(folder),
+                "--store",
+                str(store),
+                "--no-export",
+                "--json",
+                "--workers",
+                "1",
+                "--batch-size",
+                "1",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for folder in (first, second)
     ]
     outputs = [proc.communicate(timeout=240) for proc in procs]

@@ -6,15 +6,15 @@ import importlib.util
 
 import pytest
 
-from config import RunConfig
-from flows.runners import DASK_MISSING, build_task_runner, with_task_runner
-from wiredesk.errors import ConfigError
+from wiredesk.config import RunConfig
+from wiredesk.core.errors import ConfigError
+from wiredesk.flows.runners import DASK_MISSING, build_task_runner, with_task_runner
 
 HAVE_DASK = importlib.util.find_spec("prefect_dask") is not None
 
 
 def test_default_task_runner_leaves_the_flow_alone() -> None:
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     assert build_task_runner(RunConfig()) is None
     assert with_task_runner(ingest, RunConfig()) is ingest
@@ -31,7 +31,7 @@ def test_dask_without_the_extra_is_one_line_config_error() -> None:
 def test_dask_runner_uses_the_configured_scheduler_or_a_local_cluster() -> None:
     from prefect_dask import DaskTaskRunner
 
-    from flows.ingest import ingest
+    from wiredesk.flows.ingest import ingest
 
     remote = build_task_runner(RunConfig(task_runner="dask", dask_address="tcp://127.0.0.1:8786"))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://127.0.0.1:8786"

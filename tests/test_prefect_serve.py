@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import load_config
-from flows.deployments import DeploymentSettings, plan_deployments, render_prefect_yaml
+from wiredesk.config import load_config
+from wiredesk.flows.deployments import DeploymentSettings, plan_deployments, render_prefect_yaml
 
 pytest_plugins = ["tests.prefect_harness"]
 
@@ -29,8 +29,13 @@ SEEDS = [REPO / "samples" / "seeds", REPO.parent / "shared" / "data" / "seeds"]
 
 
 def _env(api: str) -> dict[str, str]:
-    env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
 
@@ -50,26 +55,36 @@ def test_prefect_deploy_all_creates_the_configured_schedules(tmp_path: Path, pre
 
     name = "d" + uuid.uuid4().hex[:8]
     config = tmp_path / "wiredesk.yaml"
-    config.write_text(f"""\
+    config.write_text(
+        f"""\
 sources:
   - name: {name}
     paths: [/nonexistent]
     schedule: {{cron: "5 4 * * 0", timezone: Asia/Tokyo}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     pool = f"pool-{name}"
     plans = plan_deployments(load_config(config, environ={}), only=[name])
-    (tmp_path / "prefect.yaml").write_text(render_prefect_yaml(plans, pool=pool, settings=DeploymentSettings()),
-                                           encoding="utf-8")
+    (tmp_path / "prefect.yaml").write_text(
+        render_prefect_yaml(plans, pool=pool, settings=DeploymentSettings()), encoding="utf-8"
+    )
     with get_client(sync_client=True) as client:
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
     prefect_cli = Path(sys.executable).with_name("prefect")
-    done = subprocess.run([str(prefect_cli), "--no-prompt", "deploy", "--all"], cwd=tmp_path, env=_env(prefect_api),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(prefect_cli), "--no-prompt", "deploy", "--all"],
+        cwd=tmp_path,
+        env=_env(prefect_api),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(f"ingest/{name}")
     assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [("5 4 * * 0", "Asia/Tokyo")]
-    assert deployment.work_pool_name == pool and deployment.entrypoint == "flows.ingest.ingest"
+    assert deployment.work_pool_name == pool and deployment.entrypoint == "wiredesk.flows.ingest.ingest"
     assert deployment.parameters == {"sources": [name]}
     assert deployment.global_concurrency_limit.limit == 1
 
@@ -91,8 +106,10 @@ def _wait_for(what: str, check, *, timeout: float, proc: subprocess.Popen | None
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"`wiredesk serve` exited ({proc.returncode}) while waiting for {what}: "
-                                 + (proc.stderr.read() if proc.stderr else "")[-3000:])
+            raise AssertionError(
+                f"`wiredesk serve` exited ({proc.returncode}) while waiting for {what}: "
+                + (proc.stderr.read() if proc.stderr else "")[-3000:]
+            )
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
@@ -114,9 +131,10 @@ def test_serve_runs_triggered_deployments_one_at_a_time(tmp_path: Path, prefect_
             shutil.copy(file, folder / file.name)
     name = "s" + uuid.uuid4().hex[:8]  # the scheduled source: its deployment name is unique to this test
     config = tmp_path / "wiredesk.yaml"
-    config.write_text(f"""\
-store: {{url: {tmp_path / 'store.db'}}}
-export: {{out: {tmp_path / 'corpus.jsonl'}}}
+    config.write_text(
+        f"""\
+store: {{url: {tmp_path / "store.db"}}}
+export: {{out: {tmp_path / "corpus.jsonl"}}}
 run: {{workers: 1}}
 sources:
   - name: {name}
@@ -124,11 +142,20 @@ sources:
     schedule: {{cron: "0 3 * * *", timezone: Europe/Berlin}}
   - name: beta
     paths: ["{beta}"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     env = _env(prefect_api)
-    serve = subprocess.Popen([sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
-                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def registered():
             with get_client(sync_client=True) as client:
                 try:
@@ -137,18 +164,30 @@ sources:
                     return None
 
         deployment = _wait_for("the deployments", registered, timeout=120, proc=serve)
-        assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [("0 3 * * *", "Europe/Berlin")]
+        assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [
+            ("0 3 * * *", "Europe/Berlin")
+        ]
 
         # The documented manual trigger, exactly as a user types it; then twice the same
         # deployment through `wiredesk trigger`, which must not overlap (concurrency limit 1).
         prefect_cli = Path(sys.executable).with_name("prefect")
-        ran = subprocess.run([str(prefect_cli), "deployment", "run", "ingest/all", "--param", 'sources=["beta"]'],
-                             env=env, capture_output=True, text=True, timeout=120)
+        ran = subprocess.run(
+            [str(prefect_cli), "deployment", "run", "ingest/all", "--param", 'sources=["beta"]'],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert ran.returncode == 0, ran.stderr[-2000:]
         run_ids = []
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-m", "wiredesk.cli", "trigger", name, "--json"], env=env,
-                                 capture_output=True, text=True, timeout=120)
+            out = subprocess.run(
+                [sys.executable, "-m", "wiredesk.cli", "trigger", name, "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert out.returncode == 0, out.stderr[-2000:]
             run_ids.append(uuid.UUID(json.loads(out.stdout)["flow_run_id"]))
 
@@ -156,13 +195,20 @@ sources:
             with get_client(sync_client=True) as client:
                 runs = [client.read_flow_run(i) for i in run_ids]
                 everything = client.read_deployment_by_name("ingest/all")
-                manual = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[everything.id])))
-            manual = [r for r in manual if r.parameters.get("sources") == ["beta"]
-                      and r.parameters.get("config_path") == str(config)]
+                manual = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[everything.id]))
+                )
+            manual = [
+                r
+                for r in manual
+                if r.parameters.get("sources") == ["beta"] and r.parameters.get("config_path") == str(config)
+            ]
             done = runs + manual
             return (runs, manual) if manual and all(r.state and r.state.is_final() for r in done) else None
 
-        runs, manual = _wait_for("the three flow runs to finish", all_final, timeout=600, proc=serve)  # a bound, not a speed test: a loaded machine needed over 300 s
+        runs, manual = _wait_for(
+            "the three flow runs to finish", all_final, timeout=600, proc=serve
+        )  # a bound, not a speed test: a loaded machine needed over 300 s
     finally:
         _stop(serve)
     assert [r.state.name for r in runs + manual] == ["Completed"] * (len(runs) + len(manual))
@@ -185,16 +231,26 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
     pages.mkdir()
     shutil.copy(seeds[0], pages / seeds[0].name)
     config = tmp_path / "wiredesk.yaml"
-    config.write_text(f"store: {{url: {tmp_path / 'store.db'}}}\nrun: {{workers: 1}}\n"
-                      f"sources:\n  - name: one\n    paths: [\"{pages}\"]\n", encoding="utf-8")
+    config.write_text(
+        f"store: {{url: {tmp_path / 'store.db'}}}\nrun: {{workers: 1}}\n"
+        f'sources:\n  - name: one\n    paths: ["{pages}"]\n',
+        encoding="utf-8",
+    )
     env = _env("unused")
     env.pop("PREFECT_API_URL")
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # its own database, not ~/.prefect
     err_log = tmp_path / "serve.err"
     with err_log.open("w") as err:
-        serve = subprocess.Popen([sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
-                                 cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
     try:
+
         def announced():
             found = re.search(r"Prefect API for this process: (http://127\.0\.0\.1:\d+/api)", err_log.read_text())
             return found.group(1) if found else None
@@ -203,9 +259,24 @@ def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> No
         # no PREFECT_API_URL for trigger either: it finds the serve process's API by itself
 
         def triggered():
-            out = subprocess.run([sys.executable, "-m", "wiredesk.cli", "trigger", "all", "--param",
-                                  'sources=["one"]', "--wait", "120", "--json"],
-                                 env=env, capture_output=True, text=True, timeout=200)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "wiredesk.cli",
+                    "trigger",
+                    "all",
+                    "--param",
+                    'sources=["one"]',
+                    "--wait",
+                    "120",
+                    "--json",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=200,
+            )
             if "no deployment" in out.stderr:  # registered a moment after the URL is printed
                 return None
             return out

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from storage import ClusterSummary, open_store
 from tests.test_store_support import BASE_TIME, dup, make_article, new, store, store_target  # noqa: F401
-from wiredesk.errors import StoreError
-from wiredesk.records import Failure, FetchRecord
+from wiredesk.core.errors import StoreError
+from wiredesk.core.records import Failure, FetchRecord
+from wiredesk.storage import ClusterSummary, open_store
 
 
 def test_write_batch_stores_each_article_once_and_reports_high_water(store):
@@ -38,16 +38,20 @@ def test_known_maps_locations_to_id_and_hash(store):
     path_article = replace(path_article, id="p9")
     store.write_batch(run_id="r", articles=[path_article], assignments=[new(path_article)])
     known = store.known([arts[0].url, arts[2].url, "/data/in/9.txt", "https://nowhere.example/x"])
-    assert known == {arts[0].url: (arts[0].id, arts[0].content_hash), arts[2].url: (arts[2].id, arts[2].content_hash),
-                     "/data/in/9.txt": ("p9", path_article.content_hash)}
+    assert known == {
+        arts[0].url: (arts[0].id, arts[0].content_hash),
+        arts[2].url: (arts[2].id, arts[2].content_hash),
+        "/data/in/9.txt": ("p9", path_article.content_hash),
+    }
 
 
 def test_changed_content_and_changed_verdict_get_new_seqs(store):
     a, b = make_article(1), make_article(2)
     store.write_batch(run_id="r1", articles=[a, b], assignments=[new(a), new(b)])
     changed = replace(a, text=a.text + " Updated.", content_hash="changed")
-    hw = store.write_batch(run_id="r2", articles=[changed], assignments=[new(changed)],
-                           updates=[dup(b, changed, similarity=0.8)])
+    hw = store.write_batch(
+        run_id="r2", articles=[changed], assignments=[new(changed)], updates=[dup(b, changed, similarity=0.8)]
+    )
     assert hw == 4
     since = list(store.iter_since(2))
     assert [s.id for s in since] == [a.id, b.id] and [s.seq for s in since] == [3, 4]
@@ -88,12 +92,20 @@ def test_iter_since_pages_through_in_seq_order(store):
 
 def test_clusters_and_members(store):
     arts = [make_article(i, source=f"s{i % 3}") for i in range(6)]
-    verdicts = [new(arts[0]), dup(arts[1], arts[0]), dup(arts[2], arts[0], kind="exact", similarity=1.0),
-                new(arts[3]), dup(arts[4], arts[3]), new(arts[5])]
+    verdicts = [
+        new(arts[0]),
+        dup(arts[1], arts[0]),
+        dup(arts[2], arts[0], kind="exact", similarity=1.0),
+        new(arts[3]),
+        dup(arts[4], arts[3]),
+        new(arts[5]),
+    ]
     store.write_batch(run_id="r", articles=arts, assignments=verdicts)
     big = store.clusters(min_size=2)
     assert big == [
-        ClusterSummary(cluster_id=arts[0].id, size=3, representative=arts[0].id, title="Title 0", sources=("s0", "s1", "s2")),
+        ClusterSummary(
+            cluster_id=arts[0].id, size=3, representative=arts[0].id, title="Title 0", sources=("s0", "s1", "s2")
+        ),
         ClusterSummary(cluster_id=arts[3].id, size=2, representative=arts[3].id, title="Title 3", sources=("s0", "s1")),
     ]
     assert len(store.clusters()) == 3
@@ -107,22 +119,42 @@ def test_profiles_round_trip_and_update(store):
     store.save_profiles({"a.example": json.dumps({"drop": ["nav"]}), "b.example": "{}"})
     store.save_profiles({"a.example": json.dumps({"drop": ["nav", "footer"]})})
     assert store.load_profiles(["a.example", "b.example", "c.example"]) == {
-        "a.example": '{"drop": ["nav", "footer"]}', "b.example": "{}"}
+        "a.example": '{"drop": ["nav", "footer"]}',
+        "b.example": "{}",
+    }
 
 
 def test_fetch_state_keeps_latest_per_url_and_logs_all(store):
     url = "https://wire.example/a"
-    first = FetchRecord(url=url, source="wire", status=503, reason="transient", attempts=3, failures=1,
-                        next_attempt_at=BASE_TIME + timedelta(hours=1), fetched_at=BASE_TIME)
-    second = FetchRecord(url=url, source="wire", status=200, etag='"abc"', last_modified="Sun, 01 Nov 2026 12:00:00 GMT",
-                         stored=True, bytes=1234, duration_ms=12.5, fetched_at=BASE_TIME + timedelta(hours=2))
+    first = FetchRecord(
+        url=url,
+        source="wire",
+        status=503,
+        reason="transient",
+        attempts=3,
+        failures=1,
+        next_attempt_at=BASE_TIME + timedelta(hours=1),
+        fetched_at=BASE_TIME,
+    )
+    second = FetchRecord(
+        url=url,
+        source="wire",
+        status=200,
+        etag='"abc"',
+        last_modified="Sun, 01 Nov 2026 12:00:00 GMT",
+        stored=True,
+        bytes=1234,
+        duration_ms=12.5,
+        fetched_at=BASE_TIME + timedelta(hours=2),
+    )
     store.record([first])
     assert store.get([url, "https://wire.example/never"]) == {url: first}
     store.record([second, replace(second, url="https://wire.example/b")])
     assert store.get([url])[url] == second
     from sqlalchemy import func, select
 
-    from storage.schema import fetch_log
+    from wiredesk.storage.schema import fetch_log
+
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(fetch_log)).scalar_one() == 3
 
@@ -133,7 +165,8 @@ def test_runs_are_recorded_and_resumable(store):
     store.finish_run("run-1", status="completed", summary={"stored": 3})
     from sqlalchemy import select
 
-    from storage.schema import runs
+    from wiredesk.storage.schema import runs
+
     with store.engine.connect() as conn:
         row = conn.execute(select(runs)).mappings().one()
     assert row["status"] == "completed" and json.loads(row["summary"]) == {"stored": 3}
@@ -144,12 +177,17 @@ def test_runs_are_recorded_and_resumable(store):
 def test_stats_by_source_day_and_size(store):
     a = [make_article(i, source="alpha", published="2026-11-02T08:00:00Z") for i in range(3)]
     b = [replace(make_article(i, source="beta"), published=None) for i in range(10, 12)]
-    store.write_batch(run_id="r", articles=a + b,
-                      assignments=[new(a[0]), dup(a[1], a[0]), new(a[2]), dup(b[0], a[0]), new(b[1])],
-                      failures=[Failure(location=f"x{i}", source="beta", reason="empty") for i in range(2)])
+    store.write_batch(
+        run_id="r",
+        articles=a + b,
+        assignments=[new(a[0]), dup(a[1], a[0]), new(a[2]), dup(b[0], a[0]), new(b[1])],
+        failures=[Failure(location=f"x{i}", source="beta", reason="empty") for i in range(2)],
+    )
     stats = store.stats()
-    assert stats["by_source"] == {"alpha": {"articles": 3, "duplicates": 1, "duplicate_rate": 0.3333},
-                                  "beta": {"articles": 2, "duplicates": 1, "duplicate_rate": 0.5}}
+    assert stats["by_source"] == {
+        "alpha": {"articles": 3, "duplicates": 1, "duplicate_rate": 0.3333},
+        "beta": {"articles": 2, "duplicates": 1, "duplicate_rate": 0.5},
+    }
     assert stats["by_day"] == {"2026-11-02": 3, "unknown": 2}
     assert stats["failures_by_reason"] == {"empty": 2}
     assert stats["clusters"] == 3 and stats["schema_version"] >= 2
@@ -175,7 +213,7 @@ def test_reopen_keeps_everything(store_target):
 
 
 def test_plain_and_compressed_text_coexist(store_target):
-    from storage import StoreSettings
+    from wiredesk.storage import StoreSettings
 
     a, b = make_article(1), make_article(2, text="Plain text with ünïcode — and a dash.")
     with open_store(store_target, settings=StoreSettings(compress_text=True)) as st:
@@ -192,8 +230,12 @@ def test_nul_characters_are_dropped_the_same_on_both_backends(store):
     store.write_batch(run_id="r", articles=[art], assignments=[new(art)])
     got = store.get_articles([art.id])[art.id].article
     assert got.text == "Beforeafter, a stray NUL from a broken page." and got.title == "Title"
-    store.write_batch(run_id="r", articles=[], assignments=[],
-                      failures=[Failure(location="x", source="s", reason="binary", detail="bytes \x00\x01")])
+    store.write_batch(
+        run_id="r",
+        articles=[],
+        assignments=[],
+        failures=[Failure(location="x", source="s", reason="binary", detail="bytes \x00\x01")],
+    )
     store.record([FetchRecord(url="https://s.example/x", detail="reset\x00")])
     assert store.get(["https://s.example/x"])["https://s.example/x"].detail == "reset"
     assert store.stats()["failures_by_reason"] == {"binary": 1}
@@ -218,8 +260,10 @@ def test_dedup_location_is_beside_the_file_or_the_database_itself(store, store_t
 
 def test_fetch_records_commit_with_their_batch_or_not_at_all(store):
     a, b = make_article(1), make_article(2)
-    fetched = [FetchRecord(url=a.url, source="wire", status=200, stored=True),
-               FetchRecord(url=b.url, source="wire", status=200, stored=True)]
+    fetched = [
+        FetchRecord(url=a.url, source="wire", status=200, stored=True),
+        FetchRecord(url=b.url, source="wire", status=200, stored=True),
+    ]
     broken = replace(fetched[1], attempts=None)  # NOT NULL: fails after the articles are written
     with pytest.raises(StoreError):
         store.write_batch(run_id="r", articles=[a, b], assignments=[new(a), new(b)], fetch_records=[fetched[0], broken])

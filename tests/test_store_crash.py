@@ -19,19 +19,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from storage import open_store
-from storage.schema import articles, counters, failures
 from tests.test_store_support import store_target  # noqa: F401
+from wiredesk.storage import open_store
+from wiredesk.storage.schema import articles, counters, failures
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = 40  # articles per batch
 
-WRITER = r'''
+WRITER = r"""
 import hashlib, os, signal, sys
 from datetime import datetime, timedelta, timezone
 from sqlalchemy import event
-from storage import open_store
-from wiredesk.records import Article, Assignment, Failure, article_id_for
+from wiredesk.storage import open_store
+from wiredesk.core.records import Article, Assignment, Failure, article_id_for
 
 target, run_id, first, last, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 kill_before, kill_commit = sys.argv[6], int(sys.argv[7])  # "<statement prefix>:<nth>", nth commit
@@ -71,13 +71,24 @@ for b in range(first, last):
                                         reason="no-content", stage="extract")])
     print(b, flush=True)
 store.close()
-'''
+"""
 
 
-def _writer(target: str, first: int, last: int, *, run_id: str = "run", kill_before: str = ":0",
-            kill_commit: int = 0) -> subprocess.Popen:
-    args = [sys.executable, "-c", WRITER, target, run_id, str(first), str(last), str(SIZE),
-            kill_before, str(kill_commit)]
+def _writer(
+    target: str, first: int, last: int, *, run_id: str = "run", kill_before: str = ":0", kill_commit: int = 0
+) -> subprocess.Popen:
+    args = [
+        sys.executable,
+        "-c",
+        WRITER,
+        target,
+        run_id,
+        str(first),
+        str(last),
+        str(SIZE),
+        kill_before,
+        str(kill_commit),
+    ]
     return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -153,14 +164,17 @@ def test_two_concurrent_writers_never_store_one_article_twice(store_target):
 
 
 def test_writer_lock_dies_with_its_process(store_target):
-    code = ("import sys, time; from storage import open_store\n"
-            "st = open_store(sys.argv[1])\n"
-            "with st.writer_lock(timeout_s=10):\n    print('locked', flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code, store_target], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time; from wiredesk.storage import open_store\n"
+        "st = open_store(sys.argv[1])\n"
+        "with st.writer_lock(timeout_s=10):\n    print('locked', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, store_target], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "locked", proc.stderr.read()
-        from wiredesk.errors import StoreError
+        from wiredesk.core.errors import StoreError
 
         with open_store(store_target) as st:
             with pytest.raises(StoreError, match="locked by another writer"):
@@ -176,10 +190,10 @@ def test_writer_lock_dies_with_its_process(store_target):
             proc.communicate()
 
 
-EXPORTER = r'''
+EXPORTER = r"""
 import os, signal, sys
-import storage.files as files
-from storage import export_corpus, open_store
+import wiredesk.storage.files as files
+from wiredesk.storage import export_corpus, open_store
 
 encode, seen = files._json_line, [0]
 
@@ -192,14 +206,14 @@ def dying_encode(record):  # SIGKILL the export halfway through writing its file
 files._json_line = dying_encode
 with open_store(sys.argv[1]) as store:
     export_corpus(store, sys.argv[2], incremental=sys.argv[4] == "incremental")
-'''
+"""
 
 
 def test_an_export_killed_midway_leaves_the_previous_export_whole(store_target, tmp_path):
     proc = _writer(store_target, 0, 30)
     assert proc.communicate(timeout=120)[0].split()[-1] == "29"
     out = tmp_path / "export" / "corpus.jsonl"
-    from storage import export_corpus
+    from wiredesk.storage import export_corpus
 
     with open_store(store_target) as st:
         first = export_corpus(st, str(out))
@@ -207,13 +221,19 @@ def test_an_export_killed_midway_leaves_the_previous_export_whole(store_target, 
     proc = _writer(store_target, 30, 40)
     assert proc.communicate(timeout=120)[1] == ""
     for mode, kill_at in (("full", 700), ("incremental", 150)):
-        proc = subprocess.Popen([sys.executable, "-c", EXPORTER, store_target, str(out), str(kill_at), mode],
-                                cwd=REPO, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", EXPORTER, store_target, str(out), str(kill_at), mode],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == -signal.SIGKILL, err
         assert out.read_bytes() == before and Path(first.manifest).read_bytes() == manifest
         assert [p for p in out.parent.iterdir() if ".tmp-" in p.name]  # what it was writing
     with open_store(store_target) as st:
         delta = export_corpus(st, str(out), incremental=True)
-    assert delta.incremental and delta.seq_from == first.seq_to and delta.records == 10 * 30  # 3 in 4 are representatives
+    assert (
+        delta.incremental and delta.seq_from == first.seq_to and delta.records == 10 * 30
+    )  # 3 in 4 are representatives
     assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]  # leftovers cleared

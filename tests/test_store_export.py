@@ -16,10 +16,10 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 import pytest
 
-from storage import export_corpus
 from tests.test_store_support import dup, make_article, new, store, store_target  # noqa: F401
-from wiredesk.errors import ConfigError, StoreError
-from wiredesk.records import EXPORT_FIELDS
+from wiredesk.core.errors import ConfigError, StoreError
+from wiredesk.core.records import EXPORT_FIELDS
+from wiredesk.storage import export_corpus
 
 
 def _fill(store, n: int = 12, *, run_id: str = "run-a", start: int = 0):
@@ -113,7 +113,8 @@ def test_formats_load_in_pyarrow_pandas_duckdb(store, tmp_path):
     con = duckdb.connect()
     for path, reader in ((jsonl, "read_json_auto"), (gz, "read_json_auto"), (parquet, "read_parquet")):
         n, dups, texts = con.execute(
-            f"SELECT count(*), count(duplicate_of), count(DISTINCT text) FROM {reader}('{path}')").fetchone()
+            f"SELECT count(*), count(duplicate_of), count(DISTINCT text) FROM {reader}('{path}')"
+        ).fetchone()
         assert (n, dups, texts) == (12, 4, 12)
 
 
@@ -139,8 +140,12 @@ def test_partitioned_parquet_by_publication_day(store, tmp_path):
     out = tmp_path / "corpus"
     result = export_corpus(store, str(out), fmt="parquet", partition_by_date=True, include_duplicates=True)
     days = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert days == ["published_date=2026-11-01", "published_date=2026-11-02", "published_date=2026-11-03",
-                    "published_date=unknown"]
+    assert days == [
+        "published_date=2026-11-01",
+        "published_date=2026-11-02",
+        "published_date=2026-11-03",
+        "published_date=unknown",
+    ]
     dataset = ds.dataset(out, format="parquet", partitioning="hive")
     table = dataset.to_table()
     assert table.num_rows == result.records == 13
@@ -148,8 +153,11 @@ def test_partitioned_parquet_by_publication_day(store, tmp_path):
     for rec in table.to_pylist():
         expected = rec["published"][:10] if rec["published"] != "yesterday-ish" else "unknown"
         assert str(rec["published_date"]) == expected
-    n = duckdb.connect().execute(
-        f"SELECT count(*) FROM read_parquet('{out}/*/*.parquet', hive_partitioning=true)").fetchone()[0]
+    n = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_parquet('{out}/*/*.parquet', hive_partitioning=true)")
+        .fetchone()[0]
+    )
     assert n == 13 and Path(result.manifest) == tmp_path / "corpus.manifest.json"
 
 
@@ -166,8 +174,9 @@ def test_incremental_deltas_add_up_to_the_full_snapshot(store, tmp_path, fmt):
     # New articles, a changed article, and a representative demoted to a duplicate.
     more, _ = _fill(store, 3, run_id="run-b", start=50)
     changed = replace(arts[0], text=arts[0].text + " Correction appended.", content_hash="v2")
-    store.write_batch(run_id="run-b", articles=[changed], assignments=[new(changed)],
-                      updates=[dup(arts[3], more[0], similarity=0.88)])
+    store.write_batch(
+        run_id="run-b", articles=[changed], assignments=[new(changed)], updates=[dup(arts[3], more[0], similarity=0.88)]
+    )
     delta = export_corpus(store, str(out), fmt=fmt, incremental=True)
     assert delta.incremental and delta.seq_from == first.seq_to
     assert delta.records == 3  # two new representatives + the changed one
@@ -205,7 +214,8 @@ def test_failed_export_leaves_the_previous_file_and_watermark(store, tmp_path):
     store.write_batch(run_id="r", articles=[late], assignments=[new(late)])
     from sqlalchemy import update
 
-    from storage.schema import articles
+    from wiredesk.storage.schema import articles
+
     with store.engine.begin() as conn:  # damage the newest row: the export fails on its last record
         conn.execute(update(articles).where(articles.c.id == late.id).values(text=None, text_z=b"not zlib"))
     with pytest.raises(StoreError, match="corrupt"):

@@ -9,18 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
-from storage import open_store
-from storage.engine import make_engine, write_tx
-from storage.migrations import current_version, migrate
-from storage.schema import SCHEMA_VERSION, metadata, schema_version
-from storage.settings import StoreSettings
-from storage.store import Store
-from storage.targets import resolve
 from tests.test_store_support import make_article, new, store_target  # noqa: F401
-from wiredesk.errors import StoreError, StoreVersionError
-from wiredesk.records import utcnow
+from wiredesk.core.errors import StoreError, StoreVersionError
+from wiredesk.core.records import utcnow
+from wiredesk.storage import open_store
+from wiredesk.storage.engine import make_engine, write_tx
+from wiredesk.storage.migrations import current_version, migrate
+from wiredesk.storage.schema import SCHEMA_VERSION, metadata, schema_version
+from wiredesk.storage.settings import StoreSettings
+from wiredesk.storage.store import Store
+from wiredesk.storage.targets import resolve
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,9 @@ def test_migrated_schema_matches_the_code(store_target):
 def test_store_newer_than_the_code_is_refused(store_target):
     with open_store(store_target) as st:
         with write_tx(st.engine) as conn:
-            conn.execute(insert(schema_version).values(version=SCHEMA_VERSION + 7, description="future", applied_at=utcnow()))
+            conn.execute(
+                insert(schema_version).values(version=SCHEMA_VERSION + 7, description="future", applied_at=utcnow())
+            )
     with pytest.raises(StoreVersionError) as err:
         open_store(store_target)
     message = str(err.value)
@@ -75,10 +77,17 @@ def test_store_newer_than_the_code_is_refused(store_target):
 
 
 def test_concurrent_first_opens_migrate_once(store_target):
-    code = ("import sys; from storage import open_store\n"
-            "with open_store(sys.argv[1]) as st: print(st.high_water())")
-    procs = [subprocess.Popen([sys.executable, "-c", code, store_target], cwd=REPO, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    code = "import sys; from wiredesk.storage import open_store\nwith open_store(sys.argv[1]) as st: print(st.high_water())"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, store_target],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
     with open_store(store_target) as st, st.engine.connect() as conn:

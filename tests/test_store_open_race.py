@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _open(path: str, barrier) -> None:  # noqa: ANN001 - a multiprocessing barrier
-    from storage import open_store
+    from wiredesk.storage import open_store
 
     barrier.wait()
     open_store(path).close()

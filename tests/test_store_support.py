@@ -7,17 +7,17 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.services import POSTGRES_URL, require_postgres
-from wiredesk.records import Article, Assignment, article_id_for
+from wiredesk.core.records import Article, Assignment, article_id_for
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
-BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def pg_schema_url(schema: str) -> str:
@@ -59,14 +59,15 @@ def store_target(request, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture()
 def store(store_target: str):
-    from storage import open_store
+    from wiredesk.storage import open_store
 
     with open_store(store_target) as st:
         yield st
 
 
-def make_article(n: int, *, source: str = "wire", text: str | None = None, published: str | None = None,
-                 url: str | None = None) -> Article:
+def make_article(
+    n: int, *, source: str = "wire", text: str | None = None, published: str | None = None, url: str | None = None
+) -> Article:
     url = url or f"https://{source}.example/story/{n}"
     text = text if text is not None else f"Story {n}. " + " ".join(f"word{n}x{k}" for k in range(60))
     return Article(

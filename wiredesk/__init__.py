@@ -1,7 +1,7 @@
 """wiredesk: scheduled news ingestion and syndication-grade deduplication.
 
-Import direction (kept by every module): ``wiredesk.records`` and
-``wiredesk.errors`` <- stage packages (``extractors``, ``fetching``, ``dedup``,
+Import direction (kept by every module): ``wiredesk.core.records`` and
+``wiredesk.core.errors`` <- stage packages (``extractors``, ``fetching``, ``dedup``,
 ``storage``) <- ``flows`` and ``wiredesk.cli``. Only ``flows`` imports prefect.
 """
 

@@ -8,21 +8,20 @@ run and passed in.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
 
-from config import WiredeskConfig
-from config.stages import build_settings
-from dedup import DedupSettings, Deduplicator, content_hash, open_index
-from extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
-from fetching.files import ManifestEntry, read_page
-from flows.report import SourceTally
-from storage import Store, open_store
-from wiredesk.errors import InputError, WiredeskError
-from wiredesk.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
+from wiredesk.config import WiredeskConfig
+from wiredesk.config.stages import build_settings
+from wiredesk.core.errors import InputError, WiredeskError
+from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
+from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
+from wiredesk.extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
+from wiredesk.fetching.files import ManifestEntry, read_page
+from wiredesk.pipeline.report import SourceTally
+from wiredesk.storage import Store, open_store
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Stages:
     def close(self) -> None:
         self._exit.close()
 
-    def __enter__(self) -> "Stages":
+    def __enter__(self) -> Stages:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -132,8 +131,14 @@ def body_digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def read_files(paths: Sequence[Path], *, source: str, manifest: Mapping[str, ManifestEntry] | None,
-               max_bytes: int, tally: SourceTally) -> tuple[list[RawPage], list[Failure]]:
+def read_files(
+    paths: Sequence[Path],
+    *,
+    source: str,
+    manifest: Mapping[str, ManifestEntry] | None,
+    max_bytes: int,
+    tally: SourceTally,
+) -> tuple[list[RawPage], list[Failure]]:
     """Read page files; unreadable ones become Failures with their reason."""
     pages: list[RawPage] = []
     failures: list[Failure] = []
@@ -141,13 +146,22 @@ def read_files(paths: Sequence[Path], *, source: str, manifest: Mapping[str, Man
         try:
             pages.append(read_page(path, source=source, manifest=manifest, max_bytes=max_bytes))
         except InputError as exc:
-            failures.append(Failure(location=str(path), source=source, reason=exc.reason, detail=exc.message, stage="read"))
+            failures.append(
+                Failure(location=str(path), source=source, reason=exc.reason, detail=exc.message, stage="read")
+            )
     tally.read += len(paths)  # every page taken in, whether it could be read or failed
     return pages, failures
 
 
-def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally, named_source: bool = False,
-                 failures: Iterable[Failure] = (), fetch_records: Mapping[str, FetchRecord] | None = None) -> None:
+def ingest_pages(
+    stages: Stages,
+    pages: Sequence[RawPage],
+    *,
+    tally: SourceTally,
+    named_source: bool = False,
+    failures: Iterable[Failure] = (),
+    fetch_records: Mapping[str, FetchRecord] | None = None,
+) -> None:
     """Extract, deduplicate and store one batch of pages (one store transaction).
 
     ``fetch_records`` maps a page location to the fetch state to persist once the page's
@@ -181,27 +195,36 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
     articles: list[Article] = []
     for page, result in zip(fresh, results):
         if isinstance(result, WiredeskError):
-            failures.append(Failure(location=page.location, source=page.source, reason=result.reason,
-                                    detail=result.message, stage="extract"))
+            failures.append(
+                Failure(
+                    location=page.location,
+                    source=page.source,
+                    reason=result.reason,
+                    detail=result.message,
+                    stage="extract",
+                )
+            )
             continue
         tally.extracted += 1
         url = page.url or (result.canonical_url if not result.names_original else None)
-        articles.append(Article(
-            id=article_id_for(page.location),
-            source=page.source,
-            text=result.text,
-            content_hash=content_hash(result.text),
-            fetched_at=page.fetched_at,
-            url=url,
-            path=page.path,
-            title=result.title,
-            author=result.author,
-            published=page.published or result.published,
-            language=result.language,
-            canonical_url=result.canonical_url,
-            original_url=result.original_url,
-            names_original=result.names_original,
-        ))
+        articles.append(
+            Article(
+                id=article_id_for(page.location),
+                source=page.source,
+                text=result.text,
+                content_hash=content_hash(result.text),
+                fetched_at=page.fetched_at,
+                url=url,
+                path=page.path,
+                title=result.title,
+                author=result.author,
+                published=page.published or result.published,
+                language=result.language,
+                canonical_url=result.canonical_url,
+                original_url=result.original_url,
+                names_original=result.names_original,
+            )
+        )
     for failure in failures:
         tally.failed[failure.reason] += 1
     if stages.dry_run:
@@ -227,8 +250,14 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
         records = _fetch_records(pages, digests, failures, fetch_records or {})
         result = stages.dedup.assign(new_articles)
         try:
-            seq = store.write_batch(run_id=stages.run_id, articles=new_articles, assignments=result.assignments,
-                                    updates=result.updates, failures=failures, fetch_records=records)
+            seq = store.write_batch(
+                run_id=stages.run_id,
+                articles=new_articles,
+                assignments=result.assignments,
+                updates=result.updates,
+                failures=failures,
+                fetch_records=records,
+            )
         except BaseException:
             stages.dedup.abort()  # releases a shared index's lock; the batch is retried whole
             raise
@@ -247,8 +276,12 @@ def ingest_pages(stages: Stages, pages: Sequence[RawPage], *, tally: SourceTally
         _save_profiles(store, profiles, fresh, keys)
 
 
-def _fetch_records(pages: Sequence[RawPage], digests: Mapping[str, str], failures: Sequence[Failure],
-                   fetched: Mapping[str, FetchRecord]) -> list[FetchRecord]:
+def _fetch_records(
+    pages: Sequence[RawPage],
+    digests: Mapping[str, str],
+    failures: Sequence[Failure],
+    fetched: Mapping[str, FetchRecord],
+) -> list[FetchRecord]:
     """The fetch state to persist with a batch: stored pages, and failures with their reason."""
     now = utcnow()
     failed = {f.location for f in failures}
@@ -258,8 +291,16 @@ def _fetch_records(pages: Sequence[RawPage], digests: Mapping[str, str], failure
             continue
         base = fetched.get(page.location)
         if base is None:  # a file on disk: its body digest stands in for an ETag
-            records.append(FetchRecord(url=page.location, source=page.source, etag=digests[page.location],
-                                       stored=True, bytes=len(page.body), fetched_at=now))
+            records.append(
+                FetchRecord(
+                    url=page.location,
+                    source=page.source,
+                    etag=digests[page.location],
+                    stored=True,
+                    bytes=len(page.body),
+                    fetched_at=now,
+                )
+            )
         else:
             records.append(replace(base, stored=True))
     for f in failures:
@@ -267,8 +308,16 @@ def _fetch_records(pages: Sequence[RawPage], digests: Mapping[str, str], failure
         if base is not None:  # fetched fine, but no article in it: keep its validators
             records.append(replace(base, stored=False))
         else:
-            records.append(FetchRecord(url=f.location, source=f.source, reason=f.reason, detail=f.detail[:500],
-                                       stored=False, fetched_at=now))
+            records.append(
+                FetchRecord(
+                    url=f.location,
+                    source=f.source,
+                    reason=f.reason,
+                    detail=f.detail[:500],
+                    stored=False,
+                    fetched_at=now,
+                )
+            )
     return records
 
 
@@ -279,8 +328,9 @@ def _load_profiles(store: Store, keys: Sequence[str | None]) -> dict[str, HostPr
     return {key: HostProfile.from_json(text) for key, text in store.load_profiles(wanted).items()}
 
 
-def _save_profiles(store: Store, profiles: dict[str, HostProfile], pages: Sequence[RawPage],
-                   keys: Sequence[str | None]) -> None:
+def _save_profiles(
+    store: Store, profiles: dict[str, HostProfile], pages: Sequence[RawPage], keys: Sequence[str | None]
+) -> None:
     by_key: dict[str, list[RawPage]] = {}
     for page, key in zip(pages, keys):
         if key:
@@ -293,5 +343,4 @@ def _save_profiles(store: Store, profiles: dict[str, HostProfile], pages: Sequen
 
 def chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
-
+        yield items[start : start + size]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from rich.console import Console as RichConsole
 from rich.table import Table
@@ -30,10 +31,15 @@ class Console:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from flows.report import PROGRESS_LISTENER
+        from wiredesk.pipeline.report import PROGRESS_LISTENER
 
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=_err, transient=False) as progress:
             bars: dict[str, Any] = {"": progress.add_task(f"wiredesk: {what} (starting Prefect)", total=None)}
 
@@ -57,15 +63,33 @@ class Console:
             print(json.dumps(summary, default=str, indent=2))
             return
         table = Table(title=f"wiredesk run {summary['run_id']}", show_lines=False)
-        for column in ("source", "read", "stored", "exact dup", "near dup", "already seen", "changed", "failed", "seconds"):
+        for column in (
+            "source",
+            "read",
+            "stored",
+            "exact dup",
+            "near dup",
+            "already seen",
+            "changed",
+            "failed",
+            "seconds",
+        ):
             table.add_column(column, justify="left" if column == "source" else "right")
         for row in summary["sources"]:
             failed = str(row["failed"]) + (f" ({_reasons(row['failed_by_reason'])})" if row["failed"] else "")
             if row.get("error"):
                 failed = f"[red]source failed: {row['error']}[/red]"
-            table.add_row(row["source"], str(row["read"]), str(row["stored"]), str(row["exact_duplicates"]),
-                          str(row["near_duplicates"]), str(row["already_seen"]), str(row["changed"]), failed,
-                          f"{row['seconds']:.1f}")
+            table.add_row(
+                row["source"],
+                str(row["read"]),
+                str(row["stored"]),
+                str(row["exact_duplicates"]),
+                str(row["near_duplicates"]),
+                str(row["already_seen"]),
+                str(row["changed"]),
+                failed,
+                f"{row['seconds']:.1f}",
+            )
         _out.print(table)
         failed = summary["failed"]
         _out.print(
@@ -120,8 +144,14 @@ def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
         table.add_column(column)
     for row in rows:
         sim = "" if row["min_similarity"] is None else f"{row['min_similarity']:.2f}"
-        table.add_row(str(row["cluster_id"]), str(row["size"]), str(row["representative"]), sim,
-                      str(row.get("title") or "")[:60], ", ".join(row["outlets"])[:80])
+        table.add_row(
+            str(row["cluster_id"]),
+            str(row["size"]),
+            str(row["representative"]),
+            sim,
+            str(row.get("title") or "")[:60],
+            ", ".join(row["outlets"])[:80],
+        )
     _out.print(table)
 
 
@@ -129,9 +159,20 @@ def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> 
     rows = []
     for m in members:
         a = m.article
-        rows.append({"id": a.id, "representative": m.duplicate_of is None, "duplicate_of": m.duplicate_of,
-                     "similarity": m.similarity, "url": a.url, "path": a.path, "source": a.source, "title": a.title,
-                     "published": a.published, "words": len(a.text.split())})
+        rows.append(
+            {
+                "id": a.id,
+                "representative": m.duplicate_of is None,
+                "duplicate_of": m.duplicate_of,
+                "similarity": m.similarity,
+                "url": a.url,
+                "path": a.path,
+                "source": a.source,
+                "title": a.title,
+                "published": a.published,
+                "words": len(a.text.split()),
+            }
+        )
     if as_json:
         print(json.dumps({"cluster_id": cluster_id, "members": rows}, default=str, indent=2))
         return
@@ -140,8 +181,15 @@ def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> 
         table.add_column(column)
     for r in sorted(rows, key=lambda r: (not r["representative"], r["published"] or "")):
         sim = "" if r["similarity"] is None else f"{r['similarity']:.2f}"
-        table.add_row(r["id"], "*" if r["representative"] else "", sim, str(r["published"] or ""), str(r["words"]),
-                      str(r["url"] or r["path"])[:90], str(r["title"] or "")[:50])
+        table.add_row(
+            r["id"],
+            "*" if r["representative"] else "",
+            sim,
+            str(r["published"] or ""),
+            str(r["words"]),
+            str(r["url"] or r["path"])[:90],
+            str(r["title"] or "")[:50],
+        )
     _out.print(table)
 
 

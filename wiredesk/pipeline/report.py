@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
-from wiredesk.errors import ConfigError
-
+from wiredesk.core.errors import ConfigError
 
 # Who else wants per-batch progress (the CLI's progress bars): called with (description, done,
 # total). A context variable, so it reaches the flow's tasks run in this process and nothing else.
@@ -26,7 +26,7 @@ def parse_when(value: str) -> datetime | None:
             when = datetime.combine(date.fromisoformat(text), datetime.min.time())
         except ValueError:
             return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def check_since(value: str | None) -> datetime | None:
@@ -35,7 +35,9 @@ def check_since(value: str | None) -> datetime | None:
         return None
     when = parse_when(value)
     if when is None:
-        raise ConfigError(f"--since: not an ISO 8601 date or datetime: {value!r} (e.g. 2026-11-01 or 2026-11-01T06:00:00Z)")
+        raise ConfigError(
+            f"--since: not an ISO 8601 date or datetime: {value!r} (e.g. 2026-11-01 or 2026-11-01T06:00:00Z)"
+        )
     return when
 
 
@@ -69,9 +71,20 @@ class SourceTally:
     host_seconds: Counter[str] = field(default_factory=Counter)  # fetch time per host
     host_failures: Counter[str] = field(default_factory=Counter)
 
-    def merge(self, other: "SourceTally") -> None:
-        for name in ("discovered", "fetched", "not_modified", "read", "extracted", "already_seen",
-                     "changed", "stored", "exact", "near", "seconds"):
+    def merge(self, other: SourceTally) -> None:
+        for name in (
+            "discovered",
+            "fetched",
+            "not_modified",
+            "read",
+            "extracted",
+            "already_seen",
+            "changed",
+            "stored",
+            "exact",
+            "near",
+            "seconds",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("skipped", "failed", "clusters", "host_seconds", "host_failures"):
             getattr(self, name).update(getattr(other, name))
@@ -98,7 +111,9 @@ class SourceTally:
         }
 
 
-def summarise(run_id: str, tallies: list[SourceTally], *, wall_seconds: float, export: dict[str, Any] | None) -> dict[str, Any]:
+def summarise(
+    run_id: str, tallies: list[SourceTally], *, wall_seconds: float, export: dict[str, Any] | None
+) -> dict[str, Any]:
     """The run summary the CLI prints and the flow returns (JSON-serialisable)."""
     total = SourceTally(source="(all)")
     for tally in tallies:

@@ -11,10 +11,10 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from wiredesk import __version__
-from wiredesk.errors import ConfigError, InputError, WiredeskError
+from wiredesk.core.errors import ConfigError, InputError, WiredeskError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,7 +33,9 @@ def _prefect_env(verbose: bool) -> None:
 
 
 def _add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="PATH_OR_URL", help="SQLite file or postgresql:// URL (default: config store.url)")
+    p.add_argument(
+        "--store", metavar="PATH_OR_URL", help="SQLite file or postgresql:// URL (default: config store.url)"
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: $WIREDESK_CONFIG or the embedded defaults)")
 
 
@@ -53,9 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="ingest pages: read or fetch, extract, dedup, store, export")
-    run.add_argument("--input", nargs="+", metavar="PATH", help="page files, directories or globs (.html .htm .txt, optionally .gz)")
+    run.add_argument(
+        "--input", nargs="+", metavar="PATH", help="page files, directories or globs (.html .htm .txt, optionally .gz)"
+    )
     run.add_argument("--source", nargs="+", metavar="NAME", help="configured sources to run (default: all)")
-    run.add_argument("--manifest", metavar="JSONL", help="sidecar metadata: one {file, url?, published?, source?} per line")
+    run.add_argument(
+        "--manifest", metavar="JSONL", help="sidecar metadata: one {file, url?, published?, source?} per line"
+    )
     run.add_argument("--out", metavar="PATH", help="corpus export written after the run (default: config export.out)")
     run.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"], help="export format")
     run.add_argument("--all", action="store_true", default=None, help="export every copy, not only distinct articles")
@@ -77,14 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", metavar="PATH", help="output file (default: config export.out)")
     exp.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"])
     exp.add_argument("--all", action="store_true", default=None, help="include every duplicate with duplicate_of set")
-    exp.add_argument("--incremental", action="store_true", help="only what is new or changed since the last export to OUT")
+    exp.add_argument(
+        "--incremental", action="store_true", help="only what is new or changed since the last export to OUT"
+    )
     exp.add_argument("--partition-by-date", action="store_true", help="parquet: one file per publication date")
     _add_store(exp)
     exp.add_argument("--json", action="store_true")
 
     clu = sub.add_parser("clusters", help="list clusters of copies, or show one")
     clu.add_argument("cluster_id", nargs="?", metavar="ID")
-    clu.add_argument("--min-size", type=_positive, default=2, metavar="N", help="only clusters with at least N members (default 2)")
+    clu.add_argument(
+        "--min-size", type=_positive, default=2, metavar="N", help="only clusters with at least N members (default 2)"
+    )
     clu.add_argument("--limit", type=_positive, default=50, metavar="N", help="at most N clusters (default 50)")
     clu.add_argument("--json", action="store_true")
     _add_store(clu)
@@ -93,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     _add_store(st)
 
-    from wiredesk import cli_schedule
+    from wiredesk.cli import schedule as cli_schedule
 
     cli_schedule.add_commands(sub, _add_store)
     return parser
@@ -106,7 +116,7 @@ def _add_output(p: argparse.ArgumentParser) -> None:
 
 
 def _store_url(args: argparse.Namespace) -> str:
-    from config import load_config
+    from wiredesk.config import load_config
 
     config = load_config(args.config)
     return args.store or config.store.url
@@ -114,7 +124,7 @@ def _store_url(args: argparse.Namespace) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.input and not args.source:
-        from config import load_config
+        from wiredesk.config import load_config
 
         config = load_config(args.config)
         if not config.inputs and not config.sources:
@@ -123,21 +133,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise ConfigError(f"run: {name} must be at least 1 (got {value})")
     _prefect_env(args.verbose)
-    from wiredesk.console import Console
+    from wiredesk.cli.console import Console
 
     console = Console(quiet=args.quiet, as_json=args.json)
-    from fetching.files import expand_inputs, load_manifest
-    from flows.ingest import ingest, plan_sources, resolve_config, run_by_hand
+    from wiredesk.fetching.files import expand_inputs, load_manifest
+    from wiredesk.flows.ingest import ingest, plan_sources, resolve_config, run_by_hand
 
     # Validate everything the user typed before Prefect starts: a typo is one line, not a
     # failed flow run with a traceback.
-    config = resolve_config(args.config, store=args.store, out=args.out, export_format=args.format,
-                            include_duplicates=args.all, batch_size=args.batch_size, workers=args.workers)
-    from config import check_writable
-    from config.stages import build_stage_settings
-    from flows.report import check_since
-    from flows.runners import build_task_runner
-    from storage import open_store
+    config = resolve_config(
+        args.config,
+        store=args.store,
+        out=args.out,
+        export_format=args.format,
+        include_duplicates=args.all,
+        batch_size=args.batch_size,
+        workers=args.workers,
+    )
+    from wiredesk.config import check_writable
+    from wiredesk.config.stages import build_stage_settings
+    from wiredesk.flows.runners import build_task_runner
+    from wiredesk.pipeline.report import check_since
+    from wiredesk.storage import open_store
 
     build_stage_settings(config)
     build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
@@ -153,11 +170,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         open_store(config.store.url).close()  # an unusable store fails here, in one line
 
     with console.status("ingesting"):
-        summary = run_by_hand(ingest,
-            inputs=args.input, sources=args.source, manifest=args.manifest, config_path=args.config,
-            store=args.store, out=args.out, export_format=args.format, include_duplicates=args.all,
-            export=not args.no_export, dry_run=args.dry_run, limit=args.limit, since=args.since,
-            batch_size=args.batch_size, workers=args.workers,
+        summary = run_by_hand(
+            ingest,
+            inputs=args.input,
+            sources=args.source,
+            manifest=args.manifest,
+            config_path=args.config,
+            store=args.store,
+            out=args.out,
+            export_format=args.format,
+            include_duplicates=args.all,
+            export=not args.no_export,
+            dry_run=args.dry_run,
+            limit=args.limit,
+            since=args.since,
+            batch_size=args.batch_size,
+            workers=args.workers,
         )
     console.run_summary(summary)
     return EXIT_FAILED if summary.get("failed_sources") else EXIT_OK
@@ -166,13 +194,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from extractors import extract_page
-    from fetching.files import read_page
+    from wiredesk.extractors import extract_page
+    from wiredesk.fetching.files import read_page
 
     path = Path(args.file)
     if not path.exists():
         raise InputError(f"extract: {args.file}: no such file")
-    from extractors import ExtractSettings
+    from wiredesk.extractors import ExtractSettings
 
     page = read_page(path, source="cli", max_bytes=ExtractSettings().max_bytes)
     if args.url:
@@ -183,9 +211,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.json:
         from dataclasses import asdict
 
-        from dedup import content_hash
+        from wiredesk.dedup import content_hash
 
-        record = {"path": str(path.resolve()), "url": page.url, **asdict(result), "content_hash": content_hash(result.text)}
+        record = {
+            "path": str(path.resolve()),
+            "url": page.url,
+            **asdict(result),
+            "content_hash": content_hash(result.text),
+        }
         print(json.dumps(record, ensure_ascii=False, indent=2))
     else:
         print(result.text)
@@ -193,18 +226,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from config import load_config
-    from storage import export_corpus, open_store
-
-    from config import check_writable, export_target
+    from wiredesk.config import check_writable, export_target, load_config
+    from wiredesk.storage import export_corpus, open_store
 
     config = load_config(args.config)
     out, fmt = export_target(args.out, args.format, config.export)
     check_writable(out)
     include = config.export.include_duplicates if args.all is None else args.all
     with open_store(args.store or config.store.url, create=False) as store:
-        result = export_corpus(store, out, fmt=fmt, include_duplicates=include, incremental=args.incremental,
-                               partition_by_date=args.partition_by_date)
+        result = export_corpus(
+            store,
+            out,
+            fmt=fmt,
+            include_duplicates=include,
+            incremental=args.incremental,
+            partition_by_date=args.partition_by_date,
+        )
     info = result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
     if args.json:
         print(json.dumps(info, default=str, indent=2))
@@ -214,8 +251,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_clusters(args: argparse.Namespace) -> int:
-    from wiredesk.console import cluster_row, print_cluster, print_clusters
-    from storage import open_store
+    from wiredesk.cli.console import cluster_row, print_cluster, print_clusters
+    from wiredesk.storage import open_store
 
     with open_store(_store_url(args), create=False) as store:
         if args.cluster_id:
@@ -233,8 +270,8 @@ def cmd_clusters(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from wiredesk.console import print_stats
-    from storage import open_store
+    from wiredesk.cli.console import print_stats
+    from wiredesk.storage import open_store
 
     with open_store(_store_url(args), create=False) as store:
         print_stats(store.stats(), as_json=args.json)
@@ -250,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         handler = COMMANDS.get(args.command)
         if handler is None:
-            from wiredesk import cli_schedule
+            from wiredesk.cli import schedule as cli_schedule
 
             handler = cli_schedule.COMMANDS[args.command]
         return handler(args)

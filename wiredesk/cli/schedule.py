@@ -13,37 +13,60 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from wiredesk.errors import ConfigError
+from wiredesk.core.errors import ConfigError
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def add_commands(subparsers: Any, add_store: Callable[[argparse.ArgumentParser], None]) -> None:
-    serve = subparsers.add_parser("serve", help="serve the scheduled deployments (and ingest/all, export/corpus) "
-                                                "in this process until interrupted")
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the scheduled deployments (and ingest/all, export/corpus) in this process until interrupted",
+    )
     serve.add_argument("--only", nargs="+", metavar="NAME", help="serve only these deployments (NAME or FLOW/NAME)")
     serve.add_argument("--no-manual", action="store_true", help="do not serve ingest/all and export/corpus")
     serve.add_argument("--paused", action="store_true", help="register the schedules paused")
     serve.add_argument("--limit", type=int, metavar="N", help="at most N flow runs at once in this process")
-    serve.add_argument("--quiet", "-q", action="store_true",
-                       help="print only warnings and errors (the Prefect UI still gets every run's logs)")
+    serve.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only warnings and errors (the Prefect UI still gets every run's logs)",
+    )
     add_store(serve)
 
     trig = subparsers.add_parser("trigger", help="start a run of a deployment through the Prefect API")
     trig.add_argument("name", metavar="NAME", help="deployment: a source name (ingest/NAME), or FLOW/NAME")
-    trig.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
-                      help="flow parameter; VALUE is read as JSON when it parses, else as a string (repeatable)")
-    trig.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                      help="wait up to SECONDS for the run to finish (default: return once it is scheduled)")
+    trig.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="flow parameter; VALUE is read as JSON when it parses, else as a string (repeatable)",
+    )
+    trig.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the run to finish (default: return once it is scheduled)",
+    )
     trig.add_argument("--json", action="store_true", help="print the flow run as JSON")
 
     dep = subparsers.add_parser("deployments", help="list the deployments `wiredesk serve` would register")
     dep.add_argument("--json", action="store_true")
-    dep.add_argument("--prefect-yaml", action="store_true",
-                     help="print a prefect.yaml with these deployments on a work pool (for `prefect deploy --all`)")
-    dep.add_argument("--pool", default="wiredesk", metavar="NAME", help="work pool for --prefect-yaml (default wiredesk)")
+    dep.add_argument(
+        "--prefect-yaml",
+        action="store_true",
+        help="print a prefect.yaml with these deployments on a work pool (for `prefect deploy --all`)",
+    )
+    dep.add_argument(
+        "--pool", default="wiredesk", metavar="NAME", help="work pool for --prefect-yaml (default wiredesk)"
+    )
     add_store(dep)
 
 
@@ -71,8 +94,8 @@ def _prefect_env(*, quiet: bool) -> None:
 
 
 def _plans(args: argparse.Namespace, *, only: list[str] | None = None, manual: bool = True):
-    from config import load_config
-    from flows.deployments import DeploymentSettings, plan_deployments
+    from wiredesk.config import load_config
+    from wiredesk.flows.deployments import DeploymentSettings, plan_deployments
 
     config = load_config(args.config)
     # The config file a run reads is the one named here, or else the one the environment names:
@@ -87,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"serve: --limit must be at least 1 (got {args.limit})")
     _prefect_env(quiet=args.quiet)
     plans, settings = _plans(args, only=args.only, manual=not args.no_manual)
-    from flows.deployments import build_deployments, serve
+    from wiredesk.flows.deployments import build_deployments, serve
 
     deployments = build_deployments(plans, settings=settings)
     if not args.quiet:
@@ -103,14 +126,16 @@ def cmd_trigger(args: argparse.Namespace) -> int:
         raise ConfigError(f"trigger: --wait must not be negative (got {args.wait:g})")
     params = parse_params(args.param)
     _prefect_env(quiet=True)
-    from flows.deployments import trigger
+    from wiredesk.flows.deployments import trigger
 
     run = trigger(args.name, params, wait_s=args.wait)
     if args.json:
         print(json.dumps(run.as_dict(), default=str, indent=2))
     else:
-        print(f"{run.deployment}: flow run {run.flow_run_name} ({run.flow_run_id}) is {run.state}"
-              + (f"\n  {run.ui_url}" if run.ui_url else ""))
+        print(
+            f"{run.deployment}: flow run {run.flow_run_name} ({run.flow_run_id}) is {run.state}"
+            + (f"\n  {run.ui_url}" if run.ui_url else "")
+        )
     if args.wait and run.final:
         return EXIT_OK if run.state == "Completed" else EXIT_FAILED
     if args.wait:
@@ -121,8 +146,8 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 def cmd_deployments(args: argparse.Namespace) -> int:
     if args.prefect_yaml:
-        from config import load_config
-        from flows.deployments import DeploymentSettings, plan_deployments, render_prefect_yaml
+        from wiredesk.config import load_config
+        from wiredesk.flows.deployments import DeploymentSettings, plan_deployments, render_prefect_yaml
 
         # No config path in the parameters: a worker's own $WIREDESK_CONFIG names its config.
         settings = DeploymentSettings()
@@ -131,8 +156,17 @@ def cmd_deployments(args: argparse.Namespace) -> int:
         return EXIT_OK
     plans, _ = _plans(args)
     if args.json:
-        rows = [{"name": p.full_name, "entrypoint": p.entrypoint, "cron": p.cron, "timezone": p.timezone,
-                 "parameters": p.parameters, "description": p.description} for p in plans]
+        rows = [
+            {
+                "name": p.full_name,
+                "entrypoint": p.entrypoint,
+                "cron": p.cron,
+                "timezone": p.timezone,
+                "parameters": p.parameters,
+                "description": p.description,
+            }
+            for p in plans
+        ]
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     for plan in plans:
