@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,38 +49,11 @@ def seed_dir(given: str | None) -> Path:
 
 
 def run_direct(pages: Path, work: Path) -> dict:
-    """The anchor: what the flow does, as plain calls (no prefect import on this path)."""
-    from wiredesk.fetching.files import DEFAULT_MAX_BYTES, expand_inputs
-    from wiredesk.flows.ingest import plan_sources, resolve_config
-    from wiredesk.pipeline import batch as pipeline
-    from wiredesk.pipeline.report import SourceTally, summarise
-    from wiredesk.storage import export_corpus
+    """The anchor: the same run through the Prefect-free pipeline API (no prefect import)."""
+    from wiredesk.pipeline import Pipeline
 
-    started = time.perf_counter()
-    config = resolve_config(None, store=str(work / "store.db"), out=str(work / "corpus.jsonl"), workers=1)
-    run_id = str(uuid.uuid4())
-    tallies = []
-    with pipeline.open_stages(config, run_id=run_id) as stages:
-        stages.store.begin_run(run_id, flow="bench", params={})
-        for job in plan_sources(config, inputs=[str(pages)], sources=None, manifest=None):
-            tally = SourceTally(source=job["source"])
-            files = expand_inputs(job["paths"])
-            tally.discovered = len(files)
-            for batch in pipeline.chunks(files, config.run.batch_size):
-                found, failures = pipeline.read_files(
-                    batch, source=job["source"], manifest=None, max_bytes=DEFAULT_MAX_BYTES, tally=tally
-                )
-                pipeline.ingest_pages(stages, found, tally=tally, named_source=False, failures=failures)
-            tallies.append(tally)
-        export = export_corpus(stages.store, config.export.out, fmt="jsonl", include_duplicates=False)
-        summary = summarise(
-            run_id,
-            tallies,
-            wall_seconds=time.perf_counter() - started,
-            export=export.as_dict() if hasattr(export, "as_dict") else None,
-        )
-        stages.store.finish_run(run_id, status="completed", summary=summary)
-    return summary
+    with Pipeline.open(store=str(work / "store.db"), out=str(work / "corpus.jsonl"), workers=1) as pipe:
+        return pipe.run(inputs=[str(pages)])
 
 
 def run_flow(pages: Path, work: Path) -> dict:

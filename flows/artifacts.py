@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from wiredesk.pipeline.report import PROGRESS_LISTENER, SourceTally
+from wiredesk.pipeline.report import Progress, SourceTally
 
 # One column per step a page goes through, in pipeline order; the UI shows them as given.
 TABLE_COLUMNS = (
@@ -133,35 +133,21 @@ def publish_source_artifact(tally: SourceTally) -> None:
     )
 
 
-class RunProgress:
-    """A progress artifact for a long run: percent of discovered pages done, updated per batch.
-
-    One API call per update, so call ``advance`` once per batch, never per page. Outside a
-    flow or task run (plain function calls, tests) it does nothing.
-    """
+class RunProgress(Progress):
+    """``Progress`` that also keeps a progress artifact of the current flow or task run up to
+    date (one API call per batch). Outside a flow or task run it only tells the listener."""
 
     def __init__(self, total: int, *, description: str = "Pages processed") -> None:
         from prefect.artifacts import create_progress_artifact
         from prefect.context import FlowRunContext, TaskRunContext
 
-        self.total = max(0, total)
-        self.done = 0
-        self.description = description
+        super().__init__(total, description=description)
         self._id = None
-        self._listener = PROGRESS_LISTENER.get()
         if FlowRunContext.get() or TaskRunContext.get():
             self._id = create_progress_artifact(progress=0.0, description=description)
-        if self._listener is not None:
-            self._listener(description, 0, self.total)
-
-    @property
-    def percent(self) -> float:
-        return 100.0 if self.total == 0 else round(100.0 * min(self.done, self.total) / self.total, 1)
 
     def advance(self, pages: int) -> None:
-        self.done += pages
-        if self._listener is not None:
-            self._listener(self.description, self.done, self.total)
+        super().advance(pages)
         if self._id is not None:
             from prefect.artifacts import update_progress_artifact
 

@@ -1,17 +1,16 @@
 """The Prefect flows: ``ingest`` (per-source subflows, batch tasks) and ``export``.
 
-A thin shell: every task body is a call into ``wiredesk.pipeline.batch`` or a stage package. Task
-runs are per source and per batch of pages, never per page, and task results are small
-tallies (pages are streamed to the store, never held as task results).
+A thin shell over ``wiredesk.pipeline``: the run, the sources and the batches are the
+pipeline's own functions (``run_ingest``, ``run_source``, ``ingest_file_batch``,
+``fetch_batch``); here they become a flow, a subflow per source and a task run per batch of
+pages (never per page). Task results are small tallies: pages are streamed to the store.
 """
 
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from wiredesk.config import SourceConfig, WiredeskConfig, export_target, load_config
-from wiredesk.core.errors import ConfigError
-from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.config import SourceConfig
+from wiredesk.fetching import Discovered, Fetcher, SourceSpec
+from wiredesk.fetching.files import ManifestEntry, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
-from wiredesk.pipeline.report import SourceTally, check_since, is_since, summarise
-from wiredesk.storage import export_corpus
-
-LOCAL_SOURCE = "local"
+from wiredesk.pipeline import sources as plain
+from wiredesk.pipeline.report import SourceTally
+from wiredesk.pipeline.run import export_stages, resolve_config, run_ingest
+from wiredesk.pipeline.sources import Job
 
 _TASK_OPTIONS: dict[str, Any] = dict(
     cache_policy=NO_CACHE,  # inputs are live objects (store, index): never cache on them
@@ -64,13 +63,7 @@ def ingest_file_batch(
     named_source: bool,
     manifest: dict[str, ManifestEntry] | None,
 ) -> SourceTally:
-    tally = SourceTally(source=source)
-    started = time.perf_counter()
-    max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
-    pages, failures = pipeline.read_files(paths, source=source, manifest=manifest, max_bytes=max_bytes, tally=tally)
-    pipeline.ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
-    tally.seconds = time.perf_counter() - started
-    return tally
+    return plain.ingest_file_batch(stages, paths, source=source, named_source=named_source, manifest=manifest)
 
 
 @task(name="ingest-files-remote", **_TASK_OPTIONS)
@@ -80,7 +73,61 @@ def ingest_file_batch_remote(
     """The same batch on a Dask worker: it opens the run's stages in its own process."""
     stages = pipeline.stages_for(spec)
     entries = load_manifest(manifest) if manifest else None
-    return ingest_file_batch.fn(stages, paths, source=source, named_source=named_source, manifest=entries)
+    return plain.ingest_file_batch(stages, paths, source=source, named_source=named_source, manifest=entries)
+
+
+@task(
+    name="discover-source",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    cache_result_in_memory=False,
+    retries=1,
+    retry_delay_seconds=5,
+)
+def discover_task(fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
+    return plain.discover(fetcher, spec, tally)
+
+
+@task(name="fetch-batch", cache_policy=NO_CACHE, persist_result=False, cache_result_in_memory=False)
+def fetch_batch_task(stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
+    return plain.fetch_batch(stages, fetcher, batch)
+
+
+class TaskRunner:
+    """The pipeline's ``BatchRunner`` as Prefect task runs, with progress artifacts. With the
+    Dask task runner, a source's file batches run at once on the cluster; each takes the
+    store's writer lock only for its dedup-and-write step."""
+
+    def file_batches(
+        self, stages: pipeline.Stages, spec: pipeline.RunSpec, batches: Sequence[Sequence[Path]], job: Job
+    ) -> Iterator[SourceTally]:
+        if stages.config.run.task_runner == "dask":
+            futures = [
+                ingest_file_batch_remote.submit(
+                    spec, list(batch), source=job.source, named_source=job.named_source, manifest=job.manifest
+                )
+                for batch in batches
+            ]
+            for future in futures:
+                yield future.result()
+            return
+        entries = load_manifest(job.manifest) if job.manifest else None
+        for batch in batches:
+            yield ingest_file_batch(
+                stages, list(batch), source=job.source, named_source=job.named_source, manifest=entries
+            )
+
+    def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
+        return discover_task(fetcher, spec, tally)
+
+    def fetch_batch(self, stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
+        return fetch_batch_task(stages, fetcher, batch)
+
+    def progress(self, total: int, description: str) -> RunProgress:
+        return RunProgress(total, description=description)
+
+
+TASKS = TaskRunner()
 
 
 @flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
@@ -100,114 +147,45 @@ def ingest_source(
     Takes the run's spec, not its live stages: a flow's parameters travel with its context to
     Dask workers, and open connections cannot.
     """
-    logger = get_run_logger()
-    stages = pipeline.stages_for(spec)
-    tally = SourceTally(source=source)
-    batch_size = stages.config.run.batch_size
-    entries = load_manifest(manifest) if manifest else None
-    if paths:
-        files = expand_inputs(paths)
-        if since:
-            files = [f for f in files if _published_since(f, entries, since)]
-        if limit is not None:
-            # Pages not stored yet come first, so repeated limited runs work through a folder.
-            stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
-            files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
-        tally.discovered += len(files)
-        progress = RunProgress(total=len(files), description=f"{source}: page files processed")
-        if stages.config.run.task_runner == "dask":
-            # Batches run at once on the cluster; each takes the store's writer lock only for
-            # its dedup-and-write step, and catches the index up with the others' batches first.
-            futures = [
-                ingest_file_batch_remote.submit(
-                    spec, list(batch), source=source, named_source=named_source, manifest=manifest
-                )
-                for batch in pipeline.chunks(files, batch_size)
-            ]
-            for future, batch in zip(futures, pipeline.chunks(files, batch_size)):
-                tally.merge(future.result())
-                progress.advance(len(batch))
-        else:
-            for batch in pipeline.chunks(files, batch_size):
-                tally.merge(
-                    ingest_file_batch(stages, list(batch), source=source, named_source=named_source, manifest=entries)
-                )
-                progress.advance(len(batch))
-    if web is not None and web.has_web:
-        from wiredesk.flows.web import ingest_web_source
-
-        tally.merge(ingest_web_source(stages, web, limit=limit, since=since))
-    logger.info("source %s: %s", source, tally.as_row())
+    job = Job(source=source, paths=tuple(paths), web=web, manifest=manifest, named_source=named_source)
+    tally = plain.run_source(pipeline.stages_for(spec), spec, job, limit=limit, since=since, runner=TASKS)
+    get_run_logger().info("source %s: %s", source, tally.as_row())
     publish_source_artifact(tally)
     return tally.as_row() | {"_tally": tally}
 
 
-def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
-    """A file's date is its manifest's ``published``, else the file's modification time."""
-    entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
-    stamp = (
-        entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-    )
-    return is_since(stamp, since)
+def _as_subflow(config_run: Any, spec_of: Callable[[], pipeline.RunSpec], limit: int | None, since: str | None):
+    source_flow = with_task_runner(ingest_source, config_run)
+
+    def execute(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+        state = source_flow(
+            job.source,
+            spec_of(),
+            paths=list(job.paths),
+            web=job.web,
+            manifest=job.manifest,
+            named_source=job.named_source,
+            limit=limit,
+            since=since,
+            return_state=True,
+        )
+        if state.is_completed():
+            return state.result()["_tally"]
+        raise SourceFailed(_state_message(state))
+
+    return execute
+
+
+class SourceFailed(Exception):
+    """A source's subflow ended in another state than Completed (its message is the cause)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @task(name="export-corpus", **_TASK_OPTIONS)
-def export_task(
-    stages: pipeline.Stages, *, out: str, fmt: str, include_duplicates: bool, incremental: bool = False
-) -> dict[str, Any]:
-    result = export_corpus(stages.store, out, fmt=fmt, include_duplicates=include_duplicates, incremental=incremental)
-    return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
-
-
-def plan_sources(
-    config: WiredeskConfig, *, inputs: Sequence[str] | None, sources: Sequence[str] | None, manifest: str | None
-) -> list[dict[str, Any]]:
-    """Which sources this run covers: ad-hoc inputs, chosen sources, or everything configured."""
-    jobs: list[dict[str, Any]] = []
-    if inputs:
-        jobs.append(dict(source=LOCAL_SOURCE, paths=list(inputs), web=None, manifest=manifest, named_source=False))
-    for name in sources or ():
-        cfg = config.source(name)
-        jobs.append(
-            dict(source=cfg.name, paths=list(cfg.paths), web=cfg, manifest=cfg.manifest or manifest, named_source=True)
-        )
-    if not inputs and not sources:
-        if config.inputs:
-            jobs.append(
-                dict(source=LOCAL_SOURCE, paths=list(config.inputs), web=None, manifest=manifest, named_source=False)
-            )
-        for cfg in config.sources:
-            jobs.append(
-                dict(
-                    source=cfg.name,
-                    paths=list(cfg.paths),
-                    web=cfg,
-                    manifest=cfg.manifest or manifest,
-                    named_source=True,
-                )
-            )
-    if not jobs:
-        raise ConfigError("nothing to ingest: give --input PATH or --source NAME, or configure inputs/sources")
-    return jobs
-
-
-def resolve_config(
-    config_path: str | None = None,
-    *,
-    store: str | None = None,
-    out: str | None = None,
-    export_format: str | None = None,
-    include_duplicates: bool | None = None,
-    batch_size: int | None = None,
-    workers: int | None = None,
-) -> WiredeskConfig:
-    config = load_config(config_path)
-    out, export_format = export_target(out, export_format, config.export)
-    return config.with_overrides(
-        store={"url": store},
-        export={"out": out, "format": export_format, "include_duplicates": include_duplicates},
-        run={"batch_size": batch_size, "workers": workers},
-    )
+def export_task(stages: pipeline.Stages, *, incremental: bool = False) -> dict[str, Any]:
+    return export_stages(stages, incremental=incremental)
 
 
 @flow(name="ingest", persist_result=False, validate_parameters=True)
@@ -228,8 +206,6 @@ def ingest(
     workers: int | None = None,
 ) -> dict[str, Any]:
     """Discover, fetch or read, extract, deduplicate, store and export pages."""
-    started = time.perf_counter()
-    logger = get_run_logger()
     config = resolve_config(
         config_path,
         store=store,
@@ -239,55 +215,22 @@ def ingest(
         batch_size=batch_size,
         workers=workers,
     )
-    check_since(since)
-    jobs = plan_sources(config, inputs=inputs, sources=sources, manifest=manifest)
-    for job in jobs:  # fail fast on a typo'd path, before anything is opened or written
-        if job["paths"] and not job["named_source"]:
-            expand_inputs(job["paths"])
-        if job["manifest"]:
-            load_manifest(job["manifest"])
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    tallies: list[SourceTally] = []
-    export_info: dict[str, Any] | None = None
     spec = pipeline.RunSpec(config=config, run_id=run_id, dry_run=dry_run)
-    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages, pipeline.registered(spec, stages):
-        params = dict(inputs=inputs, sources=[j["source"] for j in jobs], dry_run=dry_run, limit=limit, since=since)
-        if not dry_run:
-            stages.store.begin_run(run_id, flow="ingest", params=params)
-        status = "failed"
-        try:
-            source_flow = with_task_runner(ingest_source, config.run)
-            for job in jobs:
-                state = source_flow(
-                    job["source"],
-                    spec,
-                    paths=job["paths"],
-                    web=job["web"],
-                    manifest=job["manifest"],
-                    named_source=job["named_source"],
-                    limit=limit,
-                    since=since,
-                    return_state=True,
-                )
-                if state.is_completed():
-                    tallies.append(state.result()["_tally"])
-                else:
-                    failed = SourceTally(source=job["source"])
-                    failed.error = _state_message(state)
-                    logger.error("source %s failed: %s", job["source"], failed.error)
-                    tallies.append(failed)
-            if export and not dry_run:
-                export_info = export_task(
-                    stages,
-                    out=config.export.out,
-                    fmt=config.export.format,
-                    include_duplicates=config.export.include_duplicates,
-                )
-            status = "completed" if not any(t.error for t in tallies) else "partial"
-        finally:
-            summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
-            if not dry_run:
-                stages.store.finish_run(run_id, status=status, summary=summary)
+    summary, tallies = run_ingest(
+        config,
+        inputs=inputs,
+        sources=sources,
+        manifest=manifest,
+        export=export,
+        dry_run=dry_run,
+        limit=limit,
+        since=since,
+        run_id=run_id,
+        runner=TASKS,
+        execute_source=_as_subflow(config.run, lambda: spec, limit, since),
+        export_step=lambda stages: export_task(stages),
+    )
     publish_run_artifacts(summary, tallies)
     return summary
 
@@ -313,13 +256,7 @@ def export_flow(
         config_path, store=store, out=out, export_format=export_format, include_duplicates=include_duplicates
     )
     with pipeline.open_stages(config, run_id=str(flow_run.get_id() or uuid.uuid4())) as stages:
-        return export_task(
-            stages,
-            out=config.export.out,
-            fmt=config.export.format,
-            include_duplicates=config.export.include_duplicates,
-            incremental=incremental,
-        )
+        return export_task(stages, incremental=incremental)
 
 
 def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:

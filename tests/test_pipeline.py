@@ -160,3 +160,52 @@ def test_profiles_are_saved_under_the_key_extraction_looks_up(store_path: str, t
     on_disk = RawPage(source="wire", body=b"x", kind="text", path="/d/a.txt")
     assert pipeline.profile_key(on_disk, named_source=True) == profile_host(on_disk)
     assert pipeline.profile_key(on_disk, named_source=False) is None  # ad-hoc files learn nothing
+
+
+def test_public_api_runs_a_whole_run_without_prefect(seeds: Path, tmp_path: Path) -> None:
+    """``wiredesk.pipeline.Pipeline`` is the product without Prefect: a full run (read, extract,
+    dedup, store, export) from plain Python, in a fresh interpreter that never imports prefect."""
+    import json
+    import subprocess
+    import sys
+
+    code = f"""
+import json, sys
+from wiredesk.pipeline import Pipeline
+with Pipeline.open(store={str(tmp_path / "s.db")!r}, out={str(tmp_path / "c.jsonl")!r}, workers=1) as pipe:
+    first = pipe.run(inputs=[{str(seeds)!r}])
+    again = pipe.run(inputs=[{str(seeds)!r}])
+print(json.dumps({{"first": first, "again": again, "prefect": sorted(m for m in sys.modules if m.startswith("prefect"))}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["prefect"] == []
+    assert (out["first"]["pages_read"], out["first"]["stored"], out["first"]["failed"]) == (5, 5, 0)
+    assert (out["again"]["stored"], out["again"]["already_seen"]) == (0, 5)
+    lines = (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["text"] for line in lines)
+
+
+def test_public_api_takes_pages_of_your_own(tmp_path: Path) -> None:
+    from wiredesk.core.records import RawPage
+    from wiredesk.pipeline import Pipeline
+
+    story = " ".join(
+        f"Sentence number {i} of a story about the harbour council and its new ferry plan." for i in range(30)
+    )
+    pages = [
+        RawPage(
+            source="mine",
+            kind="html",
+            body=f"<html><body><article><h1>Ferry</h1><p>{story}</p></article></body></html>".encode(),
+            url=f"https://outlet-{n}.example/story",
+        )
+        for n in range(3)
+    ]
+    with Pipeline.open(store=str(tmp_path / "s.db"), workers=1) as pipe:
+        tally = pipe.ingest_pages(pages, source="mine")
+        result = pipe.export(str(tmp_path / "corpus.jsonl"))
+    assert (tally.stored, tally.exact + tally.near) == (1, 2)
+    assert result["records"] == 1
+    assert len((tmp_path / "corpus.jsonl").read_text(encoding="utf-8").splitlines()) == 1

@@ -136,8 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wiredesk.cli.console import Console
 
     console = Console(quiet=args.quiet, as_json=args.json)
-    from wiredesk.fetching.files import expand_inputs, load_manifest
-    from wiredesk.flows.ingest import ingest, plan_sources, resolve_config, run_by_hand
+    from wiredesk.flows.ingest import ingest, run_by_hand
+    from wiredesk.pipeline import resolve_config
 
     # Validate everything the user typed before Prefect starts: a typo is one line, not a
     # failed flow run with a traceback.
@@ -154,16 +154,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wiredesk.config.stages import build_stage_settings
     from wiredesk.flows.runners import build_task_runner
     from wiredesk.pipeline.report import check_since
+    from wiredesk.pipeline.sources import check_jobs, plan_jobs
     from wiredesk.storage import open_store
 
     build_stage_settings(config)
     build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
     check_since(args.since)
-    for job in plan_sources(config, inputs=args.input, sources=args.source, manifest=args.manifest):
-        if job["paths"] and not job["named_source"]:
-            expand_inputs(job["paths"])
-        if job["manifest"]:
-            load_manifest(job["manifest"])
+    check_jobs(plan_jobs(config, inputs=args.input, sources=args.source, manifest=args.manifest))
     if not args.no_export and not args.dry_run:
         check_writable(config.export.out)
     if not args.dry_run:

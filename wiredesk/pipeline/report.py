@@ -48,6 +48,31 @@ def is_since(published: str | None, since: str) -> bool:
     return when is None or threshold is None or when >= threshold
 
 
+class Progress:
+    """Per-batch progress of one source: percent of its discovered pages done.
+
+    Tells the ``PROGRESS_LISTENER`` of this context (the CLI's progress bars), if any; the
+    Prefect flows extend it to update a progress artifact too. Call ``advance`` once per batch.
+    """
+
+    def __init__(self, total: int, *, description: str = "Pages processed") -> None:
+        self.total = max(0, total)
+        self.done = 0
+        self.description = description
+        self._listener = PROGRESS_LISTENER.get()
+        if self._listener is not None:
+            self._listener(description, 0, self.total)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.total == 0 else round(100.0 * min(self.done, self.total) / self.total, 1)
+
+    def advance(self, pages: int) -> None:
+        self.done += pages
+        if self._listener is not None:
+            self._listener(self.description, self.done, self.total)
+
+
 @dataclass(slots=True)
 class SourceTally:
     """What happened to one source's pages in one run (mutable: the run fills it in)."""

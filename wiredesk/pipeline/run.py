@@ -1,0 +1,217 @@
+"""A whole ingest run without Prefect: every source, then the export, then the summary.
+
+    from wiredesk.pipeline import Pipeline
+
+    with Pipeline.open(store="data/wiredesk.db") as pipe:
+        summary = pipe.run(inputs=["pages/"])          # the same run as `wiredesk run --input pages/`
+        tally = pipe.ingest_pages(raw_pages)           # or feed it RawPage objects of your own
+        pipe.export("data/corpus.jsonl")
+
+The Prefect flow ``ingest`` (``wiredesk.flows``) runs exactly this, with a runner that makes
+each source a subflow and each batch a task run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from wiredesk.config import WiredeskConfig, export_target, load_config
+from wiredesk.core.records import RawPage
+from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
+from wiredesk.pipeline.report import SourceTally, check_since, summarise
+from wiredesk.pipeline.sources import SEQUENTIAL, BatchRunner, Job, check_jobs, plan_jobs, run_source
+from wiredesk.storage import export_corpus
+
+log = logging.getLogger("wiredesk.pipeline")
+
+# How a run executes one source: given the job and a function that runs it in this process,
+# return its tally (raising is the source's failure). The flows wrap it in a subflow.
+SourceExecutor = Callable[[Job, Callable[[], SourceTally]], SourceTally]
+
+
+def _in_process(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+    return call()
+
+
+def resolve_config(
+    config_path: str | None = None,
+    *,
+    store: str | None = None,
+    out: str | None = None,
+    export_format: str | None = None,
+    include_duplicates: bool | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+) -> WiredeskConfig:
+    """The configuration of a run: the file (or the embedded default), then the given overrides."""
+    config = load_config(config_path)
+    out, export_format = export_target(out, export_format, config.export)
+    return config.with_overrides(
+        store={"url": store},
+        export={"out": out, "format": export_format, "include_duplicates": include_duplicates},
+        run={"batch_size": batch_size, "workers": workers},
+    )
+
+
+def export_stages(stages: Stages, *, incremental: bool = False) -> dict[str, Any]:
+    """Write the corpus where the run's config says (atomically, with its manifest)."""
+    export = stages.config.export
+    result = export_corpus(
+        stages.store,
+        export.out,
+        fmt=export.format,
+        include_duplicates=export.include_duplicates,
+        incremental=incremental,
+    )
+    return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
+
+
+def run_ingest(
+    config: WiredeskConfig,
+    *,
+    inputs: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    manifest: str | None = None,
+    export: bool = True,
+    dry_run: bool = False,
+    limit: int | None = None,
+    since: str | None = None,
+    run_id: str | None = None,
+    runner: BatchRunner = SEQUENTIAL,
+    execute_source: SourceExecutor = _in_process,
+    export_step: Callable[[Stages], dict[str, Any]] = export_stages,
+    flow: str = "ingest",
+) -> tuple[dict[str, Any], list[SourceTally]]:
+    """Discover, fetch or read, extract, deduplicate, store and export: one run, every source.
+
+    A source that fails as a whole is recorded with its error and the run goes on; the run's
+    record in the store says ``partial`` then. Returns the summary and the per-source tallies.
+    """
+    started = time.perf_counter()
+    check_since(since)
+    jobs = plan_jobs(config, inputs=inputs, sources=sources, manifest=manifest)
+    check_jobs(jobs)
+    run_id = run_id or str(uuid.uuid4())
+    tallies: list[SourceTally] = []
+    export_info: dict[str, Any] | None = None
+    spec = RunSpec(config=config, run_id=run_id, dry_run=dry_run)
+    with open_stages(config, run_id=run_id, dry_run=dry_run) as stages, registered(spec, stages):
+        params = dict(inputs=inputs, sources=[j.source for j in jobs], dry_run=dry_run, limit=limit, since=since)
+        if not dry_run:
+            stages.store.begin_run(run_id, flow=flow, params=params)
+        status = "failed"
+        try:
+            for job in jobs:
+
+                def call(job: Job = job) -> SourceTally:
+                    return run_source(stages, spec, job, limit=limit, since=since, runner=runner)
+
+                try:
+                    tallies.append(execute_source(job, call))
+                except Exception as exc:  # a broken source fails alone
+                    failed = SourceTally(source=job.source)
+                    failed.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+                    log.error("source %s failed: %s", job.source, failed.error)
+                    tallies.append(failed)
+            if export and not dry_run:
+                export_info = export_step(stages)
+            status = "completed" if not any(t.error for t in tallies) else "partial"
+        finally:
+            summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
+            if not dry_run:
+                stages.store.finish_run(run_id, status=status, summary=summary)
+    return summary, tallies
+
+
+class Pipeline:
+    """The wiredesk pipeline as a Python object, without Prefect.
+
+    Open it from a config (a file, the embedded default, or a ``WiredeskConfig``), then run
+    sources and inputs as ``wiredesk run`` does, or feed it pages of your own.
+    """
+
+    def __init__(self, config: WiredeskConfig, *, dry_run: bool = False) -> None:
+        self.config = config
+        self.dry_run = dry_run
+        self._stages: Stages | None = None
+
+    @classmethod
+    def open(cls, config: WiredeskConfig | str | None = None, *, dry_run: bool = False, **overrides: Any) -> Pipeline:
+        """``config``: a WiredeskConfig, a config file path, or None (the embedded default);
+        ``overrides``: as ``resolve_config`` takes them (store, out, export_format, workers...)."""
+        if not isinstance(config, WiredeskConfig):
+            config = resolve_config(config, **overrides)
+        elif overrides:
+            raise TypeError("overrides apply to a config file; change a WiredeskConfig with with_overrides()")
+        return cls(config, dry_run=dry_run)
+
+    def run(
+        self,
+        *,
+        inputs: Sequence[str] | None = None,
+        sources: Sequence[str] | None = None,
+        manifest: str | None = None,
+        export: bool = True,
+        limit: int | None = None,
+        since: str | None = None,
+    ) -> dict[str, Any]:
+        """One ingest run, like ``wiredesk run``: returns its summary (the CLI's ``--json``)."""
+        summary, _ = run_ingest(
+            self.config,
+            inputs=inputs,
+            sources=sources,
+            manifest=manifest,
+            export=export,
+            dry_run=self.dry_run,
+            limit=limit,
+            since=since,
+            flow="python",
+        )
+        return summary
+
+    def _open(self) -> Stages:
+        if self._stages is None:
+            self._stages = open_stages(self.config, run_id=str(uuid.uuid4()), dry_run=self.dry_run)
+        return self._stages
+
+    def ingest_pages(self, pages: Iterable[RawPage], *, source: str = "python") -> SourceTally:
+        """Extract, deduplicate and store pages you read yourself, in batches of ``run.batch_size``."""
+        stages = self._open()
+        tally = SourceTally(source=source)
+        batch: list[RawPage] = []
+        for page in pages:
+            batch.append(page)
+            if len(batch) >= self.config.run.batch_size:
+                ingest_pages(stages, batch, tally=tally, named_source=True)
+                batch = []
+        if batch:
+            ingest_pages(stages, batch, tally=tally, named_source=True)
+        return tally
+
+    def export(self, out: str | None = None, *, fmt: str | None = None, incremental: bool = False) -> dict[str, Any]:
+        """Write the corpus (``out`` and ``fmt`` default to the config's export settings)."""
+        out, fmt = export_target(out, fmt, self.config.export)
+        stages = self._open()
+        result = export_corpus(
+            stages.store,
+            out,
+            fmt=fmt,
+            include_duplicates=self.config.export.include_duplicates,
+            incremental=incremental,
+        )
+        return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
+
+    def close(self) -> None:
+        if self._stages is not None:
+            self._stages.close()
+            self._stages = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,307 @@
+"""One source through the pipeline: its page files in batches, then its web pages.
+
+A source's batches are run by a ``BatchRunner``. ``SEQUENTIAL`` calls the plain batch
+functions here, one after another, in this process; ``wiredesk.flows`` supplies a runner
+that makes each batch a Prefect task run (and, with Dask, runs file batches at once). The
+order of the steps, what is counted and what is kept lives here, once, for both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from wiredesk.config import SourceConfig, WiredeskConfig
+from wiredesk.config.stages import build_settings
+from wiredesk.core.errors import ConfigError
+from wiredesk.core.records import Failure
+from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
+from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files
+from wiredesk.pipeline.report import Progress, SourceTally, is_since
+
+LOCAL_SOURCE = "local"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One source of a run: ad-hoc ``--input`` files, or a configured source (files and/or web)."""
+
+    source: str
+    paths: tuple[str, ...] = ()
+    web: SourceConfig | None = None
+    manifest: str | None = None
+    named_source: bool = True
+
+
+def plan_jobs(
+    config: WiredeskConfig,
+    *,
+    inputs: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    manifest: str | None = None,
+) -> list[Job]:
+    """Which sources a run covers: ad-hoc inputs, chosen sources, or everything configured."""
+    jobs: list[Job] = []
+    if inputs:
+        jobs.append(Job(LOCAL_SOURCE, tuple(inputs), None, manifest, named_source=False))
+    for name in sources or ():
+        cfg = config.source(name)
+        jobs.append(Job(cfg.name, tuple(cfg.paths), cfg, cfg.manifest or manifest))
+    if not inputs and not sources:
+        if config.inputs:
+            jobs.append(Job(LOCAL_SOURCE, tuple(config.inputs), None, manifest, named_source=False))
+        jobs += [Job(cfg.name, tuple(cfg.paths), cfg, cfg.manifest or manifest) for cfg in config.sources]
+    if not jobs:
+        raise ConfigError("nothing to ingest: give --input PATH or --source NAME, or configure inputs/sources")
+    return jobs
+
+
+def check_jobs(jobs: Sequence[Job]) -> None:
+    """Fail fast on a typo'd input path or a bad manifest, before anything is opened or written.
+    (A configured source's paths may legitimately match nothing yet: a folder still filling.)"""
+    for job in jobs:
+        if job.paths and not job.named_source:
+            expand_inputs(list(job.paths))
+        if job.manifest:
+            load_manifest(job.manifest)
+
+
+class BatchRunner(Protocol):
+    """How the batches of one source are executed (in this process, or as Prefect tasks)."""
+
+    def file_batches(
+        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[Path]], job: Job
+    ) -> Iterator[SourceTally]: ...
+
+    def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]: ...
+
+    def fetch_batch(self, stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally: ...
+
+    def progress(self, total: int, description: str) -> Progress: ...
+
+
+class SequentialRunner:
+    """Every batch in turn, in this process: the plain-Python pipeline."""
+
+    def file_batches(
+        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[Path]], job: Job
+    ) -> Iterator[SourceTally]:
+        entries = load_manifest(job.manifest) if job.manifest else None
+        for batch in batches:
+            yield ingest_file_batch(stages, batch, source=job.source, named_source=job.named_source, manifest=entries)
+
+    def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
+        return discover(fetcher, spec, tally)
+
+    def fetch_batch(self, stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
+        return fetch_batch(stages, fetcher, batch)
+
+    def progress(self, total: int, description: str) -> Progress:
+        return Progress(total, description=description)
+
+
+SEQUENTIAL = SequentialRunner()
+
+
+def run_source(
+    stages: Stages,
+    spec: RunSpec,
+    job: Job,
+    *,
+    limit: int | None = None,
+    since: str | None = None,
+    runner: BatchRunner = SEQUENTIAL,
+) -> SourceTally:
+    """One source, whole: its files in batches, then its web pages. Raises only when the source
+    as a whole cannot run (the caller records that as the source's error)."""
+    tally = SourceTally(source=job.source)
+    if job.paths:
+        files = select_files(stages, job, limit=limit, since=since)
+        tally.discovered += len(files)
+        progress = runner.progress(len(files), f"{job.source}: page files processed")
+        batches = [list(batch) for batch in chunks(files, stages.config.run.batch_size)]
+        for batch, done in zip(batches, runner.file_batches(stages, spec, batches, job)):
+            tally.merge(done)
+            progress.advance(len(batch))
+    if job.web is not None and job.web.has_web:
+        tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner))
+    return tally
+
+
+# -- page files ---------------------------------------------------------------------------------
+
+
+def select_files(stages: Stages, job: Job, *, limit: int | None, since: str | None) -> list[Path]:
+    """The source's page files this run takes: dated on or after ``since``; with ``limit``,
+    files not stored yet first, so repeated limited runs work through a folder."""
+    files = expand_inputs(list(job.paths))
+    if since:
+        entries = load_manifest(job.manifest) if job.manifest else None
+        files = [f for f in files if _published_since(f, entries, since)]
+    if limit is not None:
+        stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
+        files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
+    return files
+
+
+def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
+    """A file's date is its manifest's ``published``, else the file's modification time."""
+    entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
+    stamp = (
+        entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+    )
+    return is_since(stamp, since)
+
+
+def ingest_file_batch(
+    stages: Stages,
+    paths: Sequence[Path],
+    *,
+    source: str,
+    named_source: bool,
+    manifest: dict[str, ManifestEntry] | None,
+) -> SourceTally:
+    """Read, extract, dedup and store one batch of page files (one store transaction)."""
+    tally = SourceTally(source=source)
+    started = time.perf_counter()
+    max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
+    pages, failures = read_files(paths, source=source, manifest=manifest, max_bytes=max_bytes, tally=tally)
+    ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+# -- web pages ----------------------------------------------------------------------------------
+
+
+def fetch_settings(stages: Stages) -> FetchSettings:
+    return build_settings(FetchSettings, "fetch", dict(stages.config.fetch))
+
+
+def source_spec(source: SourceConfig) -> SourceSpec:
+    return SourceSpec(
+        name=source.name,
+        feeds=tuple(source.feeds),
+        sitemaps=tuple(source.sitemaps),
+        urls=tuple(source.urls),
+        sites=tuple(source.sites),
+    )
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def account(outcomes: Sequence[FetchOutcome], tally: SourceTally, *, count_failures: bool = True) -> None:
+    """Count fetch outcomes into the source's tally (pages themselves are counted on ingest;
+    with ``count_failures=False`` failures are left to ingest, which stores them)."""
+    for outcome in outcomes:
+        record = outcome.record
+        host = _host(record.url)
+        tally.host_seconds[host] += record.duration_ms / 1000.0
+        if outcome.skipped:
+            tally.skipped[outcome.skipped] += 1
+        elif record.status == 304:
+            tally.not_modified += 1
+        elif outcome.page is not None:
+            tally.fetched += 1
+        elif record.reason:
+            if count_failures:
+                tally.failed[record.reason] += 1
+            tally.host_failures[host] += 1
+
+
+def discover(fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
+    """Read the source's feeds, sitemaps, URL lists and sites: the URLs to fetch."""
+    report = fetcher.discover_report(spec)
+    account(report.documents, tally)
+    return list(report.items)
+
+
+def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
+    """Fetch one batch of URLs, then extract, dedup and store its pages (one transaction).
+
+    Fetch state (ETags, failures, back-off) is recorded with the batch's articles, so a crash
+    in between costs a re-fetch, never a lost article."""
+    tally = SourceTally(source=batch[0].source if batch else "")
+    started = time.perf_counter()
+    outcomes = fetcher.fetch(batch)
+    account(outcomes, tally, count_failures=False)
+    pages = [o.page for o in outcomes if o.page is not None]
+    failed = [o for o in outcomes if o.page is None and not o.skipped and o.record.reason]
+    failures = [
+        Failure(
+            location=o.record.url,
+            source=o.record.source,
+            reason=o.record.reason or "fetch",
+            detail=o.record.detail,
+            stage="fetch",
+        )
+        for o in failed
+    ]
+    # Pages and fetch failures are stored together, with their fetch state, in one transaction.
+    with_state = {o.page.location: o.record for o in outcomes if o.page is not None}
+    with_state |= {o.record.url: o.record for o in failed}
+    # Outcomes with neither (304, policy skips) carry no article: their state is recorded now.
+    others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
+    others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
+    if others and not stages.dry_run:
+        stages.store.record(list({r.url: r for r in others}.values()))
+    tally.read += len(pages)
+    if pages or failures:
+        ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state)
+    tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def run_web_source(
+    stages: Stages,
+    source: SourceConfig,
+    *,
+    limit: int | None = None,
+    since: str | None = None,
+    runner: BatchRunner = SEQUENTIAL,
+) -> SourceTally:
+    """Discover a web source's URLs, then fetch and ingest them in batches."""
+    tally = SourceTally(source=source.name)
+    state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
+    fetcher = Fetcher(fetch_settings(stages), state)
+    complete = False
+    try:
+        found = runner.discover(fetcher, source_spec(source), tally)
+        items = [d for d in found if not since or not d.published or is_since(d.published, since)]
+        if limit is not None:
+            items = items[:limit]
+        tally.discovered += len(items)
+        progress = runner.progress(len(items), f"{source.name}: URLs processed")
+        for batch in chunks(items, stages.config.run.batch_size):
+            tally.merge(runner.fetch_batch(stages, fetcher, list(batch)))
+            progress.advance(len(batch))
+        # A feed's or sitemap's validators are kept only when every item it listed was taken:
+        # after --limit/--since a 304 next time would hide the items this run left out.
+        complete = len(items) == len(found) and not stages.dry_run
+    finally:
+        fetcher.close(commit=complete)
+    return tally
+
+
+class _ReadOnlyState:
+    """The store's fetch state for a dry run: read, never written."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, urls: Sequence[str]):  # noqa: ANN201 - the FetchState protocol's signature
+        return self._store.get(urls)
+
+    def record(self, records: Sequence[object]) -> None:
+        return None
+
+    def due(self, source: str, now: object, limit: int):  # noqa: ANN201 - RetryingFetchState
+        return self._store.due(source, now, limit)
