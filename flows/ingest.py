@@ -21,7 +21,14 @@ from prefect.runtime import flow_run
 
 from wiredesk.config import SourceConfig, WiredeskConfig, export_target, load_config
 from wiredesk.core.errors import ConfigError
-from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.fetching.files import (
+    DEFAULT_MAX_BYTES,
+    InputFile,
+    ManifestEntry,
+    expand_inputs,
+    load_manifest,
+    manifest_entry,
+)
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
@@ -58,7 +65,7 @@ def _is_transient(state: Any) -> bool:
 @task(name="ingest-files", **_TASK_OPTIONS)
 def ingest_file_batch(
     stages: pipeline.Stages,
-    paths: Sequence[Path],
+    paths: Sequence[InputFile],
     *,
     source: str,
     named_source: bool,
@@ -75,7 +82,7 @@ def ingest_file_batch(
 
 @task(name="ingest-files-remote", **_TASK_OPTIONS)
 def ingest_file_batch_remote(
-    spec: pipeline.RunSpec, paths: Sequence[Path], *, source: str, named_source: bool, manifest: str | None
+    spec: pipeline.RunSpec, paths: Sequence[InputFile], *, source: str, named_source: bool, manifest: str | None
 ) -> SourceTally:
     """The same batch on a Dask worker: it opens the run's stages in its own process."""
     stages = pipeline.stages_for(spec)
@@ -106,13 +113,16 @@ def ingest_source(
     batch_size = stages.config.run.batch_size
     entries = load_manifest(manifest) if manifest else None
     if paths:
-        files = expand_inputs(paths)
+        files = expand_inputs(paths, source=source)
         if since:
-            files = [f for f in files if _published_since(f, entries, since)]
+            files = [f for f in files if _published_since(f.path, entries, since)]
         if limit is not None:
             # Pages not stored yet come first, so repeated limited runs work through a folder.
-            stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
-            files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
+            # (Stored under its key, or under its path by a store written before keys.)
+            ids = [f.key for f in files] + [str(f.path) for f in files]
+            stored = {url for url, rec in stages.store.get(ids).items() if rec.stored}
+            done = [f.key in stored or str(f.path) in stored for f in files]
+            files = ([f for f, d in zip(files, done) if not d] + [f for f, d in zip(files, done) if d])[:limit]
         tally.discovered += len(files)
         progress = RunProgress(total=len(files), description=f"{source}: page files processed")
         if stages.config.run.task_runner == "dask":
@@ -144,7 +154,7 @@ def ingest_source(
 
 def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
     """A file's date is its manifest's ``published``, else the file's modification time."""
-    entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
+    entry = manifest_entry(entries, path)
     stamp = (
         entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
     )
