@@ -42,9 +42,10 @@ _HTML_ENTITIES: dict[bytes, bytes] = {
     for name, chars in html.entities.html5.items()
     if name.endswith(";") and name[:-1] not in _XML_ENTITIES
 }
-_BODY_TOKEN = rb"<!--|<!\[CDATA\[|<\?|<!DOCTYPE|<!ENTITY|&([A-Za-z_:][\w.:-]*);"
-_TOKEN = re.compile(_BODY_TOKEN, re.IGNORECASE)
-_PROLOG_TOKEN = re.compile(_BODY_TOKEN + rb"|<[A-Za-z_:]", re.IGNORECASE)  # + the root's start tag
+_STRUCTURE = re.compile(rb"<!--|<!\[CDATA\[|<\?|<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_ROOT_TAG = re.compile(rb"<[A-Za-z_:]")
+# References to anything but XML's five own entities (those need no work and are the most common).
+_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z_:][\w.:-]*);")
 _IN_DOCTYPE = re.compile(rb"[\"'\[>]")
 _IN_SUBSET = re.compile(rb"<!--|<\?|[\"'\]]")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -66,47 +67,38 @@ def sanitize(body: bytes, where: str) -> bytes:
     body = _ascii_compatible(body, where)
     out = bytearray()
     pos = 0
-    in_prolog = True  # before the root element's start tag
-    while (match := (_PROLOG_TOKEN if in_prolog else _TOKEN).search(body, pos)) is not None:
+    root = -1  # where the root element's start tag is, once found (the prolog ends there)
+    while (match := _STRUCTURE.search(body, pos)) is not None:
         start = match.start()
-        out += body[pos:start]
+        out += _REFERENCE.sub(_reference, body[pos:start])
+        if root < 0 and (tag := _ROOT_TAG.search(body, pos, start)) is not None:
+            root = tag.start()
+        in_prolog = root < 0
         token = match.group(0).upper()
-        if match.group(1) is not None:
-            out += _reference(match.group(1))
-            pos = match.end()
-        elif token == b"<!--":
+        if token == b"<!--":
             pos = _skip(body, b"-->", match.end(), "comment", where)
-            if in_prolog:
-                _refuse_declarations(body[start:pos], where)
         elif token == b"<![CDATA[":
             pos = _skip(body, b"]]>", match.end(), "CDATA section", where)
-            if in_prolog:
-                _refuse_declarations(body[start:pos], where)
             out += body[start:pos]
         elif token == b"<?":
             pos = _skip(body, b"?>", match.end(), "processing instruction", where)
-            if in_prolog:
-                _refuse_declarations(body[start:pos], where)
-            if body[:start] in (b"", b"\xef\xbb\xbf") and _XML_DECL.match(body, start):
+            at_start = start == 0 or (start == 3 and body.startswith(b"\xef\xbb\xbf"))
+            if at_start and _XML_DECL.match(body, start):
                 out += body[start:pos]  # the XML declaration (encoding) stays
         elif token == b"<!DOCTYPE":
             if not in_prolog:
                 raise BadFeed(f"not well-formed XML (DOCTYPE after the root element): {where}")
             pos = _doctype_end(body, match.end(), where)
-            _refuse_declarations(body[start:pos], where)
-        elif token == b"<!ENTITY":
+        else:  # <!ENTITY outside any DOCTYPE, comment or CDATA section
             raise XmlBomb(f"entity declaration in {where}")
-        else:  # the root's start tag: the prolog is over
-            in_prolog = False
-            out += match.group(0)
-            pos = match.end()
-    out += body[pos:]
+        if in_prolog:  # feedparser reads declarations in front of the root wherever they sit
+            _refuse_declarations(body[start:pos], where)
+    out += _REFERENCE.sub(_reference, body[pos:])
     return bytes(out)
 
 
-def _reference(name: bytes) -> bytes:
-    if name.decode("ascii", "replace") in _XML_ENTITIES:
-        return b"&" + name + b";"
+def _reference(match: re.Match[bytes]) -> bytes:
+    name = match.group(1)
     mapped = _HTML_ENTITIES.get(name)
     if mapped is not None:
         return mapped
