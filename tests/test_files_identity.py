@@ -138,6 +138,8 @@ def test_moving_the_data_folder_does_not_ingest_it_again(crawl: Path, store_path
     assert (again.stored, again.exact, again.near, again.changed, again.already_seen) == (0, 0, 0, 0, 5)
     assert _ids(store_path) == before
     assert all(location.startswith("local:crawl/part") for location in before)
+    with open_store(store_path) as st:  # the stored paths follow the files
+        assert {Path(s.article.path).parent.parent for s in st.iter_since(0)} == {moved.resolve()}
 
 
 def test_a_store_written_before_keys_is_not_ingested_again(crawl: Path, store_path: str) -> None:

@@ -203,10 +203,13 @@ def ingest_pages(
     digests = {page.location: body_digest(page.body) for page in pages}
     previous = store.get(list(digests))
     fresh: list[RawPage] = []
+    seen_files: dict[str, str] = {}  # location -> where the file is now (it may have moved)
     for page in pages:
         record = previous.get(page.location)
         if record is not None and record.stored and record.etag == digests[page.location]:
             tally.already_seen += 1
+            if page.key and page.path:
+                seen_files[page.location] = page.path
         else:
             fresh.append(page)
 
@@ -263,6 +266,8 @@ def ingest_pages(
             seen = known.get(article.location)
             if seen is not None and seen[1] == article.content_hash:
                 tally.already_seen += 1
+                if article.key and article.path:
+                    seen_files[article.location] = article.path
                 continue
             if seen is not None:
                 changed.add(article.id)
@@ -284,6 +289,7 @@ def ingest_pages(
             stages.dedup.abort()  # releases a shared index's lock; the batch is retried whole
             raise
         stages.dedup.commit(seq)
+        store.relocate(seen_files)  # files seen before under another folder: their path follows
         for assignment in result.assignments:
             if assignment.article_id in changed:  # an update of a stored article, counted once
                 tally.changed += 1
