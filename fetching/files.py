@@ -62,15 +62,16 @@ class InputFile:
     key: str  # "<source>:<root name>/<path below the root>" (see the module docstring)
 
 
-def file_key(source: str, root: Path, path: Path) -> str:
-    relative = path.relative_to(root).as_posix() if path != root else path.name
-    return f"{source}:{root.name}/{relative}"
+def file_key(source: str, root: str | os.PathLike[str], path: str | os.PathLike[str]) -> str:
+    """The identity of the file at ``path`` found under input root ``root``, both as the user
+    named them (not symlink-resolved: a root that is a link keeps its own name)."""
+    root_abs, path_abs = Path(os.path.abspath(root)), Path(os.path.abspath(path))
+    return f"{source}:{root_abs.name}/{path_abs.relative_to(root_abs).as_posix()}"
 
 
-def direct_file(path: Path, source: str) -> InputFile:
+def direct_file(path: str | os.PathLike[str], source: str) -> InputFile:
     """A file named directly: its folder is its input root."""
-    path = Path(path).resolve()
-    return InputFile(path, file_key(source, path.parent, path))
+    return InputFile(Path(path).resolve(), file_key(source, Path(os.path.abspath(path)).parent, path))
 
 
 def expand_inputs(patterns: Iterable[str], *, source: str = "local") -> list[InputFile]:
@@ -85,7 +86,7 @@ def expand_inputs(patterns: Iterable[str], *, source: str = "local") -> list[Inp
     for pattern in patterns:
         expanded = os.path.expanduser(pattern)
         if glob.has_magic(expanded):
-            root = _glob_root(expanded).resolve()
+            root = _glob_root(expanded)
             matches = [Path(m) for m in sorted(glob.glob(expanded, recursive=True))]
             hits = [(root, m) for m in matches if m.is_file() and page_kind(m)]
             hits += [(root, f) for m in matches if m.is_dir() for f in _walk(m)]
@@ -94,20 +95,19 @@ def expand_inputs(patterns: Iterable[str], *, source: str = "local") -> list[Inp
         else:
             path = Path(expanded)
             if path.is_dir():
-                root = path.resolve()
-                hits = [(root, f) for f in _walk(path)]
+                hits = [(path, f) for f in _walk(path)]
                 if not hits:
                     raise InputError(
                         f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input"
                     )
             elif path.exists():
-                hits = [(path.resolve().parent, path)]
+                hits = [(Path(os.path.abspath(path)).parent, path)]
             else:
                 raise InputError(f"input {pattern!r}: no such file or directory", reason="no-input")
         for root, hit in hits:
             resolved = hit.resolve()
             if resolved not in found:
-                found[resolved] = InputFile(resolved, file_key(source, root, _under(root, hit, resolved)))
+                found[resolved] = InputFile(resolved, file_key(source, root, hit))
     files = [found[k] for k in sorted(found)]
     _refuse_shared_keys(files)
     return files
@@ -118,14 +118,6 @@ def _glob_root(pattern: str) -> Path:
     parts = Path(pattern).parts
     fixed = [p for p in itertools.takewhile(lambda part: not glob.has_magic(part), parts)]
     return Path(*fixed) if fixed else Path(".")
-
-
-def _under(root: Path, hit: Path, resolved: Path) -> Path:
-    """``hit`` as a path below ``root``: the resolved file when it lies there, else (a symlink
-    pointing out of the tree) the link's own place in the tree."""
-    if resolved.is_relative_to(root):
-        return resolved
-    return root / Path(os.path.relpath(os.path.abspath(hit), os.path.abspath(root)))
 
 
 def _refuse_shared_keys(files: list[InputFile]) -> None:

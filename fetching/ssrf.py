@@ -40,8 +40,6 @@ _V6 = ipaddress.IPv6Network
 _IPV4_COMPATIBLE = _V6("::/96")  # deprecated, still routed by some stacks
 _SIIT = _V6("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765)
 _NAT64 = _V6("64:ff9b::/96")  # well-known NAT64 prefix: the IPv4 address is the last 32 bits
-_SIXTOFOUR = _V6("2002::/16")
-_TEREDO = _V6("2001::/32")
 # Global by Python's tables (which differ between versions), yet never a public web server.
 _REFUSED_V6 = (
     _V6("fec0::/10"),  # site-local (deprecated, still routed on some sites)
@@ -57,9 +55,9 @@ def embedded_ipv4(ip: IPAddress) -> tuple[ipaddress.IPv4Address, ...] | None:
         return None
     if ip.ipv4_mapped is not None:
         return (ip.ipv4_mapped,)
-    if ip.teredo is not None:
+    if ip.teredo is not None:  # 2001::/32
         return ip.teredo  # (server, client): both are reached
-    if ip.sixtofour is not None:
+    if ip.sixtofour is not None:  # 2002::/16
         return (ip.sixtofour,)
     if ip in _IPV4_COMPATIBLE or ip in _SIIT or ip in _NAT64:
         return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)

@@ -161,3 +161,17 @@ def test_a_store_written_before_keys_is_not_ingested_again(crawl: Path, store_pa
     newer = _ingest(store_path, expand_inputs([str(crawl)]), "r3")
     assert (newer.stored, newer.already_seen) == (1, 5), (newer.failed, newer.exact, newer.near)
     assert "local:crawl/part0/new.txt" in _ids(store_path)
+
+
+def test_a_root_reached_through_a_symlink_keeps_the_links_name(tmp_path: Path) -> None:
+    """``data -> /disk1/crawl`` re-pointed at ``/disk2/crawl`` after a move: same keys."""
+    _two_index_pages(tmp_path / "disk1" / "crawl")
+    link = tmp_path / "data"
+    link.symlink_to(tmp_path / "disk1" / "crawl")
+    before = expand_inputs([str(link)])
+    assert [f.key for f in before] == ["local:data/a/index.html", "local:data/b/index.html"]
+    assert before[0].path == (tmp_path / "disk1" / "crawl" / "a" / "index.html").resolve()
+    shutil.move(tmp_path / "disk1", tmp_path / "disk2")
+    link.unlink()
+    link.symlink_to(tmp_path / "disk2" / "crawl")
+    assert [f.key for f in expand_inputs([str(link)])] == [f.key for f in before]
