@@ -7,9 +7,11 @@ truth for their knobs); the sections below are the ones only the edge cares abou
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -220,9 +222,51 @@ def _validate(data: Any, *, origin: str) -> WiredeskConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping of sections at the top level")
     try:
-        return WiredeskConfig.model_validate(data)
+        config = WiredeskConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, origin)) from None
+    _check_shared_state(config, origin)
+    return config
+
+
+_SHARED_URLS = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_SHARED_INDEXES = (*_SHARED_URLS, "redis://", "rediss://")
+
+
+def _check_shared_state(config: WiredeskConfig, origin: str) -> None:
+    """Workers of a remote Dask cluster open the store and the dedup index themselves: a
+    SQLite file or a local index folder would be a different one on every machine, each
+    holding part of the run's articles and none seeing the others' copies."""
+    run = config.run
+    if run.task_runner != "dask" or not run.dask_address or _is_loopback(run.dask_address):
+        return
+    store, index = config.store.url.strip(), config.store.dedup_index
+    local: list[str] = []
+    if not store.lower().startswith(_SHARED_URLS):
+        local.append(f"store.url {store} is a SQLite file")
+    elif index is not None and not index.strip().lower().startswith(_SHARED_INDEXES):
+        local.append(f"store.dedup_index {index} is local to one machine")
+    if local:
+        raise ConfigError(
+            f"{origin}: run.dask_address {run.dask_address} is a remote Dask cluster, but {local[0]}: every "
+            "machine would write its own copy; use a PostgreSQL store (store.url: postgresql://...) and a "
+            "Redis or PostgreSQL dedup index (store.dedup_index: redis://... or postgresql://..., or unset "
+            "to keep it in the PostgreSQL store)"
+        )
+
+
+def _is_loopback(address: str) -> bool:
+    """A scheduler listening on a loopback address can only have workers on this machine."""
+    text = address.strip()
+    if text.lower().startswith("inproc://"):
+        return True
+    host = urlsplit(text if "://" in text else f"tcp://{text}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None) -> WiredeskConfig:

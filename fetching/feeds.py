@@ -1,10 +1,11 @@
 """Safe parsing of feeds (RSS/Atom via feedparser) and sitemaps (urlset, sitemap index,
 Google News, gzipped, plain text).
 
-Every XML document passes a defusedxml scan first: entity declarations (billion laughs,
-quadratic blow-up) and external entities/DTDs are refused as ``xml-bomb`` before feedparser
-or anything else sees the bytes. A document that is not well-formed is ``bad-feed``: an
-error for that document only.
+Every XML document is made safe first (``safexml.sanitize``: DOCTYPE removed, any entity
+declaration refused as ``xml-bomb``, HTML named entities mapped to characters) and must then
+pass a strict defusedxml parse with DTDs and entities forbidden; only those bytes reach
+feedparser or ElementTree. A document that is not well-formed is ``bad-feed``: an error for
+that document only.
 """
 
 from __future__ import annotations
@@ -22,17 +23,10 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import feedparser
 
-from wiredesk.core.errors import PermanentFetchError
-
 from .failures import DecompressionBomb
+from .safexml import BadFeed, XmlBomb, sanitize
 
-
-class BadFeed(PermanentFetchError):
-    reason = "bad-feed"
-
-
-class XmlBomb(PermanentFetchError):
-    reason = "xml-bomb"
+__all__ = ["BadFeed", "Entry", "Sitemap", "XmlBomb", "parse_feed", "parse_sitemap", "safe_tree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +43,9 @@ class Sitemap:
 
 
 def safe_tree(body: bytes, where: str) -> Element:
-    """Parse ``body`` refusing entities and external references."""
+    """Parse sanitized ``body`` strictly: a DTD, an entity or an external reference is refused."""
     try:
-        return SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        return SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise XmlBomb(f"{type(exc).__name__} in {where}") from None
     except ParseError as exc:
@@ -61,13 +55,8 @@ def safe_tree(body: bytes, where: str) -> Element:
 def parse_feed(body: bytes, url: str) -> list[Entry]:
     if not body.strip():
         raise BadFeed(f"empty feed: {url}")
-    try:
-        safe_tree(body, url)
-    except BadFeed as exc:
-        # HTML entities such as &nbsp; are common in real RSS and harmless; feedparser's
-        # loose parser handles them. Anything else that is not well-formed is refused.
-        if "undefined entity" not in str(exc):
-            raise
+    body = sanitize(body, url)
+    safe_tree(body, url)  # well-formed, no DTD, no entity: nothing feedparser could expand
     # A stream, never a string: feedparser fetches strings that look like URLs.
     parsed = feedparser.parse(
         io.BytesIO(body), response_headers={"content-location": url}, sanitize_html=False, resolve_relative_uris=False
@@ -123,7 +112,7 @@ def parse_sitemap(body: bytes, url: str, *, max_bytes: int) -> Sitemap:
         raise BadFeed(f"empty sitemap: {url}")
     if not stripped.startswith(b"<"):
         return _text_sitemap(stripped, url)
-    root = safe_tree(body, url)
+    root = safe_tree(sanitize(body, url), url)
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise BadFeed(f"root <{kind}> is not a sitemap: {url}")

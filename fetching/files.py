@@ -2,11 +2,24 @@
 
 Kept apart from the HTTP fetcher: no network here, only the file system. Decoding bytes to
 text is the extraction stage's job; this module only reads (and un-gzips, with a size cap).
+
+A file's identity (its ``key``, from which its article id derives) is its source's name and
+its path relative to the *input root* it was found under, that root's own name included:
+
+- a directory ``data/crawl``: the root is the directory (``local:crawl/site/a.html``);
+- a glob ``data/crawl/**/*.html``: the root is the part before the first wildcard
+  (``data/crawl``), so the key is the same as for the directory;
+- a file ``data/crawl/a.html`` named directly: the root is its folder (``local:crawl/a.html``).
+
+Moving a data folder elsewhere keeps every key; renaming the folder named as the root (or
+naming a different root) changes them. Two files of one source that would share a key
+are a one-line error naming both.
 """
 
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import os
 import zlib
@@ -41,37 +54,82 @@ def page_kind(path: str | os.PathLike[str]) -> PageKind | None:
     return PAGE_SUFFIXES.get(Path(name).suffix)  # type: ignore[return-value]
 
 
-def expand_inputs(patterns: Iterable[str]) -> list[Path]:
-    """Files, directories (recursively) and globs -> sorted, de-duplicated page files.
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A page file to read: where it is, and the key that identifies it across runs."""
+
+    path: Path  # absolute, symlinks resolved
+    key: str  # "<source>:<root name>/<path below the root>" (see the module docstring)
+
+
+def file_key(source: str, root: str | os.PathLike[str], path: str | os.PathLike[str]) -> str:
+    """The identity of the file at ``path`` found under input root ``root``, both as the user
+    named them (not symlink-resolved: a root that is a link keeps its own name)."""
+    root_abs, path_abs = Path(os.path.abspath(root)), Path(os.path.abspath(path))
+    return f"{source}:{root_abs.name}/{path_abs.relative_to(root_abs).as_posix()}"
+
+
+def direct_file(path: str | os.PathLike[str], source: str) -> InputFile:
+    """A file named directly: its folder is its input root."""
+    return InputFile(Path(path).resolve(), file_key(source, Path(os.path.abspath(path)).parent, path))
+
+
+def expand_inputs(patterns: Iterable[str], *, source: str = "local") -> list[InputFile]:
+    """Files, directories (recursively) and globs -> page files sorted by path, each once.
 
     A pattern that names nothing is a one-line error (a typo must not become an empty run).
     Files of other types inside directories are passed over; an explicitly named file is
-    always taken (``read_page`` records it as failed if it is not a page).
+    always taken (``read_page`` records it as failed if it is not a page). A file reached by
+    two patterns takes its key from the first.
     """
-    found: dict[str, Path] = {}
+    found: dict[Path, InputFile] = {}
     for pattern in patterns:
         expanded = os.path.expanduser(pattern)
         if glob.has_magic(expanded):
+            root = _glob_root(expanded)
             matches = [Path(m) for m in sorted(glob.glob(expanded, recursive=True))]
-            hits = [m for m in matches if m.is_file() and page_kind(m)]
-            hits += [f for m in matches if m.is_dir() for f in _walk(m)]
+            hits = [(root, m) for m in matches if m.is_file() and page_kind(m)]
+            hits += [(root, f) for m in matches if m.is_dir() for f in _walk(m)]
             if not hits:
                 raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files match", reason="no-input")
         else:
             path = Path(expanded)
             if path.is_dir():
-                hits = _walk(path)
+                hits = [(path, f) for f in _walk(path)]
                 if not hits:
                     raise InputError(
                         f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input"
                     )
             elif path.exists():
-                hits = [path]
+                hits = [(Path(os.path.abspath(path)).parent, path)]
             else:
                 raise InputError(f"input {pattern!r}: no such file or directory", reason="no-input")
-        for hit in hits:
-            found.setdefault(str(hit.resolve()), hit.resolve())
-    return [found[k] for k in sorted(found)]
+        for root, hit in hits:
+            resolved = hit.resolve()
+            if resolved not in found:
+                found[resolved] = InputFile(resolved, file_key(source, root, hit))
+    files = [found[k] for k in sorted(found)]
+    _refuse_shared_keys(files)
+    return files
+
+
+def _glob_root(pattern: str) -> Path:
+    """The directory a glob searches: its path up to the first component with a wildcard."""
+    parts = Path(pattern).parts
+    fixed = [p for p in itertools.takewhile(lambda part: not glob.has_magic(part), parts)]
+    return Path(*fixed) if fixed else Path(".")
+
+
+def _refuse_shared_keys(files: list[InputFile]) -> None:
+    seen: dict[str, Path] = {}
+    for file in files:
+        other = seen.setdefault(file.key, file.path)
+        if other != file.path:
+            raise InputError(
+                f"inputs {other} and {file.path} would both be {file.key!r} (a file's identity is its path "
+                "below the folder given as input, that folder's name included): give their common folder instead",
+                reason="ambiguous-input",
+            )
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -88,8 +146,13 @@ def read_page(
     source: str,
     manifest: Mapping[str, ManifestEntry] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    key: str | None = None,
 ) -> RawPage:
-    """Read one page file into a RawPage. Raises InputError with a reason code."""
+    """Read one page file into a RawPage. Raises InputError with a reason code.
+
+    ``key`` is the file's identity from ``expand_inputs``; without one, the file counts as
+    named directly (its folder is its input root)."""
+    path = Path(path)
     kind = page_kind(path)
     if kind is None:
         raise InputError(f"{path}: not a page file (.html, .htm, .txt, optionally .gz)", reason="unsupported-type")
@@ -107,12 +170,13 @@ def read_page(
         body = _gunzip_capped(body, path, max_bytes, compressed_size=size)
     elif len(body) > max_bytes:
         raise InputError(f"{path}: over the {max_bytes} byte limit", reason="oversized")
-    entry = _manifest_entry(manifest, path)
+    entry = manifest_entry(manifest, path)
     return RawPage(
         source=(entry.source if entry and entry.source else source),
         body=body,
         kind=_sniff_kind(kind, body),
         path=str(path),
+        key=key or direct_file(path, source).key,
         url=entry.url if entry else None,
         fetched_at=datetime.now(UTC),  # when wiredesk read it
         published=entry.published if entry else None,
@@ -148,10 +212,13 @@ def _sniff_kind(kind: PageKind, body: bytes) -> PageKind:
 def load_manifest(path: str | os.PathLike[str]) -> dict[str, ManifestEntry]:
     """A JSONL sidecar: one object per line with ``file`` and any of url, published, source.
 
-    Keyed by the file name as written and by its base name, so both ``a.html`` and
-    ``docs/a.html`` entries match a file ``.../docs/a.html``.
+    ``file`` is a path relative to the manifest's own folder, or absolute; entries are keyed
+    by that full path (symlinks resolved), so two ``index.html`` in different folders each
+    get their own row. A manifest none of whose files exists is an error: it is in the wrong
+    place, or written for the old base-name matching.
     """
     manifest: dict[str, ManifestEntry] = {}
+    folder = Path(path).expanduser().absolute().parent
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -181,8 +248,13 @@ def load_manifest(path: str | os.PathLike[str]) -> dict[str, ManifestEntry]:
             if published is None:
                 raise ConfigError(f"manifest {path} line {number}: published {row['published']!r} is not ISO 8601")
         entry = ManifestEntry(file=row["file"], url=url, published=published, source=row.get("source"))
-        manifest[entry.file] = entry
-        manifest.setdefault(Path(entry.file).name, entry)
+        manifest[str((folder / os.path.expanduser(entry.file)).resolve())] = entry
+    if manifest and not any(Path(name).exists() for name in manifest):
+        first = next(iter(manifest.values())).file
+        raise ConfigError(
+            f'manifest {path}: none of its {len(manifest)} files exists (a "file" is a path relative to the '
+            f"manifest's folder {folder}, or absolute; e.g. {first!r} is {next(iter(manifest))})"
+        )
     return manifest
 
 
@@ -197,7 +269,8 @@ def _iso(value: str) -> str | None:
         return None
 
 
-def _manifest_entry(manifest: Mapping[str, ManifestEntry] | None, path: Path) -> ManifestEntry | None:
+def manifest_entry(manifest: Mapping[str, ManifestEntry] | None, path: Path) -> ManifestEntry | None:
+    """The manifest row of the file at ``path`` (matched by its full, resolved path)."""
     if not manifest:
         return None
-    return manifest.get(str(path)) or manifest.get(path.name)
+    return manifest.get(str(Path(path).resolve()))

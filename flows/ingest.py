@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -20,7 +19,7 @@ from prefect.runtime import flow_run
 
 from wiredesk.config import SourceConfig
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
-from wiredesk.fetching.files import ManifestEntry, load_manifest
+from wiredesk.fetching.files import InputFile, ManifestEntry, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
@@ -57,7 +56,7 @@ def _is_transient(state: Any) -> bool:
 @task(name="ingest-files", **_TASK_OPTIONS)
 def ingest_file_batch(
     stages: pipeline.Stages,
-    paths: Sequence[Path],
+    paths: Sequence[InputFile],
     *,
     source: str,
     named_source: bool,
@@ -68,7 +67,7 @@ def ingest_file_batch(
 
 @task(name="ingest-files-remote", **_TASK_OPTIONS)
 def ingest_file_batch_remote(
-    spec: pipeline.RunSpec, paths: Sequence[Path], *, source: str, named_source: bool, manifest: str | None
+    spec: pipeline.RunSpec, paths: Sequence[InputFile], *, source: str, named_source: bool, manifest: str | None
 ) -> SourceTally:
     """The same batch on a Dask worker: it opens the run's stages in its own process."""
     stages = pipeline.stages_for(spec)
@@ -99,7 +98,7 @@ class TaskRunner:
     store's writer lock only for its dedup-and-write step."""
 
     def file_batches(
-        self, stages: pipeline.Stages, spec: pipeline.RunSpec, batches: Sequence[Sequence[Path]], job: Job
+        self, stages: pipeline.Stages, spec: pipeline.RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
     ) -> Iterator[SourceTally]:
         if stages.config.run.task_runner == "dask":
             futures = [

@@ -15,6 +15,7 @@ from wiredesk.core.records import Article, Assignment, FetchRecord, StoredArticl
 # Columns read to rebuild a StoredArticle (order matters nowhere; names do).
 ARTICLE_COLUMNS: tuple[str, ...] = (
     "id",
+    "location",
     "source",
     "url",
     "path",
@@ -99,6 +100,8 @@ def stored_article(row: Mapping[str, Any]) -> StoredArticle:
         canonical_url=row["canonical_url"],
         original_url=row["original_url"],
         names_original=bool(row["names_original"]),
+        # A file stored under its key (not its path, as before keys) gets it back.
+        key=row["location"] if row["path"] and row["location"] not in (row["path"], row["url"]) else None,
     )
     return StoredArticle(
         article=article,

@@ -153,6 +153,25 @@ class Store:
                     found[loc] = (aid, chash)
         return found
 
+    def relocate(self, paths: Mapping[str, str]) -> int:
+        """Record where files are now: ``location -> path`` for stored articles read from disk.
+
+        A file's identity is its key (its path below the input root), so a moved data folder
+        is not stored again; its articles' ``path`` follows it here. Only rows whose path
+        differs are written (no write transaction when none does). Returns how many moved."""
+        a = t.articles.c
+        moved: list[dict[str, str]] = []
+        with self._read() as conn:
+            for chunk in self._chunks(set(paths)):
+                for loc, path in conn.execute(select(a.location, a.path).where(a.location.in_(chunk))):
+                    if path is not None and path != paths[loc]:
+                        moved.append({"loc": loc, "new_path": paths[loc]})
+        if moved:
+            stmt = update(t.articles).where(a.location == bindparam("loc")).values(path=bindparam("new_path"))
+            with self._write() as conn:
+                conn.execute(stmt, moved)
+        return len(moved)
+
     def high_water(self) -> int:
         """The highest seq handed out so far."""
         with self._read() as conn:

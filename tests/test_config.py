@@ -78,3 +78,55 @@ def test_stage_settings_validated_against_the_stage_dataclass() -> None:
         build_settings(Knobs, "dedup", {"treshold": 0.5})
     with pytest.raises(ConfigError, match=r"dedup.window_days"):
         build_settings(Knobs, "dedup", {"window_days": "soon"})
+
+
+REMOTE = "run: {task_runner: dask, dask_address: 'tcp://scheduler.example:8786'}\n"
+
+
+@pytest.mark.parametrize(
+    ("store", "needle"),
+    [
+        ("store: {url: ./data/wiredesk.db}\n", "store.url ./data/wiredesk.db is a SQLite file"),
+        ("store: {url: 'sqlite:////srv/w.db', dedup_index: 'redis://r:6379/0'}\n", "is a SQLite file"),
+        ("store: {url: 'postgresql://u@db/w', dedup_index: /srv/index}\n", "store.dedup_index /srv/index is local"),
+        ("store: {url: 'postgresql://u@db/w', dedup_index: 'unix:///run/redis.sock'}\n", "is local to one machine"),
+    ],
+)
+def test_remote_dask_refuses_state_local_to_one_machine(tmp_path: Path, store: str, needle: str) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(REMOTE + store)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = info.value.message
+    assert needle in message
+    assert "use a PostgreSQL store" in message and "Redis or PostgreSQL dedup index" in message
+    assert "\n" not in message
+
+
+def test_remote_dask_refusal_also_applies_to_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(REMOTE + "store: {url: 'postgresql://u@db/w', dedup_index: 'redis://r:6379/0'}\n")
+    config = load_config(path, environ={})
+    with pytest.raises(ConfigError, match="is a SQLite file"):
+        config.with_overrides(store={"url": "/tmp/local.db"})  # --store on the command line
+    with pytest.raises(ConfigError, match="is a SQLite file"):
+        load_config(path, environ={"WIREDESK_STORE__URL": "/tmp/local.db"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        REMOTE + "store: {url: 'postgresql://u@db/w', dedup_index: 'redis://r:6379/0'}\n",
+        REMOTE + "store: {url: 'postgresql://u@db/w', dedup_index: 'postgresql://u@db/idx'}\n",
+        REMOTE + "store: {url: 'postgresql://u@db/w'}\n",  # the index lives in the PostgreSQL store
+        "run: {task_runner: dask}\nstore: {url: ./w.db}\n",  # a local cluster shares the disk
+        "run: {task_runner: dask, dask_address: 'tcp://127.0.0.1:8786'}\nstore: {url: ./w.db}\n",
+        "run: {task_runner: dask, dask_address: 'localhost:8786'}\nstore: {url: ./w.db}\n",
+        "run: {task_runner: dask, dask_address: 'tcp://[::1]:8786'}\nstore: {url: ./w.db}\n",
+        "run: {task_runner: default, dask_address: 'tcp://scheduler.example:8786'}\nstore: {url: ./w.db}\n",
+    ],
+)
+def test_dask_setups_that_share_one_store_are_accepted(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(text)
+    load_config(path, environ={})

@@ -22,9 +22,9 @@ def _tree(root: Path) -> None:
 
 def test_expand_files_dirs_globs(tmp_path: Path) -> None:
     _tree(tmp_path)
-    names = [p.name for p in expand_inputs([str(tmp_path)])]
+    names = [f.path.name for f in expand_inputs([str(tmp_path)])]
     assert names == ["one.html", "two.txt", "three.htm.gz"]
-    assert [p.name for p in expand_inputs([str(tmp_path / "**" / "*.txt")])] == ["two.txt"]
+    assert [f.path.name for f in expand_inputs([str(tmp_path / "**" / "*.txt")])] == ["two.txt"]
     # the same file named twice is read once
     assert len(expand_inputs([str(tmp_path / "a"), str(tmp_path / "a" / "one.html")])) == 2
 
@@ -87,7 +87,7 @@ def test_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "meta.jsonl"
     manifest.write_text(
         '{"file": "a/one.html", "url": "https://x.example/one", "published": "2024-01-02T03:04:05Z"}\n\n'
-        '{"file": "two.txt", "source": "wire"}\n'
+        '{"file": "a/two.txt", "source": "wire"}\n'
     )
     entries = load_manifest(manifest)
     page = read_page(tmp_path / "a" / "one.html", source="local", manifest=entries)
@@ -118,5 +118,6 @@ def test_manifest_urls_are_canonical(tmp_path: Path) -> None:
     manifest.write_text(
         '{"file": "a.html", "url": "HTTPS://Same.Example/story/?utm_source=x#a", "published": "2019-11-19"}\n'
     )
-    entry = load_manifest(manifest)["a.html"]
+    (tmp_path / "a.html").write_text("<p>a</p>")
+    entry = load_manifest(manifest)[str((tmp_path / "a.html").resolve())]
     assert entry.url == "https://same.example/story" and entry.published == "2019-11-19"

@@ -136,7 +136,7 @@ def test_a_file_keeps_its_identity_when_a_manifest_adds_urls(
     seeds = sorted((samples_dir / "seeds").glob("*.txt"))
     _ingest(store_path, [str(samples_dir / "seeds")], run_id="r1")
     manifest = tmp_path / "m.jsonl"
-    manifest.write_text("".join(f'{{"file": "{p.name}", "url": "https://same.example/story"}}\n' for p in seeds[:2]))
+    manifest.write_text("".join(f'{{"file": "{p}", "url": "https://same.example/story"}}\n' for p in seeds[:2]))
     from wiredesk.fetching.files import load_manifest
 
     tally = SourceTally(source="local")

@@ -32,12 +32,16 @@ class RawPage:
     fetched_at: datetime = field(default_factory=utcnow)
     published: str | None = None  # ISO 8601 hint from a manifest, feed or sitemap
     encoding: str | None = None  # charset from the HTTP Content-Type header, if any
+    # A file's identity: "<source>:<input root's name>/<path below it>" (fetching.files), so
+    # a moved data folder keeps it. None for fetched pages, and for files stored before keys.
+    key: str | None = None
 
     @property
     def location(self) -> str:
-        """What identifies this page across runs: its file path when read from disk (a URL
-        from a manifest or the page itself is metadata and may change), else its fetched URL."""
-        return self.path or self.url or ""
+        """What identifies this page across runs: its file key (or, in stores written before
+        keys, its path) when read from disk (a URL from a manifest or the page itself is
+        metadata and may change), else its fetched URL."""
+        return self.key or self.path or self.url or ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,11 +77,12 @@ class Article:
     canonical_url: str | None = None
     original_url: str | None = None
     names_original: bool = False
+    key: str | None = None  # RawPage.key: a file's identity below its input root
 
     @property
     def location(self) -> str:
-        """Same rule as ``RawPage.location``: the file path, else the fetched URL."""
-        return self.path or self.url or ""
+        """Same rule as ``RawPage.location``: the file key, else the path, else the fetched URL."""
+        return self.key or self.path or self.url or ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

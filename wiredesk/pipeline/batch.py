@@ -19,7 +19,7 @@ from wiredesk.core.errors import InputError, WiredeskError
 from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
 from wiredesk.extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
-from wiredesk.fetching.files import ManifestEntry, read_page
+from wiredesk.fetching.files import InputFile, ManifestEntry, direct_file, read_page
 from wiredesk.pipeline.report import SourceTally
 from wiredesk.storage import Store, open_store
 
@@ -132,25 +132,45 @@ def body_digest(body: bytes) -> str:
 
 
 def read_files(
-    paths: Sequence[Path],
+    paths: Sequence[InputFile | Path],
     *,
     source: str,
     manifest: Mapping[str, ManifestEntry] | None,
     max_bytes: int,
     tally: SourceTally,
 ) -> tuple[list[RawPage], list[Failure]]:
-    """Read page files; unreadable ones become Failures with their reason."""
+    """Read page files (from ``expand_inputs``; a bare path counts as a file named directly);
+    unreadable ones become Failures with their reason."""
     pages: list[RawPage] = []
     failures: list[Failure] = []
-    for path in paths:
+    for item in paths:
+        file = item if isinstance(item, InputFile) else direct_file(item, source)
         try:
-            pages.append(read_page(path, source=source, manifest=manifest, max_bytes=max_bytes))
+            pages.append(read_page(file.path, source=source, manifest=manifest, max_bytes=max_bytes, key=file.key))
         except InputError as exc:
             failures.append(
-                Failure(location=str(path), source=source, reason=exc.reason, detail=exc.message, stage="read")
+                Failure(location=str(file.path), source=source, reason=exc.reason, detail=exc.message, stage="read")
             )
     tally.read += len(paths)  # every page taken in, whether it could be read or failed
     return pages, failures
+
+
+def keep_stored_identity(store: Store, pages: Sequence[RawPage]) -> list[RawPage]:
+    """Stores written before file keys identify a file by its absolute path: a file already
+    stored that way keeps that identity (no re-ingest on upgrade; moving it then re-ingests
+    it once, under its key). Files stored under their key, and new files, use the key."""
+    legacy = [page.path for page in pages if page.key and page.path]
+    if not legacy:
+        return list(pages)
+    by_path = set(store.get(legacy)) | set(store.known(legacy))
+    if not by_path:
+        return list(pages)
+    keys = [page.key for page in pages if page.key and page.path in by_path]
+    by_key = set(store.get(keys)) | set(store.known(keys))
+    return [
+        replace(page, key=None) if page.key and page.path in by_path and page.key not in by_key else page
+        for page in pages
+    ]
 
 
 def ingest_pages(
@@ -170,6 +190,7 @@ def ingest_pages(
     """
     failures = list(failures)
     store = stages.store
+    pages = keep_stored_identity(store, pages)
     unique: dict[str, RawPage] = {}
     for page in pages:  # one location twice in a batch: the first copy stands, the rest are counted
         if page.location in unique:
@@ -182,10 +203,13 @@ def ingest_pages(
     digests = {page.location: body_digest(page.body) for page in pages}
     previous = store.get(list(digests))
     fresh: list[RawPage] = []
+    seen_files: dict[str, str] = {}  # location -> where the file is now (it may have moved)
     for page in pages:
         record = previous.get(page.location)
         if record is not None and record.stored and record.etag == digests[page.location]:
             tally.already_seen += 1
+            if page.key and page.path:
+                seen_files[page.location] = page.path
         else:
             fresh.append(page)
 
@@ -216,6 +240,7 @@ def ingest_pages(
                 fetched_at=page.fetched_at,
                 url=url,
                 path=page.path,
+                key=page.key,
                 title=result.title,
                 author=result.author,
                 published=page.published or result.published,
@@ -241,6 +266,8 @@ def ingest_pages(
             seen = known.get(article.location)
             if seen is not None and seen[1] == article.content_hash:
                 tally.already_seen += 1
+                if article.key and article.path:
+                    seen_files[article.location] = article.path
                 continue
             if seen is not None:
                 changed.add(article.id)
@@ -262,6 +289,7 @@ def ingest_pages(
             stages.dedup.abort()  # releases a shared index's lock; the batch is retried whole
             raise
         stages.dedup.commit(seq)
+        store.relocate(seen_files)  # files seen before under another folder: their path follows
         for assignment in result.assignments:
             if assignment.article_id in changed:  # an update of a stored article, counted once
                 tally.changed += 1

@@ -21,7 +21,14 @@ from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError
 from wiredesk.core.records import Failure
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
-from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.fetching.files import (
+    DEFAULT_MAX_BYTES,
+    InputFile,
+    ManifestEntry,
+    expand_inputs,
+    load_manifest,
+    manifest_entry,
+)
 from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
@@ -67,7 +74,7 @@ def check_jobs(jobs: Sequence[Job]) -> None:
     (A configured source's paths may legitimately match nothing yet: a folder still filling.)"""
     for job in jobs:
         if job.paths and not job.named_source:
-            expand_inputs(list(job.paths))
+            expand_inputs(list(job.paths), source=job.source)
         if job.manifest:
             load_manifest(job.manifest)
 
@@ -76,7 +83,7 @@ class BatchRunner(Protocol):
     """How the batches of one source are executed (in this process, or as Prefect tasks)."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[Path]], job: Job
+        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
     ) -> Iterator[SourceTally]: ...
 
     def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]: ...
@@ -90,7 +97,7 @@ class SequentialRunner:
     """Every batch in turn, in this process: the plain-Python pipeline."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[Path]], job: Job
+        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
     ) -> Iterator[SourceTally]:
         entries = load_manifest(job.manifest) if job.manifest else None
         for batch in batches:
@@ -137,22 +144,25 @@ def run_source(
 # -- page files ---------------------------------------------------------------------------------
 
 
-def select_files(stages: Stages, job: Job, *, limit: int | None, since: str | None) -> list[Path]:
+def select_files(stages: Stages, job: Job, *, limit: int | None, since: str | None) -> list[InputFile]:
     """The source's page files this run takes: dated on or after ``since``; with ``limit``,
     files not stored yet first, so repeated limited runs work through a folder."""
-    files = expand_inputs(list(job.paths))
+    files = expand_inputs(list(job.paths), source=job.source)
     if since:
         entries = load_manifest(job.manifest) if job.manifest else None
-        files = [f for f in files if _published_since(f, entries, since)]
+        files = [f for f in files if _published_since(f.path, entries, since)]
     if limit is not None:
-        stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
-        files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
+        # Stored under its key, or under its path by a store written before keys.
+        ids = [f.key for f in files] + [str(f.path) for f in files]
+        stored = {url for url, rec in stages.store.get(ids).items() if rec.stored}
+        done = [f.key in stored or str(f.path) in stored for f in files]
+        files = ([f for f, d in zip(files, done) if not d] + [f for f, d in zip(files, done) if d])[:limit]
     return files
 
 
 def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since: str) -> bool:
     """A file's date is its manifest's ``published``, else the file's modification time."""
-    entry = (entries or {}).get(str(path)) or (entries or {}).get(path.name)
+    entry = manifest_entry(entries, path)
     stamp = (
         entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
     )
@@ -161,7 +171,7 @@ def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since
 
 def ingest_file_batch(
     stages: Stages,
-    paths: Sequence[Path],
+    paths: Sequence[InputFile],
     *,
     source: str,
     named_source: bool,
