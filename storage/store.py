@@ -270,6 +270,14 @@ class Store:
                     out[row["id"]] = stored_article(row)
         return out
 
+    def run_articles(self, run_id: str) -> list[StoredArticle]:
+        """The articles one run stored or changed, in the order it stored them."""
+        a = t.articles.c
+        cols = [a[c] for c in ARTICLE_COLUMNS]
+        with self._read() as conn:
+            rows = conn.execute(select(*cols).where(a.run_id == run_id).order_by(a.seq)).mappings()
+            return [stored_article(r) for r in rows]
+
     def iter_since(self, seq: int) -> Iterator[StoredArticle]:
         """Every article with a seq above ``seq``, in seq order (pages of short reads: a slow
         consumer never holds a transaction open)."""
