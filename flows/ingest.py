@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inp
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
+from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, is_since, summarise
 from wiredesk.storage import export_corpus
 
@@ -249,8 +251,11 @@ def ingest(
     run_id = str(flow_run.get_id() or uuid.uuid4())
     tallies: list[SourceTally] = []
     export_info: dict[str, Any] | None = None
-    spec = pipeline.RunSpec(config=config, run_id=run_id, dry_run=dry_run)
-    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages, pipeline.registered(spec, stages):
+    with pipeline.open_stages(config, run_id=run_id, dry_run=dry_run) as stages, ExitStack() as scope:
+        # A dry run's stages hold a scratch store: the spec names it, so tasks (and Dask
+        # workers) write into the scratch copy, never into the configured store.
+        spec = pipeline.RunSpec(config=stages.config, run_id=run_id)
+        scope.enter_context(pipeline.registered(spec, stages))
         params = dict(inputs=inputs, sources=[j["source"] for j in jobs], dry_run=dry_run, limit=limit, since=since)
         if not dry_run:
             stages.store.begin_run(run_id, flow="ingest", params=params)
@@ -288,6 +293,8 @@ def ingest(
             summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
             if not dry_run:
                 stages.store.finish_run(run_id, status=status, summary=summary)
+        if dry_run:
+            summary["dry_run"] = {"note": stages.dry_run_note, "would_store": would_store(stages.store, run_id)}
     publish_run_artifacts(summary, tallies)
     return summary
 

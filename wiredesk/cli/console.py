@@ -109,10 +109,14 @@ class Console:
 
 
 def print_would_store(dry: dict[str, Any]) -> None:
-    """A dry run's list: what a real run would store, and what each copy is a copy of."""
+    """A dry run's list: what a real run would store or change, and what each copy copies."""
     rows = dry["would_store"]
-    table = Table(title=f"dry run: nothing was stored; a run would store {len(rows)} articles")
-    for column in ("title", "url", "duplicate of"):
+    stored = sum(1 for r in rows if r.get("action", "store") == "store")
+    title = f"dry run: nothing was stored; a run would store {stored} articles"
+    if len(rows) > stored:
+        title += f" and update {len(rows) - stored} stored ones"
+    table = Table(title=title)
+    for column in ("", "title", "url", "duplicate of"):
         table.add_column(column)
     for row in rows:
         of = ""
@@ -120,7 +124,8 @@ def print_would_store(dry: dict[str, Any]) -> None:
             of = str(row["duplicate_of_location"] or row["duplicate_of"])
             if row["similarity"] is not None:
                 of += f" ({row['similarity']:.2f})"
-        table.add_row(str(row["title"] or ""), str(row["url"] or row["path"] or ""), of)
+        action = "" if row.get("action", "store") == "store" else "update"
+        table.add_row(action, str(row["title"] or ""), str(row["url"] or row["path"] or ""), of)
     _out.print(table)
     if dry.get("note"):
         _out.print(f"note: {dry['note']}")
