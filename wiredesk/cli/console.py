@@ -92,9 +92,10 @@ class Console:
             )
         _out.print(table)
         failed = summary["failed"]
+        dry = summary.get("dry_run") is not None
         _out.print(
-            ("dry run (nothing stored): " if summary.get("dry_run") is not None else "")
-            + f"pages read {summary['pages_read']}, new articles stored {summary['stored']}, "
+            ("dry run (nothing stored): " if dry else "")
+            + f"pages read {summary['pages_read']}, new articles {'' if dry else 'stored '}{summary['stored']}, "
             f"exact duplicates {summary['exact_duplicates']}, near duplicates {summary['near_duplicates']}, "
             f"already seen {summary['already_seen']}, failed {failed}"
             + (f" ({_reasons(summary['failed_by_reason'])})" if failed else "")
