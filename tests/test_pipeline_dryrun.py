@@ -20,6 +20,9 @@ def _dry(store: str, paths: list[str]) -> tuple[SourceTally, list[dict], Path]:
     with pipeline.open_stages(_config(store), run_id="dry", dry_run=True) as stages:
         scratch = Path(stages.store.sqlite_path).parent
         assert stages.config.store.url != store and scratch.parent == Path(tempfile.gettempdir())
+        # the scratch index starts as a copy of the store's own, not empty (a rebuild from the
+        # store costs ~7 ms of CPU per stored article)
+        assert stages.dedup.index.last_seq() == stages.store.high_water()
         pages, failures = pipeline.read_files(
             expand_inputs(paths), source="local", manifest=None, max_bytes=10_000_000, tally=tally
         )

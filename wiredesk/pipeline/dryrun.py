@@ -4,22 +4,27 @@ A dry run must leave nothing behind (no store, no lock file, no index folder) ye
 what a real run would do: which pages are new, which are copies of what, which were seen
 before. So it runs the real stages against a scratch store in a private temporary folder:
 an existing SQLite store is copied there first (SQLite's online backup, a consistent snapshot
-even while another run writes), and the dedup index is rebuilt from that copy by the
-pipeline's usual catch-up. A PostgreSQL store is not copied: the dry run then starts from an
+even while another run writes) with its local dedup index (copied under the index's lock); the
+pipeline's usual catch-up adds what the index copy lacks (with a Redis or PostgreSQL index the
+whole index is rebuilt from the copy of the store: slower on a large store). A PostgreSQL store is not copied: the dry run then starts from an
 empty store and says so.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from wiredesk.config import StoreConfig, WiredeskConfig
+from wiredesk.core.errors import DedupError
 from wiredesk.storage import Store
 from wiredesk.storage.targets import resolve
 
@@ -41,6 +46,11 @@ def scratch_config(config: WiredeskConfig) -> Iterator[tuple[WiredeskConfig, str
         if source is None:
             note = EMPTY_SCRATCH_NOTE
         elif source.is_file():
+            index = source.with_name(source.stem + ".dedup")  # Store.dedup_location for SQLite
+            if config.store.dedup_index is None and index.is_dir():
+                # The index first, the store after: the copy of the store is then at least as
+                # new, and the pipeline's catch-up adds what the index copy lacks.
+                _copy_local_index(index, folder / "wiredesk.dedup", timeout_s=config.run.lock_timeout_s)
             _copy_sqlite(source, scratch)
         store = StoreConfig(url=str(scratch), dedup_index=None)  # the index beside the scratch store
         yield config.model_copy(update={"store": store}), note
@@ -54,6 +64,39 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.execute("PRAGMA query_only = ON")
         src.backup(dst)
+
+
+def _copy_local_index(source: Path, target: Path, *, timeout_s: float) -> None:
+    """Copy a local dedup index folder under its own lock (so no batch commits halfway through
+    the copy). Rebuilding the index from the store instead costs about 7 ms of CPU per stored
+    article; copying costs a file copy."""
+    lock = source / "lock"
+    try:
+        fd = os.open(lock, os.O_RDWR)  # never created here: no lock file, no writer ever
+    except FileNotFoundError:
+        fd = None
+    try:
+        if fd is not None:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise DedupError(
+                            f"dry run: the dedup index {source} stayed locked for {timeout_s:g}s"
+                        ) from None
+                    time.sleep(0.05)
+        target.mkdir()
+        for path in source.iterdir():
+            if path.name.endswith(".sqlite"):
+                _copy_sqlite(path, target / path.name)
+            elif path.suffix == ".npy" and not path.name.endswith(".tmp.npy"):  # band segments (immutable)
+                shutil.copyfile(path, target / path.name)
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the flock
 
 
 def would_store(store: Store, run_id: str) -> list[dict[str, Any]]:
