@@ -66,6 +66,13 @@ def test_every_config_problem_at_once_with_suggestions(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+def test_serve_checks_the_whole_config_before_serving(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("dedup:\n  shingle_sise: 5\n")
+    line = _error(wiredesk("serve", "--config", str(config), cwd=tmp_path))
+    assert line == f"{config}: dedup.shingle_sise: unknown key (did you mean 'shingle_size'?)"
+
+
 def test_unknown_sources_all_named_with_suggestions(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("sources:\n  - name: example-news\n    paths: [pages/*.html]\n  - name: wire\n    paths: [w/*]\n")
