@@ -146,7 +146,7 @@ def run_case(
         t = time.perf_counter()
         store.write_batch(run_id="bench", articles=arts, assignments=verdicts)
         row["rewrite/s"] = size / (time.perf_counter() - t)
-        for fmt in ("jsonl", "jsonl.gz", "parquet"):
+        for fmt in ("jsonl", "jsonl.gz", "parquet", "csv"):
             out = folder / f"{name}.{fmt}"
             t = time.perf_counter()
             result = export_corpus(store, str(out), fmt=fmt, include_duplicates=True)
@@ -238,10 +238,12 @@ def main() -> int:
         "x anchor ",
         "jsonl.gz rec/s",
         "parquet rec/s",
+        "csv rec/s",
         "parquet by day rec/s",
         "jsonl MB",
         "jsonl.gz MB",
         "parquet MB",
+        "csv MB",
         "incremental s",
     ]
     for row in rows:

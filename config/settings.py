@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wiredesk.core.errors import ConfigError
+from wiredesk.core.errors import ConfigError, did_you_mean
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("wiredesk.yaml")
 ENV_PREFIX = "WIREDESK_"
@@ -37,7 +38,7 @@ class StoreConfig(_Strict):
 
 class ExportConfig(_Strict):
     out: str = "./data/corpus.jsonl"
-    format: Literal["jsonl", "jsonl.gz", "parquet"] = "jsonl"
+    format: Literal["jsonl", "jsonl.gz", "parquet", "csv"] = "jsonl"
     include_duplicates: bool = False
 
 
@@ -121,11 +122,20 @@ class WiredeskConfig(_Strict):
         return sources
 
     def source(self, name: str) -> SourceConfig:
-        for source in self.sources:
-            if source.name == name:
-                return source
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ConfigError(f"unknown source {name!r} (known: {known})")
+        by_name = {s.name: s for s in self.sources}
+        if name not in by_name:
+            self.check_sources([name])  # raises, naming the likely intended source
+        return by_name[name]
+
+    def check_sources(self, names: Sequence[str]) -> None:
+        """One error naming every unknown source, each with its likely intended name."""
+        known = [s.name for s in self.sources]
+        unknown = [name for name in dict.fromkeys(names) if name not in known]
+        if not unknown:
+            return
+        listed = ", ".join(f"{name!r}{did_you_mean(name, known)}" for name in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise ConfigError(f"unknown source{plural} {listed} (known: {', '.join(known) or 'none configured'})")
 
     def with_overrides(self, **section_values: dict[str, Any]) -> WiredeskConfig:
         """A copy with some keys of some sections replaced (CLI flags), validated again."""
@@ -143,6 +153,7 @@ _FORMAT_SUFFIXES = (
     (".parquet", "parquet"),
     (".jsonl", "jsonl"),
     (".json", "jsonl"),
+    (".csv", "csv"),
 )
 
 
@@ -157,6 +168,10 @@ def export_target(out: str | None, fmt: str | None, defaults: ExportConfig) -> t
         raise ConfigError(f"--out {out}: is a directory; give a file path such as {Path(out) / 'corpus.jsonl'}")
     path = out or defaults.out
     named = next((f for suffix, f in _FORMAT_SUFFIXES if path.lower().endswith(suffix)), None)
+    suffix = Path(path).suffix
+    if fmt is None and named is None and suffix and out is not None:  # never JSONL under a .tsv name
+        formats = ", ".join(f"{f} (.{f})" for f in ("jsonl", "jsonl.gz", "parquet", "csv"))
+        raise ConfigError(f"--out {out}: unknown format {suffix!r}; the formats: {formats}, or name one with --format")
     if fmt is None:
         fmt = named if out is not None and named else defaults.format
         if out is None and named and named != fmt:  # config says parquet, default path says .jsonl
@@ -173,7 +188,7 @@ def _with_format(path: str, fmt: str) -> str:
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
             break
-    return path + {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet"}[fmt]
+    return path + {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet", "csv": ".csv"}[fmt]
 
 
 def check_writable(path: str, what: str = "--out") -> None:
@@ -206,25 +221,65 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
     return overrides
 
 
-def _format_error(exc: ValidationError, origin: str) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The config model that holds the key at ``loc`` (for "did you mean")."""
+    model: type[BaseModel] = WiredeskConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problem(err: Any) -> str:
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
+        model = _model_at(loc[:-1])
+        known = [name for name in model.model_fields if name != "source_file"] if model else []
+        return f"{where}: unknown key{did_you_mean(str(loc[-1]), known)}"
     value = err.get("input")
-    shown = "" if err["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
-    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{origin}: {where}: {msg}{shown}{more}"
+    shown = "" if err["type"] == "missing" or isinstance(value, dict) else f" (got {value!r})"
+    return f"{where}: {msg}{shown}"
 
 
-def _validate(data: Any, *, origin: str) -> WiredeskConfig:
+def _one_error(origin: str, problems: list[str]) -> ConfigError:
+    """Every problem at once, in one line: a user fixes them all in one edit."""
+    if len(problems) == 1:
+        return ConfigError(f"{origin}: {problems[0]}")
+    return ConfigError(f"{origin}: {len(problems)} problems: " + "; ".join(problems))
+
+
+def _validate(data: Any, *, origin: str, stages: bool = False) -> WiredeskConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping of sections at the top level")
+    problems: list[str] = []
+    config = None
     try:
         config = WiredeskConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_error(exc, origin)) from None
+        problems = [_problem(err) for err in exc.errors()]
+    if stages:  # the fetch, extract and dedup sections, checked by the stages' own settings
+        from wiredesk.config.stages import stage_problems
+
+        problems += stage_problems(data)
+    if problems or config is None:
+        raise _one_error(origin, problems)
     _check_shared_state(config, origin)
     return config
 
@@ -269,9 +324,13 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None) -> WiredeskConfig:
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None, stages: bool = False
+) -> WiredeskConfig:
     """Read the YAML config (explicit path, else $WIREDESK_CONFIG, else the embedded defaults),
-    apply WIREDESK_<SECTION>__<KEY> environment overrides and validate the result."""
+    apply WIREDESK_<SECTION>__<KEY> environment overrides and validate the result. With
+    ``stages`` the fetch, extract and dedup sections are checked too, and every problem of the
+    whole config is reported in one ConfigError."""
     environ = dict(os.environ if environ is None else environ)
     chosen = path or environ.get("WIREDESK_CONFIG") or DEFAULT_CONFIG_PATH
     file = Path(chosen)
@@ -300,4 +359,4 @@ def load_config(path: str | os.PathLike[str] | None = None, *, environ: dict[str
             raise ConfigError(f"environment: WIREDESK_{section.upper()}__...: section {section!r} is not a mapping")
         data[section] = {**current, **values}
     data["source_file"] = str(file)
-    return _validate(data, origin=str(file) if file != DEFAULT_CONFIG_PATH else "config")
+    return _validate(data, origin=str(file) if file != DEFAULT_CONFIG_PATH else "config", stages=stages)

@@ -2,6 +2,7 @@
 
 Validation goes through pydantic's TypeAdapter on the stage's dataclass, so the stage package
 stays the single source of truth for its knobs while errors still name the key and value.
+Every problem of a section is reported at once, not only the first.
 """
 
 from __future__ import annotations
@@ -11,40 +12,74 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from wiredesk.core.errors import ConfigError, WiredeskError
+from wiredesk.core.errors import ConfigError, WiredeskError, did_you_mean
 
 T = TypeVar("T")
 
 
-def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: Any) -> T:
-    """``cls(**values)`` validated: unknown keys and bad values are one-line ConfigErrors."""
+def settings_problems(cls: type[T], section: str, values: dict[str, Any], **extra: Any) -> tuple[T | None, list[str]]:
+    """``(cls(**values), [])`` when valid, else ``(None, problems)``: one line per problem,
+    each naming ``section.key``. Unknown keys are reported and the known ones still checked."""
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    problems = []
     for key in values:
         if key not in names:
-            raise ConfigError(f"config: {section}.{key}: unknown key (known: {', '.join(sorted(names))})")
-    merged = {**values, **{k: v for k, v in extra.items() if v is not None}}
+            hint = did_you_mean(str(key), names) or f" (known: {', '.join(sorted(names))})"
+            problems.append(f"{section}.{key}: unknown key{hint}")
+    known = {k: v for k, v in values.items() if k in names}
+    merged = {**known, **{k: v for k, v in extra.items() if v is not None}}
     try:
-        return TypeAdapter(cls).validate_python(merged)
+        built = TypeAdapter(cls).validate_python(merged)
     except WiredeskError as exc:  # raised by the stage's own checks
-        raise ConfigError(
-            exc.message if exc.message.startswith(("config", section)) else f"config: {section}: {exc.message}"
-        ) from None
+        problems.append(exc.message.removeprefix("config: ") if exc.message.startswith("config") else exc.message)
+        if not problems[-1].startswith(section):
+            problems[-1] = f"{section}: {problems[-1]}"
+        return None, problems
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        if not where:  # the dataclass's own check (__post_init__) failed: its message names the key
-            raise ConfigError(f"config: {section}: {err['msg'].removeprefix('Value error, ')}") from None
-        raise ConfigError(f"config: {section}.{where}: {err['msg']} (got {err.get('input')!r})") from None
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            if not where:  # the dataclass's own check (__post_init__) failed: its message names the key
+                problems.append(f"{section}: {err['msg'].removeprefix('Value error, ')}")
+            else:
+                problems.append(f"{section}.{where}: {err['msg']} (got {err.get('input')!r})")
+        return None, problems
+    return (None, problems) if problems else (built, [])
 
 
-def build_stage_settings(config: Any) -> dict[str, Any]:
-    """Every stage's settings from a WiredeskConfig, validated (a one-line error otherwise)."""
+def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: Any) -> T:
+    """``cls(**values)`` validated: unknown keys and bad values are one-line ConfigErrors."""
+    built, problems = settings_problems(cls, section, values, **extra)
+    if problems:
+        raise ConfigError("config: " + "; ".join(problems))
+    return built  # type: ignore[return-value]
+
+
+def _stage_classes() -> dict[str, type]:
     from wiredesk.dedup import DedupSettings
     from wiredesk.extractors import ExtractSettings
     from wiredesk.fetching import FetchSettings
 
-    return {
-        "extract": build_settings(ExtractSettings, "extract", dict(config.extract)),
-        "dedup": build_settings(DedupSettings, "dedup", dict(config.dedup)),
-        "fetch": build_settings(FetchSettings, "fetch", dict(config.fetch)),
-    }
+    return {"extract": ExtractSettings, "dedup": DedupSettings, "fetch": FetchSettings}
+
+
+def stage_problems(sections: dict[str, Any]) -> list[str]:
+    """Every problem of the ``fetch``, ``extract`` and ``dedup`` sections of raw config data."""
+    problems: list[str] = []
+    for section, cls in _stage_classes().items():
+        values = sections.get(section)
+        if isinstance(values, dict):
+            problems += settings_problems(cls, section, values)[1]
+    return problems
+
+
+def build_stage_settings(config: Any) -> dict[str, Any]:
+    """Every stage's settings from a WiredeskConfig, validated (one error naming every problem)."""
+    built: dict[str, Any] = {}
+    problems: list[str] = []
+    for section, cls in _stage_classes().items():
+        settings, found = settings_problems(cls, section, dict(getattr(config, section)))
+        built[section] = settings
+        problems += found
+    if problems:
+        raise ConfigError("config: " + "; ".join(problems))
+    return built

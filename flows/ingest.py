@@ -153,13 +153,13 @@ def ingest_source(
     return tally.as_row() | {"_tally": tally}
 
 
-def _as_subflow(config_run: Any, spec_of: Callable[[], pipeline.RunSpec], limit: int | None, since: str | None):
+def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     source_flow = with_task_runner(ingest_source, config_run)
 
-    def execute(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+    def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
         state = source_flow(
             job.source,
-            spec_of(),
+            spec,
             paths=list(job.paths),
             web=job.web,
             manifest=job.manifest,
@@ -215,7 +215,6 @@ def ingest(
         workers=workers,
     )
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    spec = pipeline.RunSpec(config=config, run_id=run_id, dry_run=dry_run)
     summary, tallies = run_ingest(
         config,
         inputs=inputs,
@@ -227,7 +226,7 @@ def ingest(
         since=since,
         run_id=run_id,
         runner=TASKS,
-        execute_source=_as_subflow(config.run, lambda: spec, limit, since),
+        execute_source=_as_subflow(config.run, limit, since),
         export_step=lambda stages: export_task(stages),
     )
     publish_run_artifacts(summary, tallies)

@@ -1,9 +1,10 @@
-"""Corpus export: JSONL, gzipped JSONL or Parquet, atomically, with a manifest.
+"""Corpus export: JSONL, gzipped JSONL, Parquet or CSV, atomically, with a manifest.
 
 Layout for ``out = data/corpus.jsonl``:
     data/corpus.jsonl                         the full snapshot
     data/corpus.delta-101-250.jsonl           an incremental export: seqs 101..250
     data/corpus.jsonl.manifest.json           every file of the corpus, with sha256
+    data/corpus.jsonl.schema.json             the Arrow schema, spelt for each reader (sidecar)
 With ``partition_by_date`` ``out`` is a directory of Hive partitions
 (``corpus/published_date=2019-10-04/part-1-250.parquet``); the manifest is ``corpus.manifest.json``.
 
@@ -28,11 +29,20 @@ from wiredesk.core.errors import ConfigError, StoreError
 from wiredesk.core.records import EXPORT_FIELDS, utcnow
 from wiredesk.storage import schema as t
 from wiredesk.storage.engine import read_tx, write_tx
-from wiredesk.storage.files import COLUMNS, EXT, atomic_write, remove_leftovers, write_file, write_partitioned
+from wiredesk.storage.files import (
+    COLUMNS,
+    EXT,
+    atomic_write,
+    parquet_schema,
+    remove_leftovers,
+    write_file,
+    write_partitioned,
+)
 from wiredesk.storage.locks import file_lock
+from wiredesk.storage.sidecar import sidecar_bytes, sidecar_path
 from wiredesk.storage.store import Store, read_high_water
 
-Format = Literal["jsonl", "jsonl.gz", "parquet"]
+Format = Literal["jsonl", "jsonl.gz", "parquet", "csv"]
 EXPORT_FORMAT_VERSION = 1
 
 
@@ -64,7 +74,7 @@ def export_corpus(
 ) -> ExportResult:
     """Write the corpus (cluster representatives; with ``include_duplicates`` every article)."""
     if fmt not in EXT:
-        raise ConfigError(f"unknown export format {fmt!r} (use jsonl, jsonl.gz or parquet)")
+        raise ConfigError(f"unknown export format {fmt!r} (use {', '.join(EXT)})")
     target = Path(out).expanduser().absolute()
     options = {"fmt": fmt, "include_duplicates": include_duplicates, "partition_by_date": partition_by_date}
     # Beside the output, never inside it: readers that scan a partition directory
@@ -158,7 +168,10 @@ def _export(
                 }
             )
     files = (list(base["files"]) if base else []) + entries
+    schema_file = sidecar_path(target)
+    atomic_write(schema_file, sidecar_bytes(parquet_schema()))
     manifest = _manifest(store, options, files, high_water, schema_version)
+    manifest["schema_file"] = os.path.relpath(schema_file, manifest_path.parent)
     atomic_write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
     if previous and base is None and not previous.get("_other_options"):
         _remove_stale(previous, manifest, manifest_path.parent)

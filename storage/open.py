@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from wiredesk.core.errors import StoreError
+from wiredesk.core.errors import NoStoreError, StoreError
 from wiredesk.storage.engine import make_engine, read_tx
 from wiredesk.storage.migrations import current_version, migrate
 from wiredesk.storage.settings import StoreSettings
@@ -25,10 +25,11 @@ def open_store(target: str, *, create: bool = True, settings: StoreSettings | No
     path = where.sqlite_path
     if path is not None:
         if path.is_dir():
-            raise StoreError(f"cannot open store {path}: it is a directory")
+            raise NoStoreError(f"cannot open store {path}: it is a directory")
         if not path.exists():
             if not create:
-                raise StoreError(f"no store at {path}")
+                folder = "" if path.parent.is_dir() else f" (no folder {path.parent})"
+                raise NoStoreError(f"no store at {path}{folder}")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -38,7 +39,7 @@ def open_store(target: str, *, create: bool = True, settings: StoreSettings | No
         with read_tx(engine) as conn:
             version = current_version(conn)
         if version == 0 and not create:
-            raise StoreError(f"{masked} is not a wiredesk store (no schema)")
+            raise NoStoreError(f"{masked} is not a wiredesk store (no schema)")
         migrate(engine, where=masked)
     except StoreError:
         engine.dispose()

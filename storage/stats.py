@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Integer, func, select, text
+from sqlalchemy import Connection, Integer, case, func, select, text
 
 from wiredesk.storage import schema as t
 from wiredesk.storage.codec import day_of
@@ -13,7 +13,10 @@ from wiredesk.storage.codec import day_of
 
 def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dict[str, Any]:
     """Articles by source and by publication day, duplicate rate by source, failures by
-    reason (distinct locations: a page failing on every run counts once), store size."""
+    reason (distinct locations: a page failing on every run counts once), store size.
+
+    ``stories`` counts distinct stories (cluster ids); ``clusters`` those with copies (two or
+    more members), exactly the clusters ``wiredesk clusters`` lists."""
     a = t.articles.c
     fl = t.failures.c
     dup = func.sum(func.cast(a.duplicate_of.is_not(None), Integer))
@@ -33,7 +36,16 @@ def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dic
             select(fl.reason, failing).group_by(fl.reason).order_by(failing.desc(), fl.reason)
         )
     }
-    clusters = conn.execute(select(func.count(func.distinct(a.cluster_id)))).scalar_one()
+    # As ``wiredesk clusters`` counts them: a cluster is a story with copies (two or more
+    # members); a story stored once is a story, not a cluster.
+    sizes = select(func.count().label("n")).select_from(t.articles).group_by(a.cluster_id).subquery()
+    stories, clusters, clustered = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(func.cast(sizes.c.n >= 2, Integer)), 0),
+            func.coalesce(func.sum(case((sizes.c.n >= 2, sizes.c.n), else_=0)), 0),
+        ).select_from(sizes)
+    ).one()
     runs = conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
     version = conn.execute(select(func.max(t.schema_version.c.version))).scalar_one()
     high_water = conn.execute(select(t.counters.c.value).where(t.counters.c.name == "seq")).scalar_one()
@@ -48,7 +60,9 @@ def corpus_stats(conn: Connection, *, url: str, sqlite_path: Path | None) -> dic
         "representatives": total - dups,
         "duplicates": dups,
         "duplicate_rate": round(dups / total, 4) if total else 0.0,
+        "stories": int(stories),
         "clusters": int(clusters),
+        "articles_in_clusters": int(clustered),
         "by_source": by_source,
         "by_day": dict(sorted(by_day.items(), key=lambda kv: (kv[0] == "unknown", kv[0]))),
         "failures_by_reason": failures_by_reason,

@@ -289,6 +289,16 @@ class Store:
                     out[row["id"]] = stored_article(row)
         return out
 
+    def run_articles(self, run_id: str) -> list[tuple[StoredArticle, bool]]:
+        """The articles one run wrote, in the order it wrote them, each with whether the run
+        inserted it (True) or changed a stored one (False: new text, or a new verdict)."""
+        a = t.articles.c
+        cols = [a[c] for c in ARTICLE_COLUMNS]
+        query = select(*cols, (a.stored_at == a.updated_at).label("_inserted")).where(a.run_id == run_id)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(a.seq)).mappings()
+            return [(stored_article(r), bool(r["_inserted"])) for r in rows]
+
     def iter_since(self, seq: int) -> Iterator[StoredArticle]:
         """Every article with a seq above ``seq``, in seq order (pages of short reads: a slow
         consumer never holds a transaction open)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from wiredesk.core.errors import StoreError
+from wiredesk.core.errors import NoStoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +44,22 @@ def mask(url: URL | str) -> str:
 def resolve(target: str) -> Target:
     target = (target or "").strip()
     if not target:
-        raise StoreError("no store given (expected a file path or a postgresql:// URL)")
+        raise NoStoreError("no store given (expected a file path or a postgresql:// URL)")
     if "://" not in target:
         return _sqlite(Path(target))
     try:
         url = make_url(target)
     except ArgumentError as exc:
-        raise StoreError(f"cannot parse store URL {mask(target)}: {exc}") from None
+        raise NoStoreError(f"cannot parse store URL {mask(target)}: {exc}") from None
     backend = url.get_backend_name()
     if backend in ("postgresql", "postgres"):
         # One driver everywhere: psycopg 3 (psycopg2 is not installed).
         return Target(url=url.set(drivername="postgresql+psycopg"), sqlite_path=None)
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
-            raise StoreError("an in-memory SQLite store cannot be shared between stages; give a file")
+            raise NoStoreError("an in-memory SQLite store cannot be shared between stages; give a file")
         return _sqlite(Path(url.database))
-    raise StoreError(f"unsupported store URL {mask(url)} (use a file path, sqlite:/// or postgresql://)")
+    raise NoStoreError(f"unsupported store URL {mask(url)} (use a file path, sqlite:/// or postgresql://)")
 
 
 def _sqlite(path: Path) -> Target:

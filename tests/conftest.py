@@ -1,4 +1,5 @@
-"""Shared fixtures: the ../shared data folders, bundled samples, temporary stores."""
+"""Shared fixtures: the test data in tests/data, the ../shared data folders, bundled samples,
+temporary stores."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# $WIREDESK_SHARED_DIR moves (or, set to a missing folder, hides) ../shared: run the tests as on
+# a fresh clone with WIREDESK_SHARED_DIR=/nonexistent.
+SHARED = Path(os.environ.get("WIREDESK_SHARED_DIR") or REPO.parent / "shared")
 SAMPLES = REPO / "samples"
+TEST_DATA = REPO / "tests" / "data"  # small fixtures in the repository: always there
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -24,8 +28,9 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def seeds_dir(shared_data: Path) -> Path:
-    return shared_data / "seeds"
+def seeds_dir() -> Path:
+    """The five seed pages and their line labels (tests/data/seeds)."""
+    return TEST_DATA / "seeds"
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,8 @@ def wiredesk(
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
-    # 2: the user's words were wrong (argument, config, input); 1: the store could not be used
-    assert proc.returncode == (1 if needle == "no store at" else 2), (proc.stdout, proc.stderr)
+    # 2: the user's words were wrong (argument, config, input, a store that is not there)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("wiredesk: error: ") and needle in lines[0], lines[0]
@@ -49,7 +49,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None
         (["run", "--input", ".", "--manifest", "missing.jsonl"], {}, "manifest missing.jsonl: no such file"),
         (["export", "--store", "missing.db"], {}, "no store at"),
         (["extract", "missing.html"], {}, "missing.html: no such file"),
-        (["bogus"], {}, "invalid choice: 'bogus'"),
+        (["bogus"], {}, "unknown command 'bogus'"),
         (["run", "--input", "x", "--since", "yesterday"], {}, "--since: not an ISO 8601 date"),
         (["run", "--input", "x", "--out", "/proc/x.jsonl"], {}, "cannot write in /proc"),
         (["run", "--input", "x"], {"WIREDESK_DEDUP__WINDOW_DAYS": "-3"}, "config: dedup: window_days"),
@@ -119,3 +119,29 @@ def test_run_twice_then_export_stats_clusters(samples_dir: Path, tmp_path: Path,
     assert len(one["members"]) == 2
     stats = json.loads(wiredesk("stats", "--json", cwd=tmp_path).stdout)
     assert stats["articles"] == 6
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under root with its bytes (None for folders): what a dry run must not change."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.prefect
+def test_dry_run_creates_nothing_and_lists_what_it_would_store(
+    samples_dir: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    env = {"PREFECT_API_URL": prefect_api}
+    seeds = sorted((samples_dir / "seeds").glob("*.txt"))
+    work = tmp_path / "work"
+    copy = write(tmp_path / "in" / "copy.txt", syndicated_text_copy(seeds[1].read_text("utf-8")))
+    work.mkdir()
+
+    # No store yet: the dry run creates none (no data/ folder, no lock file, no export). A dry
+    # run on an existing store is tested without Prefect in test_pipeline_dryrun.py.
+    dry = wiredesk("run", "--input", *map(str, seeds), str(copy), "--dry-run", "--json", cwd=work, env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert list(work.iterdir()) == []
+    listed = json.loads(dry.stdout)["dry_run"]["would_store"]
+    assert len(listed) == 6 and {r["path"] for r in listed} == {str(p.resolve()) for p in [*seeds, copy]}
+    copies = [r for r in listed if r["duplicate_of"]]
+    assert [(r["path"], r["duplicate_of_location"]) for r in copies] == [(str(copy.resolve()), str(seeds[1].resolve()))]

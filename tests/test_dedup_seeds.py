@@ -5,14 +5,12 @@ straight quotes) joins its seed, within one batch and across runs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-
+from tests.conftest import TEST_DATA
 from tests.test_dedup_core import Store, art
 from wiredesk.dedup import Deduplicator, DedupSettings, open_index
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "seeds"
+SEEDS = TEST_DATA / "seeds"
 OTHER_SITE_TOP = (
     "Home\nWorld\nPolitics\nBusiness\nSubscribe to our newsletter for the top stories of the "
     "day, delivered to your inbox every morning\nSign in\nSearch\n"
@@ -24,8 +22,6 @@ OTHER_SITE_BOTTOM = (
 
 
 def seeds() -> list[tuple[str, str, list[str]]]:
-    if not SEEDS.exists():
-        pytest.skip(f"no seed data at {SEEDS}")
     labels = json.loads((SEEDS / "labels.json").read_text())
     out = []
     for name in sorted(labels):

@@ -1,22 +1,18 @@
 """Regression: on the seed pages every `content` line is kept word for word and every
-`boilerplate` line dropped (labels in ../shared/data/seeds/labels.json)."""
+`boilerplate` line dropped (labels in tests/data/seeds/labels.json, copied from
+../shared/data/seeds)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO, SHARED, TEST_DATA
 from wiredesk.core.records import RawPage
 from wiredesk.extractors import extract_page
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "data" / "seeds"
-
-pytestmark = pytest.mark.skipif(
-    not (SEEDS / "labels.json").is_file(), reason=f"shared seed labels not found at {SEEDS}"
-)
+SEEDS = TEST_DATA / "seeds"
 
 
 def _labels() -> dict[str, list[dict]]:
@@ -28,7 +24,7 @@ def _extract(name: str):
     return extract_page(RawPage(source="seeds", body=path.read_bytes(), kind="text", path=str(path)))
 
 
-@pytest.mark.parametrize("name", sorted(_labels()) if (SEEDS / "labels.json").is_file() else [])
+@pytest.mark.parametrize("name", sorted(_labels()))
 def test_seed_labels_hold(name: str) -> None:
     out = _extract(name)
     kept = out.text.split("\n")
@@ -53,6 +49,16 @@ def test_seed_credit_lines_mark_syndicated_copies() -> None:
         assert not _extract(name).names_original
 
 
-def test_bundled_samples_match_shared_seeds() -> None:
-    for path in sorted((REPO / "samples" / "seeds").glob("*.txt")):
+def test_bundled_samples_match_the_test_seeds() -> None:
+    demo = sorted((REPO / "samples" / "seeds").glob("*.txt"))
+    assert [p.name for p in demo] == sorted(_labels())
+    for path in demo:
         assert path.read_bytes() == (SEEDS / path.name).read_bytes()
+
+
+def test_test_seeds_match_shared_seeds() -> None:
+    shared = SHARED / "data" / "seeds"
+    if not shared.is_dir():
+        pytest.skip(f"no shared seeds at {shared}: the copies in {SEEDS} are checked above")
+    for path in sorted(SEEDS.iterdir()):
+        assert path.read_bytes() == (shared / path.name).read_bytes(), path.name

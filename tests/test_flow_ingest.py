@@ -161,7 +161,9 @@ def test_dry_run_and_limit_do_not_hide_feed_items_from_later_runs(samples_dir: P
             "fetch: {allow_private: [127.0.0.1], per_host_min_interval: 0}\n"
         )
         dry = ingest(config_path=str(config), dry_run=True)
-        assert dry["sources"][0]["fetched"] == 3 and dry["stored"] == 0
+        # the tallies say what a run would do; the store is not even created
+        assert dry["sources"][0]["fetched"] == 3 and dry["stored"] == 3 and len(dry["dry_run"]["would_store"]) == 3
+        assert not (tmp_path / "w.db").exists() and not (tmp_path / "corpus.jsonl").exists()
         limited = ingest(config_path=str(config), limit=1)
         assert limited["stored"] == 1
         full = ingest(config_path=str(config))

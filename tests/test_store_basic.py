@@ -190,7 +190,11 @@ def test_stats_by_source_day_and_size(store):
     }
     assert stats["by_day"] == {"2026-11-02": 3, "unknown": 2}
     assert stats["failures_by_reason"] == {"empty": 2}
-    assert stats["clusters"] == 3 and stats["schema_version"] >= 2
+    # three stories, one of them with two copies: one cluster of three, as `wiredesk clusters` lists them
+    assert (stats["stories"], stats["clusters"], stats["articles_in_clusters"]) == (3, 1, 3)
+    listed = store.clusters(min_size=2)
+    assert (len(listed), sum(c.size for c in listed)) == (stats["clusters"], stats["articles_in_clusters"])
+    assert stats["schema_version"] >= 2
     assert stats["size_bytes"] > 0 and stats["bytes_per_article"] == pytest.approx(stats["size_bytes"] / 5, abs=0.1)
 
 

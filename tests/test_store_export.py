@@ -222,7 +222,7 @@ def test_failed_export_leaves_the_previous_file_and_watermark(store, tmp_path):
         export_corpus(store, str(out))
     assert out.read_bytes() == before
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != "db")
-    assert left == [".corpus.jsonl.lock", "corpus.jsonl", "corpus.jsonl.manifest.json"]
+    assert left == ["corpus.jsonl", "corpus.jsonl.manifest.json", "corpus.jsonl.schema.json"]  # no lock left
     # The watermark did not move: the next incremental export still starts where the first ended.
     with pytest.raises(StoreError):
         export_corpus(store, str(out), incremental=True)
@@ -231,4 +231,4 @@ def test_failed_export_leaves_the_previous_file_and_watermark(store, tmp_path):
 
 def test_unknown_format_is_a_config_error(store, tmp_path):
     with pytest.raises(ConfigError, match="unknown export format"):
-        export_corpus(store, str(tmp_path / "x.csv"), fmt="csv")
+        export_corpus(store, str(tmp_path / "x.xml"), fmt="xml")

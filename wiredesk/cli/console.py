@@ -92,16 +92,44 @@ class Console:
             )
         _out.print(table)
         failed = summary["failed"]
+        dry = summary.get("dry_run") is not None
         _out.print(
-            f"pages read {summary['pages_read']}, new articles stored {summary['stored']}, "
+            ("dry run (nothing stored): " if dry else "")
+            + f"pages read {summary['pages_read']}, new articles {'' if dry else 'stored '}{summary['stored']}, "
             f"exact duplicates {summary['exact_duplicates']}, near duplicates {summary['near_duplicates']}, "
             f"already seen {summary['already_seen']}, failed {failed}"
             + (f" ({_reasons(summary['failed_by_reason'])})" if failed else "")
             + f", wall time {summary['wall_seconds']:.1f} s"
         )
+        dry = summary.get("dry_run")
+        if dry is not None:
+            print_would_store(dry)
         export = summary.get("export")
         if export:
             _out.print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")
+
+
+def print_would_store(dry: dict[str, Any]) -> None:
+    """A dry run's list: what a real run would store or change, and what each copy copies."""
+    rows = dry["would_store"]
+    stored = sum(1 for r in rows if r.get("action", "store") == "store")
+    title = f"dry run: nothing was stored; a run would store {stored} articles"
+    if len(rows) > stored:
+        title += f" and update {len(rows) - stored} stored ones"
+    table = Table(title=title)
+    for column in ("", "title", "url", "duplicate of"):
+        table.add_column(column)
+    for row in rows:
+        of = ""
+        if row["duplicate_of"]:
+            of = str(row["duplicate_of_location"] or row["duplicate_of"])
+            if row["similarity"] is not None:
+                of += f" ({row['similarity']:.2f})"
+        action = "" if row.get("action", "store") == "store" else "update"
+        table.add_row(action, str(row["title"] or ""), str(row["url"] or row["path"] or ""), of)
+    _out.print(table)
+    if dry.get("note"):
+        _out.print(f"note: {dry['note']}")
 
 
 def _reasons(by_reason: dict[str, int]) -> str:
@@ -135,11 +163,12 @@ def cluster_row(summary: Any, members: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
+def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool, total: int | None = None) -> None:
     if as_json:
         print(json.dumps(list(rows), default=str, indent=2))
         return
-    table = Table(title=f"{len(rows)} clusters")
+    shown = f"{len(rows)} clusters" if total is None or total == len(rows) else f"{len(rows)} of {total} clusters"
+    table = Table(title=shown)
     for column in ("cluster", "size", "representative", "similarity (min)", "title", "outlets"):
         table.add_column(column)
     for row in rows:

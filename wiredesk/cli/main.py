@@ -1,8 +1,10 @@
 """The ``wiredesk`` command line: run, extract, export, clusters, stats, serve, trigger.
 
-Errors the user can fix (bad config, bad argument, missing input) print one line,
-``wiredesk: error: ...``, and exit 2; no traceback. Prefect is imported only by the commands
-that run flows, after its environment defaults are set.
+Every error prints one line, ``wiredesk: error: ...``, and no traceback. Exit statuses:
+0 done; 1 the work failed (a store that exists but cannot be used or is locked, a failed
+source, an export that could not be written); 2 what was typed is wrong (argument, config key
+or value, input path, a store or folder that does not exist); 130 interrupted. Prefect is
+imported only by the commands that run flows, after its environment defaults are set.
 """
 
 from __future__ import annotations
@@ -12,16 +14,33 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from wiredesk import __version__
-from wiredesk.core.errors import ConfigError, InputError, WiredeskError
+from wiredesk.core.errors import ConfigError, InputError, NoStoreError, WiredeskError, did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXPORT_FORMATS = ["jsonl", "jsonl.gz", "parquet", "csv"]
+# What the user typed was wrong: fix the command line or the config and run again.
+USAGE_ERRORS = (ConfigError, InputError, NoStoreError)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
-        raise ConfigError(f"{self.prog}: {message}")
+        # main() prints "wiredesk: error: "; name the subcommand only ("run: ..."), not the program twice.
+        where = self.prog.removeprefix("wiredesk").strip()
+        raise ConfigError(f"{where}: {message}" if where else message)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            choices = [str(c) for c in action.choices]
+            hint = did_you_mean(str(value), choices)
+            if isinstance(action, argparse._SubParsersAction):
+                raise argparse.ArgumentError(None, f"unknown command {value!r}{hint} (commands: {', '.join(choices)})")
+            name = argparse._get_action_name(action) or "argument"
+            raise argparse.ArgumentError(
+                None, f"{name}: invalid choice: {value!r}{hint} (choose from {', '.join(choices)})"
+            )
 
 
 def _prefect_env(verbose: bool) -> None:
@@ -63,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--manifest", metavar="JSONL", help="sidecar metadata: one {file, url?, published?, source?} per line"
     )
     run.add_argument("--out", metavar="PATH", help="corpus export written after the run (default: config export.out)")
-    run.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"], help="export format")
+    run.add_argument("--format", choices=EXPORT_FORMATS, help="export format")
     run.add_argument("--all", action="store_true", default=None, help="export every copy, not only distinct articles")
     run.add_argument("--no-export", action="store_true", help="do not write the corpus export")
     run.add_argument("--limit", type=int, metavar="N", help="at most N pages per source")
@@ -81,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="write the corpus (atomically) with a manifest.json")
     exp.add_argument("--out", metavar="PATH", help="output file (default: config export.out)")
-    exp.add_argument("--format", choices=["jsonl", "jsonl.gz", "parquet"])
+    exp.add_argument("--format", choices=EXPORT_FORMATS)
     exp.add_argument("--all", action="store_true", default=None, help="include every duplicate with duplicate_of set")
     exp.add_argument(
         "--incremental", action="store_true", help="only what is new or changed since the last export to OUT"
@@ -119,19 +138,44 @@ def _store_url(args: argparse.Namespace) -> str:
     from wiredesk.config import load_config
 
     config = load_config(args.config)
+    check_named_folder("--store", args.store)
     return args.store or config.store.url
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    if not args.input and not args.source:
-        from wiredesk.config import load_config
+def check_named_folder(flag: str, value: str | None) -> None:
+    """A file named on the command line must be in a folder that exists: a mistyped folder is
+    an error, not silently created. (The config's own paths, such as the default ./data, are
+    created on first use: a config is written once, on purpose.)"""
+    if value is None:
+        return
+    from pathlib import Path
 
-        config = load_config(args.config)
-        if not config.inputs and not config.sources:
-            raise ConfigError("run: give --input PATH [PATH ...] or --source NAME, or configure inputs/sources")
+    if flag == "--store":
+        from wiredesk.storage.targets import resolve
+
+        path = resolve(value).sqlite_path
+        if path is None:  # a database URL: its server says whether it exists
+            return
+    else:
+        path = Path(value).expanduser().absolute()
+    if not path.parent.is_dir():
+        raise ConfigError(f"{flag} {value}: no folder {path.parent} (create it first, or check the spelling)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wiredesk.config import load_config
+
+    # Every config problem at once (file, environment, stage sections), before Prefect starts.
+    loaded = load_config(args.config, stages=True)
+    if not args.input and not args.source and not loaded.inputs and not loaded.sources:
+        raise ConfigError("run: give --input PATH [PATH ...] or --source NAME, or configure inputs/sources")
+    loaded.check_sources(args.source or [])
     for name, value in (("--limit", args.limit), ("--batch-size", args.batch_size), ("--workers", args.workers)):
         if value is not None and value < 1:
             raise ConfigError(f"run: {name} must be at least 1 (got {value})")
+    check_named_folder("--store", args.store)
+    if not args.dry_run and not args.no_export:
+        check_named_folder("--out", args.out)
     _prefect_env(args.verbose)
     from wiredesk.cli.console import Console
 
@@ -151,19 +195,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     from wiredesk.config import check_writable
-    from wiredesk.config.stages import build_stage_settings
     from wiredesk.flows.runners import build_task_runner
     from wiredesk.pipeline.report import check_since
     from wiredesk.pipeline.sources import check_jobs, plan_jobs
     from wiredesk.storage import open_store
 
-    build_stage_settings(config)
     build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
     check_since(args.since)
     check_jobs(plan_jobs(config, inputs=args.input, sources=args.source, manifest=args.manifest))
-    if not args.no_export and not args.dry_run:
-        check_writable(config.export.out)
-    if not args.dry_run:
+    if not args.dry_run:  # a dry run creates nothing: no store, no export, no folders
+        if not args.no_export:
+            check_writable(config.export.out)
         open_store(config.store.url).close()  # an unusable store fails here, in one line
 
     with console.status("ingesting"):
@@ -228,9 +270,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     out, fmt = export_target(args.out, args.format, config.export)
-    check_writable(out)
+    check_named_folder("--store", args.store)
+    check_named_folder("--out", args.out)
     include = config.export.include_duplicates if args.all is None else args.all
     with open_store(args.store or config.store.url, create=False) as store:
+        check_writable(out)  # after the store is found: a missing store leaves no folder behind
         result = export_corpus(
             store,
             out,
@@ -253,16 +297,23 @@ def cmd_clusters(args: argparse.Namespace) -> int:
 
     with open_store(_store_url(args), create=False) as store:
         if args.cluster_id:
-            members = store.cluster_members(args.cluster_id)
+            cluster_id = args.cluster_id
+            members = store.cluster_members(cluster_id)
+            if not members:  # an article's id (the representative's, or any copy's): its cluster
+                article = store.get_articles([cluster_id]).get(cluster_id)
+                if article is not None:
+                    cluster_id = article.cluster_id
+                    members = store.cluster_members(cluster_id)
             if not members:
-                raise InputError(f"clusters: no cluster {args.cluster_id!r} in the store")
-            print_cluster(args.cluster_id, members, as_json=args.json)
+                raise InputError(f"clusters: no cluster and no article {args.cluster_id!r} in the store")
+            print_cluster(cluster_id, members, as_json=args.json)
         else:
             rows = []
-            for summary in store.clusters(min_size=args.min_size)[: args.limit]:
+            found = store.clusters(min_size=args.min_size)
+            for summary in found[: args.limit]:
                 members = store.cluster_members(summary.cluster_id)
                 rows.append(cluster_row(summary, members))
-            print_clusters(rows, as_json=args.json)
+            print_clusters(rows, as_json=args.json, total=len(found))
     return EXIT_OK
 
 
@@ -278,22 +329,43 @@ def cmd_stats(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "extract": cmd_extract, "export": cmd_export, "clusters": cmd_clusters, "stats": cmd_stats}
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would name neither the subcommand nor the option meant
+        sub = _subparsers(parser)[args.command]
+        options = [opt for action in sub._actions for opt in action.option_strings]
+        first = extra[0].split("=", 1)[0]
+        hint = did_you_mean(first, options) if first.startswith("-") else ""
+        plural = "s" if len(extra) > 1 else ""
+        raise ConfigError(f"{args.command}: unrecognized argument{plural}: {' '.join(extra)}{hint}")
+    return args
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def exit_status(exc: WiredeskError) -> int:
+    """2 when what the user typed was wrong, 1 when the work failed (see the module docstring)."""
+    return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        args = _parse(argv)
         handler = COMMANDS.get(args.command)
         if handler is None:
             from wiredesk.cli import schedule as cli_schedule
 
             handler = cli_schedule.COMMANDS[args.command]
         return handler(args)
-    except (ConfigError, InputError) as exc:
-        print(f"wiredesk: error: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
     except WiredeskError as exc:
         print(f"wiredesk: error: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_status(exc)
     except KeyboardInterrupt:
         print("wiredesk: interrupted", file=sys.stderr)
         return 130

@@ -108,6 +108,9 @@ def _plans(args: argparse.Namespace, *, only: list[str] | None = None, manual: b
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"serve: --limit must be at least 1 (got {args.limit})")
+    from wiredesk.config import load_config
+
+    load_config(args.config, stages=True)  # every config problem now, not in the first scheduled run
     _prefect_env(quiet=args.quiet)
     plans, settings = _plans(args, only=args.only, manual=not args.no_manual)
     from wiredesk.flows.deployments import build_deployments, serve

@@ -8,7 +8,9 @@
     │   ├── TransientFetchError    worth retrying (5xx, timeouts, resets, 429/503)
     │   └── PermanentFetchError    not worth retrying (4xx, refused by policy, too big, ...)
     ├── StoreError             the store cannot be opened or written
-    │   └── StoreVersionError      the store's schema is newer than this code
+    │   ├── StoreVersionError      the store's schema is newer than this code
+    │   └── NoStoreError           no store where the user pointed: missing file or folder,
+    │                              not a wiredesk store, an unusable URL (a usage error)
     └── DedupError             the dedup index cannot be used
 
 Every error that drops a page carries ``reason``: a short, stable, kebab-case
@@ -17,6 +19,9 @@ that reports count by, plus a human message.
 """
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 
 class WiredeskError(Exception):
@@ -66,5 +71,15 @@ class StoreVersionError(StoreError):
     reason = "store-version"
 
 
+class NoStoreError(StoreError):
+    reason = "no-store"
+
+
 class DedupError(WiredeskError):
     reason = "dedup"
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'url'?)`` for a misspelt name, else ``""``: for error messages."""
+    close = difflib.get_close_matches(word, sorted(set(known)), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -20,6 +20,7 @@ from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, articl
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
 from wiredesk.extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
 from wiredesk.fetching.files import InputFile, ManifestEntry, direct_file, read_page
+from wiredesk.pipeline.dryrun import scratch_config
 from wiredesk.pipeline.report import SourceTally
 from wiredesk.storage import Store, open_store
 
@@ -34,7 +35,8 @@ class Stages:
     extract_settings: ExtractSettings
     run_id: str
     workers: int | None = None
-    dry_run: bool = False
+    dry_run: bool = False  # the store is a scratch copy, deleted on close
+    dry_run_note: str | None = None
     _exit: ExitStack = field(default_factory=ExitStack, repr=False)
 
     def close(self) -> None:
@@ -48,11 +50,18 @@ class Stages:
 
 
 def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -> Stages:
-    """Open the store and the dedup index named by ``config`` (validated settings objects)."""
+    """Open the store and the dedup index named by ``config`` (validated settings objects).
+
+    A dry run opens a scratch copy instead (``pipeline.dryrun``), deleted when the stages
+    close: ``Stages.config`` then names the scratch store, and ``dry_run_note`` says what the
+    copy could not include."""
     extract_settings = build_settings(ExtractSettings, "extract", dict(config.extract))
     dedup_settings = build_settings(DedupSettings, "dedup", dict(config.dedup))
     stack = ExitStack()
+    note = None
     try:
+        if dry_run:
+            config, note = stack.enter_context(scratch_config(config))
         store = stack.enter_context(open_store(config.store.url))
         index = open_index(config.store.dedup_index or store.dedup_location, settings=dedup_settings)
         stack.callback(index.close)
@@ -68,6 +77,7 @@ def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -
         run_id=run_id,
         workers=config.run.workers,
         dry_run=dry_run,
+        dry_run_note=note,
         _exit=stack,
     )
 
@@ -252,8 +262,6 @@ def ingest_pages(
         )
     for failure in failures:
         tally.failed[failure.reason] += 1
-    if stages.dry_run:
-        return
 
     with store.writer_lock(timeout_s=stages.config.run.lock_timeout_s):
         # Another process may have stored articles since our index last looked: catch up

@@ -17,23 +17,25 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from wiredesk.config import WiredeskConfig, export_target, load_config
 from wiredesk.core.records import RawPage
 from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
+from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, summarise
 from wiredesk.pipeline.sources import SEQUENTIAL, BatchRunner, Job, check_jobs, plan_jobs, run_source
 from wiredesk.storage import export_corpus
 
 log = logging.getLogger("wiredesk.pipeline")
 
-# How a run executes one source: given the job and a function that runs it in this process,
-# return its tally (raising is the source's failure). The flows wrap it in a subflow.
-SourceExecutor = Callable[[Job, Callable[[], SourceTally]], SourceTally]
+# How a run executes one source: given the job, the run's spec and a function that runs it in
+# this process, return its tally (raising is the source's failure). The flows make it a subflow.
+SourceExecutor = Callable[[Job, RunSpec, Callable[[], SourceTally]], SourceTally]
 
 
-def _in_process(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+def _in_process(job: Job, spec: RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
     return call()
 
 
@@ -98,8 +100,11 @@ def run_ingest(
     run_id = run_id or str(uuid.uuid4())
     tallies: list[SourceTally] = []
     export_info: dict[str, Any] | None = None
-    spec = RunSpec(config=config, run_id=run_id, dry_run=dry_run)
-    with open_stages(config, run_id=run_id, dry_run=dry_run) as stages, registered(spec, stages):
+    with open_stages(config, run_id=run_id, dry_run=dry_run) as stages, ExitStack() as scope:
+        # A dry run's stages hold a scratch store: the spec names it, so tasks (and Dask
+        # workers) write into the scratch copy, never into the configured store.
+        spec = RunSpec(config=stages.config, run_id=run_id)
+        scope.enter_context(registered(spec, stages))
         params = dict(inputs=inputs, sources=[j.source for j in jobs], dry_run=dry_run, limit=limit, since=since)
         if not dry_run:
             stages.store.begin_run(run_id, flow=flow, params=params)
@@ -111,7 +116,7 @@ def run_ingest(
                     return run_source(stages, spec, job, limit=limit, since=since, runner=runner)
 
                 try:
-                    tallies.append(execute_source(job, call))
+                    tallies.append(execute_source(job, spec, call))
                 except Exception as exc:  # a broken source fails alone
                     failed = SourceTally(source=job.source)
                     failed.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
@@ -124,6 +129,8 @@ def run_ingest(
             summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
             if not dry_run:
                 stages.store.finish_run(run_id, status=status, summary=summary)
+        if dry_run:
+            summary["dry_run"] = {"note": stages.dry_run_note, "would_store": would_store(stages.store, run_id)}
     return summary, tallies
 
 
