@@ -436,16 +436,19 @@ class Deduplicator(Verifier):
             hosts_needed = {h for st in chunk if (h := host_of(st.article))}
             host_states = self.index.hosts(hosts_needed) if self.settings.host_furniture else {}
             new_docs: list[tuple[_Doc, str]] = []
-            fresh = [st for st in chunk if st.id not in known]
+            # New to the index, or stored again with changed text (re-keyed by the index).
+            fresh = [st for st in chunk if st.id not in known or known[st.id].content_hash != st.article.content_hash]
             for st in chunk:
                 if st.id in known and known[st.id].cluster_id != st.cluster_id:
                     staged.moves[st.id] = st.cluster_id
+            done: set[str] = set()
             # Shingles and signatures of the whole chunk in one pass, as assign() does.
             hashes, offsets = batch_shingles([st.article.text for st in fresh], self.settings.shingle_size)
             full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
             for k, st in enumerate(fresh):
-                if st.id in known:  # twice in one chunk
+                if st.id in done:  # twice in one chunk
                     continue
+                done.add(st.id)
                 seq = hashes[offsets[k] : offsets[k + 1]]
                 d = _Doc(
                     ("s", st.id),

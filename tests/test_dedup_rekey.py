@@ -1,0 +1,88 @@
+"""A stored article whose text changes is re-keyed in every index backend: copies of the new
+text find it, copies of the old text no longer do."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+
+from tests.services import require_postgres, require_redis
+from tests.test_dedup_core import Store, art, run, story, syndicate
+from wiredesk.dedup import Deduplicator, DedupSettings, open_index
+
+
+@pytest.fixture(params=["local", "memory", "redis", "postgresql"])
+def location(request, tmp_path):
+    if request.param == "local":
+        yield str(tmp_path / "index")
+        return
+    if request.param == "memory":
+        yield "memory://"
+        return
+    base = require_redis() if request.param == "redis" else require_postgres()
+    loc = f"{base}{'&' if '?' in base else '?'}prefix=wdrekey_{uuid.uuid4().hex[:10]}"
+    yield loc
+    with open_index(loc, settings=DedupSettings()) as index:
+        index.drop()
+
+
+def test_changed_article_is_rekeyed(location):
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(7)
+    old_text, new_text = story(rng), story(rng)
+    index = open_index(location, settings=settings)
+    try:
+        dedup = Deduplicator(settings, index, store.lookup)
+        run(
+            dedup,
+            store,
+            [art("a", old_text, url="https://a.example/1"), art("x", story(rng), url="https://x.example/")],
+        )
+        # The same article (same id) stored again with another text.
+        changed = run(dedup, store, [art("a", new_text, url="https://a.example/1")])
+        assert changed.assignments[0].kind == "new"
+        assert len(index) == 2
+        info = index.docs(["a"])["a"]
+        assert info.content_hash == store.rows["a"].article.content_hash
+        assert index.exact([info.content_hash]) == {info.content_hash: ["a"]}
+        # A later process (the same index in memory): copies of the new text join "a",
+        # copies of the old text do not.
+        if location != "memory://":
+            index.close()
+            index = open_index(location, settings=settings)
+            dedup = Deduplicator(settings, index, store.lookup)
+        new_copy = art("new-copy", syndicate(new_text, rng), url="https://b.example/1")
+        old_copy = art("old-copy", syndicate(old_text, rng), url="https://c.example/1")
+        old_exact = art("old-exact", old_text, url="https://d.example/1")
+        res = run(dedup, store, [new_copy, old_copy, old_exact])
+        verdicts = [(a.kind, a.duplicate_of, a.cluster_id) for a in res.assignments]
+        assert verdicts[0] == ("near", "a", "a")
+        # The two copies of the old text find each other, not "a".
+        assert verdicts[1] == ("new", None, "old-copy") or verdicts[1][2] != "a"
+        assert verdicts[2][2] != "a" and verdicts[2][1] != "a"
+        assert "a" not in index.candidates(dedup.keys(dedup.shingles(old_text)))
+        assert "a" in index.candidates(dedup.keys(dedup.shingles(new_text)))
+    finally:
+        index.close()
+
+
+def test_reindex_rekeys_an_article_another_process_changed(tmp_path):
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(8)
+    old_text, new_text = story(rng), story(rng)
+    location = str(tmp_path / "index")
+    with open_index(location, settings=settings) as index:
+        run(Deduplicator(settings, index, store.lookup), store, [art("a", old_text, url="https://a.example/1")])
+    # Another writer, with its own index, stored the changed text; ours catches up from the store.
+    other = Deduplicator(settings, open_index("memory://", settings=settings), store.lookup)
+    run(other, store, [art("a", new_text, url="https://a.example/1")])
+    with open_index(location, settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        dedup.reindex(store.since(index.last_seq()))
+        assert index.docs(["a"])["a"].content_hash == store.rows["a"].article.content_hash
+        assert "a" not in index.candidates(dedup.keys(dedup.shingles(old_text)))
+        assert "a" in index.candidates(dedup.keys(dedup.shingles(new_text)))
