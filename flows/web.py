@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from wiredesk.config import SourceConfig
 from wiredesk.config.stages import build_settings
+from wiredesk.core.hosts import host_key
 from wiredesk.core.records import Failure
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.flows.artifacts import RunProgress
@@ -28,7 +28,7 @@ def fetch_settings(stages: pipeline.Stages) -> FetchSettings:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    return host_key(url) or url
 
 
 def account(outcomes: Sequence[FetchOutcome], tally: SourceTally, *, count_failures: bool = True) -> None:
