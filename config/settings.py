@@ -40,6 +40,8 @@ class ExportConfig(_Strict):
     out: str = "./data/corpus.jsonl"
     format: Literal["jsonl", "jsonl.gz", "parquet"] = "jsonl"
     include_duplicates: bool = False
+    # A "signature" field with each text's 128 MinHash values (datasketch-compatible).
+    signatures: bool = False
 
 
 class RunConfig(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from wiredesk.dedup.representative import Member, choose
 from wiredesk.dedup.settings import DedupSettings, lsh_bands
 from wiredesk.dedup.text import batch_shingles, shingle_hashes
 from wiredesk.dedup.verify import Verifier
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
 _BATCH_ORDER = 1 << 62  # batch members sort after every stored member (store seq numbers)
@@ -58,6 +62,12 @@ class Deduplicator(Verifier):
                 self._shingle_cache.clear()
             self._shingle_cache[st.id] = cached
         return _Doc(("s", st.id), st.article, cached[1], host_of(st.article), _ts(st.article), st.seq, stored=st)
+
+    def minhash(self, article: Article | StoredArticle) -> LeanMinHash:
+        """The article's full-text signature (what its LSH band keys come from) as a
+        datasketch ``LeanMinHash``."""
+        text = article.article.text if isinstance(article, StoredArticle) else article.text
+        return self.signer.to_datasketch(self.signer.signature(self.shingles(text)))
 
     def _anchored(self, common: int, a: int, b: int) -> bool:
         return common >= 2 and common >= self.settings.anchor_share * min(a, b)

@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 
 from wiredesk.config import SourceConfig, WiredeskConfig, export_target, load_config
 from wiredesk.core.errors import ConfigError
+from wiredesk.dedup import Sketcher
 from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
@@ -153,9 +154,18 @@ def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since
 
 @task(name="export-corpus", **_TASK_OPTIONS)
 def export_task(
-    stages: pipeline.Stages, *, out: str, fmt: str, include_duplicates: bool, incremental: bool = False
+    stages: pipeline.Stages,
+    *,
+    out: str,
+    fmt: str,
+    include_duplicates: bool,
+    incremental: bool = False,
+    signatures: bool = False,
 ) -> dict[str, Any]:
-    result = export_corpus(stages.store, out, fmt=fmt, include_duplicates=include_duplicates, incremental=incremental)
+    signing = Sketcher(stages.dedup.settings) if signatures else None
+    result = export_corpus(
+        stages.store, out, fmt=fmt, include_duplicates=include_duplicates, incremental=incremental, signing=signing
+    )
     return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
 
 
@@ -200,12 +210,18 @@ def resolve_config(
     include_duplicates: bool | None = None,
     batch_size: int | None = None,
     workers: int | None = None,
+    signatures: bool | None = None,
 ) -> WiredeskConfig:
     config = load_config(config_path)
     out, export_format = export_target(out, export_format, config.export)
     return config.with_overrides(
         store={"url": store},
-        export={"out": out, "format": export_format, "include_duplicates": include_duplicates},
+        export={
+            "out": out,
+            "format": export_format,
+            "include_duplicates": include_duplicates,
+            "signatures": signatures,
+        },
         run={"batch_size": batch_size, "workers": workers},
     )
 
@@ -226,6 +242,7 @@ def ingest(
     since: str | None = None,
     batch_size: int | None = None,
     workers: int | None = None,
+    signatures: bool | None = None,
 ) -> dict[str, Any]:
     """Discover, fetch or read, extract, deduplicate, store and export pages."""
     started = time.perf_counter()
@@ -238,6 +255,7 @@ def ingest(
         include_duplicates=include_duplicates,
         batch_size=batch_size,
         workers=workers,
+        signatures=signatures,
     )
     check_since(since)
     jobs = plan_sources(config, inputs=inputs, sources=sources, manifest=manifest)
@@ -282,6 +300,7 @@ def ingest(
                     out=config.export.out,
                     fmt=config.export.format,
                     include_duplicates=config.export.include_duplicates,
+                    signatures=config.export.signatures,
                 )
             status = "completed" if not any(t.error for t in tallies) else "partial"
         finally:
@@ -308,9 +327,15 @@ def export_flow(
     incremental: bool = False,
     config_path: str | None = None,
     store: str | None = None,
+    signatures: bool | None = None,
 ) -> dict[str, Any]:
     config = resolve_config(
-        config_path, store=store, out=out, export_format=export_format, include_duplicates=include_duplicates
+        config_path,
+        store=store,
+        out=out,
+        export_format=export_format,
+        include_duplicates=include_duplicates,
+        signatures=signatures,
     )
     with pipeline.open_stages(config, run_id=str(flow_run.get_id() or uuid.uuid4())) as stages:
         return export_task(
@@ -319,6 +344,7 @@ def export_flow(
             fmt=config.export.format,
             include_duplicates=config.export.include_duplicates,
             incremental=incremental,
+            signatures=config.export.signatures,
         )
 
 
