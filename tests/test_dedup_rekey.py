@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 
+import numpy as np
 import pytest
 
 from tests.services import require_postgres, require_redis
@@ -48,6 +49,10 @@ def test_changed_article_is_rekeyed(location):
         info = index.docs(["a"])["a"]
         assert info.content_hash == store.rows["a"].article.content_hash
         assert index.exact([info.content_hash]) == {info.content_hash: ["a"]}
+        # The host's furniture memory holds the article once, with its new text.
+        recent = index.hosts(["a.example"])["a.example"].recent
+        assert [r.article_id for r in recent] == ["a"]
+        assert np.array_equal(recent[0].shingles, np.unique(dedup.shingles(new_text)))
         # A later process (the same index in memory): copies of the new text join "a",
         # copies of the old text do not.
         if location != "memory://":
