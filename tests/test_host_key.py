@@ -76,3 +76,65 @@ def test_two_outlets_on_one_address_share_a_story_and_not_their_furniture():
         got.setdefault(t, set()).add(store.rows[a.id].cluster_id)
     assert all(len(ids) == 1 for ids in got.values()), {t: ids for t, ids in got.items() if len(ids) > 1}
     assert len({store.rows[a.id].cluster_id for a in arts}) == len(got) == 9 + 5
+
+
+def _outlet_page(port: int, title: str, paragraphs: list[str]) -> str:
+    name = f"The Port {port} Courier"
+    nav = "".join(f"<a href='/{s}'>{s.title()} at {name}</a> " for s in ("world", "business", "sports", "culture"))
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title} | {name}</title></head><body>"
+        f"<header><div class='masthead'>{name}: news from the harbour district since 1921</div><nav>{nav}</nav></header>"
+        f"<main><article><h1>{title}</h1>{body}</article></main>"
+        f"<div class='promo'>Subscribe to {name} for unlimited reading, delivered every morning.</div>"
+        f"<footer><p>Copyright 2026 {name}. All rights reserved.</p><p>Contact the {name} newsroom</p></footer>"
+        "</body></html>"
+    )
+
+
+def test_outlets_on_one_address_through_the_pipeline(samples_dir, tmp_path):
+    """The same three outlets as HTML pages through extraction (per-host profiles), dedup and
+    the store: each outlet's profile is its own, and each shared story is one cluster."""
+    from datetime import UTC, datetime
+
+    from tests.pipeline_helpers import story_paragraphs
+    from wiredesk.config import load_config
+    from wiredesk.pipeline import batch as pipeline
+    from wiredesk.pipeline.report import SourceTally
+    from wiredesk.storage import open_store
+
+    rng = random.Random(9)
+    seeds = [story_paragraphs(p.read_text("utf-8")) for p in sorted((samples_dir / "seeds").glob("*.txt"))]
+    pages, truth = [], {}
+    for port in PORTS:
+        for k in range(4):
+            paras = [" ".join(rng.choice(story(rng).split()) for _ in range(40)).capitalize() + "." for _ in range(6)]
+            url = f"http://127.0.0.2:{port}/own/{k}"
+            pages.append((url, _outlet_page(port, f"Local item {k}", paras)))
+            truth[url] = url
+    for k, paras in enumerate(seeds):
+        for j, port in enumerate(PORTS):
+            copy = paras if j == 0 else ["(Wire) " + paras[0], *paras[1 : max(3, int(len(paras) * 0.75))]]
+            url = f"http://127.0.0.2:{port}/story/{k}"
+            pages.append((url, _outlet_page(port, f"Story {k}", copy)))
+            truth[url] = f"story{k}"
+    store_url = str(tmp_path / "db" / "wiredesk.db")
+    config = load_config(environ={}).with_overrides(store={"url": store_url}, run={"workers": 1})
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    with pipeline.open_stages(config, run_id="r1") as stages:
+        stages.store.begin_run("r1", flow="test", params={})
+        for i in range(0, len(pages), 3):
+            batch = [
+                RawPage(source="mockweb", body=html.encode(), kind="html", url=url, fetched_at=when)
+                for url, html in pages[i : i + 3]
+            ]
+            pipeline.ingest_pages(stages, batch, tally=SourceTally(source="mockweb"), named_source=True)
+    with open_store(store_url) as st:
+        rows = {r.article.url: r for r in st.iter_since(0)}
+        profiles = st.load_profiles([f"127.0.0.2:{p}" for p in PORTS] + ["127.0.0.2"])
+    assert sorted(profiles) == [f"127.0.0.2:{p}" for p in PORTS]
+    got: dict[str, set[str]] = {}
+    for url, want in truth.items():
+        got.setdefault(want, set()).add(rows[url].cluster_id)
+    assert all(len(ids) == 1 for ids in got.values()), {t: ids for t, ids in got.items() if len(ids) > 1}
+    assert len({r.cluster_id for r in rows.values()}) == len(got) == 3 * 4 + len(seeds)
