@@ -91,3 +91,42 @@ def test_reindex_rekeys_an_article_another_process_changed(tmp_path):
         assert index.docs(["a"])["a"].content_hash == store.rows["a"].article.content_hash
         assert "a" not in index.candidates(dedup.keys(dedup.shingles(old_text)))
         assert "a" in index.candidates(dedup.keys(dedup.shingles(new_text)))
+
+
+def test_a_representative_whose_text_changed_leaves_its_copies_a_new_one(tmp_path):
+    """ "a" was the original of a story with two copies; its page now carries another story.
+    The copies keep their cluster, with a representative among themselves; "a" gets a
+    cluster of its own (not the story's id, which the copies still hold)."""
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(12)
+    old_text, new_text = story(rng), story(rng)
+    with open_index(str(tmp_path / "index"), settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        run(dedup, store, [art("a", old_text, url="https://a.example/1", published="2026-11-01")])
+        run(
+            dedup,
+            store,
+            [
+                art("c1", syndicate(old_text, rng), url="https://c1.example/1", published="2026-11-02"),
+                art("c2", old_text, url="https://c2.example/1", published="2026-11-03"),
+            ],
+        )
+        assert {k: (r.cluster_id, r.duplicate_of) for k, r in store.rows.items()} == {
+            "a": ("a", None),
+            "c1": ("a", "a"),
+            "c2": ("a", "a"),
+        }
+        res = run(dedup, store, [art("a", new_text, url="https://a.example/1", published="2026-11-05")])
+        (mine,) = res.assignments
+        assert mine.kind == "new" and mine.duplicate_of is None and mine.cluster_id != "a"
+        rows = {k: (r.cluster_id, r.duplicate_of) for k, r in store.rows.items()}
+        # The copies keep the story's cluster; the earliest of them (c1) now represents it.
+        assert rows["a"] == (mine.cluster_id, None)
+        assert rows["c1"] == ("a", None) and rows["c2"] == ("a", "c1")
+        reps = ["c1"]
+        assert sorted(index.members(["a"])["a"]) == ["c1", "c2"]
+        assert index.members([mine.cluster_id])[mine.cluster_id] == ["a"]
+        # A later copy of the old story joins the copies' cluster, not "a".
+        again = run(dedup, store, [art("c3", syndicate(old_text, rng), url="https://c3.example/1")])
+        assert again.assignments[0].cluster_id == "a" and again.assignments[0].duplicate_of == reps[0]
