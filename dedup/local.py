@@ -388,9 +388,25 @@ class LocalIndex(Index):
         order = np.argsort(keys, kind="stable")
         return _Segment("delta", keys[order], rows[order])
 
+    def _dead_rows(self) -> np.ndarray:
+        """Row numbers re-keyed articles left behind (their postings resolve to no document)."""
+        try:
+            return np.array([r for (r,) in self._db.execute("SELECT row FROM dead")], dtype=np.int32)
+        except sqlite3.OperationalError:  # no article was ever re-keyed in this index
+            return np.empty(0, dtype=np.int32)
+
+    def _live(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the postings of dead rows: a flush or compaction rewrites the keys anyway, so
+        re-keyed articles' old keys leave the index there."""
+        dead = self._dead_rows()
+        if dead.size == 0:
+            return keys, rows
+        keep = ~np.isin(rows, dead)
+        return keys[keep], rows[keep]
+
     def _flush_delta(self) -> None:
         merged = self._merge(self._delta)
-        seg = self._write_segment(merged.keys, merged.rows)
+        seg = self._write_segment(*self._live(merged.keys, merged.rows))
         if self._set_segments(self._segments + [seg], clear_delta=True):
             self._compact()
 
@@ -399,7 +415,7 @@ class LocalIndex(Index):
         # rewritten O(log n) times overall.
         while len(self._segments) >= 2 and len(self._segments[-2]) <= 4 * len(self._segments[-1]):
             a, b = self._segments[-2], self._segments[-1]
-            seg = self._write_segment(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows]))
+            seg = self._write_segment(*self._live(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows])))
             if not self._set_segments(self._segments[:-2] + [seg], clear_delta=False):
                 return
 
@@ -551,6 +567,9 @@ class LocalIndex(Index):
                     "WHERE article_id = ?",
                     rekeyed,
                 )
+                # Remembered so that the next flush or compaction drops their postings.
+                db.execute("CREATE TABLE IF NOT EXISTS dead (row INTEGER PRIMARY KEY)")
+                db.executemany("INSERT OR IGNORE INTO dead VALUES (?)", old_rows)
             if staged.moves:
                 db.executemany(
                     "UPDATE docs SET cluster_id = ? WHERE article_id = ?", [(c, a) for a, c in staged.moves.items()]

@@ -130,3 +130,26 @@ def test_a_representative_whose_text_changed_leaves_its_copies_a_new_one(tmp_pat
         # A later copy of the old story joins the copies' cluster, not "a".
         again = run(dedup, store, [art("c3", syndicate(old_text, rng), url="https://c3.example/1")])
         assert again.assignments[0].cluster_id == "a" and again.assignments[0].duplicate_of == reps[0]
+
+
+def test_local_flush_and_compaction_drop_a_rekeyed_articles_old_keys(tmp_path, monkeypatch):
+    """In the local index the old keys of a re-keyed article first stay in the immutable
+    segments, resolving to no document; the next flush or compaction leaves them out."""
+    import wiredesk.dedup.local as local
+
+    monkeypatch.setattr(local, "FLUSH_ROWS", 300)
+    monkeypatch.setattr(local, "DIRECT_SEGMENT_ROWS", 10_000)
+    settings = DedupSettings()
+    store = Store()
+    rng = random.Random(21)
+    with open_index(str(tmp_path / "index"), settings=settings) as index:
+        dedup = Deduplicator(settings, index, store.lookup)
+        run(dedup, store, [art("a", story(rng), url="https://a.example/1")])
+        old_row = index._db.execute("SELECT row FROM docs WHERE article_id = 'a'").fetchone()[0]
+        run(dedup, store, [art("a", story(rng), url="https://a.example/1")])  # changed: re-keyed
+        for k in range(12):  # enough keys for flushes and compactions
+            run(dedup, store, [art(f"s{k}", story(rng), url=f"https://h{k}.example/x")])
+        postings = np.concatenate([np.asarray(seg.rows) for seg in (*index._segments, *index._delta)])
+        new_row = index._db.execute("SELECT row FROM docs WHERE article_id = 'a'").fetchone()[0]
+        assert old_row not in postings and new_row in postings
+        assert len(index) == 13
