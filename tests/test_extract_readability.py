@@ -114,10 +114,10 @@ def test_the_library_is_left_untouched():
 def test_differences_from_the_library_are_all_listed(shared_data):
     """On a sample of the benchmark pages (bench/readability_diff.py runs all 781): every
     page whose output differs from the library's is listed with its cause, and every listed
-    page of the sample still differs for that cause."""
+    page of the sample still differs for that cause (every 20th page: about 40)."""
     from tests.readability_diff import compare, listed, page_name, pages
 
-    sample = pages(shared_data.parent)[::13]
-    assert len(sample) >= 60
+    sample = pages(shared_data.parent)[::20]
+    assert len(sample) >= 39
     expected = {name: why for name, why in listed().items() if name in {page_name(p) for p in sample}}
     assert compare(sample) == expected
