@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
-"""The local dedup index at scale, on synthetic signatures.
+"""The local dedup index at scale, on synthetic signatures, against a plain SQLite table.
 
     .venv/bin/python bench/dedup_scale.py [--docs 1000000] [--dir bench/out/scale.dedup] [--keep]
+    .venv/bin/python bench/dedup_scale.py --docs 200000 --variant both   # segments vs plain table
+
+Variants (``--variant segments|plain|both``, default both):
+  segments  dedup/local.py: SQLite for documents, band keys in sorted memory-mapped segments
+  plain     the same documents table, and band keys in one plain SQLite table
+            ``bands(key, row)`` with an index (a WITHOUT ROWID primary key on (key, row)):
+            what local.py must beat to be worth its 600 lines (PlainSqliteIndex below)
 
 Builds (or reuses, with --keep) a directory index of N articles with random MinHash
 signatures, 1,000 hosts and LSH band keys as the Deduplicator writes them, then measures
@@ -31,6 +38,7 @@ import numpy as np  # noqa: E402
 
 from wiredesk.dedup import DedupSettings, open_index  # noqa: E402
 from wiredesk.dedup.index import DocInfo, IndexEntry, Staged  # noqa: E402
+from wiredesk.dedup.local import LocalIndex  # noqa: E402
 from wiredesk.dedup.minhash import band_keys_many  # noqa: E402
 from wiredesk.dedup.settings import lsh_bands  # noqa: E402
 
@@ -42,9 +50,12 @@ import numpy as np
 from wiredesk.dedup import DedupSettings, open_index
 from wiredesk.dedup.minhash import band_keys_many
 from wiredesk.dedup.settings import lsh_bands
+if VARIANT == "plain":
+    sys.path.insert(0, BENCH)
+    from dedup_scale import PlainSqliteIndex
 t_import = time.perf_counter()
 settings = DedupSettings()
-index = open_index(DIR, settings=settings)
+index = open_index(DIR, settings=settings) if VARIANT == "segments" else PlainSqliteIndex(DIR, settings=settings)
 t_open = time.perf_counter()
 n = len(index)
 rss_open = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
@@ -79,12 +90,63 @@ print(json.dumps({"docs": n, "startup_s": t_open - t0, "import_s": t_import - t0
 """
 
 
-def build(path: Path, n: int, chunk: int = 100_000) -> float:
+class PlainSqliteIndex(LocalIndex):
+    """The alternative to local.py's segments: band keys in a plain SQLite table with an
+    index. Documents, hosts, meta and the batch lock are LocalIndex's own (same tables, same
+    code); only where the band keys live and how they are looked up differ."""
+
+    def __init__(self, path: str, *, settings: DedupSettings) -> None:
+        super().__init__(path, settings=settings)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, row INTEGER NOT NULL, "
+            "PRIMARY KEY (key, row)) WITHOUT ROWID"
+        )
+
+    def probe(self, keys: np.ndarray, anchors: np.ndarray, *, max_postings: int) -> tuple[set[str], dict[str, int]]:
+        nb = int(keys.size)
+        allkeys = np.concatenate([keys, anchors]).astype(np.uint64).view(np.int64).tolist()
+        if not allkeys:
+            return set(), {}
+        rows = self._query_in("SELECT key, row FROM bands WHERE key IN ({})", allkeys)
+        band_keys = set(allkeys[:nb])
+        per_key: dict[int, list[int]] = {}
+        for key, row in rows:
+            per_key.setdefault(key, []).append(row)
+        band_rows = {r for k, rs in per_key.items() if k in band_keys for r in rs}
+        counts: dict[int, int] = {}
+        for k in set(allkeys[nb:]):
+            rs = per_key.get(k, ())
+            if 0 < len(rs) <= max_postings:
+                for r in set(rs):
+                    counts[r] = counts.get(r, 0) + 1
+        wanted = sorted(band_rows | set(counts))
+        ids = dict(self._query_in("SELECT row, article_id FROM docs WHERE row IN ({})", wanted))
+        return {ids[r] for r in band_rows if r in ids}, {ids[r]: c for r, c in counts.items() if r in ids}
+
+    def _write(self, staged: Staged, seq: int | None) -> None:
+        """Documents as LocalIndex writes them (without its segments), then the band rows."""
+        start = self._next_row
+        keys = [e.keys for e in staged.entries]
+        super()._write(Staged(entries=[IndexEntry(e.info, None) for e in staged.entries]), seq)
+        # LocalIndex numbered the new documents start, start+1, ... in entry order.
+        present = [(i, ks) for i, ks in enumerate(keys) if ks is not None and ks.size]
+        if not present:
+            return
+        key = np.concatenate([np.asarray(ks, dtype=np.uint64) for _, ks in present]).view(np.int64)
+        row = np.concatenate([np.full(ks.size, start + i, dtype=np.int64) for i, ks in present])
+        order = np.lexsort((row, key))  # b-tree order: appends to pages instead of splitting them
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(key[order].tolist(), row[order].tolist()))
+        self._db.execute("COMMIT")
+
+
+def build(path: Path, n: int, chunk: int = 100_000, variant: str = "segments") -> float:
     settings = DedupSettings()
     bands, rows = lsh_bands(settings)
     gen = np.random.default_rng(1)
     t0 = time.perf_counter()
-    with open_index(str(path), settings=settings) as index:
+    opener = open_index if variant == "segments" else PlainSqliteIndex
+    with opener(str(path), settings=settings) as index:
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
             sigs = gen.integers(0, 2**32, size=(m, 128), dtype=np.uint64).astype(np.uint32)
@@ -125,47 +187,75 @@ def datasketch_anchor(m: int) -> float:
     return m / (time.perf_counter() - t0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--docs", type=int, default=1_000_000)
-    ap.add_argument("--dir", type=Path, default=ROOT / "bench" / "out" / "scale.dedup")
-    ap.add_argument("--queries", type=int, default=2000)
-    ap.add_argument("--keep", action="store_true", help="reuse an existing index of the right size")
-    a = ap.parse_args(argv)
+def measure(variant: str, path: Path, docs: int, queries: int, keep: bool) -> dict:
     reuse = False
-    if a.keep and a.dir.exists():
-        with open_index(str(a.dir), settings=DedupSettings()) as index:
-            reuse = len(index) == a.docs
+    if keep and path.exists():
+        opener = open_index if variant == "segments" else PlainSqliteIndex
+        with opener(str(path), settings=DedupSettings()) as index:
+            reuse = len(index) == docs
+    build_rate = None
     if not reuse:
-        shutil.rmtree(a.dir, ignore_errors=True)
-        secs = build(a.dir, a.docs)
-        print(f"build: {a.docs:,} articles in {secs:.1f}s ({a.docs / secs:,.0f}/s)")
-    size = sum(f.stat().st_size for f in a.dir.iterdir()) / 2**20
-    print(f"index on disk: {size:,.0f} MB ({a.dir})")
+        shutil.rmtree(path, ignore_errors=True)
+        secs = build(path, docs, variant=variant)
+        build_rate = docs / secs
+        print(f"[{variant}] build: {docs:,} articles in {secs:.1f}s ({build_rate:,.0f}/s)")
+    size = sum(f.stat().st_size for f in path.iterdir()) / 2**20
+    print(f"[{variant}] index on disk: {size:,.0f} MB ({path})")
     code = (
         CHILD.replace("ROOT", repr(str(ROOT)))
-        .replace("DIR", repr(str(a.dir)))
-        .replace("Q", str(a.queries))
-        .replace("N", str(a.docs))
+        .replace("VARIANT", repr(variant))
+        .replace("BENCH", repr(str(ROOT / "bench")))
+        .replace("DIR", repr(str(path)))
+        .replace("Q", str(queries))
+        .replace("N", str(docs))
     )
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
     r = json.loads(res.stdout)
     print(
-        f"start-up (fresh process: python + imports + open_index): {r['startup_s']:.2f}s "
-        f"(imports {r['import_s']:.2f}s, open_index {r['open_s'] * 1000:.0f} ms); child wall {wall:.1f}s"
+        f"[{variant}] start-up (fresh process: python + imports + open): {r['startup_s']:.2f}s "
+        f"(imports {r['import_s']:.2f}s, open {r['open_s'] * 1000:.0f} ms); child wall {wall:.1f}s"
     )
     for name, q in r["queries"].items():
         print(
-            f"query {name:<17} ({a.queries} queries): mean {q['mean_ms']:.3f} ms, p99 {q['p99_ms']:.3f} ms, "
-            f"{q['with_candidates']} with candidates"
+            f"[{variant}] query {name:<17} ({queries} queries): mean {q['mean_ms']:.3f} ms, "
+            f"p99 {q['p99_ms']:.3f} ms, {q['with_candidates']} with candidates"
         )
     print(
-        f"RSS of that process: {r['rss_after_open_mb']:.0f} MB after open_index; after the queries "
+        f"[{variant}] RSS: {r['rss_after_open_mb']:.0f} MB after open; after the queries "
         f"{r['rss_anon_mb']:.0f} MB private + {r['rss_file_mb']:.0f} MB of mapped index pages (shared, "
         f"reclaimable page cache); peak {r['peak_rss_mb']:.0f} MB (numpy and the benchmark's arrays included)"
     )
+    return {"build_per_s": build_rate, "disk_mb": size, **r}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--dir", type=Path, default=ROOT / "bench" / "out" / "scale.dedup")
+    ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--variant", choices=["segments", "plain", "both"], default="both")
+    ap.add_argument("--keep", action="store_true", help="reuse an existing index of the right size")
+    a = ap.parse_args(argv)
+    variants = ["segments", "plain"] if a.variant == "both" else [a.variant]
+    results = {}
+    for v in variants:
+        path = a.dir if v == "segments" else a.dir.with_name(a.dir.name + ".plain")
+        results[v] = measure(v, path, a.docs, a.queries, a.keep)
+    if len(results) == 2:
+        seg, plain = results["segments"], results["plain"]
+        print("segments vs plain SQLite table (ratio plain / segments; > 1: the plain table costs more):")
+        if seg["build_per_s"] and plain["build_per_s"]:
+            print(f"  build time        {seg['build_per_s'] / plain['build_per_s']:.2f}x")
+        print(f"  disk              {plain['disk_mb'] / seg['disk_mb']:.2f}x")
+        print(f"  open              {plain['open_s'] / seg['open_s']:.2f}x")
+        for name in seg["queries"]:
+            a_q, b_q = seg["queries"][name], plain["queries"][name]
+            print(
+                f"  query {name:<17} mean {b_q['mean_ms'] / a_q['mean_ms']:.2f}x, "
+                f"p99 {b_q['p99_ms'] / a_q['p99_ms']:.2f}x"
+            )
     anchor = datasketch_anchor(min(a.docs, 50_000))
     print(
         f"anchor: datasketch MinHashLSH in memory inserts {anchor:,.0f} signatures/s: rebuilding "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
+from pydantic_settings.sources.utils import parse_env_vars
 
 from wiredesk.core.errors import ConfigError, did_you_mean
 
@@ -40,6 +42,8 @@ class ExportConfig(_Strict):
     out: str = "./data/corpus.jsonl"
     format: Literal["jsonl", "jsonl.gz", "parquet", "csv"] = "jsonl"
     include_duplicates: bool = False
+    # A "signature" field with each text's 128 MinHash values (datasketch-compatible).
+    signatures: bool = False
 
 
 class RunConfig(_Strict):
@@ -57,14 +61,19 @@ class Schedule(_Strict):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        from datetime import datetime
-
-        from cronsim import CronSim, CronSimError  # ships with prefect; no prefect import here
+        # croniter is what Prefect validates and runs cron schedules with (3.8 vendors a copy
+        # as prefect._vendor.croniter; importing prefect here would break the layers), with
+        # Prefect's extra rule: no random (R) or hashed (H) fields.
+        from croniter import CroniterError, croniter
 
         try:
-            CronSim(value, datetime(2026, 1, 1))
-        except (CronSimError, ValueError) as exc:
+            croniter(value)
+        except (CroniterError, ValueError, TypeError) as exc:
             raise ValueError(f"not a cron expression: {value!r} ({exc})") from None
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r}")
+        if any(field.casefold() in ("r", "h") for field in value.split()):
+            raise ValueError(f"not a cron expression: {value!r} (random and hashed fields are not supported)")
         return value
 
     @field_validator("timezone")
@@ -207,17 +216,64 @@ def check_writable(path: str, what: str = "--out") -> None:
         raise ConfigError(f"{what} {path}: cannot write in {parent} ({exc.strerror or exc})") from None
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
-    overrides: dict[str, dict[str, Any]] = {}
+class _Environment(BaseSettings):
+    """The ``WIREDESK_<SECTION>__<KEY>`` variables, one mapping per section, as
+    pydantic-settings reads them (prefix and section names case-insensitive; a section
+    may also be given whole as JSON, ``WIREDESK_RUN='{"batch_size": 50}'``). ``inputs`` and
+    ``sources`` are read only to refuse them: they belong in the config file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", case_sensitive=False, extra="ignore"
+    )
+
+    store: dict[str, Any] = {}
+    export: dict[str, Any] = {}
+    run: dict[str, Any] = {}
+    fetch: dict[str, Any] = {}
+    extract: dict[str, Any] = {}
+    dedup: dict[str, Any] = {}
+    inputs: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (tests, and load_config's
+    ``environ``) instead of the process environment."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(_Environment)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _yaml_value(raw: Any) -> Any:
+    """A value as YAML reads it ("7" -> 7, "true" -> True, "[a, b]" -> a list), so typed
+    stage settings get typed values; empty -> None (the default); not YAML -> the text."""
+    if isinstance(raw, dict):
+        return {k: _yaml_value(v) for k, v in raw.items()}
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    try:
+        sections = _EnvSource(environ)()
+    except SettingsError as exc:  # a whole section given as JSON that is not JSON
+        raise ConfigError(f"environment: {exc}") from None
+    overrides = {section: _yaml_value(values) for section, values in sections.items() if values}
+    # Sections the model does not know reach validation, which names them ("unknown key").
+    known = set(_Environment.model_fields)
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, key = name[len(ENV_PREFIX) :].partition("__")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            value = raw
-        overrides.setdefault(section.lower(), {})[key.lower()] = value
+        if name.upper().startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX) :].partition("__")
+            if section.lower() not in known:
+                overrides.setdefault(section.lower(), {})[key.lower()] = _yaml_value(raw)
     return overrides
 
 

@@ -4,7 +4,8 @@
     Signer                            numpy MinHash, datasketch-compatible (affine32)
     open_index(location, settings=)   the persistent LSH + cluster + host-furniture index
     Deduplicator(settings, index, lookup).assign(articles) -> DedupResult
-                                      .commit(seq) / .reindex(stored)
+                                      .commit(seq) / .reindex(stored) / .minhash(article)
+    Sketcher(settings).minhash(text)  a signature as a datasketch LeanMinHash (article_minhash)
 
 A near copy is an LSH candidate (low threshold) whose word-shingle containment
 |A∩B| / min(|A|,|B|), with each host's furniture shingles removed, reaches
@@ -19,6 +20,7 @@ from wiredesk.dedup.deduplicator import Deduplicator, DedupResult, host_of
 from wiredesk.dedup.index import Index
 from wiredesk.dedup.minhash import Signer
 from wiredesk.dedup.settings import DedupSettings
+from wiredesk.dedup.sketch import Sketcher, article_minhash
 from wiredesk.dedup.text import content_hash, normalize_text, shingle_hashes
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "Deduplicator",
     "Index",
     "Signer",
+    "Sketcher",
+    "article_minhash",
     "content_hash",
     "host_of",
     "normalize_text",

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import numpy as np
 
+from wiredesk.core.hosts import host_key
 from wiredesk.core.records import Article, StoredArticle
 from wiredesk.dedup.hosts import FurnitureView
 from wiredesk.dedup.representative import published_ts
 
 
 def host_of(article: Article) -> str | None:
-    """The host whose furniture an article shares (None: no URL, no furniture memory)."""
-    if not article.url:
-        return None
-    try:
-        host = urlsplit(article.url).hostname
-    except ValueError:
-        return None
-    return host.lower().removeprefix("www.") if host else None
+    """The host whose furniture an article shares (None: no URL, no furniture memory):
+    ``wiredesk.core.hosts.host_key``, so two sites on one address keep apart by port."""
+    return host_key(article.url)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from wiredesk.dedup.representative import Member, choose
 from wiredesk.dedup.settings import DedupSettings, lsh_bands
 from wiredesk.dedup.text import batch_shingles, shingle_hashes
 from wiredesk.dedup.verify import Verifier
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 Lookup = Callable[[Sequence[str]], Mapping[str, StoredArticle]]
 _BATCH_ORDER = 1 << 62  # batch members sort after every stored member (store seq numbers)
@@ -58,6 +62,12 @@ class Deduplicator(Verifier):
                 self._shingle_cache.clear()
             self._shingle_cache[st.id] = cached
         return _Doc(("s", st.id), st.article, cached[1], host_of(st.article), _ts(st.article), st.seq, stored=st)
+
+    def minhash(self, article: Article | StoredArticle) -> LeanMinHash:
+        """The article's full-text signature (what its LSH band keys come from) as a
+        datasketch ``LeanMinHash``."""
+        text = article.article.text if isinstance(article, StoredArticle) else article.text
+        return self.signer.to_datasketch(self.signer.signature(self.shingles(text)))
 
     def _anchored(self, common: int, a: int, b: int) -> bool:
         return common >= 2 and common >= self.settings.anchor_share * min(a, b)
@@ -255,14 +265,23 @@ class Deduplicator(Verifier):
         updates: list[Assignment] = []
         moves: dict[str, str] = {}
         cluster_of_batch: dict[int, str] = {}
+        changed = self._changed(articles)
+        taken = self._still_used(changed, {a.id for a in articles})
+
+        def new_cluster_id(i: int) -> str:
+            # A new cluster takes its first article's id, unless that article was stored
+            # before and its old cluster (named after it) still has other members.
+            aid = articles[i].id
+            return f"{aid}~{articles[i].content_hash[-12:]}" if aid in taken else aid
+
         for nodes in comps.values():
             b_nodes = sorted(n for n in nodes if n[0] == "b")
             if not b_nodes:
                 continue
             if len(nodes) == 1:  # matched nothing: its own new cluster
                 i = b_nodes[0][1]
-                cluster_of_batch[i] = articles[i].id
-                assignments[i] = Assignment(article_id=articles[i].id, cluster_id=articles[i].id, kind="new")
+                cluster_of_batch[i] = new_cluster_id(i)
+                assignments[i] = Assignment(article_id=articles[i].id, cluster_id=cluster_of_batch[i], kind="new")
                 continue
             s_nodes = [n for n in nodes if n[0] == "s"]
             existing = {docs[n].stored.cluster_id for n in s_nodes}
@@ -309,7 +328,7 @@ class Deduplicator(Verifier):
                     sizes.setdefault(st.cluster_id, []).append(st.seq)
                 cluster_id = min(existing, key=lambda c: (-len(sizes.get(c, ())), min(sizes.get(c, [0])), c))
             else:
-                cluster_id = articles[b_nodes[0][1]].id
+                cluster_id = new_cluster_id(b_nodes[0][1])
             pool = [
                 Member(docs[("s", k)].article, st.seq, self._article_size(docs[("s", k)], views))
                 for k, st in members.items()
@@ -364,6 +383,7 @@ class Deduplicator(Verifier):
                             similarity=sim,
                         )
                     )
+        updates += self._orphans(articles, changed, cluster_of_batch, {u.article_id for u in updates}, views)
         staged = Staged(moves=moves)
         for i, d in enumerate(batch):
             exact = i in exact_batch or i in exact_stored
@@ -382,6 +402,54 @@ class Deduplicator(Verifier):
             moves,
         )
         return DedupResult(assignments=[assignments[i] for i in range(len(articles))], updates=updates), staged
+
+    # ------------------------------------------------------------------ changed articles
+    def _changed(self, articles: list[Article]) -> dict[int, DocInfo]:
+        """Batch articles already indexed with another text (stored again, changed): their
+        old index entries, by batch position."""
+        known = self.index.docs(a.id for a in articles)
+        return {
+            i: known[a.id]
+            for i, a in enumerate(articles)
+            if a.id in known and known[a.id].content_hash != a.content_hash
+        }
+
+    def _still_used(self, changed: dict[int, DocInfo], batch_ids: set[str]) -> set[str]:
+        """Cluster ids of changed articles' old clusters that keep other members."""
+        olds = {info.cluster_id for info in changed.values()}
+        listed = self.index.members(olds) if olds else {}
+        return {c for c, ids in listed.items() if set(ids) - batch_ids}
+
+    def _orphans(self, articles, changed, cluster_of_batch, updated: set[str], views) -> list[Assignment]:
+        """A changed article that was its cluster's representative and left that cluster (its
+        new text no longer matches) leaves copies pointing at a text that is gone: the
+        cluster keeps its id and chooses a new representative among the members left."""
+        out: list[Assignment] = []
+        batch_ids = {a.id for a in articles}
+        for i, old in changed.items():
+            cid = old.cluster_id
+            if cluster_of_batch.get(i) == cid:
+                continue  # still in its cluster: decided with it above
+            rest_ids = [x for x in self.index.members([cid]).get(cid, []) if x not in batch_ids and x not in updated]
+            found = self.lookup(rest_ids) if rest_ids else {}
+            rest = [st for x, st in found.items() if x in rest_ids and st.cluster_id == cid]
+            if not rest or any(st.duplicate_of is None for st in rest):
+                continue  # nobody left, or the representative is still there
+            docs = {st.id: self._stored_doc(st) for st in rest}
+            pool = [Member(st.article, st.seq, self._article_size(docs[st.id], views)) for st in rest]
+            rep = choose(pool, self.settings.representative).article
+            for st in rest:
+                if st.id == rep.id:
+                    out.append(Assignment(article_id=st.id, cluster_id=cid, kind="new"))
+                    continue
+                same = st.article.content_hash == rep.content_hash
+                sim = (
+                    1.0 if same else round(self._similarity(docs[st.id], docs[rep.id], views, _UnionFind(), docs)[0], 4)
+                )
+                kind = "exact" if same else "near"
+                out.append(Assignment(article_id=st.id, cluster_id=cid, kind=kind, duplicate_of=rep.id, similarity=sim))
+            updated.update(st.id for st in rest)
+        return out
 
     def _stage_hosts(
         self, staged: Staged, new: list[tuple[_Doc, str]], host_states: dict[str, HostState], moves: dict[str, str]
@@ -436,16 +504,19 @@ class Deduplicator(Verifier):
             hosts_needed = {h for st in chunk if (h := host_of(st.article))}
             host_states = self.index.hosts(hosts_needed) if self.settings.host_furniture else {}
             new_docs: list[tuple[_Doc, str]] = []
-            fresh = [st for st in chunk if st.id not in known]
+            # New to the index, or stored again with changed text (re-keyed by the index).
+            fresh = [st for st in chunk if st.id not in known or known[st.id].content_hash != st.article.content_hash]
             for st in chunk:
                 if st.id in known and known[st.id].cluster_id != st.cluster_id:
                     staged.moves[st.id] = st.cluster_id
+            done: set[str] = set()
             # Shingles and signatures of the whole chunk in one pass, as assign() does.
             hashes, offsets = batch_shingles([st.article.text for st in fresh], self.settings.shingle_size)
             full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
             for k, st in enumerate(fresh):
-                if st.id in known:  # twice in one chunk
+                if st.id in done:  # twice in one chunk
                     continue
+                done.add(st.id)
                 seq = hashes[offsets[k] : offsets[k + 1]]
                 d = _Doc(
                     ("s", st.id),

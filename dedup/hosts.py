@@ -33,8 +33,10 @@ class HostState:
 
     def add(self, doc: RecentDoc, *, sample: int, max_furniture: int) -> None:
         """Append a document; documents leaving the sample fold their furniture into the set."""
-        if any(r.article_id == doc.article_id for r in self.recent):
-            return
+        for r in self.recent:
+            if r.article_id == doc.article_id:  # seen before: a changed article keeps its place, with its new text
+                r.cluster_id, r.shingles = doc.cluster_id, doc.shingles
+                return
         self.recent.append(doc)
         while len(self.recent) > sample:
             old = self.recent.pop(0)

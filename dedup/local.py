@@ -235,6 +235,9 @@ class LocalIndex(Index):
         if deltas is None:
             self._load()
         else:
+            # Another process may have re-keyed a changed article (new row number): the
+            # memo of row -> id must not resolve the old row any more.
+            self._recent_ids.clear()
             self._apply(meta, deltas, max_row, count)
 
     def _current_gen(self) -> str:
@@ -385,9 +388,25 @@ class LocalIndex(Index):
         order = np.argsort(keys, kind="stable")
         return _Segment("delta", keys[order], rows[order])
 
+    def _dead_rows(self) -> np.ndarray:
+        """Row numbers re-keyed articles left behind (their postings resolve to no document)."""
+        try:
+            return np.array([r for (r,) in self._db.execute("SELECT row FROM dead")], dtype=np.int32)
+        except sqlite3.OperationalError:  # no article was ever re-keyed in this index
+            return np.empty(0, dtype=np.int32)
+
+    def _live(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the postings of dead rows: a flush or compaction rewrites the keys anyway, so
+        re-keyed articles' old keys leave the index there."""
+        dead = self._dead_rows()
+        if dead.size == 0:
+            return keys, rows
+        keep = ~np.isin(rows, dead)
+        return keys[keep], rows[keep]
+
     def _flush_delta(self) -> None:
         merged = self._merge(self._delta)
-        seg = self._write_segment(merged.keys, merged.rows)
+        seg = self._write_segment(*self._live(merged.keys, merged.rows))
         if self._set_segments(self._segments + [seg], clear_delta=True):
             self._compact()
 
@@ -396,7 +415,7 @@ class LocalIndex(Index):
         # rewritten O(log n) times overall.
         while len(self._segments) >= 2 and len(self._segments[-2]) <= 4 * len(self._segments[-1]):
             a, b = self._segments[-2], self._segments[-1]
-            seg = self._write_segment(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows]))
+            seg = self._write_segment(*self._live(np.concatenate([a.keys, b.keys]), np.concatenate([a.rows, b.rows])))
             if not self._set_segments(self._segments[:-2] + [seg], clear_delta=False):
                 return
 
@@ -521,20 +540,36 @@ class LocalIndex(Index):
                 # their rows, segments and deltas as the base, never overwrite them.
                 self._load(in_transaction=True)
             ids = [e.info.article_id for e in staged.entries]
-            existing = {aid for (aid,) in self._query_in("SELECT article_id FROM docs WHERE article_id IN ({})", ids)}
-            doc_rows = []
+            existing = dict(self._query_in("SELECT article_id, content_hash FROM docs WHERE article_id IN ({})", ids))
+            doc_rows, rekeyed = [], []
             for e in staged.entries:
                 i = e.info
-                if i.article_id in existing:
+                if i.article_id in existing and existing[i.article_id] == i.content_hash:
                     staged.moves.setdefault(i.article_id, i.cluster_id)
                     continue
-                existing.add(i.article_id)
-                row = self._next_row + len(doc_rows)
-                doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
+                row = self._next_row + len(doc_rows) + len(rekeyed)
+                if i.article_id in existing:
+                    # Changed text: the document moves to a new row number with its new keys.
+                    # Postings of the old row stay in the (immutable) segments, but no
+                    # document has that row any more, so lookups drop them: re-keyed.
+                    rekeyed.append((row, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors, i.article_id))
+                else:
+                    doc_rows.append((row, i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
+                existing[i.article_id] = i.content_hash
                 if e.keys is not None and e.keys.size:
                     new_keys.append(e.keys)
                     new_rows.append(np.full(e.keys.size, row, dtype=np.int32))
             db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", doc_rows)
+            if rekeyed:
+                old_rows = self._query_in("SELECT row FROM docs WHERE article_id IN ({})", [r[-1] for r in rekeyed])
+                db.executemany(
+                    "UPDATE docs SET row = ?, cluster_id = ?, content_hash = ?, host = ?, ts = ?, anchors = ? "
+                    "WHERE article_id = ?",
+                    rekeyed,
+                )
+                # Remembered so that the next flush or compaction drops their postings.
+                db.execute("CREATE TABLE IF NOT EXISTS dead (row INTEGER PRIMARY KEY)")
+                db.executemany("INSERT OR IGNORE INTO dead VALUES (?)", old_rows)
             if staged.moves:
                 db.executemany(
                     "UPDATE docs SET cluster_id = ? WHERE article_id = ?", [(c, a) for a, c in staged.moves.items()]
@@ -564,10 +599,14 @@ class LocalIndex(Index):
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._next_row += len(doc_rows)
+        self._next_row += len(doc_rows) + len(rekeyed)
         self._count += len(doc_rows)
         if len(self._recent_ids) > 200_000:  # a memo, not a copy of the table
             self._recent_ids.clear()
+        if rekeyed:
+            for (old_row,) in old_rows:
+                self._recent_ids.pop(old_row, None)
+            self._recent_ids.update((r[0], r[-1]) for r in rekeyed)
         self._recent_ids.update((r[0], r[1]) for r in doc_rows)
         if seq is not None and seq > self._last_seq:
             self._last_seq = seq

@@ -55,6 +55,7 @@ class PgIndex(Index):
                 CREATE INDEX IF NOT EXISTS {p}_docs_hash ON {p}_docs (content_hash);
                 CREATE TABLE IF NOT EXISTS {p}_bands (key bigint NOT NULL, article_id text NOT NULL);
                 CREATE INDEX IF NOT EXISTS {p}_bands_key ON {p}_bands (key);
+                CREATE INDEX IF NOT EXISTS {p}_bands_article ON {p}_bands (article_id);
                 CREATE TABLE IF NOT EXISTS {p}_hosts (host text PRIMARY KEY, state bytea NOT NULL);
             """)
 
@@ -152,21 +153,27 @@ class PgIndex(Index):
         try:
             with self.conn.transaction():
                 ids = [e.info.article_id for e in staged.entries]
-                known = set(self.docs(ids))
+                known = {aid: d.content_hash for aid, d in self.docs(ids).items()}
                 moves = dict(staged.moves)
-                docs, bands = [], []
+                docs, bands, rekeyed = [], [], []
                 for e in staged.entries:
                     i = e.info
-                    if i.article_id in known:
+                    if i.article_id in known and known[i.article_id] == i.content_hash:
                         moves.setdefault(i.article_id, i.cluster_id)
                         continue
-                    known.add(i.article_id)
+                    if i.article_id in known:  # changed text: its old row and bands go, new ones come
+                        rekeyed.append(i.article_id)
+                        moves.pop(i.article_id, None)
+                    known[i.article_id] = i.content_hash
                     docs.append((i.article_id, i.cluster_id, i.content_hash, i.host, i.ts, i.anchors))
                     if e.keys is not None:
                         bands.extend(
                             (k, i.article_id) for k in np.asarray(e.keys, dtype=np.uint64).view(np.int64).tolist()
                         )
                 with self.conn.cursor() as cur:
+                    if rekeyed:
+                        cur.execute(f"DELETE FROM {p}_bands WHERE article_id = ANY(%s)", (rekeyed,))
+                        cur.execute(f"DELETE FROM {p}_docs WHERE article_id = ANY(%s)", (rekeyed,))
                     if docs:
                         with cur.copy(
                             f"COPY {p}_docs (article_id, cluster_id, content_hash, host, ts, anchors) FROM STDIN"

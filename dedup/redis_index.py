@@ -4,7 +4,9 @@ Layout under ``<prefix>:`` (``redis://host:port/db?prefix=NAME``, default ``wire
     meta            hash   params, last_seq
     n               int    number of indexed articles
     b:<band key>    set    article ids with that LSH band key
-    d:<article id>  hash   c (cluster), h (content hash), o (host), t (timestamp)
+    d:<article id>  hash   c (cluster), h (content hash), o (host), t (timestamp), a (anchors)
+    k:<article id>  bytes  the article's band and anchor keys (uint64 LE): what to remove when
+                           its text changes and it is re-keyed
     x:<hash>        set    article ids with that content hash
     c:<cluster id>  set    member article ids
     host:<host>     bytes  HostState blob
@@ -153,22 +155,39 @@ class RedisIndex(Index):
         pipe = self.r.pipeline(transaction=True)
         added = 0
         moves = dict(staged.moves)
+        rekey = [
+            e.info.article_id
+            for e in staged.entries
+            if e.info.article_id in known and known[e.info.article_id].content_hash != e.info.content_hash
+        ]
+        old_keys = dict(zip(rekey, self.r.mget([self._k("k", a) for a in rekey]))) if rekey else {}
         for e in staged.entries:
             i = e.info
-            if i.article_id in known:
+            old = known.get(i.article_id)
+            if old is not None and old.content_hash == i.content_hash:
                 moves.setdefault(i.article_id, i.cluster_id)
                 continue
+            if old is not None:  # changed text: remove the old keys and memberships, then index anew
+                for k in np.frombuffer(old_keys.get(i.article_id) or b"", dtype="<u8").tolist():
+                    pipe.srem(self._k("b", str(k)), i.article_id)
+                pipe.srem(self._k("x", old.content_hash), i.article_id)
+                pipe.srem(self._k("c", old.cluster_id), i.article_id)
+                pipe.delete(self._k("k", i.article_id))
+                moves.pop(i.article_id, None)
+            else:
+                added += 1
             known[i.article_id] = i
-            added += 1
             pipe.hset(
                 self._k("d", i.article_id),
                 mapping={"c": i.cluster_id, "h": i.content_hash, "o": i.host or "", "t": repr(i.ts), "a": i.anchors},
             )
             pipe.sadd(self._k("x", i.content_hash), i.article_id)
             pipe.sadd(self._k("c", i.cluster_id), i.article_id)
-            if e.keys is not None:
-                for k in np.asarray(e.keys, dtype=np.uint64).tolist():
+            if e.keys is not None and e.keys.size:
+                keys = np.asarray(e.keys, dtype=np.uint64)
+                for k in keys.tolist():
                     pipe.sadd(self._k("b", str(k)), i.article_id)
+                pipe.set(self._k("k", i.article_id), keys.astype("<u8").tobytes())
         for aid, cid in moves.items():
             old = known.get(aid)
             if old is None or old.cluster_id == cid:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from wiredesk.core.hosts import host_key
 from wiredesk.core.records import Article
 
 
@@ -38,7 +39,7 @@ def url_key(url: str | None) -> str | None:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    host = host_key(url.strip())  # the port is part of the site (two outlets on one address)
     if not host:
         return None
     return host + (parts.path.rstrip("/") or "")

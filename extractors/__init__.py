@@ -8,7 +8,7 @@ furniture rules and the per-host profile. See each module's docstring for the wh
 from .core import extract_page
 from .decoding import decode_page
 from .pool import cpu_count, extract_many, profile_host
-from .profile import HostProfile, learn_profile
+from .profile import HostProfile, learn_profile, merge_learned, pages_lines
 from .settings import ExtractSettings
 from .warm import warm_up
 
@@ -20,6 +20,8 @@ __all__ = [
     "extract_many",
     "extract_page",
     "learn_profile",
+    "merge_learned",
+    "pages_lines",
     "profile_host",
     "warm_up",
 ]

@@ -10,6 +10,7 @@ bars, "Read the original article on X" lines and recurring host furniture in.
 from __future__ import annotations
 
 import re
+import types
 from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass
@@ -193,6 +194,15 @@ def _has_blockish_descendant(elem, pattern) -> bool:
 _INLINE_TAGS = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"})
 
 
+def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
+    """A copy of ``fn`` that looks its globals up in ``scope`` instead of its module."""
+    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
 def _readability_class():
     import logging
 
@@ -204,12 +214,21 @@ def _readability_class():
         return html_parser.makeelement("p")
 
     import readability.readability as rr
-    from readability import Document
 
-    # Module-level helpers readability's methods call: the same results, cheaper.
-    rr.clean = _clean
+    # Module-level helpers readability's methods call (clean, describe, text_length): ours
+    # give the same results, cheaper. The library stays untouched (anyone else importing
+    # readability in this process gets it as shipped): its Document's functions are copied
+    # into a private base class whose globals are a copy of the module's, with ours in.
     describe = rr.describe
-    rr.describe = lambda node, depth=1: describe(node, depth) if rr.log.isEnabledFor(logging.DEBUG) else ""
+    scope = dict(vars(rr))
+    scope["clean"] = _clean
+    scope["describe"] = lambda node, depth=1: describe(node, depth) if rr.log.isEnabledFor(logging.DEBUG) else ""
+    scope["text_length"] = _rebind(rr.text_length, scope)
+    Document = type(
+        "_PrivateDocument",
+        (rr.Document,),
+        {name: _rebind(fn, scope) for name, fn in vars(rr.Document).items() if isinstance(fn, types.FunctionType)},
+    )
     unlikely = rr.REGEXES["unlikelyCandidatesRe"]
     maybe = rr.REGEXES["okMaybeItsACandidateRe"]
     blockish = rr.REGEXES["divToPElementsRe"]
@@ -327,7 +346,7 @@ _READABILITY = None
 
 
 def warm() -> None:
-    """Build the readability class (and patch its module) ahead of the first page."""
+    """Build the readability class ahead of the first page."""
     global _READABILITY  # a lazily built class, not state: it is the same for every call
     if _READABILITY is None:
         _READABILITY = _readability_class()

@@ -17,6 +17,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from wiredesk.core.hosts import host_key
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageMeta:
@@ -105,10 +107,30 @@ def _find_date(tree: HtmlElement, url: str | None) -> str | None:
     date = find_date(tree, extensive_search=True, original_date=True, url=url)
     # The extensive search falls back to a bare year ("Copyright 2026") and dates it
     # 1 January: a year is no publication date, and an invented one would make the page
-    # look like the earliest copy of a story.
-    if date and date.endswith("-01-01"):
+    # look like the earliest copy of a story. A page that does say 1 January keeps it.
+    if date and date.endswith("-01-01") and not states_new_year(tree.text_content(), url, int(date[:4])):
         return None
     return date
+
+
+# 1 January in the spellings htmldate's extensive search reads: numbers (2026-01-01,
+# 01.01.2026, 1/1/2026) and month names of the languages it knows (with "1st", "1er", "1.").
+_JAN = (
+    r"(?:jan(?:uary|\.)?|janv(?:ier|\.)?|januar|j[aä]nner|enero|ene\.?|gennaio|janeiro|januari|"
+    r"janvāris|stycze[nń]|ledna|leden|ocak|январ[яь]|ιανουαρίου)"
+)
+_DAY1 = r"(?:0?1(?:st|er|\.|º|°)?)"
+
+
+def states_new_year(text: str, url: str | None, year: int) -> bool:
+    """Does the text (or URL) give the full date 1 January ``year``, not just the year?"""
+    y = str(year)
+    numeric = re.compile(rf"(?<!\d){y}[-/._]0?1[-/._]0?1(?!\d)|(?<!\d)0?1[-/.]0?1[-/.]{y}(?!\d)|(?<!\d){y}0101(?!\d)")
+    named = re.compile(
+        rf"(?<!\d){_DAY1}\s*(?:of\s+|de\s+)?{_JAN}\s*(?:de\s+)?,?\s*{y}(?!\d)|{_JAN}\s+{_DAY1},?\s+{y}(?!\d)",
+        re.IGNORECASE,
+    )
+    return any(numeric.search(s) or named.search(s) for s in (text, url or ""))
 
 
 # trafilatura.xpaths.AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS as Python predicates, with
@@ -337,18 +359,13 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
 
 
 def host_of(url: str | None) -> str:
-    """Lower-case host without a leading www., or '' if there is none."""
-    if not url:
-        return ""
-    try:
-        host = urlsplit(url if "//" in url else "//" + url).hostname or ""
-    except ValueError:
-        return ""
-    return host.lower().removeprefix("www.")
+    """The site's ``wiredesk.core.hosts.host_key`` (port kept unless default), or ''."""
+    return host_key(url) or ""
 
 
 def same_site(a: str, b: str) -> bool:
-    """Hosts of one outlet: equal, or one a subdomain of the other (m.x.com / x.com)."""
+    """Hosts of one outlet: equal, or one a subdomain of the other (m.x.com / x.com) on
+    the same port."""
     if not a or not b:
         return True  # unknown: never claim "another outlet" on missing data
     return a == b or a.endswith("." + b) or b.endswith("." + a)

@@ -125,17 +125,29 @@ def learn_lines(profile: HostProfile | None, host: str, pages_lines: Iterable[Se
     return HostProfile(host=host, pages=pages, lines=MappingProxyType(lines), seen=tuple(seen))
 
 
+def pages_lines(pages: Sequence[RawPage]) -> list[list[str]]:
+    """Each page's visible lines; pages that cannot be decoded are skipped (their failure
+    is reported by extraction)."""
+    out = []
+    for page in pages:
+        try:
+            out.append(page_lines(page))
+        except Exception:
+            continue
+    return out
+
+
 def learn_profile(profile: HostProfile | None, host: str, pages: Sequence[RawPage]) -> HostProfile:
-    """Return a NEW profile for ``host`` updated with these pages' lines.
+    """Return a NEW profile for ``host`` updated with these pages' lines."""
+    return learn_lines(profile if profile and profile.host == host else None, host, pages_lines(pages))
 
-    Pages that cannot be decoded are skipped (their failure is reported by extraction).
+
+def merge_learned(stored: str | None, host: str, lines: Sequence[Sequence[str]]) -> str:
+    """The stored profile (JSON, or None) with these pages' lines added, as JSON.
+
+    Meant to run inside the store's read-merge-write transaction (``Store.update_profiles``),
+    so that concurrent batches of one host add to each other's counts instead of the last
+    save replacing them; the lines themselves are computed before, outside the transaction.
     """
-
-    def each() -> Iterable[list[str]]:
-        for page in pages:
-            try:
-                yield page_lines(page)
-            except Exception:
-                continue
-
-    return learn_lines(profile if profile and profile.host == host else None, host, each())
+    profile = HostProfile.from_json(stored) if stored else None
+    return learn_lines(profile if profile and profile.host == host else None, host, lines).to_json()

@@ -203,6 +203,7 @@ def ingest(
     since: str | None = None,
     batch_size: int | None = None,
     workers: int | None = None,
+    signatures: bool | None = None,
 ) -> dict[str, Any]:
     """Discover, fetch or read, extract, deduplicate, store and export pages."""
     config = resolve_config(
@@ -213,6 +214,7 @@ def ingest(
         include_duplicates=include_duplicates,
         batch_size=batch_size,
         workers=workers,
+        signatures=signatures,
     )
     run_id = str(flow_run.get_id() or uuid.uuid4())
     summary, tallies = run_ingest(
@@ -249,9 +251,15 @@ def export_flow(
     incremental: bool = False,
     config_path: str | None = None,
     store: str | None = None,
+    signatures: bool | None = None,
 ) -> dict[str, Any]:
     config = resolve_config(
-        config_path, store=store, out=out, export_format=export_format, include_duplicates=include_duplicates
+        config_path,
+        store=store,
+        out=out,
+        export_format=export_format,
+        include_duplicates=include_duplicates,
+        signatures=signatures,
     )
     with pipeline.open_stages(config, run_id=str(flow_run.get_id() or uuid.uuid4())) as stages:
         return export_task(stages, incremental=incremental)

@@ -32,6 +32,8 @@ from wiredesk.storage.engine import read_tx, write_tx
 from wiredesk.storage.files import (
     COLUMNS,
     EXT,
+    SIGNATURE_FIELD,
+    Signing,
     atomic_write,
     parquet_schema,
     remove_leftovers,
@@ -71,12 +73,18 @@ def export_corpus(
     include_duplicates: bool = False,
     incremental: bool = False,
     partition_by_date: bool = False,
+    signing: Signing | None = None,
 ) -> ExportResult:
-    """Write the corpus (cluster representatives; with ``include_duplicates`` every article)."""
+    """Write the corpus (cluster representatives; with ``include_duplicates`` every article).
+
+    ``signing`` (e.g. ``wiredesk.dedup.Sketcher(settings)``) adds a ``signature`` field:
+    each text's MinHash hash values, which datasketch reads as they are (dedup/README.md).
+    """
     if fmt not in EXT:
         raise ConfigError(f"unknown export format {fmt!r} (use {', '.join(EXT)})")
     target = Path(out).expanduser().absolute()
     options = {"fmt": fmt, "include_duplicates": include_duplicates, "partition_by_date": partition_by_date}
+    options["signatures"] = signing.params() if signing is not None else None
     # Beside the output, never inside it: readers that scan a partition directory
     # (pyarrow.dataset, DuckDB globs, datasets) must see data files only.
     manifest_path = target.with_name(target.name + ".manifest.json")
@@ -88,7 +96,7 @@ def export_corpus(
     with file_lock(target.with_name(f".{target.name}.lock"), timeout_s=None, where=str(target)):
         try:
             remove_leftovers(target, stem=_stem(target.name, fmt))
-            return _export(store, target, manifest_path, options, incremental)
+            return _export(store, target, manifest_path, options, incremental, signing)
         except OSError as exc:
             raise StoreError(f"export to {target} failed: {exc}") from exc
         except SQLAlchemyError as exc:
@@ -97,7 +105,12 @@ def export_corpus(
 
 
 def _export(
-    store: Store, target: Path, manifest_path: Path, options: dict[str, Any], incremental: bool
+    store: Store,
+    target: Path,
+    manifest_path: Path,
+    options: dict[str, Any],
+    incremental: bool,
+    signing: Signing | None = None,
 ) -> ExportResult:
     fmt, partitioned = options["fmt"], options["partition_by_date"]
     a = t.articles.c
@@ -131,10 +144,10 @@ def _export(
         rows = conn.execution_options(yield_per=2000).execute(query)
         tag = f"{seq_from + 1}-{high_water}"
         if partitioned:
-            entries = write_partitioned(rows, target, fmt, tag, replace=base is None)
+            entries = write_partitioned(rows, target, fmt, tag, replace=base is None, signing=signing)
         else:
             name = target if base is None else target.with_name(f"{_stem(target.name, fmt)}.delta-{tag}{EXT[fmt]}")
-            entries = [write_file(rows, name, fmt)]
+            entries = [write_file(rows, name, fmt, signing)]
         schema_version = int(
             conn.execute(
                 select(t.schema_version.c.version).order_by(t.schema_version.c.version.desc()).limit(1)
@@ -210,7 +223,7 @@ def _manifest(
         "format": "wiredesk-corpus",
         "format_version": EXPORT_FORMAT_VERSION,
         "schema_version": schema_version,
-        "fields": list(EXPORT_FIELDS),
+        "fields": list(EXPORT_FIELDS) + ([SIGNATURE_FIELD] if options.get("signatures") else []),
         **options,
         "created_at": utcnow().isoformat(),
         "store": store.url,

@@ -16,11 +16,11 @@ import queue
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from wiredesk.core.records import EXPORT_FIELDS
 from wiredesk.storage.codec import day_of, decode_text, iso
@@ -33,10 +33,27 @@ _GZIP_LEVEL = 1
 
 
 @lru_cache(maxsize=1)
-def parquet_schema():
+def parquet_schema(*, signatures: bool = False):
     import pyarrow as pa  # imported on first use: a third of a second nobody else should pay
 
-    return pa.schema([pa.field(n, pa.float64() if n == "similarity" else pa.string()) for n in EXPORT_FIELDS])
+    fields = [pa.field(n, pa.float64() if n == "similarity" else pa.string()) for n in EXPORT_FIELDS]
+    if signatures:
+        fields.append(pa.field(SIGNATURE_FIELD, pa.list_(pa.uint32())))
+    return pa.schema(fields)
+
+
+SIGNATURE_FIELD = "signature"
+
+
+class Signing(Protocol):
+    """Computes the ``signature`` field (``--signatures``): ``wiredesk.dedup.Sketcher`` is
+    one. Passed in, so that storage needs no dedup import."""
+
+    def signatures(self, texts: Sequence[str]) -> Any:
+        """(len(texts), num_perm) unsigned hash values."""
+
+    def params(self) -> str:
+        """What the values depend on (shingle size, permutations, seed), for the manifest."""
 
 
 # -- records ------------------------------------------------------------------------------
@@ -203,8 +220,9 @@ class _Pipe:
 class _Sink:
     """One output file under a temporary name; ``commit`` fsyncs it and renames it into place."""
 
-    def __init__(self, final: Path, fmt: str) -> None:
+    def __init__(self, final: Path, fmt: str, signing: Signing | None = None) -> None:
         self.final = final
+        self.signing = signing
         self.tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
         self.fmt = fmt
         self.tally = _Tally()
@@ -213,7 +231,7 @@ class _Sink:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            self._pq = pq.ParquetWriter(self._raw, parquet_schema(), compression="zstd")
+            self._pq = pq.ParquetWriter(self._raw, self._schema(), compression="zstd")
         else:
             self._hashed = _Hashed(self._raw)  # hash on the way out: no second read of the file
             self._out = (
@@ -224,6 +242,9 @@ class _Sink:
             self._pipe = _Pipe(self._out)
             if fmt == "csv":
                 self._pipe.put(CSV_HEADER)  # an empty export is still a valid CSV: its header
+
+    def _schema(self):
+        return parquet_schema(signatures=self.signing is not None)
 
     def add(self, row: tuple) -> None:
         self._rows.append(row)
@@ -239,7 +260,12 @@ class _Sink:
             self._pipe.put("".join([_csv_line(_record(r)) for r in rows]).encode("utf-8"))
             return
         if self.fmt != "parquet":
-            self._pipe.put(b"".join([_json_line(_record(r)) for r in rows]))
+            records = [_record(r) for r in rows]
+            if self.signing is not None:
+                sigs = self.signing.signatures([rec["text"] for rec in records])
+                for rec, sig in zip(records, sigs):
+                    rec[SIGNATURE_FIELD] = sig.tolist()
+            self._pipe.put(b"".join([_json_line(rec) for rec in records]))
             return
         import pyarrow as pa
 
@@ -249,12 +275,14 @@ class _Sink:
             for i, p, z in zip(cols["id"], cols["text"], cols["text_z"])
         ]
         cols["fetched_at"] = [iso(v) for v in cols["fetched_at"]]
-        self._pq.write_table(
-            pa.Table.from_arrays(
-                [pa.array(cols[n], type=f.type) for n, f in zip(EXPORT_FIELDS, parquet_schema())],
-                schema=parquet_schema(),
-            )
-        )
+        schema = self._schema()
+        arrays = [pa.array(cols[n], type=f.type) for n, f in zip(EXPORT_FIELDS, schema)]
+        if self.signing is not None:
+            sigs = self.signing.signatures(cols["text"])
+            n, k = sigs.shape
+            offsets = pa.array(range(0, n * k + 1, k), type=pa.int32())
+            arrays.append(pa.ListArray.from_arrays(offsets, pa.array(sigs.ravel(), type=pa.uint32())))
+        self._pq.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
     def commit(self) -> dict[str, Any]:
         self._flush()
@@ -303,8 +331,8 @@ class _Hashed:
         self.raw.flush()
 
 
-def write_file(rows: Iterator, final: Path, fmt: str) -> dict[str, Any]:
-    sink = _Sink(final, fmt)
+def write_file(rows: Iterator, final: Path, fmt: str, signing: Signing | None = None) -> dict[str, Any]:
+    sink = _Sink(final, fmt, signing)
     try:
         for row in rows:
             sink.add(row)
@@ -314,7 +342,9 @@ def write_file(rows: Iterator, final: Path, fmt: str) -> dict[str, Any]:
         raise
 
 
-def write_partitioned(rows: Iterator, target: Path, fmt: str, tag: str, *, replace: bool) -> list[dict[str, Any]]:
+def write_partitioned(
+    rows: Iterator, target: Path, fmt: str, tag: str, *, replace: bool, signing: Signing | None = None
+) -> list[dict[str, Any]]:
     """Hive partitions by publication day. Rows arrive ordered by ``published``, so one
     partition is open at a time. A full export builds a fresh directory and swaps it in;
     a delta adds part files to the existing one."""
@@ -334,7 +364,7 @@ def write_partitioned(rows: Iterator, target: Path, fmt: str, tag: str, *, repla
                 n = parts[day] = parts.get(day, 0) + 1
                 folder = root / f"published_date={day}"
                 folder.mkdir(exist_ok=True)
-                sink = _Sink(folder / f"part-{tag}{'' if n == 1 else f'-{n}'}{EXT[fmt]}", fmt)
+                sink = _Sink(folder / f"part-{tag}{'' if n == 1 else f'-{n}'}{EXT[fmt]}", fmt, signing)
             sink.add(row)
         if sink is not None:
             entries.append(sink.commit())

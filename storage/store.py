@@ -9,7 +9,7 @@ sequence numbers they hand out therefore become visible in commit order, which i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,7 @@ from wiredesk.core.errors import StoreError
 from wiredesk.core.records import Article, Assignment, Failure, FetchRecord, StoredArticle, utcnow
 from wiredesk.storage import schema as t
 from wiredesk.storage.codec import ARTICLE_COLUMNS, article_row, fetch_record, fetch_row, nul_free, stored_article
-from wiredesk.storage.engine import read_tx, write_tx
+from wiredesk.storage.engine import advisory_key, read_tx, write_tx
 from wiredesk.storage.locks import advisory_lock, file_lock
 from wiredesk.storage.settings import StoreSettings
 from wiredesk.storage.targets import Target
@@ -363,6 +363,35 @@ class Store:
             for chunk in self._chunks(set(hosts)):
                 out.update(conn.execute(select(p.host, p.data).where(p.host.in_(chunk))).all())
         return out
+
+    def update_profiles(self, hosts: Iterable[str], merge: Callable[[str, str | None], str]) -> None:
+        """Read, merge and write host profiles in one transaction: ``merge(host, stored)``
+        gets the profile as committed now (None if there is none) and returns the new one.
+
+        Two batches of one host that each loaded, updated and saved a profile lost the
+        first one's counts; here the second merges into what the first wrote. SQLite write
+        transactions are exclusive (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped
+        advisory lock per host serialises the merges (rows not there yet cannot be locked
+        with FOR UPDATE), and READ COMMITTED lets the read after the lock see the last merge.
+        """
+        wanted = sorted(set(hosts))
+        if not wanted:
+            return
+        p = t.profiles.c
+        now = utcnow()
+        stmt = self._insert(t.profiles)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["host"], set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}
+        )
+        with self._write() as conn:
+            if self.backend == "postgresql":
+                for host in wanted:  # sorted: two writers never wait for each other in a cycle
+                    conn.execute(select(func.pg_advisory_xact_lock(advisory_key(conn, f"profile:{host}"))))
+            stored: dict[str, str] = {}
+            for chunk in self._chunks(wanted):
+                stored.update(conn.execute(select(p.host, p.data).where(p.host.in_(chunk))).all())
+            rows = [{"host": h, "data": merge(h, stored.get(h)), "updated_at": now} for h in wanted]
+            conn.execute(stmt, rows)
 
     def save_profiles(self, profiles: Mapping[str, str]) -> None:
         if not profiles:

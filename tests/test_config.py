@@ -130,3 +130,68 @@ def test_dask_setups_that_share_one_store_are_accepted(tmp_path: Path, text: str
     path = tmp_path / "w.yaml"
     path.write_text(text)
     load_config(path, environ={})
+
+
+def test_env_overrides_through_pydantic_settings() -> None:
+    config = load_config(
+        environ={
+            "wiredesk_run__workers": "3",  # prefix and names case-insensitive, as pydantic-settings reads them
+            "WIREDESK_DEDUP__WINDOW_DAYS": "",  # empty: back to the default
+            "WIREDESK_FETCH__USER_AGENT": "wiredesk-test/1 (+mailto:x@example.com)",
+            "WIREDESK_EXPORT": '{"format": "parquet"}',  # a whole section as JSON
+            "WIREDESK_CONFIG": "",  # not a section
+            "OTHER__VAR": "ignored",
+        }
+    )
+    assert config.run.workers == 3
+    assert config.fetch["user_agent"] == "wiredesk-test/1 (+mailto:x@example.com)"
+    assert config.export.format == "parquet"
+    assert config.dedup.get("window_days") is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "needle"),
+    [
+        ({"WIREDESK_STORE__PATH": "a"}, "store.path: unknown key"),
+        ({"WIREDESK_BOGUS__X": "1"}, "bogus: unknown key"),
+        ({"WIREDESK_SOURCES__X": "1"}, "WIREDESK_SOURCES__...: set sources in the config file"),
+        ({"WIREDESK_INPUTS__X": "1"}, "WIREDESK_INPUTS__...: set inputs in the config file"),
+        ({"WIREDESK_RUN": "{not json"}, "environment: "),
+    ],
+)
+def test_bad_env_override_is_one_line(environ: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(environ=environ)
+    assert needle in info.value.message and "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("cron", "ok"),
+    [
+        ("0 * * * *", True),
+        ("*/15 6-22 * * mon-fri", True),
+        ("@daily", True),
+        ("0 0 L * *", True),
+        ("every day", False),
+        ("61 * * * *", False),
+        ("0 * * *", False),
+        ("H * * * *", False),  # croniter takes hashed and random fields; Prefect refuses them
+        ("R 0 * * *", False),
+    ],
+)
+def test_cron_is_validated_as_prefect_does(tmp_path: Path, cron: str, ok: bool) -> None:
+    from prefect._internal.schemas.validators import validate_cron_string
+
+    try:
+        validate_cron_string(cron)
+        prefect_ok = True
+    except ValueError:
+        prefect_ok = False
+    assert prefect_ok == ok
+    path = tmp_path / "c.yaml"
+    path.write_text(f"sources: [{{name: a, urls: ['https://x.example/'], schedule: {{cron: '{cron}'}}}}]\n")
+    if ok:
+        assert load_config(path, environ={}).sources[0].schedule.cron == cron
+    else:
+        with pytest.raises(ConfigError, match="not a cron expression"):
+            load_config(path, environ={})

@@ -145,11 +145,9 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _outlet(article: Any) -> str:
-    from urllib.parse import urlsplit
+    from wiredesk.core.hosts import host_key
 
-    if article.url:
-        return (urlsplit(article.url).hostname or article.source).removeprefix("www.")
-    return article.source
+    return host_key(article.url) or article.source
 
 
 def cluster_row(summary: Any, members: Sequence[Any]) -> dict[str, Any]:

@@ -58,6 +58,9 @@ def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="config file (default: $WIREDESK_CONFIG or the embedded defaults)")
 
 
+_SIGNATURES_HELP = "add a 'signature' field: each text's 128 MinHash values (datasketch-compatible)"
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -85,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=EXPORT_FORMATS, help="export format")
     run.add_argument("--all", action="store_true", default=None, help="export every copy, not only distinct articles")
     run.add_argument("--no-export", action="store_true", help="do not write the corpus export")
+    run.add_argument("--signatures", action="store_true", default=None, help=_SIGNATURES_HELP)
     run.add_argument("--limit", type=int, metavar="N", help="at most N pages per source")
     run.add_argument("--since", metavar="DATE", help="only pages published on or after DATE (ISO 8601)")
     run.add_argument("--batch-size", type=int, metavar="N", help="pages per task run / store transaction")
@@ -106,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--incremental", action="store_true", help="only what is new or changed since the last export to OUT"
     )
     exp.add_argument("--partition-by-date", action="store_true", help="parquet: one file per publication date")
+    exp.add_argument("--signatures", action="store_true", default=None, help=_SIGNATURES_HELP)
     _add_store(exp)
     exp.add_argument("--json", action="store_true")
 
@@ -193,6 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         include_duplicates=args.all,
         batch_size=args.batch_size,
         workers=args.workers,
+        signatures=args.signatures,
     )
     from wiredesk.config import check_writable
     from wiredesk.flows.runners import build_task_runner
@@ -225,6 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             since=args.since,
             batch_size=args.batch_size,
             workers=args.workers,
+            signatures=args.signatures,
         )
     console.run_summary(summary)
     return EXIT_FAILED if summary.get("failed_sources") else EXIT_OK
@@ -273,6 +280,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_named_folder("--store", args.store)
     check_named_folder("--out", args.out)
     include = config.export.include_duplicates if args.all is None else args.all
+    signing = None
+    if config.export.signatures if args.signatures is None else args.signatures:
+        from wiredesk.config.stages import build_stage_settings
+        from wiredesk.dedup import Sketcher
+
+        signing = Sketcher(build_stage_settings(config)["dedup"])
     with open_store(args.store or config.store.url, create=False) as store:
         check_writable(out)  # after the store is found: a missing store leaves no folder behind
         result = export_corpus(
@@ -282,6 +295,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             include_duplicates=include,
             incremental=args.incremental,
             partition_by_date=args.partition_by_date,
+            signing=signing,
         )
     info = result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
     if args.json:

@@ -18,7 +18,14 @@ from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import InputError, WiredeskError
 from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
-from wiredesk.extractors import ExtractSettings, HostProfile, extract_many, learn_profile, profile_host
+from wiredesk.extractors import (
+    ExtractSettings,
+    HostProfile,
+    extract_many,
+    merge_learned,
+    pages_lines,
+    profile_host,
+)
 from wiredesk.fetching.files import InputFile, ManifestEntry, direct_file, read_page
 from wiredesk.pipeline.dryrun import scratch_config
 from wiredesk.pipeline.report import SourceTally
@@ -309,7 +316,7 @@ def ingest_pages(
                 tally.stored += 1
             if assignment.kind != "new" and assignment.article_id not in changed:
                 tally.clusters[assignment.cluster_id] += 1
-        _save_profiles(store, profiles, fresh, keys)
+        _save_profiles(store, fresh, keys)
 
 
 def _fetch_records(
@@ -364,17 +371,17 @@ def _load_profiles(store: Store, keys: Sequence[str | None]) -> dict[str, HostPr
     return {key: HostProfile.from_json(text) for key, text in store.load_profiles(wanted).items()}
 
 
-def _save_profiles(
-    store: Store, profiles: dict[str, HostProfile], pages: Sequence[RawPage], keys: Sequence[str | None]
-) -> None:
+def _save_profiles(store: Store, pages: Sequence[RawPage], keys: Sequence[str | None]) -> None:
     by_key: dict[str, list[RawPage]] = {}
     for page, key in zip(pages, keys):
         if key:
             by_key.setdefault(key, []).append(page)
     if not by_key:
         return
-    updated = {key: learn_profile(profiles.get(key), key, group) for key, group in by_key.items()}
-    store.save_profiles({key: profile.to_json() for key, profile in updated.items()})
+    # The lines are read here; the merge into the profile as committed now happens inside
+    # the store's transaction, so a concurrent batch of the same host adds to it.
+    lines = {key: pages_lines(group) for key, group in by_key.items()}
+    store.update_profiles(lines, lambda key, stored: merge_learned(stored, key, lines[key]))
 
 
 def chunks(items: Sequence, size: int) -> Iterable[Sequence]:

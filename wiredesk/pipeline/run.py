@@ -22,6 +22,7 @@ from typing import Any
 
 from wiredesk.config import WiredeskConfig, export_target, load_config
 from wiredesk.core.records import RawPage
+from wiredesk.dedup import Sketcher
 from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
 from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, summarise
@@ -48,13 +49,19 @@ def resolve_config(
     include_duplicates: bool | None = None,
     batch_size: int | None = None,
     workers: int | None = None,
+    signatures: bool | None = None,
 ) -> WiredeskConfig:
     """The configuration of a run: the file (or the embedded default), then the given overrides."""
     config = load_config(config_path)
     out, export_format = export_target(out, export_format, config.export)
     return config.with_overrides(
         store={"url": store},
-        export={"out": out, "format": export_format, "include_duplicates": include_duplicates},
+        export={
+            "out": out,
+            "format": export_format,
+            "include_duplicates": include_duplicates,
+            "signatures": signatures,
+        },
         run={"batch_size": batch_size, "workers": workers},
     )
 
@@ -68,6 +75,7 @@ def export_stages(stages: Stages, *, incremental: bool = False) -> dict[str, Any
         fmt=export.format,
         include_duplicates=export.include_duplicates,
         incremental=incremental,
+        signing=Sketcher(stages.dedup.settings) if export.signatures else None,
     )
     return result.as_dict() if hasattr(result, "as_dict") else dict(vars(result))
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError
+from wiredesk.core.hosts import host_key
 from wiredesk.core.records import Failure
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import (
@@ -205,7 +205,7 @@ def source_spec(source: SourceConfig) -> SourceSpec:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    return host_key(url) or url
 
 
 def account(outcomes: Sequence[FetchOutcome], tally: SourceTally, *, count_failures: bool = True) -> None:
