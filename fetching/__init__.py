@@ -15,7 +15,7 @@ from .fetcher import Fetcher
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
 from .settings import DEFAULT_USER_AGENT, FetchSettings
 from .state import FetchState, MemoryFetchState, RetryingFetchState
-from .urls import canonicalize_url
+from .urls import canonicalize_url, request_url
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -30,4 +30,5 @@ __all__ = [
     "RetryingFetchState",
     "SourceSpec",
     "canonicalize_url",
+    "request_url",
 ]
