@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
 from urllib.parse import urljoin
 
 from wiredesk.core.errors import FetchError, PermanentFetchError, TransientFetchError
@@ -23,24 +22,13 @@ from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
 from .ssrf import SsrfGuard
+from .state import SiteNotes
 from .urls import host_key, origin
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309 2.4: a cached robots.txt should not be used longer
 ROBOTS_MIN_TTL = 60.0  # "max-age=0" must not mean one robots.txt request per URL
 ROBOTS_RETRY_TTL = 600.0  # robots.txt unreachable: full disallow, asked again after this
-
-
-@runtime_checkable
-class RobotsCache(Protocol):
-    """Optional extension of the fetch state (the store has it): robots.txt bodies kept
-    across runs for their lifetime, so a daily run asks for each one once a day."""
-
-    def load_robots(self, site: str) -> tuple[str, datetime] | None:
-        """(robots.txt text, expiry) of ``site`` (scheme://host[:port]) if cached."""
-        ...
-
-    def save_robots(self, site: str, text: str, expires_at: datetime) -> None: ...
 
 
 class RobotsRefused(PermanentFetchError):
@@ -79,9 +67,9 @@ class Attempted:
 class Engine:
     """Create inside the event loop that will run it (asyncio primitives bind to it)."""
 
-    def __init__(self, settings: FetchSettings, robots_cache: RobotsCache | None = None) -> None:
+    def __init__(self, settings: FetchSettings, notes: SiteNotes | None = None) -> None:
         self.settings = settings
-        self.robots_cache = robots_cache
+        self.notes = notes
         self.robots_requests = 0  # robots.txt fetched from the network (not from the cache)
         self.guard = SsrfGuard(settings.allow_private)
         self.client = build_client(
@@ -121,17 +109,17 @@ class Engine:
             rules, ttl = self._cached_robots(key)
             if rules is None:
                 rules, ttl = await self._load_robots(key)
-                if self.robots_cache is not None and not rules.disallow_all:
+                if self.notes is not None and not rules.disallow_all:
                     expires = datetime.now(UTC) + timedelta(seconds=ttl)
-                    self.robots_cache.save_robots(key, rules.text, expires)
+                    self.notes.save_note("robots " + key, rules.text, expires)
             self._robots[key] = (rules, time.monotonic() + ttl)
             self.politeness.apply_crawl_delay(host_key(url), rules.crawl_delay)
             return rules
 
     def _cached_robots(self, site: str) -> tuple[RobotsRules | None, float]:
-        if self.robots_cache is None:
+        if self.notes is None:
             return None, 0.0
-        cached = self.robots_cache.load_robots(site)
+        cached = self.notes.load_note("robots " + site)
         if cached is None:
             return None, 0.0
         text, expires = cached

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
 import re
 import threading
 from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -32,19 +33,20 @@ from wiredesk.core.records import FetchRecord, RawPage, utcnow
 
 from . import outcomes
 from .discovery import feed_links
-from .engine import Engine, HostClosed, RobotsCache
+from .engine import Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
 from .http import ACCEPT_FEEDS, ACCEPT_PAGES, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
 from .pagetype import read_page
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
-from .state import FetchState
+from .state import FetchState, SiteNotes
 from .urls import HTTP_SCHEMES, canonicalize_url, host_key, origin, request_url, without_tracking
 
 T = TypeVar("T")
 log = logging.getLogger("wiredesk.fetching")
 DocKind = Literal["feed", "sitemap", "site"]
+HOME_NOTE_TTL = 30 * 24 * 3600.0  # a home page's feed links, refreshed whenever it is read
 
 
 class Fetcher:
@@ -141,8 +143,8 @@ class Fetcher:
         elif self._loop is not loop:
             raise RuntimeError("a Fetcher is bound to the event loop it was first used in")
         if self._engine is None:
-            cache = self.state if isinstance(self.state, RobotsCache) else None
-            self._engine = Engine(self.settings, robots_cache=cache)
+            cache = self.state if isinstance(self.state, SiteNotes) else None
+            self._engine = Engine(self.settings, notes=cache)
         return self._engine
 
     # ---- public API -----------------------------------------------------------------------
@@ -275,15 +277,28 @@ class Fetcher:
         self, engine: Engine, source: str, site: str, documents: list[FetchOutcome]
     ) -> tuple[list[str], list[str], list[str]]:
         url = request_url(site)
-        # Home pages are fetched without validators: a 304 would hide the feed links.
-        _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=False)
+        # A home page is asked conditionally only when its feed links are known from a
+        # note: a 304 then still leads to its feeds. (Its page links were all handed out
+        # in the run that read it; the failed ones come back through ``due``.)
+        notes = self.state if isinstance(self.state, SiteNotes) else None
+        note = notes.load_note("home " + canonicalize_url(url)) if notes is not None else None
+        known_feeds = json.loads(note[0]) if note is not None and note[1] > utcnow() else None
+        _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=known_feeds is not None)
         documents.append(outcome)
         self._keep(outcome)
-        links = [u for u in feed_links(resp.body, resp.url) if not _is_comment_feed(u)] if resp is not None else []
-        # The home page is a listing: its links lead to articles and to more listings.
+        links: list[str] = []
         page_links: list[str] = []
-        if resp is not None and resp.status == 200 and resp.media_type in outcomes.HTML_TYPES:
-            page_links = list(read_page(resp.body, resp.url, article_urls=self._article_urls.get(source)).links)
+        if resp is not None and resp.status == 304 and known_feeds is not None:
+            links = list(known_feeds)
+        elif resp is not None:
+            links = [u for u in feed_links(resp.body, resp.url) if not _is_comment_feed(u)]
+            if notes is not None and resp.status == 200:
+                expires = utcnow() + timedelta(seconds=HOME_NOTE_TTL)
+                notes.save_note("home " + canonicalize_url(url), json.dumps(links), expires)
+            if resp.status == 200 and resp.media_type in outcomes.HTML_TYPES:
+                # The home page is a listing: its links lead to articles and to more listings.
+                signals = read_page(resp.body, resp.url, article_urls=self._article_urls.get(source))
+                page_links = list(signals.links)
         sitemaps: list[str] = []
         if outcome.skipped is None and urlsplit(url).scheme in HTTP_SCHEMES:
             rules = await engine.robots_for(url)

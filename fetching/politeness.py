@@ -91,6 +91,9 @@ class Politeness:
         if delay is not None:
             gate = self.gate(host)
             gate.interval = max(self._interval, min(delay, self._max_crawl_delay))
+            # robots.txt was just fetched, spaced by the old interval: the next request
+            # keeps the new one from now.
+            gate.pause_until(time.monotonic() + gate.spacing)
 
     @contextlib.asynccontextmanager
     async def request(self, host: str) -> AsyncIterator[HostGate]:

@@ -110,6 +110,7 @@ def ingest_web_source(
         sitemaps=tuple(source.sitemaps),
         urls=tuple(source.urls),
         sites=tuple(source.sites),
+        article_urls=source.article_urls,
     )
     state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
     fetcher = Fetcher(fetch_settings(stages), state)
@@ -120,14 +121,24 @@ def ingest_web_source(
         if limit is not None:
             items = items[:limit]
         tally.discovered += len(items)
+        taken = len(items)
         logger.info("source %s: %d URLs discovered, %d taken", source.name, len(found), len(items))
         progress = RunProgress(total=len(items), description=f"{source.name}: URLs processed")
         for batch in pipeline.chunks(items, stages.config.run.batch_size):
             tally.merge(fetch_batch_task(stages, fetcher, list(batch)))
             progress.advance(len(batch))
+        # Listing pages (home, section, tag, archive, page/2) lead to more pages: follow them.
+        while limit is None or len(items) < limit:
+            more = fetcher.more_links(source.name, None if limit is None else limit - len(items))
+            if not more:
+                break
+            items += more
+            tally.discovered += len(more)
+            for batch in pipeline.chunks(more, stages.config.run.batch_size):
+                tally.merge(fetch_batch_task(stages, fetcher, list(batch)))
         # A feed's or sitemap's validators are kept only when every item it listed was taken:
         # after --limit/--since a 304 next time would hide the items this run left out.
-        complete = len(items) == len(found) and not stages.dry_run
+        complete = taken == len(found) and not stages.dry_run
     finally:
         fetcher.close(commit=complete)
     return tally
