@@ -8,8 +8,11 @@ Date, in order: ``article:published_time`` / ``itemprop=datePublished`` meta, JS
 comment section (WordPress themes put a ``<time>`` on every comment).
 
 Author, in order: JSON-LD ``author`` (name), ``<meta name=author>``, ``rel=author`` link
-text. Never link text that is an invitation rather than a name ("View all posts by X",
-"Follow", "More from X"), which author boxes put in ``rel=author`` links too.
+text, then the byline markup CMSs emit (``itemprop=author``, WordPress's post-author block
+and ``author vcard``). Never link text that is an invitation rather than a name ("View all
+posts by X", "Follow", "More from X"), which author boxes put in ``rel=author`` links too,
+and never a name from the comment section (a guessed author that is a commenter's name is
+dropped: WordPress block themes mark comment authors ``comment-author-name``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,14 @@ _COMMENTS = re.compile(
     r"(^|[\s_-])(comments?|comment-list|commentlist|comments-area|respond|wp-block-comments)($|[\s_-])"
 )
 _BY = re.compile(r"^\s*(by|von|par|por|door)\s+", re.IGNORECASE)
+_REL_AUTHOR = "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
+_BYLINE_MARKUP = (
+    "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " and contains(concat(' ', normalize-space(@class), ' '), ' vcard ')]"
+)
 
 
 def stated_published(tree: HtmlElement) -> str | None:
@@ -84,13 +95,25 @@ def stated_author(tree: HtmlElement) -> str | None:
         name = clean_author(node.get("content"))
         if name:
             return name
-    for link in tree.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"):
-        if _in_comments(link):
-            continue
-        name = clean_author(link.text_content())
-        if name:
-            return name
+    for xpath in (_REL_AUTHOR, _BYLINE_MARKUP):
+        for node in tree.xpath(xpath):
+            if _in_comments(node):
+                continue
+            name = clean_author(node.text_content())
+            if name:
+                return name
     return None
+
+
+def commenter_names(tree: HtmlElement) -> set[str]:
+    """Names in the comment section: a heuristic author that is one of them is a commenter."""
+    names = set()
+    for node in tree.xpath("//*[contains(@class, 'author') or self::cite]"):
+        if _in_comments(node):
+            text = " ".join(node.text_content().split())
+            if text:
+                names.add(text)
+    return names
 
 
 def clean_author(value: str | None) -> str | None:

@@ -108,7 +108,7 @@ MaxSpareServers 4
 MaxRequestWorkers 8
 TypesConfig /etc/mime.types
 ErrorLog $dir/logs/error.log
-LogFormat "%{%s}t.%{msec_frac}t\t%p\t%m\t%U%q\t%>s\t%{If-None-Match}i\t%{If-Modified-Since}i\t%{User-Agent}i" wiredesk
+LogFormat "%{%s}t.%{msec_frac}t\t%p\t%m\t%<U%<q\t%>s\t%{If-None-Match}i\t%{If-Modified-Since}i\t%{User-Agent}i" wiredesk
 CustomLog $dir/logs/access.log wiredesk
 AddOutputFilterByType DEFLATE text/html text/plain text/xml application/xml application/rss+xml application/atom+xml
 DocumentRoot /usr/share/wordpress
