@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,7 +52,7 @@ class Truth:
     base: str
     articles: dict[str, dict]  # own URL -> {author, published, original}
     robots: str
-    log: callable
+    log: Callable[[], list[LogLine]]
 
 
 def wordpress_content(wire) -> dict:
@@ -177,15 +178,15 @@ def same_time(a: str | None, b: str) -> bool:
 def report(truths: list[Truth], db: Path, first: dict, logs1: dict, logs2: dict, before: list[dict]) -> None:
     after = stored_articles(db)
     by_url = {a["url"]: a for a in after}
-    ids = {a["id"]: a for a in after}
     validated = validated_keys(db)
     print(f"\nfirst run {first['_bench_seconds']:.1f} s; summary not_articles={first.get('not_articles')}")
     header = (
         "| site | stored / expected | non-articles stored | robots violations | author right | date right |"
-        " originals represent copies | run 2: new records | run 2: article requests | run 2: 304 share |"
+        " originals represent copies | min gap s (Crawl-delay) | run 2: new records | run 2: article requests"
+        " | run 2: 304 share |"
     )
     print(header)
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 11)
     for t in truths:
         mine = [a for a in after if a["url"] and a["url"].startswith(t.base)]
         expected = set(t.articles)
@@ -202,6 +203,9 @@ def report(truths: list[Truth], db: Path, first: dict, logs1: dict, logs2: dict,
             copy, orig = by_url.get(url), by_url.get(original)
             if copy and orig and orig["duplicate_of"] is None and copy["duplicate_of"] == orig["id"]:
                 rep_ok += 1
+        times = sorted(line.at for line in ours1)
+        gap = min((b - a for a, b in zip(times, times[1:])), default=0.0)
+        delay = robots.crawl_delay(AGENT)
         new = len([a for a in mine if a["id"] not in {b["id"] for b in before}])
         ours2 = [line for line in logs2[t.name] if line.agent == AGENT]
         paths = {u[len(t.base) :] for u in expected}
@@ -214,7 +218,8 @@ def report(truths: list[Truth], db: Path, first: dict, logs1: dict, logs2: dict,
         print(
             f"| {t.name} | {len(stored)} / {len(expected)} (distinct URLs {len({a['url'] for a in stored})}) "
             f"| {len(extra)} | {len(violations)} | {author_ok}/{len(stored)} | {date_ok}/{len(stored)} "
-            f"| {rep_ok}/{len(copies)} | {new} | {article_requests} | {share_text} "
+            f"| {rep_ok}/{len(copies)} | {gap:.3f} ({delay if delay is not None else '-'}) "
+            f"| {new} | {article_requests} | {share_text} "
             f"(of {len(ours2)} requests) |"
         )
         if extra:
@@ -232,7 +237,6 @@ def report(truths: list[Truth], db: Path, first: dict, logs1: dict, logs2: dict,
         missing = sorted(expected - {a["url"] for a in stored})
         if missing:
             print(f"    missing: {missing[:5]}")
-    del ids
 
 
 def main() -> None:
@@ -319,8 +323,6 @@ def main() -> None:
                     }
                 )
             )
-            for t in truths:  # the setup's own requests are not the crawler's
-                pass
             first = run_wiredesk(config)
             logs1 = {t.name: t.log() for t in truths}
             before = stored_articles(db)

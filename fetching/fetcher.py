@@ -523,7 +523,10 @@ class Fetcher:
                     may_give_up=True,
                 )
                 return FetchOutcome(rec, final_url=final_url), None
-        return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result), final_url=final_url), resp
+        record = outcomes.success_record(url, d.source, prev, resp, result)
+        if final_url is not None:  # both URLs recorded: the key's record says where it led
+            record = replace(record, detail=f"redirected to {final_url}"[:500])
+        return FetchOutcome(record, final_url=final_url), resp
 
 
 def _unique(urls: Sequence[str]) -> list[str]:

@@ -139,6 +139,7 @@ def test_slash_redirect_costs_one_hop(realsites) -> None:
     assert outcome.reason is None and outcome.page is not None
     assert outcome.page.url == sites["ledger"].url(story.path)  # its own URL, tracking dropped
     assert outcome.record.url == canonicalize_url(slashless)  # the identity key
+    assert outcome.record.detail == f"redirected to {sites['ledger'].url(story.path)}?utm_source=newsletter"
     uris = [line.uri for line in server.log() if line.uri != "/robots.txt"]
     assert uris == [story.path.rstrip("/") + "?utm_source=newsletter", story.path + "?utm_source=newsletter"]
 
