@@ -9,10 +9,10 @@ if have_nginx; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "services: installing nginx (Debian package nginx-light)"
+  echo "services: installing nginx (Debian package nginx-light, else nginx)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends nginx-light >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends nginx-light >/dev/null; }
+  install() { apt-get install -y -q --no-install-recommends "$1" >/dev/null 2>&1; }
+  install nginx-light || install nginx || { apt-get update -q >/dev/null && { install nginx-light || install nginx; }; } || true
   # The package starts a default server on port 80 where a service manager runs; the
   # tests start their own nginx on their own ports.
   have_nginx && exit 0
