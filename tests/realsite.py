@@ -445,7 +445,7 @@ http {{
     include {mime};
     default_type application/octet-stream;
     log_format wiredesk '$msec\\t$server_port\\t$request_method\\t$request_uri\\t$status\\t$http_if_none_match\\t'
-                        '$http_if_modified_since\\t$http_user_agent';
+                        '$http_if_modified_since\\t$http_user_agent\\t$request_time';
     access_log {run}/access.log wiredesk;
     client_body_temp_path {run}/body;
     proxy_temp_path {run}/proxy;
@@ -482,6 +482,12 @@ class LogLine:
     if_none_match: str
     if_modified_since: str
     agent: str
+    seconds: float = 0.0  # $request_time: from the first byte read to the last byte sent
+
+    @property
+    def started(self) -> float:
+        """When the request arrived (nginx logs its end)."""
+        return self.at - self.seconds
 
     @property
     def path(self) -> str:
@@ -545,10 +551,11 @@ class Nginx:
         out = []
         for line in path.read_text().splitlines():
             parts = line.split("\t")
-            if len(parts) != 8:
+            if len(parts) != 9:
                 continue
-            at, port, method, uri, status, inm, ims, agent = parts
-            out.append(LogLine(float(at), int(port), method, uri, int(status), _dash(inm), _dash(ims), agent))
+            at, port, method, uri, status, inm, ims, agent, took = parts
+            line = LogLine(float(at), int(port), method, uri, int(status), _dash(inm), _dash(ims), agent, float(took))
+            out.append(line)
         return out
 
     def clear_log(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from protego import Protego
@@ -18,7 +19,6 @@ from tests.realsite import CRAWL_DELAY, Nginx, Site, build_sites, free_ports, ng
 from tests.services import services_required
 from wiredesk.extractors import extract_page
 from wiredesk.fetching import Fetcher, FetchOutcome, FetchSettings, MemoryFetchState, SourceSpec, canonicalize_url
-from wiredesk.fetching.state import MemoryFetchState as State
 
 AGENT = "wiredesk-test/1.0"
 
@@ -43,7 +43,7 @@ def settings() -> FetchSettings:
     )
 
 
-def crawl(state: State, sites: dict[str, Site]) -> dict[str, list[FetchOutcome]]:
+def crawl(state: MemoryFetchState, sites: dict[str, Site]) -> dict[str, list[FetchOutcome]]:
     """What flows/web.py does for each site, minus extraction: discover, fetch, then the
     links of listing pages until there are none; pages are marked stored."""
     out: dict[str, list[FetchOutcome]] = {}
@@ -103,9 +103,9 @@ def test_robots_rules_and_crawl_delay_kept(realsites, first_run) -> None:
         mine = [line for line in ours if line.port == site.port]
         violations = [line.uri for line in mine if not robots.can_fetch(site.url(line.uri), AGENT)]
         assert violations == []
-        times = sorted(line.at for line in mine)
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        assert min(gaps) >= CRAWL_DELAY * 0.8, (site.name, min(gaps))
+        ordered = sorted(mine, key=lambda line: line.started)
+        gaps = [(b.started - a.started, a.uri, b.uri) for a, b in zip(ordered, ordered[1:])]
+        assert min(gaps)[0] >= CRAWL_DELAY * 0.8, (site.name, min(gaps))
     skipped = {o.record.url for o in outcomes["ledger"] if o.skipped == "robots"}
     assert {canonicalize_url(sites["ledger"].url(p)) for p in sites["ledger"].disallowed} == skipped
 
@@ -158,3 +158,41 @@ def test_second_run_is_conditional_and_stores_nothing(realsites, first_run) -> N
     # them is asked at all (the home page's feed links come from the store's note).
     assert sorted(line.path for line in log) == sorted(["/", "/index.xml", "/sitemap.xml"] * len(sites))
     assert all(line.conditional and line.status == 304 for line in log), log
+
+
+def test_pipeline_stores_articles_and_credited_originals_represent(realsites, tmp_path: Path) -> None:
+    """The flow's own steps (flows/web.py, its task functions called directly, no Prefect
+    server) into a SQLite store: copies first, originals later, and still the originals
+    represent their clusters; no listing page stored; robots.txt kept in the store."""
+    from wiredesk.config import load_config
+    from wiredesk.flows import web
+    from wiredesk.pipeline import batch as pipeline
+    from wiredesk.pipeline.report import SourceTally
+
+    sites, _ = realsites
+    config = load_config(environ={}).with_overrides(
+        store={"url": str(tmp_path / "w.db")},
+        run={"workers": 1},
+        fetch={"allow_private": ["127.0.0.1"], "per_host_min_interval": 0.0, "user_agent": AGENT},
+    )
+    with pipeline.open_stages(config, run_id="r1") as stages:
+        stages.store.begin_run("r1", flow="test", params={})
+        for name in ("wire", "ledger"):  # the copies arrive before their originals
+            tally = SourceTally(source=name)
+            with web.Fetcher(web.fetch_settings(stages), stages.store) as fetcher:
+                spec = SourceSpec(name=name, sites=(sites[name].base + "/",))
+                items = web.discover_task.fn(fetcher, spec, tally)
+                tally.merge(web.fetch_batch_task.fn(stages, fetcher, items))
+                while more := fetcher.more_links(name):
+                    tally.merge(web.fetch_batch_task.fn(stages, fetcher, more))
+            assert tally.skipped["not-article"] == len(sites[name].listings) - 1, tally.skipped
+        stored = {s.article.url: s for s in stages.store.iter_since(0)}
+        assert set(stored) == _article_urls(sites["ledger"]) | _article_urls(sites["wire"])
+        for story in sites["wire"].stories:
+            if story.original is None:
+                continue
+            copy, original = stored[sites["wire"].url(story.path)], stored[sites["ledger"].url(story.original)]
+            assert original.duplicate_of is None and copy.duplicate_of == original.id
+            assert copy.cluster_id == original.cluster_id
+        robots = stages.store.load_note("robots " + sites["ledger"].base)
+        assert robots is not None and "Crawl-delay" in robots[0]
