@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -95,6 +96,19 @@ class SourceConfig(_Strict):
     paths: tuple[str, ...] = ()
     manifest: str | None = None
     schedule: Schedule | None = None
+    # Optional regular expression, searched in a page's URL: pages that match are articles,
+    # the others listings (followed for links, never stored). Unset: the page's own signals.
+    article_urls: str | None = None
+
+    @field_validator("article_urls")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"article_urls: not a regular expression: {value!r} ({exc})") from None
+        return value
 
     @field_validator("feeds", "sitemaps", "urls", "sites")
     @classmethod

@@ -24,6 +24,7 @@ from .metadata import (
 )
 from .profile import HostProfile
 from .settings import ExtractSettings
+from .stated import clean_author, commenter_names, stated_author, stated_published
 from .text import TextResult, clean_lines, line_key
 
 _DEFAULT = ExtractSettings()
@@ -112,10 +113,14 @@ def _extract_html(
         if not credits:  # the extractor dropped the credit line; the page still has it
             credits = [Credit(line=t, name=None, url=href) for t, href in links]
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
+    # What the page states for machines beats the heuristics (see stated.py).
+    guessed = clean_author(getattr(info, "author", None))
+    if guessed and guessed in commenter_names(tree):
+        guessed = None
     meta = PageMeta(
         title=title,
-        author=getattr(info, "author", None) or None,
-        published=iso_date(getattr(info, "date", None)),
+        author=stated_author(tree) or guessed,
+        published=stated_published(tree) or iso_date(getattr(info, "date", None)),
         language=declared or content_lang or guess_language(chosen.text),
         canonical_url=canonical_url(tree, page.url),
     )

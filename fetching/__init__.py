@@ -14,8 +14,8 @@ from wiredesk.core.records import FetchRecord
 from .fetcher import Fetcher
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
 from .settings import DEFAULT_USER_AGENT, FetchSettings
-from .state import FetchState, MemoryFetchState, RetryingFetchState
-from .urls import canonicalize_url
+from .state import FetchState, MemoryFetchState, RetryingFetchState, SiteNotes
+from .urls import canonicalize_url, request_url
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -27,7 +27,9 @@ __all__ = [
     "FetchState",
     "Fetcher",
     "MemoryFetchState",
+    "SiteNotes",
     "RetryingFetchState",
     "SourceSpec",
     "canonicalize_url",
+    "request_url",
 ]

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 from wiredesk.core.errors import FetchError, PermanentFetchError, TransientFetchError
@@ -21,10 +22,12 @@ from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
 from .ssrf import SsrfGuard
-from .urls import canonicalize_url, host_key, origin
+from .state import SiteNotes
+from .urls import host_key, origin
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-ROBOTS_TTL = 24 * 3600.0
+ROBOTS_TTL = 24 * 3600.0  # RFC 9309 2.4: a cached robots.txt should not be used longer
+ROBOTS_MIN_TTL = 60.0  # "max-age=0" must not mean one robots.txt request per URL
 ROBOTS_RETRY_TTL = 600.0  # robots.txt unreachable: full disallow, asked again after this
 
 
@@ -64,8 +67,10 @@ class Attempted:
 class Engine:
     """Create inside the event loop that will run it (asyncio primitives bind to it)."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, notes: SiteNotes | None = None) -> None:
         self.settings = settings
+        self.notes = notes
+        self.robots_requests = 0  # robots.txt fetched from the network (not from the cache)
         self.guard = SsrfGuard(settings.allow_private)
         self.client = build_client(
             guard=self.guard,
@@ -101,16 +106,34 @@ class Engine:
             cached = self._robots.get(key)
             if cached is not None and cached[1] > time.monotonic():
                 return cached[0]
-            rules, ttl = await self._load_robots(key)
+            rules, ttl = self._cached_robots(key)
+            if rules is None:
+                rules, ttl = await self._load_robots(key)
+                if self.notes is not None and not rules.disallow_all:
+                    expires = datetime.now(UTC) + timedelta(seconds=ttl)
+                    self.notes.save_note("robots " + key, rules.text, expires)
             self._robots[key] = (rules, time.monotonic() + ttl)
             self.politeness.apply_crawl_delay(host_key(url), rules.crawl_delay)
             return rules
+
+    def _cached_robots(self, site: str) -> tuple[RobotsRules | None, float]:
+        if self.notes is None:
+            return None, 0.0
+        cached = self.notes.load_note("robots " + site)
+        if cached is None:
+            return None, 0.0
+        text, expires = cached
+        left = (expires - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            return None, 0.0
+        return parse_robots(text, self.settings.robots_agent), min(left, ROBOTS_TTL)
 
     async def _load_robots(self, site: str) -> tuple[RobotsRules, float]:
         # RFC 9309: follow up to 5 redirects; 4xx = no rules; 5xx / unreachable = disallow all.
         url = site + "/robots.txt"
         failed = 0
         for _ in range(5 + self.settings.retries):
+            self.robots_requests += 1
             try:
                 await self.guard.check_url(url)
                 async with self.politeness.request(host_key(url)) as gate:
@@ -138,7 +161,7 @@ class Engine:
                 continue
             if 200 <= resp.status < 300:
                 text = resp.body.decode("utf-8", "replace")
-                return parse_robots(text, self.settings.robots_agent), ROBOTS_TTL
+                return parse_robots(text, self.settings.robots_agent), robots_lifetime(resp)
             return ALLOW_ALL, ROBOTS_TTL  # 4xx: no rules
         return ALLOW_ALL, ROBOTS_TTL  # redirected in circles: RFC 9309 says assume none
 
@@ -205,7 +228,9 @@ class Engine:
         final: list[str],
     ) -> Response:
         s = self.settings
-        seen = {url}  # canonical already (the caller's key)
+        # A loop is a URL requested twice in one chain. Never compare canonical forms:
+        # "/story" -> 301 -> "/story/" is one hop (the web's commonest redirect).
+        seen = {url}
         current = url
         for hop in range(s.max_redirects + 1):
             if hop:  # a redirect target gets every check the first URL got
@@ -243,11 +268,10 @@ class Engine:
                 location = resp.headers.get("location", "").strip()
                 if not location:
                     raise PermanentFetchError(f"{resp.status} without Location: {current}", reason="bad-redirect")
-                current = urljoin(current, location)
-                key = canonicalize_url(current)
-                if key in seen:
+                current = urljoin(current, location).split("#", 1)[0]
+                if current in seen:
                     raise RedirectLoop(f"redirect loop back to {current}")
-                seen.add(key)
+                seen.add(current)
                 continue
             if 200 <= resp.status < 300 or resp.status == 304:
                 return resp
@@ -265,6 +289,21 @@ class Engine:
                 raise ClientError(f"{resp.status} from {current}", status=resp.status)
             raise PermanentFetchError(f"unexpected status {resp.status} from {current}", reason=f"http-{resp.status}")
         raise TooManyRedirects(f"more than {s.max_redirects} redirects from {url}")
+
+
+def robots_lifetime(resp: Response) -> float:
+    """How long a robots.txt may be used: the server's max-age or Expires when it gives
+    one, never over 24 hours (RFC 9309 2.4) and never under a minute."""
+    for directive in resp.headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().strip('"').isdigit():
+            return min(max(float(value.strip().strip('"')), ROBOTS_MIN_TTL), ROBOTS_TTL)
+    expires = resp.headers.get("expires")
+    if expires:
+        left = retry_after_seconds(expires)
+        if left is not None:
+            return min(max(left, ROBOTS_MIN_TTL), ROBOTS_TTL)
+    return ROBOTS_TTL
 
 
 def _backoff(base: float, attempt: int) -> float:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -35,14 +37,16 @@ from .engine import Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
 from .http import ACCEPT_FEEDS, ACCEPT_PAGES, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
+from .pagetype import read_page
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
-from .state import FetchState
-from .urls import HTTP_SCHEMES, canonicalize_url, host_key, origin
+from .state import FetchState, SiteNotes
+from .urls import HTTP_SCHEMES, canonicalize_url, host_key, origin, request_url, without_tracking
 
 T = TypeVar("T")
 log = logging.getLogger("wiredesk.fetching")
 DocKind = Literal["feed", "sitemap", "site"]
+HOME_NOTE_TTL = 30 * 24 * 3600.0  # a home page's feed links, refreshed whenever it is read
 
 
 class Fetcher:
@@ -58,6 +62,11 @@ class Fetcher:
         # Feed / sitemap / home-page records of successful fetches, written on a clean close
         # (see commit_discovery): their validators must not outlive a run that crashed.
         self._pending: list[FetchRecord] = []
+        self._article_urls: dict[str, re.Pattern[str]] = {}  # source -> its article_urls
+        # Per source: identity keys handed out this Fetcher's life, and links found on
+        # listing pages not handed out yet (see more_links).
+        self._known: dict[str, set[str]] = {}
+        self._links: dict[str, dict[str, Discovered]] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -134,7 +143,8 @@ class Fetcher:
         elif self._loop is not loop:
             raise RuntimeError("a Fetcher is bound to the event loop it was first used in")
         if self._engine is None:
-            self._engine = Engine(self.settings)
+            cache = self.state if isinstance(self.state, SiteNotes) else None
+            self._engine = Engine(self.settings, notes=cache)
         return self._engine
 
     # ---- public API -----------------------------------------------------------------------
@@ -164,8 +174,10 @@ class Fetcher:
 
     async def afetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
         engine = self._bind()
-        urls = [Discovered(d, "") if isinstance(d, str) else d for d in urls]
+        urls = [Discovered(request_url(d), "") if isinstance(d, str) else d for d in urls]
         canon = [canonicalize_url(d.url) for d in urls]
+        for d, key in zip(urls, canon):
+            self._known.setdefault(d.source, set()).add(key)
         prev = self.state.get(list(dict.fromkeys(canon)))
         now = utcnow()
         merged = outcomes.merge_duplicates(urls, canon)
@@ -191,35 +203,58 @@ class Fetcher:
 
     async def adiscover_report(self, spec: SourceSpec) -> DiscoveryReport:
         engine = self._bind()
-        found: dict[str, Discovered] = {}
+        found: dict[str, Discovered] = {}  # identity key -> the URL as found, with hints
         documents: list[FetchOutcome] = []
         limit = self.settings.max_urls_per_source
+        if spec.article_urls:
+            self._article_urls[spec.name] = re.compile(spec.article_urls)
+        homes = {canonicalize_url(u) for u in spec.sites}
 
         def add(entries: Sequence[Entry]) -> None:
             for e in entries:
-                url = canonicalize_url(e.url)
-                known = found.get(url)
+                key = canonicalize_url(e.url)
+                if key in homes:  # fetched by discovery already, and a listing
+                    continue
+                again = outcomes.discovered(e, spec.name)
+                known = found.get(key)
                 if known is not None:  # listed twice (feed and sitemap): keep every hint
-                    again = Discovered(url, spec.name, e.published, e.lastmod)
-                    found[url] = outcomes.merge(known, again)
+                    found[key] = outcomes.merge(known, again)
                 elif len(found) < limit:
-                    found[url] = Discovered(url, spec.name, e.published, e.lastmod)
+                    found[key] = again
 
-        feeds = [canonicalize_url(u) for u in spec.feeds]
-        sitemaps = [canonicalize_url(u) for u in spec.sitemaps]
-        for links, robots_maps in await asyncio.gather(
+        feeds = [request_url(u) for u in spec.feeds]
+        sitemaps = [request_url(u) for u in spec.sitemaps]
+        home_links: list[str] = []
+        for links, robots_maps, page_links in await asyncio.gather(
             *(self._discover_site(engine, spec.name, s, documents) for s in spec.sites)
         ):
-            feeds += [canonicalize_url(u) for u in links]
-            sitemaps += [canonicalize_url(u) for u in robots_maps]
-        feeds = list(dict.fromkeys(feeds))
+            feeds += links
+            sitemaps += robots_maps
+            home_links += page_links
+        feeds = _unique(feeds)
 
         for entries in await asyncio.gather(*(self._read_doc(engine, spec.name, u, "feed", documents) for u in feeds)):
             add(entries)
         add([outcomes.plain(u) for u in spec.urls])
-        await self._walk_sitemaps(engine, spec.name, list(dict.fromkeys(sitemaps)), documents, add)
+        await self._walk_sitemaps(engine, spec.name, _unique(sitemaps), documents, add)
+        add([outcomes.plain(u) for u in home_links])  # last: feeds and sitemaps give dates
         add(self._due_again(spec, documents, feeds + sitemaps))
+        self._known.setdefault(spec.name, set()).update(found)
+        self._known[spec.name].update(homes)
         return DiscoveryReport(items=tuple(found.values()), documents=tuple(documents))
+
+    def more_links(self, source: str, limit: int | None = None) -> list[Discovered]:
+        """Links found on the listing pages fetched so far (home, section, tag, author,
+        archive, ``page/2``) that no discovery or fetch of this Fetcher has handed out yet:
+        fetch them too, until this returns nothing. Each link is handed out once."""
+        pending = self._links.pop(source, {})
+        known = self._known.setdefault(source, set())
+        room = self.settings.max_urls_per_source - len(known)
+        if limit is not None:
+            room = min(room, limit)
+        out = [d for key, d in pending.items() if key not in known][: max(room, 0)]
+        known.update(canonicalize_url(d.url) for d in out)
+        return out
 
     def _due_again(self, spec: SourceSpec, documents: Sequence[FetchOutcome], doc_urls: Sequence[str]) -> list[Entry]:
         """Failed article URLs of this source whose back-off is over, from a state that can
@@ -228,7 +263,7 @@ class Fetcher:
         due = getattr(self.state, "due", None)
         if due is None:
             return []
-        docs = set(doc_urls) | {o.record.url for o in documents}
+        docs = {canonicalize_url(u) for u in doc_urls} | {o.record.url for o in documents}
         docs.update(canonicalize_url(u) for u in spec.sites)
         return [
             outcomes.plain(r.url)
@@ -240,20 +275,37 @@ class Fetcher:
 
     async def _discover_site(
         self, engine: Engine, source: str, site: str, documents: list[FetchOutcome]
-    ) -> tuple[list[str], list[str]]:
-        url = canonicalize_url(site)
-        # Home pages are fetched without validators: a 304 would hide the feed links.
-        _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=False)
+    ) -> tuple[list[str], list[str], list[str]]:
+        url = request_url(site)
+        # A home page is asked conditionally only when its feed links are known from a
+        # note: a 304 then still leads to its feeds. (Its page links were all handed out
+        # in the run that read it; the failed ones come back through ``due``.)
+        notes = self.state if isinstance(self.state, SiteNotes) else None
+        note = notes.load_note("home " + canonicalize_url(url)) if notes is not None else None
+        known_feeds = json.loads(note[0]) if note is not None and note[1] > utcnow() else None
+        _, outcome, resp = await self._fetch_doc(engine, source, url, conditional=known_feeds is not None)
         documents.append(outcome)
         self._keep(outcome)
-        links = feed_links(resp.body, resp.url) if resp is not None else []
+        links: list[str] = []
+        page_links: list[str] = []
+        if resp is not None and resp.status == 304 and known_feeds is not None:
+            links = list(known_feeds)
+        elif resp is not None:
+            links = [u for u in feed_links(resp.body, resp.url) if not _is_comment_feed(u)]
+            if notes is not None and resp.status == 200:
+                expires = utcnow() + timedelta(seconds=HOME_NOTE_TTL)
+                notes.save_note("home " + canonicalize_url(url), json.dumps(links), expires)
+            if resp.status == 200 and resp.media_type in outcomes.HTML_TYPES:
+                # The home page is a listing: its links lead to articles and to more listings.
+                signals = read_page(resp.body, resp.url, article_urls=self._article_urls.get(source))
+                page_links = list(signals.links)
         sitemaps: list[str] = []
         if outcome.skipped is None and urlsplit(url).scheme in HTTP_SCHEMES:
             rules = await engine.robots_for(url)
             sitemaps = list(rules.sitemaps)
             if not sitemaps and not links:
                 sitemaps = [urljoin(origin(url), "/sitemap.xml")]  # the conventional place
-        return links, sitemaps
+        return links, sitemaps, page_links
 
     async def _walk_sitemaps(
         self, engine: Engine, source: str, roots: list[str], documents: list[FetchOutcome], add: Any
@@ -262,15 +314,15 @@ class Fetcher:
         seen: set[str] = set()
         level = roots
         for depth in range(s.max_sitemap_depth + 1):
-            level = [u for u in dict.fromkeys(level) if u not in seen][: s.max_sitemaps - len(seen)]
+            level = [u for u in _unique(level) if canonicalize_url(u) not in seen][: s.max_sitemaps - len(seen)]
             if not level:
                 return
-            seen.update(level)
+            seen.update(canonicalize_url(u) for u in level)
             results = await asyncio.gather(*(self._read_doc(engine, source, u, "sitemap", documents) for u in level))
             children: list[str] = []
             for entries, nested in results:
                 add(entries)
-                children += [canonicalize_url(c.url) for c in nested]
+                children += [request_url(c.url) for c in nested]
             level = children if depth < s.max_sitemap_depth else []
 
     async def _read_doc(
@@ -334,11 +386,12 @@ class Fetcher:
         *,
         conditional: bool,
     ) -> tuple[FetchRecord | None, FetchOutcome, Response | None]:
-        prev = self.state.get([url]).get(url)
+        key = canonicalize_url(url)
+        prev = self.state.get([key]).get(key)
         sent = prev
         if prev is not None and not conditional:
             sent = replace(prev, etag=None, last_modified=None)
-        outcome, resp = await self._request(engine, Discovered(url, source), url, sent, utcnow(), kind="doc")
+        outcome, resp = await self._request(engine, Discovered(url, source), key, sent, utcnow(), kind="doc")
         return prev, outcome, resp
 
     # ---- fetching -----------------------------------------------------------------------
@@ -359,16 +412,28 @@ class Fetcher:
         if resp is None or resp.status == 304 or outcome.record.reason is not None:
             return outcome
         page_kind = "text" if resp.media_type in outcomes.TEXT_TYPES else "html"
+        # The page's own URL: where redirects ended, as the server spells it.
+        own_url = without_tracking(outcome.final_url or d.url)
+        if page_kind == "html":
+            signals = read_page(resp.body, own_url, article_urls=self._article_urls.get(d.source))
+            if signals.kind == "listing":
+                self._follow(d.source, signals.links)
+                return outcomes.not_article(outcome, signals.why)
         page = RawPage(
             source=d.source,
             body=resp.body,
             kind=page_kind,
-            url=url,
+            url=own_url,
             fetched_at=outcome.record.fetched_at,
             published=d.published,
             encoding=resp.charset,
         )
         return replace(outcome, page=page)
+
+    def _follow(self, source: str, links: Sequence[str]) -> None:
+        pending = self._links.setdefault(source, {})
+        for link in links:
+            pending.setdefault(canonicalize_url(link), Discovered(link, source))
 
     async def _request(
         self,
@@ -380,8 +445,10 @@ class Fetcher:
         *,
         kind: Literal["page", "doc"],
     ) -> tuple[FetchOutcome, Response | None]:
+        """Request ``d.url`` as found; ``url`` is its identity key (the state's key)."""
         s = self.settings
-        if urlsplit(url).scheme.lower() not in HTTP_SCHEMES:
+        target = d.url
+        if urlsplit(target).scheme.lower() not in HTTP_SCHEMES:
             return outcomes.skip(url, d.source, prev, "scheme", f"not http/https: {url}"), None
         if prev is not None and kind == "page":
             if prev.gave_up:
@@ -391,23 +458,23 @@ class Fetcher:
         if prev is not None and prev.next_attempt_at is not None and prev.next_attempt_at > now:
             return FetchOutcome(prev, skipped="backoff"), None
         try:
-            await engine.guard.check_url(url)
+            await engine.guard.check_url(target)
         except (SsrfRefused, SchemeRefused) as exc:
             return outcomes.skip(url, d.source, prev, exc.reason, exc.message), None
         except FetchError as exc:  # DNS failure: a real failed fetch, backed off like any other
             return FetchOutcome(
                 outcomes.failure_record(url, d.source, prev, exc, None, 0, 0, 0.0, s, None, may_give_up=kind == "page")
             ), None
-        rules = await engine.robots_for(url)
-        if not rules.allowed(url):
+        rules = await engine.robots_for(target)
+        if not rules.allowed(target):  # the URL as sent: the server's view, not our key's
             why = (
                 "robots.txt unreachable or 5xx: the whole host counts as disallowed"
                 if rules.disallow_all
-                else f"robots.txt disallows {url}"
+                else f"robots.txt disallows {target}"
             )
             return outcomes.skip(url, d.source, prev, "robots", why), None
 
-        closed = engine.host_closed(host_key(url))
+        closed = engine.host_closed(host_key(target))
         if closed is not None:
             return outcomes.host_closed(url, d.source, prev, closed, s, may_give_up=kind == "page"), None
 
@@ -415,16 +482,10 @@ class Fetcher:
         # A record's validators always come from its URL's last good response (failures and
         # skips carry them over), so they are sent whatever happened since.
         if prev is not None:
-            if prev.etag:
-                headers["If-None-Match"] = prev.etag
-            if prev.last_modified:
-                headers["If-Modified-Since"] = prev.last_modified
+            headers |= outcomes.validator_headers(prev.etag, prev.last_modified)
         accept = outcomes.accept_page if kind == "page" else outcomes.accept_doc
-        result = await engine.request(url, headers=headers, accept=accept)
-        final_url = None
-        if result.final_url != url:
-            final = canonicalize_url(result.final_url)
-            final_url = final if final != url else None
+        result = await engine.request(target, headers=headers, accept=accept)
+        final_url = result.final_url if result.final_url != target else None
         if isinstance(result.error, HostClosed) and result.attempts == 0:
             return outcomes.host_closed(url, d.source, prev, result.error, s, may_give_up=kind == "page"), None
         if result.error is not None:
@@ -462,7 +523,24 @@ class Fetcher:
                     may_give_up=True,
                 )
                 return FetchOutcome(rec, final_url=final_url), None
-        return FetchOutcome(outcomes.success_record(url, d.source, prev, resp, result), final_url=final_url), resp
+        record = outcomes.success_record(url, d.source, prev, resp, result)
+        if final_url is not None:  # both URLs recorded: the key's record says where it led
+            record = replace(record, detail=f"redirected to {final_url}"[:500])
+        return FetchOutcome(record, final_url=final_url), resp
+
+
+def _unique(urls: Sequence[str]) -> list[str]:
+    """URLs without repeats of one identity key; the first spelling is the one requested."""
+    out: dict[str, str] = {}
+    for url in urls:
+        out.setdefault(canonicalize_url(url), url)
+    return list(out.values())
+
+
+def _is_comment_feed(url: str) -> bool:
+    """WordPress's comment feeds: their items are comments, dated by the comment."""
+    path = urlsplit(url).path.lower().rstrip("/")
+    return path.endswith("/comments/feed") or path.endswith("/comments/rss2") or "comments" in urlsplit(url).query
 
 
 def _drive(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

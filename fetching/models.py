@@ -17,13 +17,16 @@ class SourceSpec:
     sitemaps: tuple[str, ...] = ()  # urlset, sitemap index, Google News, .xml.gz, plain text
     urls: tuple[str, ...] = ()  # article URLs as given
     sites: tuple[str, ...] = ()  # home pages: <link rel=alternate> feeds + robots.txt Sitemap:
+    # Regular expression (searched in the URL) that article URLs match and listing pages
+    # do not; None: the page's own signals decide (fetching.pagetype).
+    article_urls: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Discovered:
     """An article URL found by discovery (or given directly), with the source's hints."""
 
-    url: str
+    url: str  # as found (resolved, fragment dropped): what is requested
     source: str
     published: str | None = None  # ISO 8601 from the feed entry / news:publication_date
     lastmod: str | None = None  # ISO 8601 from sitemap <lastmod> / feed <updated>: "it changed"
@@ -33,12 +36,15 @@ class Discovered:
 class FetchOutcome:
     """What fetch() made of one Discovered URL.
 
-    ``page`` is set only for a 2xx HTML/text response; ``page.url`` is the requested
-    canonical URL (the state's key), ``final_url`` where redirects ended, when they did.
+    ``page`` is set only for a 2xx HTML/text article response; ``page.url`` is the page's
+    own URL (where redirects ended), ``record.url`` the identity key (canonical form, the
+    state's key), ``final_url`` where redirects ended, when they did.
     ``skipped`` is a reason code when no request was sent at all (``stored``, ``backoff``,
     ``gave-up``, ``duplicate``, ``robots``, ``ssrf``, ``scheme``, ``host-down``,
-    ``host-backoff``); otherwise ``record.reason`` says why a requested URL failed (None:
-    success, including 304, which has no page).
+    ``host-backoff``) or, ``not-article``, when the page was fetched and is a listing
+    (home, section, tag, author, archive, search, ``page/2``): used for discovery only.
+    Otherwise ``record.reason`` says why a requested URL failed (None: success, including
+    304, which has no page).
     """
 
     record: FetchRecord

@@ -25,6 +25,11 @@ class HostGate:
         self.closed_until = 0.0  # monotonic: no request to this host before this
         self.closed_reason = ""  # "host-down" (too many failures) / "host-backoff" (Retry-After)
         self.closed_detail = ""
+        # Set when the last request started here has its headers out (or ended): the next
+        # one waits for it, so a slow connect cannot let a later request reach the server
+        # first, inside the interval.
+        self._previous_sent = asyncio.Event()
+        self._previous_sent.set()
 
     def close(self, seconds: float, reason: str, detail: str) -> None:
         """Stop sending to this host for ``seconds``: requests waiting or coming are refused
@@ -47,6 +52,7 @@ class HostGate:
         """The request's headers just left: the interval counts from here when that is later
         than its start (a slow connect must not squeeze the gap the server sees)."""
         self._next_start = max(self._next_start, time.monotonic() + self.spacing)
+        self._previous_sent.set()
 
     def pause_until(self, when: float) -> None:
         """Hold every request to this host until ``when`` (monotonic): Retry-After, 503."""
@@ -58,15 +64,22 @@ class HostGate:
             async with self._lock:
                 # Sleep holding the lock: starts are serialised, each one interval after the last.
                 # Loop: note_sent / pause_until may move the mark while we sleep.
-                while (delay := self._next_start - time.monotonic()) > 0:
+                while True:
+                    if self.interval:
+                        await self._previous_sent.wait()
+                    if (delay := self._next_start - time.monotonic()) <= 0:
+                        break
                     await asyncio.sleep(delay)
                 self._next_start = time.monotonic() + self.spacing
+                if self.interval:
+                    self._previous_sent.clear()  # set by note_sent, or below when we end
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             try:
                 yield
             finally:
                 self.active -= 1
+                self._previous_sent.set()
 
 
 class Politeness:
@@ -91,6 +104,9 @@ class Politeness:
         if delay is not None:
             gate = self.gate(host)
             gate.interval = max(self._interval, min(delay, self._max_crawl_delay))
+            # robots.txt was just fetched, spaced by the old interval: the next request
+            # keeps the new one from now.
+            gate.pause_until(time.monotonic() + gate.spacing)
 
     @contextlib.asynccontextmanager
     async def request(self, host: str) -> AsyncIterator[HostGate]:

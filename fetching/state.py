@@ -37,6 +37,21 @@ class RetryingFetchState(FetchState, Protocol):
         ...
 
 
+@runtime_checkable
+class SiteNotes(Protocol):
+    """Optional extension (the store and MemoryFetchState have it): what the fetcher keeps
+    about a site between runs, until it expires. Keys and texts are the fetcher's own:
+    ``robots <origin>`` (robots.txt, kept for its lifetime: a run every few minutes must
+    not ask for it every time), ``home <url>`` (a home page's feed links, so the home
+    page can be asked conditionally and a 304 still leads to its feeds)."""
+
+    def load_note(self, key: str) -> tuple[str, datetime] | None:
+        """(text, expiry) of ``key``, expired or not; None if never saved."""
+        ...
+
+    def save_note(self, key: str, text: str, expires_at: datetime) -> None: ...
+
+
 class MemoryFetchState:
     """In-memory FetchState, for tests and one-off runs.
 
@@ -58,6 +73,7 @@ class MemoryFetchState:
     def __init__(self, records: Iterable[FetchRecord] = ()) -> None:
         self._latest: dict[str, FetchRecord] = {}
         self.log: list[FetchRecord] = []
+        self._notes: dict[str, tuple[str, datetime]] = {}
         self._lock = threading.Lock()
         self.record(list(records))
 
@@ -83,6 +99,14 @@ class MemoryFetchState:
                 and (r.next_attempt_at is None or r.next_attempt_at <= now)
             ]
         return found[:limit]
+
+    def load_note(self, key: str) -> tuple[str, datetime] | None:
+        with self._lock:
+            return self._notes.get(key)
+
+    def save_note(self, key: str, text: str, expires_at: datetime) -> None:
+        with self._lock:
+            self._notes[key] = (text, expires_at)
 
     def mark_stored(self, urls: Iterable[str]) -> None:
         with self._lock:

@@ -1,17 +1,25 @@
-"""Canonical URLs: one spelling per page, so every URL is remembered exactly once.
+"""URLs in two forms: the one a request is sent to, and the one a page is known by.
 
-Rules: lower-case scheme and host (IDNA for non-ASCII hosts), default port dropped,
-credentials and fragment dropped, dot segments resolved, percent-escapes normalised,
-trailing slash dropped except for the root, tracking parameters (``utm_*``, click ids,
-mailing-list ids) removed, the other query parameters sorted (order never changes the
-page on news sites, and sorting makes ``?a=1&b=2`` and ``?b=2&a=1`` one URL).
+``request_url``: a link as found, resolved against its page and without its fragment,
+nothing else changed. That is what gets requested (and what robots.txt is matched
+against): servers tell ``/story`` from ``/story/`` and answer the one they do not serve
+with a redirect, so a "normalised" URL may cost a hop, or a loop.
+
+``canonicalize_url``: the identity key only (seen-URL state, article ids, dedup), never
+requested. courlan (trafilatura's URL library) lower-cases scheme and host, drops the
+default port, strips tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ...) and
+sorts the query; here credentials and fragment are dropped, dot segments resolved, escapes
+normalised, and ``/story/``, ``/story`` and ``/story/index.html`` made one key.
+``?p=123``-style URLs keep their query: it names the page.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunsplit
+
+from courlan.clean import TRACKERS_RE
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,9 +65,33 @@ _RESERVED = ":/?#[]@!$&'()*+,;="
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
+_INDEX_FILES = frozenset({"index.html", "index.htm", "index.php", "index.shtml", "default.htm", "default.aspx"})
+
+
 def is_tracking_param(name: str) -> bool:
+    """courlan's tracker rule, plus the click and mailing-list ids it does not know."""
     lowered = name.lower()
-    return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
+    return (
+        lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES) or TRACKERS_RE.search(lowered) is not None
+    )
+
+
+def request_url(found: str, base: str | None = None) -> str:
+    """The URL to request for a link ``found`` on ``base``: resolved, fragment dropped,
+    otherwise exactly as the site wrote it."""
+    found = found.strip()
+    url = urljoin(base, found) if base else found
+    return urldefrag(url)[0]
+
+
+def without_tracking(url: str) -> str:
+    """``url`` with its tracking parameters removed and nothing else changed: how a page's
+    own URL is recorded (``?utm_source=rss`` says how we came, not where the page is)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [p for p in parts.query.split("&") if p and not is_tracking_param(unquote(p.partition("=")[0]))]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def canonicalize_url(url: str) -> str:
@@ -84,6 +116,9 @@ def canonicalize_url(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     path = _canonical_path(parts.path)
+    head, _, last = path.rpartition("/")
+    if last.lower() in _INDEX_FILES:  # /story/index.html is /story/ is /story
+        path = head or "/"
     query = _canonical_query(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
 

@@ -178,10 +178,24 @@ def _v3(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE articles ALTER COLUMN language TYPE TEXT, ALTER COLUMN kind TYPE TEXT"))
 
 
+def _v4(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "site_notes",
+        md,
+        Column("key", Text, primary_key=True),
+        Column("body", Text, nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+        Column("fetched_at", UTCDateTime, nullable=False),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "articles, runs, failures, profiles, fetch state", _v1),
     Migration(2, "export watermarks", _v2),
     Migration(3, "articles.language and articles.kind unbounded", _v3),
+    Migration(4, "site notes: robots.txt cache, home-page feed links", _v4),
 )
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 

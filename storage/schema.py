@@ -24,7 +24,7 @@ from sqlalchemy import (
     types,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 ID = String(64)
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
@@ -188,4 +188,16 @@ exports = Table(
     Column("fmt", String(16), nullable=False),
     Column("manifest", Text, nullable=False),  # the manifest JSON last written
     Column("exported_at", UTCDateTime, nullable=False),
+)
+
+# Version 4: what the fetcher keeps about a site between runs, until it expires: robots.txt
+# for its lifetime (RFC 9309: up to 24 hours), a home page's feed links (so the home page
+# can be asked conditionally, and a 304 still leads to the feeds).
+site_notes = Table(
+    "site_notes",
+    metadata,
+    Column("key", Text, primary_key=True),  # "robots <origin>", "home <url>"
+    Column("body", Text, nullable=False),  # owned by the fetcher (robots.txt text, JSON)
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
 )

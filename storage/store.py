@@ -454,6 +454,28 @@ class Store:
         conn.execute(stmt, latest)
         conn.execute(t.fetch_log.insert(), rows)
 
+    # -- site notes (structurally fetching.SiteNotes) -------------------------------------
+
+    def load_note(self, key: str) -> tuple[str, datetime] | None:
+        """(text, expiry) of the fetcher's note ``key``, expired or not; None if absent."""
+        r = t.site_notes.c
+        with self._read() as conn:
+            row = conn.execute(select(r.body, r.expires_at).where(r.key == key)).first()
+        return (row[0], row[1]) if row is not None else None
+
+    def save_note(self, key: str, text: str, expires_at: datetime) -> None:
+        stmt = self._insert(t.site_notes)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "body": stmt.excluded.body,
+                "expires_at": stmt.excluded.expires_at,
+                "fetched_at": stmt.excluded.fetched_at,
+            },
+        )
+        with self._write() as conn:
+            conn.execute(stmt, [{"key": key, "body": text, "expires_at": expires_at, "fetched_at": utcnow()}])
+
     # -- reporting ------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:

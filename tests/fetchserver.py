@@ -381,7 +381,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/loop/a":
             return self.send(301, headers={"Location": f"{base}/loop/b"})
         if path == "/loop/b":
-            return self.send(302, headers={"Location": "/loop/a?utm_medium=x"})
+            return self.send(302, headers={"Location": "/loop/a"})
         if path == "/missing":
             return self.send(404, b"not here")
         if path == "/doc.pdf":

@@ -130,7 +130,7 @@ def test_async_api_in_a_running_loop(server) -> None:
         async with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
             found = await fetcher.adiscover(SourceSpec(name="a", feeds=(server.base(0) + "/feed.xml",)))
             outcomes = await fetcher.afetch(found)
-        return [o.page.url for o in outcomes if o.page is not None]
+        return [o.page.url for o in outcomes if o.page is not None]  # tracking parameters dropped
 
     urls = asyncio.run(main())
     assert sorted(urls) == sorted(f"{server.base(0)}/article/{n}" for n in range(PAGES // 2))

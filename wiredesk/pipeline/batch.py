@@ -260,7 +260,8 @@ def ingest_pages(
                 key=page.key,
                 title=result.title,
                 author=result.author,
-                published=page.published or result.published,
+                # The page's own date wins; the feed's (page.published) only when it has none.
+                published=result.published or page.published,
                 language=result.language,
                 canonical_url=result.canonical_url,
                 original_url=result.original_url,

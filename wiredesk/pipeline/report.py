@@ -152,6 +152,7 @@ def summarise(
         "already_seen": total.already_seen,
         "changed": total.changed,
         "not_modified": total.not_modified,
+        "not_articles": total.skipped["not-article"],  # listing pages: followed, never stored
         "failed": sum(total.failed.values()),
         "failed_by_reason": dict(sorted(total.failed.items())),
         "sources": [t.as_row() for t in tallies],

@@ -201,6 +201,7 @@ def source_spec(source: SourceConfig) -> SourceSpec:
         sitemaps=tuple(source.sitemaps),
         urls=tuple(source.urls),
         sites=tuple(source.sites),
+        article_urls=source.article_urls,
     )
 
 
@@ -289,13 +290,23 @@ def run_web_source(
         if limit is not None:
             items = items[:limit]
         tally.discovered += len(items)
+        taken = len(items)
         progress = runner.progress(len(items), f"{source.name}: URLs processed")
         for batch in chunks(items, stages.config.run.batch_size):
             tally.merge(runner.fetch_batch(stages, fetcher, list(batch)))
             progress.advance(len(batch))
+        # Listing pages (home, section, tag, archive, page/2) lead to more pages: follow them.
+        while limit is None or len(items) < limit:
+            more = fetcher.more_links(source.name, None if limit is None else limit - len(items))
+            if not more:
+                break
+            items += more
+            tally.discovered += len(more)
+            for batch in chunks(more, stages.config.run.batch_size):
+                tally.merge(runner.fetch_batch(stages, fetcher, list(batch)))
         # A feed's or sitemap's validators are kept only when every item it listed was taken:
         # after --limit/--since a 304 next time would hide the items this run left out.
-        complete = len(items) == len(found) and not stages.dry_run
+        complete = taken == len(found) and not stages.dry_run
     finally:
         fetcher.close(commit=complete)
     return tally

@@ -1,0 +1,177 @@
+"""What a page states about itself in markup meant for machines: its publication time and
+its author. Stated metadata beats any guess (htmldate's text search, a byline heuristic)
+and beats a feed's date: a feed item's date may be a comment's, a re-post's, or the
+feed generator's.
+
+Date, in order: ``article:published_time`` / ``itemprop=datePublished`` meta, JSON-LD
+``datePublished``, then the first ``<time datetime>`` of the article that is not inside a
+comment section (WordPress themes put a ``<time>`` on every comment).
+
+Author, in order: JSON-LD ``author`` (name), ``<meta name=author>``, ``rel=author`` link
+text, then the byline markup CMSs emit (``itemprop=author``, WordPress's post-author block
+and ``author vcard``). Never link text that is an invitation rather than a name ("View all
+posts by X", "Follow", "More from X"), which author boxes put in ``rel=author`` links too,
+and never a name from the comment section (a guessed author that is a commenter's name is
+dropped: WordPress block themes mark comment authors ``comment-author-name``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from lxml.html import HtmlElement
+
+from .metadata import iso_date
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "blogposting",
+        "report",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "liveblogposting",
+        "techarticle",
+        "scholarlyarticle",
+    }
+)
+_DATE_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued")
+# Link texts and bylines that are not names.
+_NOT_A_NAME = re.compile(
+    r"\b(view|see|read|show)\s+(all|more)\b|\bposts?\s+by\b|\bmore\s+(from|by|posts|articles|stories)\b"
+    r"|^\s*follow\b|\barticles?\s+by\b|\bstories\s+by\b|\babout\s+the\s+author\b|\bprofile\b|https?://|@",
+    re.IGNORECASE,
+)
+_COMMENTS = re.compile(
+    r"(^|[\s_-])(comments?|comment-list|commentlist|comments-area|respond|wp-block-comments)($|[\s_-])"
+)
+_BY = re.compile(r"^\s*(by|von|par|por|door)\s+", re.IGNORECASE)
+_REL_AUTHOR = "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
+_BYLINE_MARKUP = (
+    "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " and contains(concat(' ', normalize-space(@class), ' '), ' vcard ')]"
+)
+
+
+def stated_published(tree: HtmlElement) -> str | None:
+    """The page's own publication date (ISO 8601, with its time when stated)."""
+    for node in tree.xpath("//meta[@property or @name or @itemprop]"):
+        key = (node.get("property") or node.get("name") or node.get("itemprop") or "").strip().lower()
+        if key in _DATE_META:
+            when = iso_date(node.get("content"))
+            if when:
+                return when
+    for thing in _jsonld_things(tree):
+        when = iso_date(_text(thing.get("datePublished")))
+        if when:
+            return when
+    for node in tree.xpath("//*[@itemprop='datePublished'][@datetime or @content]"):
+        when = iso_date(node.get("datetime") or node.get("content"))
+        if when:
+            return when
+    scope = tree.xpath("//article") or tree.xpath("//main") or [tree]
+    for node in scope[0].iter("time"):
+        if node.get("datetime") and not _in_comments(node) and "updated" not in (node.get("class") or ""):
+            when = iso_date(node.get("datetime"))
+            if when:
+                return when
+    return None
+
+
+def stated_author(tree: HtmlElement) -> str | None:
+    """The author's name as the page states it for machines, else None."""
+    for thing in _jsonld_things(tree):
+        name = _author_name(thing.get("author"))
+        if name:
+            return name
+    for node in tree.xpath("//meta[@name='author' or @property='article:author' or @name='dc.creator']"):
+        name = clean_author(node.get("content"))
+        if name:
+            return name
+    for xpath in (_REL_AUTHOR, _BYLINE_MARKUP):
+        for node in tree.xpath(xpath):
+            if _in_comments(node):
+                continue
+            name = clean_author(node.text_content())
+            if name:
+                return name
+    return None
+
+
+def commenter_names(tree: HtmlElement) -> set[str]:
+    """Names in the comment section: a heuristic author that is one of them is a commenter."""
+    names = set()
+    for node in tree.xpath("//*[contains(@class, 'author') or self::cite]"):
+        if _in_comments(node):
+            text = " ".join(node.text_content().split())
+            if text:
+                names.add(text)
+    return names
+
+
+def clean_author(value: str | None) -> str | None:
+    """A byline as a name: "By Jane Doe" -> "Jane Doe"; invitations and URLs -> None."""
+    if not value:
+        return None
+    name = " ".join(value.split())
+    name = _BY.sub("", name).strip(" ,;:|-")
+    if not name or len(name) > 100 or _NOT_A_NAME.search(name):
+        return None
+    return name
+
+
+def _author_name(value: object) -> str | None:
+    if isinstance(value, list):
+        names = [n for n in (_author_name(v) for v in value) if n]
+        return ", ".join(dict.fromkeys(names)) or None
+    if isinstance(value, dict):
+        return clean_author(_text(value.get("name")))
+    if isinstance(value, str):
+        return clean_author(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, list) and value:
+        value = value[0]
+    return value if isinstance(value, str) else None
+
+
+def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
+    """Article-typed JSON-LD objects of the page (top level or in an @graph)."""
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            graph = item.get("@graph")
+            for thing in graph if isinstance(graph, list) else [item]:
+                if isinstance(thing, dict) and _is_article(thing):
+                    yield thing
+
+
+def _is_article(thing: dict) -> bool:
+    kind = thing.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].lower() in _ARTICLE_TYPES for k in kinds)
+
+
+def _in_comments(node: HtmlElement) -> bool:
+    for parent in node.iterancestors():
+        if parent.tag in ("body", "html"):
+            return False
+        marks = f"{parent.get('id') or ''} {parent.get('class') or ''}".lower()
+        if _COMMENTS.search(marks):
+            return True
+    return False

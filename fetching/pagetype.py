@@ -1,0 +1,227 @@
+"""Is a fetched page an article, or a listing (home, section, tag, author, date archive,
+search, ``page/2``, a CMS's static page)? And which links does a listing lead to?
+
+Listings are for discovery only: their links are followed, they never become articles.
+The signals are the ones real CMSs emit, most specific first:
+
+1. the source's own ``article_urls`` pattern, when configured;
+2. the body classes WordPress (``single-post`` vs ``archive``, ``home``, ``blog``,
+   ``search``, ``page-id-N``) and Drupal (``page-node-type-article`` vs
+   ``page-taxonomy-term``, ``path-frontpage``, ``page-user``) put on every page;
+3. JSON-LD ``@type`` (``NewsArticle``, ``BlogPosting``, ... vs ``CollectionPage``,
+   ``ProfilePage``, a ``WebPage`` with no article in it);
+4. OpenGraph ``og:type`` (``article`` vs ``website``, ``profile``);
+5. ``<link rel=next|prev>`` in the head (paginated listings);
+6. many teaser blocks: repeated ``<article>`` elements or headline links.
+
+A page with none of these is left to the extractor's own judgement (``None``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from .urls import host_key, request_url
+
+PageKind = Literal["article", "listing"]
+
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "blogposting",
+        "report",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "askpublicnewsarticle",
+        "livebloggosting",
+        "liveblogposting",
+        "techarticle",
+        "scholarlyarticle",
+        "socialmediaposting",
+        "satiricalarticle",
+    }
+)
+LISTING_TYPES = frozenset(
+    {
+        "collectionpage",
+        "profilepage",
+        "searchresultspage",
+        "itemlist",
+        "aboutpage",
+        "contactpage",
+        "webpage",
+        "person",
+    }
+)
+LISTING_OG_TYPES = frozenset({"website", "profile", "blog", "object"})
+
+_WP_ARTICLE = re.compile(r"^(single-post|postid-\d+|single-format-.+)$")
+_WP_LISTING = frozenset({"archive", "home", "blog", "search", "search-results", "search-no-results", "paged"})
+_WP_PAGE = re.compile(r"^(page-id-\d+|page-template(-.+)?)$")
+_DRUPAL_ARTICLE = re.compile(r"^(page-)?node-type-(article|story|news|blog|blog-post|news-article)$")
+_DRUPAL_LISTING = re.compile(
+    r"^(path-frontpage|page-taxonomy-term.*|path-taxonomy|page-user.*|path-user|page-node-type-page|page-view-.+)$"
+)
+_ERROR_CLASSES = frozenset({"error404", "error-page", "page-not-found"})
+
+# Links a listing leads to that are never article pages.
+_NOT_PAGES = re.compile(
+    r"\.(xml|rss|atom|json|txt|jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|gz|mp3|mp4|webm|woff2?)$"
+    r"|/(feed|rss|atom)/?$|/wp-(admin|json|login\.php|content|includes)\b|/xmlrpc\.php$|/comments/feed",
+    re.IGNORECASE,
+)
+_NOT_PAGE_QUERY = re.compile(r"(^|&)(replytocom|share|like_comment|action|format)=", re.IGNORECASE)
+TEASER_MIN = 3
+TEASER_WORDS = 80  # paragraph words per teaser below which a page is all teasers
+
+
+@dataclass(frozen=True, slots=True)
+class PageSignals:
+    kind: PageKind | None  # None: no signal, the extractor decides
+    why: str  # which signal decided, for the record's detail
+    links: tuple[str, ...] = ()  # same-host page links, as written (resolved, no fragment)
+
+
+def read_page(body: bytes, url: str, *, article_urls: re.Pattern[str] | None = None) -> PageSignals:
+    """The page type of ``body`` (fetched from ``url``) and its same-host links."""
+    try:
+        tree = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError):
+        return PageSignals(None, "unparsable")
+    kind, why = classify(tree, url, article_urls=article_urls)
+    links = same_site_links(tree, url) if kind == "listing" else ()
+    return PageSignals(kind, why, links)
+
+
+def classify(
+    tree: lxml.html.HtmlElement, url: str, *, article_urls: re.Pattern[str] | None = None
+) -> tuple[PageKind | None, str]:
+    if article_urls is not None:
+        if article_urls.search(url):
+            return "article", "article_urls"
+        return "listing", "article_urls"
+    found = _body_classes(tree)
+    if found is not None:
+        return found
+    types = set(_jsonld_types(tree))
+    if types & ARTICLE_TYPES:
+        return "article", "json-ld " + ",".join(sorted(types & ARTICLE_TYPES))
+    if types & LISTING_TYPES:
+        return "listing", "json-ld " + ",".join(sorted(types & LISTING_TYPES))
+    og = _meta(tree, "og:type")
+    if og == "article" or og.startswith("article:"):
+        return "article", "og:type"
+    if og in LISTING_OG_TYPES:
+        return "listing", f"og:type {og}"
+    if tree.xpath("//head/link[@rel='next' or @rel='prev' or @rel='previous']"):
+        return "listing", "rel=next/prev"
+    teasers = _teasers(tree, url)
+    if teasers >= TEASER_MIN:
+        # "Related stories" under an article are teasers too: a listing is teasers and
+        # little else, an article has far more running text than its teasers carry.
+        text_words = sum(len((p.text_content() or "").split()) for p in tree.xpath("//body//p"))
+        if text_words < TEASER_WORDS * teasers:
+            return "listing", f"{teasers} teasers"
+    return None, "no signal"
+
+
+def _body_classes(tree: lxml.html.HtmlElement) -> tuple[PageKind, str] | None:
+    body = tree.find("body")
+    if body is None:
+        return None
+    classes = set((body.get("class") or "").lower().split())
+    if not classes:
+        return None
+    if classes & _ERROR_CLASSES:
+        return "listing", "error page"
+    article = [c for c in classes if _WP_ARTICLE.match(c) or _DRUPAL_ARTICLE.match(c)]
+    if article and "single" in classes or any(_DRUPAL_ARTICLE.match(c) for c in classes):
+        return "article", "body class " + sorted(article)[0]
+    listing = sorted(classes & _WP_LISTING) + sorted(c for c in classes if _DRUPAL_LISTING.match(c))
+    if listing:
+        return "listing", "body class " + listing[0]
+    page = sorted(c for c in classes if _WP_PAGE.match(c))
+    if page and "page" in classes:  # a WordPress static page: About, Contact, ...
+        return "listing", "body class " + page[0]
+    return None
+
+
+def _jsonld_types(tree: lxml.html.HtmlElement) -> Iterator[str]:
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        yield from _types_in(data, depth=0)
+
+
+def _types_in(data: object, depth: int) -> Iterator[str]:
+    """@type of top-level things and of an @graph's members (not of nested authors etc.)."""
+    if depth > 2:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _types_in(item, depth + 1)
+    elif isinstance(data, dict):
+        kind = data.get("@type")
+        for name in kind if isinstance(kind, list) else [kind]:
+            if isinstance(name, str):
+                yield name.rsplit("/", 1)[-1].lower()
+        if "@graph" in data:
+            yield from _types_in(data["@graph"], depth + 1)
+
+
+def _meta(tree: lxml.html.HtmlElement, name: str) -> str:
+    for node in tree.xpath("//meta[@property=$n or @name=$n]", n=name):
+        value = (node.get("content") or "").strip().lower()
+        if value:
+            return value
+    return ""
+
+
+def _teasers(tree: lxml.html.HtmlElement, url: str) -> int:
+    """Teaser blocks: <article> elements, or headlines that are links to other pages."""
+    articles = len(tree.xpath("//body//article"))
+    own = request_url(url)
+    headlines = set()
+    for a in tree.xpath("//body//*[self::h2 or self::h3 or self::h4]//a[@href]"):
+        try:
+            link = request_url(a.get("href", ""), url)
+        except ValueError:
+            continue
+        if link != own and not link.startswith(own + "#"):
+            headlines.add(link)
+    return max(articles, len(headlines))
+
+
+def same_site_links(tree: lxml.html.HtmlElement, url: str) -> tuple[str, ...]:
+    """Links of a listing worth following: same host and port, http(s), not a feed, file,
+    admin or comment-reply URL, not ``rel=nofollow``. In page order, without repeats."""
+    home = host_key(url)
+    out: dict[str, None] = {}
+    for a in tree.xpath("//a[@href]"):
+        if "nofollow" in (a.get("rel") or "").lower().split():
+            continue
+        try:
+            link = request_url(a.get("href", ""), url)
+            parts = urlsplit(link)
+            if parts.scheme not in ("http", "https") or host_key(link) != home:
+                continue
+        except ValueError:  # a bad port or IPv6 literal in someone's markup
+            continue
+        if _NOT_PAGES.search(parts.path) or _NOT_PAGE_QUERY.search(parts.query):
+            continue
+        out.setdefault(link, None)
+    return tuple(out)
