@@ -18,6 +18,7 @@ from pathlib import Path
 from wiredesk.core.errors import ConfigError, InputError
 from wiredesk.core.records import PageKind, RawPage
 from wiredesk.fetching.urls import canonicalize_url
+from wiredesk.fetching.warc import is_archive
 
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text", ".text": "text"}
 DEFAULT_MAX_BYTES = 10_000_000
@@ -53,17 +54,21 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
         expanded = os.path.expanduser(pattern)
         if glob.has_magic(expanded):
             matches = [Path(m) for m in sorted(glob.glob(expanded, recursive=True))]
-            hits = [m for m in matches if m.is_file() and page_kind(m)]
+            hits = [m for m in matches if m.is_file() and (page_kind(m) or is_archive(m))]
             hits += [f for m in matches if m.is_dir() for f in _walk(m)]
             if not hits:
-                raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files match", reason="no-input")
+                raise InputError(
+                    f"input {pattern!r}: no .html/.htm/.txt page files or .warc(.gz)/.arc.gz archives match",
+                    reason="no-input",
+                )
         else:
             path = Path(expanded)
             if path.is_dir():
                 hits = _walk(path)
                 if not hits:
                     raise InputError(
-                        f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input"
+                        f"input {pattern!r}: no .html/.htm/.txt page files or .warc(.gz)/.arc.gz archives in this directory",
+                        reason="no-input",
                     )
             elif path.exists():
                 hits = [path]
@@ -78,7 +83,7 @@ def _walk(directory: Path) -> list[Path]:
     out = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(Path(root, f) for f in sorted(files) if not f.startswith(".") and page_kind(f))
+        out.extend(Path(root, f) for f in sorted(files) if not f.startswith(".") and (page_kind(f) or is_archive(f)))
     return out
 
 
