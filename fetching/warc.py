@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
 from wiredesk.core.records import PageKind, RawPage
 
 from .urls import canonicalize_url
@@ -35,6 +37,8 @@ _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+
 _TEXT_TYPES = {"text/plain"}
 _HEADER_PEEK = 64 * 1024  # a WARC header block longer than this is not a header block
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_RESPONSE = WarcRecordType.response
+_UNKNOWN = WarcRecordType.unknown
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 
 
@@ -75,16 +79,20 @@ def read_archive(path: str | os.PathLike[str], *, source: str, max_bytes: int) -
 
 
 def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
-    from fastwarc.warc import ArchiveIterator
-
     size = path.stat().st_size
     with open(path, "rb") as fh:
         compressed = fh.read(3) == _GZIP_MAGIC
         start = 0
         while start < size:
             fh.seek(start)
+            # From the start, FastWARC opens the file itself (its native reader is faster than
+            # reading through a Python file object); after damage, it reads on from ``fh``.
             iterator = ArchiveIterator(
-                fh, parse_http=False, quirks_mode=True, fsspec_args=False, max_header_len=_HEADER_PEEK
+                str(path) if start == 0 else fh,
+                parse_http=False,
+                quirks_mode=True,
+                fsspec_args=False,
+                max_header_len=_HEADER_PEEK,
             )
             resume: int | None = None
             pending: tuple[int, ArchiveItem, int] | None = None  # (offset, item, expected end)
@@ -135,34 +143,30 @@ def _item(
     record, offset: int, fh: BinaryIO, compressed: bool, source: str, max_bytes: int
 ) -> tuple[ArchiveItem, int | None]:
     """The item for one record, and (uncompressed files) where the record should end."""
-    headers = record.headers
-    declared = headers.get("Content-Length")
-    length = record.content_length
     end = None
     if not compressed:
         head = _header_length(fh, offset)
-        end = offset + head + length + 4 if head is not None else None
+        end = offset + head + record.content_length + 4 if head is not None else None
+    rtype = record.record_type
+    if rtype != _RESPONSE:  # skipped unread: the iterator moves past its content itself
+        kind = str(rtype) if rtype != _UNKNOWN else (record.headers.get("WARC-Type") or "untyped").strip().lower()
+        return ArchiveItem(offset=offset, skipped=f"warc-{kind}"), end
+    headers = record.headers
     url = _target_uri(headers.get("WARC-Target-URI"))
-    kind = (headers.get("WARC-Type") or "").strip().lower() or "untyped"
     try:
+        declared = headers.get("Content-Length")
         if declared is None or not declared.strip().isdigit():
             raise _Bad("warc-no-length", f"record at offset {offset}: no valid Content-Length ({declared!r})")
-        if kind != "response":
-            record.consume()
-            return ArchiveItem(offset=offset, skipped=f"warc-{kind}", url=url), end
         if not url or not url.lower().startswith(("http://", "https://")):
-            record.consume()
             return ArchiveItem(offset=offset, skipped="warc-not-http", url=url), end
-        block = record.reader.read(max_bytes + _HEADER_PEEK + 1)
+        length = record.content_length
+        cap = max_bytes + _HEADER_PEEK
+        # read(n) allocates n bytes up front: ask for the declared length, capped.
+        block = record.reader.read(min(length, cap + 1) if length else cap + 1)
         if len(block) < length and len(block) <= max_bytes + _HEADER_PEEK:
             raise _Bad("warc-truncated", f"record at offset {offset}: {len(block)} of {length} bytes, file cut off")
-        record.consume()
         return _response(block, url, headers.get("WARC-Date"), offset, source, max_bytes), end
     except _Bad as bad:
-        try:
-            record.consume()
-        except OSError:
-            pass
         return ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=url), end
 
 
@@ -172,8 +176,7 @@ def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: in
     if end == next_offset or item.failed:
         yield item
         return
-    fh.seek(end - 4)
-    if end < next_offset and fh.read(4) == b"\r\n\r\n":  # the record is whole; junk follows it
+    if end < next_offset and os.pread(fh.fileno(), 4, end - 4) == b"\r\n\r\n":  # whole; junk follows
         yield item
         yield ArchiveItem(
             offset=end,
@@ -195,15 +198,17 @@ def _swallowed(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], size: int) -
     offset, _item, end = pending
     if end == size:
         return None
-    fh.seek(end - 4)
-    intact = end <= size and fh.read(4) == b"\r\n\r\n"
+    intact = end <= size and os.pread(fh.fileno(), 4, end - 4) == b"\r\n\r\n"
     return _next_start(fh, end if intact else offset + 1, size, compressed=False)
 
 
 def _header_length(fh: BinaryIO, offset: int) -> int | None:
-    fh.seek(offset)
-    peek = fh.read(_HEADER_PEEK)
+    # pread: the library reads through this same file object, its position must not move.
+    peek = os.pread(fh.fileno(), 4096, offset)
     cut = peek.find(b"\r\n\r\n")
+    if cut < 0:
+        peek = os.pread(fh.fileno(), _HEADER_PEEK, offset)
+        cut = peek.find(b"\r\n\r\n")
     return cut + 4 if cut >= 0 else None
 
 
@@ -287,8 +292,8 @@ def _response(block: bytes, url: str, warc_date: str | None, offset: int, source
 
 
 def _split_head(block: bytes) -> tuple[bytes | None, bytes]:
-    crlf = block.find(b"\r\n\r\n")
-    lf = block.find(b"\n\n")
+    crlf = block.find(b"\r\n\r\n", 0, _HEADER_PEEK)
+    lf = block.find(b"\n\n", 0, crlf if crlf >= 0 else _HEADER_PEEK)  # LF-only header lines
     if crlf < 0 and lf < 0:
         return None, b""
     if lf >= 0 and (crlf < 0 or lf < crlf):
