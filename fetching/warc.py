@@ -102,7 +102,11 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
                     offset = record.stream_pos
                     if pending is not None:
                         yield from _settle(fh, pending, offset)
+                        swallowed = _swallowed(fh, pending, offset)
                         pending = None
+                        if swallowed is not None:  # read again from the record it swallowed
+                            resume = swallowed
+                            break
                     last = offset
                     try:
                         item, end = _item(record, offset, fh, compressed, source, max_bytes)
@@ -192,14 +196,15 @@ def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: in
     )
 
 
-def _swallowed(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], size: int) -> int | None:
-    """After the library's last record: where a record it swallowed (a Content-Length too
-    large) starts, if any; the caller restarts the library there."""
+def _swallowed(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: int) -> int | None:
+    """Where a record the library passed over (inside a Content-Length too large, or junk it
+    stopped at) starts before ``next_offset``, if any; the caller restarts the library there."""
     offset, _item, end = pending
-    if end == size:
+    if end == next_offset:
         return None
-    intact = end <= size and os.pread(fh.fileno(), 4, end - 4) == b"\r\n\r\n"
-    return _next_start(fh, end if intact else offset + 1, size, compressed=False)
+    intact = end <= next_offset and os.pread(fh.fileno(), 4, end - 4) == b"\r\n\r\n"
+    found = _next_start(fh, end if intact else offset + 1, next_offset, compressed=False)
+    return found if found is not None and found < next_offset else None
 
 
 def _header_length(fh: BinaryIO, offset: int) -> int | None:
@@ -218,8 +223,7 @@ def _next_start(fh: BinaryIO, after: int, size: int, compressed: bool) -> int | 
     position = after
     window = 1 << 20
     while position < size:
-        fh.seek(position)
-        chunk = fh.read(window + 16)
+        chunk = os.pread(fh.fileno(), min(window + 16, size - position), position)
         if not chunk:
             return None
         if compressed:
@@ -237,8 +241,7 @@ def _next_start(fh: BinaryIO, after: int, size: int, compressed: bool) -> int | 
 
 
 def _member_is_record(fh: BinaryIO, offset: int) -> bool:
-    fh.seek(offset)
-    data = fh.read(4096)
+    data = os.pread(fh.fileno(), 4096, offset)
     try:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, 16)
     except zlib.error:
@@ -420,39 +423,66 @@ def _http_date(value: str | None) -> datetime | None:
 
 
 def _read_arc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
-    """ARC files through warcio (converted to WARC-shaped records). warcio stops at damage:
-    the rest of the file is reported as one failure with the offset where it stopped."""
+    """ARC files through warcio (converted to WARC-shaped records). warcio reads per-record
+    gzip only: a whole-file gzip ARC is read again through a gzip stream. Where warcio stops
+    at damage, the rest of the file is one failure with the offset where it stopped."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    done = 0
+    try:
+        with open(path, "rb") as fh:
+            for item in _arc_items(fh, source, max_bytes):
+                done += 1
+                yield item
+        return
+    except ArchiveLoadFailed as exc:
+        if "non-chunked gzip" not in str(exc):
+            yield ArchiveItem(
+                offset=-1, failed="warc-corrupt", detail=f"{path.name}: unreadable after record {done} ({exc})"
+            )
+            return
+    import gzip
+
+    try:
+        with gzip.open(path, "rb") as stream:
+            for number, item in enumerate(_arc_items(stream, source, max_bytes)):
+                if number >= done:
+                    yield item
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as exc:
+        yield ArchiveItem(offset=-1, failed="warc-corrupt", detail=f"{path.name}: unreadable after a record ({exc})")
+
+
+def _arc_items(stream: BinaryIO, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    with open(path, "rb") as fh:
-        iterator = ArchiveIterator(fh, arc2warc=True)
-        offset = 0
-        try:
-            for record in iterator:
-                offset = iterator.get_record_offset()
-                kind = record.rec_type
-                uri = _target_uri(record.rec_headers.get_header("WARC-Target-URI"))
-                if kind != "response" or record.http_headers is None:
-                    yield ArchiveItem(offset=offset, skipped=f"warc-{kind or 'untyped'}", url=uri)
-                    continue
-                if not uri or not uri.lower().startswith(("http://", "https://")):
-                    yield ArchiveItem(offset=offset, skipped="warc-not-http", url=uri)
-                    continue
-                raw = record.raw_stream.read(max_bytes + 1)
-                head = record.http_headers.to_str().encode("latin-1", "replace")
-                try:
-                    yield _response(
-                        head.rstrip(b"\r\n") + b"\r\n\r\n" + raw,
-                        uri,
-                        record.rec_headers.get_header("WARC-Date"),
-                        offset,
-                        source,
-                        max_bytes,
-                    )
-                except _Bad as bad:
-                    yield ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=uri)
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as exc:
-            yield ArchiveItem(
-                offset=offset, failed="warc-corrupt", detail=f"{path.name}: unreadable after offset {offset} ({exc})"
-            )
+    iterator = ArchiveIterator(stream, arc2warc=True)
+    offset = 0
+    try:
+        for record in iterator:
+            offset = iterator.get_record_offset()
+            kind = record.rec_type
+            uri = _target_uri(record.rec_headers.get_header("WARC-Target-URI"))
+            if kind != "response" or record.http_headers is None:
+                yield ArchiveItem(offset=offset, skipped=f"warc-{kind or 'untyped'}", url=uri)
+                continue
+            if not uri or not uri.lower().startswith(("http://", "https://")):
+                yield ArchiveItem(offset=offset, skipped="warc-not-http", url=uri)
+                continue
+            raw = record.raw_stream.read(max_bytes + 1)
+            if getattr(record.raw_stream, "limit", 0) > 0 and len(raw) <= max_bytes:
+                detail = f"record at offset {offset}: file cut off inside the record"
+                yield ArchiveItem(offset=offset, failed="warc-truncated", detail=detail, url=uri)
+                continue
+            head = record.http_headers.to_str().encode("latin-1", "replace").rstrip(b"\r\n") + b"\r\n\r\n"
+            date = record.rec_headers.get_header("WARC-Date")
+            try:
+                yield _response(head + raw, uri, date, offset, source, max_bytes)
+            except _Bad as bad:
+                yield ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=uri)
+    except ArchiveLoadFailed as exc:
+        if "non-chunked gzip" in str(exc):
+            raise
+        yield ArchiveItem(offset=offset, failed="warc-corrupt", detail=f"unreadable after offset {offset} ({exc})")
+    except (OSError, EOFError, zlib.error) as exc:
+        yield ArchiveItem(offset=offset, failed="warc-corrupt", detail=f"unreadable after offset {offset} ({exc})")
