@@ -157,7 +157,8 @@ def run_source(
     if job.web is not None and job.web.warcs:
         found = list_archives(job.web, fetch_settings(stages), work_dir(stages, job.web))
         todo, done = archive_plan(stages, job.source, found, limit=limit, since=since)
-        tally.skipped["archive-done"] += done
+        if done:
+            tally.skipped["archive-done"] += done  # files, not records: done in earlier runs
         tally.merge(_run_archives(stages, spec, job, todo, since, runner))
     if job.web is not None and job.web.has_web:
         tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner))
