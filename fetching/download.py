@@ -24,8 +24,6 @@ from .http import build_client
 from .settings import FetchSettings
 from .ssrf import SsrfGuard
 
-_CHUNK = 1 << 20
-
 
 def download(url: str, dest: Path, *, settings: FetchSettings, max_bytes: int) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part`` if present); returns ``dest``.
@@ -94,7 +92,7 @@ async def _attempt(
                 with open(part, "r+b" if have else "wb") as out:
                     out.seek(have)
                     out.truncate()
-                    async for chunk in resp.aiter_raw(_CHUNK):
+                    async for chunk in resp.aiter_raw():  # as the socket gives it: a cut keeps what came
                         have += len(chunk)
                         if have > max_bytes:
                             raise TooLarge(f"over the cap of {max_bytes} bytes: {target}")
