@@ -190,3 +190,32 @@ def test_unknown_listing_is_one_line_error(tmp_path: Path) -> None:
     summary, _ = run_ingest(cfg, sources=["ccnews"], export=False)
     assert summary["failed_sources"] == ["ccnews"]
     assert "no such file" in summary["sources"][0]["error"]
+
+
+@pytest.mark.services
+def test_archives_over_workers_with_postgres_and_a_shared_index(tmp_path: Path) -> None:
+    """Several processes (as several machines would) share one PostgreSQL store and one Redis
+    dedup index: a story archived in two files is stored once, its copy clustered with it."""
+    import uuid
+
+    from tests.services import require_redis
+    from tests.test_store_support import PgSchema, require_postgres
+    from wiredesk.dedup import DedupSettings, open_index
+
+    require_postgres()
+    index = f"{require_redis()}?prefix=wdwarc_{uuid.uuid4().hex[:10]}"
+    schema = PgSchema()
+    try:
+        folder = tmp_path / "warcs"
+        archive_files(folder, 2)
+        copy = warc_record(http_response(article(101).encode()), uri="http://mirror.example.org/101")
+        write(folder / "CC-NEWS-20240105000000-00009.warc.gz", per_record_gzip([copy, page_record(900)]))
+        cfg = config(tmp_path, store={"url": schema.url, "dedup_index": index}, run={"workers": 2, "batch_size": 2})
+        summary, _ = run_ingest(cfg, inputs=[str(folder)], export=False)
+        assert summary["stored"] == 7 and summary["exact_duplicates"] == 1
+        again, _ = run_ingest(cfg, inputs=[str(folder)], export=False)
+        assert again["stored"] == 0 and again["already_seen"] == 8
+    finally:
+        schema.drop()
+        with open_index(index, settings=DedupSettings()) as shared:
+            shared.drop()
