@@ -92,6 +92,24 @@ def test_a_page_archived_and_fetched_live_is_one_article(tmp_path: Path) -> None
     assert stored_ids(tmp_path) == {article_id_for(u) for u in urls}
 
 
+def test_archived_text_is_the_text_of_the_live_page(tmp_path: Path) -> None:
+    from tests.fetchserver import make_settings
+    from wiredesk.extractors import extract_many
+    from wiredesk.fetching import Fetcher, MemoryFetchState
+    from wiredesk.fetching.warc import read_archive
+
+    with FetchServer(hosts=1, pages=3, page_bytes=3000) as server:
+        urls = [f"{server.base(0)}/article/{n}" for n in range(3)]
+        path = capture(urls, tmp_path / "site.warc.gz")
+        with Fetcher(make_settings(), MemoryFetchState()) as fetcher:
+            live = [o.page for o in fetcher.fetch(urls)]
+    archived = [i.page for i in read_archive(path, source="live", max_bytes=1_000_000) if i.page]
+    assert [p.url for p in archived] == [p.url for p in live if p]
+    assert [p.body for p in archived] == [p.body for p in live if p]
+    texts = [r.text for r in extract_many(archived, workers=1)]
+    assert texts == [r.text for r in extract_many([p for p in live if p], workers=1)] and all(texts)
+
+
 def test_text_of_non_utf8_archived_pages(tmp_path: Path) -> None:
     body = article(1, words="café naïve déjà", charset="windows-1252").encode("cp1252")
     plain = body.replace(b"<meta charset='windows-1252'>", b"")
