@@ -37,6 +37,7 @@ _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+
 _TEXT_TYPES = {"text/plain"}
 _HEADER_PEEK = 64 * 1024  # a WARC header block longer than this is not a header block
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_OVERRUN = ("warc-bad-length", "warc-truncated")
 _RESPONSE = WarcRecordType.response
 _UNKNOWN = WarcRecordType.unknown
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
@@ -120,6 +121,10 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
                         pending = (offset, item, end)
                         continue
                     yield item
+                    if item.failed in _OVERRUN:  # records it ran into: read them again
+                        resume = _next_start(fh, offset + 1, size, compressed)
+                        if resume is not None:
+                            break
                 else:
                     if pending is not None:
                         yield from _settle(fh, pending, size)
@@ -167,8 +172,10 @@ def _item(
         cap = max_bytes + _HEADER_PEEK
         # read(n) allocates n bytes up front: ask for the declared length, capped.
         block = record.reader.read(min(length, cap + 1) if length else cap + 1)
-        if len(block) < length and len(block) <= max_bytes + _HEADER_PEEK:
+        if len(block) < length and len(block) <= cap:
             raise _Bad("warc-truncated", f"record at offset {offset}: {len(block)} of {length} bytes, file cut off")
+        if compressed and block.find(b"\r\n\r\nWARC/") >= 0:  # a Content-Length running into the next record
+            raise _Bad("warc-bad-length", f"record at offset {offset}: its Content-Length runs into the next record")
         return _response(block, url, headers.get("WARC-Date"), offset, source, max_bytes), end
     except _Bad as bad:
         return ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=url), end

@@ -159,6 +159,21 @@ def test_record_versions_types_and_headers(tmp_path: Path) -> None:
             ["page", "failed:warc-bad-length", "page", "page"],
         ),
         (
+            "Content-Length too long (gzip)",
+            per_record_gzip([GOOD[0], page_record(9, length=len(page_record(9)) - 30), GOOD[1], GOOD[2]]),
+            ["page", "failed:warc-bad-length", "page", "page"],
+        ),
+        (
+            "Content-Length past the end (gzip)",
+            per_record_gzip([GOOD[0], page_record(9, length=100_000), GOOD[1], GOOD[2]]),
+            ["page", "failed:warc-truncated", "page", "page"],
+        ),
+        (
+            "missing Content-Length (gzip)",
+            per_record_gzip([GOOD[0], page_record(9, length=False), GOOD[2]]),
+            ["page", "failed:warc-no-length", "page"],
+        ),
+        (
             "Content-Length past the end",
             GOOD[0] + page_record(9, length=4000) + GOOD[2],
             ["page", "failed:warc-truncated", "page"],
