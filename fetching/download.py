@@ -10,6 +10,7 @@ run (transient failures are retried) and across runs (the ``.part`` file stays).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 from pathlib import Path
@@ -31,7 +32,14 @@ def download(url: str, dest: Path, *, settings: FetchSettings, max_bytes: int) -
     if dest.exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_download(url, dest, settings, max_bytes))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_download(url, dest, settings, max_bytes))
+    # Called from sync code inside an event loop (a notebook, an async framework): ours
+    # cannot nest in theirs, so it runs in a helper thread.
+    with concurrent.futures.ThreadPoolExecutor(1, "wiredesk-download") as pool:
+        return pool.submit(asyncio.run, _download(url, dest, settings, max_bytes)).result()
 
 
 async def _download(url: str, dest: Path, settings: FetchSettings, max_bytes: int) -> Path:

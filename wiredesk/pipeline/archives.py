@@ -37,6 +37,7 @@ from wiredesk.pipeline.report import SourceTally, is_since, parse_when
 
 DONE_PREFIX = "archive-done:"  # fetch-state key of a finished archive file
 LISTING_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_ARCHIVE_BYTES = 8 * 1024**3
 _STAMP = re.compile(r"(?<!\d)(\d{14})(?!\d)")  # CC-NEWS-20240101123456-00001.warc.gz
 
 
@@ -244,9 +245,7 @@ def run_archive(
     if not archive.remote:
         path = Path(archive.location)
     else:
-        max_bytes = (
-            config.max_archive_bytes if config is not None else SourceConfig.model_fields["max_archive_bytes"].default
-        )
+        max_bytes = config.max_archive_bytes if config is not None else DEFAULT_MAX_ARCHIVE_BYTES
         target = work_dir(stages, config) / "warcs" / _safe_name(archive.location)
         try:
             path = download(archive.location, target, settings=fetch_settings(stages), max_bytes=max_bytes)
