@@ -55,7 +55,8 @@ def build_archive(path: Path, records: int, *, gz: bool = True, offset: int = 0)
                 f"GET /{i}/story.html HTTP/1.1", [("Host", f"news{i % 17}.example.com")], is_http_request=True
             )
             writer.write_record(writer.create_warc_record(url, "request", http_headers=request))
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            fields = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+            headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
             response = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
             writer.write_record(response)
             meta = writer.create_warc_record(
