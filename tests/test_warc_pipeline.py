@@ -237,3 +237,14 @@ def test_archives_over_workers_with_postgres_and_a_shared_index(tmp_path: Path) 
         schema.drop()
         with open_index(index, settings=DedupSettings()) as shared:
             shared.drop()
+
+
+def test_since_filters_archived_records_by_their_date(tmp_path: Path) -> None:
+    records = [page_record(1, date="2023-12-31T23:00:00Z"), page_record(2), page_record(3, date="2024-02-01T00:00:00Z")]
+    path = write(tmp_path / "in" / "dated.warc.gz", per_record_gzip(records))
+    import os
+
+    os.utime(path, (0, 0))  # an old file time says nothing about the records inside
+    summary, _ = run_ingest(config(tmp_path), inputs=[str(path)], since="2024-01-01", export=False)
+    row = summary["sources"][0]
+    assert row["stored"] == 2 and row["skipped"] == {"before-since": 1} and accounted(row) == 3

@@ -174,7 +174,8 @@ def select_files(stages: Stages, job: Job, *, limit: int | None, since: str | No
     files = expand_inputs(list(job.paths))
     if since:
         entries = load_manifest(job.manifest) if job.manifest else None
-        files = [f for f in files if _published_since(f, entries, since)]
+        # an archive's records are filtered by their own WARC-Date as it is read
+        files = [f for f in files if is_archive(f) or _published_since(f, entries, since)]
     if limit is not None:
         stored = {url for url, rec in stages.store.get([str(f) for f in files]).items() if rec.stored}
         files = ([f for f in files if str(f) not in stored] + [f for f in files if str(f) in stored])[:limit]
