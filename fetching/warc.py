@@ -81,6 +81,22 @@ def read_archive(path: str | os.PathLike[str], *, source: str, max_bytes: int) -
 
 def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
     size = path.stat().st_size
+    if size == 0:
+        yield ArchiveItem(offset=0, failed="warc-empty", detail=f"{path.name}: empty file, no records")
+        return
+    found = False
+    for item in _warc_items(path, size, source, max_bytes):
+        if not found and item.offset > 0 and not item.failed:  # the library passed over a head
+            yield ArchiveItem(
+                offset=0, failed="warc-junk", detail=f"{item.offset} bytes before the first record skipped"
+            )
+        found = True
+        yield item
+    if not found:
+        yield ArchiveItem(offset=0, failed="not-an-archive", detail=f"{path.name}: no WARC record found")
+
+
+def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
     with open(path, "rb") as fh:
         compressed = fh.read(3) == _GZIP_MAGIC
         start = 0

@@ -265,3 +265,17 @@ def test_dates_from_the_archive(tmp_path: Path) -> None:
     items = read(write(tmp_path / "d.warc", page_record(1, date="2023-06-30T23:59:59.123456Z")))
     assert items[0].page is not None and items[0].page.fetched_at == datetime(2023, 6, 30, 23, 59, 59, 123456, UTC)
     assert DATE
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", ["failed:warc-empty"]),
+        (b"<html><body>a page, not an archive</body></html>", ["failed:not-an-archive"]),
+        (gzip.compress(b"<html><body>a page, not an archive</body></html>"), ["failed:not-an-archive"]),
+        (b"leftover bytes\r\n" + GOOD[0], ["failed:warc-junk", "page"]),
+    ],
+)
+def test_files_that_hold_no_records_say_so(tmp_path: Path, data: bytes, expected: list[str]) -> None:
+    suffix = ".warc.gz" if data[:2] == b"\x1f\x8b" else ".warc"
+    assert outcomes(write(tmp_path / f"odd{suffix}", data)) == expected
