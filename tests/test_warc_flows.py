@@ -110,3 +110,23 @@ def test_a_killed_source_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert len(stored_ids(tmp_path)) == 12
     done, _ = run_ingest(cfg, sources=["ccnews"], export=False)
     assert done["sources"][0]["skipped"]["archive-done"] == 2
+
+
+@pytest.mark.prefect
+def test_the_cli_reads_a_cut_archive_and_exits_0(tmp_path: Path, prefect_api: str) -> None:
+    import json
+
+    from tests.test_cli import wiredesk
+
+    records = [page_record(n) for n in range(3)]
+    path = write(tmp_path / "in" / "cut.warc.gz", per_record_gzip(records)[:-40])
+    proc = wiredesk("run", "--input", str(path), "--json", cwd=tmp_path, env={"PREFECT_API_URL": prefect_api})
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["stored"] == 2 and summary["failed_by_reason"] == {"warc-truncated": 1}
+    lines = (tmp_path / "data" / "corpus.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["url"] for line in lines) == [
+        "http://example.com/news/0",
+        "http://example.com/news/1",
+    ]
+    assert all(json.loads(line)["fetched_at"].startswith("2024-01-02T03:04:05") for line in lines)
