@@ -15,6 +15,7 @@ come back as ``already_seen``).
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import re
 import time
@@ -200,8 +201,8 @@ def _since(archives: list[Archive], since: str) -> list[Archive]:
         if stamp is None or threshold is None:
             keep.append(archive)
             continue
-        later = [s for s in known if s > stamp]
-        if later and later[0] <= threshold:
+        after = bisect.bisect_right(known, stamp)  # the next file's start
+        if after < len(known) and known[after] <= threshold:
             continue
         keep.append(archive)
     return keep
