@@ -110,6 +110,15 @@ class SourceConfig(_Strict):
                 raise ValueError(f"article_urls: not a regular expression: {value!r} ({exc})") from None
         return value
 
+    # Web archives: paths, globs, http(s) URLs of .warc(.gz)/.arc.gz files, or warc.paths(.gz)
+    # listings (CC-NEWS). Relative listing entries are resolved against warc_base, else the
+    # listing's host root (URL) or folder (file).
+    warcs: tuple[str, ...] = ()
+    warc_base: str | None = None
+    download_dir: str | None = None  # default: warc-downloads/ beside a SQLite store, else ./data
+    keep_downloads: bool = False  # downloaded archives are deleted once done
+    max_archive_bytes: int = Field(default=8 * 1024**3, ge=1)
+
     @field_validator("feeds", "sitemaps", "urls", "sites")
     @classmethod
     def _check_urls(cls, values: tuple[str, ...]) -> tuple[str, ...]:

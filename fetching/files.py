@@ -31,6 +31,7 @@ from pathlib import Path
 from wiredesk.core.errors import ConfigError, InputError
 from wiredesk.core.records import PageKind, RawPage
 from wiredesk.fetching.urls import canonicalize_url
+from wiredesk.fetching.warc import is_archive
 
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text", ".text": "text"}
 DEFAULT_MAX_BYTES = 10_000_000
@@ -88,17 +89,21 @@ def expand_inputs(patterns: Iterable[str], *, source: str = "local") -> list[Inp
         if glob.has_magic(expanded):
             root = _glob_root(expanded)
             matches = [Path(m) for m in sorted(glob.glob(expanded, recursive=True))]
-            hits = [(root, m) for m in matches if m.is_file() and page_kind(m)]
+            hits = [(root, m) for m in matches if m.is_file() and (page_kind(m) or is_archive(m))]
             hits += [(root, f) for m in matches if m.is_dir() for f in _walk(m)]
             if not hits:
-                raise InputError(f"input {pattern!r}: no .html/.htm/.txt page files match", reason="no-input")
+                raise InputError(
+                    f"input {pattern!r}: no .html/.htm/.txt page files or .warc(.gz)/.arc.gz archives match",
+                    reason="no-input",
+                )
         else:
             path = Path(expanded)
             if path.is_dir():
                 hits = [(path, f) for f in _walk(path)]
                 if not hits:
                     raise InputError(
-                        f"input {pattern!r}: no .html/.htm/.txt page files in this directory", reason="no-input"
+                        f"input {pattern!r}: no .html/.htm/.txt page files or .warc(.gz)/.arc.gz archives in this directory",
+                        reason="no-input",
                     )
             elif path.exists():
                 hits = [(Path(os.path.abspath(path)).parent, path)]
@@ -136,7 +141,7 @@ def _walk(directory: Path) -> list[Path]:
     out = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(Path(root, f) for f in sorted(files) if not f.startswith(".") and page_kind(f))
+        out.extend(Path(root, f) for f in sorted(files) if not f.startswith(".") and (page_kind(f) or is_archive(f)))
     return out
 
 

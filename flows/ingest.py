@@ -24,6 +24,7 @@ from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
 from wiredesk.pipeline import sources as plain
+from wiredesk.pipeline.archives import Archive
 from wiredesk.pipeline.report import SourceTally
 from wiredesk.pipeline.run import export_stages, resolve_config, run_ingest
 from wiredesk.pipeline.sources import Job
@@ -75,6 +76,18 @@ def ingest_file_batch_remote(
     return plain.ingest_file_batch(stages, paths, source=source, named_source=named_source, manifest=entries)
 
 
+@task(name="ingest-archive", task_run_name="{archive.location}", **_TASK_OPTIONS)
+def ingest_archive_task(stages: pipeline.Stages, archive: Archive, job: Job, since: str | None) -> SourceTally:
+    """One WARC/ARC file, whole (never a task per record): its pages are batched inside."""
+    return plain.archive_unit(stages, archive, job, since)
+
+
+@task(name="ingest-archive-remote", task_run_name="{archive.location}", **_TASK_OPTIONS)
+def ingest_archive_remote(spec: pipeline.RunSpec, archive: Archive, job: Job, since: str | None) -> SourceTally:
+    """The same file on a Dask worker: it opens the run's stages in its own process."""
+    return plain.archive_unit_remote(spec, archive, job, since)
+
+
 @task(
     name="discover-source",
     cache_policy=NO_CACHE,
@@ -115,6 +128,18 @@ class TaskRunner:
             yield ingest_file_batch(
                 stages, list(batch), source=job.source, named_source=job.named_source, manifest=entries
             )
+
+    def archives(
+        self, stages: pipeline.Stages, spec: pipeline.RunSpec, archives: Sequence[Archive], job: Job, since: str | None
+    ) -> Iterator[SourceTally]:
+        """A task run per archive file; with Dask, all of a source's files at once on the cluster."""
+        if stages.config.run.task_runner == "dask":
+            futures = [ingest_archive_remote.submit(spec, archive, job, since) for archive in archives]
+            for future in futures:
+                yield future.result()
+            return
+        for archive in archives:
+            yield ingest_archive_task(stages, archive, job, since)
 
     def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
         return discover_task(fetcher, spec, tally)

@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="ingest pages: read or fetch, extract, dedup, store, export")
     run.add_argument(
-        "--input", nargs="+", metavar="PATH", help="page files, directories or globs (.html .htm .txt, optionally .gz)"
+        "--input",
+        nargs="+",
+        metavar="PATH",
+        help="page files, directories or globs (.html .htm .txt, optionally .gz; web archives .warc .warc.gz .arc.gz)",
     )
     run.add_argument("--source", nargs="+", metavar="NAME", help="configured sources to run (default: all)")
     run.add_argument(

@@ -29,7 +29,9 @@ from wiredesk.fetching.files import (
     load_manifest,
     manifest_entry,
 )
-from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files
+from wiredesk.fetching.warc import is_archive
+from wiredesk.pipeline.archives import Archive, archive_plan, list_archives, run_archive, work_dir
+from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files, stages_for
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
 LOCAL_SOURCE = "local"
@@ -86,6 +88,12 @@ class BatchRunner(Protocol):
         self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
     ) -> Iterator[SourceTally]: ...
 
+    def archives(
+        self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
+    ) -> Iterator[SourceTally]:
+        """One tally per archive file (a unit of work each, in any order)."""
+        ...
+
     def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]: ...
 
     def fetch_batch(self, stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally: ...
@@ -102,6 +110,18 @@ class SequentialRunner:
         entries = load_manifest(job.manifest) if job.manifest else None
         for batch in batches:
             yield ingest_file_batch(stages, batch, source=job.source, named_source=job.named_source, manifest=entries)
+
+    def archives(
+        self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
+    ) -> Iterator[SourceTally]:
+        """In this process, file after file; with ``run.workers`` > 1, over a pool of that many
+        processes (each opens the run's stages itself, as a Dask worker does)."""
+        workers = stages.config.run.workers or 1
+        if workers > 1 and len(archives) > 1:
+            yield from _archive_pool(spec, archives, job, since, workers)
+            return
+        for archive in archives:
+            yield archive_unit(stages, archive, job, since)
 
     def discover(self, fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Discovered]:
         return discover(fetcher, spec, tally)
@@ -130,12 +150,23 @@ def run_source(
     tally = SourceTally(source=job.source)
     if job.paths:
         files = select_files(stages, job, limit=limit, since=since)
-        tally.discovered += len(files)
-        progress = runner.progress(len(files), f"{job.source}: page files processed")
-        batches = [list(batch) for batch in chunks(files, stages.config.run.batch_size)]
-        for batch, done in zip(batches, runner.file_batches(stages, spec, batches, job)):
-            tally.merge(done)
-            progress.advance(len(batch))
+        archives = [Archive(location=str(f.path), key=f.key) for f in files if is_archive(f.path)]
+        files = [f for f in files if not is_archive(f.path)]
+        tally.discovered += len(files)  # an archive's records are counted as it is read
+        if files:
+            progress = runner.progress(len(files), f"{job.source}: page files processed")
+            batches = [list(batch) for batch in chunks(files, stages.config.run.batch_size)]
+            for batch, done in zip(batches, runner.file_batches(stages, spec, batches, job)):
+                tally.merge(done)
+                progress.advance(len(batch))
+        if archives:
+            tally.merge(_run_archives(stages, spec, job, archives, since, runner))
+    if job.web is not None and job.web.warcs:
+        found = list_archives(job.web, fetch_settings(stages), work_dir(stages, job.web))
+        todo, done = archive_plan(stages, job.source, found, limit=limit, since=since)
+        if done:
+            tally.skipped["archive-done"] += done  # files, not records: done in earlier runs
+        tally.merge(_run_archives(stages, spec, job, todo, since, runner))
     if job.web is not None and job.web.has_web:
         tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner))
     return tally
@@ -150,7 +181,8 @@ def select_files(stages: Stages, job: Job, *, limit: int | None, since: str | No
     files = expand_inputs(list(job.paths), source=job.source)
     if since:
         entries = load_manifest(job.manifest) if job.manifest else None
-        files = [f for f in files if _published_since(f.path, entries, since)]
+        # an archive's records are filtered by their own WARC-Date as it is read
+        files = [f for f in files if is_archive(f.path) or _published_since(f.path, entries, since)]
     if limit is not None:
         # Stored under its key, or under its path by a store written before keys.
         ids = [f.key for f in files] + [str(f.path) for f in files]
@@ -185,6 +217,45 @@ def ingest_file_batch(
     ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
     tally.seconds = time.perf_counter() - started
     return tally
+
+
+# -- web archives -------------------------------------------------------------------------------
+
+
+def _run_archives(
+    stages: Stages, spec: RunSpec, job: Job, archives: Sequence[Archive], since: str | None, runner: BatchRunner
+) -> SourceTally:
+    tally = SourceTally(source=job.source)
+    progress = runner.progress(len(archives), f"{job.source}: archive files processed")
+    for done in runner.archives(stages, spec, archives, job, since):
+        tally.merge(done)
+        progress.advance(1)
+    return tally
+
+
+def archive_unit(stages: Stages, archive: Archive, job: Job, since: str | None) -> SourceTally:
+    """One archive file of a job: the unit a runner schedules (a Prefect task, a pool job)."""
+    config = job.web if job.web is not None and job.named_source else None
+    return run_archive(stages, archive, source=job.source, config=config, named_source=job.named_source, since=since)
+
+
+def archive_unit_remote(spec: RunSpec, archive: Archive, job: Job, since: str | None) -> SourceTally:
+    """The same in another process: it opens the run's stages itself (once per process)."""
+    return archive_unit(stages_for(spec), archive, job, since)
+
+
+def _archive_pool(
+    spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None, workers: int
+) -> Iterator[SourceTally]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: a forked child would inherit this process's open store connections.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(archives)), mp_context=context) as pool:
+        futures = [pool.submit(archive_unit_remote, spec, archive, job, since) for archive in archives]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 # -- web pages ----------------------------------------------------------------------------------

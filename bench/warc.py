@@ -1,0 +1,197 @@
+"""WARC reading: FastWARC vs warcio, our reader's overhead, and whole runs on 1, 2 and 4 workers.
+
+    .venv/bin/python bench/warc.py                      # build a sample archive, measure all
+    .venv/bin/python bench/warc.py --records 4000 --repeat 5
+    .venv/bin/python bench/warc.py --warc FILE.warc.gz  # a real archive of yours (reading only)
+
+The sample archive is CC-NEWS-shaped: a warcinfo record, then one request, one response and
+one metadata record per page, per-record gzip, with real article pages (samples/html, and
+../shared/data/extraction pages when present) under distinct URLs. Reading is measured
+three ways on the same file:
+- bare warcio: iterate, read every record's content stream;
+- bare FastWARC: iterate, read every record's block (and: only the response records' blocks);
+- wiredesk (``fetching.warc.read_archive``): every record classified, HTTP parsed, pages built.
+The overhead is wiredesk / bare FastWARC (the goal: <= 1.2). Then ``--runs`` measures a
+whole ingest (extract, dedup, store in SQLite) of N archive files with run.workers 1, 2, 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sample_pages(limit: int) -> list[bytes]:
+    pages = [p.read_bytes() for p in sorted((ROOT / "samples" / "html").glob("*.html"))]
+    shared = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub-aeb" / "html"
+    for path in sorted(shared.glob("*.html.gz"))[:limit]:
+        pages.append(gzip.decompress(path.read_bytes()))
+    return pages
+
+
+def build_archive(path: Path, records: int, *, gz: bool = True, offset: int = 0) -> int:
+    """A CC-NEWS-shaped archive with ``records`` responses; returns the number of records."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    pages = sample_pages(200)
+    written = 0
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=gz)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "wiredesk bench"}))
+        written += 1
+        for i in range(records):
+            url = f"https://news{i % 17}.example.com/{offset + i}/story.html"
+            body = pages[i % len(pages)].replace(b"</body>", f"<p>n{offset + i}</p></body>".encode(), 1)
+            request = StatusAndHeaders(
+                f"GET /{i}/story.html HTTP/1.1", [("Host", f"news{i % 17}.example.com")], is_http_request=True
+            )
+            writer.write_record(writer.create_warc_record(url, "request", http_headers=request))
+            fields = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+            headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
+            response = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+            writer.write_record(response)
+            meta = writer.create_warc_record(
+                url,
+                "metadata",
+                payload=io.BytesIO(b"fetchTimeMs: 120\r\n"),
+                warc_content_type="application/warc-fields",
+            )
+            writer.write_record(meta)
+            written += 3
+    return written
+
+
+def bare_warcio(path: Path) -> int:
+    from warcio.archiveiterator import ArchiveIterator
+
+    n = 0
+    with open(path, "rb") as fh:
+        for record in ArchiveIterator(fh):
+            record.content_stream().read()
+            n += 1
+    return n
+
+
+def bare_fastwarc(path: Path) -> int:
+    from fastwarc.warc import ArchiveIterator
+
+    n = 0
+    for record in ArchiveIterator(str(path), parse_http=False, fsspec_args=False):
+        # sized: read() without a size grows its buffer as it goes, measurably slower on gzip
+        record.reader.read(record.content_length)
+        n += 1
+    return n
+
+
+def bare_fastwarc_iterate(path: Path) -> int:
+    """The floor: records framed and passed over, no content read."""
+    from fastwarc.warc import ArchiveIterator
+
+    return sum(1 for _ in ArchiveIterator(str(path), parse_http=False, fsspec_args=False))
+
+
+def bare_fastwarc_responses(path: Path) -> int:
+    """What a page reader must at least do: read the response records, pass over the rest."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    n = 0
+    for record in ArchiveIterator(str(path), parse_http=False, fsspec_args=False):
+        if record.record_type == WarcRecordType.response:
+            record.reader.read(record.content_length)
+        n += 1
+    return n
+
+
+def wiredesk_reader(path: Path) -> int:
+    from wiredesk.fetching.warc import read_archive
+
+    return sum(1 for _ in read_archive(path, source="bench", max_bytes=10_000_000))
+
+
+def best_of(fn, path: Path, repeat: int) -> tuple[float, int]:
+    times = []
+    n = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        n = fn(path)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), n
+
+
+def measure_reading(path: Path, repeat: int) -> None:
+    size_mb = path.stat().st_size / 1e6
+    print(f"\n{path.name}: {size_mb:.1f} MB")
+    print(f"{'reader':<16}{'records':>9}{'seconds':>10}{'records/s':>12}{'MB/s':>9}")
+    results = {}
+    readers = (
+        ("warcio", bare_warcio),
+        ("fastwarc", bare_fastwarc),
+        ("fastwarc-resp", bare_fastwarc_responses),
+        ("fastwarc-iter", bare_fastwarc_iterate),
+        ("wiredesk", wiredesk_reader),
+    )
+    for _, fn in readers:  # warm: imports, page cache
+        fn(path)
+    for name, fn in readers:
+        seconds, n = best_of(fn, path, repeat)
+        results[name] = seconds
+        print(f"{name:<16}{n:>9}{seconds:>10.3f}{n / seconds:>12.0f}{size_mb / seconds:>9.1f}")
+    print(f"fastwarc is {results['warcio'] / results['fastwarc']:.1f}x warcio")
+    print(f"wiredesk / bare fastwarc = {results['wiredesk'] / results['fastwarc']:.2f} (goal <= 1.2)")
+    print(f"wiredesk / fastwarc reading responses only = {results['wiredesk'] / results['fastwarc-resp']:.2f}")
+
+
+def measure_runs(files: int, records: int, worker_counts: list[int]) -> None:
+    from wiredesk.config import load_config
+    from wiredesk.pipeline.run import run_ingest
+
+    with tempfile.TemporaryDirectory(prefix="wiredesk-bench-warc-") as tmp:
+        folder = Path(tmp, "warcs")
+        folder.mkdir()
+        total = 0
+        for f in range(files):
+            total += build_archive(folder / f"bench-{f:02d}.warc.gz", records, offset=f * records)
+        print(f"\nwhole runs: {files} files, {total} records ({files * records} pages), SQLite store")
+        print(f"{'workers':>8}{'seconds':>10}{'records/s':>12}{'pages stored':>14}")
+        for workers in worker_counts:
+            store = Path(tmp, f"w{workers}.db")
+            config = load_config().with_overrides(store={"url": str(store)}, run={"workers": workers})
+            started = time.perf_counter()
+            summary, tallies = run_ingest(config, inputs=[str(folder)], export=False)
+            seconds = time.perf_counter() - started
+            records_seen = sum(t.discovered for t in tallies)
+            print(f"{workers:>8}{seconds:>10.2f}{records_seen / seconds:>12.0f}{summary['stored']:>14}")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=3000, help="responses in the sample archive")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--warc", type=Path, help="measure reading on this archive instead")
+    parser.add_argument("--runs", type=int, default=4, help="archive files for the 1/2/4-worker runs (0: skip)")
+    parser.add_argument("--run-records", type=int, default=150, help="responses per file in the runs")
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args(argv)
+    if args.warc:
+        measure_reading(args.warc, args.repeat)
+        return
+    with tempfile.TemporaryDirectory(prefix="wiredesk-bench-warc-") as tmp:
+        for gz in (True, False):
+            path = Path(tmp, "sample.warc.gz" if gz else "sample.warc")
+            build_archive(path, args.records, gz=gz)
+            measure_reading(path, args.repeat)
+    if args.runs:
+        measure_runs(args.runs, args.run_records, [int(w) for w in args.workers.split(",")])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
