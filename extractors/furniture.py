@@ -11,10 +11,30 @@ except the credit-line rules, which are anchored at the start of the line.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+
+def _mark_ranges() -> str:
+    """A character class body of the combining marks (Unicode M*) of the BMP: re's \\w
+    leaves them out, which would cut Devanagari, Bengali, Thai or Arabic words at every
+    vowel sign (हिंदी -> ह, ह, द)."""
+    out, start, prev = [], None, None
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code))[0] == "M":
+            if start is None:
+                start = code
+            prev = code
+        elif start is not None:
+            out.append(f"\\u{start:04x}-\\u{prev:04x}" if prev != start else f"\\u{start:04x}")
+            start = None
+    return "".join(out)
+
+
+# A word: letters and digits of any script with their combining marks.
+WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+_WORD = WORD
 
 
 def words(line: str) -> list[str]:
