@@ -11,6 +11,7 @@ letters only one language uses as a tie-break.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -170,11 +171,13 @@ def dominant_script(text: str) -> str | None:
             counts["LATIN"] += 1
     if not counts:
         return None
-    if counts["HIRAGANA"] + counts["KATAKANA"] >= 0.1 * counts["CJK"] > 0 or (
-        counts["HIRAGANA"] + counts["KATAKANA"] and not counts["CJK"]
-    ):
-        return "HIRAGANA"  # Japanese mixes kana into Han text; Chinese has none
-    return counts.most_common(1)[0][0]
+    kana = counts["HIRAGANA"] + counts["KATAKANA"]
+    han = counts["CJK"]
+    top, n = counts.most_common(1)[0]
+    if top in ("CJK", "HIRAGANA", "KATAKANA") or han + kana > n:
+        # Japanese mixes kana into its Han text; Chinese has none
+        return "HIRAGANA" if kana >= 0.1 * han else "CJK"
+    return top
 
 
 def guess_language(text: str, *, min_hits: int = 8) -> str | None:
@@ -231,3 +234,43 @@ def _guess_latin(text: str, min_hits: int) -> str | None:
     if ranked[0] < min_hits or ranked[0] < 1.5 * ranked[1]:
         return None
     return best
+
+
+# Character ranges of the scripts whose pages the line cleaner checks for foreign lines
+# (text._damp_foreign): a page's article in one of these scripts with menus in another.
+_SCRIPT_CHARS = {
+    "ARABIC": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc",
+    "HEBREW": "\u0590-\u05ff\ufb1d-\ufb4f",
+    "DEVANAGARI": "\u0900-\u097f\ua8e0-\ua8ff",
+    "BENGALI": "\u0980-\u09ff",
+    "CYRILLIC": "\u0400-\u052f\u1c80-\u1c8f\ua640-\ua69f",
+    "GREEK": "\u0370-\u03ff\u1f00-\u1fff",
+    "THAI": "\u0e00-\u0e7f",
+    "CJK": "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f",
+    "HANGUL": "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af",
+}
+SCRIPT_CHARS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPT_CHARS.items()}
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def page_script(text: str) -> str | None:
+    """The non-Latin script (a SCRIPT_CHARS key) that most letters of a text are written in,
+    or None when Latin letters dominate or the text has none of those scripts."""
+    counts = {name: len(rx.findall(text)) for name, rx in SCRIPT_CHARS.items()}
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] == 0 or counts[best] <= len(_LATIN_LETTER.findall(text)):
+        return None
+    return best
+
+
+# Languages written in a non-Latin script (ISO 639-1).
+_NON_LATIN = (
+    frozenset(_SCRIPT_LANG.values())
+    | frozenset(_JUSTEXT_LISTS)
+    | {"zh", "ja", "ko", "kk", "ky", "be", "tg", "mn", "ps", "sd", "yi", "dv"}
+)
+
+
+def non_latin_language(code: str | None) -> bool:
+    """Whether a language (ISO 639-1, or a tag such as "zh-CN") is written in a non-Latin script."""
+    return bool(code) and code.split("-")[0].lower() in _NON_LATIN

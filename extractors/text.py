@@ -35,7 +35,7 @@ from .furniture import (
     line_facts,
     words,
 )
-from .language import stopword_ratio
+from .language import SCRIPT_CHARS, page_script, stopword_ratio
 
 # Tunable weights (see the module docstring).
 UNTERMINATED = 0.3  # weight of a long line without a sentence ending (headline-like)
@@ -170,6 +170,24 @@ def _title_case_share(tokens: list[str]) -> float:
     return sum(1 for t in alpha if t[0].isupper()) / len(alpha)
 
 
+# Function characters of Chinese (particles, pronouns, prepositions) and the kana Japanese
+# writes its particles and endings in: running prose has them, headlines and labels
+# (telegraphic: "台风逼近东南沿海 多地停课停航") have few.
+_CJK_FUNCTION = re.compile(
+    "[的了是在和有也就都而及与與着著或被把之其这這那为為对對从從以于於将將到说說並并但\u3040-\u309f]"
+)
+
+
+def _cjk_function_share(text: str) -> float:
+    """Share of function characters among the CJK characters of a line (the CJK and
+    Thai-like lines' counterpart of stopword_ratio). Thai & co. have none: their long lines
+    count as prose through their length (_read_line)."""
+    n = len(_CJK.findall(text))
+    if not n:
+        return 0.3 if _SEA.search(text) else 0.0
+    return 2.5 * len(_CJK_FUNCTION.findall(text)) / n
+
+
 def _menu_label(tokens: list[str]) -> bool:
     alpha = [t for t in tokens if t[0].isalpha()]
     if alpha and all(t[0].lower() == t[0].upper() for t in alpha):  # a caseless script
@@ -191,7 +209,7 @@ def _score(ln: _Line) -> float:
     if ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # The same line twice on one page: a rail or a menu shown twice (desktop/mobile).
         return -2.0
-    if ln.n >= 10 and (ends or (stopword_ratio(ln.facts.tokens) if not cjk else 0.3) >= 0.12):
+    if ln.n >= 10 and (ends or (_cjk_function_share(ln.text) if cjk else stopword_ratio(ln.facts.tokens)) >= 0.12):
         return ln.n * (1.0 if ends else UNTERMINATED)
     if ln.n >= 5 and ends:
         return ln.n * 0.5
@@ -226,6 +244,27 @@ def _lift_lists(lines: list[_Line]) -> None:
         ):
             lines[i].score = LIST_ITEM
             i += 1
+
+
+def _damp_foreign(lines: list[_Line]) -> None:
+    """A page whose prose is in a non-Latin script (Urdu, Hindi, Chinese, ...) often has
+    its menus, widgets and comment forms in another language (an English menu, a
+    template's German comment form): a line with letters but none of the prose's script is
+    furniture there. Pages whose prose is Latin are left alone (a Latin-script article
+    quotes other scripts, and its furniture is mostly Latin anyway)."""
+    if all(ln.text.isascii() for ln in lines):
+        return
+    weight: Counter[str | None] = Counter()
+    for ln in lines:
+        if ln.score > 0:
+            weight[None if ln.text.isascii() else page_script(ln.text)] += ln.score
+    script = max(weight, key=weight.__getitem__) if weight else None
+    if script is None:
+        return
+    own = SCRIPT_CHARS[script]
+    for ln in lines:
+        if ln.score > -1.0 and not own.search(ln.text) and any(c.isalpha() for c in ln.text):
+            ln.score = -1.0
 
 
 def _damp_headline_runs(lines: list[_Line]) -> None:
@@ -322,6 +361,7 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
+        _damp_foreign(lines)
         _damp_headline_runs(lines)
         _lift_lists(lines)
         _damp_isolated(lines)
