@@ -33,6 +33,10 @@ _DROP = {
     "map",
     "select",
     "button",
+    # ruby annotations (furigana): a browser shows them above the text, not in the line;
+    # rendered inline they would cut every Japanese snippet apart
+    "rt",
+    "rp",
 }
 _BLOCK = {
     "address",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,41 +35,52 @@ def normalize_text(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-class _TokenTable(dict):
-    """str.translate table for token_form, filled one character at a time on first sight."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        cat = unicodedata.category(ch)
-        if cat[0] in "PSZ" or cat == "Cc":
-            out = " "  # punctuation, symbols and spaces of every script separate words
-        elif cat == "Cf":
-            out = ""  # joiners, direction marks, soft hyphens: invisible, inside words
-        elif cat == "Nd":
-            out = str(unicodedata.digit(ch))
-        elif _UNSPACED.match(ch):
-            out = f" {ch} "  # no spaces between words: every character is a token
-        else:
-            out = ch.casefold()
-        self[code] = out
-        return out
-
-
 # Scripts written without spaces between words: Han (with its compatibility and extension
 # blocks), hiragana, katakana, Thai, Lao, Myanmar, Khmer.
 _UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+    "[\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf"
+    "\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\U00020000-\\U0003134f]"
 )
-_TOKEN_TABLE = _TokenTable()
+
+
+@lru_cache(maxsize=65536)
+def _token_char(ch: str) -> str:
+    """What token_form makes of one non-ASCII character (after NFKC)."""
+    cat = unicodedata.category(ch)
+    if cat[0] in "PSZ" or cat[0] == "C" and cat != "Cf":
+        return " "  # punctuation, symbols, spaces, controls of every script separate words
+    if cat == "Cf":
+        return ""  # direction marks, joiners, soft hyphens: invisible, inside words
+    if cat == "Nd":
+        return str(unicodedata.digit(ch))
+    if _UNSPACED.match(ch):
+        return f" {ch} "  # no spaces between words: every character is a token
+    return ch.casefold()
+
+
+def _byte_separator(ch: str) -> bool:
+    """Characters the byte hashing already treats as separators (see _byte_word_hashes)."""
+    return "\u0080" <= ch <= "\u00bf" or "\u2000" <= ch <= "\u206f"
 
 
 def token_form(text: str) -> str:
     """The text as dedup tokenises it: words separated by spaces (see the module docstring).
-    ASCII text is returned as is: the byte hashing below already does the same to it."""
+    ASCII characters are left as they are (the byte hashing lower-cases ASCII letters and
+    splits at ASCII punctuation itself); text whose only non-ASCII characters are the
+    typographic ones the byte hashing also splits at (curly quotes, dashes, no-break
+    spaces) is returned as is. Otherwise one translate over the text with a table of just
+    its distinct non-ASCII characters, each looked up once (memoised)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_TOKEN_TABLE)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    table = {}
+    for ch in set(text):
+        if ch > "\x7f":
+            out = _token_char(ch)
+            if out != ch and not (out == " " and _byte_separator(ch)):
+                table[ord(ch)] = out
+    return text.translate(table) if table else text
 
 
 def content_hash(text: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from wiredesk.core.errors import DedupError
 from wiredesk.core.records import Article, RawPage, StoredArticle
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
-from wiredesk.dedup.text import body_text, shingle_hashes, token_form, word_units
+from wiredesk.dedup.text import body_text, shingle_hashes, word_hashes, word_units
 from wiredesk.extractors import extract_page
 from wiredesk.extractors.furniture import words
 from wiredesk.extractors.language import dominant_script, guess_language
@@ -200,16 +200,24 @@ def test_short_chinese_article_on_an_html_page_is_extracted_by_paragraph() -> No
 # ------------------------------------------------------------------ dedup normalisation
 
 
-def test_token_form_removes_every_scripts_punctuation_and_normalises_digits() -> None:
-    assert token_form("ہے۔ لیکن، کیا؟ ۱۲۳").split() == ["ہے", "لیکن", "کیا", "123"]
-    assert token_form("है। यह॥ १२").split() == ["है", "यह", "12"]
-    assert token_form("قال: «نعم»، ١٩٤٨.").split() == ["قال", "نعم", "1948"]
-    assert token_form("ΑΘΗΝΑ· Η Ελλάδα;").split() == ["αθηνα", "η", "ελλάδα"]  # NFKC, case-folded
-    assert token_form("חברת\u200f Intel").split() == ["חברת", "intel"]  # direction marks vanish
-    # unspaced scripts: every character a token, full-width and ASCII punctuation alike
-    assert token_form("出货量，同比增长。").split() == list("出货量同比增长")
-    assert token_form("出货量, 同比增长.").split() == list("出货量同比增长")
-    assert token_form("๒๕๖๗ ราคา").split() == ["2567", *"ราคา"]
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("ہے۔ لیکن، کیا؟ ۱۲۳", "ہے لیکن کیا 123"),  # Urdu punctuation, Extended Arabic-Indic digits
+        ("है। यह॥ १२", "है यह 12"),  # danda, double danda, Devanagari digits
+        ("قال: «نعم»، ١٩٤٨.", "قال نعم 1948"),
+        ("ΑΘΗΝΑ· Η Ελλάδα;", "αθηνα η ελλάδα"),  # NFKC, case-folded, Greek ano teleia
+        ("חברת\u200f Intel־בע״מ", "חברת intel בע מ"),  # direction mark dropped, maqaf, gershayim
+        ("出货量，同比增长。", "出 货 量 同 比 增 长"),  # character tokens
+        ("出货量, 同比增长.", "出 货 量 同 比 增 长"),
+        ("๒๕๖๗ ราคา", "2567 ร า ค า"),
+        ("Don’t “quote” — ÉTÉ", "don t quote été"),
+    ],
+)
+def test_words_of_every_script(text: str, plain: str) -> None:
+    """Punctuation of every script separates words, digits of every script are ASCII
+    digits, scripts without spaces are tokenised by character."""
+    assert word_hashes(text).tolist() == word_hashes(plain).tolist()
 
 
 def test_respaced_punctuation_keeps_every_shingle() -> None:
