@@ -82,7 +82,9 @@ def line_facts(line: str) -> LineFacts:
 # characters below (re equates ı/ſ and old Cyrillic letter forms with i/s/в/д/о/с/т/ъ/ѣ,
 # İ lower-cases to two characters, Σ's lower case depends on its neighbours). Lines with
 # one of them skip the pre-check (tests/test_extract_line_shortcuts.py checks the set).
-_UNSAFE_CASE = re.compile("[İıſΣ\u1c80-\u1c88]")
+# The Greek vocabulary adds the Greek letters re also equates with their symbol forms
+# (κ/ϰ, β/ϐ, θ/ϑ, φ/ϕ, π/ϖ, ρ/ϱ, ε/ϵ, ι/ͅ/ι, μ/µ) and σ/ς.
+_UNSAFE_CASE = re.compile("[İıſΣσςµ\u0345\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1fbe\u1c80-\u1c88]")
 
 
 class _Folded:
