@@ -329,3 +329,21 @@ def test_an_index_built_with_the_old_normalisation_is_refused(tmp_path: Path) ->
     with pytest.raises(DedupError, match="rebuild"):
         with open_index(where, settings=settings):
             pass
+
+
+@pytest.mark.parametrize("lang", ["ur", "zh", "th"])
+def test_text_pages_of_copies_end_to_end(lang: str) -> None:
+    """The issue's corpus in small: agency stories and newspaper copies as plain-text
+    pages, through extract_page and the Deduplicator: each copy joins its story, the
+    same-topic stories (one shared headline pattern) stay apart."""
+    arts = []
+    for k, a in enumerate(of_lang(lang)):
+        copy = {**a, "headline": f"{a['headline']} | Daily", "paragraphs": _copy(a).split("\n")}
+        for role, src, blank in (("o", a, True), ("c", copy, False)):
+            page, _ = text_page(src, blank=blank)
+            ex = extract_page(RawPage(source="t", body=page.encode(), kind="text"))
+            arts.append(_article(f"{a['id']}-{role}", ex.text, title=ex.title, minute=k, host=f"{role}{k}"))
+    got = _clusters(arts)
+    for a in of_lang(lang):
+        assert got[f"{a['id']}-o"] == got[f"{a['id']}-c"], a["id"]
+    assert len({got[x.id] for x in arts}) == len(of_lang(lang))
