@@ -15,7 +15,7 @@ from wiredesk.dedup.index import DocInfo, Index, IndexEntry, Staged
 from wiredesk.dedup.minhash import Signer, anchor_keys, band_keys, band_keys_many
 from wiredesk.dedup.representative import Member, choose
 from wiredesk.dedup.settings import DedupSettings, lsh_bands
-from wiredesk.dedup.text import batch_shingles, shingle_hashes
+from wiredesk.dedup.text import batch_shingles, body_text, shingle_hashes
 from wiredesk.dedup.verify import Verifier
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class Deduplicator(Verifier):
         self._shingle_cache: dict[str, tuple[str, np.ndarray]] = {}
         self._unit_of: dict[tuple, str] = {}
         self._view_cache: dict[str, tuple] = {}  # host -> (grouping, FurnitureView), one batch
+        self._body_words: dict[str, float] = {}  # article id -> word_units of its body (verify.py)
 
     # ------------------------------------------------------------------ helpers
     def shingles(self, text: str) -> np.ndarray:
@@ -57,7 +58,7 @@ class Deduplicator(Verifier):
     def _stored_doc(self, st: StoredArticle) -> _Doc:
         cached = self._shingle_cache.get(st.id)
         if cached is None or cached[0] != st.article.content_hash:
-            cached = (st.article.content_hash, self.shingles(st.article.text))
+            cached = (st.article.content_hash, self.shingles(body_text(st.article.text, st.article.title)))
             if len(self._shingle_cache) > 4000:  # ~5 KB each: a bounded memo across batches
                 self._shingle_cache.clear()
             self._shingle_cache[st.id] = cached
@@ -96,7 +97,7 @@ class Deduplicator(Verifier):
         s = self.settings
         self._view_cache = {}
         # All texts' shingles and full signatures in a few numpy passes.
-        hashes, offsets = batch_shingles([a.text for a in articles], s.shingle_size)
+        hashes, offsets = batch_shingles([body_text(a.text, a.title) for a in articles], s.shingle_size)
         full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
         batch: list[_Doc] = []
         for i, a in enumerate(articles):
@@ -511,7 +512,9 @@ class Deduplicator(Verifier):
                     staged.moves[st.id] = st.cluster_id
             done: set[str] = set()
             # Shingles and signatures of the whole chunk in one pass, as assign() does.
-            hashes, offsets = batch_shingles([st.article.text for st in fresh], self.settings.shingle_size)
+            hashes, offsets = batch_shingles(
+                [body_text(st.article.text, st.article.title) for st in fresh], self.settings.shingle_size
+            )
             full_keys = band_keys_many(self.signer.signatures(hashes, offsets), self.bands, self.rows)
             for k, st in enumerate(fresh):
                 if st.id in done:  # twice in one chunk

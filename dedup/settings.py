@@ -37,6 +37,9 @@ class DedupSettings:
     weak_share: float = 0.3
     min_shingles: int = 8  # texts with fewer distinct shingles are only matched exactly
     min_overlap: int = 8  # and a near match needs at least this many shared shingles
+    # Bodies (the text without its headline) shorter than this many words are only matched
+    # exactly; words as dedup.text.word_units counts them (a Han character is half a word).
+    min_body_words: float = 25.0
     # Per-host furniture: shingles seen in documents of 2+ different clusters of one host.
     host_furniture: bool = True
     host_sample: int = 40  # recent documents per host kept for the furniture counts
@@ -65,6 +68,8 @@ class DedupSettings:
             raise ValueError("num_perm must be >= 8")
         if self.anchor_rate and self.anchor_rate & (self.anchor_rate - 1):
             raise ValueError("anchor_rate must be 0 or a power of two")
+        if self.min_body_words < 0:
+            raise ValueError("min_body_words must be >= 0")
         if self.window_days is not None and self.window_days <= 0:
             raise ValueError("window_days must be positive or None")
 
@@ -73,7 +78,7 @@ class DedupSettings:
         bands, rows = lsh_bands(self)
         return (
             f"w{self.shingle_size}-p{self.num_perm}-s{self.seed}-b{bands}x{rows}"
-            f"-a{self.anchor_rate}x{self.max_anchors}-affine32-v3"
+            f"-a{self.anchor_rate}x{self.max_anchors}-affine32-v3-uni1"
         )
 
 

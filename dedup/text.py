@@ -2,6 +2,13 @@
 
 Shingles are hashed without a Python loop per word: the UTF-8 bytes of the text go through a position-independent polynomial hash computed with numpy prefix sums,
 so a 600-word document costs a handful of array operations.
+
+Text that is not pure ASCII is first put in its token form (``token_form``, the rule is in
+dedup/README.md): NFKC, case-folded, every punctuation and symbol character of any script
+a separator (by Unicode category, so Urdu ``۔ ، ؟``, Devanagari ``।``, CJK ``。、「」`` and
+Greek ``·`` split words like ASCII punctuation does), digits of every script as ASCII digits,
+and each character of a script written without spaces (Han, kana, Thai, Lao, Khmer,
+Myanmar) a token of its own, so that shingles there are character n-grams.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,6 +33,54 @@ def normalize_text(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
         text = _INVISIBLE.sub("", _DASH.sub("-", _QUOTE2.sub('"', _QUOTE1.sub("'", text))))
     return " ".join(text.casefold().split())
+
+
+# Scripts written without spaces between words: Han (with its compatibility and extension
+# blocks), hiragana, katakana, Thai, Lao, Myanmar, Khmer.
+_UNSPACED = re.compile(
+    "[\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf"
+    "\\u4e00-\\u9fff\\uf900-\\ufaff\\uff66-\\uff9f\\U00020000-\\U0003134f]"
+)
+
+
+@lru_cache(maxsize=65536)
+def _token_char(ch: str) -> str:
+    """What token_form makes of one non-ASCII character (after NFKC)."""
+    cat = unicodedata.category(ch)
+    if cat[0] in "PSZ" or cat[0] == "C" and cat != "Cf":
+        return " "  # punctuation, symbols, spaces, controls of every script separate words
+    if cat == "Cf":
+        return ""  # direction marks, joiners, soft hyphens: invisible, inside words
+    if cat == "Nd":
+        return str(unicodedata.digit(ch))
+    if _UNSPACED.match(ch):
+        return f" {ch} "  # no spaces between words: every character is a token
+    return ch.casefold()
+
+
+def _byte_separator(ch: str) -> bool:
+    """Characters the byte hashing already treats as separators (see _byte_word_hashes)."""
+    return "\u0080" <= ch <= "\u00bf" or "\u2000" <= ch <= "\u206f"
+
+
+def token_form(text: str) -> str:
+    """The text as dedup tokenises it: words separated by spaces (see the module docstring).
+    ASCII characters are left as they are (the byte hashing lower-cases ASCII letters and
+    splits at ASCII punctuation itself); text whose only non-ASCII characters are the
+    typographic ones the byte hashing also splits at (curly quotes, dashes, no-break
+    spaces) is returned as is. Otherwise one translate over the text with a table of just
+    its distinct non-ASCII characters, each looked up once (memoised)."""
+    if text.isascii():
+        return text
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    table = {}
+    for ch in set(text):
+        if ch > "\x7f":
+            out = _token_char(ch)
+            if out != ch and not (out == " " and _byte_separator(ch)):
+                table[ord(ch)] = out
+    return text.translate(table) if table else text
 
 
 def content_hash(text: str) -> str:
@@ -90,16 +146,20 @@ def fmix64(h: np.ndarray) -> np.ndarray:
 def word_hashes(text: str) -> np.ndarray:
     """64-bit hash of every word of a text, in order, straight from its UTF-8 bytes.
 
-    Words are runs of ASCII letters/digits and non-ASCII characters, lower-cased (ASCII),
-    where Unicode punctuation and spaces (U+0080-U+00BF, U+2000-U+206F: quotes, dashes,
-    no-break and zero-width spaces, ellipses) separate words like ASCII punctuation does.
-    Equal for a text and its normalize_text() form, up to non-ASCII letter case.
+    Words are the space-separated tokens of token_form(text): runs of letters, marks and
+    digits of any script, case-folded, or single characters of scripts written without
+    spaces. Equal for a text and its normalize_text() form.
     """
     return _word_hashes(text)[0]
 
 
 def _word_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(word hashes, byte offset of each word's start)."""
+    """(word hashes, byte offset of each word's start) of the text's token form."""
+    return _byte_word_hashes(token_form(text))
+
+
+def _byte_word_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(word hashes, byte offset of each word's start) of a text already in token form."""
     raw = text.encode("utf-8").translate(_BYTE_MAP)  # lower-cased word bytes, 0 elsewhere
     n = len(raw)
     if n == 0:
@@ -161,8 +221,9 @@ def batch_shingles(texts: list[str], size: int = 5) -> tuple[np.ndarray, np.ndar
     n = len(texts)
     if n == 0:
         return np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+    texts = [token_form(t) for t in texts]
     joined = "\n".join(texts)  # "\n" is not a word byte: no word spans two texts
-    words, starts = _word_hashes(joined)
+    words, starts = _byte_word_hashes(joined)
     # Which text each word belongs to, from the byte offsets where texts start.
     if joined.isascii():
         lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n)
@@ -191,3 +252,57 @@ def batch_shingles(texts: list[str], size: int = 5) -> tuple[np.ndarray, np.ndar
         hashes, hdoc = hashes[order], hdoc[order]
     offsets = np.searchsorted(hdoc, np.arange(n + 1))
     return hashes, offsets
+
+
+# --------------------------------------------------------------------- body text
+
+# A line ending like a sentence in any script: Latin/Cyrillic/Greek/Hebrew . ! ? … ;
+# Arabic-script ۔ ؟ ؛; Devanagari/Indic । ॥; CJK 。！？; Greek question mark ; (U+037E, NFKC
+# makes it ';'); Thai has no full stop (a space ends its sentences) and ends with ฯ or ๆ at most.
+_SENTENCE_END = re.compile(
+    "[.!?…;:\u06d4\u061f\u061b\u0964\u0965\u3002\uff01\uff1f\uff0e\u0e2f\u0e46]['\"”’»)\\]]*\\s*$"
+)
+_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SEA_CHAR = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_HEADLINE_MAX_WORDS = 30
+
+
+def word_units(text: str) -> float:
+    """Length in words, comparable across scripts: a spaced word is one, a Han or kana
+    character half of one (~2 per word), a Thai, Lao, Khmer or Myanmar character a quarter."""
+    form = token_form(text)
+    cjk = len(_CJK_CHAR.findall(form))
+    sea = len(_SEA_CHAR.findall(form))
+    return len(form.split()) - cjk - sea + cjk / 2 + sea / 4
+
+
+def body_text(text: str, title: str | None = None) -> str:
+    """The text without its headline: the line equal to the title, or, without a title, a
+    first line shaped like a headline (short, no sentence end) with more text after it.
+    Copies re-headline freely, and two different stories can share most of a headline
+    ("New Zealand announces 15-member Test squad" / "Sri Lanka announces ..."), so dedup
+    compares bodies."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return "" if title and _same_line(text, title) else text
+    if title:
+        for k in range(min(2, len(lines))):
+            if _same_line(lines[k], title):
+                return "\n".join(lines[:k] + lines[k + 1 :])
+        return text
+    first = lines[0].strip()
+    if first and not _SENTENCE_END.search(first) and word_units(first) <= _HEADLINE_MAX_WORDS:
+        return "\n".join(lines[1:])
+    return text
+
+
+def _line_key(line: str) -> str:
+    return " ".join(_WORD.findall(token_form(line).casefold()))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _same_line(line: str, title: str) -> bool:
+    a, b = _line_key(line), _line_key(title)
+    return bool(a) and (a == b or (len(a) > 15 and b.startswith(a)) or (len(b) > 15 and a.startswith(b)))

@@ -10,7 +10,7 @@ import numpy as np
 
 from wiredesk.dedup.batch import _Doc, _LazyViews, _UnionFind
 from wiredesk.dedup.hosts import FurnitureView
-from wiredesk.dedup.text import shingle_sequence
+from wiredesk.dedup.text import body_text, shingle_sequence, word_units
 
 
 class Verifier:
@@ -111,6 +111,9 @@ class Verifier:
         sim, inter, small, large = self._similarity(x, y, views, uf, docs)
         weak = inter < s.weak_share * large
         ok = small >= s.min_shingles and inter >= s.min_overlap and sim >= s.containment
+        # A short body (a headline and a line, a brief) shares too little to tell a copy
+        # from another story on the same subject: such documents are only exact-matched.
+        ok = ok and self._long_enough(x) and self._long_enough(y)
         if ok and x.host is not None and x.host == y.host:
             # What one host's pages share may be template the furniture counts have not seen
             # yet (a new host, another page format): only a re-post passes, not a page
@@ -119,10 +122,20 @@ class Verifier:
             ok = ok and min(self._novel_run(x, y), self._novel_run(y, x)) < s.same_host_novel_run
         return ok, sim, weak
 
+    def _long_enough(self, d: _Doc) -> bool:
+        """Whether d's body is long enough for a near match (see DedupSettings.min_body_words)."""
+        memo = self._body_words
+        hit = memo.get(d.article.id)
+        if hit is None:
+            if len(memo) > 4000:  # a bounded memo across batches
+                memo.clear()
+            hit = memo[d.article.id] = word_units(body_text(d.article.text, d.article.title))
+        return hit >= self.settings.min_body_words
+
     def _novel_run(self, x: _Doc, y: _Doc) -> int:
         """Longest run of consecutive shingles of x that y does not have."""
         if x.sequence is None:
-            x.sequence = shingle_sequence(x.article.text, self.settings.shingle_size)
+            x.sequence = shingle_sequence(body_text(x.article.text, x.article.title), self.settings.shingle_size)
         novel = ~np.isin(x.sequence, y.shingles)
         if not novel.any():
             return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from wiredesk.core.errors import ExtractionError, InputError
@@ -10,7 +11,7 @@ from wiredesk.core.records import Extracted, RawPage
 from . import html as html_path
 from .decoding import decode_page
 from .furniture import Credit, credit_line, words
-from .language import guess_language
+from .language import guess_language, non_latin_language
 from .metadata import (
     PageMeta,
     best_title,
@@ -25,7 +26,7 @@ from .metadata import (
 from .profile import HostProfile
 from .settings import ExtractSettings
 from .stated import clean_author, commenter_names, stated_author, stated_published
-from .text import TextResult, clean_lines, line_key
+from .text import TextResult, clean_lines, line_key, word_count
 
 _DEFAULT = ExtractSettings()
 # Above this many words a primary output is not "collapsed" in practice (the largest
@@ -57,7 +58,7 @@ def extract_page(
         result = clean_lines(text, is_known=known)
         meta, method = PageMeta(language=guess_language("\n".join(result.lines))), "text-lines"
     body = "\n".join(result.lines)
-    if len(words(body)) < settings.min_words:
+    if (len(words(body)) if body.isascii() else word_count(body)) < settings.min_words:
         raise ExtractionError(f"no article text found ({method})", reason="no-content")
     original_url, names_original = _original(page, meta, result.credits)
     return Extracted(
@@ -84,7 +85,10 @@ def _extract_html(
     # default mode plus our line rules scores higher (+0.003); the page's declared
     # language is the cheap signal we have before extracting.
     declared = html_language(tree)
-    precise = declared in (None, "en")
+    # Non-Latin-script pages (no measurement favoured the default mode there) get precision
+    # too: the default mode falls back to trafilatura's baseline on short CJK articles,
+    # one line of the whole page with menus and share bars in it.
+    precise = declared in (None, "en") or non_latin_language(declared)
     doc = html_path.run_trafilatura_staged(tree, url=page.url, settings=settings, favor_precision=precise)
     info = trafilatura_metadata(tree, page.url) if settings.with_metadata else None
     primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
@@ -121,10 +125,40 @@ def _extract_html(
         title=title,
         author=stated_author(tree) or guessed,
         published=stated_published(tree) or iso_date(getattr(info, "date", None)),
-        language=declared or content_lang or guess_language(chosen.text),
+        language=_text_language(tree, chosen.text, declared, content_lang),
         canonical_url=canonical_url(tree, page.url),
     )
     return result, meta, chosen.method
+
+
+_LANG_TAG = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*$")
+
+
+def _text_language(tree, text: str, declared: str | None, content_lang: str | None) -> str | None:
+    """The article's language: a ``lang`` attribute on the element that holds the article
+    (a page in one language quoting or syndicating an article in another), else what the
+    text's script says when that is certain (a non-Latin script under a Latin-language
+    <html lang>, or the reverse), else <html lang>, else the text's function words."""
+    inner = _inner_lang(tree, text)
+    if inner:
+        return inner
+    if content_lang and declared and non_latin_language(content_lang) != non_latin_language(declared):
+        return content_lang
+    return declared or content_lang or guess_language(text)
+
+
+def _inner_lang(tree, text: str) -> str | None:
+    probe = " ".join(max(text.split("\n"), key=len, default="").split())[:80]
+    if len(probe) < 20:
+        return None
+    best = None
+    for el in tree.xpath("//body//*[@lang]"):
+        if probe in " ".join(el.text_content().split()):
+            best = el  # document order: a later match is nested deeper or is a sibling
+    if best is None:
+        return None
+    m = _LANG_TAG.match((best.get("lang") or "").strip())
+    return m.group(1).lower() if m else None
 
 
 def _drop_headline(result: TextResult, title: str | None) -> TextResult:

@@ -11,10 +11,30 @@ except the credit-line rules, which are anchored at the start of the line.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+
+def _mark_ranges() -> str:
+    """A character class body of the combining marks (Unicode M*) of the BMP: re's \\w
+    leaves them out, which would cut Devanagari, Bengali, Thai or Arabic words at every
+    vowel sign (हिंदी -> ह, ह, द)."""
+    out, start, prev = [], None, None
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code))[0] == "M":
+            if start is None:
+                start = code
+            prev = code
+        elif start is not None:
+            out.append(f"\\u{start:04x}-\\u{prev:04x}" if prev != start else f"\\u{start:04x}")
+            start = None
+    return "".join(out)
+
+
+# A word: letters and digits of any script with their combining marks.
+WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+_WORD = WORD
 
 
 def words(line: str) -> list[str]:
@@ -62,7 +82,9 @@ def line_facts(line: str) -> LineFacts:
 # characters below (re equates ı/ſ and old Cyrillic letter forms with i/s/в/д/о/с/т/ъ/ѣ,
 # İ lower-cases to two characters, Σ's lower case depends on its neighbours). Lines with
 # one of them skip the pre-check (tests/test_extract_line_shortcuts.py checks the set).
-_UNSAFE_CASE = re.compile("[İıſΣ\u1c80-\u1c88]")
+# The Greek vocabulary adds the Greek letters re also equates with their symbol forms
+# (κ/ϰ, β/ϐ, θ/ϑ, φ/ϕ, π/ϖ, ρ/ϱ, ε/ϵ, ι/ͅ/ι, μ/µ) and σ/ς.
+_UNSAFE_CASE = re.compile("[İıſΣσςµ\u0345\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1fbe\u1c80-\u1c88]")
 
 
 class _Folded:
@@ -91,13 +113,15 @@ class _Folded:
 _WHOLE_LINE = [
     # ad markers
     r"(advertisement|advertising|sponsored( content| links?)?|ad|ads|anzeige|werbung|reklama|"
-    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|реклама|広告|광고|promoted( stories| content)?|"
+    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|реклама|広告|광고|广告|廣告|إعلان|اعلان|اشتہار|विज्ञापन|"
+    r"διαφήμιση|פרסומת|โฆษณา|promoted( stories| content)?|"
     r"paid (post|content|partner content)|partner content|story continues below( advertisement)?|"
     r"article continues below( advertisement)?|continue reading below|scroll to continue.*)",
     # skip links / navigation words
     r"(skip to (main )?content|skip to navigation|skip navigation|jump to (main )?content|"
     r"zum inhalt( springen)?|direkt zum inhalt|aller au contenu( principal)?|ir al contenido|"
-    r"przejdź do (treści|zawartości)|menu|main menu|navigation|search|suche|rechercher|buscar|"
+    r"przejdź do (treści|zawartości)|ہوم|صفحہ اول|الرئيسية|الصفحة الرئيسية|होम|मुख्य पृष्ठ|главная|首页|首頁|ホーム|"
+    r"αρχική|דף הבית|ראשי|หน้าแรก|홈|menu|main menu|navigation|search|suche|rechercher|buscar|"
     r"szukaj|home|startseite|accueil|inicio|back to top|nach oben|retour en haut|top|"
     r"previous( article| post| story)?|next( article| post| story)?|older posts?|newer posts?|"
     r"vorheriger artikel|nächster artikel|article précédent|article suivant|load more|show more|"
@@ -117,7 +141,14 @@ _WHOLE_LINE = [
     r"auch interessant|verwandte artikel|à lire aussi|lire aussi|sur le même sujet|articles similaires|"
     r"dans la même rubrique|les plus lus|te puede interesar|noticias relacionadas|lo más leído|"
     r"potrebbe interessarti|articoli correlati|czytaj (też|także|również)|zobacz (też|także|również)|"
-    r"najczęściej czytane|podobne artykuły|читайте также|похожие новости|leia também|"
+    r"najczęściej czytane|podobne artykuły|читайте также|похожие новости|смотрите также|другие новости|"
+    r"новости по теме|самое читаемое|ये भी पढ़ें|यह भी पढ़ें|संबंधित ख़बरें|संबंधित खबरें|ज़रूर पढ़ें|"
+    r"یہ بھی پڑھیں|مزید پڑھیں|متعلقہ خبریں|اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|أخبار ذات صلة|مواضيع ذات صلة|"
+    r"الأكثر قراءة|קראו עוד|קרא עוד|עוד באתר|כתבות נוספות|הכי נקראים|διαβάστε επίσης|διαβάστε ακόμα|"
+    r"σχετικά άρθρα|δημοφιλή|ข่าวที่เกี่ยวข้อง|ข่าวแนะนำ|อ่านเพิ่มเติม|ข่าวยอดนิยม|相关新闻|相關新聞|热门新闻|"
+    r"热点新闻|延伸阅读|延伸閱讀|更多新闻|猜你喜欢|あわせて読みたい|こちらもおすすめ|"
+    r"комментарии|टिप्पणियाँ|टिप्पणियां|تبصرے|التعليقات|تعليقات|תגובות|σχόλια|ความคิดเห็น|评论|評論|"
+    r"コメント|댓글|leia também|"
     r"gerelateerde artikelen|lees ook|tags?|topics?|categories|category|filed under|schlagwörter|"
     r"themen|mots-clés|etiquetas|tagi|タグ|标签|태그|archives?|comments?|kommentare|commentaires|comentarios|"
     r"komentarze|leave a (comment|reply)|post a comment|write a comment|add a comment|"
@@ -131,7 +162,8 @@ _WHOLE_LINE = [
     r"(notas|noticias) relacionadas|lesen sie auch( die folgenden beiträge)?|"
     r"(photo|image|bild|foto|titelbild|credit|quelle|fotos?|image source|bildquelle)\s*:?)",
     # share bars
-    r"((share|teilen|partager|compartir|condividi|udostępnij|delen|compartilhar|поделиться)"
+    r"((share|teilen|partager|compartir|condividi|udostępnij|delen|compartilhar|поделиться|شیئر کریں|شیئر|"
+    r"شارك|شاركوا|शेयर करें|शेयर|שתפו|שתף|κοινοποίηση|แชร์|分享到|分享|シェアする|シェア|공유)"
     r"( (this|on|via|auf|sur|en|article|story|post|artikel|l'article))*( (facebook|twitter|x|email|e-mail|"
     r"linkedin|whatsapp|pinterest|reddit|telegram))*|"
     r"(facebook|twitter|x|email|e-mail|linkedin|whatsapp|pinterest|reddit|telegram|print|copy link|"
@@ -140,7 +172,9 @@ _WHOLE_LINE = [
     r"reddit|telegram|print|copy link|flipboard|tumblr|messenger|sms|mail|drucken|imprimer|"
     r"imprimir|drukuj|tweet|teilen|share|pin|copy|link|kopieren))*)",
     # legal / site footer
-    r"((©|\(c\)|copyright)\s.*|all rights reserved\.?|alle rechte vorbehalten\.?|"
+    r"((©|\(c\)|copyright)\s.*|all rights reserved\.?|(جملہ حقوق محفوظ ہیں|جميع الحقوق محفوظة|"
+    r"सर्वाधिकार सुरक्षित|כל הזכויות שמורות|все права защищены|版权所有|版權所有|無断転載を禁じます|"
+    r"สงวนลิขสิทธิ์|με την επιφύλαξη παντός δικαιώματος).{0,80}|alle rechte vorbehalten\.?|"
     r"tous droits réservés\.?|todos los derechos reservados\.?|wszelkie prawa zastrzeżone\.?|"
     r"privacy( policy| notice| settings)?|cookie (policy|settings|preferences)|terms( of (use|service))?|"
     r"terms (and|&) conditions|impressum|datenschutz(erklärung)?|agb|kontakt|contact( us)?|"
@@ -167,7 +201,8 @@ _TEASER_PREFIX = re.compile(
     r"leggi anche|vedi anche|czytaj (też|także|również|więcej)|zobacz (też|także|również)|"
     r"przeczytaj (też|także|również)|leia (também|mais)|veja também|lees ook|zie ook|"
     r"auch lesen|mehr themen|top[- ]themen|weitere beiträge|vea también|puedes ver|lee más|"
-    r"читайте также|смотрите также)\b\s*([:\-–—»>|]|$)",
+    r"читайте также|смотрите также|ये भी पढ़ें|यह भी पढ़ें|یہ بھی پڑھیں|اقرأ أيضا|اقرأ أيضاً|קראו עוד|"
+    r"διαβάστε επίσης|อ่านเพิ่มเติม|相关阅读|延伸阅读|あわせて読みたい)\b\s*([:\-–—»>|]|$)",
     re.IGNORECASE,
 )
 # "Weitere Informationen zum Coronavirus in Thüringen:" - a short label that introduces a

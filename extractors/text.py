@@ -35,7 +35,7 @@ from .furniture import (
     line_facts,
     words,
 )
-from .language import stopword_ratio
+from .language import SCRIPT_CHARS, page_script, stopword_ratio
 
 # Tunable weights (see the module docstring).
 UNTERMINATED = 0.3  # weight of a long line without a sentence ending (headline-like)
@@ -47,7 +47,21 @@ REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long par
 _MIN_PROSE_BEFORE_COMMENTS = 60.0  # a comment/rail marker only counts after this much prose
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_SENTENCE_END = re.compile(r"[.!?…。！？:;]['\"”’»)\]]*$")
+# Scripts of South-East Asia written without spaces between words (Thai, Lao, Myanmar,
+# Khmer): ~4 characters make a word, and a space ends a sentence or a phrase.
+_SEA = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+# A sentence end in any script: Latin/Cyrillic/Greek/Hebrew . ! ? … : ; (Greek's question
+# mark U+037E), Arabic-script ۔ ؟ ؛ (Urdu's full stop, Arabic question mark and
+# semicolon), Devanagari and other Indic । ॥, CJK 。！？ and full-width ．：；, Armenian ։,
+# Ethiopic ።, Myanmar ။, Khmer ។, Thai ฯ; then closing quotes or brackets of any script.
+_SENTENCE_END = re.compile(
+    "[.!?…:;\u037e\u0589\u061b\u061f\u06d4\u0964\u0965\u104b\u1362\u17d4\u0e2f"
+    "\u3002\uff01\uff1f\uff0e\uff1a\uff1b]"
+    "['\"”’»)\\]」』】）〕\u05f4]*$"
+)
+# Thai and its neighbours have no full stop: a long line of several space-separated
+# phrases is running prose.
+_SEA_PROSE_WORDS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +95,18 @@ def _read_line(text: str) -> _Line:
     and the scores used to redo the same stripping and word splitting)."""
     facts = line_facts(text)
     cjk = len(_CJK.findall(text))
+    sea = len(_SEA.findall(text)) if cjk == 0 and not text.isascii() else 0
+    n = _count(len(facts.tokens), cjk, sea)
+    ends = bool(_SENTENCE_END.search(text))
+    if sea and not ends:
+        ends = n >= _SEA_PROSE_WORDS and len(facts.tokens) >= 3
     return _Line(
         text=text,
         facts=facts,
         key=_key(facts),
-        n=_count(len(facts.tokens), cjk),
-        cjk=cjk > 0,
-        ends=bool(_SENTENCE_END.search(text)),
+        n=n,
+        cjk=cjk > 0 or sea > 0,
+        ends=ends,
         kind=furniture_kind(text, facts),
         credit=credit_line(text, facts),
     )
@@ -108,12 +127,14 @@ def _key(facts: LineFacts) -> str:
 
 
 def word_count(line: str) -> int:
-    return _count(len(words(line)), len(_CJK.findall(line)))
+    return _count(len(words(line)), len(_CJK.findall(line)), len(_SEA.findall(line)))
 
 
-def _count(n_words: int, n_cjk: int) -> int:
-    # CJK scripts do not separate words; ~2 characters make a word.
-    return max(n_words, n_cjk // 2) if n_cjk else n_words
+def _count(n_words: int, n_cjk: int, n_sea: int = 0) -> int:
+    # CJK scripts do not separate words; ~2 characters make a word (Thai & co.: ~4).
+    if not (n_cjk or n_sea):
+        return n_words
+    return max(n_words, n_cjk // 2 + n_sea // 4)
 
 
 # The joint of a glued teaser: a word's end (3+ lower-case letters, so "McDonald",
@@ -149,6 +170,31 @@ def _title_case_share(tokens: list[str]) -> float:
     return sum(1 for t in alpha if t[0].isupper()) / len(alpha)
 
 
+# Function characters of Chinese (particles, pronouns, prepositions) and the kana Japanese
+# writes its particles and endings in: running prose has them, headlines and labels
+# (telegraphic: "台风逼近东南沿海 多地停课停航") have few.
+_CJK_FUNCTION = re.compile(
+    "[的了是在和有也就都而及与與着著或被把之其这這那为為对對从從以于於将將到说說並并但\u3040-\u309f]"
+)
+
+
+def _cjk_function_share(text: str) -> float:
+    """Share of function characters among the CJK characters of a line (the CJK and
+    Thai-like lines' counterpart of stopword_ratio). Thai & co. have none: their long lines
+    count as prose through their length (_read_line)."""
+    n = len(_CJK.findall(text))
+    if not n:
+        return 0.3 if _SEA.search(text) else 0.0
+    return 2.5 * len(_CJK_FUNCTION.findall(text)) / n
+
+
+def _menu_label(tokens: list[str]) -> bool:
+    alpha = [t for t in tokens if t[0].isalpha()]
+    if alpha and all(t[0].lower() == t[0].upper() for t in alpha):  # a caseless script
+        return len(alpha) <= 3
+    return _title_case_share(tokens) >= 0.7
+
+
 def _score(ln: _Line) -> float:
     """Evidence that the line belongs to the article (+) or to the furniture (-)."""
     if ln.kind == "ad":
@@ -163,13 +209,15 @@ def _score(ln: _Line) -> float:
     if ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # The same line twice on one page: a rail or a menu shown twice (desktop/mobile).
         return -2.0
-    if ln.n >= 10 and (ends or (stopword_ratio(ln.facts.tokens) if not cjk else 0.3) >= 0.12):
+    if ln.n >= 10 and (ends or (_cjk_function_share(ln.text) if cjk else stopword_ratio(ln.facts.tokens)) >= 0.12):
         return ln.n * (1.0 if ends else UNTERMINATED)
     if ln.n >= 5 and ends:
         return ln.n * 0.5
     # Short lines: menus and link lists are runs of short Title Case labels; an article's
-    # own short lines (subheadings, list items, "Meal 1") are fewer and cost less.
-    menu = ln.n <= 6 and not ends and not cjk and _title_case_share(ln.facts.tokens) >= 0.7
+    # own short lines (subheadings, list items, "Meal 1") are fewer and cost less. Scripts
+    # without letter case (Arabic, Hebrew, Indic, ...) cannot show Title Case: there a
+    # label of one to three words is the menu shape.
+    menu = ln.n <= 6 and not ends and not cjk and _menu_label(ln.facts.tokens)
     return -2.5 if menu else -1.0
 
 
@@ -196,6 +244,27 @@ def _lift_lists(lines: list[_Line]) -> None:
         ):
             lines[i].score = LIST_ITEM
             i += 1
+
+
+def _damp_foreign(lines: list[_Line]) -> None:
+    """A page whose prose is in a non-Latin script (Urdu, Hindi, Chinese, ...) often has
+    its menus, widgets and comment forms in another language (an English menu, a
+    template's German comment form): a line with letters but none of the prose's script is
+    furniture there. Pages whose prose is Latin are left alone (a Latin-script article
+    quotes other scripts, and its furniture is mostly Latin anyway)."""
+    if all(ln.text.isascii() for ln in lines):
+        return
+    weight: Counter[str | None] = Counter()
+    for ln in lines:
+        if ln.score > 0:
+            weight[None if ln.text.isascii() else page_script(ln.text)] += ln.score
+    script = max(weight, key=weight.__getitem__) if weight else None
+    if script is None:
+        return
+    own = SCRIPT_CHARS[script]
+    for ln in lines:
+        if ln.score > -1.0 and not own.search(ln.text) and any(c.isalpha() for c in ln.text):
+            ln.score = -1.0
 
 
 def _damp_headline_runs(lines: list[_Line]) -> None:
@@ -292,6 +361,7 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
     for ln in lines:
         ln.score = _score(ln)
     if select_block:
+        _damp_foreign(lines)
         _damp_headline_runs(lines)
         _lift_lists(lines)
         _damp_isolated(lines)
