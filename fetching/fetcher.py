@@ -35,6 +35,7 @@ from .engine import Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
 from .http import ACCEPT_FEEDS, ACCEPT_PAGES, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
+from .pacing import HostPacer
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
 from .state import FetchState
@@ -46,7 +47,16 @@ DocKind = Literal["feed", "sitemap", "site"]
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings, state: FetchState, *, record_fetches: bool = False) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        state: FetchState,
+        *,
+        record_fetches: bool = False,
+        pacer: HostPacer | None = None,
+    ) -> None:
+        """``pacer``: per-host start times shared with other processes (``fetching.pacing``)."""
+        self.pacer = pacer
         self.settings = settings
         self.state = state
         self.record_fetches = record_fetches
@@ -134,7 +144,7 @@ class Fetcher:
         elif self._loop is not loop:
             raise RuntimeError("a Fetcher is bound to the event loop it was first used in")
         if self._engine is None:
-            self._engine = Engine(self.settings)
+            self._engine = Engine(self.settings, pacer=self.pacer)
         return self._engine
 
     # ---- public API -----------------------------------------------------------------------
@@ -405,7 +415,10 @@ class Fetcher:
                 if rules.disallow_all
                 else f"robots.txt disallows {url}"
             )
-            return outcomes.skip(url, d.source, prev, "robots", why), None
+            # A dead host shows as robots-unreachable, not as a site that forbids us: operators
+            # read the two very differently.
+            reason = "robots-unreachable" if rules.disallow_all else "robots"
+            return outcomes.skip(url, d.source, prev, reason, why), None
 
         closed = engine.host_closed(host_key(url))
         if closed is not None:
