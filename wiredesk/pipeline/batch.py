@@ -53,8 +53,8 @@ def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -
     dedup_settings = build_settings(DedupSettings, "dedup", dict(config.dedup))
     stack = ExitStack()
     try:
-        store = stack.enter_context(open_store(config.store.url))
-        index = open_index(config.store.dedup_index or store.dedup_location, settings=dedup_settings)
+        store = stack.enter_context(open_store(config.store.dsn))
+        index = open_index(config.store.index_dsn or store.dedup_location, settings=dedup_settings)
         stack.callback(index.close)
         dedup = Deduplicator(dedup_settings, index, store.get_articles)
     except BaseException:
@@ -86,7 +86,7 @@ _OPEN_STAGES: dict[tuple[str, str], Stages] = {}
 
 
 def _key(spec: RunSpec) -> tuple[str, str]:
-    return (spec.config.store.url, spec.run_id)
+    return (spec.config.store.dsn, spec.run_id)
 
 
 @contextmanager
