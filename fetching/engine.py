@@ -17,6 +17,7 @@ from wiredesk.core.errors import FetchError, PermanentFetchError, TransientFetch
 
 from .failures import ClientError, ServerError
 from .http import Response, build_client, get_once, retry_after_seconds
+from .pacing import HostPacer
 from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
@@ -64,7 +65,7 @@ class Attempted:
 class Engine:
     """Create inside the event loop that will run it (asyncio primitives bind to it)."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, *, pacer: HostPacer | None = None) -> None:
         self.settings = settings
         self.guard = SsrfGuard(settings.allow_private)
         self.client = build_client(
@@ -79,6 +80,7 @@ class Engine:
             min_interval=settings.per_host_min_interval,
             global_concurrency=settings.global_concurrency,
             max_crawl_delay=settings.max_crawl_delay,
+            pacer=pacer,
         )
         self._robots: dict[str, tuple[RobotsRules, float]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}

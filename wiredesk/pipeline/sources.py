@@ -22,6 +22,7 @@ from wiredesk.core.errors import ConfigError
 from wiredesk.core.records import Failure
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import DEFAULT_MAX_BYTES, ManifestEntry, expand_inputs, load_manifest
+from wiredesk.fetching.pacing import FilePacer, HostPacer, open_pacer
 from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
@@ -271,7 +272,8 @@ def run_web_source(
     """Discover a web source's URLs, then fetch and ingest them in batches."""
     tally = SourceTally(source=source.name)
     state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
-    fetcher = Fetcher(fetch_settings(stages), state)
+    pacer = host_pacer(stages.config)
+    fetcher = Fetcher(fetch_settings(stages), state, pacer=pacer)
     complete = False
     try:
         found = runner.discover(fetcher, source_spec(source), tally)
@@ -288,7 +290,28 @@ def run_web_source(
         complete = len(items) == len(found) and not stages.dry_run
     finally:
         fetcher.close(commit=complete)
+        if hasattr(pacer, "close"):
+            pacer.close()
     return tally
+
+
+def host_pacer(config: WiredeskConfig) -> HostPacer | None:
+    """Where this run's fetcher books per-host start times with every other process fetching
+    for the same store (``run.host_pacing``): the store's Redis index if it has one (several
+    machines), else a directory beside a SQLite store, else ``./data/pacing`` (one machine)."""
+    mode = config.run.host_pacing
+    if mode == "off":
+        return None
+    if mode != "auto":
+        return open_pacer(mode)
+    index = config.store.index_dsn
+    if index and index.startswith(("redis://", "rediss://")):
+        return open_pacer(index)
+    store = config.store.dsn
+    if "://" not in store:
+        path = Path(store).expanduser().absolute()
+        return FilePacer(path.with_name(path.stem + ".pacing"))
+    return FilePacer(Path("data", "pacing").absolute())
 
 
 class _ReadOnlyState:
