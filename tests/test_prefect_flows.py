@@ -110,7 +110,7 @@ def test_manual_deployment_run_with_parameters_runs_only_the_chosen_source(
     plans = plan_deployments(load_config(cfg, environ={}), config_path=cfg, only=["ingest/all"])
     build_deployments(plans)[0].apply()
 
-    created = trigger("ingest/all", {"sources": ["beta"], "export": False})
+    created = trigger("ingest/all", {"sources": ["beta"], "export": False}, queue=True)
     assert created.parameters["sources"] == ["beta"]
     # Execute the created flow run here, as a worker or `wiredesk serve` would in a subprocess.
     flow_run = _flow_run(created.flow_run_id)

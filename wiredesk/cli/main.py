@@ -11,12 +11,15 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from wiredesk import __version__
 from wiredesk.core.errors import ConfigError, InputError, WiredeskError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# When the command started, for an honest wall time (Prefect's start-up included).
+STARTED = time.monotonic()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, metavar="N", help="pages per task run / store transaction")
     run.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: one per core)")
     run.add_argument("--dry-run", action="store_true", help="read and extract, store nothing")
+    run.add_argument(
+        "--fail-on",
+        choices=["none", "source", "any"],
+        default="source",
+        help="exit 1 when: any source failed entirely (source, the default), any page failed too (any), never (none)",
+    )
     _add_store(run)
     _add_output(run)
 
@@ -119,7 +128,7 @@ def _store_url(args: argparse.Namespace) -> str:
     from wiredesk.config import load_config
 
     config = load_config(args.config)
-    return args.store or config.store.url
+    return args.store or config.store.dsn
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -164,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_export and not args.dry_run:
         check_writable(config.export.out)
     if not args.dry_run:
-        open_store(config.store.url).close()  # an unusable store fails here, in one line
+        open_store(config.store.dsn).close()  # an unusable store fails here, in one line
 
     with console.status("ingesting"):
         summary = run_by_hand(
@@ -183,9 +192,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             since=args.since,
             batch_size=args.batch_size,
             workers=args.workers,
+            fail_on=args.fail_on,
         )
+    from wiredesk.pipeline.report import run_failed, with_command_time
+
+    summary = with_command_time(summary, STARTED)
     console.run_summary(summary)
-    return EXIT_FAILED if summary.get("failed_sources") else EXIT_OK
+    return EXIT_FAILED if run_failed(summary, args.fail_on) else EXIT_OK
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -230,7 +243,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out, fmt = export_target(args.out, args.format, config.export)
     check_writable(out)
     include = config.export.include_duplicates if args.all is None else args.all
-    with open_store(args.store or config.store.url, create=False) as store:
+    with open_store(args.store or config.store.dsn, create=False) as store:
         result = export_corpus(
             store,
             out,
