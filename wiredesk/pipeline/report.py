@@ -122,9 +122,10 @@ class SourceTally:
 
     @property
     def yielded(self) -> int:
-        """Pages with a good outcome: stored, recognised as copies or as already seen, or
-        confirmed unchanged (304, or a stored page its feed says did not change)."""
-        good = self.stored + self.exact + self.near + self.already_seen + self.changed + self.not_modified
+        """Pages with a good outcome: extracted, stored, recognised as copies or as already seen,
+        or confirmed unchanged (304, or a stored page its feed says did not change)."""
+        good = self.extracted + self.stored + self.exact + self.near + self.already_seen + self.changed
+        good += self.not_modified  # (a dry run extracts and stores nothing: extracted counts)
         return good + sum(n for reason, n in self.skipped.items() if reason in BENIGN_SKIPS)
 
     @property
