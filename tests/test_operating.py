@@ -294,3 +294,60 @@ def test_redis_pacer_books_slots_an_interval_apart_across_clients() -> None:
     for before, after in zip(waits, waits[1:]):
         assert 0.4 < after - before < 0.6, waits
     assert Counter(round(w * 2) for w in waits) == Counter({0: 1, 1: 1, 2: 1, 3: 1})
+
+
+# -- bounded runs ----------------------------------------------------------------------------
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """Answers robots.txt at once, everything else after 8 s."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path != "/robots.txt":
+            time.sleep(8)
+        body = b"User-agent: *\nAllow: /\n"
+        try:
+            self.send_response(200 if self.path == "/robots.txt" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client gave up
+            pass
+
+
+@pytest.mark.prefect
+def test_flow_timeout_from_config_stops_a_stuck_source(tmp_path: Path) -> None:
+    from wiredesk.flows.ingest import ingest
+
+    server = ThreadingHTTPServer(("127.0.0.1", sch.free_port()), _Slow)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(
+        f"""\
+store: {{url: {tmp_path / "store.db"}}}
+run: {{workers: 1, flow_timeout_s: 2}}
+fetch: {{allow_private: [127.0.0.1], retries: 0, read_timeout: 30, total_timeout: 60}}
+sources:
+  - name: stuck
+    feeds: [http://127.0.0.1:{server.server_address[1]}/feed.xml]
+  - name: after
+    feeds: [http://127.0.0.1:{server.server_address[1]}/other.xml]
+""",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    try:
+        state = ingest(config_path=str(config), export=False, return_state=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    took = time.monotonic() - started
+    summary = state.result(raise_on_failure=False)
+    assert state.is_failed() and summary["failed_sources"] == ["stuck", "after"]
+    rows = {row["source"]: row for row in summary["sources"]}
+    assert "timed out" in rows["stuck"]["error"].lower(), rows["stuck"]
+    assert "run.flow_timeout_s (2 s)" in rows["after"]["error"]  # no time left: not even started
+    assert took < 8, took  # the stuck request was not waited for

@@ -139,6 +139,9 @@ def test_external_server_fires_the_schedule_and_never_sees_the_store_password(tm
         )
         assert done[0]["parameters"] == {"sources": [name], "config_path": str(config)}
         api_text = _everything_the_api_shows(api)
+        sch.stop(serve)
+        # stopping serve leaves the schedules active (workers or the next serve run them)
+        assert sch.deployment(api, f"ingest/{name}")["paused"] is False
     finally:
         if serve is not None:
             sch.stop(serve)
