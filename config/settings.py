@@ -62,8 +62,8 @@ class RunConfig(_Strict):
     flow_timeout_s: float | None = Field(default=6 * 3600.0, gt=0)
     task_timeout_s: float | None = Field(default=1800.0, gt=0)
     # Per-host request spacing shared by every process fetching for this store (each scheduled
-    # run is its own process): auto (a Redis dedup index if there is one, else a directory
-    # beside a SQLite store or ./data/pacing), off, a redis:// URL, or a directory.
+    # run is its own process): auto (a Redis dedup index if there is one, else a table in a
+    # PostgreSQL store, else a directory beside a SQLite store), off, a redis:// URL, or a directory.
     host_pacing: str = "auto"
 
 

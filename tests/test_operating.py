@@ -351,3 +351,22 @@ sources:
     assert "timed out" in rows["stuck"]["error"].lower(), rows["stuck"]
     assert "run.flow_timeout_s (2 s)" in rows["after"]["error"]  # no time left: not even started
     assert took < 8, took  # the stuck request was not waited for
+
+
+def test_postgres_pacer_books_slots_an_interval_apart_across_workers() -> None:
+    import uuid
+
+    from tests.services import require_postgres
+    from wiredesk.storage.pacing import PgPacer
+
+    url = require_postgres()
+    host = f"pace-{uuid.uuid4().hex}.example"
+    first, second = PgPacer(url), PgPacer(url)
+    try:
+        waits = [pacer.reserve(host, 0.5) for pacer in (first, second, first, second)]
+    finally:
+        first.close()
+        second.close()
+    assert waits[0] < 0.05
+    for before, after in zip(waits, waits[1:]):
+        assert 0.4 < after - before < 0.6, waits

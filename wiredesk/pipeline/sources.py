@@ -297,8 +297,9 @@ def run_web_source(
 
 def host_pacer(config: WiredeskConfig) -> HostPacer | None:
     """Where this run's fetcher books per-host start times with every other process fetching
-    for the same store (``run.host_pacing``): the store's Redis index if it has one (several
-    machines), else a directory beside a SQLite store, else ``./data/pacing`` (one machine)."""
+    for the same store (``run.host_pacing``): the store's Redis index if it has one, else a
+    table in a PostgreSQL store (both: workers on several machines), else a directory beside
+    a SQLite store (the processes of one machine)."""
     mode = config.run.host_pacing
     if mode == "off":
         return None
@@ -311,7 +312,9 @@ def host_pacer(config: WiredeskConfig) -> HostPacer | None:
     if "://" not in store:
         path = Path(store).expanduser().absolute()
         return FilePacer(path.with_name(path.stem + ".pacing"))
-    return FilePacer(Path("data", "pacing").absolute())
+    from wiredesk.storage.pacing import PgPacer
+
+    return PgPacer(store)  # a PostgreSQL store: shared by every worker on every machine
 
 
 class _ReadOnlyState:
