@@ -472,7 +472,10 @@ def serve(
         return
     if home is None:
         raise ConfigError("serve: no PREFECT_API_URL and no Prefect home for the local server")
-    with LocalPrefectServer(home, port=port or DEFAULT_PORT) as server:
+    server = LocalPrefectServer(home, port=port or DEFAULT_PORT)
+    if announce:
+        print(f"starting a local Prefect server on {server.url} (state and log in {server.home}) ...", file=sys.stderr)
+    with server:
         if announce:
             print(
                 f"Prefect server for this process: {server.url} (UI), API {server.api_url}, state in {server.home}; "

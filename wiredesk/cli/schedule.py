@@ -151,7 +151,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Ctrl-C stops serve (and its server) even when a shell started it in the background,
     # where SIGINT is ignored by default.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    home = None if os.environ.get("PREFECT_API_URL") else _prefect_home(args)
+    home = _prefect_home(args)  # used only when no PREFECT_API_URL is set (environment or profile)
     if args.store is not None and has_password(args.store):
         # Never a flow parameter (the UI and the API show those): the runs serve starts are its
         # subprocesses and read the store from their environment instead.
@@ -175,8 +175,10 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     wait_s = None if args.wait == -1.0 else args.wait  # bare --wait: follow the run to its end
     params = parse_params(args.param)
     _prefect_env(quiet=True)
+    from prefect.settings import PREFECT_API_URL
+
     local_api = None
-    if not os.environ.get("PREFECT_API_URL"):
+    if not PREFECT_API_URL.value():  # neither in the environment nor in the Prefect profile
         from wiredesk.flows.deployments import local_serve_api
 
         local_api = local_serve_api(_prefect_home(args))
