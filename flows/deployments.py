@@ -171,7 +171,8 @@ def _refuse_secret(store: str) -> None:
     if password:
         raise ConfigError(
             "a URL with a password would be shown with the run's parameters in the Prefect UI: "
-            "set WIREDESK_STORE__URL in the environment of `wiredesk serve` or the worker instead"
+            "put it in the config file or in WIREDESK_STORE__URL for `wiredesk serve` or the worker "
+            "(runs read the config by its path), or give it to `wiredesk serve --store`"
         )
 
 
