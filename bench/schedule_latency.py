@@ -38,7 +38,7 @@ def main() -> None:
     name = "lat" + uuid.uuid4().hex[:6]
     config = tmp / "wiredesk.yaml"
     config.write_text(
-        f'store: {{url: {tmp / "store.db"}}}\nrun: {{workers: 1}}\nsources:\n  - name: {name}\n'
+        f"store: {{url: {tmp / 'store.db'}}}\nrun: {{workers: 1}}\nsources:\n  - name: {name}\n"
         f'    paths: ["{pages}"]\n    schedule: {{cron: "* * * * *"}}\n',
         encoding="utf-8",
     )
