@@ -82,7 +82,15 @@ def alive(pid: int) -> bool:
         return True
 
 
-def wait_for(what: str, check: Callable[[], Any], *, timeout: float, procs: tuple = (), log: Path | None = None):
+def wait_for(
+    what: str,
+    check: Callable[[], Any],
+    *,
+    timeout: float,
+    procs: tuple = (),
+    log: Path | None = None,
+    every: float = 1.0,
+):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -92,7 +100,7 @@ def wait_for(what: str, check: Callable[[], Any], *, timeout: float, procs: tupl
             if proc.poll() is not None:
                 tail = log.read_text(errors="replace")[-3000:] if log else ""
                 raise AssertionError(f"{proc.args[:4]} exited ({proc.returncode}) while waiting for {what}: {tail}")
-        time.sleep(1.0)
+        time.sleep(every)
     tail = log.read_text(errors="replace")[-3000:] if log else ""
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}: {tail}")
 
@@ -138,8 +146,9 @@ def seed_config(tmp_path: Path, name: str, *, store: str, pages: int = 3) -> Pat
 
     folder = tmp_path / "pages"
     folder.mkdir(exist_ok=True)
-    for seed in sorted(SEEDS.glob("*.txt"))[:pages]:
-        shutil.copy(seed, folder / seed.name)
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(pages):  # more pages than seeds: copies under other names (exact duplicates)
+        shutil.copy(seeds[i % len(seeds)], folder / f"{i:03d}-{seeds[i % len(seeds)].name}")
     config = tmp_path / "wiredesk.yaml"
     config.write_text(
         f"""\

@@ -41,7 +41,7 @@ def _now_iso() -> str:
 @pytest.mark.slow
 def test_embedded_server_fires_the_schedule_and_recovers_from_kill_9(tmp_path: Path) -> None:
     name = "m" + uuid.uuid4().hex[:8]
-    config = sch.seed_config(tmp_path, name, store=str(tmp_path / "store.db"), pages=4)
+    config = sch.seed_config(tmp_path, name, store=str(tmp_path / "store.db"), pages=12)
     home, port = tmp_path / "prefect", sch.free_port()
     api = f"http://127.0.0.1:{port}/api"
     log = tmp_path / "serve.log"
@@ -56,13 +56,14 @@ def test_embedded_server_fires_the_schedule_and_recovers_from_kill_9(tmp_path: P
             log=log,
         )
         assert done[0]["parameters"] == {"sources": [name], "config_path": str(config)}
-        # catch a run while it is Running (4 pages, a task per page: several seconds), then kill -9
+        # catch a run while it is Running (12 pages, a task per page: seconds), then kill -9
         running = sch.wait_for(
             "a run in Running",
             lambda: sch.scheduler_runs(api, f"ingest/{name}", state="RUNNING"),
             timeout=150,
             procs=(serve,),
             log=log,
+            every=0.3,
         )[0]
         server_pid = json.loads((home / "server.json").read_text())["pid"]
         serve.send_signal(signal.SIGKILL)
@@ -100,7 +101,7 @@ def test_embedded_server_fires_the_schedule_and_recovers_from_kill_9(tmp_path: P
         sch.stop(serve)
     assert not sch.alive(new_server) and not (home / "server.json").exists()  # stopped with serve
     with sqlite3.connect(tmp_path / "store.db") as conn:
-        assert conn.execute("SELECT count(*) FROM articles WHERE source = ?", (name,)).fetchone() == (4,)
+        assert conn.execute("SELECT count(*) FROM articles WHERE source = ?", (name,)).fetchone() == (12,)
 
 
 @pytest.mark.slow
