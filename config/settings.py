@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
 from pydantic_settings.sources.utils import parse_env_vars
 
@@ -32,11 +32,23 @@ class _Strict(BaseModel):
 
 
 class StoreConfig(_Strict):
-    url: str = "./data/wiredesk.db"
+    # Secret: a PostgreSQL URL may carry a password. SecretStr keeps it out of reprs, logs and
+    # every JSON dump of the config (Prefect stores a subflow's parameters that way); code that
+    # opens the store reads ``dsn`` / ``index_dsn``.
+    url: SecretStr = SecretStr("./data/wiredesk.db")
     # Where the dedup index lives. None: beside the store (a directory next to a SQLite file,
     # tables in a PostgreSQL store). A redis:// or postgresql:// URL shares one index between
     # several workers.
-    dedup_index: str | None = None
+    dedup_index: SecretStr | None = None
+
+    @property
+    def dsn(self) -> str:
+        """The store URL or path, password included: for opening the store, never for printing."""
+        return self.url.get_secret_value()
+
+    @property
+    def index_dsn(self) -> str | None:
+        return self.dedup_index.get_secret_value() if self.dedup_index is not None else None
 
 
 class ExportConfig(_Strict):
@@ -53,6 +65,14 @@ class RunConfig(_Strict):
     task_runner: Literal["default", "dask"] = "default"
     dask_address: str | None = None
     lock_timeout_s: float = Field(default=600.0, ge=0)
+    # Bounds on a run: the whole ingest (every source subflow shares it) and one batch task.
+    # null: no bound.
+    flow_timeout_s: float | None = Field(default=6 * 3600.0, gt=0)
+    task_timeout_s: float | None = Field(default=1800.0, gt=0)
+    # Per-host request spacing shared by every process fetching for this store (each scheduled
+    # run is its own process): auto (a Redis dedup index if there is one, else a table in a
+    # PostgreSQL store, else a directory beside a SQLite store), off, a redis:// URL, or a directory.
+    host_pacing: str = "auto"
 
 
 class Schedule(_Strict):
@@ -172,11 +192,16 @@ class WiredeskConfig(_Strict):
     def with_overrides(self, **section_values: dict[str, Any]) -> WiredeskConfig:
         """A copy with some keys of some sections replaced (CLI flags), validated again."""
         data = self.model_dump()
+        data["store"] = {key: _reveal(value) for key, value in data["store"].items()}
         for section, values in section_values.items():
             for key, value in values.items():
                 if value is not None:
                     data[section][key] = value
         return _validate(data, origin="command line")
+
+
+def _reveal(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 _FORMAT_SUFFIXES = (
@@ -374,7 +399,7 @@ def _check_shared_state(config: WiredeskConfig, origin: str) -> None:
     run = config.run
     if run.task_runner != "dask" or not run.dask_address or _is_loopback(run.dask_address):
         return
-    store, index = config.store.url.strip(), config.store.dedup_index
+    store, index = config.store.dsn.strip(), config.store.index_dsn
     local: list[str] = []
     if not store.lower().startswith(_SHARED_URLS):
         local.append(f"store.url {store} is a SQLite file")

@@ -18,6 +18,7 @@ from wiredesk.core.errors import FetchError, PermanentFetchError, TransientFetch
 
 from .failures import ClientError, ServerError
 from .http import Response, build_client, get_once, retry_after_seconds
+from .pacing import HostPacer
 from .politeness import HostGate, Politeness
 from .robots import ALLOW_ALL, DISALLOW_ALL, RobotsRules, parse_robots
 from .settings import FetchSettings
@@ -67,7 +68,9 @@ class Attempted:
 class Engine:
     """Create inside the event loop that will run it (asyncio primitives bind to it)."""
 
-    def __init__(self, settings: FetchSettings, notes: SiteNotes | None = None) -> None:
+    def __init__(
+        self, settings: FetchSettings, notes: SiteNotes | None = None, *, pacer: HostPacer | None = None
+    ) -> None:
         self.settings = settings
         self.notes = notes
         self.robots_requests = 0  # robots.txt fetched from the network (not from the cache)
@@ -84,6 +87,7 @@ class Engine:
             min_interval=settings.per_host_min_interval,
             global_concurrency=settings.global_concurrency,
             max_crawl_delay=settings.max_crawl_delay,
+            pacer=pacer,
         )
         self._robots: dict[str, tuple[RobotsRules, float]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}

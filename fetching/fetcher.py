@@ -37,6 +37,7 @@ from .engine import Engine, HostClosed
 from .feeds import Entry, parse_feed, parse_sitemap
 from .http import ACCEPT_FEEDS, ACCEPT_PAGES, Response
 from .models import Discovered, DiscoveryReport, FetchOutcome, SourceSpec
+from .pacing import HostPacer
 from .pagetype import read_page
 from .settings import FetchSettings
 from .ssrf import SchemeRefused, SsrfRefused
@@ -50,7 +51,16 @@ HOME_NOTE_TTL = 30 * 24 * 3600.0  # a home page's feed links, refreshed whenever
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings, state: FetchState, *, record_fetches: bool = False) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        state: FetchState,
+        *,
+        record_fetches: bool = False,
+        pacer: HostPacer | None = None,
+    ) -> None:
+        """``pacer``: per-host start times shared with other processes (``fetching.pacing``)."""
+        self.pacer = pacer
         self.settings = settings
         self.state = state
         self.record_fetches = record_fetches
@@ -144,7 +154,7 @@ class Fetcher:
             raise RuntimeError("a Fetcher is bound to the event loop it was first used in")
         if self._engine is None:
             cache = self.state if isinstance(self.state, SiteNotes) else None
-            self._engine = Engine(self.settings, notes=cache)
+            self._engine = Engine(self.settings, notes=cache, pacer=self.pacer)
         return self._engine
 
     # ---- public API -----------------------------------------------------------------------
@@ -472,7 +482,10 @@ class Fetcher:
                 if rules.disallow_all
                 else f"robots.txt disallows {target}"
             )
-            return outcomes.skip(url, d.source, prev, "robots", why), None
+            # A dead host shows as robots-unreachable, not as a site that forbids us: operators
+            # read the two very differently.
+            reason = "robots-unreachable" if rules.disallow_all else "robots"
+            return outcomes.skip(url, d.source, prev, reason, why), None
 
         closed = engine.host_closed(host_key(target))
         if closed is not None:

@@ -10,11 +10,15 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 
+from .pacing import HostPacer
+
 
 class HostGate:
     """One host: at most ``concurrency`` requests in flight, starts ``interval`` s apart."""
 
-    def __init__(self, concurrency: int, interval: float) -> None:
+    def __init__(self, concurrency: int, interval: float, *, host: str = "", pacer: HostPacer | None = None) -> None:
+        self.host = host
+        self.pacer = pacer  # shared with other processes: their starts to this host count too
         self._slots = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
         self.interval = interval
@@ -70,6 +74,8 @@ class HostGate:
                     if (delay := self._next_start - time.monotonic()) <= 0:
                         break
                     await asyncio.sleep(delay)
+                if self.pacer is not None:
+                    await asyncio.sleep(await asyncio.to_thread(self.pacer.reserve, self.host, self.spacing))
                 self._next_start = time.monotonic() + self.spacing
                 if self.interval:
                     self._previous_sent.clear()  # set by note_sent, or below when we end
@@ -86,8 +92,15 @@ class Politeness:
     """All gates of one Fetcher. Create inside the event loop that will use it."""
 
     def __init__(
-        self, *, per_host_concurrency: int, min_interval: float, global_concurrency: int, max_crawl_delay: float
+        self,
+        *,
+        per_host_concurrency: int,
+        min_interval: float,
+        global_concurrency: int,
+        max_crawl_delay: float,
+        pacer: HostPacer | None = None,
     ) -> None:
+        self._pacer = pacer
         self._per_host = per_host_concurrency
         self._interval = min_interval
         self._max_crawl_delay = max_crawl_delay
@@ -97,7 +110,7 @@ class Politeness:
     def gate(self, host: str) -> HostGate:
         gate = self.gates.get(host)
         if gate is None:
-            gate = self.gates[host] = HostGate(self._per_host, self._interval)
+            gate = self.gates[host] = HostGate(self._per_host, self._interval, host=host, pacer=self._pacer)
         return gate
 
     def apply_crawl_delay(self, host: str, delay: float | None) -> None:

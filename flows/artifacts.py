@@ -16,10 +16,12 @@ from wiredesk.pipeline.report import Progress, SourceTally
 # One column per step a page goes through, in pipeline order; the UI shows them as given.
 TABLE_COLUMNS = (
     "source",
+    "status",
     "discovered",
     "fetched",
     "not_modified",
     "skipped",
+    "skipped_by_reason",
     "read",
     "failed",
     "failed_by_reason",
@@ -46,6 +48,7 @@ def source_row(tally: SourceTally) -> dict[str, Any]:
     row = tally.as_row()
     flat = {key: row[key] for key in TABLE_COLUMNS if key in row}
     flat["skipped"] = sum(row["skipped"].values())
+    flat["skipped_by_reason"] = _reasons(row["skipped"])
     flat["failed_by_reason"] = _reasons(row["failed_by_reason"])
     flat["error"] = row["error"] or "-"
     return {key: flat[key] for key in TABLE_COLUMNS}
@@ -75,7 +78,8 @@ def summary_markdown(summary: dict[str, Any], tallies: Sequence[SourceTally], *,
         f"- exact duplicates: {summary['exact_duplicates']}, near duplicates: {summary['near_duplicates']}, "
         f"already seen: {summary['already_seen']}, changed: {summary['changed']}",
         f"- failed: {summary['failed']}" + (f" ({_reasons(summary['failed_by_reason'])})" if summary["failed"] else ""),
-        f"- wall time: {summary['wall_seconds']:.1f} s",
+        f"- skipped: {_reasons(summary.get('skipped_by_reason') or {})}",
+        f"- pipeline time: {summary.get('pipeline_seconds', summary['wall_seconds']):.1f} s",
     ]
     export = summary.get("export")
     if export:
@@ -87,10 +91,17 @@ def summary_markdown(summary: dict[str, Any], tallies: Sequence[SourceTally], *,
     if summary.get("failed_sources"):
         lines.append(f"- **failed sources**: {', '.join(summary['failed_sources'])}")
         lines += ["", "## Failed sources", "", "| source | error |", "|---|---|"]
-        lines += [f"| {_cell(t.source)} | {_cell(t.error)} |" for t in tallies if t.error]
-    lines += ["", "## Sources", "", "| source | read | stored | exact | near | failed |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(t.source)} | {_cell(t.failure)} |" for t in tallies if t.failure]
     lines += [
-        f"| {_cell(t.source)} | {t.read} | {t.stored} | {t.exact} | {t.near} | {sum(t.failed.values())} |"
+        "",
+        "## Sources",
+        "",
+        "| source | status | discovered | fetched | not modified | skipped | failed | stored | exact | near |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_cell(t.source)} | {'failed' if t.failure else 'ok'} | {t.discovered} | {t.fetched} | {t.not_modified} "
+        f"| {_cell(_reasons(dict(t.skipped)))} | {_cell(_reasons(dict(t.failed)))} | {t.stored} | {t.exact} | {t.near} |"
         for t in tallies
     ]
     if clusters:

@@ -3,7 +3,9 @@
 One ``ingest/<source>`` deployment per source that has a ``schedule`` (its cron and time zone),
 plus manual deployments without a schedule: ``ingest/all`` (every configured source and input,
 or the ones named by its ``sources`` parameter) and ``export/corpus``. Every deployment has a
-concurrency limit of one, so a slow run is never overlapped by the next tick of its schedule.
+concurrency limit of one. A scheduled tick that finds the previous run still going is
+cancelled (``cancel-new``): ticks never queue behind a slow or stuck run. A manual run waits
+for its turn (``enqueue``): someone asked for it.
 
 Planning (``plan_deployments``) is plain data and needs neither prefect nor the stage packages;
 ``build_deployments`` turns the plans into prefect ``RunnerDeployment`` objects.
@@ -29,8 +31,6 @@ INGEST_FLOW = "ingest"
 EXPORT_FLOW = "export"
 ALL_SOURCES = "all"  # the manual ingest deployment; a source may not take this name
 EXPORT_DEPLOYMENT = "corpus"
-# A first start migrates a new database: on a busy machine that takes longer than Prefect's 20 s.
-EPHEMERAL_STARTUP_TIMEOUT_S = 120
 
 # Where each flow lives, as an importable module path: the served run subprocess and a work
 # pool's worker import the flow by module, so neither depends on the current directory.
@@ -45,9 +45,12 @@ class DeploymentSettings:
     """How deployments are built (the same for `wiredesk serve` and a work pool)."""
 
     concurrency_limit: int = 1  # runs of one deployment at a time
-    # A run that would exceed the limit waits for a slot ("enqueue") rather than being dropped
-    # ("cancel-new"): a manual trigger during a scheduled run must still happen afterwards.
+    # Manual deployments: a run that would exceed the limit waits for a slot ("enqueue") rather
+    # than being dropped ("cancel-new"): a manual trigger during a run must still happen after.
     collision_strategy: Literal["enqueue", "cancel-new"] = "enqueue"
+    # Scheduled deployments: an overdue tick is dropped, so ticks never pile up behind a stuck
+    # run (nor after a downtime: the late runs are cancelled but one).
+    scheduled_collision_strategy: Literal["enqueue", "cancel-new"] = "cancel-new"
     manual: bool = True  # also build ingest/all and export/corpus
     tags: tuple[str, ...] = ("wiredesk",)
     paused: bool = False  # create the schedules paused (a human turns them on in the UI)
@@ -55,10 +58,12 @@ class DeploymentSettings:
     def __post_init__(self) -> None:
         if self.concurrency_limit < 1:
             raise ConfigError(f"deployments: concurrency_limit must be at least 1 (got {self.concurrency_limit})")
-        if self.collision_strategy not in ("enqueue", "cancel-new"):
-            raise ConfigError(
-                f"deployments: collision_strategy must be enqueue or cancel-new (got {self.collision_strategy!r})"
-            )
+        for strategy in (self.collision_strategy, self.scheduled_collision_strategy):
+            if strategy not in ("enqueue", "cancel-new"):
+                raise ConfigError(f"deployments: collision_strategy must be enqueue or cancel-new (got {strategy!r})")
+
+    def strategy_for(self, plan: DeploymentPlan) -> str:
+        return self.scheduled_collision_strategy if plan.scheduled else self.collision_strategy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +171,8 @@ def _refuse_secret(store: str) -> None:
     if password:
         raise ConfigError(
             "a URL with a password would be shown with the run's parameters in the Prefect UI: "
-            "set WIREDESK_STORE__URL in the environment of `wiredesk serve` or the worker instead"
+            "put it in the config file or in WIREDESK_STORE__URL for `wiredesk serve` or the worker "
+            "(runs read the config by its path), or give it to `wiredesk serve --store`"
         )
 
 
@@ -190,11 +196,10 @@ def build_deployments(
     from wiredesk.flows.ingest import export_flow, ingest
 
     flows = {INGEST_FLOW: ingest, EXPORT_FLOW: export_flow}
-    strategy = {"enqueue": ConcurrencyLimitStrategy.ENQUEUE, "cancel-new": ConcurrencyLimitStrategy.CANCEL_NEW}[
-        settings.collision_strategy
-    ]
+    strategies = {"enqueue": ConcurrencyLimitStrategy.ENQUEUE, "cancel-new": ConcurrencyLimitStrategy.CANCEL_NEW}
     deployments = []
     for plan in plans:
+        strategy = strategies[settings.strategy_for(plan)]
         schedules = [Cron(plan.cron, timezone=plan.timezone)] if plan.cron else None
         deployments.append(
             flows[plan.flow].to_deployment(
@@ -224,23 +229,44 @@ class TriggeredRun:
     parameters: dict[str, Any] = field(default_factory=dict)
     api_url: str | None = None
     ui_url: str | None = None  # the run's page in the Prefect UI, when the API names a UI
+    served: bool = True  # a runner or worker was polling for the deployment when it was created
+    message: str | None = None  # the state's message (why it failed, was cancelled...)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: float = 0) -> TriggeredRun:
+# A deployment counts as served when a runner (`wiredesk serve`) or a worker polled for its runs
+# this recently; both poll every few seconds (Prefect marks it NOT_READY after 60 s).
+SERVED_WITHIN_S = 90.0
+
+
+class NothingServing(Exception):
+    """Raised by ``trigger`` (without ``queue``) when no runner or worker would pick the run up."""
+
+
+def trigger(
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    wait_s: float | None = 0,
+    queue: bool = False,
+    local_api: str | None = None,
+) -> TriggeredRun:
     """Create a flow run of deployment ``name`` (``x`` means ``ingest/x``) through the Prefect API.
 
-    ``wait_s`` 0 returns as soon as the run is scheduled (a server, `wiredesk serve` or a worker
-    picks it up); more waits up to that long for a final state. Unknown deployments and
-    unreachable APIs are one-line ``ConfigError`` / ``WiredeskError``s, never tracebacks.
+    The API is ``PREFECT_API_URL``, else ``local_api`` (the server of a running `wiredesk
+    serve`). Unless ``queue``, the deployment must be served (polled recently by `wiredesk
+    serve` or a worker), else a one-line ``WiredeskError``: a run nobody picks up would happen
+    by surprise, much later. ``wait_s`` 0 returns once the run is scheduled; ``None`` follows it
+    to a final state; more waits up to that long. Unknown deployments and unreachable APIs are
+    one-line ``ConfigError`` / ``WiredeskError``s, never tracebacks.
     """
     import httpx
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
     from wiredesk.core.errors import WiredeskError
 
@@ -248,44 +274,56 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
     for value in (parameters or {}).values():
         if isinstance(value, str) and "://" in value:
             _refuse_secret(value)
-    api_url = PREFECT_API_URL.value() or None
-    if api_url is None and (served := _local_serve_api()):
-        with temporary_settings(updates={PREFECT_API_URL: served}):
-            return trigger(name, parameters, wait_s=wait_s)
-    where = api_url or "Prefect's local ephemeral API"
+    api_url = PREFECT_API_URL.value() or local_api
+    if api_url is None:
+        raise WiredeskError(
+            "nothing is serving: PREFECT_API_URL is not set and no `wiredesk serve` runs with this "
+            "config's data directory (start `wiredesk serve`, or set PREFECT_API_URL to your Prefect server)",
+            reason="not-served",
+        )
+    ui_base = PREFECT_UI_URL.value() or (api_url[: -len("/api")] if api_url.endswith("/api") else None)
     try:
-        with get_client(sync_client=True) as client:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
             try:
                 deployment = client.read_deployment_by_name(full_name)
             except ObjectNotFound:
                 known = sorted(_deployment_names(client))
                 raise ConfigError(
-                    f"no deployment {full_name!r} at {where} "
+                    f"no deployment {full_name!r} at {api_url} "
                     f"(known: {', '.join(known) or 'none; start `wiredesk serve` or run `prefect deploy --all`'})"
                 ) from None
-        # The server checks values against the flow's signature but lets unknown names through,
-        # and the run would then fail in its worker: catch a typo'd name here, while a human looks.
-        accepted = set((deployment.parameter_openapi_schema or {}).get("properties", {}))
-        unknown = sorted(set(parameters or {}) - accepted) if accepted else []
-        if unknown:
-            raise ConfigError(
-                f"deployment {full_name!r} has no parameter {', '.join(unknown)} (known: {', '.join(sorted(accepted))})"
+            # The server checks values against the flow's signature but lets unknown names through,
+            # and the run would then fail in its worker: catch a typo'd name here, while a human looks.
+            accepted = set((deployment.parameter_openapi_schema or {}).get("properties", {}))
+            unknown = sorted(set(parameters or {}) - accepted) if accepted else []
+            if unknown:
+                raise ConfigError(
+                    f"deployment {full_name!r} has no parameter {', '.join(unknown)} (known: {', '.join(sorted(accepted))})"
+                )
+            served = served_recently(deployment)
+            if not served and not queue:
+                raise NothingServing(
+                    f"nothing is serving {full_name} at {api_url} ({_last_polled(deployment)}): start `wiredesk serve`"
+                    + (f" or a worker for pool {deployment.work_pool_name!r}" if deployment.work_pool_name else "")
+                    + ", or pass --queue to leave the run scheduled until one does"
+                )
+            run = run_deployment(
+                full_name,
+                parameters=dict(parameters or {}),
+                timeout=wait_s,
+                poll_interval=1,
+                as_subflow=False,
+                client=client,
             )
-        run = run_deployment(
-            full_name, parameters=dict(parameters or {}), timeout=wait_s, poll_interval=1, as_subflow=False
-        )
     except PrefectHTTPStatusError as exc:  # before httpx.HTTPError: it is one
         # 409/422: the server refused the parameters (they are checked against the flow's signature)
         detail = _response_detail(exc)
         raise ConfigError(f"deployment {full_name!r} refused the run: {detail}") from None
     except httpx.HTTPError as exc:
         raise WiredeskError(
-            f"cannot reach the Prefect API at {where}: {_one_line(exc)}", reason="prefect-api"
+            f"cannot reach the Prefect API at {api_url}: {_one_line(exc)}", reason="prefect-api"
         ) from None
     state = run.state
-    from prefect.settings import PREFECT_UI_URL
-
-    ui_url = PREFECT_UI_URL.value()
     return TriggeredRun(
         deployment=full_name,
         flow_run_id=str(run.id),
@@ -294,8 +332,29 @@ def trigger(name: str, parameters: dict[str, Any] | None = None, *, wait_s: floa
         final=bool(state and state.is_final()),
         parameters=dict(run.parameters),
         api_url=api_url,
-        ui_url=f"{ui_url.rstrip('/')}/runs/flow-run/{run.id}" if ui_url else None,
+        ui_url=f"{ui_base.rstrip('/')}/runs/flow-run/{run.id}" if ui_base else None,
+        served=served,
+        message=(state.message or None) if state else None,
     )
+
+
+def served_recently(deployment: Any, *, within_s: float = SERVED_WITHIN_S) -> bool:
+    """Did a runner or worker poll for this deployment's runs within ``within_s``?"""
+    from datetime import UTC, datetime
+
+    polled = getattr(deployment, "last_polled", None)
+    if polled is None:
+        return False
+    return (datetime.now(UTC) - polled).total_seconds() <= within_s
+
+
+def _last_polled(deployment: Any) -> str:
+    from datetime import UTC, datetime
+
+    polled = getattr(deployment, "last_polled", None)
+    if polled is None:
+        return "never polled"
+    return f"last polled {(datetime.now(UTC) - polled).total_seconds():.0f} s ago"
 
 
 def _deployment_names(client: Any) -> list[str]:
@@ -359,7 +418,7 @@ def render_prefect_yaml(
             "parameters": dict(plan.parameters),
             "concurrency_limit": {
                 "limit": settings.concurrency_limit,
-                "collision_strategy": settings.collision_strategy.upper().replace("-", "_"),
+                "collision_strategy": settings.strategy_for(plan).upper().replace("-", "_"),
             },
             "schedules": (
                 [{"cron": plan.cron, "timezone": plan.timezone, "active": not settings.paused}] if plan.cron else []
@@ -387,56 +446,85 @@ def _prefect_version() -> str:
         return "3"
 
 
-def serve(deployments: Sequence[RunnerDeployment], *, limit: int | None = None, announce: bool = True) -> None:
-    """Register ``deployments`` and run their schedules and triggered runs until interrupted."""
-    import prefect
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+def serve(
+    deployments: Sequence[RunnerDeployment],
+    *,
+    limit: int | None = None,
+    announce: bool = True,
+    home: Path | None = None,
+    port: int | None = None,
+) -> None:
+    """Register ``deployments`` and run their schedules and triggered runs until interrupted.
 
+    With ``PREFECT_API_URL`` set, against that server. Without it, against a `prefect server
+    start` this process starts and stops (``flows.server``: its scheduler is what makes
+    schedules fire), with its state in ``home``. Either way, runs a crashed serve left
+    unfinished are set Crashed first, and stopping serve leaves the schedules active.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    from wiredesk.flows.server import DEFAULT_PORT, LocalPrefectServer
+
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
     if PREFECT_API_URL.value():
-        prefect.serve(*deployments, limit=limit, print_starting_message=announce)
+        _serve_against(
+            str(PREFECT_API_URL.value()), deployments, names, limit=limit, announce=announce, exclusive=False
+        )
         return
-    # No API configured. Every Prefect process would start its own ephemeral server on the
-    # shared local database, but deployment concurrency slots are leases held in a server's
-    # memory: a flow-run subprocess talking to another server than the runner that leased
-    # its slot is cancelled ("slot lost"). So start one server here and hand its URL to the
-    # runner and to every flow run it starts.
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start(timeout=EPHEMERAL_STARTUP_TIMEOUT_S)
-    marker = _serve_marker()
-    try:
+    if home is None:
+        raise ConfigError("serve: no PREFECT_API_URL and no Prefect home for the local server")
+    server = LocalPrefectServer(home, port=port or DEFAULT_PORT)
+    if announce:
+        print(f"starting a local Prefect server on {server.url} (state and log in {server.home}) ...", file=sys.stderr)
+    with server:
         if announce:
             print(
-                f"Prefect API for this process: {server.api_url} (a local server on Prefect's own database; "
-                f"set PREFECT_API_URL to serve against a shared one)",
+                f"Prefect server for this process: {server.url} (UI), API {server.api_url}, state in {server.home}; "
+                f"it stops with serve (set PREFECT_API_URL to serve against a shared server instead)",
                 file=sys.stderr,
             )
-        # `wiredesk trigger` without PREFECT_API_URL finds this server through the marker file,
-        # instead of starting yet another server on the same database.
-        marker.write_text(json.dumps({"api_url": server.api_url, "pid": os.getpid()}), encoding="utf-8")
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            prefect.serve(*deployments, limit=limit, print_starting_message=announce)
-    finally:
-        if _local_serve_api() == server.api_url:  # ours, not a newer serve's
-            marker.unlink(missing_ok=True)
-        server.stop()
+        # Every flow run serve starts is a subprocess: it must talk to this server too.
+        os.environ["PREFECT_API_URL"] = server.api_url
+        os.environ["PREFECT_UI_URL"] = server.url
+        _serve_against(server.api_url, deployments, names, limit=limit, announce=announce, exclusive=True)
 
 
-def _serve_marker() -> Path:
-    from prefect.settings import PREFECT_HOME
+def _serve_against(
+    api_url: str,
+    deployments: Sequence[RunnerDeployment],
+    names: Sequence[str],
+    *,
+    limit: int | None,
+    announce: bool,
+    exclusive: bool,
+) -> None:
+    import prefect
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
-    home = Path(PREFECT_HOME.value())
-    home.mkdir(parents=True, exist_ok=True)
-    return home / "wiredesk-serve.json"
+    from wiredesk.flows.recovery import crash_orphaned_runs
+
+    updates: dict[Any, Any] = {PREFECT_API_URL: api_url}
+    if exclusive:
+        updates[PREFECT_UI_URL] = api_url.removesuffix("/api")
+    with temporary_settings(updates=updates):
+        ended = crash_orphaned_runs(names, exclusive=exclusive)
+        if ended and announce:
+            print(
+                f"set Crashed {len(ended)} run(s) a stopped serve left unfinished: {', '.join(ended)}", file=sys.stderr
+            )
+        # pause_on_shutdown=False: stopping serve must not pause the schedules (with a shared
+        # server, workers or the next serve go on running them).
+        prefect.serve(*deployments, limit=limit, print_starting_message=announce, pause_on_shutdown=False)
 
 
-def _local_serve_api() -> str | None:
-    """The API URL of a running `wiredesk serve` that started its own server, if any."""
+def local_serve_api(home: Path) -> str | None:
+    """The API URL of a running `wiredesk serve` whose local server keeps its state in ``home``."""
+    from wiredesk.flows.server import SERVER_RECORD
+
     try:
-        marker = json.loads(_serve_marker().read_text(encoding="utf-8"))
-        os.kill(int(marker["pid"]), 0)  # still running?
-        return str(marker["api_url"])
+        record = json.loads((Path(home) / SERVER_RECORD).read_text(encoding="utf-8"))
+        os.kill(int(record["serve_pid"]), 0)  # its serve still running?
+        return f"{record['url']}/api"
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -448,7 +536,9 @@ __all__ = [
     "EXPORT_DEPLOYMENT",
     "FLOW_ENTRYPOINTS",
     "TriggeredRun",
+    "NothingServing",
     "build_deployments",
+    "local_serve_api",
     "plan_deployments",
     "qualify",
     "render_prefect_yaml",

@@ -9,6 +9,8 @@ pages (never per page). Task results are small tallies: pages are streamed to th
 from __future__ import annotations
 
 import os
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -25,7 +27,7 @@ from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
 from wiredesk.pipeline import sources as plain
 from wiredesk.pipeline.archives import Archive
-from wiredesk.pipeline.report import SourceTally
+from wiredesk.pipeline.report import SourceTally, check_fail_on, run_failed
 from wiredesk.pipeline.run import export_stages, resolve_config, run_ingest
 from wiredesk.pipeline.sources import Job
 
@@ -124,10 +126,9 @@ class TaskRunner:
                 yield future.result()
             return
         entries = load_manifest(job.manifest) if job.manifest else None
+        task = _bounded(ingest_file_batch, stages)
         for batch in batches:
-            yield ingest_file_batch(
-                stages, list(batch), source=job.source, named_source=job.named_source, manifest=entries
-            )
+            yield task(stages, list(batch), source=job.source, named_source=job.named_source, manifest=entries)
 
     def archives(
         self, stages: pipeline.Stages, spec: pipeline.RunSpec, archives: Sequence[Archive], job: Job, since: str | None
@@ -145,13 +146,20 @@ class TaskRunner:
         return discover_task(fetcher, spec, tally)
 
     def fetch_batch(self, stages: pipeline.Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
-        return fetch_batch_task(stages, fetcher, batch)
+        return _bounded(fetch_batch_task, stages)(stages, fetcher, batch)
 
     def progress(self, total: int, description: str) -> RunProgress:
         return RunProgress(total, description=description)
 
 
 TASKS = TaskRunner()
+
+
+def _bounded(task_fn: Any, stages: pipeline.Stages) -> Any:
+    """The batch task with ``run.task_timeout_s`` (a stuck batch fails as TimeoutError; the
+    source's other batches and the other sources go on)."""
+    seconds = stages.config.run.task_timeout_s
+    return task_fn if seconds is None else task_fn.with_options(timeout_seconds=seconds)
 
 
 @flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
@@ -179,10 +187,20 @@ def ingest_source(
 
 
 def _as_subflow(config_run: Any, limit: int | None, since: str | None):
+    """Each source as an ``ingest-source`` subflow, bounded by what is left of
+    ``run.flow_timeout_s``: the whole run stops within it, source by source."""
     source_flow = with_task_runner(ingest_source, config_run)
+    budget = config_run.flow_timeout_s
+    deadline = None if budget is None else time.monotonic() + budget
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
-        state = source_flow(
+        bounded = source_flow
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+            bounded = source_flow.with_options(timeout_seconds=left)
+        state = bounded(
             job.source,
             spec,
             paths=list(job.paths),
@@ -229,8 +247,16 @@ def ingest(
     batch_size: int | None = None,
     workers: int | None = None,
     signatures: bool | None = None,
-) -> dict[str, Any]:
-    """Discover, fetch or read, extract, deduplicate, store and export pages."""
+    fail_on: str = "source",
+) -> Any:
+    """Discover, fetch or read, extract, deduplicate, store and export pages.
+
+    Returns the run summary; the flow run ends Failed (with the summary as its data) when
+    ``fail_on`` says the run failed: ``source`` (any source failed entirely), ``any`` (any page
+    failed too) or ``none``.
+    """
+    check_fail_on(fail_on)
+    note_process()
     config = resolve_config(
         config_path,
         store=store,
@@ -257,7 +283,28 @@ def ingest(
         export_step=lambda stages: export_task(stages),
     )
     publish_run_artifacts(summary, tallies)
+    failed = run_failed(summary, fail_on)
+    if failed:
+        from prefect.states import Failed
+
+        return Failed(message=failed, data=summary)
     return summary
+
+
+def note_process() -> None:
+    """Record ``host:pid`` of this flow-run process on its flow run (Prefect's runner does not),
+    so a restarted `wiredesk serve` can tell a run whose process died from a live one."""
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import deployment
+
+    if deployment.id is None:  # run by hand: its process is the caller's
+        return
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(flow_run.id, infrastructure_pid=f"{socket.gethostname()}:{os.getpid()}")
+    except Exception as exc:  # bookkeeping only: never fail the run for it
+        get_run_logger().warning("could not record this run's process id: %s", exc)
 
 
 def _state_message(state: Any) -> str:
@@ -278,6 +325,7 @@ def export_flow(
     store: str | None = None,
     signatures: bool | None = None,
 ) -> dict[str, Any]:
+    note_process()
     config = resolve_config(
         config_path,
         store=store,
@@ -310,5 +358,14 @@ def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = max(
             120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
         )
+    from prefect.flows import Flow
+
     with temporary_settings(updates=updates):
-        return flow_fn(**parameters)
+        if not isinstance(flow_fn, Flow):
+            return flow_fn(**parameters)
+        state = flow_fn(**parameters, return_state=True)
+    if state.is_failed():
+        data = state.result(raise_on_failure=False)
+        if isinstance(data, dict) and "run_id" in data:  # ingest's own verdict: the summary says why
+            return data
+    return state.result()

@@ -20,6 +20,8 @@ def open_store(target: str, *, create: bool = True, settings: StoreSettings | No
     message naming the target (password masked).
     """
     settings = settings or StoreSettings()
+    if hasattr(target, "get_secret_value"):  # the config's SecretStr, passed as is
+        target = target.get_secret_value()
     where = resolve(target)
     masked = where.masked
     path = where.sqlite_path

@@ -13,7 +13,7 @@ from wiredesk.core.errors import ConfigError
 
 def test_embedded_defaults_load() -> None:
     config = load_config(environ={})
-    assert config.store.url == "./data/wiredesk.db"
+    assert config.store.dsn == "./data/wiredesk.db"
     assert config.export.out == "./data/corpus.jsonl"
     assert config.source_file == str(DEFAULT_CONFIG_PATH)
 
@@ -26,7 +26,7 @@ def test_env_overrides_win_and_are_typed() -> None:
             "WIREDESK_EXPORT__INCLUDE_DUPLICATES": "true",
         }
     )
-    assert config.store.url == "/tmp/x.db"
+    assert config.store.dsn == "/tmp/x.db"
     assert config.run.batch_size == 7
     assert config.export.include_duplicates is True
 

@@ -90,7 +90,7 @@ def test_robots_txt_status_rules(server: FetchServer, status: int, allowed: bool
         again = fetcher.fetch(urls[:1])  # the answer is cached per host, not asked again
     assert [o.page is not None for o in outcomes] == [allowed, allowed]
     if not allowed:
-        assert {o.skipped for o in outcomes + again} == {"robots"}
+        assert {o.skipped for o in outcomes + again} == {"robots-unreachable"}  # not "the site forbids us"
         assert "unreachable or 5xx" in outcomes[0].record.detail
     # Asked once, plus one retry of a 5xx (retries=1); then cached for the host.
     assert len(server.requests("/robots.txt")) == (1 if allowed else 2)

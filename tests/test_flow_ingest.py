@@ -141,10 +141,13 @@ def test_one_broken_source_does_not_fail_the_others(samples_dir: Path, tmp_path:
         f"sources:\n  - name: broken\n    paths: [{tmp_path / 'does-not-exist'}]\n"
         f"  - name: good\n    paths: [{samples_dir / 'seeds'}]\n"
     )
-    summary = ingest(config_path=str(config))
+    state = ingest(config_path=str(config), return_state=True)
+    # the flow run is Failed (a source failed entirely), with the reason and the whole summary
+    assert state.is_failed() and state.message == "1 of 2 sources failed: broken"
+    summary = state.result(raise_on_failure=False)
     assert summary["failed_sources"] == ["broken"]
     rows = {row["source"]: row for row in summary["sources"]}
-    assert rows["good"]["stored"] == 5
+    assert rows["good"]["stored"] == 5 and rows["good"]["status"] == "ok"
     assert "no such file" in rows["broken"]["error"]
 
 

@@ -79,6 +79,7 @@ def test_the_dry_run_table(capsys) -> None:
 
     row = {"source": "local", "read": 2, "stored": 1, "exact_duplicates": 0, "near_duplicates": 1}
     row |= {"already_seen": 0, "changed": 0, "failed": 0, "failed_by_reason": {}, "seconds": 0.5}
+    row |= {"discovered": 2, "fetched": 0, "not_modified": 0, "skipped": {}}
     summary = {"run_id": "r", "sources": [row], "wall_seconds": 1.0, "failed_by_reason": {}}
     summary |= {k: row[k] for k in ("stored", "exact_duplicates", "near_duplicates", "already_seen", "failed")}
     summary["pages_read"] = 2

@@ -14,6 +14,7 @@ from wiredesk.config import load_config
 from wiredesk.core.errors import ConfigError, WiredeskError
 from wiredesk.flows.deployments import (
     DeploymentSettings,
+    NothingServing,
     build_deployments,
     plan_deployments,
     qualify,
@@ -138,8 +139,12 @@ def test_trigger_creates_a_run_with_the_deployment_and_given_parameters(tmp_path
     cfg_path = _three_sources(tmp_path, prefix)
     plans = plan_deployments(load_config(cfg_path, environ={}), config_path=cfg_path, only=[f"{prefix}-berlin"])
     build_deployments(plans)[0].apply()
-    run = trigger(f"{prefix}-berlin", {"limit": 2, "since": "2026-11-01"})
+    # registered, but no runner or worker polls for it: refused unless queued on purpose
+    with pytest.raises(NothingServing, match=rf"nothing is serving ingest/{prefix}-berlin .*never polled.*--queue"):
+        trigger(f"{prefix}-berlin", {"limit": 2})
+    run = trigger(f"{prefix}-berlin", {"limit": 2, "since": "2026-11-01"}, queue=True)
     assert run.deployment == f"ingest/{prefix}-berlin" and run.state == "Scheduled" and not run.final
+    assert not run.served
     with get_client(sync_client=True) as client:
         stored = client.read_flow_run(uuid.UUID(run.flow_run_id))
     assert stored.parameters == {
@@ -156,7 +161,7 @@ def test_trigger_creates_a_run_with_the_deployment_and_given_parameters(tmp_path
     with pytest.raises(ConfigError, match="password"):
         trigger(f"{prefix}-berlin", {"store": "postgresql://wd:s3cret@127.0.0.1/wiredesk"})
     with pytest.raises(ConfigError, match="refused the run: .*limit"):
-        trigger(f"{prefix}-berlin", {"limit": "many"})
+        trigger(f"{prefix}-berlin", {"limit": "many"}, queue=True)
 
 
 @pytest.mark.prefect
@@ -165,8 +170,13 @@ def test_cli_trigger_prints_the_run_or_one_error_line(tmp_path: Path, capsys: py
     cfg_path = _three_sources(tmp_path, prefix)
     plans = plan_deployments(load_config(cfg_path, environ={}), config_path=cfg_path, only=[f"{prefix}-nyc"])
     build_deployments(plans)[0].apply()
-    assert cli.main(["trigger", f"{prefix}-nyc", "--param", "limit=1"]) == 0
-    assert f"ingest/{prefix}-nyc: flow run " in capsys.readouterr().out
+    assert cli.main(["trigger", f"{prefix}-nyc", "--param", "limit=1"]) == 1  # nothing serves it
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"wiredesk: error: nothing is serving ingest/{prefix}-nyc at ")
+    assert cli.main(["trigger", f"{prefix}-nyc", "--param", "limit=1", "--queue"]) == 0
+    out = capsys.readouterr().out
+    assert f"ingest/{prefix}-nyc: flow run " in out and "is Scheduled (queued: nothing serves it yet)" in out
     assert cli.main(["trigger", f"ingest/missing-{prefix}"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"wiredesk: error: no deployment 'ingest/missing-{prefix}'") and err.count("\n") == 1

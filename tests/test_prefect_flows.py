@@ -110,7 +110,7 @@ def test_manual_deployment_run_with_parameters_runs_only_the_chosen_source(
     plans = plan_deployments(load_config(cfg, environ={}), config_path=cfg, only=["ingest/all"])
     build_deployments(plans)[0].apply()
 
-    created = trigger("ingest/all", {"sources": ["beta"], "export": False})
+    created = trigger("ingest/all", {"sources": ["beta"], "export": False}, queue=True)
     assert created.parameters["sources"] == ["beta"]
     # Execute the created flow run here, as a worker or `wiredesk serve` would in a subprocess.
     flow_run = _flow_run(created.flow_run_id)
@@ -194,8 +194,10 @@ def test_a_failing_source_leaves_the_others_completed(tmp_path: Path, seed_files
 
     state = ingest(sources=["broken", "good"], config_path=str(cfg), return_state=True)
 
-    assert state.is_completed()  # the run itself finishes and reports
-    summary = state.result()
+    # the run finishes and reports, and ends Failed (--fail-on source, the default): an operator
+    # sees it red in the UI, and `trigger --wait` exits 1 as `wiredesk run` does
+    assert state.is_failed() and state.message == "1 of 2 sources failed: broken"
+    summary = state.result(raise_on_failure=False)
     assert summary["failed_sources"] == ["broken"]
     rows = {row["source"]: row for row in summary["sources"]}
     assert "no such file or directory" in rows["broken"]["error"]

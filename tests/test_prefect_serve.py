@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -159,17 +158,21 @@ sources:
         def registered():
             with get_client(sync_client=True) as client:
                 try:
-                    return client.read_deployment_by_name(f"ingest/{name}")
+                    deployment = client.read_deployment_by_name(f"ingest/{name}")
+                    everything = client.read_deployment_by_name("ingest/all")
                 except ObjectNotFound:
                     return None
+            # served: the runner has polled for their runs (else trigger refuses, truthfully)
+            return deployment if deployment.last_polled and everything.last_polled else None
 
         deployment = _wait_for("the deployments", registered, timeout=120, proc=serve)
         assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [
             ("0 3 * * *", "Europe/Berlin")
         ]
 
-        # The documented manual trigger, exactly as a user types it; then twice the same
-        # deployment through `wiredesk trigger`, which must not overlap (concurrency limit 1).
+        # The documented manual trigger, exactly as a user types it; then twice ingest/all for the
+        # scheduled source through `wiredesk trigger`: manual runs wait their turn (enqueue) and
+        # never overlap (concurrency limit 1).
         prefect_cli = Path(sys.executable).with_name("prefect")
         ran = subprocess.run(
             [str(prefect_cli), "deployment", "run", "ingest/all", "--param", 'sources=["beta"]'],
@@ -182,7 +185,7 @@ sources:
         run_ids = []
         for _ in range(2):
             out = subprocess.run(
-                [sys.executable, "-m", "wiredesk.cli", "trigger", name, "--json"],
+                [sys.executable, "-m", "wiredesk.cli", "trigger", "all", "--param", f'sources=["{name}"]', "--json"],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -217,75 +220,3 @@ sources:
     with sqlite3.connect(tmp_path / "store.db") as conn:
         by_source = dict(conn.execute("SELECT source, count(*) FROM articles GROUP BY source"))
     assert by_source == {name: 2, "beta": 3}
-
-
-@pytest.mark.slow
-def test_serve_without_an_api_url_runs_limited_deployments(tmp_path: Path) -> None:
-    """`wiredesk serve` with no PREFECT_API_URL (the single-command set-up): it starts one local
-    API and its flow runs must use it; with an API per process, every run of a deployment with
-    a concurrency limit is cancelled ("slot lost"), since slot leases live in server memory."""
-    seeds = next((sorted(folder.glob("*.txt")) for folder in SEEDS if len(list(folder.glob("*.txt"))) == 5), None)
-    if seeds is None:
-        pytest.skip("the five seed pages are in neither samples/seeds nor ../shared/data/seeds")
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    shutil.copy(seeds[0], pages / seeds[0].name)
-    config = tmp_path / "wiredesk.yaml"
-    config.write_text(
-        f"store: {{url: {tmp_path / 'store.db'}}}\nrun: {{workers: 1}}\n"
-        f'sources:\n  - name: one\n    paths: ["{pages}"]\n',
-        encoding="utf-8",
-    )
-    env = _env("unused")
-    env.pop("PREFECT_API_URL")
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # its own database, not ~/.prefect
-    err_log = tmp_path / "serve.err"
-    with err_log.open("w") as err:
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "wiredesk.cli", "serve", "--config", str(config)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            text=True,
-        )
-    try:
-
-        def announced():
-            found = re.search(r"Prefect API for this process: (http://127\.0\.0\.1:\d+/api)", err_log.read_text())
-            return found.group(1) if found else None
-
-        api = _wait_for("the serve process's API URL", announced, timeout=180, proc=serve)
-        # no PREFECT_API_URL for trigger either: it finds the serve process's API by itself
-
-        def triggered():
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "wiredesk.cli",
-                    "trigger",
-                    "all",
-                    "--param",
-                    'sources=["one"]',
-                    "--wait",
-                    "120",
-                    "--json",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=200,
-            )
-            if "no deployment" in out.stderr:  # registered a moment after the URL is printed
-                return None
-            return out
-
-        out = _wait_for("ingest/all to be registered", triggered, timeout=120, proc=serve)
-    finally:
-        _stop(serve)
-    assert out.returncode == 0, out.stdout[-1000:] + out.stderr[-2000:] + err_log.read_text()[-3000:]
-    assert json.loads(out.stdout)["state"] == "Completed" and json.loads(out.stdout)["api_url"] == api
-    assert not (tmp_path / "prefect-home" / "wiredesk-serve.json").exists()  # removed when serve stopped
-    with sqlite3.connect(tmp_path / "store.db") as conn:
-        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (1,)

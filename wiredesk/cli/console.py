@@ -65,6 +65,11 @@ class Console:
         table = Table(title=f"wiredesk run {summary['run_id']}", show_lines=False)
         for column in (
             "source",
+            "status",
+            "discovered",
+            "fetched",
+            "not modified",
+            "skipped",
             "read",
             "stored",
             "exact dup",
@@ -74,13 +79,18 @@ class Console:
             "failed",
             "seconds",
         ):
-            table.add_column(column, justify="left" if column == "source" else "right")
+            table.add_column(column, justify="left" if column in ("source", "status", "skipped", "failed") else "right")
         for row in summary["sources"]:
             failed = str(row["failed"]) + (f" ({_reasons(row['failed_by_reason'])})" if row["failed"] else "")
-            if row.get("error"):
-                failed = f"[red]source failed: {row['error']}[/red]"
+            skipped = sum(row.get("skipped", {}).values())
+            status = "[red]failed[/red]" if row.get("status") == "failed" else "ok"
             table.add_row(
                 row["source"],
+                status,
+                str(row["discovered"]),
+                str(row["fetched"]),
+                str(row["not_modified"]),
+                str(skipped) + (f" ({_reasons(row.get('skipped', {}))})" if skipped else ""),
                 str(row["read"]),
                 str(row["stored"]),
                 str(row["exact_duplicates"]),
@@ -91,19 +101,32 @@ class Console:
                 f"{row['seconds']:.1f}",
             )
         _out.print(table)
+        for row in summary["sources"]:
+            if row.get("error"):
+                _out.print(f"[red]source {row['source']} failed: {row['error']}[/red]")
         failed = summary["failed"]
         dry = summary.get("dry_run") is not None
+        skipped = summary.get("skipped_by_reason") or {}
         _out.print(
             ("dry run (nothing stored): " if dry else "")
             + f"pages read {summary['pages_read']}, new articles {'' if dry else 'stored '}{summary['stored']}, "
             f"exact duplicates {summary['exact_duplicates']}, near duplicates {summary['near_duplicates']}, "
-            f"already seen {summary['already_seen']}, failed {failed}"
+            f"already seen {summary['already_seen']}, not modified {summary.get('not_modified', 0)}, "
+            f"skipped {sum(skipped.values())}"
+            + (f" ({_reasons(skipped)})" if skipped else "")
+            + f", failed {failed}"
             + (f" ({_reasons(summary['failed_by_reason'])})" if failed else "")
-            + f", wall time {summary['wall_seconds']:.1f} s"
+            + f"; wall time {summary['wall_seconds']:.1f} s"
+            + f" (pipeline {summary.get('pipeline_seconds', summary['wall_seconds']):.1f} s)"
         )
         dry = summary.get("dry_run")
         if dry is not None:
             print_would_store(dry)
+        if summary.get("failed_sources"):
+            _out.print(
+                f"[red]{len(summary['failed_sources'])} of {summary.get('sources_total', len(summary['sources']))} "
+                f"sources failed: {', '.join(summary['failed_sources'])}[/red]"
+            )
         export = summary.get("export")
         if export:
             _out.print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")

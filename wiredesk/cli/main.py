@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXPORT_FORMATS = ["jsonl", "jsonl.gz", "parquet", "csv"]
 # What the user typed was wrong: fix the command line or the config and run again.
 USAGE_ERRORS = (ConfigError, InputError, NoStoreError)
+# When the command started, for an honest wall time (Prefect's start-up included).
+STARTED = time.monotonic()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, metavar="N", help="pages per task run / store transaction")
     run.add_argument("--workers", type=int, metavar="N", help="extraction processes (default: one per core)")
     run.add_argument("--dry-run", action="store_true", help="read and extract, store nothing")
+    run.add_argument(
+        "--fail-on",
+        choices=["none", "source", "any"],
+        default="source",
+        help="exit 1 when: any source failed entirely (source, the default), any page failed too (any), never (none)",
+    )
     _add_store(run)
     _add_output(run)
 
@@ -147,7 +156,7 @@ def _store_url(args: argparse.Namespace) -> str:
 
     config = load_config(args.config)
     check_named_folder("--store", args.store)
-    return args.store or config.store.url
+    return args.store or config.store.dsn
 
 
 def check_named_folder(flag: str, value: str | None) -> None:
@@ -215,7 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.dry_run:  # a dry run creates nothing: no store, no export, no folders
         if not args.no_export:
             check_writable(config.export.out)
-        open_store(config.store.url).close()  # an unusable store fails here, in one line
+        open_store(config.store.dsn).close()  # an unusable store fails here, in one line
 
     with console.status("ingesting"):
         summary = run_by_hand(
@@ -235,9 +244,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             workers=args.workers,
             signatures=args.signatures,
+            fail_on=args.fail_on,
         )
+    from wiredesk.pipeline.report import run_failed, with_command_time
+
+    summary = with_command_time(summary, STARTED)
     console.run_summary(summary)
-    return EXIT_FAILED if summary.get("failed_sources") else EXIT_OK
+    return EXIT_FAILED if run_failed(summary, args.fail_on) else EXIT_OK
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -289,7 +302,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from wiredesk.dedup import Sketcher
 
         signing = Sketcher(build_stage_settings(config)["dedup"])
-    with open_store(args.store or config.store.url, create=False) as store:
+    with open_store(args.store or config.store.dsn, create=False) as store:
         check_writable(out)  # after the store is found: a missing store leaves no folder behind
         result = export_corpus(
             store,

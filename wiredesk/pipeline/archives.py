@@ -226,7 +226,7 @@ def work_dir(stages: Stages, config: SourceConfig | None) -> Path:
     """Where downloads go: the source's ``download_dir``, else beside a SQLite store, else ./data."""
     if config is not None and config.download_dir:
         return Path(config.download_dir).expanduser()
-    url = stages.config.store.url
+    url = stages.config.store.dsn
     base = Path("data") if "://" in url else Path(url).expanduser().parent
     return base / "warc-downloads"
 

@@ -69,8 +69,8 @@ def open_stages(config: WiredeskConfig, *, run_id: str, dry_run: bool = False) -
     try:
         if dry_run:
             config, note = stack.enter_context(scratch_config(config))
-        store = stack.enter_context(open_store(config.store.url))
-        index = open_index(config.store.dedup_index or store.dedup_location, settings=dedup_settings)
+        store = stack.enter_context(open_store(config.store.dsn))
+        index = open_index(config.store.index_dsn or store.dedup_location, settings=dedup_settings)
         stack.callback(index.close)
         dedup = Deduplicator(dedup_settings, index, store.get_articles)
     except BaseException:
@@ -103,7 +103,7 @@ _OPEN_STAGES: dict[tuple[str, str], Stages] = {}
 
 
 def _key(spec: RunSpec) -> tuple[str, str]:
-    return (spec.config.store.url, spec.run_id)
+    return (spec.config.store.dsn, spec.run_id)
 
 
 @contextmanager

@@ -41,13 +41,13 @@ def scratch_config(config: WiredeskConfig) -> Iterator[tuple[WiredeskConfig, str
     folder = Path(tempfile.mkdtemp(prefix="wiredesk-dry-run-"))
     try:
         scratch = folder / "wiredesk.db"
-        source = resolve(config.store.url).sqlite_path
+        source = resolve(config.store.dsn).sqlite_path
         note = None
         if source is None:
             note = EMPTY_SCRATCH_NOTE
         elif source.is_file():
             index = source.with_name(source.stem + ".dedup")  # Store.dedup_location for SQLite
-            if config.store.dedup_index is None and index.is_dir():
+            if config.store.index_dsn is None and index.is_dir():
                 # The index first, the store after: the copy of the store is then at least as
                 # new, and the pipeline's catch-up adds what the index copy lacks.
                 _copy_local_index(index, folder / "wiredesk.dedup", timeout_s=config.run.lock_timeout_s)

@@ -11,6 +11,13 @@ from typing import Any
 
 from wiredesk.core.errors import ConfigError
 
+# Skips that are no failure: the page is already stored and unchanged, or listed twice.
+# Skips that say "nothing new here", not "something stopped us": a source whose pages are all
+# such skips ran fine (stored before, listed twice, a listing page, an archive done earlier).
+BENIGN_SKIPS = frozenset({"stored", "duplicate", "duplicate-location", "not-article", "archive-done"})
+# --fail-on: when a run counts as failed (exit status 1, and a Failed flow run).
+FAIL_ON = ("none", "source", "any")
+
 # Who else wants per-batch progress (the CLI's progress bars): called with (description, done,
 # total). A context variable, so it reaches the flow's tasks run in this process and nothing else.
 PROGRESS_LISTENER: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("wiredesk_progress", default=None)
@@ -115,6 +122,33 @@ class SourceTally:
             getattr(self, name).update(getattr(other, name))
         self.error = self.error or other.error
 
+    @property
+    def yielded(self) -> int:
+        """Pages with a good outcome: extracted, stored, recognised as copies or as already seen,
+        or confirmed unchanged (304, or a stored page its feed says did not change)."""
+        good = self.extracted + self.stored + self.exact + self.near + self.already_seen + self.changed
+        good += self.not_modified  # (a dry run extracts and stores nothing: extracted counts)
+        return good + sum(n for reason, n in self.skipped.items() if reason in BENIGN_SKIPS)
+
+    @property
+    def problems(self) -> int:
+        """Failed requests and pages, and pages refused by policy (robots, SSRF, back-off...)."""
+        refused = sum(n for reason, n in self.skipped.items() if reason not in BENIGN_SKIPS)
+        return sum(self.failed.values()) + refused
+
+    @property
+    def failure(self) -> str | None:
+        """Why the source counts as failed, or None. A source fails when it raised, or when it
+        yielded nothing because of failures (a dead host, a 404 feed, every page refused by
+        robots.txt); a source with nothing new and nothing wrong (an empty feed) has not failed."""
+        if self.error:
+            return self.error
+        if self.yielded == 0 and self.problems > 0:
+            reasons = Counter(self.failed) + Counter({r: n for r, n in self.skipped.items() if r not in BENIGN_SKIPS})
+            listed = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+            return f"nothing ingested: {self.problems} failed or refused ({listed})"
+        return None
+
     def as_row(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -132,7 +166,8 @@ class SourceTally:
             "failed": sum(self.failed.values()),
             "failed_by_reason": dict(self.failed),
             "seconds": round(self.seconds, 3),
-            "error": self.error,
+            "status": "failed" if self.failure else "ok",
+            "error": self.failure,
         }
 
 
@@ -143,6 +178,7 @@ def summarise(
     total = SourceTally(source="(all)")
     for tally in tallies:
         total.merge(tally)
+    failed_sources = [t.source for t in tallies if t.failure]
     return {
         "run_id": run_id,
         "pages_read": total.read,
@@ -156,7 +192,48 @@ def summarise(
         "failed": sum(total.failed.values()),
         "failed_by_reason": dict(sorted(total.failed.items())),
         "sources": [t.as_row() for t in tallies],
-        "failed_sources": [t.source for t in tallies if t.error],
+        "skipped_by_reason": dict(sorted(total.skipped.items())),
+        "failed_sources": failed_sources,
+        "sources_failed": len(failed_sources),
+        "sources_total": len(tallies),
+        # The pipeline's own time; a command adds its total wall time (Prefect start-up and
+        # all) with ``with_command_time``.
+        "pipeline_seconds": round(wall_seconds, 3),
         "wall_seconds": round(wall_seconds, 3),
         "export": export,
     }
+
+
+def with_command_time(summary: dict[str, Any], started: float, *, now: float | None = None) -> dict[str, Any]:
+    """The summary with ``wall_seconds`` measured from the command's start (``time.monotonic()``
+    then): Prefect's start-up, the run and the export, as the user waited for them."""
+    import time
+
+    wall = (time.monotonic() if now is None else now) - started
+    return summary | {"wall_seconds": round(max(wall, summary.get("pipeline_seconds", 0.0)), 3)}
+
+
+def check_fail_on(value: str) -> str:
+    if value not in FAIL_ON:
+        raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)} (got {value!r})")
+    return value
+
+
+def run_failed(summary: dict[str, Any], fail_on: str = "source") -> str | None:
+    """Why the run counts as failed under ``fail_on`` (None: it did not).
+
+    ``source`` (the default): any source failed entirely (it raised, or yielded nothing because
+    of failures); ``any``: that, or any page or request failed or was refused; ``none``: never.
+    """
+    check_fail_on(fail_on)
+    if fail_on == "none":
+        return None
+    failed = summary.get("failed_sources") or []
+    if failed:
+        total = summary.get("sources_total", len(summary.get("sources", [])))
+        return f"{len(failed)} of {total} sources failed: {', '.join(failed)}"
+    if fail_on == "any":
+        refused = sum(n for r, n in (summary.get("skipped_by_reason") or {}).items() if r not in BENIGN_SKIPS)
+        if summary.get("failed") or refused:
+            return f"{summary.get('failed', 0)} pages failed and {refused} were refused (--fail-on any)"
+    return None

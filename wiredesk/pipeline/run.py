@@ -132,7 +132,7 @@ def run_ingest(
                     tallies.append(failed)
             if export and not dry_run:
                 export_info = export_step(stages)
-            status = "completed" if not any(t.error for t in tallies) else "partial"
+            status = "completed" if not any(t.failure for t in tallies) else "partial"
         finally:
             summary = summarise(run_id, tallies, wall_seconds=time.perf_counter() - started, export=export_info)
             if not dry_run:

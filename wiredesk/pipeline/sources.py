@@ -29,6 +29,7 @@ from wiredesk.fetching.files import (
     load_manifest,
     manifest_entry,
 )
+from wiredesk.fetching.pacing import FilePacer, HostPacer, open_pacer
 from wiredesk.fetching.warc import is_archive
 from wiredesk.pipeline.archives import Archive, archive_plan, list_archives, run_archive, work_dir
 from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files, stages_for
@@ -353,7 +354,8 @@ def run_web_source(
     """Discover a web source's URLs, then fetch and ingest them in batches."""
     tally = SourceTally(source=source.name)
     state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
-    fetcher = Fetcher(fetch_settings(stages), state)
+    pacer = host_pacer(stages.config)
+    fetcher = Fetcher(fetch_settings(stages), state, pacer=pacer)
     complete = False
     try:
         found = runner.discover(fetcher, source_spec(source), tally)
@@ -380,7 +382,31 @@ def run_web_source(
         complete = taken == len(found) and not stages.dry_run
     finally:
         fetcher.close(commit=complete)
+        if hasattr(pacer, "close"):
+            pacer.close()
     return tally
+
+
+def host_pacer(config: WiredeskConfig) -> HostPacer | None:
+    """Where this run's fetcher books per-host start times with every other process fetching
+    for the same store (``run.host_pacing``): the store's Redis index if it has one, else a
+    table in a PostgreSQL store (both: workers on several machines), else a directory beside
+    a SQLite store (the processes of one machine)."""
+    mode = config.run.host_pacing
+    if mode == "off":
+        return None
+    if mode != "auto":
+        return open_pacer(mode)
+    index = config.store.index_dsn
+    if index and index.startswith(("redis://", "rediss://")):
+        return open_pacer(index)
+    store = config.store.dsn
+    if "://" not in store:
+        path = Path(store).expanduser().absolute()
+        return FilePacer(path.with_name(path.stem + ".pacing"))
+    from wiredesk.storage.pacing import PgPacer
+
+    return PgPacer(store)  # a PostgreSQL store: shared by every worker on every machine
 
 
 class _ReadOnlyState:

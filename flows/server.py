@@ -1,0 +1,285 @@
+"""The Prefect server `wiredesk serve` starts when no ``PREFECT_API_URL`` is set.
+
+Prefect's own ephemeral API (``SubprocessASGIServer``) runs no scheduler service, so schedules
+registered against it never produce a run. A real ``prefect server start`` does: it runs the
+scheduler, the late-runs and the cancellation services and serves the UI. So serve starts one,
+as its child, on loopback, with its state (database, logs) under the data directory.
+
+Lifecycle, so that no server outlives its serve process:
+- ``<home>/serve.lock`` is held (``flock``) by the serve process for its whole life: a second
+  serve on the same home stops with one line; the kernel releases it when serve dies, even by
+  ``kill -9``.
+- the server runs in its own process group and, on Linux, gets SIGTERM when its parent dies
+  (``PR_SET_PDEATHSIG``), so a ``kill -9`` of serve takes the server down with it;
+- ``<home>/server.json`` records the server's pid and process group: the next serve on that
+  home stops a server a dead serve left behind (elsewhere than Linux, or if the signal was
+  missed) before it starts its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from wiredesk.core.errors import ConfigError, WiredeskError
+
+DEFAULT_PORT = 4200  # Prefect's own default: the UI at http://127.0.0.1:4200
+STARTUP_TIMEOUT_S = 180.0  # a first start creates and migrates the database: ~20 s idle, more when busy
+STOP_GRACE_S = 15.0
+SERVER_RECORD = "server.json"
+SERVE_LOCK = "serve.lock"
+SERVER_LOG = "server.log"
+
+
+def prefect_executable() -> str:
+    """The ``prefect`` command of this interpreter's environment."""
+    beside = Path(sys.executable).with_name("prefect")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("prefect")
+    if found is None:
+        raise WiredeskError("cannot find the `prefect` command beside this Python", reason="prefect-server")
+    return found
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends SIGTERM when the parent (serve) dies, even by kill -9."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the server record covers it at the next start
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Is ``pid`` a `prefect server start` (not an unrelated process that reused the pid)?"""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return _alive(pid)  # no /proc: trust the record
+    return b"server" in argv and b"start" in argv and any(b"prefect" in a for a in argv)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the server itself binds: connections of a stopped server in TIME_WAIT do not count
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class LocalPrefectServer:
+    """A `prefect server start` owned by this process: ``with LocalPrefectServer(home) as server:``."""
+
+    def __init__(self, home: Path, *, port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> None:
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"serve: --port must be between 1 and 65535 (got {port})")
+        self.home = Path(home).absolute()
+        self.host = host
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self._lock_fd: int | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / SERVER_LOG
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalPrefectServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"serve: cannot create the Prefect home {self.home} ({exc.strerror or exc})") from None
+        self._take_lock()
+        try:
+            reap_stale_server(self.home)
+            if not _port_free(self.host, self.port):
+                raise ConfigError(
+                    f"serve: port {self.port} on {self.host} is in use (another Prefect server? use it with "
+                    f"PREFECT_API_URL={self.url}/api, or give serve another --port)"
+                )
+            self._spawn()
+            self._wait_healthy(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.home / SERVE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise ConfigError(
+                f"serve: another `wiredesk serve` (pid {holder}) is using the Prefect home {self.home}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def _spawn(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+        env.update(
+            PREFECT_HOME=str(self.home),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="true",
+            PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="true",
+            PREFECT_UI_API_URL=self.api_url,
+        )
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.process = subprocess.Popen(
+            [prefect_executable(), "server", "start", "--host", self.host, "--port", str(self.port)],
+            env=env,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: Ctrl-C to serve is serve's to handle
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+        )
+        record = {"pid": self.process.pid, "pgid": self.process.pid, "serve_pid": os.getpid(), "url": self.url}
+        (self.home / SERVER_RECORD).write_text(json.dumps(record), encoding="utf-8")
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        import httpx
+
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise WiredeskError(
+                    f"the local Prefect server exited ({self.process.returncode}) while starting: "
+                    f"{_last_line(self.log_path)} (log: {self.log_path})",
+                    reason="prefect-server",
+                )
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise WiredeskError(
+            f"the local Prefect server did not answer on {self.url} within {timeout_s:g}s (log: {self.log_path})",
+            reason="prefect-server",
+        )
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM to its group, SIGKILL after a grace period) and release the home."""
+        if self.process is not None:
+            _stop_group(self.process.pid, wait=self.process.wait)
+            self.process = None
+            (self.home / SERVER_RECORD).unlink(missing_ok=True)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _stop_group(pgid: int, *, wait: object = None) -> None:
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline:
+        if callable(wait):
+            try:
+                wait(timeout=0.2)  # type: ignore[call-arg]
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        elif not _alive(pgid):
+            break
+        time.sleep(0.2)
+    try:
+        os.killpg(pgid, signal.SIGKILL)  # whatever is left of the group
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def reap_stale_server(home: Path) -> bool:
+    """Stop the server a dead serve left under ``home``; True if there was one. Call with the lock held."""
+    record_path = Path(home) / SERVER_RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        pid, pgid = int(record["pid"]), int(record["pgid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        record_path.unlink(missing_ok=True)
+        return False
+    stale = _alive(pid) and _is_prefect_server(pid)
+    if stale:
+        _stop_group(pgid)
+    record_path.unlink(missing_ok=True)
+    return stale
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1].strip()[:300] if lines else "no output"
+
+
+def default_home(store_url: str) -> Path:
+    """Where the embedded server keeps its state: ``prefect/`` in the data directory (beside a
+    SQLite store, else ``./data``)."""
+    from urllib.parse import urlsplit
+
+    if "://" not in store_url or urlsplit(store_url).scheme in ("sqlite", "file"):
+        path = store_url.split("///", 1)[-1] if "://" in store_url else store_url
+        return Path(path).expanduser().absolute().parent / "prefect"
+    return Path("data").absolute() / "prefect"
