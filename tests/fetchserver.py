@@ -219,6 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype: str | None = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> int:
+        self._seen.status = status  # before the first byte: the client may look as soon as it has the answer
         self.mark_end()
         self.send_response(status)
         if ctype:
