@@ -1,0 +1,23 @@
+#!/bin/sh
+# wiredesk's entrypoint in the Docker image, installed as /usr/local/bin/wiredesk and, by a
+# symlink, /usr/local/bin/prefect (both ahead of /opt/venv/bin on PATH).
+#
+# Started as root (the default): anything under /data not owned by the wiredesk user is handed
+# to it -- a host folder bind-mounted on /data is often created by root (`docker run -v
+# $PWD/data:/data` creates a missing one as root) -- then the program runs as wiredesk (uid 1000),
+# never as root. Started as another user (`docker run --user ...`, Kubernetes runAsUser), the
+# program just runs; /data must then be writable by that user (the image's /data is group 0,
+# group-writable, for platforms that run an arbitrary uid in group 0).
+set -eu
+program=/opt/venv/bin/$(basename "$0")
+if [ "$(id -u)" != 0 ]; then
+  exec "$program" "$@"
+fi
+if [ -d /data ] && [ -n "$(find /data -xdev ! -user wiredesk -print -quit 2>/dev/null)" ]; then
+  if ! find /data -xdev ! -user wiredesk -exec chown wiredesk {} + 2>/dev/null; then
+    echo "wiredesk: warning: could not hand /data to the wiredesk user (uid $(id -u wiredesk));" \
+      "make the folder writable by that uid, or run with --user UID of its owner" >&2
+  fi
+fi
+export HOME=/home/wiredesk USER=wiredesk LOGNAME=wiredesk
+exec setpriv --reuid=wiredesk --regid=wiredesk --init-groups "$program" "$@"
