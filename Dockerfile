@@ -34,13 +34,17 @@ RUN sh slim-venv.sh /opt/venv
 # ---- runtime: the virtualenv, the samples and prefect.yaml; no compiler, no pip ----------------
 FROM ${PYTHON_IMAGE}
 ARG UID=1000
-RUN useradd --create-home --uid "${UID}" --user-group wiredesk \
+# tini: an init for PID 1 (a Python PID 1 ignores `docker stop`'s SIGTERM and reaps no zombies).
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+ && useradd --create-home --uid "${UID}" --user-group wiredesk \
  && mkdir -p /data && chown "${UID}:0" /data && chmod 2775 /data
 COPY --from=build /opt/venv /opt/venv
 COPY samples /app/samples
 COPY prefect.yaml /app/prefect.yaml
 # /usr/local/bin/wiredesk (and prefect) is docker/entrypoint.sh: as root it hands /data to the
-# wiredesk user and drops to it; as any other user it runs /opt/venv/bin/wiredesk directly.
+# wiredesk user and drops to it; as any other user it runs /opt/venv/bin/wiredesk directly; as
+# PID 1 it runs under tini. `prefect server start` writes its UI files to /tmp, not into the venv.
 COPY docker/entrypoint.sh /usr/local/bin/wiredesk
 COPY docker/healthcheck.py /opt/venv/lib/wiredesk-healthcheck.py
 RUN ln -s wiredesk /usr/local/bin/prefect
@@ -50,6 +54,7 @@ ENV PATH=/usr/local/bin:/opt/venv/bin:$PATH \
     WIREDESK_EXPORT__OUT=/data/corpus.jsonl \
     PREFECT_HOME=/data/prefect \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    PREFECT_UI_STATIC_DIRECTORY=/tmp/prefect-ui \
     PREFECT_RUNNER_SERVER_ENABLE=true \
     PREFECT_RUNNER_SERVER_HOST=127.0.0.1 \
     PREFECT_RUNNER_SERVER_PORT=8080

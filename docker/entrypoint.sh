@@ -10,8 +10,12 @@
 # group-writable, for platforms that run an arbitrary uid in group 0).
 set -eu
 program=/opt/venv/bin/$(basename "$0")
+# As the container's PID 1 (no `docker run --init`), run under tini, which forwards `docker stop`'s
+# SIGTERM (a Python PID 1 would ignore it and be killed 10 s later) and reaps orphaned processes.
+init=
+if [ "$$" = 1 ] && command -v tini >/dev/null 2>&1; then init="tini --"; fi
 if [ "$(id -u)" != 0 ]; then
-  exec "$program" "$@"
+  exec $init "$program" "$@"
 fi
 if [ -d /data ] && [ -n "$(find /data -xdev ! -user wiredesk -print -quit 2>/dev/null)" ]; then
   if ! find /data -xdev ! -user wiredesk -exec chown wiredesk {} + 2>/dev/null; then
@@ -20,4 +24,4 @@ if [ -d /data ] && [ -n "$(find /data -xdev ! -user wiredesk -print -quit 2>/dev
   fi
 fi
 export HOME=/home/wiredesk USER=wiredesk LOGNAME=wiredesk
-exec setpriv --reuid=wiredesk --regid=wiredesk --init-groups "$program" "$@"
+exec $init setpriv --reuid=wiredesk --regid=wiredesk --init-groups "$program" "$@"
