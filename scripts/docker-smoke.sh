@@ -80,7 +80,7 @@ mkdir -p "$work/data"
 say "demo (the image's CMD) into a root-owned host folder"
 start=$(date +%s)
 "${run[@]}" -v "$work/data:/data" "$TAG" > "$work/demo.out"
-say "demo: $(( $(date +%s) - start )) s; $(tail -n 3 "$work/demo.out" | tr '\n' ' ')"
+say "demo: $(( $(date +%s) - start )) s; $(tail -n 2 "$work/demo.out" | tr '\n' ' ')"
 [ -s "$work/data/wiredesk.db" ] || fail "the demo left no store in the host folder"
 [ -s "$work/data/corpus.jsonl" ] || fail "the demo left no corpus in the host folder"
 owner=$($PODMAN unshare stat -c %u "$work/data/wiredesk.db" 2>/dev/null || stat -c %u "$work/data/wiredesk.db")
@@ -110,7 +110,8 @@ say "prefect version: $(echo "$version" | awk -F': *' '/^Version/ {print $2}')"
 
 # 5. `wiredesk serve` turns healthy by the image's HEALTHCHECK.
 # (interval disabled: no systemd timer here; `podman healthcheck run` runs the image's check)
-$PODMAN run -d --name "$serve" --network none --health-interval disable "${LIMITS[@]}" "$TAG" serve --quiet >/dev/null
+$PODMAN run -d --name "$serve" --network none --health-interval disable "${LIMITS[@]}" "$TAG" serve --quiet \
+  > /dev/null 2> >(grep -v 'systemd connection' >&2)
 healthy=0
 for _ in $(seq 1 60); do
   if $PODMAN healthcheck run "$serve" >/dev/null 2>&1; then healthy=1; break; fi
