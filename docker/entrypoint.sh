@@ -17,11 +17,14 @@ if [ "$$" = 1 ] && command -v tini >/dev/null 2>&1; then init="tini --"; fi
 if [ "$(id -u)" != 0 ]; then
   exec $init "$program" "$@"
 fi
-if [ -d /data ] && [ -n "$(find /data -xdev ! -user wiredesk -print -quit 2>/dev/null)" ]; then
-  if ! find /data -xdev ! -user wiredesk -exec chown wiredesk {} + 2>/dev/null; then
-    echo "wiredesk: warning: could not hand /data to the wiredesk user (uid $(id -u wiredesk));" \
-      "make the folder writable by that uid, or run with --user UID of its owner" >&2
+as_wiredesk="setpriv --reuid=wiredesk --regid=wiredesk --init-groups"
+if [ -d /data ]; then
+  # (a read-only file mounted into /data may refuse: only a /data left unwritable is worth a word)
+  find /data -xdev ! -user wiredesk -exec chown wiredesk {} + 2>/dev/null || true
+  if ! $as_wiredesk test -w /data; then
+    echo "wiredesk: warning: /data is not writable by the wiredesk user (uid $(id -u wiredesk)):" \
+      "mount a writable folder, or run with --user UID of its owner" >&2
   fi
 fi
 export HOME=/home/wiredesk USER=wiredesk LOGNAME=wiredesk
-exec $init setpriv --reuid=wiredesk --regid=wiredesk --init-groups "$program" "$@"
+exec $init $as_wiredesk "$program" "$@"
