@@ -38,7 +38,7 @@ work=$(mktemp -d)
 volume=wiredesk-smoke-$$
 serve=wiredesk-smoke-serve-$$
 cleanup() {
-  $PODMAN rm -f "$serve" >/dev/null 2>&1 || true
+  $PODMAN rm -f -v "$serve" >/dev/null 2>&1 || true
   $PODMAN volume rm -f "$volume" >/dev/null 2>&1 || true
   # the demo's files belong to the container's uid 1000: remove them as the owner of $work can
   rm -rf "$work" 2>/dev/null || $PODMAN unshare rm -rf "$work" 2>/dev/null || true
