@@ -35,8 +35,11 @@ RUN sh slim-venv.sh /opt/venv
 FROM ${PYTHON_IMAGE}
 ARG UID=1000
 # tini: an init for PID 1 (a Python PID 1 ignores `docker stop`'s SIGTERM and reaps no zombies).
+# No pip in the runtime: the base image's own pip (and the wheels ensurepip would install) go too.
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+ && rm -rf /usr/local/bin/pip* /usr/local/lib/python3*/site-packages/pip* /usr/share/python-wheels \
+      /usr/local/lib/python3*/ensurepip/_bundled /usr/lib/python3*/ensurepip/_bundled \
  && useradd --create-home --uid "${UID}" --user-group wiredesk \
  && mkdir -p /data && chown "${UID}:0" /data && chmod 2775 /data
 COPY --from=build /opt/venv /opt/venv
