@@ -59,7 +59,13 @@ class Signer:
 
     def to_datasketch(self, signature: np.ndarray) -> LeanMinHash:
         """A datasketch LeanMinHash with these hash values (for MinHashLSH and friends)."""
-        from datasketch import LeanMinHash
+        try:
+            from datasketch import LeanMinHash
+        except ImportError:
+            raise ImportError(
+                "datasketch objects need datasketch: pip install 'wiredesk[datasketch]' (signatures as "
+                "plain hash values, Sketcher.signatures(), do not)"
+            ) from None
 
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
 
