@@ -10,7 +10,7 @@ from wiredesk.core.records import Extracted, RawPage
 from . import chooser
 from . import html as html_path
 from .decoding import decode_page
-from .furniture import Credit, credit_line, words
+from .furniture import Credit, credit_line, furniture_kind, words
 from .language import guess_language
 from .metadata import (
     PageMeta,
@@ -192,12 +192,33 @@ def _extract_html(
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
     meta = PageMeta(
         title=title,
-        author=info["author"],
+        author=author_name(info["author"]),
         published=info["published"],
         language=declared or content_lang or guess_language(chosen.text),
         canonical_url=info["canonical"],
     )
     return result, meta, chosen.method
+
+
+_FOLLOW_WORDS = frozenset({"follow", "following", "folgen", "folge", "suivre", "seguir", "segui", "obserwuj", "volg"})
+
+
+def author_name(author: str | None) -> str | None:
+    """An author field without the "Follow" button or share line that theme markup
+    puts inside the byline ("Follow Jane Doe", "Jane Doe Follow", "Follow", "Share")."""
+    if not author:
+        return None
+    names = []
+    for name in author.split(";"):  # trafilatura joins several authors with "; "
+        tokens = name.split()
+        while tokens and tokens[0].lower().strip(":") in _FOLLOW_WORDS:
+            tokens.pop(0)
+        while tokens and tokens[-1].lower().strip(":") in _FOLLOW_WORDS:
+            tokens.pop()
+        name = " ".join(tokens)
+        if name and furniture_kind(name) is None:
+            names.append(name)
+    return "; ".join(dict.fromkeys(names)) or None
 
 
 def _drop_headline(result: TextResult, title: str | None) -> TextResult:
