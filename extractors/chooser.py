@@ -23,6 +23,7 @@ sets (``bench/extraction.py --cv``), not on one benchmark's pages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,6 +50,9 @@ class Rules:
     min_block_words: int = 80
     # readability runs (outside full English mode) below this many primary words only.
     collapse_check_words: int = 300
+    # Live blogs / multi-part pages: the run of entries replaces a chosen text that is one
+    # of them when the entries hold this many times its words.
+    entries_over_chosen: float = 1.8
 
 
 RULES = Rules()
@@ -101,6 +105,54 @@ def main_block(tree: HtmlElement) -> Block:
     return Block(text=text, n_words=len(words(text)))
 
 
+# Repeated siblings that are never the story's parts.
+_NOT_ENTRY = re.compile(
+    r"comment|reply|respon|related|teaser|card|promo|recommend|nav|menu|footer|sidebar|share|social|"
+    r"widget|advert|sponsor|newsletter|tag|breadcrumb|pagination|thumb|gallery|slide",
+    re.IGNORECASE,
+)
+ENTRY_MIN_WORDS = 20  # an entry of a live blog has at least a sentence or two
+ENTRY_MIN_COUNT = 3
+ENTRY_MAX_LINK_SHARE = 0.3  # teaser lists are mostly link text
+
+
+def entries(tree: HtmlElement) -> Block | None:
+    """The entries of a live blog or multi-part page, as one text, or None.
+
+    The largest group of at least three sibling elements with the same tag and class,
+    each holding a few sentences of its own (little link text), that is not a comment
+    list or a teaser rail. trafilatura and readability both take one such entry (the
+    first ``<article>``) for the page's article.
+    """
+    body = tree.find("body")
+    if body is None:
+        return None
+    best: list[HtmlElement] = []
+    best_words = 0
+    for parent in body.iter():
+        groups: dict[tuple, list[HtmlElement]] = {}
+        for child in parent:
+            if not isinstance(child.tag, str) or child.tag not in ("article", "div", "section", "li"):
+                continue
+            groups.setdefault((child.tag, child.get("class", "")), []).append(child)
+        for (tag, cls), members in groups.items():
+            if len(members) < ENTRY_MIN_COUNT or _NOT_ENTRY.search(f"{cls} {members[0].get('id', '')}"):
+                continue
+            texts = [" ".join(m.text_content().split()) for m in members]
+            counts = [len(words(t)) for t in texts]
+            if sum(c >= ENTRY_MIN_WORDS for c in counts) < ENTRY_MIN_COUNT:
+                continue
+            links = sum(len(" ".join(a.text_content().split())) for m in members for a in m.iter("a"))
+            if links > ENTRY_MAX_LINK_SHARE * sum(len(t) for t in texts):
+                continue
+            if sum(counts) > best_words:
+                best, best_words = members, sum(counts)
+    if not best:
+        return None
+    text = "\n".join(html_path.html_to_lines(m) for m in best)
+    return Block(text=text, n_words=len(words(text)))
+
+
 @dataclass(slots=True)
 class PageCandidates:
     """Each extraction of one page, computed on first use and kept (``make`` functions)."""
@@ -148,6 +200,21 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
     elif chosen is primary and lr >= rules.min_block_words and _blown(lp, cands.get("block"), lr, rules):
         return readable
     return chosen
+
+
+def with_entries(chosen: html_path.Candidate | None, cands: PageCandidates, rules: Rules = RULES):
+    """A chosen text that is one entry of a live blog becomes the run of all entries."""
+    if chosen is None or not chosen.text.strip():
+        return chosen
+    found: Block | None = cands.get("entries")
+    if found is None or found.n_words < rules.entries_over_chosen * n_words(chosen):
+        return chosen
+    if _share(chosen.text, found.text) < ENTRY_COVERAGE:
+        return chosen  # the chosen text is not one of the entries: another part of the page
+    return html_path.Candidate(method="entries", text=found.text)
+
+
+ENTRY_COVERAGE = 0.6  # share of the chosen text's shingles that must lie in the entries
 
 
 def _blown(n: int, block: Block, other: int, rules: Rules) -> bool:

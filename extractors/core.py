@@ -136,6 +136,7 @@ def html_candidates(
                 method="readability", text=html_path.run_readability(tree(), url=page.url)
             ),
             "block": lambda: chooser.main_block(tree()),
+            "entries": lambda: chooser.entries(tree()),
             "info": info,
             "recall": recall,
         }
@@ -175,6 +176,7 @@ def _extract_html(
         use_readability=settings.use_readability,
         rules=rules,
     )
+    chosen = chooser.with_entries(chosen, cands, rules)
     if chosen is None or not chosen.text.strip():
         # Both found nothing: trafilatura's recall mode is the last resort.
         chosen = cands.get("recall")
