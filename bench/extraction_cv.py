@@ -159,21 +159,25 @@ def main() -> None:
         "(only while the extractors themselves are unchanged: a rules or line-rule experiment)",
     )
     a = ap.parse_args()
+    report(load_sets(a.limit), a.folds, a.cache, a.json_out)
+
+
+def report(sets: dict[str, list[dict]], folds: int, cache: Path | None, json_out: Path | None) -> dict:
+    """Run the grid, cross-validate, print the table; the report as a dict."""
     settings = ExtractSettings()
-    sets = load_sets(a.limit)
     warm_up()
-    memos: dict = pickle.loads(a.cache.read_bytes()) if a.cache and a.cache.exists() else {}
+    memos: dict = pickle.loads(cache.read_bytes()) if cache and cache.exists() else {}
     t0 = time.process_time()
     outputs = {RULES: extract_all(sets, RULES, memos, settings)}
     print(f"extractors: {time.process_time() - t0:.0f} s CPU for {sum(map(len, sets.values()))} pages", file=sys.stderr)
     for rules in grid_points():
         if rules not in outputs:
             outputs[rules] = extract_all(sets, rules, memos, settings)
-    if a.cache:
-        a.cache.write_bytes(pickle.dumps(memos))
-    held, chosen = cross_validate(sets, outputs, a.folds)
+    if cache:
+        cache.write_bytes(pickle.dumps(memos))
+    held, chosen = cross_validate(sets, outputs, folds)
     base = trafilatura_outputs(sets)
-    report = {}
+    table: dict = {}
     print("| set | pages | in-sample F1 | cross-validated F1 | trafilatura | blow-ups | empty |")
     print("|---|---|---|---|---|---|---|")
     for n, rows in sets.items():
@@ -181,20 +185,21 @@ def main() -> None:
         blow, empty = (
             external_counts(rows, held[n], base[n]) if n not in ("scrapinghub-aeb", "trafilatura-eval") else ("-", "-")
         )
-        report[n] = {"pages": len(rows), "in_sample": ins, "cv": cv, "trafilatura": tr, "blowups": blow, "empty": empty}
+        table[n] = {"pages": len(rows), "in_sample": ins, "cv": cv, "trafilatura": tr, "blowups": blow, "empty": empty}
         print(f"| {n} | {len(rows)} | {ins:.4f} | {cv:.4f} | {tr:.4f} | {blow} | {empty} |")
     ext = [n for n in sets if n not in ("scrapinghub-aeb", "trafilatura-eval")]
     if ext:
-        mix = {k: statistics.mean(report[n][k] for n in ext) for k in ("in_sample", "cv", "trafilatura")}
+        mix = {k: statistics.mean(table[n][k] for n in ext) for k in ("in_sample", "cv", "trafilatura")}
         print(
             f"| external mix (mean of sets) | - | {mix['in_sample']:.4f} | {mix['cv']:.4f} | {mix['trafilatura']:.4f} | - | - |"
         )
-        report["external-mix"] = mix
+        table["external-mix"] = mix
     print("\nrules chosen per fold:")
     for k, rules in enumerate(chosen):
         print(f"  fold {k}: " + ", ".join(f"{f}={getattr(rules, f)}" for f in GRID))
-    if a.json_out:
-        a.json_out.write_text(json.dumps(report, indent=2))
+    if json_out:
+        json_out.write_text(json.dumps(table, indent=2))
+    return table
 
 
 if __name__ == "__main__":

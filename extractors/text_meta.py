@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from urllib.parse import urlsplit
 
 from .furniture import _BYLINE_LEAD, _BYLINE_TAIL, _DATETIME_LINE, _META_LINE, furniture_kind, line_facts, words
-from .metadata import PageMeta, iso_date
+from .metadata import PageMeta
 
 # How many non-empty lines above the story's first line are read (headline, standfirst,
 # byline, date, a photo caption and credit fit in it; a menu's items do not count as
@@ -84,21 +85,56 @@ def _byline(line: str) -> tuple[str, str | None] | None:
     return name, rest
 
 
+_MONTH_NAMES = {
+    1: "jan january januar janvier enero gennaio stycznia styczeń janeiro januari",
+    2: "feb february februar février fevrier febrero febbraio lutego luty fevereiro februari",
+    3: "mar march märz maerz mars marzo marca marzec março maart",
+    4: "apr april avril abril aprile kwietnia kwiecień",
+    5: "may mai mayo maggio maja maj maio mei",
+    6: "jun june juni juin junio giugno czerwca czerwiec junho",
+    7: "jul july juli juillet julio luglio lipca lipiec julho",
+    8: "aug august août aout agosto sierpnia sierpień augustus",
+    9: "sep sept september septembre septiembre settembre września wrzesień setembro",
+    10: "oct october oktober octobre octubre ottobre października październik outubro",
+    11: "nov november novembre noviembre listopada listopad novembro",
+    12: "dec december dezember décembre decembre diciembre dicembre grudnia grudzień dezembro",
+}
+_MONTH = {name: num for num, names in _MONTH_NAMES.items() for name in names.split()}
+_MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
+_D_M_Y = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:de\s+)?({_MONTH_RE})\.?,?\s+(?:de\s+)?(\d{{4}})\b", re.IGNORECASE)
+_M_D_Y = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_NUMERIC = re.compile(r"\b(\d{1,2})([./])(\d{1,2})\2(\d{4})\b")
+
+
 def parse_date(line: str) -> str | None:
-    """ISO 8601 date of a date line, or None (relative dates like "3 hours ago" stay None)."""
+    """ISO 8601 date of a date line, or None (relative dates like "3 hours ago" stay None).
+
+    Own patterns (ISO, "19.11.2019", "11/19/2019", "November 19, 2019", "19 nov. 2019",
+    "19 de noviembre de 2019"), not dateparser: its import and language detection cost
+    ~30 ms a page, more than the whole line cleaner.
+    """
     value = _DATE_LABEL.sub("", line.strip()).strip(" ,|·•–—-")
     if not value or _AGO.search(value):
         return None
-    quick = iso_date(value)
-    if quick:
-        return quick
-    try:
-        import dateparser  # htmldate's dependency; imported late, only text pages with a date line need it
-
-        found = dateparser.parse(value, settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year"]})
-    except Exception:  # noqa: BLE001 - a date we cannot read is simply no date
+    found = None
+    if m := _ISO.search(value):
+        found = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    elif m := _M_D_Y.search(value):
+        found = int(m.group(3)), _MONTH[m.group(1).lower()], int(m.group(2))
+    elif m := _D_M_Y.search(value):
+        found = int(m.group(3)), _MONTH[m.group(2).lower()], int(m.group(1))
+    elif m := _NUMERIC.search(value):
+        a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        # "." is day-first (Europe); "/" is month-first unless the first number cannot be a month
+        day, month = (a, b) if m.group(2) == "." or a > 12 else (b, a)
+        found = year, month, day
+    if found is None:
         return None
-    return found.date().isoformat() if found else None
+    try:
+        return date(*found).isoformat()
+    except ValueError:
+        return None
 
 
 def text_metadata(text: str, kept: Sequence[str], url: str | None = None) -> PageMeta:
