@@ -39,7 +39,7 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(SHARED / "tools"))
 
 import score_external  # noqa: E402
-from score_extraction import sh_score, te_score  # noqa: E402
+from score_extraction import _prf, sh_page, sh_score, te_score  # noqa: E402
 
 from wiredesk.core.errors import WiredeskError  # noqa: E402
 from wiredesk.core.records import RawPage  # noqa: E402
@@ -48,9 +48,9 @@ from wiredesk.extractors.chooser import RULES, Rules  # noqa: E402
 from wiredesk.extractors.settings import ExtractSettings  # noqa: E402
 
 GRID = {
-    "max_over_block": (2.0, 3.0, 5.0, 1e9),
-    "max_over_primary": (2.0, 4.0),
-    "min_block_share": (0.0, 0.3, 0.5, 0.7),
+    "max_over_block": (3.0, 6.0, 1e9),
+    "min_block_share": (0.0, 0.3),
+    "confident_block_share": (0.9, 2.0),
 }
 BLOWUP = 3.0
 
@@ -88,6 +88,34 @@ def set_score(name: str, rows: list[dict], preds: dict[str, str | None]) -> floa
     return statistics.mean(score_external.score(preds.get(r["id"]) or "", r["truth"])[2] for r in rows)
 
 
+def page_parts(name: str, rows: list[dict], preds: dict[str, str | None]) -> dict[str, tuple]:
+    """Each page's share of its set's metric, computed once (the folds only re-add them)."""
+    if name == "scrapinghub-aeb":
+        return {r["id"]: sh_page(r["text"], preds.get(r["id"]) or "") for r in rows}
+    if name == "trafilatura-eval":
+        return {r["id"]: tuple(te_score([r], preds).get(k, 0) for k in ("f1",)) + _te_counts(r, preds) for r in rows}
+    return {r["id"]: (score_external.score(preds.get(r["id"]) or "", r["truth"])[2],) for r in rows}
+
+
+def _te_counts(r: dict, preds: dict) -> tuple:
+    out = preds.get(r["id"])
+    out = " ".join(out.split()) if isinstance(out, str) else None
+    a = sum(1 for w in r["with"] if out is not None and " ".join(w.split()) in out)
+    b = sum(1 for w in r["without"] if out is not None and " ".join(w.split()) in out)
+    return a, len(r["with"]) - a, b  # tp, fn, fp
+
+
+def parts_score(name: str, parts: list[tuple]) -> float:
+    if not parts:
+        return 0.0
+    if name == "scrapinghub-aeb":
+        return _prf(parts)["f1"]
+    if name == "trafilatura-eval":
+        tp, fn, fp = (sum(p[i] for p in parts) for i in (1, 2, 3))
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return statistics.mean(p[0] for p in parts)
+
+
 def extract_all(sets, rules: Rules, memos: dict, settings: ExtractSettings) -> dict[str, dict[str, str | None]]:
     out: dict[str, dict[str, str | None]] = {}
     for name, rows in sets.items():
@@ -111,11 +139,12 @@ def cross_validate(sets, outputs: dict[Rules, dict], folds: int) -> tuple[dict[s
     """Held-out predictions: each fold's pages from the rules best on the other folds."""
     held: dict[str, dict[str, str | None]] = {name: {} for name in sets}
     chosen = []
+    parts = {rules: {n: page_parts(n, rows, out[n]) for n, rows in sets.items()} for rules, out in outputs.items()}
     for k in range(folds):
-        train = {n: [r for r in rows if fold_of(n, r["id"], folds) != k] for n, rows in sets.items()}
+        train = {n: [r["id"] for r in rows if fold_of(n, r["id"], folds) != k] for n, rows in sets.items()}
 
         def objective(rules: Rules) -> float:
-            return statistics.mean(set_score(n, train[n], outputs[rules][n]) for n in sets)
+            return statistics.mean(parts_score(n, [parts[rules][n][i] for i in train[n]]) for n in sets)
 
         best = max(outputs, key=objective)
         chosen.append(best)
