@@ -38,7 +38,7 @@ COMMENTS = "".join(
 
 def _live_page() -> str:
     posts = "".join(
-        f'<article class="post"><header><h2>Update {t}</h2></header><div class="entry-content"><p>{x}</p></div>'
+        f'<article class="live-post"><header><h2>Update {t}</h2></header><div class="entry-content"><p>{x}</p></div>'
         "</article>"
         for t, x in ENTRIES
     )
@@ -79,3 +79,16 @@ def test_live_page_extracts_every_entry() -> None:
     out = extract_page(RawPage(source="t", body=_live_page().encode(), kind="html"))
     assert all(x in out.text for _, x in ENTRIES)
     assert "stay safe everyone" not in out.text
+
+
+def test_repeated_sections_of_an_ordinary_page_are_not_entries() -> None:
+    # the same markup without any live-blog signal (class names, LiveBlogPosting)
+    tree = parse_html(_live_page().replace('class="live-post"', 'class="post"'))
+    assert entries(tree) is None
+
+
+def test_live_blog_posting_json_ld_marks_the_page_live() -> None:
+    page = _live_page().replace('class="live-post"', 'class="post"')
+    page = page.replace("<title>", '<script type="application/ld+json">{"@type": "LiveBlogPosting"}</script><title>')
+    found = entries(parse_html(page))
+    assert found is not None and len(found.parts) == len(ENTRIES)
