@@ -89,3 +89,15 @@ def test_blown_up_primary_gives_way_to_a_second_opinion_of_the_blocks_size() -> 
     story = Candidate(method="readability", text="\n".join(STORY * 2))
     chosen = decide(_cands(html, primary=whole, readability=story), english=True, precise=False, use_readability=True)
     assert chosen is story
+
+
+def test_fragment_without_a_document_start_is_extracted() -> None:
+    # pages archived as fragments ("<table ...", a broken doctype) were refused as undecodable
+    from wiredesk.core.records import RawPage
+    from wiredesk.extractors import extract_page
+
+    cells = "".join(f"<tr><td>{s}</td></tr>" for s in STORY * 2)
+    for start in ('<table border="0" width="33%">', "<!DOCTYPE htm\n<div id='x'><table>"):
+        body = f"{start}{cells}</table>".encode()
+        out = extract_page(RawPage(source="t", body=body, kind="html"))
+        assert STORY[0] in out.text
