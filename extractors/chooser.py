@@ -218,6 +218,10 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
     readable: html_path.Candidate | None = cands.get("readability")
     chosen = html_path.choose(primary, readable, full=english)
     lr = n_words(readable)
+    if chosen is readable and readable is not None and len(readable.text) > BODY_SLACK * cands.get("body_chars"):
+        # longer than all the text in the page's <body>: read from elsewhere (a <title>
+        # that swallowed the page, a <head> full of text), never the article
+        return primary
     if (
         chosen is readable
         and chosen is not primary
@@ -247,6 +251,15 @@ def with_entries(chosen: html_path.Candidate | None, cands: PageCandidates, rule
 
 
 ENTRY_COVERAGE = 0.6  # share of the chosen text's shingles that must lie in ONE entry
+
+
+BODY_SLACK = 1.2  # whitespace and line breaks differ between the two measures
+
+
+def body_chars(tree: HtmlElement) -> int:
+    """Characters of visible text in the page's <body> (0 when it has none)."""
+    body = tree.find("body")
+    return 0 if body is None else int(_TEXT_LEN(body))
 
 
 def _blown(n: int, block: Block, other: int, rules: Rules) -> bool:

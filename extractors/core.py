@@ -137,6 +137,7 @@ def html_candidates(
             ),
             "block": lambda: chooser.main_block(tree()),
             "entries": lambda: chooser.entries(tree()),
+            "body_chars": lambda: chooser.body_chars(tree()),
             "info": info,
             "recall": recall,
         }

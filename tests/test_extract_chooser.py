@@ -7,7 +7,7 @@ is read from the real tree.
 
 from __future__ import annotations
 
-from wiredesk.extractors.chooser import PageCandidates, Rules, decide, main_block
+from wiredesk.extractors.chooser import PageCandidates, Rules, body_chars, decide, main_block
 from wiredesk.extractors.html import Candidate, parse_html
 
 STORY = [
@@ -32,7 +32,13 @@ def _page(story_markup: str, extra: str = "") -> str:
 
 def _cands(html: str, **given: Candidate | None) -> PageCandidates:
     tree = parse_html(html)
-    return PageCandidates(make={"block": lambda: main_block(tree), **{k: (lambda v=v: v) for k, v in given.items()}})
+    return PageCandidates(
+        make={
+            "block": lambda: main_block(tree),
+            "body_chars": lambda: body_chars(tree),
+            **{k: (lambda v=v: v) for k, v in given.items()},
+        }
+    )
 
 
 def test_main_block_finds_a_story_written_as_br_runs() -> None:
@@ -101,3 +107,19 @@ def test_fragment_without_a_document_start_is_extracted() -> None:
         body = f"{start}{cells}</table>".encode()
         out = extract_page(RawPage(source="t", body=body, kind="html"))
         assert STORY[0] in out.text
+
+
+def test_second_opinion_longer_than_the_body_text_is_refused() -> None:
+    # a <title> left open swallows the page: the body is empty, readability reads the head
+    html = "<html><head><title>Sport library--> " + " ".join(STORY * 20) + "</head><body></body></html>"
+    tree = parse_html(html)
+    whole = Candidate(method="readability", text=" ".join(STORY * 20))
+    cands = PageCandidates(
+        make={
+            "primary": lambda: None,
+            "readability": lambda: whole,
+            "block": lambda: main_block(tree),
+            "body_chars": lambda: body_chars(tree),
+        }
+    )
+    assert decide(cands, english=True, precise=False, use_readability=True) is None
