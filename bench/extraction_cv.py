@@ -51,6 +51,7 @@ GRID = {
     "max_over_block": (3.0, 6.0, 1e9),
     "min_block_share": (0.0, 0.3),
     "confident_block_share": (0.9, 2.0),
+    "entries_over_chosen": (1.8, 1e9),
 }
 BLOWUP = 3.0
 

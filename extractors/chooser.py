@@ -45,7 +45,7 @@ class Rules:
     max_over_primary: float = 4.0
     # Precision output holding less than this share of the main block's shingles has
     # dropped the story: take the balanced output.
-    min_block_share: float = 0.5
+    min_block_share: float = 0.3
     # The main block must have at least this many words to speak for the page.
     min_block_words: int = 80
     # readability runs (outside full English mode) below this many primary words only.
