@@ -7,6 +7,17 @@
     .venv/bin/python bench/extraction.py --bench syndication   # the dedup corpus, html + txt
     .venv/bin/python bench/extraction.py --bench all
     .venv/bin/python bench/extraction.py --bench scrapinghub-aeb --repeat 5   # median timings
+    .venv/bin/python bench/extraction.py --bench external [--limit 40]  # external-dev, 5 sets
+    .venv/bin/python bench/extraction.py --bench mixed --limit 40 --repeat 3  # speed on a mix
+    .venv/bin/python bench/extraction.py --cv [--limit 40]   # cross-validated F1 per set
+
+``--bench external`` scores the five external-dev sets with their token F1
+(``score_external.py``) against trafilatura as that script runs it (no comments), and
+counts blow-ups (output over 3x its truth in tokens where trafilatura's is not) and empty
+outputs. ``--bench mixed`` is the same pages from every HTML set (ScrapingHub,
+trafilatura-eval, external-dev) for the speed ratio, and lists the slowest 1% of pages
+with what ran on them. ``--cv`` runs ``bench/extraction_cv.py``: the chooser's rules
+chosen on the other folds, per set in-sample vs cross-validated F1.
 
 Prints one table per benchmark: F1, precision, recall, pages/s and the ratio of each
 system's pages/s to plain ``trafilatura.extract`` (default settings) measured in this
@@ -81,19 +92,65 @@ def load_syndication(limit: int | None) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
+def load_external(limit: int | None) -> list[dict]:
+    """external-dev's pages; ``limit`` per set. Truth as text (score_external's reading)."""
+    import score_external
+
+    rows, per_set = [], {}
+    for pg in score_external.pages():
+        per_set[pg.set] = per_set.get(pg.set, 0) + 1
+        if limit and per_set[pg.set] > limit:
+            continue
+        rows.append({"id": f"{pg.set}/{pg.id}", "set": pg.set, "body": pg.html, "truth": pg.truth, "kind": "html"})
+    return rows
+
+
+def load_mixed(limit: int | None) -> list[dict]:
+    """Every HTML set's first ``limit`` pages (per set), for speed on a mix of sites."""
+    rows = []
+    for name in ("scrapinghub-aeb", "trafilatura-eval"):
+        rows += [dict(r, set=name) for r in load_html_bench(name, limit)]
+    return rows + load_external(limit)
+
+
+def external_score(rows: list[dict], preds: dict, base: dict | None = None) -> dict:
+    """Token F1 per external set (mean over its pages), mean of sets, blow-ups and empties."""
+    import score_external
+
+    per_set: dict[str, list[float]] = {}
+    blowups = empty = 0
+    for r in rows:
+        truth = r.get("truth") or r.get("text")  # trafilatura-eval has snippets only: not scored here
+        if truth is None:
+            continue
+        out = preds.get(r["id"]) or ""
+        per_set.setdefault(r["set"], []).append(score_external.score(out, truth)[2])
+        n_truth = sum(score_external.tokens(truth).values())
+        n_out = sum(score_external.tokens(out).values())
+        empty += n_out == 0
+        if base is not None and n_truth:
+            n_base = sum(score_external.tokens(base.get(r["id"]) or "").values())
+            blowups += n_out > 3 * n_truth and n_base <= 3 * n_truth
+    sets = {k: statistics.mean(v) for k, v in sorted(per_set.items())}
+    return {"f1": statistics.mean(sets.values()), "sets": sets, "blowups": blowups, "empty": empty}
+
+
 def page_of(r: dict) -> RawPage:
     return RawPage(source="bench", body=r["body"], kind=r["kind"], url=(r.get("url") or "").strip() or None)
 
 
-def timed(fn, rows):
-    """Run fn over rows; outputs, CPU seconds, wall seconds."""
+def timed(fn, rows, per_page: dict | None = None):
+    """Run fn over rows; outputs, CPU seconds, wall seconds (per-page CPU into per_page)."""
     out = {}
     c0, w0 = time.process_time(), time.perf_counter()
     for r in rows:
+        p0 = time.process_time()
         try:
             out[r["id"]] = fn(r)
         except Exception:
             out[r["id"]] = None
+        if per_page is not None:
+            per_page[r["id"]] = time.process_time() - p0
     return out, time.process_time() - c0, time.perf_counter() - w0
 
 
@@ -104,8 +161,13 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         rows = load_textpages(limit)
     elif bench == "syndication":
         rows = load_syndication(limit)
+    elif bench == "external":
+        rows = load_external(limit)
+    elif bench == "mixed":
+        rows = load_mixed(limit)
     else:
         rows = load_html_bench(bench, limit)
+    external = bench in ("external", "mixed")
     score = te_score if bench == "trafilatura-eval" else sh_score
 
     def wrap(r: dict):
@@ -116,7 +178,10 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         return "<html><body>" + "".join(f"<p>{line}</p>" for line in lines) + "</body></html>"
 
     systems = {
-        "trafilatura": lambda r: trafilatura.extract(wrap(r)),
+        # the external benchmarks' baseline is trafilatura without comments (score_external.py)
+        "trafilatura": (lambda r: trafilatura.extract(wrap(r), include_comments=False))
+        if external
+        else (lambda r: trafilatura.extract(wrap(r))),
         "trafilatura precision": lambda r: trafilatura.extract(wrap(r), favor_precision=True, include_comments=False),
     }
     if bench in ("textpages", "syndication"):
@@ -124,9 +189,14 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
             r["body"].decode("utf-8") if r["kind"] == "text" else trafilatura.html2txt(r["body"])
         )
     wd: dict[str, object] = {}
+    ran: dict[str, list[str]] = {}  # which candidates each page needed (the slowest-pages report)
 
     def wiredesk(r):
-        e = extract_page(page_of(r), settings=settings)
+        memo: dict = {}
+        try:
+            e = extract_page(page_of(r), settings=settings, memo=memo)
+        finally:
+            ran[r["id"]] = [k for k in memo if k not in ("declared", "info")]
         wd[r["id"]] = e
         return e.text
 
@@ -136,16 +206,32 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     trafilatura.extract(wrap(rows[0]))
     results = {}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in systems}
+    outputs: dict[str, dict] = {}
+    page_cpu: dict[str, float] = {}
     for rep in range(repeat):  # interleaved, so a burst of load hits every system alike
         for name, fn in systems.items():
-            preds, cpu, wall = timed(fn, rows)
+            preds, cpu, wall = timed(fn, rows, page_cpu if name == "wiredesk" else None)
             times[name].append((cpu, wall))
             if rep == 0:
-                m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
-                m.update(n=len(rows))
-                results[name] = m
+                outputs[name] = preds
+    for name, preds in outputs.items():
+        if external:
+            m = external_score(rows, preds, outputs["trafilatura"] if name != "trafilatura" else None)
+            m.update(precision=float("nan"), recall=float("nan"))
+        else:
+            m = score(rows, preds, n_boot=200) if score is sh_score else score(rows, preds)
+        m.update(n=len(rows))
+        results[name] = m
+    slow = sorted(page_cpu, key=page_cpu.get, reverse=True)[: max(1, len(rows) // 100)]
+    by_id = {r["id"]: r for r in rows}
+    results["_slowest"] = [
+        (pid, page_cpu[pid], len(by_id[pid]["body"]), getattr(wd.get(pid), "method", "error"), ran.get(pid, []))
+        for pid in slow
+    ]
     for name, runs in times.items():
         results[name].update(cpu=statistics.median(c for c, _ in runs), wall=statistics.median(w for _, w in runs))
+    if external:
+        return results
     pages = [page_of(r) for r in rows]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
@@ -220,6 +306,14 @@ def print_table(bench: str, results: dict) -> None:
     for name, m in results.items():
         if name.startswith("_"):
             continue
+        if "sets" in m:
+            sets = " ".join(f"{k} {v:.4f}" for k, v in m["sets"].items())
+            ratio = f"{base['cpu'] / m['cpu']:.2f} (cpu)" if m["cpu"] else "-"
+            print(
+                f"| {name} | {m['f1']:.4f} (mean of sets: {sets}) | blow-ups {m['blowups']} | empty {m['empty']} "
+                f"| {n / m['cpu']:.1f} | {n / m['wall']:.1f} | {ratio} |"
+            )
+            continue
         cpu = f"{n / m['cpu']:.1f}" if m["cpu"] else "-"
         wall = f"{n / m['wall']:.1f}"
         if m["cpu"]:
@@ -230,6 +324,10 @@ def print_table(bench: str, results: dict) -> None:
         print(
             f"| {name} | {m['f1']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | {cpu} | {wall} | {ratio}{cores} |"
         )
+    if results.get("_slowest"):
+        print("\nslowest 1% of pages for wiredesk (CPU s, bytes, method, candidates computed):")
+        for pid, cpu, size, method, ran in results["_slowest"]:
+            print(f"  {pid}: {cpu:.3f} s, {size} bytes, {method}, ran {', '.join(ran)}")
     if "_metadata" in results:
         print("\nmetadata exact match (pages with that field in the ground truth):")
         for k, (rate, total) in results["_metadata"].items():
@@ -241,8 +339,10 @@ def main() -> None:
     ap.add_argument(
         "--bench",
         default="scrapinghub-aeb",
-        choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication", "all"],
+        choices=["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication", "external", "mixed", "all"],
     )
+    ap.add_argument("--cv", action="store_true", help="cross-validated F1 per set (bench/extraction_cv.py)")
+    ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, help="first N pages only (quick runs)")
     ap.add_argument("--workers", type=int, help="extract_many workers (default: all cores)")
     ap.add_argument("--no-readability", action="store_true")
@@ -254,6 +354,12 @@ def main() -> None:
     a = ap.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED}")
+    if a.cv:
+        sys.path.insert(0, str(REPO / "bench"))
+        import extraction_cv
+
+        extraction_cv.report(extraction_cv.load_sets(a.limit), a.folds, None, a.json_out)
+        return
     settings = ExtractSettings(use_readability=not a.no_readability, with_metadata=not a.no_metadata)
     benches = ["scrapinghub-aeb", "trafilatura-eval", "textpages", "syndication"] if a.bench == "all" else [a.bench]
     out = {}

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from wiredesk.core.errors import ExtractionError, InputError
 from wiredesk.core.records import Extracted, RawPage
 
+from . import chooser
 from . import html as html_path
 from .decoding import decode_page
-from .furniture import Credit, credit_line, words
+from .furniture import Credit, credit_line, furniture_kind, words
 from .language import guess_language, non_latin_language
 from .metadata import (
     PageMeta,
@@ -27,11 +28,9 @@ from .profile import HostProfile
 from .settings import ExtractSettings
 from .stated import clean_author, commenter_names, stated_author, stated_published
 from .text import TextResult, clean_lines, line_key, word_count
+from .text_meta import text_metadata
 
 _DEFAULT = ExtractSettings()
-# Above this many words a primary output is not "collapsed" in practice (the largest
-# measured rescue on the dev benchmarks had 216), so readability need not run for it.
-_COLLAPSE_CHECK_WORDS = 300
 
 
 def _known(profile: HostProfile | None, settings: ExtractSettings) -> Callable[[str], bool] | None:
@@ -41,7 +40,12 @@ def _known(profile: HostProfile | None, settings: ExtractSettings) -> Callable[[
 
 
 def extract_page(
-    page: RawPage, *, settings: ExtractSettings = _DEFAULT, profile: HostProfile | None = None
+    page: RawPage,
+    *,
+    settings: ExtractSettings = _DEFAULT,
+    profile: HostProfile | None = None,
+    rules: chooser.Rules = chooser.RULES,
+    memo: dict | None = None,
 ) -> Extracted:
     """Extract the article of one page.
 
@@ -53,10 +57,17 @@ def extract_page(
     text = decode_page(page.body, kind=page.kind, header_encoding=page.encoding)
     known = _known(profile, settings)
     if page.kind == "html":
-        result, meta, method = _extract_html(text, page, settings, known)
+        result, meta, method = _extract_html(text, page, settings, known, rules=rules, memo=memo)
     else:
         result = clean_lines(text, is_known=known)
-        meta, method = PageMeta(language=guess_language("\n".join(result.lines))), "text-lines"
+        found = text_metadata(text, result.lines, page.url)
+        meta = PageMeta(
+            title=found.title,
+            author=found.author,
+            published=found.published,
+            language=guess_language("\n".join(result.lines)),
+        )
+        method = "text-lines"
     body = "\n".join(result.lines)
     if (len(words(body)) if body.isascii() else word_count(body)) < settings.min_words:
         raise ExtractionError(f"no article text found ({method})", reason="no-content")
@@ -74,43 +85,114 @@ def extract_page(
     )
 
 
-def _extract_html(
-    text: str, page: RawPage, settings: ExtractSettings, known: Callable[[str], bool] | None
-) -> tuple[TextResult, PageMeta, str]:
-    tree = html_path.parse_html(text)
-    if tree is None:
-        raise InputError("HTML could not be parsed", reason="decode")
+def html_candidates(
+    text: str, page: RawPage, settings: ExtractSettings, memo: dict | None = None
+) -> chooser.PageCandidates:
+    """Everything read from the page's tree, each computed on first use (see chooser).
+
+    ``memo`` (a dict kept by the caller) lets a benchmark evaluate the chooser's rules
+    again and again without re-running the extractors.
+    """
+    state: dict = {}
+
+    def tree():
+        if "tree" not in state:
+            state["tree"] = html_path.parse_html(text)
+            if state["tree"] is None:
+                raise InputError("HTML could not be parsed", reason="decode")
+        return state["tree"]
+
+    def declared():
+        return html_language(tree())
+
+    def trafilatura(**options):
+        def run():
+            doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
+            return html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
+
+        return run
+
+    def info():
+        found = trafilatura_metadata(tree(), page.url) if settings.with_metadata else None
+        traf_title = getattr(found, "title", None) or None
+        return {
+            "traf_title": traf_title,
+            "title": best_title(tree(), traf_title),
+            "author": getattr(found, "author", None) or None,
+            "published": iso_date(getattr(found, "date", None)),
+            "canonical": canonical_url(tree(), page.url),
+            "links": credit_links(tree(), page.url, lambda t: credit_line(t) is not None),
+        }
+
+    def recall():
+        doc = html_path.run_trafilatura(tree(), url=page.url, settings=settings, with_metadata=False, favor_recall=True)
+        return html_path.Candidate(method="trafilatura-recall", text=(doc.text or "") if doc else "")
+
+    cands = chooser.PageCandidates(
+        make={
+            "tree": tree,
+            "declared": declared,
+            "primary": lambda: cands.get("precise") if _precise(cands.get("declared")) else cands.get("balanced"),
+            "precise": trafilatura(favor_precision=True),
+            "balanced": trafilatura(),
+            "readability": lambda: html_path.Candidate(
+                method="readability", text=html_path.run_readability(tree(), url=page.url)
+            ),
+            "block": lambda: chooser.main_block(tree()),
+            "entries": lambda: chooser.entries(tree()),
+            "body_chars": lambda: chooser.body_chars(tree()),
+            "info": info,
+            "recall": recall,
+        }
+    )
+    if memo is not None:
+        cands.done = memo
+    return cands
+
+
+def _precise(declared: str | None) -> bool:
     # trafilatura's precision mode pays off on English news pages (ScrapingHub: +0.009
     # F1) and costs recall on the German-majority trafilatura-eval pages, where its
     # default mode plus our line rules scores higher (+0.003); the page's declared
     # language is the cheap signal we have before extracting.
-    declared = html_language(tree)
     # Non-Latin-script pages (no measurement favoured the default mode there) get precision
     # too: the default mode falls back to trafilatura's baseline on short CJK articles,
     # one line of the whole page with menus and share bars in it.
-    precise = declared in (None, "en") or non_latin_language(declared)
-    doc = html_path.run_trafilatura_staged(tree, url=page.url, settings=settings, favor_precision=precise)
-    info = trafilatura_metadata(tree, page.url) if settings.with_metadata else None
-    primary = html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
-    primary_words = len(words(primary.text)) if primary else 0
+    return declared in (None, "en") or non_latin_language(declared)
+
+
+def _extract_html(
+    text: str,
+    page: RawPage,
+    settings: ExtractSettings,
+    known: Callable[[str], bool] | None,
+    *,
+    rules: chooser.Rules = chooser.RULES,
+    memo: dict | None = None,
+) -> tuple[TextResult, PageMeta, str]:
+    cands = html_candidates(text, page, settings, memo)
+    declared = cands.get("declared")
+    primary = cands.get("primary")
     content_lang = guess_language(primary.text) if primary else None
     # readability's second opinion is used in full on English pages, elsewhere only to
     # rescue a collapsed primary (see html.choose), so it only runs when it can matter.
-    full = (content_lang or declared) == "en"
-    readable = None
-    if settings.use_readability and (full or primary_words < _COLLAPSE_CHECK_WORDS):
-        readable = html_path.Candidate(method="readability", text=html_path.run_readability(tree, url=page.url))
-    chosen = html_path.choose(primary, readable, full=full)
+    chosen = chooser.decide(
+        cands,
+        english=(content_lang or declared) == "en",
+        precise=_precise(declared),
+        use_readability=settings.use_readability,
+        rules=rules,
+    )
+    chosen = chooser.with_entries(chosen, cands, rules)
     if chosen is None or not chosen.text.strip():
         # Both found nothing: trafilatura's recall mode is the last resort.
-        doc2 = html_path.run_trafilatura(tree, url=page.url, settings=settings, with_metadata=False, favor_recall=True)
-        chosen = html_path.Candidate(method="trafilatura-recall", text=(doc2.text or "") if doc2 else "")
+        chosen = cands.get("recall")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
-    traf_title = getattr(info, "title", None) or None
-    title = best_title(tree, traf_title)
-    result = _drop_headline(_drop_headline(result, title), traf_title)
+    info = cands.get("info")
+    title = info["title"]
+    result = _drop_headline(_drop_headline(result, title), info["traf_title"])
     # Credit lines: the URL of the original is usually only in the link's href.
-    links = credit_links(tree, page.url, lambda t: credit_line(t) is not None)
+    links = info["links"]
     if links:
         by_text = {line_key(t): href for t, href in links}
         credits = [Credit(line=c.line, name=c.name, url=c.url or by_text.get(line_key(c.line))) for c in result.credits]
@@ -118,15 +200,16 @@ def _extract_html(
             credits = [Credit(line=t, name=None, url=href) for t, href in links]
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
     # What the page states for machines beats the heuristics (see stated.py).
-    guessed = clean_author(getattr(info, "author", None))
+    tree = cands.get("tree")
+    guessed = clean_author(author_name(info["author"]))
     if guessed and guessed in commenter_names(tree):
         guessed = None
     meta = PageMeta(
         title=title,
         author=stated_author(tree) or guessed,
-        published=stated_published(tree) or iso_date(getattr(info, "date", None)),
+        published=stated_published(tree) or info["published"],
         language=_text_language(tree, chosen.text, declared, content_lang),
-        canonical_url=canonical_url(tree, page.url),
+        canonical_url=info["canonical"],
     )
     return result, meta, chosen.method
 
@@ -159,6 +242,27 @@ def _inner_lang(tree, text: str) -> str | None:
         return None
     m = _LANG_TAG.match((best.get("lang") or "").strip())
     return m.group(1).lower() if m else None
+
+
+_FOLLOW_WORDS = frozenset({"follow", "following", "folgen", "folge", "suivre", "seguir", "segui", "obserwuj", "volg"})
+
+
+def author_name(author: str | None) -> str | None:
+    """An author field without the "Follow" button or share line that theme markup
+    puts inside the byline ("Follow Jane Doe", "Jane Doe Follow", "Follow", "Share")."""
+    if not author:
+        return None
+    names = []
+    for name in author.split(";"):  # trafilatura joins several authors with "; "
+        tokens = name.split()
+        while tokens and tokens[0].lower().strip(":") in _FOLLOW_WORDS:
+            tokens.pop(0)
+        while tokens and tokens[-1].lower().strip(":") in _FOLLOW_WORDS:
+            tokens.pop()
+        name = " ".join(tokens)
+        if name and furniture_kind(name) is None:
+            names.append(name)
+    return "; ".join(dict.fromkeys(names)) or None
 
 
 def _drop_headline(result: TextResult, title: str | None) -> TextResult:

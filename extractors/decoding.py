@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from wiredesk.core.errors import InputError
@@ -144,6 +145,13 @@ def _detect(body: bytes) -> str | None:
     text = _try(body, "utf-8")
     if text is not None:
         return text
+    # Undeclared, but UTF-8 but for a few stray bytes: many valid multi-byte letters
+    # against few invalid runs is UTF-8 (no legacy code page produces that pattern).
+    lenient = _lenient_utf8(body)
+    if lenient.encoding == "utf-8" and _MOSTLY_UTF8 * lenient.replaced <= sum(
+        1 for ch in lenient.text if ord(ch) > 127 and ch != "\ufffd"
+    ):
+        return lenient.text
     # windows-1252 is the web's default legacy encoding (browsers fall back to it in
     # Western locales); charset-normalizer often names a sibling code page (cp1250,
     # cp1257) for short Western texts, which garbles the few letters that differ.
@@ -158,33 +166,89 @@ def _detect(body: bytes) -> str | None:
     return _try(body, normalise_charset(best.encoding) or best.encoding)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decoded:
+    """A decoded page: its text, the codec used, and how many invalid byte runs became U+FFFD."""
+
+    text: str
+    encoding: str
+    replaced: int = 0
+
+
 def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html", header_encoding: str | None = None) -> str:
     """Decode a page's bytes. Raises InputError(reason="empty" | "binary" | "decode")."""
+    return decode_bytes(body, kind=kind, header_encoding=header_encoding).text
+
+
+def _lenient_utf8(body: bytes, *, legacy: bool = True) -> Decoded:
+    """A declared-UTF-8 page that is not valid UTF-8, read as browsers read it.
+
+    Browsers (and trafilatura) decode a page declared UTF-8 with replacement characters,
+    whatever its invalid bytes; a stray byte (a truncated copy-paste, a mangled CMS
+    field) must neither refuse the page nor hand it to charset guessing, which picks a
+    code page for the valid multi-byte letters too ("Ærøskøbing" read as cp1250: "Ă†rĂ¸skĂ¸bing").
+    The one exception: bytes with no valid multi-byte sequence at all and many invalid
+    ones are a legacy page under a wrong label; windows-1252 is then the reading a
+    Western browser falls back to, taken only when it is plausible.
+    """
+    text = body.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")  # U+FFFD already in the page
+    if replaced <= 0:
+        return Decoded(text=text, encoding="utf-8", replaced=0)
+    multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    if legacy and multibyte == 0 and replaced >= _LABEL_WRONG_MIN_INVALID:
+        legacy = _try(body, "windows-1252")
+        if legacy is not None and _plausible_western(legacy):
+            return Decoded(text=legacy, encoding="windows-1252", replaced=0)
+    return Decoded(text=text, encoding="utf-8", replaced=replaced)
+
+
+# A declared-UTF-8 page with no valid multi-byte letter and at least this many invalid
+# bytes is read as a mislabelled legacy page (one or two stray bytes are not evidence).
+_LABEL_WRONG_MIN_INVALID = 3
+# Over this share of invalid runs (per character) after a UTF-8 BOM, the page is refused.
+_BOM_MAX_INVALID_SHARE = 0.01
+# Undeclared bytes are read as UTF-8 with replacements when valid multi-byte letters
+# outnumber the invalid runs this many times over.
+_MOSTLY_UTF8 = 10
+
+
+def decode_bytes(body: bytes, *, kind: Literal["html", "text"] = "html", header_encoding: str | None = None) -> Decoded:
+    """decode_page with the codec and the count of replaced invalid sequences."""
     if not body or not body.strip():
         raise InputError("page has no bytes (or only whitespace)", reason="empty")
     for bom, encoding in _BOMS:
         if body.startswith(bom):
+            if encoding == "utf-8":
+                lenient = _lenient_utf8(body[len(bom) :], legacy=False)  # a BOM is no server default
+                # a stray byte is read as browsers read it; bytes that are mostly invalid
+                # after a UTF-8 BOM are a corrupt file, not a page
+                if lenient.replaced <= _BOM_MAX_INVALID_SHARE * len(lenient.text):
+                    return _checked(lenient.text, lenient.encoding, lenient.replaced)
             text = _try(body[len(bom) :], encoding)
             if text is None:
                 raise InputError(f"bytes after the {encoding} BOM do not decode", reason="decode")
-            return _check_text(text)
+            return _checked(text, encoding)
     declared = normalise_charset(header_encoding)
     if declared and declared.startswith(("utf-16", "utf-32")):
         # BOM-less UTF-16/32 is full of NUL bytes; only the header can vouch for it.
         text = _try(body, declared)
         if text is not None:
-            return _check_text(text)
+            return _checked(text, declared)
     if _looks_binary(body):
         raise InputError("not text (binary signature or control bytes)", reason="binary")
     for encoding in (normalise_charset(header_encoding), _sniff_declared(body, kind)):
         if encoding:
             text = _declared(body, encoding)
             if text is not None:
-                return _check_text(text)
+                return _checked(text, encoding)
+            if encoding == "utf-8":
+                lenient = _lenient_utf8(body)
+                return _checked(lenient.text, lenient.encoding, lenient.replaced)
     text = _detect(body)
     if text is None:
         raise InputError("no encoding decodes these bytes", reason="decode")
-    return _check_text(text)
+    return _checked(text, "detected")
 
 
 def _sniff_declared(body: bytes, kind: str) -> str | None:
@@ -202,7 +266,7 @@ def _sniff_declared(body: bytes, kind: str) -> str | None:
     return encoding
 
 
-def _check_text(text: str) -> str:
+def _checked(text: str, encoding: str, replaced: int = 0) -> Decoded:
     if not text.strip():
         raise InputError("page decodes to whitespace only", reason="empty")
-    return text
+    return Decoded(text=text, encoding=encoding, replaced=replaced)

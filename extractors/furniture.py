@@ -257,6 +257,41 @@ _STRONG_CTA = re.compile(
 )
 _ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
+# Lines that ask for corrections, share requests and "Follow" blocks, in several languages:
+# "Spotted an error? Send a correction.", "Fehler gefunden? Jetzt melden.", "Follow Victor
+# Davis Hanson on Twitter", "Partagez cet article". Nobody writes these in the story.
+_CORRECTION = re.compile(
+    r"^(spotted|found|see|notice|noticed) (an? )?(error|mistake|typo)s?\b|^(send|submit|report) (us )?an? (correction|error|typo)\b|"
+    r"^(fehler|tippfehler) (gefunden|entdeckt)\b|^(haben sie|hast du) einen fehler (gefunden|entdeckt)|"
+    r"^(vous avez )?(repéré|trouvé|vu) une (erreur|faute)|^signaler une (erreur|faute)|"
+    r"^¿?(has|ha) (visto|encontrado) (un|algún) error|^(reportar|notificar) (un )?error|"
+    r"^(hai|avete) (trovato|notato) un errore|^segnala (un )?errore|"
+    r"^(zauważyłeś|zauważyłaś|znalazłeś) błąd|^zgłoś błąd|^encontrou um erro|"
+    r"^(corrections?|korrekturen?|rectificatifs?) ?(policy|hinweis)?\s*:",
+    re.IGNORECASE,
+)
+_SOCIAL = r"(twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|telegram|google news)"
+_FOLLOW = re.compile(
+    rf"^(follow|folgen|folge|suivre|suivez|seguir|segui|obserwuj|volg)( us| me| uns| nous| nos)?$|"
+    rf"^(follow|folgen sie|folge|suivez|síguenos|sigue a|segui|obserwuj|volg)\b.{{0,50}}\b(on|auf|sur|en|su|na|op) {_SOCIAL}\b.{{0,20}}$|"
+    rf"^(follow|folgen sie|suivez|sigue a|obserwuj) @\w+|^(folgen sie uns|suivez-nous|síguenos|obserwuj nas|seguici)\b",
+    re.IGNORECASE,
+)
+_SHARE_LINE = re.compile(
+    r"^(share|teilen sie|partagez|partager|comparte|compartir|condividi|udostępnij|deel|compartilhe)\b"
+    r".{0,40}\b(article|story|post|page|artikel|beitrag|cet article|esta (noticia|nota)|questo articolo|"
+    r"artykuł|dit artikel|esta matéria)\b",
+    re.IGNORECASE,
+)
+# Caption labels glued to their text ("Media captionWho is Julian Assange?") and photo
+# credits written as a phrase ("Photo by Jane Doe on Unsplash", "Foto von Max Muster").
+_CAPTION_LABEL = re.compile(
+    r"^(media caption|image caption|photo caption|image copyright|picture caption|bildunterschrift|"
+    r"légende( de la photo)?|pie de foto|didascalia)|"
+    r"^(photo|photograph|picture|image|illustration|foto|bild)s? (by|courtesy( of)?|via|von|de|di|par)\s",
+    re.IGNORECASE,
+)
+
 # Bylines / datelines that stand alone: "By Jane Doe", "Published 3 hours ago", ...
 # The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
 # day, ..." is a sentence.
@@ -440,6 +475,12 @@ def furniture_kind(line: str, facts: LineFacts | None = None) -> str | None:
         return "teaser"
     if n <= 40 and _F_STRONG_CTA.search(c, low):
         return "cta"
+    if n <= 25 and _CORRECTION.search(c):
+        return "cta"
+    if n <= 10 and (_FOLLOW.match(c) or _SHARE_LINE.match(c)):
+        return "cta"
+    if n <= 30 and _CAPTION_LABEL.match(c):
+        return "caption"
     if n <= 20 and _F_CTA.search(c, low) and (not _SENTENCE_END.search(c) or _ADDRESS.search(c)):
         return "cta"
     if n <= 16 and (_F_META_LINE.match(c, low) or _is_byline(c)):

@@ -35,9 +35,17 @@ def parse_html(html: str) -> HtmlElement | None:
     from trafilatura.utils import load_html  # handles XML declarations, broken markup
 
     try:
-        return load_html(html)
+        tree = load_html(html)
     except Exception:  # lxml raises a zoo of errors on hostile markup
-        return None
+        tree = None
+    if tree is None and "<" in html:
+        # load_html refuses fragments that do not start like a document ("<table ...",
+        # "<div ...", a broken doctype); browsers render them, and so does lxml's parser.
+        try:
+            tree = lxml.html.document_fromstring(html)
+        except Exception:
+            return None
+    return tree
 
 
 def run_trafilatura(

@@ -161,8 +161,11 @@ def stopword_ratio(tokens: list[str]) -> float:
 def dominant_script(text: str) -> str | None:
     """The script most letters of the text are written in (a Unicode name prefix such as
     LATIN, CYRILLIC, ARABIC, CJK, HIRAGANA), or None for a text without letters."""
+    sample = text[:5000]
+    if sample.isascii():  # the common case, without a loop over its characters
+        return "LATIN" if any(map(str.isalpha, sample)) else None
     counts: Counter[str] = Counter()
-    for ch in text[:5000]:
+    for ch in sample:
         if ch.isalpha() and not ch.isascii():
             name = unicodedata.name(ch, "").split(" ", 1)[0]
             if name in _SCRIPT_NAMES:

@@ -134,3 +134,39 @@ def test_bomless_utf16_with_a_header_charset() -> None:
     with pytest.raises(InputError) as err:  # without the header, NUL bytes mean binary
         decode_page(body, kind="text")
     assert err.value.reason == "binary"
+
+
+# --- one invalid byte in a page declared UTF-8 (issue 14, class 3) -------------------
+
+DANISH = "The ferry to Ærøskøbing leaves from Svendborg; the crossing takes about 75 minutes."
+
+
+def test_declared_utf8_with_one_invalid_byte_is_read_leniently_with_a_count() -> None:
+    from wiredesk.extractors.decoding import decode_bytes
+
+    raw = _html(DANISH, '<meta charset="utf-8">').encode("utf-8").replace(b"crossing", b"cross\xe9ing")
+    found = decode_bytes(raw, kind="html")
+    assert found.encoding == "utf-8" and found.replaced == 1
+    assert "Ærøskøbing" in found.text and "cross\ufffding" in found.text
+    # the header alone vouches too, and the result never comes from charset guessing
+    raw_no_meta = _html(DANISH).encode("utf-8").replace(b"crossing", b"cross\xe9ing")
+    assert "Ærøskøbing" in decode_page(raw_no_meta, kind="html", header_encoding="UTF-8")
+
+
+def test_declared_utf8_page_with_invalid_bytes_extracts() -> None:
+    story = " ".join([DANISH] * 6)
+    raw = f"<html><head><meta charset='utf-8'></head><body><article><p>{story}</p></article></body></html>"
+    body = raw.encode("utf-8").replace(b"Svendborg", b"Svend\xffborg", 1)
+    out = extract_page(RawPage(source="t", body=body, kind="html"))
+    assert "Ærøskøbing" in out.text and "Ă" not in out.text
+
+
+def test_undeclared_utf8_with_a_stray_byte_is_not_a_code_page() -> None:
+    text = ("Ærøskøbing, Marstal og Søby: færgerne sejler hver dag. " * 4).encode("utf-8") + b"\x81 end."
+    assert decode_page(text, kind="text").startswith("Ærøskøbing, Marstal")
+
+
+def test_utf8_label_on_a_legacy_page_falls_back_to_windows_1252() -> None:
+    # no valid multi-byte letter at all and several invalid bytes: the label is wrong
+    raw = _html(FRENCH, '<meta charset="utf-8">').encode("windows-1252")
+    assert FRENCH in decode_page(raw, kind="html")

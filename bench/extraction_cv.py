@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Cross-validated F1 of the HTML chooser's rules over ALL development sets.
+
+    .venv/bin/python bench/extraction_cv.py                  # 5 folds, default grid
+    .venv/bin/python bench/extraction_cv.py --limit 40       # first 40 pages of each set (quick)
+    .venv/bin/python bench/extraction_cv.py --folds 5 --json-out cv.json
+
+Every threshold of ``wiredesk.extractors.chooser.Rules`` is a choice; a choice made on
+the pages it is measured on overstates what held-out pages will see. Here each page is
+extracted with the rules chosen on the OTHER folds (best mean-of-sets score on the
+training folds, over the grid below), and those held-out outputs are scored per set with
+the set's own metric. Reported per set: the in-sample score of the default rules, the
+cross-validated score, trafilatura's; for the external sets also blow-ups (output > 3x
+its truth in tokens where trafilatura's is not) and empty outputs.
+
+Extractors run once per page: their outputs are kept in a per-page memo (see
+``wiredesk.extractors.core.html_candidates``) and every grid point re-runs only the
+chooser and the line rules on them. Sets: ScrapingHub (shingle F1), trafilatura-eval
+(its snippet F1), and external-dev's five sets (bag-of-words token F1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import pickle
+import statistics
+import sys
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(SHARED / "tools"))
+
+import score_external  # noqa: E402
+from score_extraction import _prf, sh_page, sh_score, te_score  # noqa: E402
+
+from wiredesk.core.errors import WiredeskError  # noqa: E402
+from wiredesk.core.records import RawPage  # noqa: E402
+from wiredesk.extractors import extract_page, warm_up  # noqa: E402
+from wiredesk.extractors.chooser import RULES, Rules  # noqa: E402
+from wiredesk.extractors.settings import ExtractSettings  # noqa: E402
+
+GRID = {
+    "max_over_block": (3.0, 6.0, 1e9),
+    "min_block_share": (0.0, 0.3),
+    "confident_block_share": (0.9, 2.0),
+    "entries_over_chosen": (1.8, 1e9),
+}
+BLOWUP = 3.0
+
+
+def load_sets(limit: int | None) -> dict[str, list[dict]]:
+    sets: dict[str, list[dict]] = {}
+    for name in ("scrapinghub-aeb", "trafilatura-eval"):
+        d = SHARED / "data" / "extraction" / name
+        rows = [json.loads(line) for line in (d / "ground_truth.jsonl").open(encoding="utf-8")]
+        rows = rows[:limit] if limit else rows
+        for r in rows:
+            r["body"] = gzip.decompress((d / "html" / f"{r['id']}.html.gz").read_bytes())
+            r["url"] = (r.get("url") or "").strip() or None
+        sets[name] = rows
+    by_set: dict[str, list[dict]] = defaultdict(list)
+    for pg in score_external.pages():
+        if limit and len(by_set[pg.set]) >= limit:
+            continue
+        by_set[pg.set].append({"id": pg.id, "body": pg.html, "truth": pg.truth, "url": None})
+    sets.update(by_set)
+    return sets
+
+
+def fold_of(set_name: str, page_id: str, folds: int) -> int:
+    return zlib.crc32(f"{set_name}/{page_id}".encode()) % folds
+
+
+def set_score(name: str, rows: list[dict], preds: dict[str, str | None]) -> float:
+    if not rows:
+        return 0.0
+    if name == "scrapinghub-aeb":
+        return sh_score(rows, preds, n_boot=1)["f1"]
+    if name == "trafilatura-eval":
+        return te_score(rows, preds)["f1"]
+    return statistics.mean(score_external.score(preds.get(r["id"]) or "", r["truth"])[2] for r in rows)
+
+
+def page_parts(name: str, rows: list[dict], preds: dict[str, str | None]) -> dict[str, tuple]:
+    """Each page's share of its set's metric, computed once (the folds only re-add them)."""
+    if name == "scrapinghub-aeb":
+        return {r["id"]: sh_page(r["text"], preds.get(r["id"]) or "") for r in rows}
+    if name == "trafilatura-eval":
+        return {r["id"]: tuple(te_score([r], preds).get(k, 0) for k in ("f1",)) + _te_counts(r, preds) for r in rows}
+    return {r["id"]: (score_external.score(preds.get(r["id"]) or "", r["truth"])[2],) for r in rows}
+
+
+def _te_counts(r: dict, preds: dict) -> tuple:
+    out = preds.get(r["id"])
+    out = " ".join(out.split()) if isinstance(out, str) else None
+    a = sum(1 for w in r["with"] if out is not None and " ".join(w.split()) in out)
+    b = sum(1 for w in r["without"] if out is not None and " ".join(w.split()) in out)
+    return a, len(r["with"]) - a, b  # tp, fn, fp
+
+
+def parts_score(name: str, parts: list[tuple]) -> float:
+    if not parts:
+        return 0.0
+    if name == "scrapinghub-aeb":
+        return _prf(parts)["f1"]
+    if name == "trafilatura-eval":
+        tp, fn, fp = (sum(p[i] for p in parts) for i in (1, 2, 3))
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return statistics.mean(p[0] for p in parts)
+
+
+def extract_all(sets, rules: Rules, memos: dict, settings: ExtractSettings) -> dict[str, dict[str, str | None]]:
+    out: dict[str, dict[str, str | None]] = {}
+    for name, rows in sets.items():
+        preds = out[name] = {}
+        for r in rows:
+            memo = memos.setdefault((name, r["id"]), {})
+            page = RawPage(source="bench", body=r["body"], kind="html", url=r["url"])
+            try:
+                preds[r["id"]] = extract_page(page, settings=settings, rules=rules, memo=memo).text
+            except WiredeskError:
+                preds[r["id"]] = None
+    return out
+
+
+def grid_points() -> list[Rules]:
+    keys = list(GRID)
+    return [replace(RULES, **dict(zip(keys, values))) for values in itertools.product(*(GRID[k] for k in keys))]
+
+
+def cross_validate(sets, outputs: dict[Rules, dict], folds: int) -> tuple[dict[str, dict[str, str | None]], list]:
+    """Held-out predictions: each fold's pages from the rules best on the other folds."""
+    held: dict[str, dict[str, str | None]] = {name: {} for name in sets}
+    chosen = []
+    parts = {rules: {n: page_parts(n, rows, out[n]) for n, rows in sets.items()} for rules, out in outputs.items()}
+    for k in range(folds):
+        train = {n: [r["id"] for r in rows if fold_of(n, r["id"], folds) != k] for n, rows in sets.items()}
+
+        def objective(rules: Rules) -> float:
+            return statistics.mean(parts_score(n, [parts[rules][n][i] for i in train[n]]) for n in sets)
+
+        best = max(outputs, key=objective)
+        chosen.append(best)
+        for n, rows in sets.items():
+            for r in rows:
+                if fold_of(n, r["id"], folds) == k:
+                    held[n][r["id"]] = outputs[best][n][r["id"]]
+    return held, chosen
+
+
+def trafilatura_outputs(sets) -> dict[str, dict[str, str | None]]:
+    import trafilatura
+
+    out = {}
+    for name, rows in sets.items():
+        out[name] = {r["id"]: trafilatura.extract(r["body"], include_comments=False) for r in rows}
+    return out
+
+
+def external_counts(rows, preds, base) -> tuple[int, int]:
+    """(blow-ups where trafilatura is not one, empty outputs) of one external set."""
+    blow = empty = 0
+    for r in rows:
+        truth = sum(score_external.tokens(r["truth"]).values())
+        ours = sum(score_external.tokens(preds.get(r["id"])).values())
+        theirs = sum(score_external.tokens(base.get(r["id"])).values())
+        empty += ours == 0
+        blow += truth > 0 and ours > BLOWUP * truth and theirs <= BLOWUP * truth
+    return blow, empty
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, help="first N pages of each set")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--json-out", type=Path)
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="pickle of the extractors' outputs per page, read if present and written after "
+        "(only while the extractors themselves are unchanged: a rules or line-rule experiment)",
+    )
+    a = ap.parse_args()
+    report(load_sets(a.limit), a.folds, a.cache, a.json_out)
+
+
+def report(sets: dict[str, list[dict]], folds: int, cache: Path | None, json_out: Path | None) -> dict:
+    """Run the grid, cross-validate, print the table; the report as a dict."""
+    settings = ExtractSettings()
+    warm_up()
+    memos: dict = pickle.loads(cache.read_bytes()) if cache and cache.exists() else {}
+    t0 = time.process_time()
+    outputs = {RULES: extract_all(sets, RULES, memos, settings)}
+    print(f"extractors: {time.process_time() - t0:.0f} s CPU for {sum(map(len, sets.values()))} pages", file=sys.stderr)
+    for rules in grid_points():
+        if rules not in outputs:
+            outputs[rules] = extract_all(sets, rules, memos, settings)
+    if cache:
+        cache.write_bytes(pickle.dumps(memos))
+    held, chosen = cross_validate(sets, outputs, folds)
+    base = trafilatura_outputs(sets)
+    table: dict = {}
+    print("| set | pages | in-sample F1 | cross-validated F1 | trafilatura | blow-ups | empty |")
+    print("|---|---|---|---|---|---|---|")
+    for n, rows in sets.items():
+        ins, cv, tr = (set_score(n, rows, p) for p in (outputs[RULES][n], held[n], base[n]))
+        blow, empty = (
+            external_counts(rows, held[n], base[n]) if n not in ("scrapinghub-aeb", "trafilatura-eval") else ("-", "-")
+        )
+        table[n] = {"pages": len(rows), "in_sample": ins, "cv": cv, "trafilatura": tr, "blowups": blow, "empty": empty}
+        print(f"| {n} | {len(rows)} | {ins:.4f} | {cv:.4f} | {tr:.4f} | {blow} | {empty} |")
+    ext = [n for n in sets if n not in ("scrapinghub-aeb", "trafilatura-eval")]
+    if ext:
+        mix = {k: statistics.mean(table[n][k] for n in ext) for k in ("in_sample", "cv", "trafilatura")}
+        print(
+            f"| external mix (mean of sets) | - | {mix['in_sample']:.4f} | {mix['cv']:.4f} | {mix['trafilatura']:.4f} | - | - |"
+        )
+        table["external-mix"] = mix
+    print("\nrules chosen per fold:")
+    for k, rules in enumerate(chosen):
+        print(f"  fold {k}: " + ", ".join(f"{f}={getattr(rules, f)}" for f in GRID))
+    if json_out:
+        json_out.write_text(json.dumps(table, indent=2))
+    return table
+
+
+if __name__ == "__main__":
+    main()

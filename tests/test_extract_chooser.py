@@ -1,0 +1,125 @@
+"""The chooser's sanity checks (issue 14): blow-up bound, precision vs the densest block.
+
+Pages written here, each the shape of a failure seen on held-out pages; the candidates
+that the extractors produced on those pages are given as such, and the page's main block
+is read from the real tree.
+"""
+
+from __future__ import annotations
+
+from wiredesk.extractors.chooser import PageCandidates, Rules, body_chars, decide, main_block
+from wiredesk.extractors.html import Candidate, parse_html
+
+STORY = [
+    "The harbour authority said on Tuesday that the old pier would close for repairs until the spring.",
+    "Engineers found cracks in three of the supporting columns during a routine inspection last month.",
+    "Fishing boats that use the pier will be moved to the northern quay, which was dredged in August.",
+    "Local traders worry that the closure will keep summer visitors away from the market square.",
+    "The council has promised a temporary footbridge so that the ferry terminal stays within reach.",
+    "Repairs are expected to cost about four million euros, most of it paid by the regional fund.",
+]
+PROMO = "Subscribe today and get our premium newsletter with the best stories every morning."
+COMMENT = "I have lived here for forty years and never seen the pier in such a bad state, shame on them"
+
+
+def _page(story_markup: str, extra: str = "") -> str:
+    return (
+        '<html lang="en"><head><title>Old pier to close</title></head><body>'
+        f'<div class="promo"><p>{PROMO}</p><p>{PROMO}</p></div>'
+        f'<div class="story">{story_markup}</div>{extra}</body></html>'
+    )
+
+
+def _cands(html: str, **given: Candidate | None) -> PageCandidates:
+    tree = parse_html(html)
+    return PageCandidates(
+        make={
+            "block": lambda: main_block(tree),
+            "body_chars": lambda: body_chars(tree),
+            **{k: (lambda v=v: v) for k, v in given.items()},
+        }
+    )
+
+
+def test_main_block_finds_a_story_written_as_br_runs() -> None:
+    block = main_block(parse_html(_page("<br><br>".join(STORY * 2))))
+    assert STORY[0] in block.text and PROMO not in block.text
+    assert block.n_words > 150
+
+
+def test_precision_output_without_the_densest_block_gives_way_to_balanced() -> None:
+    html = _page("<br><br>".join(STORY * 2))
+    promo_only = Candidate(method="trafilatura", text=PROMO)
+    balanced = Candidate(method="trafilatura", text="\n".join(STORY * 2))
+    chosen = decide(
+        _cands(html, primary=promo_only, balanced=balanced), english=True, precise=True, use_readability=False
+    )
+    assert chosen is balanced
+    # with the check off (the old behaviour) the promo box was kept
+    off = Rules(min_block_share=0.0)
+    chosen = decide(
+        _cands(html, primary=promo_only, balanced=balanced),
+        english=True,
+        precise=True,
+        use_readability=False,
+        rules=off,
+    )
+    assert chosen is promo_only
+
+
+def test_precision_output_holding_the_block_is_kept_without_a_second_run() -> None:
+    html = _page("".join(f"<p>{s}</p>" for s in STORY * 2))
+    primary = Candidate(method="trafilatura", text="\n".join(STORY * 2))
+    cands = _cands(html, primary=primary)  # no "balanced": asking for it would fail
+    assert decide(cands, english=True, precise=True, use_readability=False) is primary
+    assert "balanced" not in cands.done
+
+
+def test_second_opinion_far_longer_than_the_block_and_the_primary_is_a_blow_up() -> None:
+    comments = "".join(f'<div class="comment"><p>{COMMENT} #{i}</p></div>' for i in range(120))
+    html = _page("".join(f"<p>{s}</p>" for s in STORY * 2), extra=f'<div class="comments">{comments}</div>')
+    primary = Candidate(method="trafilatura", text="\n".join(STORY[:2]))  # collapsed: a third of the story
+    whole = Candidate(method="readability", text="\n".join(STORY * 2 + [COMMENT] * 120))
+    chosen = decide(_cands(html, primary=primary, readability=whole), english=True, precise=False, use_readability=True)
+    assert chosen is primary
+    # a second opinion of the block's size still rescues the collapsed primary
+    story = Candidate(method="readability", text="\n".join(STORY * 2))
+    chosen = decide(_cands(html, primary=primary, readability=story), english=True, precise=False, use_readability=True)
+    assert chosen is story
+
+
+def test_blown_up_primary_gives_way_to_a_second_opinion_of_the_blocks_size() -> None:
+    comments = "".join(f'<div class="comment"><p>{COMMENT} #{i}</p></div>' for i in range(120))
+    html = _page("".join(f"<p>{s}</p>" for s in STORY * 2), extra=f'<div class="comments">{comments}</div>')
+    whole = Candidate(method="trafilatura", text="\n".join(STORY * 2 + [f"{COMMENT} #{i}" for i in range(120)]))
+    story = Candidate(method="readability", text="\n".join(STORY * 2))
+    chosen = decide(_cands(html, primary=whole, readability=story), english=True, precise=False, use_readability=True)
+    assert chosen is story
+
+
+def test_fragment_without_a_document_start_is_extracted() -> None:
+    # pages archived as fragments ("<table ...", a broken doctype) were refused as undecodable
+    from wiredesk.core.records import RawPage
+    from wiredesk.extractors import extract_page
+
+    cells = "".join(f"<tr><td>{s}</td></tr>" for s in STORY * 2)
+    for start in ('<table border="0" width="33%">', "<!DOCTYPE htm\n<div id='x'><table>"):
+        body = f"{start}{cells}</table>".encode()
+        out = extract_page(RawPage(source="t", body=body, kind="html"))
+        assert STORY[0] in out.text
+
+
+def test_second_opinion_longer_than_the_body_text_is_refused() -> None:
+    # a <title> left open swallows the page: the body is empty, readability reads the head
+    html = "<html><head><title>Sport library--> " + " ".join(STORY * 20) + "</head><body></body></html>"
+    tree = parse_html(html)
+    whole = Candidate(method="readability", text=" ".join(STORY * 20))
+    cands = PageCandidates(
+        make={
+            "primary": lambda: None,
+            "readability": lambda: whole,
+            "block": lambda: main_block(tree),
+            "body_chars": lambda: body_chars(tree),
+        }
+    )
+    assert decide(cands, english=True, precise=False, use_readability=True) is None

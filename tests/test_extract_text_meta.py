@@ -1,0 +1,56 @@
+"""Metadata of plain-text pages (issue 14, class 6): title, byline and date lines."""
+
+from __future__ import annotations
+
+from wiredesk.core.records import RawPage
+from wiredesk.extractors import extract_page
+from wiredesk.extractors.text_meta import parse_date, text_metadata
+
+STORY = [
+    "The harbour authority said on Tuesday that the old pier would close for repairs until the spring.",
+    "Engineers found cracks in three of the supporting columns during a routine inspection last month.",
+    "Fishing boats that use the pier will be moved to the northern quay, which was dredged in August.",
+    "Local traders worry that the closure will keep summer visitors away from the market square.",
+]
+MENU = ["Home", "News", "Sport", "Weather", "Subscribe", "Most read: Council approves new bus lanes"]
+
+
+def _page(*head: str) -> str:
+    return "\n\n".join([*MENU, *head, *STORY, "Share this article", "© 2019 Harbour Times"])
+
+
+def test_title_byline_and_date_above_the_story() -> None:
+    text = _page("Old pier to close for repairs until spring", "By Jane Doe", "Published November 19, 2019")
+    out = extract_page(RawPage(source="t", body=text.encode(), kind="text"))
+    assert out.title == "Old pier to close for repairs until spring"
+    assert out.author == "Jane Doe"
+    assert out.published == "2019-11-19"
+    assert STORY[0] in out.text
+
+
+def test_name_then_date_byline_and_other_languages() -> None:
+    meta = text_metadata(_page("Alter Pier wird bis zum Frühjahr gesperrt", "Von Max Muster | 19.11.2019"), STORY)
+    assert (meta.title, meta.author, meta.published) == (
+        "Alter Pier wird bis zum Frühjahr gesperrt",
+        "Max Muster",
+        "2019-11-19",
+    )
+    meta = text_metadata(_page("Old pier to close", "Chris Davies - Nov 19, 2019, 8:15 pm CST"), STORY)
+    assert meta.author == "Chris Davies" and meta.published == "2019-11-19"
+
+
+def test_url_slug_picks_the_headline_among_headings() -> None:
+    text = _page("Old pier to close for repairs until spring", "Key Points", "Photos from the inspection")
+    meta = text_metadata(text, STORY, "https://example.org/news/old-pier-to-close-for-repairs")
+    assert meta.title == "Old pier to close for repairs until spring"
+
+
+def test_no_story_found_gives_the_first_heading_and_no_byline() -> None:
+    meta = text_metadata("Weather warning for the coast tonight\n\nBy Jane Doe", [])
+    assert meta.title == "Weather warning for the coast tonight" and meta.author is None
+
+
+def test_relative_and_unreadable_dates_stay_empty() -> None:
+    assert parse_date("Updated 3 hours ago") is None
+    assert parse_date("Published: 2019-11-19") == "2019-11-19"
+    assert parse_date("sometime soon") is None
