@@ -23,22 +23,10 @@ from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
+from wiredesk.core.schemaorg import ARTICLE_TYPES
+
 from .metadata import iso_date
 
-_ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "blogposting",
-        "report",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "liveblogposting",
-        "techarticle",
-        "scholarlyarticle",
-    }
-)
 _DATE_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued")
 # Link texts and bylines that are not names.
 _NOT_A_NAME = re.compile(
@@ -164,7 +152,7 @@ def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
 def _is_article(thing: dict) -> bool:
     kind = thing.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
-    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].lower() in _ARTICLE_TYPES for k in kinds)
+    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].lower() in ARTICLE_TYPES for k in kinds)
 
 
 def _in_comments(node: HtmlElement) -> bool:

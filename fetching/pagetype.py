@@ -29,30 +29,12 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from wiredesk.core.schemaorg import ARTICLE_TYPES
+
 from .urls import host_key, request_url
 
 PageKind = Literal["article", "listing"]
 
-ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "blogposting",
-        "report",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "askpublicnewsarticle",
-        "livebloggosting",
-        "liveblogposting",
-        "techarticle",
-        "scholarlyarticle",
-        "socialmediaposting",
-        "satiricalarticle",
-    }
-)
 LISTING_TYPES = frozenset(
     {
         "collectionpage",
