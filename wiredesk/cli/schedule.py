@@ -180,15 +180,11 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     wait_s = None if args.wait == -1.0 else args.wait  # bare --wait: follow the run to its end
     params = parse_params(args.param)
     _prefect_env(quiet=True)
-    from prefect.settings import PREFECT_API_URL
-
-    local_api = None
-    if not PREFECT_API_URL.value():  # neither in the environment nor in the Prefect profile
-        from wiredesk.flows.deployments import local_serve_api
-
-        local_api = local_serve_api(_prefect_home(args))
     from wiredesk.core.errors import WiredeskError
-    from wiredesk.flows.deployments import NothingServing, trigger
+    from wiredesk.flows.deployments import NothingServing, local_serve_api, trigger
+
+    # trigger() prefers PREFECT_API_URL (environment or Prefect profile); this is its fallback.
+    local_api = local_serve_api(_prefect_home(args))
 
     try:
         run = trigger(args.name, params, wait_s=wait_s, queue=args.queue, local_api=local_api)
