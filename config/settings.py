@@ -73,6 +73,10 @@ class RunConfig(_Strict):
     # run is its own process): auto (a Redis dedup index if there is one, else a table in a
     # PostgreSQL store, else a directory beside a SQLite store), off, a redis:// URL, or a directory.
     host_pacing: str = "auto"
+    # A one-shot `wiredesk run` with no Prefect server running (no PREFECT_API_URL, no `wiredesk serve`):
+    # direct = run the same pipeline in the process, recorded in the store's run log, no flow run;
+    # embedded = start Prefect's embedded server (alongside the run's start-up) and make it a flow run.
+    without_server: Literal["direct", "embedded"] = "direct"
 
 
 class Schedule(_Strict):

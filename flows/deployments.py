@@ -13,7 +13,6 @@ Planning (``plan_deployments``) is plain data and needs neither prefect nor the 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from wiredesk.config import WiredeskConfig
 from wiredesk.core.errors import ConfigError
+from wiredesk.flows.server import local_serve_api
 
 if TYPE_CHECKING:  # prefect is imported only when deployments are actually built
     from prefect.deployments.runner import RunnerDeployment
@@ -515,18 +515,6 @@ def _serve_against(
         # pause_on_shutdown=False: stopping serve must not pause the schedules (with a shared
         # server, workers or the next serve go on running them).
         prefect.serve(*deployments, limit=limit, print_starting_message=announce, pause_on_shutdown=False)
-
-
-def local_serve_api(home: Path) -> str | None:
-    """The API URL of a running `wiredesk serve` whose local server keeps its state in ``home``."""
-    from wiredesk.flows.server import SERVER_RECORD
-
-    try:
-        record = json.loads((Path(home) / SERVER_RECORD).read_text(encoding="utf-8"))
-        os.kill(int(record["serve_pid"]), 0)  # its serve still running?
-        return f"{record['url']}/api"
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 __all__ = [

@@ -13,6 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -218,6 +219,27 @@ def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     return execute
 
 
+def _in_flow(config_run: Any):
+    """The source of a one-shot run that has only one, run in the ``ingest`` flow run itself (its
+    batches are task runs of that flow run): a subflow would only add a flow run to create and its
+    parameters to encode. Bounded by ``run.flow_timeout_s`` as a subflow would be."""
+
+    def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
+        from prefect.utilities.timeout import timeout
+
+        with timeout(seconds=config_run.flow_timeout_s):
+            tally = call()
+        get_run_logger().info("source %s: %s", job.source, tally.as_row())
+        publish_source_artifact(tally)
+        return tally
+
+    return execute
+
+
+# Set by ``run_by_hand``: this flow run is a one-shot `wiredesk run`, not a served or deployed run.
+_ONE_SHOT: ContextVar[bool] = ContextVar("wiredesk_one_shot", default=False)
+
+
 class SourceFailed(Exception):
     """A source's subflow ended in another state than Completed (its message is the cause)."""
 
@@ -280,6 +302,8 @@ def ingest(
         run_id=run_id,
         runner=TASKS,
         execute_source=_as_subflow(config.run, limit, since),
+        # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
+        execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
         export_step=lambda stages: export_task(stages),
     )
     publish_run_artifacts(summary, tallies)
@@ -289,6 +313,28 @@ def ingest(
 
         return Failed(message=failed, data=summary)
     return summary
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    return isinstance(value, list | tuple) and all(_plain(item) for item in value)
+
+
+def _serialize_plain_parameters(flow_fn: Any) -> None:
+    """``ingest``'s parameters are JSON already (strings, lists of strings, numbers, booleans, None).
+    Prefect encodes a flow run's parameters with FastAPI's ``jsonable_encoder``, whose import (0.3 s
+    idle, the whole of FastAPI) is the largest single cost of creating a one-shot flow run; for plain
+    values it returns them as they are, which this does without the import. Any other value: Prefect's
+    own encoder, unchanged."""
+    encode = flow_fn.serialize_parameters
+
+    def serialize(parameters: dict[str, Any]) -> dict[str, Any]:
+        if all(_plain(value) for value in parameters.values()):
+            return {key: list(value) if isinstance(value, tuple) else value for key, value in parameters.items()}
+        return encode(parameters)
+
+    flow_fn.serialize_parameters = serialize
 
 
 def note_process() -> None:
@@ -338,7 +384,11 @@ def export_flow(
         return export_task(stages, incremental=incremental)
 
 
-def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
+_serialize_plain_parameters(ingest)
+_serialize_plain_parameters(export_flow)
+
+
+def run_by_hand(flow_fn: Any, *, api_url: str | None = None, **parameters: Any) -> Any:
     """Run a flow in this process, as the CLI does: a run started by hand ends with its
     process, so there is no heartbeat thread to wait for (about 0.5 s per flow and subflow).
     Runs started by ``serve`` or a worker keep their heartbeats.
@@ -346,24 +396,41 @@ def run_by_hand(flow_fn: Any, **parameters: Any) -> Any:
     Without a server, Prefect starts an ephemeral API and gives it 20 s by default; its
     first start on a machine creates and migrates its database, which took 17 s on an idle
     machine and over 20 s on a busy one ("Timed out while attempting to connect to
-    ephemeral Prefect API server"). Unless the user set that timeout, allow 120 s."""
+    ephemeral Prefect API server"). Unless the user set that timeout, allow 120 s.
+
+    ``api_url``: the Prefect API to run against (a running server the CLI found, or the embedded one
+    it started), also put in the environment for the run's subprocesses (Dask workers)."""
     from prefect.settings import (
+        PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
     )
 
     updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if api_url:
+        updates[PREFECT_API_URL] = api_url
     if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
         updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = max(
             120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
         )
     from prefect.flows import Flow
 
-    with temporary_settings(updates=updates):
-        if not isinstance(flow_fn, Flow):
-            return flow_fn(**parameters)
-        state = flow_fn(**parameters, return_state=True)
+    before = os.environ.get("PREFECT_API_URL")
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+    one_shot = _ONE_SHOT.set(True)
+    try:
+        with temporary_settings(updates=updates):
+            if not isinstance(flow_fn, Flow):
+                return flow_fn(**parameters)
+            state = flow_fn(**parameters, return_state=True)
+    finally:
+        _ONE_SHOT.reset(one_shot)
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
     if state.is_failed():
         data = state.result(raise_on_failure=False)
         if isinstance(data, dict) and "run_id" in data:  # ingest's own verdict: the summary says why

@@ -283,3 +283,170 @@ def default_home(store_url: str) -> Path:
         path = store_url.split("///", 1)[-1] if "://" in store_url else store_url
         return Path(path).expanduser().absolute().parent / "prefect"
     return Path("data").absolute() / "prefect"
+
+
+# -- a one-shot `wiredesk run`: reuse a running server, else (when asked) start the embedded one --
+
+
+def _healthy(api_url: str, timeout_s: float = 1.0) -> bool:
+    """Does a Prefect API answer ``/health`` at ``api_url``? (urllib: no httpx import for a probe)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout_s) as answer:  # noqa: S310
+            return answer.status == 200
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def _profile_api_url(environ: dict[str, str]) -> str | None:
+    """PREFECT_API_URL of the active Prefect profile (``prefect config set``), read without importing
+    prefect: ``$PREFECT_PROFILES_PATH`` or ``$PREFECT_HOME/profiles.toml``, profile ``$PREFECT_PROFILE`` or
+    the file's ``active``."""
+    import tomllib
+
+    home = Path(environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        with open(path, "rb") as f:
+            profiles = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    name = environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = profiles.get("profiles", {}).get(name, {}).get("PREFECT_API_URL")
+    return str(value) if value else None
+
+
+def local_serve_api(home: Path) -> str | None:
+    """The API URL of a running `wiredesk serve` whose local server keeps its state in ``home``."""
+    try:
+        record = json.loads((Path(home) / SERVER_RECORD).read_text(encoding="utf-8"))
+        os.kill(int(record["serve_pid"]), 0)  # its serve still running?
+        return f"{record['url']}/api"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def running_api(home: Path, environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """The Prefect API a one-shot run should use, and where it was found, or None (no server).
+
+    In order: ``PREFECT_API_URL`` (the environment; Prefect's own settings when prefect is already
+    imported, as in a test session; the active profile), taken as the user set it, reachable or not;
+    then the local server of a `wiredesk serve` on ``home``, if it answers.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get("PREFECT_API_URL"):
+        return environ["PREFECT_API_URL"], "PREFECT_API_URL"
+    if "prefect.settings" in sys.modules:  # already paid for: Prefect's own answer (settings contexts too)
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value():
+            return str(PREFECT_API_URL.value()), "PREFECT_API_URL (settings)"
+    profile = _profile_api_url(environ)
+    if profile:
+        return profile, "PREFECT_API_URL (profile)"
+    local = local_serve_api(home)
+    if local and _healthy(local):
+        return local, f"wiredesk serve ({home})"
+    return None
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class EmbeddedServer:
+    """Prefect's ephemeral API server (what Prefect itself starts when no PREFECT_API_URL is set, the
+    same ``uvicorn prefect.server.api.server:create_app`` with UI and services off), spawned by us at the
+    start of a one-shot run so that it starts while this process imports, loads and reads pages.
+
+    The parent imports nothing of ``prefect.server`` (about 3 s): the child does. The child dies with its
+    parent (``PR_SET_PDEATHSIG``) and ``stop()`` ends its process group. Its database is Prefect's
+    default one under ``PREFECT_HOME``, as for Prefect's own ephemeral server.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("prefect")
+        if spec is None or spec.origin is None:
+            raise WiredeskError("prefect is not installed", reason="prefect-server")
+        self.host = host
+        self.port = _free_port(host)
+        self.started = time.monotonic()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
+        env.update(PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        import tempfile
+
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, read if it fails
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(spec.origin).parent.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                host,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            start_new_session=True,  # its own group: stop() ends it and whatever it started
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+        )
+        self.ready_after: float | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> float:
+        """Block until the server answers; the seconds from spawn to ready. A server that exits or does
+        not answer in time is a one-line error."""
+        assert self.process is not None
+        deadline = self.started + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._log.seek(0)
+                err = self._log.read().decode(errors="replace")
+                last = next((line for line in reversed(err.splitlines()) if line.strip()), "no output")
+                raise WiredeskError(
+                    f"the embedded Prefect server exited ({self.process.returncode}) while starting: {last[:300]}",
+                    reason="prefect-server",
+                )
+            if _healthy(self.api_url, timeout_s=2.0):
+                self.ready_after = time.monotonic() - self.started
+                return self.ready_after
+            time.sleep(0.05)
+        self.stop()
+        raise WiredeskError(
+            f"the embedded Prefect server did not answer on {self.api_url} within {timeout_s:g}s "
+            "(set PREFECT_API_URL to use a running server)",
+            reason="prefect-server",
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_group(self.process.pid, wait=self.process.wait)
+            self.process = None
+        self._log.close()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -28,7 +28,7 @@ from wiredesk.extractors import (
 )
 from wiredesk.fetching.files import InputFile, ManifestEntry, direct_file, read_page
 from wiredesk.pipeline.dryrun import scratch_config
-from wiredesk.pipeline.report import SourceTally
+from wiredesk.pipeline.report import SourceTally, mark
 from wiredesk.storage import Store, open_store
 
 
@@ -318,6 +318,7 @@ def ingest_pages(
             if assignment.kind != "new" and assignment.article_id not in changed:
                 tally.clusters[assignment.cluster_id] += 1
         _save_profiles(store, fresh, keys)
+    mark("first_page")
 
 
 def _fetch_records(

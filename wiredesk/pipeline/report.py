@@ -21,6 +21,19 @@ FAIL_ON = ("none", "source", "any")
 # Who else wants per-batch progress (the CLI's progress bars): called with (description, done,
 # total). A context variable, so it reaches the flow's tasks run in this process and nothing else.
 PROGRESS_LISTENER: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("wiredesk_progress", default=None)
+# When this run reached its milestones (``time.monotonic()``), for the CLI's start-up report: a dict the
+# caller owns, filled by ``mark`` in the run's own thread or its in-process task runs; None: not asked.
+RUN_CLOCK: ContextVar[dict[str, float] | None] = ContextVar("wiredesk_run_clock", default=None)
+
+
+def mark(event: str) -> None:
+    """Note the first time this run reached ``event`` (``pipeline``: its work began; ``first_page``: its
+    first batch of pages was stored), if someone is listening."""
+    clock = RUN_CLOCK.get()
+    if clock is not None and event not in clock:
+        import time
+
+        clock[event] = time.monotonic()
 
 
 def parse_when(value: str) -> datetime | None:

@@ -25,7 +25,7 @@ from wiredesk.core.records import RawPage
 from wiredesk.dedup import Sketcher
 from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
 from wiredesk.pipeline.dryrun import would_store
-from wiredesk.pipeline.report import SourceTally, check_since, summarise
+from wiredesk.pipeline.report import SourceTally, check_since, mark, summarise
 from wiredesk.pipeline.sources import SEQUENTIAL, BatchRunner, Job, check_jobs, plan_jobs, run_source
 from wiredesk.storage import export_corpus
 
@@ -95,16 +95,21 @@ def run_ingest(
     execute_source: SourceExecutor = _in_process,
     export_step: Callable[[Stages], dict[str, Any]] = export_stages,
     flow: str = "ingest",
+    execute_single: SourceExecutor | None = None,
 ) -> tuple[dict[str, Any], list[SourceTally]]:
     """Discover, fetch or read, extract, deduplicate, store and export: one run, every source.
 
     A source that fails as a whole is recorded with its error and the run goes on; the run's
     record in the store says ``partial`` then. Returns the summary and the per-source tallies.
+    ``execute_single``: how to run the source of a run that has only one (default: ``execute_source``).
     """
     started = time.perf_counter()
+    mark("pipeline")
     check_since(since)
     jobs = plan_jobs(config, inputs=inputs, sources=sources, manifest=manifest)
     check_jobs(jobs)
+    if execute_single is not None and len(jobs) == 1:
+        execute_source = execute_single
     run_id = run_id or str(uuid.uuid4())
     tallies: list[SourceTally] = []
     export_info: dict[str, Any] | None = None
