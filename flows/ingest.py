@@ -388,6 +388,19 @@ _serialize_plain_parameters(ingest)
 _serialize_plain_parameters(export_flow)
 
 
+def drain_to_api(timeout_s: float = 10.0) -> None:
+    """Send this process's queued run logs and events to the API now (Prefect does it at exit): before
+    an embedded server this process started is stopped."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        try:
+            worker.drain_all(timeout=timeout_s)
+        except Exception:  # noqa: BLE001 - bookkeeping only: the run itself is done and recorded
+            pass
+
+
 def run_by_hand(flow_fn: Any, *, api_url: str | None = None, **parameters: Any) -> Any:
     """Run a flow in this process, as the CLI does: a run started by hand ends with its
     process, so there is no heartbeat thread to wait for (about 0.5 s per flow and subflow).

@@ -333,12 +333,14 @@ def running_api(home: Path, environ: dict[str, str] | None = None) -> tuple[str,
 
     In order: ``PREFECT_API_URL`` (the environment; Prefect's own settings when prefect is already
     imported, as in a test session; the active profile), taken as the user set it, reachable or not;
-    then the local server of a `wiredesk serve` on ``home``, if it answers.
+    then the local server of a `wiredesk serve` on ``home``, if it answers. ``environ``: look in this
+    environment instead of the process's (Prefect's settings are then not consulted).
     """
+    own = environ is None  # this process's environment, not one a caller describes
     environ = dict(os.environ if environ is None else environ)
     if environ.get("PREFECT_API_URL"):
         return environ["PREFECT_API_URL"], "PREFECT_API_URL"
-    if "prefect.settings" in sys.modules:  # already paid for: Prefect's own answer (settings contexts too)
+    if own and "prefect.settings" in sys.modules:  # already paid for: Prefect's answer (settings contexts too)
         from prefect.settings import PREFECT_API_URL
 
         if PREFECT_API_URL.value():

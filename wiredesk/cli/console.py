@@ -119,6 +119,8 @@ class Console:
             + f"; wall time {summary['wall_seconds']:.1f} s"
             + f" (pipeline {summary.get('pipeline_seconds', summary['wall_seconds']):.1f} s)"
         )
+        if summary.get("startup"):
+            _out.print(startup_line(summary["startup"]))
         dry = summary.get("dry_run")
         if dry is not None:
             print_would_store(dry)
@@ -130,6 +132,28 @@ class Console:
         export = summary.get("export")
         if export:
             _out.print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def startup_line(startup: dict[str, Any]) -> str:
+    """The run's start-up in one line: how long until its work began, and which Prefect ran it."""
+    mode = startup.get("mode")
+    if mode == "direct":
+        how = (
+            "no Prefect server running: the pipeline ran in this process, recorded in the store's run log "
+            "(no flow run; --embedded-server for one)"
+        )
+    elif mode == "embedded":
+        how = f"Prefect flow run on the embedded server this run started, ready after {_secs(startup.get('server_ready_seconds'))}"
+    else:
+        how = f"Prefect flow run on the running server {startup.get('api_url')} ({startup.get('found_by')})"
+    return (
+        f"start-up {_secs(startup.get('seconds'))} ({how}; imports {_secs(startup.get('imports_seconds'))}); "
+        f"first page stored after {_secs(startup.get('first_page_seconds'))}"
+    )
 
 
 def print_would_store(dry: dict[str, Any]) -> None:

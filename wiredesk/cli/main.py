@@ -233,6 +233,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run(args, startup, embedded, RUN_CLOCK)
     finally:
         if embedded is not None:
+            if "wiredesk.flows.ingest" in sys.modules:  # the run's logs and events, before its server goes
+                from wiredesk.flows.ingest import drain_to_api
+
+                drain_to_api()
             embedded.stop()
 
 
