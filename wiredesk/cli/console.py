@@ -41,7 +41,7 @@ class Console:
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=_err, transient=False) as progress:
-            bars: dict[str, Any] = {"": progress.add_task(f"wiredesk: {what} (starting Prefect)", total=None)}
+            bars: dict[str, Any] = {"": progress.add_task(f"wiredesk: {what}", total=None)}
 
             def listen(description: str, done: int, total: int) -> None:
                 if description not in bars:

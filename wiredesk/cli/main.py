@@ -311,7 +311,7 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
     clock: dict[str, float] = {}
     token = run_clock.set(clock)
     try:
-        with console.status("ingesting" if startup.mode == "direct" else "ingesting (Prefect flow run)"):
+        with console.status("ingesting" if startup.mode == "direct" else "ingesting (a Prefect flow run)"):
             if startup.mode == "direct":
                 summary = _run_direct(config, args)
             else:
