@@ -194,3 +194,16 @@ def test_direct_and_flow_runs_store_and_export_the_same(tmp_path: Path, prefect_
         ]
 
     assert records(tmp_path / "direct.jsonl") == records(tmp_path / "flow.jsonl") != []
+
+
+@pytest.mark.parametrize(("args", "status"), [(["--version"], 0), (["run", "--help"], 0), (["run", "--bogus"], 2)])
+def test_the_command_ends_with_its_own_status_and_all_its_output(tmp_path: Path, args: list[str], status: int) -> None:
+    """The `wiredesk` process ends without module teardown (os._exit after the atexit handlers): the
+    status is still the command's, and what it printed is all there."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", *args], cwd=tmp_path, text=True, capture_output=True, timeout=120
+    )
+    assert proc.returncode == status, proc.stderr
+    assert (proc.stdout + proc.stderr).strip()
+    if "--help" in args:
+        assert "--embedded-server" in proc.stdout and "--verbose" in proc.stdout.splitlines()[-1]  # to the end

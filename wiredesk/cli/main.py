@@ -523,7 +523,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         atexit.register(_exit_without_teardown)
     _first_command = False
-    status = _main(argv)
+    try:
+        status = _main(argv)
+    except SystemExit as exc:  # --help, --version: argparse exits with its own status
+        code = exc.code
+        _exit_status[0] = code if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
+        raise
     _exit_status[0] = status
     return status
 
