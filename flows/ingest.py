@@ -8,6 +8,7 @@ pages (never per page). Task results are small tallies: pages are streamed to th
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -163,8 +164,7 @@ def _bounded(task_fn: Any, stages: pipeline.Stages) -> Any:
     return task_fn if seconds is None else task_fn.with_options(timeout_seconds=seconds)
 
 
-@flow(name="ingest-source", flow_run_name="{source}", persist_result=False)
-def ingest_source(
+def _ingest_source(
     source: str,
     spec: pipeline.RunSpec,
     *,
@@ -187,20 +187,36 @@ def ingest_source(
     return tally.as_row() | {"_tally": tally}
 
 
+@functools.cache
+def source_flow() -> Any:
+    """The ``ingest-source`` flow, declared on first use: declaring a flow builds the JSON schema of
+    its parameters (here the whole config's, for the spec), which a one-shot run of one source,
+    run without a subflow, never needs. ``wiredesk.flows.ingest.ingest_source`` is this flow."""
+    return flow(name="ingest-source", flow_run_name="{source}", persist_result=False)(_ingest_source)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ingest_source":
+        return source_flow()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     """Each source as an ``ingest-source`` subflow, bounded by what is left of
     ``run.flow_timeout_s``: the whole run stops within it, source by source."""
-    source_flow = with_task_runner(ingest_source, config_run)
+    runner_flow: list[Any] = []  # with the run's task runner, made at the first source
     budget = config_run.flow_timeout_s
     deadline = None if budget is None else time.monotonic() + budget
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
-        bounded = source_flow
+        if not runner_flow:
+            runner_flow.append(with_task_runner(source_flow(), config_run))
+        bounded = runner_flow[0]
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
-            bounded = source_flow.with_options(timeout_seconds=left)
+            bounded = runner_flow[0].with_options(timeout_seconds=left)
         state = bounded(
             job.source,
             spec,
