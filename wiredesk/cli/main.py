@@ -275,16 +275,7 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
 
     # Validate everything the user typed before the run starts: a typo is one line, not a
     # failed flow run with a traceback.
-    config = resolve_config(
-        args.config,
-        store=args.store,
-        out=args.out,
-        export_format=args.format,
-        include_duplicates=args.all,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        signatures=args.signatures,
-    )
+    config = resolve_config(args.config, **_overrides(args))
     from wiredesk.config import check_writable
     from wiredesk.pipeline.report import check_since
     from wiredesk.pipeline.sources import check_jobs, plan_jobs
@@ -318,21 +309,9 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
                 summary = run_by_hand(
                     ingest,
                     api_url=startup.api_url,
-                    inputs=args.input,
-                    sources=args.source,
-                    manifest=args.manifest,
+                    **_run_params(args),
                     config_path=args.config,
-                    store=args.store,
-                    out=args.out,
-                    export_format=args.format,
-                    include_duplicates=args.all,
-                    export=not args.no_export,
-                    dry_run=args.dry_run,
-                    limit=args.limit,
-                    since=args.since,
-                    batch_size=args.batch_size,
-                    workers=args.workers,
-                    signatures=args.signatures,
+                    **_overrides(args),
                     fail_on=args.fail_on,
                 )
     finally:
@@ -350,8 +329,26 @@ def _run_direct(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     this process), recorded in the store's run log as the flow's runs are; the same summary."""
     from wiredesk.pipeline.run import run_ingest
 
-    summary, _ = run_ingest(
-        config,
+    summary, _ = run_ingest(config, **_run_params(args))
+    return summary
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's overrides of the config, as ``resolve_config`` and the flow take them."""
+    return dict(
+        store=args.store,
+        out=args.out,
+        export_format=args.format,
+        include_duplicates=args.all,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        signatures=args.signatures,
+    )
+
+
+def _run_params(args: argparse.Namespace) -> dict[str, Any]:
+    """What a run does, as both the flow and the pipeline take it (the config aside)."""
+    return dict(
         inputs=args.input,
         sources=args.source,
         manifest=args.manifest,
@@ -360,7 +357,6 @@ def _run_direct(config: Any, args: argparse.Namespace) -> dict[str, Any]:
         limit=args.limit,
         since=args.since,
     )
-    return summary
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
