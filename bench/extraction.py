@@ -196,7 +196,7 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
         try:
             e = extract_page(page_of(r), settings=settings, memo=memo)
         finally:
-            ran[r["id"]] = [k for k in memo if k not in ("declared", "info")]
+            ran[r["id"]] = [k for k in memo if k not in ("tree", "declared", "info", "meta_head")]
         wd[r["id"]] = e
         return e.text
 

@@ -21,8 +21,10 @@ from .metadata import (
     host_of,
     html_language,
     iso_date,
+    metadata_author,
+    metadata_date,
+    metadata_head,
     same_site,
-    trafilatura_metadata,
 )
 from .profile import HostProfile
 from .settings import ExtractSettings
@@ -112,14 +114,15 @@ def html_candidates(
 
         return run
 
+    def head():
+        return metadata_head(tree()) if settings.with_metadata else None
+
     def info():
-        found = trafilatura_metadata(tree(), page.url) if settings.with_metadata else None
+        found = cands.get("meta_head")
         traf_title = getattr(found, "title", None) or None
         return {
             "traf_title": traf_title,
             "title": best_title(tree(), traf_title),
-            "author": getattr(found, "author", None) or None,
-            "published": iso_date(getattr(found, "date", None)),
             "canonical": canonical_url(tree(), page.url),
             "links": credit_links(tree(), page.url, lambda t: credit_line(t) is not None),
         }
@@ -142,6 +145,10 @@ def html_candidates(
             "entries": lambda: chooser.entries(tree()),
             "body_chars": lambda: chooser.body_chars(tree()),
             "info": info,
+            "meta_head": head,
+            # trafilatura's author and date searches: only where the page states neither
+            "meta_author": lambda: metadata_author(tree(), cands.get("meta_head")),
+            "meta_date": lambda: iso_date(metadata_date(tree(), cands.get("meta_head"), page.url)),
             "recall": recall,
         }
     )
@@ -199,15 +206,18 @@ def _extract_html(
         if not credits:  # the extractor dropped the credit line; the page still has it
             credits = [Credit(line=t, name=None, url=href) for t, href in links]
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
-    # What the page states for machines beats the heuristics (see stated.py).
+    # What the page states for machines beats the heuristics (see stated.py); the
+    # heuristics (trafilatura's byline search, htmldate) only run where it states nothing.
     tree = cands.get("tree")
-    guessed = clean_author(author_name(info["author"]))
-    if guessed and guessed in commenter_names(tree):
-        guessed = None
+    author = stated_author(tree)
+    if not author:
+        author = clean_author(author_name(cands.get("meta_author")))
+        if author and author in commenter_names(tree):
+            author = None
     meta = PageMeta(
         title=title,
-        author=stated_author(tree) or guessed,
-        published=stated_published(tree) or info["published"],
+        author=author,
+        published=stated_published(tree) or cands.get("meta_date"),
         language=_text_language(tree, chosen.text, declared, content_lang),
         canonical_url=info["canonical"],
     )

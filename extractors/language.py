@@ -165,13 +165,13 @@ def dominant_script(text: str) -> str | None:
     if sample.isascii():  # the common case, without a loop over its characters
         return "LATIN" if any(map(str.isalpha, sample)) else None
     counts: Counter[str] = Counter()
-    for ch in sample:
+    for ch, k in Counter(sample).items():  # each distinct character once (a few hundred)
         if ch.isalpha() and not ch.isascii():
             name = unicodedata.name(ch, "").split(" ", 1)[0]
             if name in _SCRIPT_NAMES:
-                counts[name] += 1
+                counts[name] += k
         elif ch.isalpha():
-            counts["LATIN"] += 1
+            counts["LATIN"] += k
     if not counts:
         return None
     kana = counts["HIRAGANA"] + counts["KATAKANA"]

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from wiredesk.core.schemaorg import ARTICLE_TYPES
@@ -38,12 +40,17 @@ _COMMENTS = re.compile(
     r"(^|[\s_-])(comments?|comment-list|commentlist|comments-area|respond|wp-block-comments)($|[\s_-])"
 )
 _BY = re.compile(r"^\s*(by|von|par|por|door)\s+", re.IGNORECASE)
-_REL_AUTHOR = "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
-_BYLINE_MARKUP = (
+# Each class test first asks contains(@class, word) (cheap, and implied by the exact
+# whitespace-separated test after it): libxml2 then builds the normalised string only for
+# the few elements whose class has the word at all.
+_REL_AUTHOR = XPath("//a[contains(@rel, 'author')][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]")
+_BYLINE_MARKUP = XPath(
     "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " | //*[contains(@class, 'wp-block-post-author__name')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
+    " | //*[contains(@class, 'wp-block-post-author-name')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
+    " | //*[contains(@class, 'vcard')][contains(@class, 'author')][contains(concat(' ', normalize-space(@class), ' '), ' author ')"
     " and contains(concat(' ', normalize-space(@class), ' '), ' vcard ')]"
 )
 
@@ -84,7 +91,7 @@ def stated_author(tree: HtmlElement) -> str | None:
         if name:
             return name
     for xpath in (_REL_AUTHOR, _BYLINE_MARKUP):
-        for node in tree.xpath(xpath):
+        for node in xpath(tree):
             if _in_comments(node):
                 continue
             name = clean_author(node.text_content())
@@ -135,9 +142,8 @@ def _text(value: object) -> str | None:
 def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
     """Article-typed JSON-LD objects of the page (top level or in an @graph)."""
     for script in tree.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
+        data = _json(script.text or "")
+        if data is _INVALID:
             continue
         items = data if isinstance(data, list) else [data]
         for item in items:
@@ -147,6 +153,18 @@ def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
             for thing in graph if isinstance(graph, list) else [item]:
                 if isinstance(thing, dict) and _is_article(thing):
                     yield thing
+
+
+_INVALID = object()
+
+
+@lru_cache(maxsize=16)
+def _json(text: str) -> object:
+    """A JSON-LD block, parsed once for the date and the author (callers only read it)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _INVALID
 
 
 def _is_article(thing: dict) -> bool:
