@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from lxml.etree import XPath
+
 from wiredesk.core.errors import ExtractionError, InputError
 from wiredesk.core.records import Extracted, RawPage
 
@@ -225,6 +227,7 @@ def _extract_html(
 
 
 _LANG_TAG = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*$")
+_LANG_ELEMENTS = XPath("//body//*[@lang]")
 
 
 def _text_language(tree, text: str, declared: str | None, content_lang: str | None) -> str | None:
@@ -244,10 +247,9 @@ def _inner_lang(tree, text: str) -> str | None:
     probe = " ".join(max(text.split("\n"), key=len, default="").split())[:80]
     if len(probe) < 20:
         return None
-    best = None
-    for el in tree.xpath("//body//*[@lang]"):
-        if probe in " ".join(el.text_content().split()):
-            best = el  # document order: a later match is nested deeper or is a sibling
+    # The last match in document order (a later match is nested deeper or is a sibling):
+    # looked for from the end, where the small, deeply nested elements are.
+    best = next((el for el in reversed(_LANG_ELEMENTS(tree)) if probe in " ".join(el.text_content().split())), None)
     if best is None:
         return None
     m = _LANG_TAG.match((best.get("lang") or "").strip())

@@ -269,6 +269,10 @@ def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
     return copy
 
 
+_IN_CODE = etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
+_HOLDS_MAIN = etree.XPath("descendant-or-self::main | descendant-or-self::article | descendant-or-self::math")
+
+
 def _readability_class():
     import logging
 
@@ -359,14 +363,7 @@ def _readability_class():
                     hit = unlikely_lc.search(low) and not maybe_lc.search(low)
                 else:
                     hit = unlikely.search(s) and not maybe.search(s)
-                if (
-                    hit
-                    and elem.tag not in ("html", "body")
-                    and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                    and not elem.xpath(
-                        "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
-                    )
-                ):
+                if hit and elem.tag not in ("html", "body") and not _IN_CODE(elem) and not _HOLDS_MAIN(elem):
                     elem.drop_tree()
 
         def transform_misused_divs_into_paragraphs(self):

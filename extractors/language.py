@@ -147,6 +147,11 @@ def _all_words() -> frozenset[str]:
     return _ALL.union(*_justext_words().values())
 
 
+def warm() -> None:
+    """Read the stop-lists ahead of the first non-Latin page (see warm.py)."""
+    _all_words()
+
+
 def stopword_ratio(tokens: list[str]) -> float:
     """Share of tokens that are function words in any known language."""
     if not tokens:

@@ -79,16 +79,42 @@ class TrafHead:
 
 
 def _head(tree: HtmlElement) -> TrafHead:
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
+    from trafilatura.metadata import examine_meta, extract_title
 
     found = examine_meta(tree)
     if found.author and " " not in found.author:
         found.author = None  # as extract_metadata: a lone word is a handle, not a name
     try:
-        found = extract_meta_json(tree, found)
+        found = _meta_json(tree, found)
     except Exception:  # trafilatura's JSON-LD walk trips over odd schemas
         pass
     return TrafHead(title=_trimmed(found.title or extract_title(tree)), author=found.author, url=found.url)
+
+
+# trafilatura.metadata.JSON_MINIFY (r'("(?:\\.|[^"\\])*")|\s', whitespace outside JSON strings),
+# written so Python's re runs it several times faster: the string alternative unrolled
+# (the same strings, matched the same way) and whitespace removed a run at a time.
+_JSON_MINIFY = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|\s+')
+_JSON_SCRIPTS = XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+
+
+def _meta_json(tree: HtmlElement, metadata):
+    """trafilatura.metadata.extract_meta_json, with the faster minifying pattern above
+    (on large JSON-LD blocks that pattern was most of its time)."""
+    import json
+
+    from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
+
+    for elem in _JSON_SCRIPTS(tree):
+        if not elem.text:
+            continue
+        element_text = normalize_json(_JSON_MINIFY.sub(r"\1", elem.text))
+        try:
+            schema = json.loads(element_text, strict=False)
+            metadata = extract_json(schema, metadata)
+        except json.JSONDecodeError:
+            metadata = extract_json_parse_error(element_text, metadata)
+    return metadata
 
 
 def _author(tree: HtmlElement, head: TrafHead) -> str | None:
@@ -320,13 +346,15 @@ def html_language(tree: HtmlElement) -> str | None:
     return None
 
 
+_CONTENT_LANGUAGE = XPath(
+    '//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content'
+)
+_OG_LOCALE = XPath('//meta[@property="og:locale"]/@content')
 _LANGUAGE_SOURCES = (
     lambda tree: tree.get("lang"),
     lambda tree: tree.get("xml:lang"),
-    lambda tree: _first(
-        tree.xpath('//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content')
-    ),
-    lambda tree: _first(tree.xpath('//meta[@property="og:locale"]/@content')),
+    lambda tree: _first(_CONTENT_LANGUAGE(tree)),
+    lambda tree: _first(_OG_LOCALE(tree)),
 )
 
 

@@ -54,10 +54,19 @@ _BYLINE_MARKUP = XPath(
     " and contains(concat(' ', normalize-space(@class), ' '), ' vcard ')]"
 )
 
+# compiled once (tree.xpath(str) compiles its expression on every call)
+_DATE_METAS = XPath("//meta[@property or @name or @itemprop]")
+_DATE_PUBLISHED = XPath("//*[@itemprop='datePublished'][@datetime or @content]")
+_ARTICLE = XPath("//article")
+_MAIN = XPath("//main")
+_AUTHOR_METAS = XPath("//meta[@name='author' or @property='article:author' or @name='dc.creator']")
+_COMMENTER_CANDIDATES = XPath("//*[contains(@class, 'author') or self::cite]")
+_JSONLD = XPath("//script[@type='application/ld+json']")
+
 
 def stated_published(tree: HtmlElement) -> str | None:
     """The page's own publication date (ISO 8601, with its time when stated)."""
-    for node in tree.xpath("//meta[@property or @name or @itemprop]"):
+    for node in _DATE_METAS(tree):
         key = (node.get("property") or node.get("name") or node.get("itemprop") or "").strip().lower()
         if key in _DATE_META:
             when = iso_date(node.get("content"))
@@ -67,11 +76,11 @@ def stated_published(tree: HtmlElement) -> str | None:
         when = iso_date(_text(thing.get("datePublished")))
         if when:
             return when
-    for node in tree.xpath("//*[@itemprop='datePublished'][@datetime or @content]"):
+    for node in _DATE_PUBLISHED(tree):
         when = iso_date(node.get("datetime") or node.get("content"))
         if when:
             return when
-    scope = tree.xpath("//article") or tree.xpath("//main") or [tree]
+    scope = _ARTICLE(tree) or _MAIN(tree) or [tree]
     for node in scope[0].iter("time"):
         if node.get("datetime") and not _in_comments(node) and "updated" not in (node.get("class") or ""):
             when = iso_date(node.get("datetime"))
@@ -86,7 +95,7 @@ def stated_author(tree: HtmlElement) -> str | None:
         name = _author_name(thing.get("author"))
         if name:
             return name
-    for node in tree.xpath("//meta[@name='author' or @property='article:author' or @name='dc.creator']"):
+    for node in _AUTHOR_METAS(tree):
         name = clean_author(node.get("content"))
         if name:
             return name
@@ -103,7 +112,7 @@ def stated_author(tree: HtmlElement) -> str | None:
 def commenter_names(tree: HtmlElement) -> set[str]:
     """Names in the comment section: a heuristic author that is one of them is a commenter."""
     names = set()
-    for node in tree.xpath("//*[contains(@class, 'author') or self::cite]"):
+    for node in _COMMENTER_CANDIDATES(tree):
         if _in_comments(node):
             text = " ".join(node.text_content().split())
             if text:
@@ -141,7 +150,7 @@ def _text(value: object) -> str | None:
 
 def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
     """Article-typed JSON-LD objects of the page (top level or in an @graph)."""
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in _JSONLD(tree):
         data = _json(script.text or "")
         if data is _INVALID:
             continue

@@ -2,7 +2,8 @@
 
 htmldate reads every dateparser locale (about 3 s of CPU) the first time a page needs
 its extensive date search, and trafilatura builds its justext stop-list on its first
-rescue. Paid inside each worker of each batch's pool, that start-up cost would be
+rescue, and our language guess reads justext's stop-list files (0.1-0.3 s) on the first
+non-Latin page. Paid inside each worker of each batch's pool, that start-up cost would be
 repeated batch after batch; paid once in the parent, forked workers inherit it.
 """
 
@@ -31,6 +32,7 @@ def warm_up() -> None:
             tx.jt_stoplist_init()
     except Exception:  # noqa: BLE001
         pass
-    from . import html
+    from . import html, language
 
     html.warm()
+    language.warm()
