@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from time import process_time
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -202,11 +203,28 @@ class PageCandidates:
 
     make: dict[str, Callable[[], object]]
     done: dict[str, object] = field(default_factory=dict)
+    # name -> CPU seconds of its own (not of the candidates it asked for), when a
+    # benchmark wants to know why a page was slow
+    spent: dict[str, float] | None = None
+    _inner: float = 0.0
 
     def get(self, name: str):
         if name not in self.done:
-            self.done[name] = self.make[name]()
+            if self.spent is None:
+                self.done[name] = self.make[name]()
+            else:
+                self._timed(name)
         return self.done[name]
+
+    def _timed(self, name: str) -> None:
+        outer, self._inner = self._inner, 0.0
+        t0 = process_time()
+        try:
+            self.done[name] = self.make[name]()
+        finally:
+            total = process_time() - t0
+            self.spent[name] = total - self._inner
+            self._inner = outer + total
 
 
 def n_words(c: html_path.Candidate | None) -> int:

@@ -50,6 +50,7 @@ def extract_page(
     profile: HostProfile | None = None,
     rules: chooser.Rules = chooser.RULES,
     memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Extracted:
     """Extract the article of one page.
 
@@ -61,7 +62,7 @@ def extract_page(
     text = decode_page(page.body, kind=page.kind, header_encoding=page.encoding)
     known = _known(profile, settings)
     if page.kind == "html":
-        result, meta, method = _extract_html(text, page, settings, known, rules=rules, memo=memo)
+        result, meta, method = _extract_html(text, page, settings, known, rules=rules, memo=memo, timings=timings)
     else:
         result = clean_lines(text, is_known=known)
         found = text_metadata(text, result.lines, page.url)
@@ -90,12 +91,17 @@ def extract_page(
 
 
 def html_candidates(
-    text: str, page: RawPage, settings: ExtractSettings, memo: dict | None = None
+    text: str,
+    page: RawPage,
+    settings: ExtractSettings,
+    memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> chooser.PageCandidates:
     """Everything read from the page's tree, each computed on first use (see chooser).
 
     ``memo`` (a dict kept by the caller) lets a benchmark evaluate the chooser's rules
-    again and again without re-running the extractors.
+    again and again without re-running the extractors; ``timings`` (a dict) receives
+    each candidate's own CPU seconds (the benchmark's slowest-pages report).
     """
     state: dict = {}
 
@@ -156,6 +162,7 @@ def html_candidates(
     )
     if memo is not None:
         cands.done = memo
+    cands.spent = timings
     return cands
 
 
@@ -178,8 +185,9 @@ def _extract_html(
     *,
     rules: chooser.Rules = chooser.RULES,
     memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[TextResult, PageMeta, str]:
-    cands = html_candidates(text, page, settings, memo)
+    cands = html_candidates(text, page, settings, memo, timings)
     declared = cands.get("declared")
     primary = cands.get("primary")
     content_lang = guess_language(primary.text) if primary else None
