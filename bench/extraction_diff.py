@@ -16,6 +16,7 @@ never the benchmarks' truth; keep them outside the repository.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import sys
@@ -27,19 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import extraction as bx  # noqa: E402
 
 from wiredesk.core.errors import WiredeskError  # noqa: E402
+from wiredesk.core.records import Extracted  # noqa: E402
 from wiredesk.extractors import extract_page, warm_up  # noqa: E402
 
-FIELDS = (
-    "text",
-    "title",
-    "author",
-    "published",
-    "language",
-    "canonical_url",
-    "original_url",
-    "names_original",
-    "method",
-)
+FIELDS = tuple(f.name for f in dataclasses.fields(Extracted))  # every field of the result
 
 
 def rows() -> list[dict]:
