@@ -16,7 +16,7 @@
 counts blow-ups (output over 3x its truth in tokens where trafilatura's is not) and empty
 outputs. ``--bench mixed`` is the same pages from every HTML set (ScrapingHub,
 trafilatura-eval, external-dev) for the speed ratio, and lists the slowest 1% of pages
-with what ran on them. ``--cv`` runs ``bench/extraction_cv.py``: the chooser's rules
+with what ran on them and each step's own CPU time (every bench prints them). ``--cv`` runs ``bench/extraction_cv.py``: the chooser's rules
 chosen on the other folds, per set in-sample vs cross-validated F1.
 
 Prints one table per benchmark: F1, precision, recall, pages/s and the ratio of each
