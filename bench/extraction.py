@@ -16,7 +16,7 @@
 counts blow-ups (output over 3x its truth in tokens where trafilatura's is not) and empty
 outputs. ``--bench mixed`` is the same pages from every HTML set (ScrapingHub,
 trafilatura-eval, external-dev) for the speed ratio, and lists the slowest 1% of pages
-with what ran on them. ``--cv`` runs ``bench/extraction_cv.py``: the chooser's rules
+with what ran on them and each step's own CPU time (every bench prints them). ``--cv`` runs ``bench/extraction_cv.py``: the chooser's rules
 chosen on the other folds, per set in-sample vs cross-validated F1.
 
 Prints one table per benchmark: F1, precision, recall, pages/s and the ratio of each
@@ -191,12 +191,15 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     wd: dict[str, object] = {}
     ran: dict[str, list[str]] = {}  # which candidates each page needed (the slowest-pages report)
 
+    spent: dict[str, dict[str, float]] = {}  # page -> CPU seconds per candidate (own time)
+
     def wiredesk(r):
         memo: dict = {}
+        timings = spent[r["id"]] = {}
         try:
-            e = extract_page(page_of(r), settings=settings, memo=memo)
+            e = extract_page(page_of(r), settings=settings, memo=memo, timings=timings)
         finally:
-            ran[r["id"]] = [k for k in memo if k not in ("declared", "info")]
+            ran[r["id"]] = [k for k in memo if k not in ("tree", "declared", "info", "meta_head")]
         wd[r["id"]] = e
         return e.text
 
@@ -225,7 +228,14 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     slow = sorted(page_cpu, key=page_cpu.get, reverse=True)[: max(1, len(rows) // 100)]
     by_id = {r["id"]: r for r in rows}
     results["_slowest"] = [
-        (pid, page_cpu[pid], len(by_id[pid]["body"]), getattr(wd.get(pid), "method", "error"), ran.get(pid, []))
+        (
+            pid,
+            page_cpu[pid],
+            len(by_id[pid]["body"]),
+            getattr(wd.get(pid), "method", "error"),
+            ran.get(pid, []),
+            _costs(spent.get(pid, {}), page_cpu[pid]),
+        )
         for pid in slow
     ]
     for name, runs in times.items():
@@ -262,6 +272,32 @@ def run(bench: str, limit: int | None, workers: int | None, settings: ExtractSet
     if bench == "trafilatura-eval":
         results["_metadata"] = metadata_rates(rows, wd)
     return results
+
+
+# What each candidate is, for the slowest-pages report.
+_WHAT = {
+    "tree": "parse",
+    "declared": "parse + declared language",
+    "precise": "trafilatura precision",
+    "balanced": "trafilatura balanced",
+    "readability": "readability",
+    "recall": "trafilatura recall",
+    "block": "main block",
+    "entries": "live-blog check",
+    "info": "title/canonical/credit links",
+    "meta_head": "meta tags + JSON-LD",
+    "meta_author": "byline search",
+    "meta_date": "htmldate",
+}
+
+
+def _costs(spent: dict[str, float], total: float) -> str:
+    """Where a page's CPU time went: the three costliest steps, the rest after them."""
+    parts = sorted(((t, _WHAT.get(k, k)) for k, t in spent.items()), reverse=True)
+    rest = total - sum(spent.values())
+    parts.append((rest, "line rules, stated metadata, language, decoding"))
+    parts.sort(reverse=True)
+    return ", ".join(f"{what} {t:.3f}" for t, what in parts[:4] if t >= 0.0005)
 
 
 def metadata_rates(rows: list[dict], wd: dict) -> dict:
@@ -326,8 +362,9 @@ def print_table(bench: str, results: dict) -> None:
         )
     if results.get("_slowest"):
         print("\nslowest 1% of pages for wiredesk (CPU s, bytes, method, candidates computed):")
-        for pid, cpu, size, method, ran in results["_slowest"]:
+        for pid, cpu, size, method, ran, costs in results["_slowest"]:
             print(f"  {pid}: {cpu:.3f} s, {size} bytes, {method}, ran {', '.join(ran)}")
+            print(f"    CPU s by step: {costs}")
     if "_metadata" in results:
         print("\nmetadata exact match (pages with that field in the ground truth):")
         for k, (rate, total) in results["_metadata"].items():

@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from time import process_time
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -122,12 +124,28 @@ _NOT_ENTRY = re.compile(
     re.IGNORECASE,
 )
 _PARENTS = XPath("descendant-or-self::*[count(article|div|section|li) >= 3]")
-_LIVE_HINT = re.compile(r"live|ticker|timeline", re.IGNORECASE)  # _ANY_LIVE_HINT looks for the same words
-_ANY_LIVE_HINT = XPath(
-    "boolean(//*[contains(translate(@class, 'LIVETCKRMN', 'livetckrmn'), 'live') "
-    "or contains(translate(@id, 'LIVETCKRMN', 'livetckrmn'), 'live') "
-    "or contains(@class, 'ticker') or contains(@class, 'timeline') or contains(@id, 'ticker')])"
-)
+_LIVE_HINT = re.compile(r"live|ticker|timeline", re.IGNORECASE)  # _any_live_hint looks for the same words
+# _LIVE_HINT's words in any class or id (as the XPath
+#   //*[contains(translate(@class, 'LIVETCKRMN', 'livetckrmn'), 'live') or contains(translate(@id, ...), 'live')
+#       or contains(@class, 'ticker') or contains(@class, 'timeline') or contains(@id, 'ticker')]
+# would find them, at a fraction of its cost: libxml2 runs translate() on every attribute).
+_CLASSES = XPath("//@class", smart_strings=False)
+_IDS = XPath("//@id", smart_strings=False)
+_LIVE_FOLD = str.maketrans("LIVETCKRMN", "livetckrmn")
+
+
+def _any_live_hint(tree: HtmlElement) -> bool:
+    classes = "\0".join(_CLASSES(tree))  # NUL never occurs in an attribute value
+    ids = "\0".join(_IDS(tree))
+    return (
+        "live" in classes.translate(_LIVE_FOLD)
+        or "live" in ids.translate(_LIVE_FOLD)
+        or "ticker" in classes
+        or "timeline" in classes
+        or "ticker" in ids
+    )
+
+
 _LIVE_JSONLD = XPath("//script[@type='application/ld+json'][contains(., 'LiveBlogPosting')]")
 ENTRY_MIN_WORDS = 20  # an entry of a live blog has at least a sentence or two
 ENTRY_MIN_COUNT = 3
@@ -148,7 +166,7 @@ def entries(tree: HtmlElement) -> Block | None:
     # Only on pages that say they are live: repeated sections of ordinary pages (comment
     # threads, product lists, FAQ items) looked like entries on 17 of 280 dev pages.
     page_live = bool(_LIVE_JSONLD(tree))
-    if not page_live and not _ANY_LIVE_HINT(tree):
+    if not page_live and not _any_live_hint(tree):
         return None  # the scan below is skipped on almost every page
     best: list[HtmlElement] = []
     best_words = 0
@@ -185,15 +203,37 @@ class PageCandidates:
 
     make: dict[str, Callable[[], object]]
     done: dict[str, object] = field(default_factory=dict)
+    # name -> CPU seconds of its own (not of the candidates it asked for), when a
+    # benchmark wants to know why a page was slow
+    spent: dict[str, float] | None = None
+    _inner: float = 0.0
 
     def get(self, name: str):
         if name not in self.done:
-            self.done[name] = self.make[name]()
+            if self.spent is None:
+                self.done[name] = self.make[name]()
+            else:
+                self._timed(name)
         return self.done[name]
+
+    def _timed(self, name: str) -> None:
+        outer, self._inner = self._inner, 0.0
+        t0 = process_time()
+        try:
+            self.done[name] = self.make[name]()
+        finally:
+            total = process_time() - t0
+            self.spent[name] = total - self._inner
+            self._inner = outer + total
 
 
 def n_words(c: html_path.Candidate | None) -> int:
-    return len(words(c.text)) if c is not None and c.text else 0
+    return _n_words(c.text) if c is not None and c.text else 0
+
+
+@lru_cache(maxsize=8)
+def _n_words(text: str) -> int:
+    return len(words(text))  # asked of the same candidates by several checks
 
 
 def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readability: bool, rules: Rules = RULES):
@@ -290,14 +330,27 @@ def _share(part: str, whole: str) -> float:
 
     A set of ``whole``'s 4-grams and an evenly spaced sample of ``part``'s: the
     shares the checks compare with thresholds need no exact count, and this is a
-    fraction of the cost of counting every shingle of both.
+    fraction of the cost of counting every shingle of both. The checks ask about the
+    same few texts again and again (the main block against each candidate): their
+    tokens and 4-grams are kept for the last few texts.
     """
-    a = _WORD.findall(part.lower())
+    a = _tokens(part)
     if len(a) < 4:
-        return 1.0 if not a else float(" ".join(a) in " ".join(_WORD.findall(whole.lower())))
-    b = _WORD.findall(whole.lower())
-    grams = set(zip(b, b[1:], b[2:], b[3:]))
+        return 1.0 if not a else float(" ".join(a) in " ".join(_tokens(whole)))
+    grams = _grams(whole)
     n = len(a) - 3
     step = max(1, n // SHARE_SAMPLE)
     picks = range(0, n, step)
     return sum((a[i], a[i + 1], a[i + 2], a[i + 3]) in grams for i in picks) / len(picks)
+
+
+@lru_cache(maxsize=8)
+def _tokens(text: str) -> list[str]:
+    """Lower-cased words (callers must not change the list: it is shared)."""
+    return _WORD.findall(text.lower())
+
+
+@lru_cache(maxsize=8)
+def _grams(text: str) -> frozenset[tuple[str, str, str, str]]:
+    b = _tokens(text)
+    return frozenset(zip(b, b[1:], b[2:], b[3:]))

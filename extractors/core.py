@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from lxml.etree import XPath
+
 from wiredesk.core.errors import ExtractionError, InputError
 from wiredesk.core.records import Extracted, RawPage
 
@@ -21,8 +23,10 @@ from .metadata import (
     host_of,
     html_language,
     iso_date,
+    metadata_author,
+    metadata_date,
+    metadata_head,
     same_site,
-    trafilatura_metadata,
 )
 from .profile import HostProfile
 from .settings import ExtractSettings
@@ -46,6 +50,7 @@ def extract_page(
     profile: HostProfile | None = None,
     rules: chooser.Rules = chooser.RULES,
     memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Extracted:
     """Extract the article of one page.
 
@@ -57,7 +62,7 @@ def extract_page(
     text = decode_page(page.body, kind=page.kind, header_encoding=page.encoding)
     known = _known(profile, settings)
     if page.kind == "html":
-        result, meta, method = _extract_html(text, page, settings, known, rules=rules, memo=memo)
+        result, meta, method = _extract_html(text, page, settings, known, rules=rules, memo=memo, timings=timings)
     else:
         result = clean_lines(text, is_known=known)
         found = text_metadata(text, result.lines, page.url)
@@ -86,12 +91,17 @@ def extract_page(
 
 
 def html_candidates(
-    text: str, page: RawPage, settings: ExtractSettings, memo: dict | None = None
+    text: str,
+    page: RawPage,
+    settings: ExtractSettings,
+    memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> chooser.PageCandidates:
     """Everything read from the page's tree, each computed on first use (see chooser).
 
     ``memo`` (a dict kept by the caller) lets a benchmark evaluate the chooser's rules
-    again and again without re-running the extractors.
+    again and again without re-running the extractors; ``timings`` (a dict) receives
+    each candidate's own CPU seconds (the benchmark's slowest-pages report).
     """
     state: dict = {}
 
@@ -112,14 +122,15 @@ def html_candidates(
 
         return run
 
+    def head():
+        return metadata_head(tree()) if settings.with_metadata else None
+
     def info():
-        found = trafilatura_metadata(tree(), page.url) if settings.with_metadata else None
+        found = cands.get("meta_head")
         traf_title = getattr(found, "title", None) or None
         return {
             "traf_title": traf_title,
             "title": best_title(tree(), traf_title),
-            "author": getattr(found, "author", None) or None,
-            "published": iso_date(getattr(found, "date", None)),
             "canonical": canonical_url(tree(), page.url),
             "links": credit_links(tree(), page.url, lambda t: credit_line(t) is not None),
         }
@@ -142,11 +153,16 @@ def html_candidates(
             "entries": lambda: chooser.entries(tree()),
             "body_chars": lambda: chooser.body_chars(tree()),
             "info": info,
+            "meta_head": head,
+            # trafilatura's author and date searches: only where the page states neither
+            "meta_author": lambda: metadata_author(tree(), cands.get("meta_head")),
+            "meta_date": lambda: iso_date(metadata_date(tree(), cands.get("meta_head"), page.url)),
             "recall": recall,
         }
     )
     if memo is not None:
         cands.done = memo
+    cands.spent = timings
     return cands
 
 
@@ -169,8 +185,9 @@ def _extract_html(
     *,
     rules: chooser.Rules = chooser.RULES,
     memo: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[TextResult, PageMeta, str]:
-    cands = html_candidates(text, page, settings, memo)
+    cands = html_candidates(text, page, settings, memo, timings)
     declared = cands.get("declared")
     primary = cands.get("primary")
     content_lang = guess_language(primary.text) if primary else None
@@ -199,15 +216,18 @@ def _extract_html(
         if not credits:  # the extractor dropped the credit line; the page still has it
             credits = [Credit(line=t, name=None, url=href) for t, href in links]
         result = TextResult(lines=result.lines, credits=tuple(credits), dropped=result.dropped)
-    # What the page states for machines beats the heuristics (see stated.py).
+    # What the page states for machines beats the heuristics (see stated.py); the
+    # heuristics (trafilatura's byline search, htmldate) only run where it states nothing.
     tree = cands.get("tree")
-    guessed = clean_author(author_name(info["author"]))
-    if guessed and guessed in commenter_names(tree):
-        guessed = None
+    author = stated_author(tree)
+    if not author:
+        author = clean_author(author_name(cands.get("meta_author")))
+        if author and author in commenter_names(tree):
+            author = None
     meta = PageMeta(
         title=title,
-        author=stated_author(tree) or guessed,
-        published=stated_published(tree) or info["published"],
+        author=author,
+        published=stated_published(tree) or cands.get("meta_date"),
         language=_text_language(tree, chosen.text, declared, content_lang),
         canonical_url=info["canonical"],
     )
@@ -215,6 +235,7 @@ def _extract_html(
 
 
 _LANG_TAG = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*$")
+_LANG_ELEMENTS = XPath("//body//*[@lang]")
 
 
 def _text_language(tree, text: str, declared: str | None, content_lang: str | None) -> str | None:
@@ -234,10 +255,9 @@ def _inner_lang(tree, text: str) -> str | None:
     probe = " ".join(max(text.split("\n"), key=len, default="").split())[:80]
     if len(probe) < 20:
         return None
-    best = None
-    for el in tree.xpath("//body//*[@lang]"):
-        if probe in " ".join(el.text_content().split()):
-            best = el  # document order: a later match is nested deeper or is a sibling
+    # The last match in document order (a later match is nested deeper or is a sibling):
+    # looked for from the end, where the small, deeply nested elements are.
+    best = next((el for el in reversed(_LANG_ELEMENTS(tree)) if probe in " ".join(el.text_content().split())), None)
     if best is None:
         return None
     m = _LANG_TAG.match((best.get("lang") or "").strip())

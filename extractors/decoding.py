@@ -123,22 +123,30 @@ def _plausible_western(text: str) -> bool:
     Mis-decoded Central European text shows symbols inside words ("Za¿ó³æ"), and
     mis-decoded Cyrillic/Greek shows mostly non-ASCII letters ("Ïðèâåò"); real Western
     text has neither.
+
+    Only the non-ASCII characters need a look of their own: ASCII letters are counted
+    in one pass (str.isalpha on an ASCII character is [A-Za-z]).
     """
-    letters = non_ascii = 0
-    prev = ""
-    for i, ch in enumerate(text[:100_000]):
+    sample = text[:100_000]
+    letters = len(_ASCII_LETTERS.findall(sample))
+    non_ascii = 0
+    for m in _NON_ASCII.finditer(sample):
+        ch, i = m.group(), m.start()
         if ch.isalpha():
             letters += 1
-            if ord(ch) > 127:
-                non_ascii += 1
-        elif ord(ch) > 127 and ch in _WESTERN_PUNCT and ch not in "“”‘’„‚–—…«»·\xa0":
+            non_ascii += 1
+        elif ch in _WESTERN_PUNCT and ch not in "“”‘’„‚–—…«»·\xa0":
+            prev = text[i - 1] if i else ""
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if prev.isalpha() and nxt.isalpha():
                 return False
-        elif ord(ch) > 127 and not ch.isalpha() and ch not in _WESTERN_PUNCT:
+        elif ch not in _WESTERN_PUNCT:
             return False  # C1 controls and other oddities: not windows-1252 text
-        prev = ch
     return letters > 0 and non_ascii <= 0.3 * letters
+
+
+_ASCII_LETTERS = re.compile("[A-Za-z]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def _detect(body: bytes) -> str | None:

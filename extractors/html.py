@@ -30,19 +30,77 @@ class Candidate:
     text: str
 
 
+def _fast_lookup_parser(**options) -> etree.HTMLParser:
+    """An HTML parser giving the same element classes as lxml.html's, looked up in C.
+
+    lxml.html's parsers pick each element's class in a Python callback
+    (HtmlElementClassLookup.lookup), run every time an element is touched from Python:
+    half the cost of walking a tree, paid by every reader of the page (both extractors,
+    the metadata readers, the chooser's checks). The same mapping (HtmlElement, and
+    lxml.html's form/input/select/textarea/label classes) as a namespace lookup runs in C.
+    """
+    lookup = etree.ElementNamespaceClassLookup(
+        etree.ElementDefaultClassLookup(
+            element=HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    names = lookup.get_namespace(None)
+    for tag, cls in lxml.html.HtmlElementClassLookup._default_element_classes.items():
+        names[tag] = cls
+    parser = etree.HTMLParser(**options)
+    parser.set_element_class_lookup(lookup)
+    return parser
+
+
+# trafilatura.utils.HTML_PARSER's options, and lxml.html.html_parser's (the defaults).
+_PARSER = _fast_lookup_parser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_FRAGMENT_PARSER = _fast_lookup_parser()
+
+
+def _load_html(html: str) -> HtmlElement | None:
+    """trafilatura.utils.load_html for a decoded page, with the parser above."""
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree, as_bytes = None, False
+    try:
+        tree = lxml.html.fromstring(html, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported."
+        tree, as_bytes = _from_bytes(html), True
+    except Exception:
+        tree = None
+    if (tree is None or len(tree) < 1) and not as_bytes:
+        tree = _from_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
+
+
+def _from_bytes(html: str) -> HtmlElement | None:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:
+        return None
+
+
 def parse_html(html: str) -> HtmlElement | None:
     """Parse once; both extractors and the metadata readers share this tree (copies)."""
-    from trafilatura.utils import load_html  # handles XML declarations, broken markup
-
     try:
-        tree = load_html(html)
+        tree = _load_html(html)
     except Exception:  # lxml raises a zoo of errors on hostile markup
         tree = None
     if tree is None and "<" in html:
         # load_html refuses fragments that do not start like a document ("<table ...",
         # "<div ...", a broken doctype); browsers render them, and so does lxml's parser.
         try:
-            tree = lxml.html.document_fromstring(html)
+            tree = lxml.html.document_fromstring(html, parser=_FRAGMENT_PARSER)
         except Exception:
             return None
     return tree
@@ -211,6 +269,10 @@ def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
     return copy
 
 
+_IN_CODE = etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
+_HOLDS_MAIN = etree.XPath("descendant-or-self::main | descendant-or-self::article | descendant-or-self::math")
+
+
 def _readability_class():
     import logging
 
@@ -301,14 +363,7 @@ def _readability_class():
                     hit = unlikely_lc.search(low) and not maybe_lc.search(low)
                 else:
                     hit = unlikely.search(s) and not maybe.search(s)
-                if (
-                    hit
-                    and elem.tag not in ("html", "body")
-                    and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                    and not elem.xpath(
-                        "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
-                    )
-                ):
+                if hit and elem.tag not in ("html", "body") and not _IN_CODE(elem) and not _HOLDS_MAIN(elem):
                     elem.drop_tree()
 
         def transform_misused_divs_into_paragraphs(self):
@@ -367,7 +422,7 @@ def run_readability(tree: HtmlElement, *, url: str | None) -> str:
     except Exception:
         return ""
     try:
-        return html_to_lines(lxml.html.fromstring(summary))
+        return html_to_lines(lxml.html.fromstring(summary, parser=_FRAGMENT_PARSER))
     except Exception:
         return ""
 

@@ -147,6 +147,11 @@ def _all_words() -> frozenset[str]:
     return _ALL.union(*_justext_words().values())
 
 
+def warm() -> None:
+    """Read the stop-lists ahead of the first non-Latin page (see warm.py)."""
+    _all_words()
+
+
 def stopword_ratio(tokens: list[str]) -> float:
     """Share of tokens that are function words in any known language."""
     if not tokens:
@@ -165,13 +170,13 @@ def dominant_script(text: str) -> str | None:
     if sample.isascii():  # the common case, without a loop over its characters
         return "LATIN" if any(map(str.isalpha, sample)) else None
     counts: Counter[str] = Counter()
-    for ch in sample:
+    for ch, k in Counter(sample).items():  # each distinct character once (a few hundred)
         if ch.isalpha() and not ch.isascii():
             name = unicodedata.name(ch, "").split(" ", 1)[0]
             if name in _SCRIPT_NAMES:
-                counts[name] += 1
+                counts[name] += k
         elif ch.isalpha():
-            counts["LATIN"] += 1
+            counts["LATIN"] += k
     if not counts:
         return None
     kana = counts["HIRAGANA"] + counts["KATAKANA"]

@@ -55,26 +55,103 @@ def trafilatura_metadata(tree: HtmlElement, url: str | None) -> TrafMeta | None:
     is _body_author. Checked on all 781 ScrapingHub and trafilatura-eval pages: the same
     title, author and date on every page. None when the page defeats the extractor:
     metadata is best effort, the text does not depend on it.
-    """
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
 
+    The extraction path asks for the three parts separately (``metadata_head``,
+    ``metadata_author``, ``metadata_date``): the author search and the date search only
+    run where the page does not state its author or date for machines (stated.py wins).
+    """
     try:
-        found = examine_meta(tree)
-        if found.author and " " not in found.author:
-            found.author = None  # as extract_metadata: a lone word is a handle, not a name
-        try:
-            found = extract_meta_json(tree, found)
-        except Exception:  # trafilatura's JSON-LD walk trips over odd schemas
-            pass
-        meta = TrafMeta(
-            title=found.title or extract_title(tree),
-            author=found.author or _body_author(tree),
-            url=found.url or extract_url(tree, url),
-        )
-        meta.date = _find_date(tree, meta.url)
-        meta.title, meta.author, meta.date = map(_trimmed, (meta.title, meta.author, meta.date))
+        head = _head(tree)
+        meta = TrafMeta(title=head.title, author=_author(tree, head), url=_url(tree, head, url))
+        meta.date = _trimmed(_find_date(tree, meta.url))
         return meta
     except Exception:  # metadata is best effort; the text does not depend on it
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TrafHead:
+    """What trafilatura reads from meta tags and JSON-LD (plus its <title>/<h1> title)."""
+
+    title: str | None  # final (trimmed)
+    author: str | None  # as found (None: the body's byline is searched)
+    url: str | None  # as found (None: extract_url)
+
+
+def _head(tree: HtmlElement) -> TrafHead:
+    from trafilatura.metadata import examine_meta, extract_title
+
+    found = examine_meta(tree)
+    if found.author and " " not in found.author:
+        found.author = None  # as extract_metadata: a lone word is a handle, not a name
+    try:
+        found = _meta_json(tree, found)
+    except Exception:  # trafilatura's JSON-LD walk trips over odd schemas
+        pass
+    return TrafHead(title=_trimmed(found.title or extract_title(tree)), author=found.author, url=found.url)
+
+
+# trafilatura.metadata.JSON_MINIFY (r'("(?:\\.|[^"\\])*")|\s', whitespace outside JSON strings),
+# written so Python's re runs it several times faster: the string alternative unrolled
+# (the same strings, matched the same way) and whitespace removed a run at a time.
+_JSON_MINIFY = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|\s+')
+_JSON_SCRIPTS = XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+
+
+def _meta_json(tree: HtmlElement, metadata):
+    """trafilatura.metadata.extract_meta_json, with the faster minifying pattern above
+    (on large JSON-LD blocks that pattern was most of its time)."""
+    import json
+
+    from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
+
+    for elem in _JSON_SCRIPTS(tree):
+        if not elem.text:
+            continue
+        element_text = normalize_json(_JSON_MINIFY.sub(r"\1", elem.text))
+        try:
+            schema = json.loads(element_text, strict=False)
+            metadata = extract_json(schema, metadata)
+        except json.JSONDecodeError:
+            metadata = extract_json_parse_error(element_text, metadata)
+    return metadata
+
+
+def _author(tree: HtmlElement, head: TrafHead) -> str | None:
+    return _trimmed(head.author or _body_author(tree))
+
+
+def _url(tree: HtmlElement, head: TrafHead, url: str | None) -> str | None:
+    from trafilatura.metadata import extract_url
+
+    return head.url or extract_url(tree, url)
+
+
+def metadata_head(tree: HtmlElement) -> TrafHead | None:
+    """trafilatura_metadata's first step (title, and author/URL where stated); None on failure."""
+    try:
+        return _head(tree)
+    except Exception:  # best effort, as trafilatura_metadata
+        return None
+
+
+def metadata_author(tree: HtmlElement, head: TrafHead | None) -> str | None:
+    """trafilatura_metadata's author (its byline search where meta tags name nobody)."""
+    if head is None:
+        return None
+    try:
+        return _author(tree, head)
+    except Exception:
+        return None
+
+
+def metadata_date(tree: HtmlElement, head: TrafHead | None, url: str | None) -> str | None:
+    """trafilatura_metadata's date (htmldate, see _find_date)."""
+    if head is None:
+        return None
+    try:
+        return _trimmed(_find_date(tree, _url(tree, head, url)))
+    except Exception:
         return None
 
 
@@ -269,13 +346,15 @@ def html_language(tree: HtmlElement) -> str | None:
     return None
 
 
+_CONTENT_LANGUAGE = XPath(
+    '//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content'
+)
+_OG_LOCALE = XPath('//meta[@property="og:locale"]/@content')
 _LANGUAGE_SOURCES = (
     lambda tree: tree.get("lang"),
     lambda tree: tree.get("xml:lang"),
-    lambda tree: _first(
-        tree.xpath('//meta[@http-equiv][translate(@http-equiv,"CONTENLAGU","contenlagu")="content-language"]/@content')
-    ),
-    lambda tree: _first(tree.xpath('//meta[@property="og:locale"]/@content')),
+    lambda tree: _first(_CONTENT_LANGUAGE(tree)),
+    lambda tree: _first(_OG_LOCALE(tree)),
 )
 
 
@@ -337,6 +416,7 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
     article on <a href=...>X</a>", "<a href=...>Source link</a>"): the URL of the original
     usually lives only in the href, not in the visible text."""
     found = []
+    loose: dict[HtmlElement, str] = {}  # block -> its own loose text, lower-cased (links share blocks)
     for a in tree.iterfind(".//a[@href]"):
         block = a.getparent()
         while block is not None and block.tag in _INLINE:
@@ -344,8 +424,12 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
         if block is None:
             continue
         # Cheap pre-check on the link text and the block's own loose text (not the whole
-        # subtree: a link's parent can be a <div> holding the entire page).
-        own = " ".join([a.text_content()[:200], block.text or ""] + [child.tail or "" for child in block]).lower()
+        # subtree: a link's parent can be a <div> holding the entire page). Lower-casing
+        # the parts one by one finds the same (Latin-script) hints as lower-casing them joined.
+        own = loose.get(block)
+        if own is None:
+            own = loose[block] = " ".join([block.text or ""] + [child.tail or "" for child in block]).lower()
+        own = a.text_content()[:200].lower() + " " + own
         if not any(h in own for h in _CREDIT_HINT):
             continue
         text = " ".join(block.text_content()[:400].split())

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from wiredesk.core.schemaorg import ARTICLE_TYPES
@@ -38,19 +40,33 @@ _COMMENTS = re.compile(
     r"(^|[\s_-])(comments?|comment-list|commentlist|comments-area|respond|wp-block-comments)($|[\s_-])"
 )
 _BY = re.compile(r"^\s*(by|von|par|por|door)\s+", re.IGNORECASE)
-_REL_AUTHOR = "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
-_BYLINE_MARKUP = (
+# Each class test first asks contains(@class, word) (cheap, and implied by the exact
+# whitespace-separated test after it): libxml2 then builds the normalised string only for
+# the few elements whose class has the word at all.
+_REL_AUTHOR = XPath("//a[contains(@rel, 'author')][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]")
+_BYLINE_MARKUP = XPath(
     "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " | //*[contains(@class, 'wp-block-post-author__name')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author__name ')]"
+    " | //*[contains(@class, 'wp-block-post-author-name')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post-author-name ')]"
+    " | //*[contains(@class, 'vcard')][contains(@class, 'author')][contains(concat(' ', normalize-space(@class), ' '), ' author ')"
     " and contains(concat(' ', normalize-space(@class), ' '), ' vcard ')]"
 )
+
+# compiled once (tree.xpath(str) compiles its expression on every call)
+_DATE_METAS = XPath("//meta[@property or @name or @itemprop]")
+_DATE_PUBLISHED = XPath("//*[@itemprop='datePublished'][@datetime or @content]")
+_ARTICLE = XPath("//article")
+_MAIN = XPath("//main")
+_AUTHOR_METAS = XPath("//meta[@name='author' or @property='article:author' or @name='dc.creator']")
+_COMMENTER_CANDIDATES = XPath("//*[contains(@class, 'author') or self::cite]")
+_JSONLD = XPath("//script[@type='application/ld+json']")
 
 
 def stated_published(tree: HtmlElement) -> str | None:
     """The page's own publication date (ISO 8601, with its time when stated)."""
-    for node in tree.xpath("//meta[@property or @name or @itemprop]"):
+    for node in _DATE_METAS(tree):
         key = (node.get("property") or node.get("name") or node.get("itemprop") or "").strip().lower()
         if key in _DATE_META:
             when = iso_date(node.get("content"))
@@ -60,11 +76,11 @@ def stated_published(tree: HtmlElement) -> str | None:
         when = iso_date(_text(thing.get("datePublished")))
         if when:
             return when
-    for node in tree.xpath("//*[@itemprop='datePublished'][@datetime or @content]"):
+    for node in _DATE_PUBLISHED(tree):
         when = iso_date(node.get("datetime") or node.get("content"))
         if when:
             return when
-    scope = tree.xpath("//article") or tree.xpath("//main") or [tree]
+    scope = _ARTICLE(tree) or _MAIN(tree) or [tree]
     for node in scope[0].iter("time"):
         if node.get("datetime") and not _in_comments(node) and "updated" not in (node.get("class") or ""):
             when = iso_date(node.get("datetime"))
@@ -79,12 +95,12 @@ def stated_author(tree: HtmlElement) -> str | None:
         name = _author_name(thing.get("author"))
         if name:
             return name
-    for node in tree.xpath("//meta[@name='author' or @property='article:author' or @name='dc.creator']"):
+    for node in _AUTHOR_METAS(tree):
         name = clean_author(node.get("content"))
         if name:
             return name
     for xpath in (_REL_AUTHOR, _BYLINE_MARKUP):
-        for node in tree.xpath(xpath):
+        for node in xpath(tree):
             if _in_comments(node):
                 continue
             name = clean_author(node.text_content())
@@ -96,7 +112,7 @@ def stated_author(tree: HtmlElement) -> str | None:
 def commenter_names(tree: HtmlElement) -> set[str]:
     """Names in the comment section: a heuristic author that is one of them is a commenter."""
     names = set()
-    for node in tree.xpath("//*[contains(@class, 'author') or self::cite]"):
+    for node in _COMMENTER_CANDIDATES(tree):
         if _in_comments(node):
             text = " ".join(node.text_content().split())
             if text:
@@ -134,10 +150,9 @@ def _text(value: object) -> str | None:
 
 def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
     """Article-typed JSON-LD objects of the page (top level or in an @graph)."""
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
+    for script in _JSONLD(tree):
+        data = _json(script.text or "")
+        if data is _INVALID:
             continue
         items = data if isinstance(data, list) else [data]
         for item in items:
@@ -147,6 +162,18 @@ def _jsonld_things(tree: HtmlElement) -> Iterator[dict]:
             for thing in graph if isinstance(graph, list) else [item]:
                 if isinstance(thing, dict) and _is_article(thing):
                     yield thing
+
+
+_INVALID = object()
+
+
+@lru_cache(maxsize=16)
+def _json(text: str) -> object:
+    """A JSON-LD block, parsed once for the date and the author (callers only read it)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _INVALID
 
 
 def _is_article(thing: dict) -> bool:

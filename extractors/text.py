@@ -358,9 +358,9 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
     for ln in lines:
         ln.repeats = counts[ln.key] if ln.key else 0
         ln.known = bool(is_known and ln.key and is_known(ln.key))
-    for ln in lines:
-        ln.score = _score(ln)
-    if select_block:
+    if select_block:  # the scores only choose the block: without one, no line needs its score
+        for ln in lines:
+            ln.score = _score(ln)
         _damp_foreign(lines)
         _damp_headline_runs(lines)
         _lift_lists(lines)

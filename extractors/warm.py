@@ -1,9 +1,11 @@
 """Load, once per process, what the extractors otherwise load on first use.
 
-htmldate reads every dateparser locale (about 3 s of CPU) the first time a page needs
-its extensive date search, and trafilatura builds its justext stop-list on its first
-rescue. Paid inside each worker of each batch's pool, that start-up cost would be
-repeated batch after batch; paid once in the parent, forked workers inherit it.
+htmldate reads every dateparser locale, and dateparser compiles each locale's regexes
+(about 3 s of CPU together), the first time a page needs its extensive date search;
+trafilatura builds its justext stop-list on its first rescue; our language guess reads
+justext's stop-list files (0.1-0.3 s) on the first non-Latin page. Paid inside each
+worker of each batch's pool, that start-up cost would be repeated batch after batch;
+paid once in the parent, forked workers inherit it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ def warm_up() -> None:
         from htmldate.extractors import get_external_parser, month_words
 
         month_words()
-        get_external_parser()
+        # dateparser builds each locale's word-splitting regex the first time a string is
+        # tried against that locale (~2.5 s of CPU for its ~200 locales); a string that is
+        # a date in no language is tried against all of them, once, here.
+        get_external_parser().get_date_data("Weather forecast")
     except Exception:  # noqa: BLE001 - a missing optional piece only means a cold start
         pass
     try:
@@ -31,6 +36,7 @@ def warm_up() -> None:
             tx.jt_stoplist_init()
     except Exception:  # noqa: BLE001
         pass
-    from . import html
+    from . import html, language
 
     html.warm()
+    language.warm()
