@@ -203,8 +203,8 @@ def report(sets: dict[str, list[dict]], folds: int, cache: Path | None, json_out
     for rules in grid_points():
         if rules not in outputs:
             outputs[rules] = extract_all(sets, rules, memos, settings)
-    if cache:
-        cache.write_bytes(pickle.dumps(memos))
+    if cache:  # the parsed tree does not pickle (and is cheap to parse again)
+        cache.write_bytes(pickle.dumps({key: {k: v for k, v in m.items() if k != "tree"} for key, m in memos.items()}))
     held, chosen = cross_validate(sets, outputs, folds)
     base = trafilatura_outputs(sets)
     table: dict = {}

@@ -33,7 +33,7 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from . import html as html_path
-from .furniture import words
+from .furniture import _SENTENCE_END, words
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -305,6 +305,67 @@ def with_entries(chosen: html_path.Candidate | None, cands: PageCandidates, rule
 
 
 ENTRY_COVERAGE = 0.6  # share of the chosen text's shingles that must lie in ONE entry
+
+# Rails of links inside the article element: headlines of other stories after the story
+# ("Milan Design Week | FLOS pays tribute to ...", "- NASA Europa Mission Could ...") or
+# before it (a promo strip under its heading), and unlabelled tag lists ("stock car
+# brasil, stock car interlagos, ..."). The text cannot tell those from a story's own list
+# (tour dates, product specs); the page can: each line, or each item, is a link's text.
+RAIL_MIN_LINES = 2
+RAIL_MAX_WORDS = 30  # longer lines are prose, link or not
+RAIL_HEADER_WORDS = 8  # a heading over a leading rail ("2019 American Music Awards")
+LINK_LIST_MIN_ITEMS = 3
+_LIST_SEP = re.compile(r"\s*[,|;•·]\s*")
+
+
+def link_texts(tree: HtmlElement) -> frozenset[str]:
+    """The words of each link's text in the page's <body>, lower-cased."""
+    return frozenset(filter(None, (_key(a.text_content()) for a in _LINKS(tree))))
+
+
+_LINKS = XPath("//body//a[normalize-space()]")
+
+
+def _key(text: str) -> str:
+    return " ".join(words(text.lower()))
+
+
+def _short(line: str, max_words: int = RAIL_MAX_WORDS) -> bool:
+    return len(words(line)) <= max_words and not _SENTENCE_END.search(line)
+
+
+def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]]) -> tuple[str, ...]:
+    """``lines`` without rails of links at either end and without tag lists made of links.
+    ``links`` gives link_texts; it is only called when the lines have such a shape."""
+    n = len(lines)
+    lead_shape = n > RAIL_MIN_LINES and all(map(_short, lines[: RAIL_MIN_LINES + 1]))
+    tail_shape = n > RAIL_MIN_LINES and all(map(_short, lines[-RAIL_MIN_LINES:]))
+    lists = [
+        i for i, ln in enumerate(lines) if _short(ln, 10**6) and len(_LIST_SEP.split(ln.strip())) >= LINK_LIST_MIN_ITEMS
+    ]
+    if not (lead_shape or tail_shape or lists):
+        return lines  # the page's links are not read
+    texts = links()
+
+    def linked(line: str) -> bool:
+        return len(words(line)) <= RAIL_MAX_WORDS and _key(line) in texts
+
+    start = 1 if len(words(lines[0])) <= RAIL_HEADER_WORDS and not linked(lines[0]) else 0
+    i = start
+    while i < n and linked(lines[i]):
+        i += 1
+    lead = i if i - start >= RAIL_MIN_LINES and i < n else 0
+    k = n
+    while k > lead and linked(lines[k - 1]):
+        k -= 1
+    tail = n - k if n - k >= RAIL_MIN_LINES and k > lead else 0
+    out = []
+    for ln in lines[lead : n - tail]:
+        items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
+        if len(items) >= LINK_LIST_MIN_ITEMS and _short(ln, 10**6) and all(x in texts for x in items):
+            continue
+        out.append(ln)
+    return tuple(out)
 
 
 BODY_SLACK = 1.2  # whitespace and line breaks differ between the two measures

@@ -152,6 +152,7 @@ def html_candidates(
             "block": lambda: chooser.main_block(tree()),
             "entries": lambda: chooser.entries(tree()),
             "body_chars": lambda: chooser.body_chars(tree()),
+            "link_texts": lambda: chooser.link_texts(tree()),
             "info": info,
             "meta_head": head,
             # trafilatura's author and date searches: only where the page states neither
@@ -205,6 +206,11 @@ def _extract_html(
         # Both found nothing: trafilatura's recall mode is the last resort.
         chosen = cands.get("recall")
     result = clean_lines(chosen.text, is_known=known, select_block=False)
+    kept = chooser.drop_link_rails(result.lines, lambda: cands.get("link_texts"))
+    # never down to nothing: a page that is all link lists (CleanEval's portals) keeps them
+    if len(kept) < len(result.lines) and word_count("\n".join(kept)) >= settings.min_words:
+        dropped = dict(result.dropped, links=len(result.lines) - len(kept))
+        result = TextResult(lines=kept, credits=result.credits, dropped=dropped)
     info = cands.get("info")
     title = info["title"]
     result = _drop_headline(_drop_headline(result, title), info["traf_title"])

@@ -170,7 +170,11 @@ _WHOLE_LINE = [
     r"flipboard|tumblr|messenger|sms|mail|drucken|imprimer|imprimir|drukuj|tweet|teilen|share|pin|"
     r"copy|link|kopieren)([\s,/|·•]+(facebook|twitter|x|email|e-mail|linkedin|whatsapp|pinterest|"
     r"reddit|telegram|print|copy link|flipboard|tumblr|messenger|sms|mail|drucken|imprimer|"
-    r"imprimir|drukuj|tweet|teilen|share|pin|copy|link|kopieren))*)",
+    r"imprimir|drukuj|tweet|teilen|share|pin|copy|link|kopieren))*|"
+    # what a share-by-email or reprint widget says
+    r"order reprints?|reprints?( (and|&) permissions)?|print (this )?(article|story|page)|"
+    r"(an )?error (has )?occurred.{0,40}|something went wrong.{0,40}|please try again( later)?\.?|"
+    r"this (article|story) has been sent to.{0,40})",
     # legal / site footer
     r"((©|\(c\)|copyright)\s.*|all rights reserved\.?|(جملہ حقوق محفوظ ہیں|جميع الحقوق محفوظة|"
     r"सर्वाधिकार सुरक्षित|כל הזכויות שמורות|все права защищены|版权所有|版權所有|無断転載を禁じます|"
@@ -310,6 +314,25 @@ def _is_byline(c: str) -> bool:
     return 0 < len(name) <= 6 and all(w[0].isupper() or w.lower() in _NAME_PARTICLES for w in name)
 
 
+# Staff credits that close a wire or newspaper story: "(Reporting by Jane Doe; Editing by
+# John Roe)", "Fox News' Jane Doe contributed to this report.", "Write to Jane Doe at
+# jane.doe@example.com".
+_STAFF_CREDIT = re.compile(
+    r"^\(?((additional|further) )?(reporting|writing) by\b[^()]{0,250}\)?\.?$|^\(?editing by\b[^()]{0,120}\)?\.?$|"
+    r"^[\w.'’ ,&-]{2,160} contributed (reporting|to (this|the) (report|story|article))\.?$|"
+    r"^write to [^@]{1,80}\bat [\w.+-]+@[\w-]+\.[\w.-]+\.?$",
+    re.IGNORECASE,
+)
+# Pitches and notices around a story: membership offers, reprint terms, "follow our
+# coverage" lines ("Follow The Times Opinion section on Facebook, Twitter and Instagram.").
+_PITCH = re.compile(
+    r"\bif you (enjoyed|liked|like|enjoy|value|appreciate) (this|the|our|reading) "
+    r"(article|story|post|piece|journalism|reporting|content)\b|"
+    r"\bfor your personal,? non-?commercial use only\b|"
+    r"^follow (ap'?s|ap’s|our|the [\w ]{1,40}?'?s?) (full |complete |latest |live )?coverage\b|"
+    r"^follow\b[^,;:]{0,80}\bon (twitter|facebook|instagram)\b[^.]{0,80}\.?$",
+    re.IGNORECASE,
+)
 _META_LINE = re.compile(
     r"^(published|updated|posted|last updated|veröffentlicht|aktualisiert|publié|mis à jour|"
     r"publicado|actualizado|opublikowano|zaktualizowano|stand)\b[^.]{0,60}\d[^.]{0,40}$"
@@ -335,19 +358,24 @@ _MONTHS = (
     r"juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|"
     r"octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|octubre|noviembre|diciembre|stycznia|lutego|marca|kwietnia|maja|"
-    r"czerwca|lipca|sierpnia|września|października|listopada|grudnia)[a-z]*\.?"
+    r"czerwca|lipca|sierpnia|września|października|listopada|grudnia|janeiro|fevereiro|março|maio|"
+    r"junho|julho|setembro|outubro|novembro|dezembro)[a-z]*\.?"
 )
-_DAYS = r"(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)[a-z]*\.?,?"
+_DAYS = (
+    r"(mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|"
+    r"mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
+    r"(segunda|terça|quarta|quinta|sexta)-feira)[a-z]*\.?,?"
+)
 _TIME = r"(\d{1,2}[:.h]\d{2}(\s*(am|pm|a\.m\.|p\.m\.|uhr|h))?(\s*[a-z]{2,4})?)"
 _DATE = (
     rf"(\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
-    rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTHS}(\s+\d{{4}})?|"
+    rf"{_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?(\s+\d{{4}})?|\d{{1,2}}\.?\s+(de\s+)?{_MONTHS}(\s+(de\s+)?\d{{4}})?|"
     rf"\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago|"
     rf"yesterday|today|gestern|heute|hier|aujourd'hui)"
 )
 _TIME_FIRST = re.compile(rf"^{_TIME}[\s,|·-]+({_DAYS}\s+)?{_DATE}$", re.IGNORECASE)
 _DATETIME_LINE = re.compile(
-    rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$", re.IGNORECASE
+    rf"^({_DAYS}\s+)?({_DATE})?([\s,|·-]*(at|um|à|às|a las|o)?\s*{_TIME})?([\s,|·-]+by\s+.{{1,40}})?$", re.IGNORECASE
 )
 
 # Comment sections: a header ("34 Comments", "Leave a Reply", "[ 167 comments ]") or a
@@ -485,6 +513,10 @@ def furniture_kind(line: str, facts: LineFacts | None = None) -> str | None:
         return "cta"
     if n <= 16 and (_F_META_LINE.match(c, low) or _is_byline(c)):
         return "meta"
+    if n <= 45 and _STAFF_CREDIT.match(c):
+        return "meta"
+    if n <= 60 and _PITCH.search(c):
+        return "cta"
     return None
 
 
