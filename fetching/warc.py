@@ -21,12 +21,11 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from fastwarc.warc import ArchiveIterator, WarcRecordType
+from fastwarc.warc import ArchiveIterator, WarcHeader, WarcRecordType
 
 from wiredesk.core.records import PageKind, RawPage
 
@@ -40,6 +39,29 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 _OVERRUN = ("warc-bad-length", "warc-truncated")
 _RESPONSE = WarcRecordType.response
 _UNKNOWN = WarcRecordType.unknown
+# What a record of each known type is counted as when it is not read (WarcRecordType's str()
+# is a Python-level call; this is one dict look-up per record).
+_SKIPPED = {
+    int(t): f"warc-{t}"
+    for t in (
+        WarcRecordType.warcinfo,
+        WarcRecordType.resource,
+        WarcRecordType.request,
+        WarcRecordType.metadata,
+        WarcRecordType.revisit,
+        WarcRecordType.conversion,
+        WarcRecordType.continuation,
+    )
+}
+# Header look-ups by the library's own keys: several times cheaper than by name.
+_URI = WarcHeader.WARC_TARGET_URI
+_DATE = WarcHeader.WARC_DATE
+_LENGTH = WarcHeader.CONTENT_LENGTH
+_WARC_HEAD = 1024  # most WARC header blocks fit: one small pread per record
+_BLANK = (b"\r\n", b"\n")
+_FIELDS = {
+    name.encode(): name for name in ("content-type", "content-length", "transfer-encoding", "content-encoding", "date")
+}
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 
 
@@ -47,9 +69,10 @@ def is_archive(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(ARCHIVE_SUFFIXES)
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveItem:
-    """One record of an archive: exactly one of ``page``, ``skipped`` or ``failed`` is set."""
+class ArchiveItem(NamedTuple):
+    """One record of an archive: exactly one of ``page``, ``skipped`` or ``failed`` is set.
+    (A named tuple: one is made per record, and a tuple is several times cheaper to build
+    than a frozen dataclass.)"""
 
     offset: int  # byte offset of the record in the file (of its gzip member when compressed)
     page: RawPage | None = None
@@ -98,6 +121,7 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
 
 def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
     with open(path, "rb") as fh:
+        fd = fh.fileno()
         compressed = fh.read(3) == _GZIP_MAGIC
         start = 0
         while start < size:
@@ -118,15 +142,19 @@ def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[
                 for record in iterator:
                     offset = record.stream_pos
                     if pending is not None:
-                        yield from _settle(fh, pending, offset)
-                        swallowed = _swallowed(fh, pending, offset)
+                        if pending[2] == offset:  # the common case: the framing held
+                            yield pending[1]
+                        else:  # the slow path: what went wrong, and what was passed over
+                            yield from _settle(fh, pending, offset)
+                            swallowed = _swallowed(fh, pending, offset)
+                            if swallowed is not None:  # read again from the record it swallowed
+                                pending = None
+                                resume = swallowed
+                                break
                         pending = None
-                        if swallowed is not None:  # read again from the record it swallowed
-                            resume = swallowed
-                            break
                     last = offset
                     try:
-                        item, end = _item(record, offset, fh, compressed, source, max_bytes)
+                        item, end = _item(record, offset, fd, compressed, source, max_bytes)
                     except OSError as exc:  # the record's own data is damaged
                         yield ArchiveItem(
                             offset=offset, failed="warc-corrupt", detail=f"record at offset {offset}: {exc}"
@@ -165,35 +193,62 @@ def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[
 
 
 def _item(
-    record, offset: int, fh: BinaryIO, compressed: bool, source: str, max_bytes: int
+    record, offset: int, fd: int, compressed: bool, source: str, max_bytes: int
 ) -> tuple[ArchiveItem, int | None]:
     """The item for one record, and (uncompressed files) where the record should end."""
     end = None
     if not compressed:
-        head = _header_length(fh, offset)
+        head = _header_length(fd, offset)
         end = offset + head + record.content_length + 4 if head is not None else None
     rtype = record.record_type
     if rtype != _RESPONSE:  # skipped unread: the iterator moves past its content itself
-        kind = str(rtype) if rtype != _UNKNOWN else (record.headers.get("WARC-Type") or "untyped").strip().lower()
-        return ArchiveItem(offset=offset, skipped=f"warc-{kind}"), end
+        kind = _SKIPPED.get(int(rtype))
+        if kind is None:  # unknown to the library: named by its own WARC-Type
+            kind = "warc-" + (record.headers.get("WARC-Type") or "untyped").strip().lower()
+        return ArchiveItem(offset, skipped=kind), end
     headers = record.headers
-    url = _target_uri(headers.get("WARC-Target-URI"))
+    url = _target_uri(headers.get(_URI))
     try:
-        declared = headers.get("Content-Length")
+        declared = headers.get(_LENGTH)
         if declared is None or not declared.strip().isdigit():
             raise _Bad("warc-no-length", f"record at offset {offset}: no valid Content-Length ({declared!r})")
         if not url or not url.lower().startswith(("http://", "https://")):
-            return ArchiveItem(offset=offset, skipped="warc-not-http", url=url), end
+            return ArchiveItem(offset, skipped="warc-not-http", url=url), end
         length = record.content_length
-        cap = max_bytes + _HEADER_PEEK
-        # read(n) allocates n bytes up front: ask for the declared length, capped.
-        block = record.reader.read(min(length, cap + 1) if length else cap + 1)
-        if len(block) < length and len(block) <= cap:
-            raise _Bad("warc-truncated", f"record at offset {offset}: {len(block)} of {length} bytes, file cut off")
-        item = _response(block, url, headers.get("WARC-Date"), offset, source, max_bytes, check_overrun=compressed)
+        reader = record.reader
+        # The HTTP head line by line, then the body in one read of its own size: the body is
+        # never copied out of a larger block (that copy cost as much as the library's read).
+        lines, taken = _http_head(reader, length, offset)
+        cap = max_bytes + _HEADER_PEEK  # the block (head and body) read at most, as before
+        want = length - taken
+        body = reader.read(min(want, cap + 1 - taken)) if want > 0 else b""
+        if len(body) < want and taken + len(body) <= cap:
+            raise _Bad(
+                "warc-truncated", f"record at offset {offset}: {taken + len(body)} of {length} bytes, file cut off"
+            )
+        item = _http_item(lines, body, url, headers.get(_DATE), offset, source, max_bytes, check_overrun=compressed)
         return item, end
     except _Bad as bad:
-        return ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=url), end
+        return ArchiveItem(offset, failed=bad.reason, detail=bad.detail, url=url), end
+
+
+def _http_head(reader, length: int, offset: int) -> tuple[list[bytes], int]:
+    """The lines of the HTTP header block at the start of a record's content (CRLF or LF-only
+    lines, up to the blank line) and the bytes they took."""
+    lines = []
+    taken = 0
+    while True:
+        line = reader.readline(_HEADER_PEEK)
+        if not line:
+            if taken < length:
+                raise _Bad("warc-truncated", f"record at offset {offset}: {taken} of {length} bytes, file cut off")
+            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
+        taken += len(line)
+        if line in _BLANK:
+            return lines, taken
+        if taken >= _HEADER_PEEK:
+            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
+        lines.append(line)
 
 
 def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: int) -> Iterator[ArchiveItem]:
@@ -229,12 +284,12 @@ def _swallowed(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset:
     return found if found is not None and found < next_offset else None
 
 
-def _header_length(fh: BinaryIO, offset: int) -> int | None:
-    # pread: the library reads through this same file object, its position must not move.
-    peek = os.pread(fh.fileno(), 4096, offset)
+def _header_length(fd: int, offset: int) -> int | None:
+    # pread: the library reads through the same file object, its position must not move.
+    peek = os.pread(fd, _WARC_HEAD, offset)
     cut = peek.find(b"\r\n\r\n")
     if cut < 0:
-        peek = os.pread(fh.fileno(), _HEADER_PEEK, offset)
+        peek = os.pread(fd, _HEADER_PEEK, offset)
         cut = peek.find(b"\r\n\r\n")
     return cut + 4 if cut >= 0 else None
 
@@ -290,21 +345,34 @@ def _response(
     offset: int,
     source: str,
     max_bytes: int,
-    *,
-    check_overrun: bool = False,
 ) -> ArchiveItem:
+    """The item for an HTTP response given whole (head and body in one block)."""
     head, body = _split_head(block)
     if head is None:
         raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
-    lines = head.split(b"\n")
-    status = _status(lines[0])
+    return _http_item(head.split(b"\n"), body, url, warc_date, offset, source, max_bytes)
+
+
+def _http_item(
+    lines: list[bytes],
+    body: bytes,
+    url: str,
+    warc_date: str | None,
+    offset: int,
+    source: str,
+    max_bytes: int,
+    *,
+    check_overrun: bool = False,
+) -> ArchiveItem:
+    """The item for an HTTP response: ``lines`` its header lines (status line first)."""
+    status = _status(lines[0]) if lines else None
     if status is None:
-        raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {lines[0][:80]!r}")
+        raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {lines[0][:80] if lines else b''!r}")
     fields = _fields(lines[1:])
     if check_overrun and _overrun(body, fields):
         raise _Bad("warc-bad-length", f"record at offset {offset}: its Content-Length runs into the next record")
     if status != 200:
-        return ArchiveItem(offset=offset, skipped=f"http-{status}", url=url)
+        return ArchiveItem(offset, skipped=f"http-{status}", url=url)
     content_type = fields.get("content-type", "")
     media, charset = _media(content_type)
     if "chunked" in fields.get("transfer-encoding", "").lower():
@@ -314,7 +382,7 @@ def _response(
         raise _Bad("too-large", f"record at offset {offset}: body over the {max_bytes} byte cap")
     kind = _page_kind(media, body)
     if kind is None:
-        return ArchiveItem(offset=offset, skipped="non-html", url=url)
+        return ArchiveItem(offset, skipped="non-html", url=url)
     fetched = _when(warc_date) or _http_date(fields.get("date"))
     page = RawPage(
         source=source,
@@ -324,7 +392,7 @@ def _response(
         fetched_at=fetched or datetime.now(UTC),
         encoding=charset,
     )
-    return ArchiveItem(offset=offset, page=page, url=url)
+    return ArchiveItem(offset, page=page, url=url)
 
 
 def _overrun(body: bytes, fields: dict[str, str]) -> bool:
@@ -356,12 +424,15 @@ def _status(line: bytes) -> int | None:
 
 
 def _fields(lines: list[bytes]) -> dict[str, str]:
+    """The HTTP header fields this module reads (lower-case names; repeated ones joined)."""
     fields: dict[str, str] = {}
     for raw in lines:
         name, sep, value = raw.partition(b":")
         if not sep:
             continue
-        key = name.strip().decode("latin-1").lower()
+        key = _FIELDS.get(name.strip().lower())
+        if key is None:
+            continue
         text = value.strip().decode("latin-1")
         fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
