@@ -87,6 +87,8 @@ def request_url(found: str, base: str | None = None) -> str:
 def without_tracking(url: str) -> str:
     """``url`` with its tracking parameters removed and nothing else changed: how a page's
     own URL is recorded (``?utm_source=rss`` says how we came, not where the page is)."""
+    if "?" not in url:  # no query: nothing to drop, no need to take the URL apart
+        return url
     parts = urlsplit(url)
     if not parts.query:
         return url

@@ -29,7 +29,7 @@ from fastwarc.warc import ArchiveIterator, WarcHeader, WarcRecordType
 
 from wiredesk.core.records import PageKind, RawPage
 
-from .urls import canonicalize_url
+from .urls import without_tracking
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"}
@@ -388,7 +388,7 @@ def _http_item(
         source=source,
         body=body,
         kind=kind,
-        url=canonicalize_url(url),
+        url=without_tracking(url),  # the page's own URL, as for a fetched page: one article id
         fetched_at=fetched or datetime.now(UTC),
         encoding=charset,
     )
