@@ -120,31 +120,39 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
 
 
 def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
+    """Plain files are read on the fast path (``_fast_items``) and drop to the recovering path
+    below where it finds something off; the recovering path hands back once two records in a
+    row are framed right. Compressed files are read on the recovering path (with no framing
+    check of its own: it costs nothing there)."""
     with open(path, "rb") as fh:
         fd = fh.fileno()
         compressed = fh.read(3) == _GZIP_MAGIC
         start = 0
+        fast = not compressed
         while start < size:
-            fh.seek(start)
-            # From the start, FastWARC opens the file itself (its native reader is faster than
-            # reading through a Python file object); after damage, it reads on from ``fh``.
-            iterator = ArchiveIterator(
-                str(path) if start == 0 else fh,
-                parse_http=False,
-                quirks_mode=True,
-                fsspec_args=False,
-                max_header_len=_HEADER_PEEK,
-            )
+            if fast:
+                stop: list[int] = []
+                yield from _fast_items(path, fh, start, source, max_bytes, stop)
+                start, fast = stop[0], False  # the recovering path reads again from there
+                continue
+            iterator = _records(path, fh, start, quirks=True)
             resume: int | None = None
             pending: tuple[int, ArchiveItem, int] | None = None  # (offset, item, expected end)
             last: int | None = None
+            framed = 0  # records in a row whose framing held
             try:
                 for record in iterator:
                     offset = record.stream_pos
                     if pending is not None:
-                        if pending[2] == offset:  # the common case: the framing held
+                        if pending[2] == offset:  # the framing held
                             yield pending[1]
-                        else:  # the slow path: what went wrong, and what was passed over
+                            framed += 1
+                            if framed >= 2 and offset > start:  # past the damage: the fast path again
+                                pending = None
+                                resume, fast = offset, True
+                                break
+                        else:  # what went wrong, and what was passed over
+                            framed = 0
                             yield from _settle(fh, pending, offset)
                             swallowed = _swallowed(fh, pending, offset)
                             if swallowed is not None:  # read again from the record it swallowed
@@ -154,7 +162,7 @@ def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[
                         pending = None
                     last = offset
                     try:
-                        item, end = _item(record, offset, fd, compressed, source, max_bytes)
+                        item, end = _item(record, offset, fd, source, max_bytes, compressed=compressed)
                     except OSError as exc:  # the record's own data is damaged
                         yield ArchiveItem(
                             offset=offset, failed="warc-corrupt", detail=f"record at offset {offset}: {exc}"
@@ -192,12 +200,56 @@ def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[
             start = resume
 
 
+def _records(path: Path, fh: BinaryIO, start: int, *, quirks: bool) -> ArchiveIterator:
+    """The library's records from ``start``. From the start, FastWARC opens the file itself
+    (its native reader is faster than reading through a Python file object); past the start
+    (after damage), it reads on from ``fh``."""
+    fh.seek(start)
+    return ArchiveIterator(
+        str(path) if start == 0 else fh,
+        parse_http=False,
+        quirks_mode=quirks,
+        fsspec_args=False,
+        max_header_len=_HEADER_PEEK,
+    )
+
+
+def _fast_items(
+    path: Path, fh: BinaryIO, start: int, source: str, max_bytes: int, stop: list[int]
+) -> Iterator[ArchiveItem]:
+    """The fast path for a plain file, from ``start``: the library in its strict mode, which
+    reads each record's header exactly where the previous record's Content-Length says it
+    ends (blank lines between records allowed) and raises where no header is there. So a
+    record's framing held once the next record is found, with no read of our own (the
+    recovering path reads each header again to check it): each item is held back until then.
+    Where the library raises, where a record is cut off, and at the last record of the file
+    (whose end no next record confirms), it stops: ``stop`` gets the offset from which the
+    recovering path reads again; nothing from there on has been yielded."""
+    iterator = _records(path, fh, start, quirks=False)
+    pending: tuple[int, ArchiveItem] | None = None
+    current = start
+    try:
+        for record in iterator:
+            current = record.stream_pos
+            if pending is not None:
+                yield pending[1]
+                pending = None
+            item, _ = _item(record, current, -1, source, max_bytes, compressed=False, framing=False)
+            if item.failed in _OVERRUN:
+                stop.append(current)
+                return
+            pending = (current, item)
+    except OSError:  # no record where the last one ends (or this record is damaged)
+        pass
+    stop.append(pending[0] if pending is not None else current)
+
+
 def _item(
-    record, offset: int, fd: int, compressed: bool, source: str, max_bytes: int
+    record, offset: int, fd: int, source: str, max_bytes: int, *, compressed: bool, framing: bool = True
 ) -> tuple[ArchiveItem, int | None]:
-    """The item for one record, and (uncompressed files) where the record should end."""
+    """The item for one record, and (uncompressed files, ``framing``) where it should end."""
     end = None
-    if not compressed:
+    if framing and not compressed:
         head = _header_length(fd, offset)
         end = offset + head + record.content_length + 4 if head is not None else None
     rtype = record.record_type

@@ -281,11 +281,25 @@ def test_files_that_hold_no_records_say_so(tmp_path: Path, data: bytes, expected
     assert outcomes(write(tmp_path / f"odd{suffix}", data)) == expected
 
 
-def test_quirky_records_among_well_formed_ones_take_the_slow_path(tmp_path: Path) -> None:
-    """Well-formed records are read on the fast path (framing confirmed by the next record's
-    offset, HTTP head read line by line, body read on its own); a quirky record in the middle
-    drops to the recovering path, is accounted for with its offset, and the records after it
-    are read on the fast path again: every record is one item, in file order."""
+def test_quirky_records_among_well_formed_ones_take_the_slow_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Well-formed records are read on the fast path (the library's strict mode finds each
+    next record where the last one ends; HTTP head read line by line, body read on its own);
+    a quirky record in the middle drops to the recovering path, is accounted for with its
+    offset, and the records after it are read on the fast path again: every record is one
+    item, in file order."""
+    from wiredesk.fetching import warc
+
+    calls: Counter[str] = Counter()
+    for name in ("_fast_items", "_header_length"):
+        real = getattr(warc, name)
+
+        def counted(*args: object, _real=real, _name=name) -> object:  # type: ignore[no-untyped-def]
+            calls[_name] += 1
+            return _real(*args)
+
+        monkeypatch.setattr(warc, name, counted)
     quirks = {
         7: page_record(107, length=len(page_record(107)) - 30),  # Content-Length too long: swallows 8
         15: b"junk between records\r\n\r\n",  # not a record: reported, not counted as one
@@ -310,6 +324,9 @@ def test_quirky_records_among_well_formed_ones_take_the_slow_path(tmp_path: Path
         assert got == [e for e in expected if e is not None], gz
         if not gz:  # each item names where its record (or the junk) starts
             assert [i.offset for i in items] == starts
+            # back on the fast path after each quirk the library stops at (7, 15, 37); the
+            # recovering path read a few headers only
+            assert calls["_fast_items"] >= 4 and calls["_header_length"] <= 15, calls  # 45 records
             assert items[8].page is not None and items[8].page.url == "http://example.com/news/8"
         pages = [i.page for i in items if i.page]
         assert len(pages) == 41 and all(b"Archived story" in p.body for p in pages)
