@@ -58,10 +58,14 @@ _URI = WarcHeader.WARC_TARGET_URI
 _DATE = WarcHeader.WARC_DATE
 _LENGTH = WarcHeader.CONTENT_LENGTH
 _WARC_HEAD = 1024  # most WARC header blocks fit: one small pread per record
-_BLANK = (b"\r\n", b"\n")
 _FIELDS = {
     name.encode(): name for name in ("content-type", "content-length", "transfer-encoding", "content-encoding", "date")
 }
+_NAMES = frozenset(_FIELDS.values())
+# The header fields this module reads, found in the whole header block by one search (a
+# response carries ten or twenty fields; taking each line apart in Python cost more than the
+# library's read of the body).
+_FIELD = re.compile(rb"^[ \t]*(" + b"|".join(_FIELDS) + rb")[ \t]*:(.*)$", re.IGNORECASE | re.MULTILINE)
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 
 
@@ -266,41 +270,27 @@ def _item(
             raise _Bad("warc-no-length", f"record at offset {offset}: no valid Content-Length ({declared!r})")
         if not url or not url.lower().startswith(("http://", "https://")):
             return ArchiveItem(offset, skipped="warc-not-http", url=url), end
-        length = record.content_length
-        reader = record.reader
-        # The HTTP head line by line, then the body in one read of its own size: the body is
-        # never copied out of a larger block (that copy cost as much as the library's read).
-        lines, taken = _http_head(reader, length, offset)
-        cap = max_bytes + _HEADER_PEEK  # the block (head and body) read at most, as before
-        want = length - taken
-        body = reader.read(min(want, cap + 1 - taken)) if want > 0 else b""
-        if len(body) < want and taken + len(body) <= cap:
-            raise _Bad(
-                "warc-truncated", f"record at offset {offset}: {taken + len(body)} of {length} bytes, file cut off"
-            )
-        item = _http_item(lines, body, url, headers.get(_DATE), offset, source, max_bytes, check_overrun=compressed)
+        # The library parses the HTTP head (leniently: LF-only lines, no reason phrase); the
+        # body is then read in one read of its own size, never copied out of a larger block.
+        record.parse_http(max_header_len=_HEADER_PEEK, quirks_mode=True, strict_mode=False)
+        http = record.http_headers
+        status = http.status_code
+        if status is None:
+            raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {(http.status_line or '')[:80]!r}")
+        want = record.content_length  # the payload's, once the head is parsed
+        if want == 0 and status == 200:  # a head cut off by its Content-Length reads the same
+            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP body after the header block")
+        cap = max_bytes + _HEADER_PEEK
+        body = record.reader.read(min(want, cap + 1)) if want > 0 else b""
+        if len(body) < want and len(body) <= cap:
+            raise _Bad("warc-truncated", f"record at offset {offset}: {len(body)} of {want} body bytes, file cut off")
+        fields = _named_fields(http.items())
+        item = _http_item(
+            status, fields, body, url, headers.get(_DATE), offset, source, max_bytes, check_overrun=compressed
+        )
         return item, end
     except _Bad as bad:
         return ArchiveItem(offset, failed=bad.reason, detail=bad.detail, url=url), end
-
-
-def _http_head(reader, length: int, offset: int) -> tuple[list[bytes], int]:
-    """The lines of the HTTP header block at the start of a record's content (CRLF or LF-only
-    lines, up to the blank line) and the bytes they took."""
-    lines = []
-    taken = 0
-    while True:
-        line = reader.readline(_HEADER_PEEK)
-        if not line:
-            if taken < length:
-                raise _Bad("warc-truncated", f"record at offset {offset}: {taken} of {length} bytes, file cut off")
-            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
-        taken += len(line)
-        if line in _BLANK:
-            return lines, taken
-        if taken >= _HEADER_PEEK:
-            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
-        lines.append(line)
 
 
 def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: int) -> Iterator[ArchiveItem]:
@@ -402,11 +392,16 @@ def _response(
     head, body = _split_head(block)
     if head is None:
         raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
-    return _http_item(head.split(b"\n"), body, url, warc_date, offset, source, max_bytes)
+    lines = head.split(b"\n")
+    status = _status(lines[0])
+    if status is None:
+        raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {lines[0][:80]!r}")
+    return _http_item(status, _fields(b"\n".join(lines[1:])), body, url, warc_date, offset, source, max_bytes)
 
 
 def _http_item(
-    lines: list[bytes],
+    status: int,
+    fields: dict[str, str],
     body: bytes,
     url: str,
     warc_date: str | None,
@@ -416,11 +411,7 @@ def _http_item(
     *,
     check_overrun: bool = False,
 ) -> ArchiveItem:
-    """The item for an HTTP response: ``lines`` its header lines (status line first)."""
-    status = _status(lines[0]) if lines else None
-    if status is None:
-        raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {lines[0][:80] if lines else b''!r}")
-    fields = _fields(lines[1:])
+    """The item for an HTTP response: its status, the header fields ``_fields`` reads, its body."""
     if check_overrun and _overrun(body, fields):
         raise _Bad("warc-bad-length", f"record at offset {offset}: its Content-Length runs into the next record")
     if status != 200:
@@ -475,18 +466,25 @@ def _status(line: bytes) -> int | None:
     return int(parts[1])
 
 
-def _fields(lines: list[bytes]) -> dict[str, str]:
-    """The HTTP header fields this module reads (lower-case names; repeated ones joined)."""
+def _fields(block: bytes) -> dict[str, str]:
+    """The HTTP header fields this module reads from the header lines in ``block`` (without
+    the status line): lower-case names, values stripped, repeated fields joined."""
     fields: dict[str, str] = {}
-    for raw in lines:
-        name, sep, value = raw.partition(b":")
-        if not sep:
-            continue
-        key = _FIELDS.get(name.strip().lower())
-        if key is None:
-            continue
+    for name, value in _FIELD.findall(block):
+        key = _FIELDS[name.lower()]
         text = value.strip().decode("latin-1")
         fields[key] = f"{fields[key]}, {text}" if key in fields else text
+    return fields
+
+
+def _named_fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """``_fields`` from the library's parsed header (name, value) pairs."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.strip().lower()
+        if key in _NAMES:
+            text = value.strip()
+            fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
 
 

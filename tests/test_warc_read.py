@@ -373,3 +373,25 @@ def test_the_canonical_url_fast_path_agrees_with_the_full_one(url: str) -> None:
     if urls._is_canonical(url):
         assert full == url
     assert urls.canonicalize_url(url) == full
+
+
+def test_http_heads_the_library_parses_keep_our_reading(tmp_path: Path) -> None:
+    """The library parses the HTTP head; what we read from it stays as before: repeated fields
+    joined (chunked under a second Transfer-Encoding still undone), a line without a colon
+    passed over, an empty 200 answer (which reads like a head cut off by its Content-Length)
+    a failure, an empty 404 skipped by its status."""
+    body = article(1).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    records = [
+        warc_record(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nno colon here\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: text/html\r\n\r\n" + chunked,
+            uri="http://example.com/chunked-twice",
+        ),
+        warc_record(http_response(b""), uri="http://example.com/empty"),
+        warc_record(http_response(b"", status="404 Not Found"), uri="http://example.com/gone"),
+    ]
+    items = read(write(tmp_path / "heads.warc", b"".join(records)))
+    assert [outcome(i) for i in items] == ["page", "failed:warc-bad-http", "http-404"]
+    assert items[0].page is not None and items[0].page.body == body
+    assert "offset" in items[1].detail
