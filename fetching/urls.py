@@ -87,6 +87,8 @@ def request_url(found: str, base: str | None = None) -> str:
 def without_tracking(url: str) -> str:
     """``url`` with its tracking parameters removed and nothing else changed: how a page's
     own URL is recorded (``?utm_source=rss`` says how we came, not where the page is)."""
+    if "?" not in url:  # no query: nothing to drop, no need to take the URL apart
+        return url
     parts = urlsplit(url)
     if not parts.query:
         return url
@@ -97,6 +99,8 @@ def without_tracking(url: str) -> str:
 def canonicalize_url(url: str) -> str:
     """The canonical spelling of ``url``. Non-http(s) URLs are returned stripped but unchanged
     otherwise (the fetcher refuses them with reason ``scheme``)."""
+    if _is_canonical(url):
+        return url
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -121,6 +125,29 @@ def canonicalize_url(url: str) -> str:
         path = head or "/"
     query = _canonical_query(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+# A URL that is its own canonical spelling, known without taking it apart: lower-case scheme
+# and host (ASCII labels), no credentials, port, query or fragment, a path of characters that
+# need no escaping and no escape to normalise. The path must still pass _is_canonical's checks.
+_CANONICAL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)")
+
+
+def _is_canonical(url: str) -> bool:
+    """True only when ``canonicalize_url`` would return ``url`` unchanged (the common case of
+    a URL read from an archive or a feed): then the slow path (split, escapes, normpath,
+    query) is skipped. False says nothing: the slow path decides."""
+    match = _CANONICAL.fullmatch(url)
+    if match is None:
+        return False
+    path = match.group(1)
+    if path == "/":
+        return True
+    # normpath would change: doubled slashes, dot segments ("/." also catches "/.well-known":
+    # left to the slow path), a trailing slash; and an index file is dropped.
+    if "//" in path or "/." in path or path.endswith("/"):
+        return False
+    return path.rpartition("/")[2].lower() not in _INDEX_FILES
 
 
 def host_key(url: str) -> str:

@@ -21,16 +21,15 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from fastwarc.warc import ArchiveIterator, WarcRecordType
+from fastwarc.warc import ArchiveIterator, WarcHeader, WarcRecordType
 
 from wiredesk.core.records import PageKind, RawPage
 
-from .urls import canonicalize_url
+from .urls import without_tracking
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"}
@@ -40,6 +39,33 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 _OVERRUN = ("warc-bad-length", "warc-truncated")
 _RESPONSE = WarcRecordType.response
 _UNKNOWN = WarcRecordType.unknown
+# What a record of each known type is counted as when it is not read (WarcRecordType's str()
+# is a Python-level call; this is one dict look-up per record).
+_SKIPPED = {
+    int(t): f"warc-{t}"
+    for t in (
+        WarcRecordType.warcinfo,
+        WarcRecordType.resource,
+        WarcRecordType.request,
+        WarcRecordType.metadata,
+        WarcRecordType.revisit,
+        WarcRecordType.conversion,
+        WarcRecordType.continuation,
+    )
+}
+# Header look-ups by the library's own keys: several times cheaper than by name.
+_URI = WarcHeader.WARC_TARGET_URI
+_DATE = WarcHeader.WARC_DATE
+_LENGTH = WarcHeader.CONTENT_LENGTH
+_WARC_HEAD = 1024  # most WARC header blocks fit: one small pread per record
+_FIELDS = {
+    name.encode(): name for name in ("content-type", "content-length", "transfer-encoding", "content-encoding", "date")
+}
+_NAMES = frozenset(_FIELDS.values())
+# The header fields this module reads, found in the whole header block by one search (a
+# response carries ten or twenty fields; taking each line apart in Python cost more than the
+# library's read of the body).
+_FIELD = re.compile(rb"^[ \t]*(" + b"|".join(_FIELDS) + rb")[ \t]*:(.*)$", re.IGNORECASE | re.MULTILINE)
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 
 
@@ -47,9 +73,10 @@ def is_archive(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(ARCHIVE_SUFFIXES)
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveItem:
-    """One record of an archive: exactly one of ``page``, ``skipped`` or ``failed`` is set."""
+class ArchiveItem(NamedTuple):
+    """One record of an archive: exactly one of ``page``, ``skipped`` or ``failed`` is set.
+    (A named tuple: one is made per record, and a tuple is several times cheaper to build
+    than a frozen dataclass.)"""
 
     offset: int  # byte offset of the record in the file (of its gzip member when compressed)
     page: RawPage | None = None
@@ -97,36 +124,49 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
 
 
 def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
+    """Plain files are read on the fast path (``_fast_items``) and drop to the recovering path
+    below where it finds something off; the recovering path hands back once two records in a
+    row are framed right. Compressed files are read on the recovering path (with no framing
+    check of its own: it costs nothing there)."""
     with open(path, "rb") as fh:
+        fd = fh.fileno()
         compressed = fh.read(3) == _GZIP_MAGIC
         start = 0
+        fast = not compressed
         while start < size:
-            fh.seek(start)
-            # From the start, FastWARC opens the file itself (its native reader is faster than
-            # reading through a Python file object); after damage, it reads on from ``fh``.
-            iterator = ArchiveIterator(
-                str(path) if start == 0 else fh,
-                parse_http=False,
-                quirks_mode=True,
-                fsspec_args=False,
-                max_header_len=_HEADER_PEEK,
-            )
+            if fast:
+                stop: list[int] = []
+                yield from _fast_items(path, fh, start, source, max_bytes, stop)
+                start, fast = stop[0], False  # the recovering path reads again from there
+                continue
+            iterator = _records(path, fh, start, quirks=True)
             resume: int | None = None
             pending: tuple[int, ArchiveItem, int] | None = None  # (offset, item, expected end)
             last: int | None = None
+            framed = 0  # records in a row whose framing held
             try:
                 for record in iterator:
                     offset = record.stream_pos
                     if pending is not None:
-                        yield from _settle(fh, pending, offset)
-                        swallowed = _swallowed(fh, pending, offset)
+                        if pending[2] == offset:  # the framing held
+                            yield pending[1]
+                            framed += 1
+                            if framed >= 2 and offset > start:  # past the damage: the fast path again
+                                pending = None
+                                resume, fast = offset, True
+                                break
+                        else:  # what went wrong, and what was passed over
+                            framed = 0
+                            yield from _settle(fh, pending, offset)
+                            swallowed = _swallowed(fh, pending, offset)
+                            if swallowed is not None:  # read again from the record it swallowed
+                                pending = None
+                                resume = swallowed
+                                break
                         pending = None
-                        if swallowed is not None:  # read again from the record it swallowed
-                            resume = swallowed
-                            break
                     last = offset
                     try:
-                        item, end = _item(record, offset, fh, compressed, source, max_bytes)
+                        item, end = _item(record, offset, fd, source, max_bytes, compressed=compressed)
                     except OSError as exc:  # the record's own data is damaged
                         yield ArchiveItem(
                             offset=offset, failed="warc-corrupt", detail=f"record at offset {offset}: {exc}"
@@ -164,36 +204,93 @@ def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[
             start = resume
 
 
+def _records(path: Path, fh: BinaryIO, start: int, *, quirks: bool) -> ArchiveIterator:
+    """The library's records from ``start``. From the start, FastWARC opens the file itself
+    (its native reader is faster than reading through a Python file object); past the start
+    (after damage), it reads on from ``fh``."""
+    fh.seek(start)
+    return ArchiveIterator(
+        str(path) if start == 0 else fh,
+        parse_http=False,
+        quirks_mode=quirks,
+        fsspec_args=False,
+        max_header_len=_HEADER_PEEK,
+    )
+
+
+def _fast_items(
+    path: Path, fh: BinaryIO, start: int, source: str, max_bytes: int, stop: list[int]
+) -> Iterator[ArchiveItem]:
+    """The fast path for a plain file, from ``start``: the library in its strict mode, which
+    reads each record's header exactly where the previous record's Content-Length says it
+    ends (blank lines between records allowed) and raises where no header is there. So a
+    record's framing held once the next record is found, with no read of our own (the
+    recovering path reads each header again to check it): each item is held back until then.
+    Where the library raises, where a record is cut off, and at the last record of the file
+    (whose end no next record confirms), it stops: ``stop`` gets the offset from which the
+    recovering path reads again; nothing from there on has been yielded."""
+    iterator = _records(path, fh, start, quirks=False)
+    pending: tuple[int, ArchiveItem] | None = None
+    current = start
+    try:
+        for record in iterator:
+            current = record.stream_pos
+            if pending is not None:
+                yield pending[1]
+                pending = None
+            item, _ = _item(record, current, -1, source, max_bytes, compressed=False, framing=False)
+            if item.failed in _OVERRUN:
+                stop.append(current)
+                return
+            pending = (current, item)
+    except OSError:  # no record where the last one ends (or this record is damaged)
+        pass
+    stop.append(pending[0] if pending is not None else current)
+
+
 def _item(
-    record, offset: int, fh: BinaryIO, compressed: bool, source: str, max_bytes: int
+    record, offset: int, fd: int, source: str, max_bytes: int, *, compressed: bool, framing: bool = True
 ) -> tuple[ArchiveItem, int | None]:
-    """The item for one record, and (uncompressed files) where the record should end."""
+    """The item for one record, and (uncompressed files, ``framing``) where it should end."""
     end = None
-    if not compressed:
-        head = _header_length(fh, offset)
+    if framing and not compressed:
+        head = _header_length(fd, offset)
         end = offset + head + record.content_length + 4 if head is not None else None
     rtype = record.record_type
     if rtype != _RESPONSE:  # skipped unread: the iterator moves past its content itself
-        kind = str(rtype) if rtype != _UNKNOWN else (record.headers.get("WARC-Type") or "untyped").strip().lower()
-        return ArchiveItem(offset=offset, skipped=f"warc-{kind}"), end
+        kind = _SKIPPED.get(int(rtype))
+        if kind is None:  # unknown to the library: named by its own WARC-Type
+            kind = "warc-" + (record.headers.get("WARC-Type") or "untyped").strip().lower()
+        return ArchiveItem(offset, skipped=kind), end
     headers = record.headers
-    url = _target_uri(headers.get("WARC-Target-URI"))
+    url = _target_uri(headers.get(_URI))
     try:
-        declared = headers.get("Content-Length")
+        declared = headers.get(_LENGTH)
         if declared is None or not declared.strip().isdigit():
             raise _Bad("warc-no-length", f"record at offset {offset}: no valid Content-Length ({declared!r})")
         if not url or not url.lower().startswith(("http://", "https://")):
-            return ArchiveItem(offset=offset, skipped="warc-not-http", url=url), end
-        length = record.content_length
+            return ArchiveItem(offset, skipped="warc-not-http", url=url), end
+        # The library parses the HTTP head (leniently: LF-only lines, no reason phrase); the
+        # body is then read in one read of its own size, never copied out of a larger block.
+        record.parse_http(max_header_len=_HEADER_PEEK, quirks_mode=True, strict_mode=False)
+        http = record.http_headers
+        status = http.status_code
+        if status is None:
+            raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {(http.status_line or '')[:80]!r}")
+        want = record.content_length  # the payload's, once the head is parsed
+        if want == 0 and status == 200:  # a head cut off by its Content-Length reads the same
+            raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP body after the header block")
         cap = max_bytes + _HEADER_PEEK
-        # read(n) allocates n bytes up front: ask for the declared length, capped.
-        block = record.reader.read(min(length, cap + 1) if length else cap + 1)
-        if len(block) < length and len(block) <= cap:
-            raise _Bad("warc-truncated", f"record at offset {offset}: {len(block)} of {length} bytes, file cut off")
-        item = _response(block, url, headers.get("WARC-Date"), offset, source, max_bytes, check_overrun=compressed)
+        body = record.reader.read(min(want, cap + 1)) if want > 0 else b""
+        if len(body) < want and len(body) <= cap:
+            raise _Bad("warc-truncated", f"record at offset {offset}: {len(body)} of {want} body bytes, file cut off")
+        fields = _named_fields(http.items())
+        item = _http_item(
+            status, fields, body, url, headers.get(_DATE), offset, source, max_bytes, check_overrun=compressed
+        )
         return item, end
     except _Bad as bad:
-        return ArchiveItem(offset=offset, failed=bad.reason, detail=bad.detail, url=url), end
+        return ArchiveItem(offset, failed=bad.reason, detail=bad.detail, url=url), end
 
 
 def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: int) -> Iterator[ArchiveItem]:
@@ -229,12 +326,12 @@ def _swallowed(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset:
     return found if found is not None and found < next_offset else None
 
 
-def _header_length(fh: BinaryIO, offset: int) -> int | None:
-    # pread: the library reads through this same file object, its position must not move.
-    peek = os.pread(fh.fileno(), 4096, offset)
+def _header_length(fd: int, offset: int) -> int | None:
+    # pread: the library reads through the same file object, its position must not move.
+    peek = os.pread(fd, _WARC_HEAD, offset)
     cut = peek.find(b"\r\n\r\n")
     if cut < 0:
-        peek = os.pread(fh.fileno(), _HEADER_PEEK, offset)
+        peek = os.pread(fd, _HEADER_PEEK, offset)
         cut = peek.find(b"\r\n\r\n")
     return cut + 4 if cut >= 0 else None
 
@@ -290,9 +387,8 @@ def _response(
     offset: int,
     source: str,
     max_bytes: int,
-    *,
-    check_overrun: bool = False,
 ) -> ArchiveItem:
+    """The item for an HTTP response given whole (head and body in one block)."""
     head, body = _split_head(block)
     if head is None:
         raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP header block")
@@ -300,11 +396,26 @@ def _response(
     status = _status(lines[0])
     if status is None:
         raise _Bad("warc-bad-http", f"record at offset {offset}: bad status line {lines[0][:80]!r}")
-    fields = _fields(lines[1:])
+    return _http_item(status, _fields(b"\n".join(lines[1:])), body, url, warc_date, offset, source, max_bytes)
+
+
+def _http_item(
+    status: int,
+    fields: dict[str, str],
+    body: bytes,
+    url: str,
+    warc_date: str | None,
+    offset: int,
+    source: str,
+    max_bytes: int,
+    *,
+    check_overrun: bool = False,
+) -> ArchiveItem:
+    """The item for an HTTP response: its status, the header fields ``_fields`` reads, its body."""
     if check_overrun and _overrun(body, fields):
         raise _Bad("warc-bad-length", f"record at offset {offset}: its Content-Length runs into the next record")
     if status != 200:
-        return ArchiveItem(offset=offset, skipped=f"http-{status}", url=url)
+        return ArchiveItem(offset, skipped=f"http-{status}", url=url)
     content_type = fields.get("content-type", "")
     media, charset = _media(content_type)
     if "chunked" in fields.get("transfer-encoding", "").lower():
@@ -314,17 +425,17 @@ def _response(
         raise _Bad("too-large", f"record at offset {offset}: body over the {max_bytes} byte cap")
     kind = _page_kind(media, body)
     if kind is None:
-        return ArchiveItem(offset=offset, skipped="non-html", url=url)
+        return ArchiveItem(offset, skipped="non-html", url=url)
     fetched = _when(warc_date) or _http_date(fields.get("date"))
     page = RawPage(
         source=source,
         body=body,
         kind=kind,
-        url=canonicalize_url(url),
+        url=without_tracking(url),  # the page's own URL, as for a fetched page: one article id
         fetched_at=fetched or datetime.now(UTC),
         encoding=charset,
     )
-    return ArchiveItem(offset=offset, page=page, url=url)
+    return ArchiveItem(offset, page=page, url=url)
 
 
 def _overrun(body: bytes, fields: dict[str, str]) -> bool:
@@ -355,15 +466,25 @@ def _status(line: bytes) -> int | None:
     return int(parts[1])
 
 
-def _fields(lines: list[bytes]) -> dict[str, str]:
+def _fields(block: bytes) -> dict[str, str]:
+    """The HTTP header fields this module reads from the header lines in ``block`` (without
+    the status line): lower-case names, values stripped, repeated fields joined."""
     fields: dict[str, str] = {}
-    for raw in lines:
-        name, sep, value = raw.partition(b":")
-        if not sep:
-            continue
-        key = name.strip().decode("latin-1").lower()
+    for name, value in _FIELD.findall(block):
+        key = _FIELDS[name.lower()]
         text = value.strip().decode("latin-1")
         fields[key] = f"{fields[key]}, {text}" if key in fields else text
+    return fields
+
+
+def _named_fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """``_fields`` from the library's parsed header (name, value) pairs."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.strip().lower()
+        if key in _NAMES:
+            text = value.strip()
+            fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
 
 

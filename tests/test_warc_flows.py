@@ -60,9 +60,7 @@ def test_one_task_per_archive_file(tmp_path: Path, runner: str) -> None:
 
 DRIVER = r"""
 import sys, time
-from wiredesk.config import load_config
 from wiredesk.pipeline import archives
-from wiredesk.pipeline.run import run_ingest
 
 original = archives.ingest_pages
 calls = 0
@@ -72,27 +70,29 @@ def announce(*args, **kwargs):
     calls += 1
     print("batch", calls, flush=True)
     if calls == 1:
-        time.sleep(60)  # the test kills us here: one batch of the first file stored
+        time.sleep(120)  # the test kills us here: one batch of the first file stored
 archives.ingest_pages = announce
-run_ingest(load_config(sys.argv[1], environ={}), sources=["ccnews"], export=False)
+if sys.argv[2] == "flow":  # the Prefect flow, as a scheduled run starts it
+    from wiredesk.flows.ingest import ingest
+    ingest(sources=["ccnews"], config_path=sys.argv[1], export=False)
+else:  # the plain pipeline
+    from wiredesk.config import load_config
+    from wiredesk.pipeline.run import run_ingest
+    run_ingest(load_config(sys.argv[1], environ={}), sources=["ccnews"], export=False)
 """
 
 
-def test_a_killed_source_resumes_where_it_stopped(tmp_path: Path) -> None:
-    folder = tmp_path / "warcs"
-    for f in range(2):
-        records = [page_record(100 * f + n) for n in range(6)]
-        write(folder / f"CC-NEWS-2024010{f + 1}000000-0000{f}.warc.gz", per_record_gzip(records))
-    cfg = config(tmp_path, run={"workers": 1, "batch_size": 3}, sources=[{"name": "ccnews", "warcs": [str(folder)]}])
+def _kill_after_first_batch(config_file: str, how: str, **env: str) -> None:
+    """Run the ccnews source in a process of its own and SIGKILL it once its first batch is stored."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, cfg.source_file],
+        [sys.executable, "-c", DRIVER, config_file, how],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **env},
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         seen = []
         while time.monotonic() < deadline and "batch 1" not in seen:
             line = proc.stdout.readline().strip() if proc.stdout else ""
@@ -103,6 +103,16 @@ def test_a_killed_source_resumes_where_it_stopped(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_a_killed_source_resumes_where_it_stopped(tmp_path: Path) -> None:
+    folder = tmp_path / "warcs"
+    for f in range(2):
+        records = [page_record(100 * f + n) for n in range(6)]
+        write(folder / f"CC-NEWS-2024010{f + 1}000000-0000{f}.warc.gz", per_record_gzip(records))
+    cfg = config(tmp_path, run={"workers": 1, "batch_size": 3}, sources=[{"name": "ccnews", "warcs": [str(folder)]}])
+    _kill_after_first_batch(cfg.source_file, "pipeline")
     assert len(stored_ids(tmp_path)) == 3  # half of the first file
     resumed, _ = run_ingest(cfg, sources=["ccnews"], export=False)
     row = resumed["sources"][0]
@@ -130,3 +140,62 @@ def test_the_cli_reads_a_cut_archive_and_exits_0(tmp_path: Path, prefect_api: st
         "http://example.com/news/1",
     ]
     assert all(json.loads(line)["fetched_at"].startswith("2024-01-02T03:04:05") for line in lines)
+
+
+@pytest.mark.prefect
+def test_a_killed_ccnews_flow_run_resumes_at_the_next_run(tmp_path: Path, prefect_api: str) -> None:
+    """What a scheduled CC-NEWS source does: the ``ingest`` flow (the run a schedule starts)
+    reads a monthly listing over HTTP, downloads each archive and stores it. Killed with
+    SIGKILL half-way through its first file, the next run (the next tick, with one more file
+    in the listing) stores the rest of that file and the new ones, each page once, and
+    downloads no file twice; the run after it has nothing left to do. (The schedule itself
+    firing, and a run left Running by a kill -9 of serve set Crashed: test_schedules_fire.)"""
+    import gzip
+    import threading
+
+    from tests.test_warc_download import FileServer
+
+    made = tmp_path / "made"
+    month = "/crawl-data/CC-NEWS/2024/01/"
+    for f in range(3):
+        records = [page_record(100 * f + n) for n in range(6)]
+        write(made / f"CC-NEWS-2024010{f + 1}000000-0000{f}.warc.gz", per_record_gzip(records))
+    names = sorted(p.name for p in made.iterdir())
+    server = FileServer()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def publish(count: int) -> None:  # the listing as it grows over the month
+        for name in names[:count]:
+            server.files[month + name] = (made / name).read_bytes()
+        server.files[month + "warc.paths.gz"] = gzip.compress(
+            "".join(f"{month[1:]}{n}\n" for n in names[:count]).encode()
+        )
+
+    publish(2)
+    source = {"name": "ccnews", "warcs": [server.base + month + "warc.paths.gz"], "download_dir": str(tmp_path / "dl")}
+    cfg = config(tmp_path, run={"workers": 1, "batch_size": 3}, sources=[source])
+    try:
+        _kill_after_first_batch(cfg.source_file, "flow", PREFECT_API_URL=prefect_api)
+        assert len(stored_ids(tmp_path)) == 3  # half of the first file
+        downloads = [p for p, _ in server.requests if not p.endswith(".paths.gz")]
+        assert downloads == [month + names[0]]
+
+        from wiredesk.flows.ingest import ingest
+
+        publish(3)  # the next tick: one more file in the listing
+        resumed = ingest(sources=["ccnews"], config_path=cfg.source_file, export=False)
+        row = resumed["sources"][0]
+        assert row["stored"] == 15 and row["already_seen"] == 3, row  # 3 + 6 + 6 new, 3 seen again
+        assert row["skipped"].get("archive-done") is None and row["failed"] == 0, row
+        assert len(stored_ids(tmp_path)) == 18
+        assert list((tmp_path / "dl" / "warcs").iterdir()) == []  # done files are not kept
+
+        done = ingest(sources=["ccnews"], config_path=cfg.source_file, export=False)
+        assert done["pages_read"] == 0 and done["sources"][0]["skipped"]["archive-done"] == 3
+        downloads = [p for p, _ in server.requests if not p.endswith(".paths.gz")]
+        # Each file downloaded once: the one the kill interrupted was whole in the download
+        # folder (a file is deleted only once done), and read again from there.
+        assert sorted(downloads) == sorted(month + n for n in names)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -279,3 +279,119 @@ def test_dates_from_the_archive(tmp_path: Path) -> None:
 def test_files_that_hold_no_records_say_so(tmp_path: Path, data: bytes, expected: list[str]) -> None:
     suffix = ".warc.gz" if data[:2] == b"\x1f\x8b" else ".warc"
     assert outcomes(write(tmp_path / f"odd{suffix}", data)) == expected
+
+
+def test_quirky_records_among_well_formed_ones_take_the_slow_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Well-formed records are read on the fast path (the library's strict mode finds each
+    next record where the last one ends; HTTP head read line by line, body read on its own);
+    a quirky record in the middle drops to the recovering path, is accounted for with its
+    offset, and the records after it are read on the fast path again: every record is one
+    item, in file order."""
+    from wiredesk.fetching import warc
+
+    calls: Counter[str] = Counter()
+    for name in ("_fast_items", "_header_length"):
+        real = getattr(warc, name)
+
+        def counted(*args: object, _real=real, _name=name) -> object:  # type: ignore[no-untyped-def]
+            calls[_name] += 1
+            return _real(*args)
+
+        monkeypatch.setattr(warc, name, counted)
+    quirks = {
+        7: page_record(107, length=len(page_record(107)) - 30),  # Content-Length too long: swallows 8
+        15: b"junk between records\r\n\r\n",  # not a record: reported, not counted as one
+        22: warc_record(http_response(article(122).encode(), eol=b"\n"), uri="http://example.com/lf"),
+        30: warc_record(b"\x00\x01 no HTTP head here", uri="http://example.com/binary"),
+        37: page_record(137, length=False),
+    }
+    parts = [quirks.get(n, page_record(n)) for n in range(45)]
+    data = b"".join(parts)
+    starts = [sum(len(p) for p in parts[:n]) for n in range(len(parts))]
+    for gz in (False, True):
+        path = write(tmp_path / ("mixed.warc.gz" if gz else "mixed.warc"), per_record_gzip(parts) if gz else data)
+        items = read(path)
+        got = [outcome(i) for i in items]
+        expected = ["page"] * 45
+        expected[7] = "failed:warc-bad-length"
+        expected[15] = "failed:warc-junk"
+        expected[30] = "failed:warc-bad-http"
+        expected[37] = "failed:warc-no-length"
+        if gz:  # a gzip member of junk that inflates to no record: passed over, as the library does
+            expected[15] = None
+        assert got == [e for e in expected if e is not None], gz
+        if not gz:  # each item names where its record (or the junk) starts
+            assert [i.offset for i in items] == starts
+            # back on the fast path after each quirk the library stops at (7, 15, 37); the
+            # recovering path read a few headers only
+            assert calls["_fast_items"] >= 4 and calls["_header_length"] <= 15, calls  # 45 records
+            assert items[8].page is not None and items[8].page.url == "http://example.com/news/8"
+        pages = [i.page for i in items if i.page]
+        assert len(pages) == 41 and all(b"Archived story" in p.body for p in pages)
+        lf = next(p for p in pages if p.url == "http://example.com/lf")
+        assert b"Archived story 122" in lf.body and lf.body.startswith(b"<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://news3.example.com/1234/story.html",
+        "http://example.com/",
+        "http://example.com",
+        "https://example.com/a/",
+        "https://example.com/a//b",
+        "https://example.com/a/./b",
+        "https://example.com/a/../b",
+        "https://example.com/.well-known/x",
+        "https://example.com/a/index.html",
+        "https://example.com/a/Index.HTML",
+        "https://Example.com/a",
+        "HTTPS://example.com/a",
+        "https://example.com:443/a",
+        "https://example.com:8443/a",
+        "https://user@example.com/a",
+        "https://example.com/a?utm_source=x&b=1",
+        "https://example.com/a#frag",
+        "https://example.com/caf%c3%a9",
+        "https://example.com/caf\u00e9",
+        "https://example.com/a%7Eb",
+        "https://example.com/a b",
+        " https://example.com/a",
+        "https://example.com./a",
+        "https://xn--bcher-kva.example/a;b=c,d(e)*!$'+@:",
+        "https://ex_ample.com/a",
+        "ftp://example.com/a",
+    ],
+)
+def test_the_canonical_url_fast_path_agrees_with_the_full_one(url: str) -> None:
+    """A URL taken as already canonical (no parsing) is exactly what the full path returns."""
+    from wiredesk.fetching import urls
+
+    full = urls.canonicalize_url(" " + url + " ")  # the padding forces the full path
+    if urls._is_canonical(url):
+        assert full == url
+    assert urls.canonicalize_url(url) == full
+
+
+def test_http_heads_the_library_parses_keep_our_reading(tmp_path: Path) -> None:
+    """The library parses the HTTP head; what we read from it stays as before: repeated fields
+    joined (chunked under a second Transfer-Encoding still undone), a line without a colon
+    passed over, an empty 200 answer (which reads like a head cut off by its Content-Length)
+    a failure, an empty 404 skipped by its status."""
+    body = article(1).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    records = [
+        warc_record(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nno colon here\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: text/html\r\n\r\n" + chunked,
+            uri="http://example.com/chunked-twice",
+        ),
+        warc_record(http_response(b""), uri="http://example.com/empty"),
+        warc_record(http_response(b"", status="404 Not Found"), uri="http://example.com/gone"),
+    ]
+    items = read(write(tmp_path / "heads.warc", b"".join(records)))
+    assert [outcome(i) for i in items] == ["page", "failed:warc-bad-http", "http-404"]
+    assert items[0].page is not None and items[0].page.body == body
+    assert "offset" in items[1].detail
