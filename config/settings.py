@@ -73,6 +73,10 @@ class RunConfig(_Strict):
     # run is its own process): auto (a Redis dedup index if there is one, else a table in a
     # PostgreSQL store, else a directory beside a SQLite store), off, a redis:// URL, or a directory.
     host_pacing: str = "auto"
+    # Sources run at once (each source's discovery and fetches; their pages go through
+    # extract-dedup-store one batch at a time). Every host keeps its own limits whatever this
+    # is, and fetch.global_concurrency bounds the requests in flight over all sources.
+    source_concurrency: int = Field(default=32, ge=1, le=1024)
 
 
 class Schedule(_Strict):

@@ -13,10 +13,12 @@ each source a subflow and each batch a task run.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
@@ -26,13 +28,23 @@ from wiredesk.dedup import Sketcher
 from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
 from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, summarise
-from wiredesk.pipeline.sources import SEQUENTIAL, BatchRunner, Job, check_jobs, plan_jobs, run_source
+from wiredesk.pipeline.sources import (
+    SEQUENTIAL,
+    BatchRunner,
+    Job,
+    check_jobs,
+    plan_jobs,
+    run_source,
+    shared_crawl,
+)
 from wiredesk.storage import export_corpus
 
 log = logging.getLogger("wiredesk.pipeline")
 
 # How a run executes one source: given the job, the run's spec and a function that runs it in
 # this process, return its tally (raising is the source's failure). The flows make it a subflow.
+# It is called from ``run.source_concurrency`` threads at once (each in a copy of the caller's
+# context, so a Prefect flow run is each subflow's parent).
 SourceExecutor = Callable[[Job, RunSpec, Callable[[], SourceTally]], SourceTally]
 
 
@@ -116,20 +128,26 @@ def run_ingest(
         params = dict(inputs=inputs, sources=[j.source for j in jobs], dry_run=dry_run, limit=limit, since=since)
         if not dry_run:
             stages.store.begin_run(run_id, flow=flow, params=params)
+        crawl = None
+        if any(job.web is not None and job.web.has_web for job in jobs):
+            crawl = scope.enter_context(shared_crawl(spec, stages))  # one Fetcher for every source's hosts
         status = "failed"
         try:
-            for job in jobs:
 
-                def call(job: Job = job) -> SourceTally:
+            def one(job: Job) -> SourceTally:
+                def call() -> SourceTally:
                     return run_source(stages, spec, job, limit=limit, since=since, runner=runner)
 
                 try:
-                    tallies.append(execute_source(job, spec, call))
+                    return execute_source(job, spec, call)
                 except Exception as exc:  # a broken source fails alone
                     failed = SourceTally(source=job.source)
                     failed.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
                     log.error("source %s failed: %s", job.source, failed.error)
-                    tallies.append(failed)
+                    return failed
+
+            concurrency = stages.config.run.source_concurrency
+            tallies.extend(run_concurrently(one, jobs, concurrency, abort=crawl.close if crawl else None))
             if export and not dry_run:
                 export_info = export_step(stages)
             status = "completed" if not any(t.failure for t in tallies) else "partial"
@@ -140,6 +158,32 @@ def run_ingest(
         if dry_run:
             summary["dry_run"] = {"note": stages.dry_run_note, "would_store": would_store(stages.store, run_id)}
     return summary, tallies
+
+
+def run_concurrently(
+    one: Callable[[Job], SourceTally],
+    jobs: Sequence[Job],
+    concurrency: int,
+    *,
+    abort: Callable[[], None] | None = None,
+) -> list[SourceTally]:
+    """``one(job)`` for every job, ``concurrency`` at a time, each thread in a copy of this
+    context; the tallies in the jobs' order. One job, or a concurrency of 1: in this thread.
+    Interrupted (Ctrl-C, a flow cancelled), sources not started never start and ``abort`` is
+    called to end the running ones (the run's Crawl: their fetches are cancelled)."""
+    if concurrency <= 1 or len(jobs) <= 1:
+        return [one(job) for job in jobs]
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="wiredesk-source")
+    try:
+        futures = [pool.submit(contextvars.copy_context().run, one, job) for job in jobs]
+        return [future.result() for future in futures]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if abort is not None:
+            abort()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 class Pipeline:
