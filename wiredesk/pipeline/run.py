@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
@@ -33,6 +33,7 @@ from wiredesk.pipeline.sources import (
     BatchRunner,
     Job,
     check_jobs,
+    ingest_consumer,
     plan_jobs,
     run_source,
     shared_crawl,
@@ -146,8 +147,15 @@ def run_ingest(
                     log.error("source %s failed: %s", job.source, failed.error)
                     return failed
 
-            concurrency = stages.config.run.source_concurrency
-            tallies.extend(run_concurrently(one, jobs, concurrency, abort=crawl.close if crawl else None))
+            with ingest_consumer(stages) as consumer:  # this thread opened the stages: it stores every batch
+
+                def abort() -> None:
+                    consumer.close()
+                    if crawl is not None:
+                        crawl.close()
+
+                concurrency = stages.config.run.source_concurrency
+                tallies.extend(run_concurrently(one, jobs, concurrency, serve=consumer.serve, abort=abort))
             if export and not dry_run:
                 export_info = export_step(stages)
             status = "completed" if not any(t.failure for t in tallies) else "partial"
@@ -165,10 +173,12 @@ def run_concurrently(
     jobs: Sequence[Job],
     concurrency: int,
     *,
+    serve: Callable[[Sequence[Future]], None] | None = None,
     abort: Callable[[], None] | None = None,
 ) -> list[SourceTally]:
     """``one(job)`` for every job, ``concurrency`` at a time, each thread in a copy of this
     context; the tallies in the jobs' order. One job, or a concurrency of 1: in this thread.
+    Meanwhile this thread runs ``serve(futures)`` (the run's ingest consumer) until all are done.
     Interrupted (Ctrl-C, a flow cancelled), sources not started never start and ``abort`` is
     called to end the running ones (the run's Crawl: their fetches are cancelled)."""
     if concurrency <= 1 or len(jobs) <= 1:
@@ -176,6 +186,8 @@ def run_concurrently(
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="wiredesk-source")
     try:
         futures = [pool.submit(contextvars.copy_context().run, one, job) for job in jobs]
+        if serve is not None:
+            serve(futures)
         return [future.result() for future in futures]
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -9,19 +9,23 @@ The sources of one run go at once (``run.source_concurrency`` threads, ``pipelin
 web requests all go through the run's one ``Crawl``: a single threaded Fetcher, so a host shared
 by two sources keeps one set of limits, robots.txt is read once per host, and
 ``fetch.global_concurrency`` bounds the requests in flight over the whole run. Their batches go
-through extract-dedup-store one at a time (``ingest_lock``): each stays one transaction.
+through extract-dedup-store one at a time, on the thread that opened the run's stages
+(``IngestConsumer``): each stays one transaction, and the stages' dedup index and extraction
+pool are only ever used from the thread they were opened in.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
@@ -44,6 +48,7 @@ from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
 LOCAL_SOURCE = "local"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -184,20 +189,78 @@ def run_source(
 
 # -- one batch at a time through the stages -----------------------------------------------------
 
-_LOCKS_GUARD = threading.Lock()
+
+class IngestConsumer:
+    """Runs the extract-dedup-store step of every source's batches on one thread, the one that
+    opened the stages (the dedup index's SQLite connection and the extraction pool belong to
+    it), one step at a time, while the sources' threads go on fetching. Other processes (Dask
+    workers, archive pools) open stages of their own; the store's writer lock orders them."""
+
+    def __init__(self) -> None:
+        self._owner = threading.get_ident()
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
+        self._closed = False
+
+    def call(self, step: Callable[[], T]) -> T:
+        """Run ``step`` on the consumer's thread and return its result (from any thread)."""
+        if threading.get_ident() == self._owner:
+            return step()
+        if self._closed:
+            raise RuntimeError("the run is ending: no more batches are stored")
+        future: Future = Future()
+        self._queue.put((future, step))
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # not started yet (this caller timed out or was stopped): never runs
+            raise
+
+    def serve(self, futures: Sequence[Future]) -> None:
+        """On the consumer's thread: run the queued steps until every one of ``futures`` is done."""
+        for future in futures:
+            future.add_done_callback(lambda _: self._queue.put(None))  # wakes the loop below
+        while not all(future.done() for future in futures):
+            item = self._queue.get()
+            if item is None:
+                continue
+            done, step = item
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(step())
+            except Exception as exc:
+                done.set_exception(exc)
+            except BaseException as exc:  # Ctrl-C on this thread: the waiting source fails too
+                done.set_exception(exc)
+                raise
+
+    def close(self) -> None:
+        """Refuse new steps and fail the queued ones (the run is being stopped)."""
+        self._closed = True
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None and item[0].set_running_or_notify_cancel():
+                item[0].set_exception(RuntimeError("the run was stopped before this batch was stored"))
 
 
-def ingest_lock(stages: Stages) -> threading.RLock:
-    """The lock every batch of these stages holds for its extract-dedup-store step in this
-    process: sources fetch at once, their batches are stored one after another (the stages'
-    dedup index, extraction pool and store connection are not for several threads at once).
-    Other processes (Dask workers, archive pools) open stages of their own, and the store's
-    writer lock orders them."""
-    with _LOCKS_GUARD:
-        lock = vars(stages).get("_ingest_lock")
-        if lock is None:
-            lock = vars(stages)["_ingest_lock"] = threading.RLock()
-    return lock
+@contextmanager
+def ingest_consumer(stages: Stages) -> Iterator[IngestConsumer]:
+    """Route the ingest steps of ``stages`` through a consumer on this thread while the block runs."""
+    consumer = vars(stages)["_ingest_consumer"] = IngestConsumer()
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+        vars(stages).pop("_ingest_consumer", None)
+
+
+def in_ingest(stages: Stages, step: Callable[[], T]) -> T:
+    """``step`` (one batch's extract-dedup-store) on the run's consumer thread, else here."""
+    consumer = vars(stages).get("_ingest_consumer")
+    return step() if consumer is None else consumer.call(step)
 
 
 # -- the run's shared crawl ---------------------------------------------------------------------
@@ -291,8 +354,7 @@ def ingest_file_batch(
     started = time.perf_counter()
     max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
     pages, failures = read_files(paths, source=source, manifest=manifest, max_bytes=max_bytes, tally=tally)
-    with ingest_lock(stages):
-        ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+    in_ingest(stages, lambda: ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures))
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -314,10 +376,13 @@ def _run_archives(
 def archive_unit(stages: Stages, archive: Archive, job: Job, since: str | None) -> SourceTally:
     """One archive file of a job: the unit a runner schedules (a Prefect task, a pool job)."""
     config = job.web if job.web is not None and job.named_source else None
-    with ingest_lock(stages):  # the archive's batches are stored inside: whole, one source at a time
-        return run_archive(
+    # Read and stored batch by batch inside: the whole file on the consumer's thread.
+    return in_ingest(
+        stages,
+        lambda: run_archive(
             stages, archive, source=job.source, config=config, named_source=job.named_source, since=since
-        )
+        ),
+    )
 
 
 def archive_unit_remote(spec: RunSpec, archive: Archive, job: Job, since: str | None) -> SourceTally:
@@ -414,12 +479,15 @@ def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -
     # Outcomes with neither (304, policy skips) carry no article: their state is recorded now.
     others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
     others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
-    with ingest_lock(stages):
+
+    def store() -> None:
         if others and not stages.dry_run:
             stages.store.record(list({r.url: r for r in others}.values()))
-        tally.read += len(pages)
         if pages or failures:
             ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state)
+
+    tally.read += len(pages)
+    in_ingest(stages, store)
     tally.seconds = time.perf_counter() - started
     return tally
 
