@@ -25,8 +25,11 @@ what the busiest host needs at the least under its limits, max((n-1) x interval,
 (ceil(n/concurrency)-1) x mean request time) + mean request time, and prints the crawl's wall /
 that bound (target <= 1.5) for two levels:
   fetcher   one shared threaded Fetcher, every source on its own thread: discover, fetch, follow
-  run       `wiredesk run --config` over a config with one source per outlet (Prefect, store,
-            extraction, dedup, export): the run's own time (pipeline_seconds) and the command's
+  pipeline  the whole run without Prefect (wiredesk.pipeline.Pipeline.run, as `wiredesk run`
+            runs it minus the flow): a config with one source per outlet; store, extraction,
+            dedup and export included
+  run       `wiredesk run --config` over that config (Prefect: a subflow per source, task runs
+            per batch): the run's own time (pipeline_seconds) and the command's
 It also checks from the log that no host saw more than its concurrency or less than its interval,
 and that every source fetched all its articles (exit 1 otherwise).
 
@@ -314,6 +317,27 @@ def wiredesk_run(config: Path, env: dict[str, str], *extra: str) -> tuple[float,
     return wall, json.loads(done.stdout)
 
 
+def crawl_pipeline(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[float, bool]:
+    from wiredesk.pipeline import Pipeline
+
+    with Pipeline.open(str(crawl_config(args, bases, work))) as pipe:
+        summary = pipe.run()
+    return summary["pipeline_seconds"], complete_run(args, bases, summary)
+
+
+def complete_run(args: argparse.Namespace, bases: list[str], summary: dict) -> bool:
+    rows = summary["sources"]
+    ok = (
+        len(rows) == len(bases)
+        and all(r["fetched"] == args.crawl_pages for r in rows)
+        and not summary["failed_sources"]
+    )
+    if not ok:
+        bad = [r for r in rows if r["fetched"] != args.crawl_pages or r.get("error")]
+        print(f"  {len(bad)} sources not complete, e.g. {bad[:1]}")
+    return ok
+
+
 def crawl_run(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[float, float, bool]:
     env = os.environ | {"PREFECT_HOME": str(work / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
@@ -322,16 +346,7 @@ def crawl_run(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[f
     warm.write_text(f"store: {{url: {work / 'warm.db'}}}\nexport: {{out: {work / 'warm.jsonl'}}}\n")
     wiredesk_run(warm, env, "--input", str(REPO / "samples" / "seeds"))
     wall, summary = wiredesk_run(crawl_config(args, bases, work), env)
-    rows = summary["sources"]
-    ok = (
-        len(rows) == len(bases)
-        and all(r["fetched"] == args.crawl_pages for r in rows)
-        and not summary["failed_sources"]
-    )
-    if not ok:
-        bad = [r for r in rows if r["fetched"] != args.crawl_pages or r.get("error")][:3]
-        print(f"  sources not complete: {bad}")
-    return summary["pipeline_seconds"], wall, ok
+    return summary["pipeline_seconds"], wall, complete_run(args, bases, summary)
 
 
 def crawl(args: argparse.Namespace) -> bool:
@@ -344,13 +359,16 @@ def crawl(args: argparse.Namespace) -> bool:
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
     ok = True
-    for level in ("fetcher", "run") if args.crawl_level == "both" else (args.crawl_level,):
+    for level in ("fetcher", "pipeline", "run") if args.crawl_level == "all" else (args.crawl_level,):
         with tempfile.TemporaryDirectory(prefix="wiredesk-crawl-") as tmp:
             work = Path(tmp)
             proc, bases = start_crawl_server(args, work / "requests.jsonl")
             try:
                 if level == "fetcher":
                     wall, complete = crawl_fetcher(args, bases, interval)
+                    extra = ""
+                elif level == "pipeline":
+                    wall, complete = crawl_pipeline(args, bases, work)
                     extra = ""
                 else:
                     wall, command, complete = crawl_run(args, bases, work)
@@ -381,7 +399,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="politeness check interval")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--crawl", action="store_true", help="the many-hosts crawl against its bound (see above)")
-    parser.add_argument("--crawl-level", choices=("fetcher", "run", "both"), default="both")
+    parser.add_argument("--crawl-level", choices=("fetcher", "pipeline", "run", "all"), default="all")
     parser.add_argument("--crawl-hosts", type=int, default=100)
     parser.add_argument("--crawl-pages", type=int, default=4, help="articles per host")
     parser.add_argument("--crawl-interval", type=float, default=1.0, help="fetch.per_host_min_interval")
