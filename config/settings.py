@@ -75,8 +75,9 @@ class RunConfig(_Strict):
     host_pacing: str = "auto"
     # Sources run at once (each source's discovery and fetches; their pages go through
     # extract-dedup-store one batch at a time). Every host keeps its own limits whatever this
-    # is, and fetch.global_concurrency bounds the requests in flight over all sources.
-    source_concurrency: int = Field(default=32, ge=1, le=1024)
+    # is, and fetch.global_concurrency bounds the requests in flight over all sources. Under
+    # Prefect each running source is a subflow: 8 keeps the embedded Prefect server responsive.
+    source_concurrency: int = Field(default=8, ge=1, le=1024)
 
 
 class Schedule(_Strict):
