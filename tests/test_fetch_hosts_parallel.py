@@ -152,3 +152,42 @@ def test_the_flow_runs_its_source_subflows_at_once(tmp_path: Path) -> None:
     for seen in logs:
         assert len(seen) == 9 and max_overlap(seen) <= 2 and min_gap(seen) >= 0.5 - JITTER
     assert all_overlap([span(seen) for seen in logs])  # each source's subflow fetched while the others did
+
+
+def test_the_ingest_consumer_runs_every_step_on_its_own_thread_one_at_a_time() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wiredesk.pipeline.sources import IngestConsumer
+
+    consumer = IngestConsumer()
+    owner = threading.get_ident()
+    ran: list[int] = []
+    inside = threading.Lock()
+
+    def step(n: int) -> int:
+        assert inside.acquire(blocking=False), "two steps at once"
+        try:
+            assert threading.get_ident() == owner
+            ran.append(n)
+            return n * n
+        finally:
+            inside.release()
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(consumer.call, lambda n=n: step(n)) for n in range(40)]
+        consumer.serve(futures)
+        assert [f.result() for f in futures] == [n * n for n in range(40)]
+    assert sorted(ran) == list(range(40))
+    assert consumer.call(lambda: step(99)) == 99 * 99  # on the owner's thread: at once
+
+    # Stopped: what is queued fails (its caller is not left waiting), what comes is refused.
+    with ThreadPoolExecutor(1) as pool:
+        queued = pool.submit(consumer.call, lambda: step(1))
+        while consumer._queue.empty():
+            threading.Event().wait(0.01)
+        consumer.close()
+        with pytest.raises(RuntimeError, match="stopped before this batch was stored"):
+            queued.result(timeout=5)
+        with pytest.raises(RuntimeError, match="no more batches"):
+            pool.submit(consumer.call, lambda: step(2)).result(timeout=5)

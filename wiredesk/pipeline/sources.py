@@ -200,15 +200,17 @@ class IngestConsumer:
         self._owner = threading.get_ident()
         self._queue: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
         self._closed = False
+        self._lock = threading.Lock()  # a step is queued before close() drains, or refused
 
     def call(self, step: Callable[[], T]) -> T:
         """Run ``step`` on the consumer's thread and return its result (from any thread)."""
         if threading.get_ident() == self._owner:
             return step()
-        if self._closed:
-            raise RuntimeError("the run is ending: no more batches are stored")
         future: Future = Future()
-        self._queue.put((future, step))
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the run is ending: no more batches are stored")
+            self._queue.put((future, step))
         try:
             return future.result()
         except BaseException:
@@ -236,7 +238,8 @@ class IngestConsumer:
 
     def close(self) -> None:
         """Refuse new steps and fail the queued ones (the run is being stopped)."""
-        self._closed = True
+        with self._lock:
+            self._closed = True
         while True:
             try:
                 item = self._queue.get_nowait()
