@@ -215,6 +215,10 @@ class Fetcher:
             loop = self._loop
         future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
+            # Waited for in slices: an exception raised into this thread from outside (a
+            # Prefect timeout off the main thread) is only delivered while Python code runs.
+            while not future.done():
+                concurrent.futures.wait([future], timeout=0.1)
             return future.result()
         except BaseException:
             future.cancel()  # this caller gave up (a timeout, an interrupt): so does the call

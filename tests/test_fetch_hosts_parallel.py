@@ -12,26 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.fetchserver import FetchServer, Seen
+from tests.test_fetch_politeness import JITTER, gaps, max_overlap
 from wiredesk.config import WiredeskConfig, load_config
 from wiredesk.pipeline.run import run_ingest
 from wiredesk.storage import open_store
 
-# The server stamps arrivals a little after the fetcher sent them (a loaded 2-core box).
-JITTER = 0.05
-
-
-def max_overlap(seen: list[Seen]) -> int:
-    events = sorted([(s.start, 1) for s in seen] + [(s.end, -1) for s in seen], key=lambda e: (e[0], e[1]))
-    active = peak = 0
-    for _, step in events:
-        active += step
-        peak = max(peak, active)
-    return peak
-
 
 def min_gap(seen: list[Seen]) -> float:
-    starts = sorted(s.start for s in seen)
-    return min(b - a for a, b in zip(starts, starts[1:]))
+    return min(gaps(seen))
 
 
 def all_overlap(spans: list[tuple[float, float]]) -> bool:

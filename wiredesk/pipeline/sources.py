@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -212,6 +212,8 @@ class IngestConsumer:
                 raise RuntimeError("the run is ending: no more batches are stored")
             self._queue.put((future, step))
         try:
+            while not future.done():  # in slices: a Prefect timeout raised into this thread lands
+                wait([future], timeout=0.1)
             return future.result()
         except BaseException:
             future.cancel()  # not started yet (this caller timed out or was stopped): never runs
