@@ -168,6 +168,16 @@ def run_ingest(
     return summary, tallies
 
 
+def lanes(jobs: Sequence[Job]) -> list[list[int]]:
+    """Which jobs run one after another (indexes into ``jobs``): a source with web pages is a
+    lane of its own; sources of page files and archives only share one lane, in their
+    configured order (their work is the one consumer's anyway, and their order decides which
+    copy of a story is stored first and which counts as its duplicate)."""
+    web = [[i] for i, job in enumerate(jobs) if job.web is not None and job.web.has_web]
+    local = [i for i, job in enumerate(jobs) if not (job.web is not None and job.web.has_web)]
+    return sorted(web + ([local] if local else []), key=lambda lane: lane[0])
+
+
 def run_concurrently(
     one: Callable[[Job], SourceTally],
     jobs: Sequence[Job],
@@ -176,19 +186,27 @@ def run_concurrently(
     serve: Callable[[Sequence[Future]], None] | None = None,
     abort: Callable[[], None] | None = None,
 ) -> list[SourceTally]:
-    """``one(job)`` for every job, ``concurrency`` at a time, each thread in a copy of this
-    context; the tallies in the jobs' order. One job, or a concurrency of 1: in this thread.
-    Meanwhile this thread runs ``serve(futures)`` (the run's ingest consumer) until all are done.
-    Interrupted (Ctrl-C, a flow cancelled), sources not started never start and ``abort`` is
-    called to end the running ones (the run's Crawl: their fetches are cancelled)."""
-    if concurrency <= 1 or len(jobs) <= 1:
+    """``one(job)`` for every job, ``concurrency`` lanes (see ``lanes``) at a time, each thread
+    in a copy of this context; the tallies in the jobs' order. A single lane, or a concurrency
+    of 1: in this thread. Meanwhile this thread runs ``serve(futures)`` (the run's ingest
+    consumer) until all are done. Interrupted (Ctrl-C, a flow cancelled), sources not started
+    never start and ``abort`` is called to end the running ones (their fetches are cancelled)."""
+    plan = lanes(jobs)
+    if concurrency <= 1 or len(plan) <= 1:
         return [one(job) for job in jobs]
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="wiredesk-source")
+
+    def run_lane(lane: list[int]) -> list[SourceTally]:
+        return [one(jobs[i]) for i in lane]
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(plan)), thread_name_prefix="wiredesk-source")
     try:
-        futures = [pool.submit(contextvars.copy_context().run, one, job) for job in jobs]
+        futures = [pool.submit(contextvars.copy_context().run, run_lane, lane) for lane in plan]
         if serve is not None:
             serve(futures)
-        return [future.result() for future in futures]
+        tallies: dict[int, SourceTally] = {}
+        for lane, future in zip(plan, futures):
+            tallies.update(zip(lane, future.result()))
+        return [tallies[i] for i in range(len(jobs))]
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         if abort is not None:
