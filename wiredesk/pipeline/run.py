@@ -155,6 +155,8 @@ def run_ingest(
                         crawl.close()
 
                 concurrency = stages.config.run.source_concurrency
+                if stages.config.run.task_runner == "dask" and not stages.config.run.dask_address:
+                    concurrency = 1  # each source's subflow starts a local Dask cluster of its own
                 tallies.extend(run_concurrently(one, jobs, concurrency, serve=consumer.serve, abort=abort))
             if export and not dry_run:
                 export_info = export_step(stages)
