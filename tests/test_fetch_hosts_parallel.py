@@ -186,3 +186,39 @@ def test_the_ingest_consumer_runs_every_step_on_its_own_thread_one_at_a_time() -
             queued.result(timeout=5)
         with pytest.raises(RuntimeError, match="no more batches"):
             pool.submit(consumer.call, lambda: step(2)).result(timeout=5)
+
+
+def test_an_interrupted_run_starts_no_more_sources_and_ends_the_running_ones() -> None:
+    import threading
+    import time
+
+    from wiredesk.config import SourceConfig
+    from wiredesk.pipeline.report import SourceTally
+    from wiredesk.pipeline.run import run_concurrently
+    from wiredesk.pipeline.sources import Job
+
+    jobs = [Job(f"s{i}", web=SourceConfig(name=f"s{i}", feeds=("http://127.0.0.1:9/f",))) for i in range(6)]
+    started: list[str] = []
+    release = threading.Event()
+
+    def one(job: Job) -> SourceTally:
+        started.append(job.source)
+        release.wait(30)  # a source busy fetching until the run's Crawl is closed
+        return SourceTally(source=job.source)
+
+    def serve(futures: object) -> None:
+        while len(started) < 2:
+            time.sleep(0.01)
+        raise KeyboardInterrupt  # Ctrl-C while the consumer waits for batches
+
+    aborted: list[bool] = []
+
+    def abort() -> None:
+        aborted.append(True)
+        release.set()
+
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_concurrently(one, jobs, 2, serve=serve, abort=abort)
+    assert aborted == [True] and sorted(started) == ["s0", "s1"]  # the four waiting never started
+    assert time.monotonic() - began < 10  # the running two were ended, not waited for
