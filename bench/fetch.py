@@ -15,6 +15,26 @@ core could sustain if the fetcher were the only bottleneck.
 Politeness: the hostile test server (tests/fetchserver.py) in-process (its log is needed), and Fetcher with the production
 per-host concurrency (2) and a shortened interval; prints the measured maximum per-host
 concurrency and minimum start gap, and exits non-zero if either limit was broken.
+
+Crawl (``--crawl``, instead of the two above): ``--crawl-hosts`` outlets of the hostile server
+(tests/fetchserver.py, in a child process that writes its request log), each a source with its
+RSS feed and its sitemap index (robots.txt, feed, sitemap index, two sitemaps, ``--crawl-pages``
+articles), at production politeness (per-host concurrency 2, ``--crawl-interval`` s between
+starts, ``--crawl-delay`` as robots.txt Crawl-delay if given). From the server's log it computes
+what the busiest host needs at the least under its limits, max((n-1) x interval,
+(ceil(n/concurrency)-1) x mean request time) + mean request time, and prints the crawl's wall /
+that bound (target <= 1.5) for two levels:
+  fetcher   one shared threaded Fetcher, every source on its own thread: discover, fetch, follow
+  pipeline  the whole run without Prefect (wiredesk.pipeline.Pipeline.run, as `wiredesk run`
+            runs it minus the flow): a config with one source per outlet; store, extraction,
+            dedup and export included
+  run       `wiredesk run --config` over that config (Prefect: a subflow per source, task runs
+            per batch): the run's own time (pipeline_seconds) and the command's
+It also checks from the log that no host saw more than its concurrency or less than its interval,
+and that every source fetched all its articles (exit 1 otherwise).
+
+    .venv/bin/python bench/fetch.py --crawl                        # 100 outlets, both levels
+    .venv/bin/python bench/fetch.py --crawl --crawl-level run --source-concurrency 1   # sources one by one
 """
 
 from __future__ import annotations
@@ -22,9 +42,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -32,7 +56,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 
 from tests.fetchserver import FetchServer, article_html  # noqa: E402
-from wiredesk.fetching import Discovered, Fetcher, FetchSettings, MemoryFetchState  # noqa: E402
+from wiredesk.fetching import Discovered, Fetcher, FetchSettings, MemoryFetchState, SourceSpec  # noqa: E402
 
 CHUNK = 200  # the lead's flow hands the fetcher URLs in chunks of about this size
 
@@ -193,6 +217,178 @@ def politeness(args: argparse.Namespace) -> bool:
     return ok
 
 
+# ---- crawl: many polite hosts at once --------------------------------------------------------
+
+
+def start_crawl_server(args: argparse.Namespace, log: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    cmd = [sys.executable, "tests/fetchserver.py", "--hosts", str(args.crawl_hosts), "--pages", str(args.crawl_pages)]
+    cmd += ["--log", str(log)] + (["--crawl-delay", str(args.crawl_delay)] if args.crawl_delay else [])
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout is not None
+    return proc, json.loads(proc.stdout.readline())["bases"]
+
+
+def stop_crawl_server(proc: subprocess.Popen[str], log: Path) -> list[dict]:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def crawl_specs(bases: list[str]) -> list[SourceSpec]:
+    return [
+        SourceSpec(name=f"outlet-{i:03d}", feeds=(f"{b}/feed.xml",), sitemaps=(f"{b}/sitemap_index.xml",))
+        for i, b in enumerate(bases)
+    ]
+
+
+def host_bound(seen: list[dict], interval: float, concurrency: int) -> float:
+    """The least time one host needs for its requests under its limits."""
+    n = len(seen)
+    mean = sum(s["end"] - s["start"] for s in seen) / n
+    return max((n - 1) * interval, (math.ceil(n / concurrency) - 1) * mean) + mean
+
+
+def check_log(rows: list[dict], interval: float, concurrency: int) -> tuple[float, int, float, float, bool]:
+    """(busiest host's bound, requests, max per-host concurrency, min per-host start gap, limits kept)."""
+    by_port: dict[int, list[dict]] = {}
+    for row in rows:
+        by_port.setdefault(row["port"], []).append(row)
+    bound, peak, gap = 0.0, 0, float("inf")
+    for seen in by_port.values():
+        bound = max(bound, host_bound(seen, interval, concurrency))
+        events = sorted([(s["start"], 1) for s in seen] + [(s["end"], -1) for s in seen], key=lambda e: (e[0], e[1]))
+        active = 0
+        for _, step in events:
+            active += step
+            peak = max(peak, active)
+        starts = sorted(s["start"] for s in seen)
+        gap = min([gap] + [b - a for a, b in zip(starts, starts[1:])])
+    # The gates keep a 2% margin; the server stamps arrivals a little late, unevenly.
+    return bound, len(rows), peak, gap, peak <= concurrency and gap >= interval - 0.05
+
+
+def crawl_fetcher(args: argparse.Namespace, bases: list[str], interval: float) -> tuple[float, bool]:
+    settings = FetchSettings(allow_private=("127.0.0.1",), per_host_min_interval=args.crawl_interval)
+    fetcher = Fetcher(settings, MemoryFetchState(), threaded=True)
+
+    def one(spec: SourceSpec) -> int:
+        report = fetcher.discover_report(spec)
+        outcomes = fetcher.fetch(report.items)
+        while more := fetcher.more_links(spec.name):
+            outcomes += fetcher.fetch(more)
+        return sum(o.page is not None for o in outcomes)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.source_concurrency) as pool:
+        pages = list(pool.map(one, crawl_specs(bases)))
+    wall = time.perf_counter() - started
+    fetcher.close()
+    return wall, all(p == args.crawl_pages for p in pages)
+
+
+def crawl_config(args: argparse.Namespace, bases: list[str], work: Path) -> Path:
+    lines = [
+        f"store: {{url: {work / 'crawl.db'}}}",
+        f"export: {{out: {work / 'corpus.jsonl'}}}",
+        f"run: {{source_concurrency: {args.source_concurrency}}}",
+        f"fetch: {{allow_private: [127.0.0.1], per_host_min_interval: {args.crawl_interval}}}",
+        "sources:",
+    ]
+    for spec in crawl_specs(bases):
+        lines.append(f"  - {{name: {spec.name}, feeds: [{spec.feeds[0]}], sitemaps: [{spec.sitemaps[0]}]}}")
+    path = work / "crawl.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def wiredesk_run(config: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(REPO / ".venv/bin/wiredesk"), "run", "--config", str(config), "--json", *extra],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"wiredesk run exited {done.returncode}: {done.stderr[-2000:]}")
+    return wall, json.loads(done.stdout)
+
+
+def crawl_pipeline(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[float, bool]:
+    from wiredesk.pipeline import Pipeline
+
+    with Pipeline.open(str(crawl_config(args, bases, work))) as pipe:
+        summary = pipe.run()
+    return summary["pipeline_seconds"], complete_run(args, bases, summary)
+
+
+def complete_run(args: argparse.Namespace, bases: list[str], summary: dict) -> bool:
+    rows = summary["sources"]
+    ok = (
+        len(rows) == len(bases)
+        and all(r["fetched"] == args.crawl_pages for r in rows)
+        and not summary["failed_sources"]
+    )
+    if not ok:
+        bad = [r for r in rows if r["fetched"] != args.crawl_pages or r.get("error")]
+        print(f"  {len(bad)} sources not complete, e.g. {bad[:1]}")
+    return ok
+
+
+def crawl_run(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[float, float, bool]:
+    env = os.environ | {"PREFECT_HOME": str(work / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    # Warm-up: Prefect's ephemeral API creates and migrates its database on first start.
+    warm = work / "warm.yaml"
+    warm.write_text(f"store: {{url: {work / 'warm.db'}}}\nexport: {{out: {work / 'warm.jsonl'}}}\n")
+    wiredesk_run(warm, env, "--input", str(REPO / "samples" / "seeds"))
+    wall, summary = wiredesk_run(crawl_config(args, bases, work), env)
+    return summary["pipeline_seconds"], wall, complete_run(args, bases, summary)
+
+
+def crawl(args: argparse.Namespace) -> bool:
+    interval = max(args.crawl_interval, args.crawl_delay or 0.0)
+    concurrency = FetchSettings().per_host_concurrency
+    print(
+        f"crawl: {args.crawl_hosts} hosts x ({args.crawl_pages} articles + robots, feed, 3 sitemaps), "
+        f"interval {interval:g} s, per-host concurrency {concurrency}, "
+        f"global concurrency {FetchSettings().global_concurrency}, source concurrency {args.source_concurrency}; "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
+    ok = True
+    for level in ("fetcher", "pipeline", "run") if args.crawl_level == "all" else (args.crawl_level,):
+        with tempfile.TemporaryDirectory(prefix="wiredesk-crawl-") as tmp:
+            work = Path(tmp)
+            proc, bases = start_crawl_server(args, work / "requests.jsonl")
+            try:
+                if level == "fetcher":
+                    wall, complete = crawl_fetcher(args, bases, interval)
+                    extra = ""
+                elif level == "pipeline":
+                    wall, complete = crawl_pipeline(args, bases, work)
+                    extra = ""
+                else:
+                    wall, command, complete = crawl_run(args, bases, work)
+                    extra = f"; the command {command:.1f} s (Prefect start-up included)"
+            finally:
+                rows = stop_crawl_server(proc, work / "requests.jsonl")
+            bound, n, peak, gap, kept = check_log(rows, interval, concurrency)
+            starts = [r["start"] for r in rows]
+            span = max(r["end"] for r in rows) - min(starts)
+            ratio = wall / bound
+            ok = ok and complete and kept and ratio <= 1.5
+            print(
+                f"  {level:8s} {n} requests; wall {wall:.1f} s (server saw {span:.1f} s), busiest host bound "
+                f"{bound:.1f} s: wall/bound {ratio:.2f} ({'OK' if ratio <= 1.5 else 'over 1.5'}){extra}; "
+                f"max per-host concurrency {peak} (limit {concurrency}), min start gap {gap:.3f} s "
+                f"(limit {interval:g}): {'kept' if kept else 'BROKEN'}; every source complete: {complete}"
+            )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=8)
@@ -202,10 +398,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--interval", type=float, default=0.5, help="politeness check interval")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--crawl", action="store_true", help="the many-hosts crawl against its bound (see above)")
+    parser.add_argument("--crawl-level", choices=("fetcher", "pipeline", "run", "all"), default="all")
+    parser.add_argument("--crawl-hosts", type=int, default=100)
+    parser.add_argument("--crawl-pages", type=int, default=4, help="articles per host")
+    parser.add_argument("--crawl-interval", type=float, default=1.0, help="fetch.per_host_min_interval")
+    parser.add_argument("--crawl-delay", type=float, default=None, help="robots.txt Crawl-delay of every host")
+    parser.add_argument("--source-concurrency", type=int, default=100, help="run.source_concurrency")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve_fast(args.hosts, args.page_bytes))
         return
+    if args.crawl:
+        sys.exit(0 if crawl(args) else 1)
     speed(args)
     if not politeness(args):
         sys.exit(1)

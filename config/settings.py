@@ -77,6 +77,11 @@ class RunConfig(_Strict):
     # direct = run the same pipeline in the process, recorded in the store's run log, no flow run;
     # embedded = start Prefect's embedded server (alongside the run's start-up) and make it a flow run.
     without_server: Literal["direct", "embedded"] = "direct"
+    # Sources run at once (each source's discovery and fetches; their pages go through
+    # extract-dedup-store one batch at a time). Every host keeps its own limits whatever this
+    # is, and fetch.global_concurrency bounds the requests in flight over all sources. Under
+    # Prefect each running source is a subflow: 8 keeps the embedded Prefect server responsive.
+    source_concurrency: int = Field(default=8, ge=1, le=1024)
 
 
 class Schedule(_Strict):

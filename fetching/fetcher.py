@@ -12,6 +12,13 @@ runs an event loop, in a helper thread for the call); async callers use ``afetch
 ``adiscover`` inside their loop. A Fetcher is used either way, not both. State
 (FetchState) is called from the thread running the Fetcher's loop: the calling thread,
 except in that helper-thread case.
+
+``Fetcher(..., threaded=True)`` runs its loop in a thread of its own instead: sync calls from
+any number of threads then run at once on that loop, through one client, one table of
+per-host gates (concurrency, interval, Crawl-delay) and one global connection limit. This is
+how the sources of one run crawl their hosts in parallel without any host seeing more than
+its limits (``wiredesk.pipeline.sources.Crawl``). State is then called from the loop's thread,
+so it must be usable from another thread than the caller's (the store is).
 """
 
 from __future__ import annotations
@@ -58,9 +65,13 @@ class Fetcher:
         *,
         record_fetches: bool = False,
         pacer: HostPacer | None = None,
+        threaded: bool = False,
     ) -> None:
-        """``pacer``: per-host start times shared with other processes (``fetching.pacing``)."""
+        """``pacer``: per-host start times shared with other processes (``fetching.pacing``);
+        ``threaded``: run the event loop in a thread of its own, callable from many threads at once."""
         self.pacer = pacer
+        self.threaded = threaded
+        self._thread: threading.Thread | None = None
         self.settings = settings
         self.state = state
         self.record_fetches = record_fetches
@@ -72,6 +83,7 @@ class Fetcher:
         # Feed / sitemap / home-page records of successful fetches, written on a clean close
         # (see commit_discovery): their validators must not outlive a run that crashed.
         self._pending: list[FetchRecord] = []
+        self._pending_lock = threading.Lock()  # appended on the loop's thread, taken on the caller's
         self._article_urls: dict[str, re.Pattern[str]] = {}  # source -> its article_urls
         # Per source: identity keys handed out this Fetcher's life, and links found on
         # listing pages not handed out yet (see more_links).
@@ -92,20 +104,38 @@ class Fetcher:
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
         await self.aclose(commit=exc_type is None)
 
-    def commit_discovery(self) -> None:
+    def commit_discovery(self, source: str | None = None) -> None:
         """Record the successful feed / sitemap / home-page fetches of this Fetcher's
         discover calls, with their ETag / Last-Modified. Done by a clean close (the end of
         the ``with`` block without an exception), never after an exception or a kill: had
         a run recorded a feed's validators and then died before its URLs were fetched and
         stored, the next run would get a 304 for the feed and never see those URLs.
         Failures are recorded at once (they carry no new validators; their back-off must
-        hold)."""
-        pending, self._pending = self._pending, []
+        hold). ``source``: only that source's (a Fetcher shared by the sources of a run
+        commits each source as it completes)."""
+        pending = self._take_pending(source)
         if pending:
             self.state.record(pending)
 
+    def discard_discovery(self, source: str) -> None:
+        """Forget ``source``'s pending discovery records (it did not complete: see commit_discovery)."""
+        self._take_pending(source)
+
+    def _take_pending(self, source: str | None) -> list[FetchRecord]:
+        with self._pending_lock:
+            if source is None:
+                taken, self._pending = self._pending, []
+            else:
+                taken = [r for r in self._pending if r.source == source]
+                self._pending = [r for r in self._pending if r.source != source]
+        return taken
+
     def close(self, *, commit: bool = True) -> None:
-        """Close the client and the loop; ``commit``: record the discovery fetches first."""
+        """Close the client and the loop; ``commit``: record the discovery fetches first.
+        A threaded Fetcher's calls still running in other threads end with CancelledError."""
+        if self.threaded:
+            self._close_thread(commit=commit)
+            return
         with self._lock:
             if self._closed:
                 return
@@ -131,7 +161,72 @@ class Fetcher:
         if self._engine is not None:
             await self._engine.aclose()
 
+    def _close_thread(self, *, commit: bool) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if commit:
+                self.commit_discovery()
+            self._closed = True  # no new calls from here on
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        engine = self._engine
+
+        async def shut() -> None:
+            current = asyncio.current_task()
+            calls = [t for t in asyncio.all_tasks() if t is not current]
+            for call in calls:  # calls still running in other threads: they get CancelledError
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+            if engine is not None:
+                await engine.aclose()
+            await loop.shutdown_asyncgens()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shut(), loop).result()
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    def _start_thread(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(started.set)
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="wiredesk-fetcher", daemon=True)
+        self._thread.start()
+        started.wait()
+        return loop
+
+    def _run_threaded(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._closed:
+                coro.close()
+                raise RuntimeError("Fetcher is closed")
+            if self._loop is None:
+                self._loop = self._start_thread()
+                self._own_loop = True
+            loop = self._loop
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        try:
+            # Waited for in slices: an exception raised into this thread from outside (a
+            # Prefect timeout off the main thread) is only delivered while Python code runs.
+            while not future.done():
+                concurrent.futures.wait([future], timeout=0.1)
+            return future.result()
+        except BaseException:
+            future.cancel()  # this caller gave up (a timeout, an interrupt): so does the call
+            raise
+
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self.threaded:
+            return self._run_threaded(coro)
         with self._lock:
             if self._closed:
                 coro.close()
@@ -384,7 +479,8 @@ class Fetcher:
 
     def _keep(self, outcome: FetchOutcome) -> None:
         if outcome.skipped is None and outcome.record.reason is None:
-            self._pending.append(outcome.record)  # success: validators wait for commit
+            with self._pending_lock:
+                self._pending.append(outcome.record)  # success: validators wait for commit
         elif outcomes.changes_state(outcome):
             self.state.record([outcome.record])
 

@@ -8,6 +8,7 @@ Every request is logged (host port, path, headers, start and end times, concurre
 tests assert on what the server really saw, not on what the fetcher says it did.
 
     python tests/fetchserver.py --hosts 4 --pages 500   # serve, print the ports as JSON
+    python tests/fetchserver.py --hosts 100 --log requests.jsonl   # and write the request log on exit
 """
 
 from __future__ import annotations
@@ -491,13 +492,21 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--hosts", type=int, default=4)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--page-bytes", type=int, default=0)
+    parser.add_argument("--crawl-delay", type=float, default=None, help="robots.txt Crawl-delay of every host")
+    parser.add_argument("--log", help="write every request (port, path, start, end, status) here as JSON lines on exit")
     args = parser.parse_args(argv)
-    with FetchServer(hosts=args.hosts, pages=args.pages, page_bytes=args.page_bytes) as server:
+    server = FetchServer(hosts=args.hosts, pages=args.pages, page_bytes=args.page_bytes, robots_delay=args.crawl_delay)
+    with server:
         print(json.dumps({"bases": [s.base for s in server.sites]}), flush=True)
         try:
             sys.stdin.read()  # serve until the parent closes our stdin
         except KeyboardInterrupt:
             pass
+    if args.log:
+        with open(args.log, "w") as out:
+            for seen in server.requests():
+                row = {"port": seen.port, "path": seen.path, "start": seen.start, "end": seen.end}
+                out.write(json.dumps(row | {"status": seen.status, "active": seen.active}) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ each source a subflow and each batch a task run.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
@@ -26,13 +28,24 @@ from wiredesk.dedup import Sketcher
 from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
 from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, mark, summarise
-from wiredesk.pipeline.sources import SEQUENTIAL, BatchRunner, Job, check_jobs, plan_jobs, run_source
+from wiredesk.pipeline.sources import (
+    SEQUENTIAL,
+    BatchRunner,
+    Job,
+    check_jobs,
+    ingest_consumer,
+    plan_jobs,
+    run_source,
+    shared_crawl,
+)
 from wiredesk.storage import export_corpus
 
 log = logging.getLogger("wiredesk.pipeline")
 
 # How a run executes one source: given the job, the run's spec and a function that runs it in
 # this process, return its tally (raising is the source's failure). The flows make it a subflow.
+# It is called from ``run.source_concurrency`` threads at once (each in a copy of the caller's
+# context, so a Prefect flow run is each subflow's parent).
 SourceExecutor = Callable[[Job, RunSpec, Callable[[], SourceTally]], SourceTally]
 
 
@@ -121,20 +134,35 @@ def run_ingest(
         params = dict(inputs=inputs, sources=[j.source for j in jobs], dry_run=dry_run, limit=limit, since=since)
         if not dry_run:
             stages.store.begin_run(run_id, flow=flow, params=params)
+        crawl = None
+        if any(job.web is not None and job.web.has_web for job in jobs):
+            crawl = scope.enter_context(shared_crawl(spec, stages))  # one Fetcher for every source's hosts
         status = "failed"
         try:
-            for job in jobs:
 
-                def call(job: Job = job) -> SourceTally:
+            def one(job: Job) -> SourceTally:
+                def call() -> SourceTally:
                     return run_source(stages, spec, job, limit=limit, since=since, runner=runner)
 
                 try:
-                    tallies.append(execute_source(job, spec, call))
+                    return execute_source(job, spec, call)
                 except Exception as exc:  # a broken source fails alone
                     failed = SourceTally(source=job.source)
                     failed.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
                     log.error("source %s failed: %s", job.source, failed.error)
-                    tallies.append(failed)
+                    return failed
+
+            with ingest_consumer(stages) as consumer:  # this thread opened the stages: it stores every batch
+
+                def abort() -> None:
+                    consumer.close()
+                    if crawl is not None:
+                        crawl.close()
+
+                concurrency = stages.config.run.source_concurrency
+                if stages.config.run.task_runner == "dask" and not stages.config.run.dask_address:
+                    concurrency = 1  # each source's subflow starts a local Dask cluster of its own
+                tallies.extend(run_concurrently(one, jobs, concurrency, serve=consumer.serve, abort=abort))
             if export and not dry_run:
                 export_info = export_step(stages)
             status = "completed" if not any(t.failure for t in tallies) else "partial"
@@ -145,6 +173,54 @@ def run_ingest(
         if dry_run:
             summary["dry_run"] = {"note": stages.dry_run_note, "would_store": would_store(stages.store, run_id)}
     return summary, tallies
+
+
+def lanes(jobs: Sequence[Job]) -> list[list[int]]:
+    """Which jobs run one after another (indexes into ``jobs``): a source with web pages is a
+    lane of its own; sources of page files and archives only share one lane, in their
+    configured order (their work is the one consumer's anyway, and their order decides which
+    copy of a story is stored first and which counts as its duplicate)."""
+    web = [[i] for i, job in enumerate(jobs) if job.web is not None and job.web.has_web]
+    local = [i for i, job in enumerate(jobs) if not (job.web is not None and job.web.has_web)]
+    return sorted(web + ([local] if local else []), key=lambda lane: lane[0])
+
+
+def run_concurrently(
+    one: Callable[[Job], SourceTally],
+    jobs: Sequence[Job],
+    concurrency: int,
+    *,
+    serve: Callable[[Sequence[Future]], None] | None = None,
+    abort: Callable[[], None] | None = None,
+) -> list[SourceTally]:
+    """``one(job)`` for every job, ``concurrency`` lanes (see ``lanes``) at a time, each thread
+    in a copy of this context; the tallies in the jobs' order. A single lane, or a concurrency
+    of 1: in this thread. Meanwhile this thread runs ``serve(futures)`` (the run's ingest
+    consumer) until all are done. Interrupted (Ctrl-C, a flow cancelled), sources not started
+    never start and ``abort`` is called to end the running ones (their fetches are cancelled)."""
+    plan = lanes(jobs)
+    if concurrency <= 1 or len(plan) <= 1:
+        return [one(job) for job in jobs]
+
+    def run_lane(lane: list[int]) -> list[SourceTally]:
+        return [one(jobs[i]) for i in lane]
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(plan)), thread_name_prefix="wiredesk-source")
+    try:
+        futures = [pool.submit(contextvars.copy_context().run, run_lane, lane) for lane in plan]
+        if serve is not None:
+            serve(futures)
+        tallies: dict[int, SourceTally] = {}
+        for lane, future in zip(plan, futures):
+            tallies.update(zip(lane, future.result()))
+        return [tallies[i] for i in range(len(jobs))]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if abort is not None:
+            abort()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 class Pipeline:

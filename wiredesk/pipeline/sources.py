@@ -4,16 +4,28 @@ A source's batches are run by a ``BatchRunner``. ``SEQUENTIAL`` calls the plain 
 functions here, one after another, in this process; ``wiredesk.flows`` supplies a runner
 that makes each batch a Prefect task run (and, with Dask, runs file batches at once). The
 order of the steps, what is counted and what is kept lives here, once, for both.
+
+The sources of one run go at once (``run.source_concurrency`` threads, ``pipeline.run``). Their
+web requests all go through the run's one ``Crawl``: a single threaded Fetcher, so a host shared
+by two sources keeps one set of limits, robots.txt is read once per host, and
+``fetch.global_concurrency`` bounds the requests in flight over the whole run. Their batches go
+through extract-dedup-store one at a time, on the thread that opened the run's stages
+(``IngestConsumer``): each stays one transaction, and the stages' dedup index and extraction
+pool are only ever used from the thread they were opened in.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
@@ -36,6 +48,7 @@ from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
 LOCAL_SOURCE = "local"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,8 +182,139 @@ def run_source(
             tally.skipped["archive-done"] += done  # files, not records: done in earlier runs
         tally.merge(_run_archives(stages, spec, job, todo, since, runner))
     if job.web is not None and job.web.has_web:
-        tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner))
+        crawl = crawl_for(spec)
+        tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner, crawl=crawl))
     return tally
+
+
+# -- one batch at a time through the stages -----------------------------------------------------
+
+
+class IngestConsumer:
+    """Runs the extract-dedup-store step of every source's batches on one thread, the one that
+    opened the stages (the dedup index's SQLite connection and the extraction pool belong to
+    it), one step at a time, while the sources' threads go on fetching. Other processes (Dask
+    workers, archive pools) open stages of their own; the store's writer lock orders them."""
+
+    def __init__(self) -> None:
+        self._owner = threading.get_ident()
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()  # a step is queued before close() drains, or refused
+
+    def call(self, step: Callable[[], T]) -> T:
+        """Run ``step`` on the consumer's thread and return its result (from any thread)."""
+        if threading.get_ident() == self._owner:
+            return step()
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the run is ending: no more batches are stored")
+            self._queue.put((future, step))
+        try:
+            while not future.done():  # in slices: a Prefect timeout raised into this thread lands
+                wait([future], timeout=0.1)
+            return future.result()
+        except BaseException:
+            future.cancel()  # not started yet (this caller timed out or was stopped): never runs
+            raise
+
+    def serve(self, futures: Sequence[Future]) -> None:
+        """On the consumer's thread: run the queued steps until every one of ``futures`` is done."""
+        for future in futures:
+            future.add_done_callback(lambda _: self._queue.put(None))  # wakes the loop below
+        while not all(future.done() for future in futures):
+            item = self._queue.get()
+            if item is None:
+                continue
+            done, step = item
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(step())
+            except Exception as exc:
+                done.set_exception(exc)
+            except BaseException as exc:  # Ctrl-C on this thread: the waiting source fails too
+                done.set_exception(exc)
+                raise
+
+    def close(self) -> None:
+        """Refuse new steps and fail the queued ones (the run is being stopped)."""
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None and item[0].set_running_or_notify_cancel():
+                item[0].set_exception(RuntimeError("the run was stopped before this batch was stored"))
+
+
+@contextmanager
+def ingest_consumer(stages: Stages) -> Iterator[IngestConsumer]:
+    """Route the ingest steps of ``stages`` through a consumer on this thread while the block runs."""
+    consumer = vars(stages)["_ingest_consumer"] = IngestConsumer()
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+        vars(stages).pop("_ingest_consumer", None)
+
+
+def in_ingest(stages: Stages, step: Callable[[], T]) -> T:
+    """``step`` (one batch's extract-dedup-store) on the run's consumer thread, else here."""
+    consumer = vars(stages).get("_ingest_consumer")
+    return step() if consumer is None else consumer.call(step)
+
+
+# -- the run's shared crawl ---------------------------------------------------------------------
+
+
+class Crawl:
+    """The web side of one run, shared by all its sources: one threaded Fetcher (one client,
+    one table of per-host gates with robots.txt Crawl-delay, one robots cache, one global
+    connection limit) whose loop serves every source's thread at once, and the run's host pacer."""
+
+    def __init__(self, stages: Stages) -> None:
+        state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
+        self.pacer = host_pacer(stages.config)
+        self.fetcher = Fetcher(fetch_settings(stages), state, pacer=self.pacer, threaded=True)
+        self._closed = False
+
+    def close(self) -> None:
+        """Cancels requests still in flight; each source committed its own discovery as it completed."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.fetcher.close(commit=False)
+        finally:
+            if hasattr(self.pacer, "close"):
+                self.pacer.close()
+
+
+_CRAWLS: dict[tuple[str, str], Crawl] = {}
+
+
+def _crawl_key(spec: RunSpec) -> tuple[str, str]:
+    return (spec.config.store.dsn, spec.run_id)
+
+
+@contextmanager
+def shared_crawl(spec: RunSpec, stages: Stages) -> Iterator[Crawl]:
+    """The run's Crawl, found by ``crawl_for(spec)`` in this process while the block runs."""
+    crawl = Crawl(stages)
+    _CRAWLS[_crawl_key(spec)] = crawl
+    try:
+        yield crawl
+    finally:
+        _CRAWLS.pop(_crawl_key(spec), None)
+        crawl.close()
+
+
+def crawl_for(spec: RunSpec) -> Crawl | None:
+    return _CRAWLS.get(_crawl_key(spec))
 
 
 # -- page files ---------------------------------------------------------------------------------
@@ -215,7 +359,7 @@ def ingest_file_batch(
     started = time.perf_counter()
     max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
     pages, failures = read_files(paths, source=source, manifest=manifest, max_bytes=max_bytes, tally=tally)
-    ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+    in_ingest(stages, lambda: ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures))
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -237,7 +381,13 @@ def _run_archives(
 def archive_unit(stages: Stages, archive: Archive, job: Job, since: str | None) -> SourceTally:
     """One archive file of a job: the unit a runner schedules (a Prefect task, a pool job)."""
     config = job.web if job.web is not None and job.named_source else None
-    return run_archive(stages, archive, source=job.source, config=config, named_source=job.named_source, since=since)
+    # Read and stored batch by batch inside: the whole file on the consumer's thread.
+    return in_ingest(
+        stages,
+        lambda: run_archive(
+            stages, archive, source=job.source, config=config, named_source=job.named_source, since=since
+        ),
+    )
 
 
 def archive_unit_remote(spec: RunSpec, archive: Archive, job: Job, since: str | None) -> SourceTally:
@@ -334,11 +484,15 @@ def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -
     # Outcomes with neither (304, policy skips) carry no article: their state is recorded now.
     others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
     others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
-    if others and not stages.dry_run:
-        stages.store.record(list({r.url: r for r in others}.values()))
+
+    def store() -> None:
+        if others and not stages.dry_run:
+            stages.store.record(list({r.url: r for r in others}.values()))
+        if pages or failures:
+            ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state)
+
     tally.read += len(pages)
-    if pages or failures:
-        ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state)
+    in_ingest(stages, store)
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -350,12 +504,18 @@ def run_web_source(
     limit: int | None = None,
     since: str | None = None,
     runner: BatchRunner = SEQUENTIAL,
+    crawl: Crawl | None = None,
 ) -> SourceTally:
-    """Discover a web source's URLs, then fetch and ingest them in batches."""
+    """Discover a web source's URLs, then fetch and ingest them in batches: through the run's
+    shared ``crawl`` when given (other sources fetch at the same time), else a Fetcher of its own."""
     tally = SourceTally(source=source.name)
-    state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
-    pacer = host_pacer(stages.config)
-    fetcher = Fetcher(fetch_settings(stages), state, pacer=pacer)
+    pacer: HostPacer | None = None
+    if crawl is not None:
+        fetcher = crawl.fetcher
+    else:
+        state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
+        pacer = host_pacer(stages.config)
+        fetcher = Fetcher(fetch_settings(stages), state, pacer=pacer)
     complete = False
     try:
         found = runner.discover(fetcher, source_spec(source), tally)
@@ -381,9 +541,15 @@ def run_web_source(
         # after --limit/--since a 304 next time would hide the items this run left out.
         complete = taken == len(found) and not stages.dry_run
     finally:
-        fetcher.close(commit=complete)
-        if hasattr(pacer, "close"):
-            pacer.close()
+        if crawl is not None:  # the shared Fetcher lives on: keep or drop this source's discovery only
+            if complete:
+                fetcher.commit_discovery(source.name)
+            else:
+                fetcher.discard_discovery(source.name)
+        else:
+            fetcher.close(commit=complete)
+            if hasattr(pacer, "close"):
+                pacer.close()
     return tally
 
 
