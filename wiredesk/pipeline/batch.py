@@ -16,11 +16,14 @@ from pathlib import Path
 from wiredesk.config import WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import InputError, WiredeskError
-from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
+from wiredesk.core.records import Article, Extracted, Failure, FetchRecord, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
 from wiredesk.extractors import (
+    ExtractPool,
     ExtractSettings,
     HostProfile,
+    PoolBatch,
+    cpu_count,
     extract_many,
     merge_learned,
     pages_lines,
@@ -45,6 +48,24 @@ class Stages:
     dry_run: bool = False  # the store is a scratch copy, deleted on close
     dry_run_note: str | None = None
     _exit: ExitStack = field(default_factory=ExitStack, repr=False)
+    _pool: ExtractPool | None = field(default=None, repr=False)
+
+    def extract_pool(self, pages: int) -> ExtractPool | None:
+        """The run's extraction processes (``workers`` of them, one per core when unset), kept
+        from the first batch of at least ``extract.pool_min_batch`` pages to the run's end; None
+        with one worker, or while no batch has been big enough to be worth starting them."""
+        if self._pool is None:
+            workers = cpu_count() if self.workers is None else self.workers
+            if workers <= 1 or pages < max(2, self.extract_settings.pool_min_batch):
+                return None
+            self._pool = ExtractPool(workers, self.extract_settings)
+            self._exit.callback(self._close_pool)
+        return self._pool
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def close(self) -> None:
         self._exit.close()
@@ -190,7 +211,46 @@ def keep_stored_identity(store: Store, pages: Sequence[RawPage]) -> list[RawPage
     ]
 
 
-def ingest_pages(
+class PreparedBatch:
+    """A batch read and handed to extraction, not stored yet: ``prepare_pages`` makes it,
+    ``store_prepared`` waits for its extraction and stores it (one transaction). Between the
+    two, the extraction pool works on it while the caller stores the batch before.
+
+    A plain object, not a dataclass: Prefect walks a task's dataclass parameters, and the
+    pages need no walking."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        pages: list[RawPage],
+        fresh: list[RawPage],
+        keys: list[str | None],
+        digests: dict[str, str],
+        seen_files: dict[str, str],
+        failures: list[Failure],
+        fetch_records: Mapping[str, FetchRecord],
+        profiles: dict[str, HostProfile],
+        tally: SourceTally,
+    ) -> None:
+        self.source = source
+        self.pages, self.fresh, self.keys, self.digests = pages, fresh, keys, digests
+        self.seen_files, self.failures, self.fetch_records = seen_files, failures, fetch_records
+        self.profiles = profiles
+        self.tally = tally  # what was counted while preparing (read, skipped, seen before)
+        self.extraction: PoolBatch | None = None
+        self.results: list[Extracted | WiredeskError] | None = None
+
+    @property
+    def locations(self) -> set[str]:
+        return {page.location for page in self.pages} | {page.path for page in self.pages if page.path}
+
+    @property
+    def profile_keys(self) -> set[str]:
+        return {key for key in self.keys if key}
+
+
+def prepare_pages(
     stages: Stages,
     pages: Sequence[RawPage],
     *,
@@ -198,14 +258,10 @@ def ingest_pages(
     named_source: bool = False,
     failures: Iterable[Failure] = (),
     fetch_records: Mapping[str, FetchRecord] | None = None,
-) -> None:
-    """Extract, deduplicate and store one batch of pages (one store transaction).
-
-    ``fetch_records`` maps a page location to the fetch state to persist once the page's
-    article is stored: recording ETags only after the article is safely stored means a crash
-    in between costs a re-fetch, never a lost article.
-    """
-    failures = list(failures)
+) -> PreparedBatch:
+    """The first half of a batch: skip what is stored already, load the host profiles its pages
+    need and hand the rest to the run's extraction pool (``stages.extract_pool``), which starts
+    on it at once. Counts what it skips into ``tally``."""
     store = stages.store
     pages = keep_stored_identity(store, pages)
     unique: dict[str, RawPage] = {}
@@ -229,12 +285,48 @@ def ingest_pages(
                 seen_files[page.location] = page.path
         else:
             fresh.append(page)
-
     keys = [profile_key(page, named_source=named_source) for page in fresh]
-    profiles = _load_profiles(store, keys)
-    results = extract_many(fresh, settings=stages.extract_settings, profiles=profiles, workers=stages.workers)
+    prepared = PreparedBatch(
+        source=tally.source,
+        pages=pages,
+        fresh=fresh,
+        keys=keys,
+        digests=digests,
+        seen_files=seen_files,
+        failures=list(failures),
+        fetch_records=fetch_records or {},
+        profiles=_load_profiles(store, keys),
+        tally=tally,
+    )
+    pool = stages.extract_pool(len(fresh))
+    if pool is not None:
+        prepared.extraction = pool.submit(fresh, prepared.profiles)
+    return prepared
+
+
+def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | WiredeskError]:
+    if prepared.results is None:
+        if prepared.extraction is not None:
+            pool = stages.extract_pool(0)
+            assert pool is not None
+            prepared.results = pool.results(prepared.extraction)
+        else:  # no pool (one worker, or a batch too small to start one): in this process
+            prepared.results = extract_many(
+                prepared.fresh, settings=stages.extract_settings, profiles=prepared.profiles, workers=1
+            )
+    return prepared.results
+
+
+def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
+    """The second half of a batch: its extraction results, deduplicated and stored in one
+    transaction. Returns what it counted (a new tally each call: a retried call counts once)."""
+    tally = SourceTally(source=prepared.source)
+    failures = list(prepared.failures)
+    seen_files = dict(prepared.seen_files)
+    store = stages.store
+    results = _extracted(stages, prepared)
     articles: list[Article] = []
-    for page, result in zip(fresh, results):
+    for page, result in zip(prepared.fresh, results):
         if isinstance(result, WiredeskError):
             failures.append(
                 Failure(
@@ -290,7 +382,7 @@ def ingest_pages(
             new_articles.append(article)
         # Fetch state goes into the batch's own transaction: a URL is marked stored exactly
         # when its article is, and its ETag is never kept for an article that was lost.
-        records = _fetch_records(pages, digests, failures, fetch_records or {})
+        records = _fetch_records(prepared.pages, prepared.digests, failures, prepared.fetch_records)
         result = stages.dedup.assign(new_articles)
         try:
             seq = store.write_batch(
@@ -317,7 +409,30 @@ def ingest_pages(
                 tally.stored += 1
             if assignment.kind != "new" and assignment.article_id not in changed:
                 tally.clusters[assignment.cluster_id] += 1
-        _save_profiles(store, fresh, keys)
+        _save_profiles(store, prepared.fresh, prepared.keys)
+    return tally
+
+
+def ingest_pages(
+    stages: Stages,
+    pages: Sequence[RawPage],
+    *,
+    tally: SourceTally,
+    named_source: bool = False,
+    failures: Iterable[Failure] = (),
+    fetch_records: Mapping[str, FetchRecord] | None = None,
+) -> None:
+    """Extract, deduplicate and store one batch of pages (one store transaction), counting into
+    ``tally``: ``prepare_pages`` then ``store_prepared``, with nothing in between.
+
+    ``fetch_records`` maps a page location to the fetch state to persist once the page's
+    article is stored: recording ETags only after the article is safely stored means a crash
+    in between costs a re-fetch, never a lost article.
+    """
+    prepared = prepare_pages(
+        stages, pages, tally=tally, named_source=named_source, failures=failures, fetch_records=fetch_records
+    )
+    tally.merge(store_prepared(stages, prepared))
 
 
 def _fetch_records(

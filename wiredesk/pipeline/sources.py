@@ -9,7 +9,7 @@ order of the steps, what is counted and what is kept lives here, once, for both.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,8 @@ from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError
 from wiredesk.core.hosts import host_key
-from wiredesk.core.records import Failure
+from wiredesk.core.records import Failure, RawPage
+from wiredesk.extractors import cpu_count
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import (
     DEFAULT_MAX_BYTES,
@@ -32,7 +33,19 @@ from wiredesk.fetching.files import (
 from wiredesk.fetching.pacing import FilePacer, HostPacer, open_pacer
 from wiredesk.fetching.warc import is_archive
 from wiredesk.pipeline.archives import Archive, archive_plan, list_archives, run_archive, work_dir
-from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files, stages_for
+from wiredesk.pipeline.batch import (
+    PreparedBatch,
+    RunSpec,
+    Stages,
+    Store,
+    chunks,
+    ingest_pages,
+    prepare_pages,
+    profile_key,
+    read_files,
+    stages_for,
+    store_prepared,
+)
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
 LOCAL_SOURCE = "local"
@@ -86,8 +99,10 @@ class BatchRunner(Protocol):
     """How the batches of one source are executed (in this process, or as Prefect tasks)."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
-    ) -> Iterator[SourceTally]: ...
+        self, stages: Stages, spec: RunSpec, files: Sequence[InputFile], job: Job
+    ) -> Iterator[tuple[int, SourceTally]]:
+        """The source's page files in batches: ``(files in the batch, its tally)``, in order."""
+        ...
 
     def archives(
         self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
@@ -106,11 +121,9 @@ class SequentialRunner:
     """Every batch in turn, in this process: the plain-Python pipeline."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
-    ) -> Iterator[SourceTally]:
-        entries = load_manifest(job.manifest) if job.manifest else None
-        for batch in batches:
-            yield ingest_file_batch(stages, batch, source=job.source, named_source=job.named_source, manifest=entries)
+        self, stages: Stages, spec: RunSpec, files: Sequence[InputFile], job: Job
+    ) -> Iterator[tuple[int, SourceTally]]:
+        yield from feed_file_batches(stages, job, files, store_prepared)
 
     def archives(
         self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
@@ -156,10 +169,9 @@ def run_source(
         tally.discovered += len(files)  # an archive's records are counted as it is read
         if files:
             progress = runner.progress(len(files), f"{job.source}: page files processed")
-            batches = [list(batch) for batch in chunks(files, stages.config.run.batch_size)]
-            for batch, done in zip(batches, runner.file_batches(stages, spec, batches, job)):
+            for count, done in runner.file_batches(stages, spec, files, job):
                 tally.merge(done)
-                progress.advance(len(batch))
+                progress.advance(count)
         if archives:
             tally.merge(_run_archives(stages, spec, job, archives, since, runner))
     if job.web is not None and job.web.warcs:
@@ -200,6 +212,107 @@ def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since
         entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
     )
     return is_since(stamp, since)
+
+
+class BatchSizer:
+    """How many page files the next batch takes.
+
+    Sized from measured time, not a constant: the first batch is small (the pool starts on it
+    and the first commit comes early), then each batch takes about ``run.batch_seconds`` of
+    extraction at the throughput measured so far, never more than ``run.batch_size`` (the
+    bound on a transaction, on a task run and on the pages held in memory). A source whose
+    pages share host profiles (a configured source, or pages given URLs by a manifest) keeps
+    ``run.batch_size``: what a batch learns about a host's furniture is used by the next
+    batch, so its boundaries must not depend on timing for extraction to be reproducible.
+    """
+
+    def __init__(self, stages: Stages, *, fixed: bool) -> None:
+        self.stages = stages
+        self.cap = stages.config.run.batch_size
+        self.fixed = fixed
+        workers = stages.workers or cpu_count()
+        self.first = max(stages.extract_settings.pool_min_batch, 4 * workers)
+        self._pages = 0
+        self._seconds = 0.0
+
+    def observe(self, pages: int, seconds: float) -> None:
+        """A batch of ``pages`` took ``seconds`` of extraction (in this process)."""
+        self._pages += pages
+        self._seconds += seconds
+
+    def next_size(self) -> int:
+        if self.fixed:
+            return self.cap
+        pool = self.stages.extract_pool(0)
+        rate = pool.pages_per_second if pool is not None else None
+        if rate is None and self._pages and self._seconds > 0:
+            rate = self._pages / self._seconds
+        if rate is None:
+            return min(self.cap, self.first)
+        return max(1, min(self.cap, round(rate * self.stages.config.run.batch_seconds)))
+
+
+def feed_file_batches(
+    stages: Stages,
+    job: Job,
+    files: Sequence[InputFile],
+    store: Callable[[Stages, PreparedBatch], SourceTally],
+) -> Iterator[tuple[int, SourceTally]]:
+    """A source's page files as overlapping batches: batch k+1 is read and handed to the
+    extraction pool before batch k is deduplicated and stored (by ``store``: a plain call or
+    a task run), so the pool's processes keep extracting while this one stores. Yields
+    ``(files in the batch, its tally)`` in file order.
+
+    At most two batches are in flight (the one being stored and the one being extracted):
+    the memory held is bounded by two batches, whatever the run's size. A batch that shares
+    a location or a host profile with the one before waits for it to be stored first (it
+    must see what that one stored and learned), so the results are those of the batches run
+    one after another.
+    """
+    entries = load_manifest(job.manifest) if job.manifest else None
+    max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
+    sizer = BatchSizer(stages, fixed=job.named_source or bool(job.manifest))
+    pending: tuple[int, PreparedBatch] | None = None
+    start = 0
+    last = time.perf_counter()  # batches overlap: each is given the wall time since the one before
+
+    def finish(item: tuple[int, PreparedBatch]) -> tuple[int, SourceTally]:
+        nonlocal last
+        count, prepared = item
+        started = time.perf_counter()
+        stored = store(stages, prepared)
+        tally = prepared.tally
+        tally.merge(stored)
+        if prepared.extraction is None:  # extracted in this process, inside the store step
+            sizer.observe(len(prepared.fresh), time.perf_counter() - started)
+        tally.seconds, last = time.perf_counter() - last, time.perf_counter()
+        return count, tally
+
+    while start < len(files) or pending is not None:
+        following = None
+        if start < len(files):
+            chunk = files[start : start + sizer.next_size()]
+            start += len(chunk)
+            tally = SourceTally(source=job.source)
+            pages, failures = read_files(chunk, source=job.source, manifest=entries, max_bytes=max_bytes, tally=tally)
+            if pending is not None and _depends(pending[1], pages, named_source=job.named_source):
+                yield finish(pending)
+                pending = None
+            prepared = prepare_pages(stages, pages, tally=tally, named_source=job.named_source, failures=failures)
+            following = (len(chunk), prepared)
+        if pending is not None:
+            yield finish(pending)
+        pending = following
+
+
+def _depends(before: PreparedBatch, pages: Sequence[RawPage], *, named_source: bool) -> bool:
+    """Whether ``pages`` must wait for ``before`` to be stored: a location both hold, or a
+    host profile ``before`` will update that one of ``pages`` would be extracted with."""
+    locations = before.locations
+    if any(page.location in locations or (page.path and page.path in locations) for page in pages):
+        return True
+    keys = before.profile_keys
+    return bool(keys) and any(profile_key(page, named_source=named_source) in keys for page in pages)
 
 
 def ingest_file_batch(
