@@ -79,7 +79,7 @@ def _overlapped(pages: Path, work: Path, **run: object) -> tuple[dict, list[tupl
     from wiredesk.pipeline import Pipeline, batch, sources
 
     seen = {"prepared": 0, "stored": 0, "in_flight": 0, "pool_pending": 0, "pooled": 0}
-    prepare, store = sources.prepare_pages, sources.store_prepared
+    prepare, store = batch.prepare_pages, sources.store_prepared
 
     def watched_prepare(stages, *args, **kwargs):
         prepared = prepare(stages, *args, **kwargs)
@@ -96,7 +96,7 @@ def _overlapped(pages: Path, work: Path, **run: object) -> tuple[dict, list[tupl
             seen["pool_pending"] = max(seen["pool_pending"], pool.max_pending)
         return result
 
-    sources.prepare_pages, sources.store_prepared = watched_prepare, watched_store
+    batch.prepare_pages, sources.store_prepared = watched_prepare, watched_store
     try:
         with Pipeline.open(
             store=str(work / "w.db"), out=str(work / "corpus.jsonl"), include_duplicates=True, workers=2
@@ -104,8 +104,7 @@ def _overlapped(pages: Path, work: Path, **run: object) -> tuple[dict, list[tupl
             pipe.config = pipe.config.with_overrides(run=run)
             summary = pipe.run(inputs=[str(pages)])
     finally:
-        sources.prepare_pages, sources.store_prepared = prepare, store
-    assert batch.prepare_pages is prepare
+        batch.prepare_pages, sources.store_prepared = prepare, store
     return summary, _records(work / "corpus.jsonl"), seen
 
 
@@ -234,3 +233,29 @@ def test_a_kill_mid_run_leaves_a_consistent_store(tmp_path: Path, samples_dir: P
     with open_store(clean) as st:
         expected = {r.article.location for r in st.iter_since(0)}
     assert _check_consistent(store, expected) == _check_consistent(clean, expected)
+
+
+def test_pages_of_your_own_overlap_and_match_one_process(tmp_path: Path, samples_dir: Path) -> None:
+    """``Pipeline.ingest_pages`` takes an iterator batch by batch, overlapped with the pool."""
+    from wiredesk.core.errors import InputError
+    from wiredesk.fetching.files import expand_inputs, read_page
+    from wiredesk.pipeline import Pipeline
+
+    pages = _corpus(tmp_path, samples_dir)
+
+    def read_lazily():
+        for file in expand_inputs([str(pages)], source="mine"):
+            try:
+                yield read_page(file.path, source="mine", key=file.key)
+            except InputError:  # the empty page
+                continue
+
+    results = {}
+    for workers in (1, 2):
+        work = tmp_path / f"own{workers}"
+        with Pipeline.open(store=str(work / "w.db"), workers=workers, batch_size=9, include_duplicates=True) as pipe:
+            tally = pipe.ingest_pages(read_lazily(), source="mine")
+            pipe.export(str(work / "corpus.jsonl"))
+        results[workers] = (tally.as_row() | {"seconds": None}, _records(work / "corpus.jsonl"))
+    assert results[2] == results[1]
+    assert results[2][0]["stored"] >= 5

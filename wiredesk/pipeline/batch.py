@@ -8,7 +8,8 @@ run and passed in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -433,6 +434,63 @@ def ingest_pages(
         stages, pages, tally=tally, named_source=named_source, failures=failures, fetch_records=fetch_records
     )
     tally.merge(store_prepared(stages, prepared))
+
+
+def overlapped(
+    stages: Stages,
+    batches: Iterable[tuple[int, SourceTally, Sequence[RawPage], Sequence[Failure]]],
+    store: Callable[[Stages, PreparedBatch], SourceTally] = store_prepared,
+    *,
+    named_source: bool,
+    observe: Callable[[int, float], None] | None = None,
+) -> Iterator[tuple[int, SourceTally]]:
+    """Batches ``(count, tally, pages, failures)`` through the stages, overlapped: batch k+1 is
+    prepared (handed to the extraction pool) before batch k is stored by ``store`` (a plain
+    call or a task run), so the pool's processes keep extracting while this one deduplicates
+    and stores. Yields ``(count, tally)`` per batch, in order, once it is stored.
+
+    At most two batches are in flight (the one being stored and the one being extracted), and
+    the next batch is taken from ``batches`` only when one has been stored: the memory held is
+    bounded by two batches, whatever the run's size. A batch that shares a location or a host
+    profile with the one before waits for it to be stored first (it must see what that one
+    stored and learned), so the results are those of the batches run one after another.
+    ``observe(pages, seconds)`` hears how long a batch extracted in this process took.
+    """
+    pending: tuple[int, PreparedBatch] | None = None
+    last = time.perf_counter()  # batches overlap: each is given the wall time since the one before
+
+    def finish(item: tuple[int, PreparedBatch]) -> tuple[int, SourceTally]:
+        nonlocal last
+        count, prepared = item
+        started = time.perf_counter()
+        stored = store(stages, prepared)
+        tally = prepared.tally
+        tally.merge(stored)
+        if observe is not None and prepared.extraction is None:  # extracted here, in the store step
+            observe(len(prepared.fresh), time.perf_counter() - started)
+        tally.seconds, last = time.perf_counter() - last, time.perf_counter()
+        return count, tally
+
+    for count, tally, pages, failures in batches:
+        if pending is not None and _depends(pending[1], pages, named_source=named_source):
+            yield finish(pending)
+            pending = None
+        prepared = prepare_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+        if pending is not None:
+            yield finish(pending)
+        pending = (count, prepared)
+    if pending is not None:
+        yield finish(pending)
+
+
+def _depends(before: PreparedBatch, pages: Sequence[RawPage], *, named_source: bool) -> bool:
+    """Whether ``pages`` must wait for ``before`` to be stored: a location both hold, or a
+    host profile ``before`` will update that one of ``pages`` would be extracted with."""
+    locations = before.locations
+    if any(page.location in locations or (page.path and page.path in locations) for page in pages):
+        return True
+    keys = before.profile_keys
+    return bool(keys) and any(profile_key(page, named_source=named_source) in keys for page in pages)
 
 
 def _fetch_records(

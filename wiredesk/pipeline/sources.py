@@ -40,8 +40,7 @@ from wiredesk.pipeline.batch import (
     Store,
     chunks,
     ingest_pages,
-    prepare_pages,
-    profile_key,
+    overlapped,
     read_files,
     stages_for,
     store_prepared,
@@ -258,61 +257,25 @@ def feed_file_batches(
     files: Sequence[InputFile],
     store: Callable[[Stages, PreparedBatch], SourceTally],
 ) -> Iterator[tuple[int, SourceTally]]:
-    """A source's page files as overlapping batches: batch k+1 is read and handed to the
-    extraction pool before batch k is deduplicated and stored (by ``store``: a plain call or
-    a task run), so the pool's processes keep extracting while this one stores. Yields
-    ``(files in the batch, its tally)`` in file order.
-
-    At most two batches are in flight (the one being stored and the one being extracted):
-    the memory held is bounded by two batches, whatever the run's size. A batch that shares
-    a location or a host profile with the one before waits for it to be stored first (it
-    must see what that one stored and learned), so the results are those of the batches run
-    one after another.
+    """A source's page files as overlapping batches (``overlapped``): batch k+1 is read and
+    handed to the extraction pool before batch k is deduplicated and stored (by ``store``: a
+    plain call or a task run). Each batch is read when the one before has been stored, with
+    the size ``BatchSizer`` gives it then. Yields ``(files in the batch, its tally)`` in order.
     """
     entries = load_manifest(job.manifest) if job.manifest else None
     max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
     sizer = BatchSizer(stages, fixed=job.named_source or bool(job.manifest))
-    pending: tuple[int, PreparedBatch] | None = None
-    start = 0
-    last = time.perf_counter()  # batches overlap: each is given the wall time since the one before
 
-    def finish(item: tuple[int, PreparedBatch]) -> tuple[int, SourceTally]:
-        nonlocal last
-        count, prepared = item
-        started = time.perf_counter()
-        stored = store(stages, prepared)
-        tally = prepared.tally
-        tally.merge(stored)
-        if prepared.extraction is None:  # extracted in this process, inside the store step
-            sizer.observe(len(prepared.fresh), time.perf_counter() - started)
-        tally.seconds, last = time.perf_counter() - last, time.perf_counter()
-        return count, tally
-
-    while start < len(files) or pending is not None:
-        following = None
-        if start < len(files):
+    def read() -> Iterator[tuple[int, SourceTally, list[RawPage], list[Failure]]]:
+        start = 0
+        while start < len(files):
             chunk = files[start : start + sizer.next_size()]
             start += len(chunk)
             tally = SourceTally(source=job.source)
             pages, failures = read_files(chunk, source=job.source, manifest=entries, max_bytes=max_bytes, tally=tally)
-            if pending is not None and _depends(pending[1], pages, named_source=job.named_source):
-                yield finish(pending)
-                pending = None
-            prepared = prepare_pages(stages, pages, tally=tally, named_source=job.named_source, failures=failures)
-            following = (len(chunk), prepared)
-        if pending is not None:
-            yield finish(pending)
-        pending = following
+            yield len(chunk), tally, pages, failures
 
-
-def _depends(before: PreparedBatch, pages: Sequence[RawPage], *, named_source: bool) -> bool:
-    """Whether ``pages`` must wait for ``before`` to be stored: a location both hold, or a
-    host profile ``before`` will update that one of ``pages`` would be extracted with."""
-    locations = before.locations
-    if any(page.location in locations or (page.path and page.path in locations) for page in pages):
-        return True
-    keys = before.profile_keys
-    return bool(keys) and any(profile_key(page, named_source=named_source) in keys for page in pages)
+    yield from overlapped(stages, read(), store, named_source=job.named_source, observe=sizer.observe)
 
 
 def ingest_file_batch(
