@@ -218,8 +218,10 @@ class BatchSizer:
 
     Sized from measured time, not a constant: the first batch is small (the pool starts on it
     and the first commit comes early), then each batch takes about ``run.batch_seconds`` of
-    extraction at the throughput measured so far, never more than ``run.batch_size`` (the
-    bound on a transaction, on a task run and on the pages held in memory). A source whose
+    extraction at the throughput measured so far (never less than the first), and never more
+    than ``run.batch_size`` (the bound on a transaction, on a task run and on the pages held in
+    memory). Every batch costs a task run and a commit, so a slow machine gets fewer pages
+    per batch but not more batches per second. A source whose
     pages share host profiles (a configured source, or pages given URLs by a manifest) keeps
     ``run.batch_size``: what a batch learns about a host's furniture is used by the next
     batch, so its boundaries must not depend on timing for extraction to be reproducible.
@@ -248,7 +250,7 @@ class BatchSizer:
             rate = self._pages / self._seconds
         if rate is None:
             return min(self.cap, self.first)
-        return max(1, min(self.cap, round(rate * self.stages.config.run.batch_seconds)))
+        return min(self.cap, max(self.first, round(rate * self.stages.config.run.batch_seconds)))
 
 
 def feed_file_batches(
