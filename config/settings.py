@@ -61,6 +61,10 @@ class ExportConfig(_Strict):
 
 class RunConfig(_Strict):
     batch_size: int = Field(default=200, ge=1, le=100_000)
+    # Page files are batched by measured time: about this much extraction per batch (at most
+    # batch_size pages; a source sharing host profiles keeps batch_size, see BatchSizer). Each
+    # batch is a task run: at 2 s, on a loaded machine, Prefect's server took a quarter of the CPU.
+    batch_seconds: float = Field(default=10.0, gt=0, le=3600)
     workers: int | None = Field(default=None, ge=1, le=512)
     task_runner: Literal["default", "dask"] = "default"
     dask_address: str | None = None

@@ -7,14 +7,16 @@ furniture rules and the per-host profile. See each module's docstring for the wh
 
 from .core import extract_page
 from .decoding import decode_page
-from .pool import cpu_count, extract_many, profile_host
+from .pool import ExtractPool, PoolBatch, cpu_count, extract_many, profile_host
 from .profile import HostProfile, learn_profile, merge_learned, pages_lines
 from .settings import ExtractSettings
 from .warm import warm_up
 
 __all__ = [
+    "ExtractPool",
     "ExtractSettings",
     "HostProfile",
+    "PoolBatch",
     "cpu_count",
     "decode_page",
     "extract_many",

@@ -1,14 +1,16 @@
-"""extract_many: a batch of pages over every core, with a per-page timeout.
+"""extract_many and ExtractPool: pages over every core, with a per-page timeout.
 
 A small purpose-built pool rather than ProcessPoolExecutor, because a page that hangs
 inside lxml (C code, no Python bytecode to interrupt) can only be stopped by killing its
 process, and killing one ProcessPoolExecutor worker breaks the whole executor. Here the
 parent tracks each worker's deadline, kills a worker that overruns it, records
 ExtractionError(reason="timeout") for that page and starts a fresh worker; the rest of
-the batch goes on. Workers are forked when the caller is single-threaded, else started
-from a forkserver (preloaded with this package): the caller may be a multi-threaded
-Prefect process. (Like any multiprocessing user, scripts calling this need the
-``if __name__ == "__main__":`` guard.)
+the batch goes on. ``ExtractPool`` keeps its workers for a whole run and feeds them from a
+thread, so batches overlap (a run's next batch extracts while the caller stores the one
+before); ``extract_many`` is one batch through a pool of its own. Workers are forked when
+the caller is single-threaded, else started from a forkserver (preloaded with this
+package): the caller may be a multi-threaded Prefect process. (Like any multiprocessing
+user, scripts calling this need the ``if __name__ == "__main__":`` guard.)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from time import monotonic
@@ -32,6 +35,10 @@ from .warm import warm_up
 
 _DEFAULT = ExtractSettings()
 _GRACE_S = 2.0  # the worker's own alarm fires first; the kill is the backstop
+# A worker is replaced after this many pages: the extraction libraries' caches and the heap's
+# fragmentation grow with the pages a process has seen, and a run-long worker would carry
+# them to the run's end (workers started per batch never did). ~0.1 s per replacement.
+RECYCLE_PAGES = 500
 
 
 def cpu_count() -> int:
@@ -79,8 +86,16 @@ def _guarded(
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _worker(conn: Connection, settings: ExtractSettings, profiles: Mapping[str, HostProfile]) -> None:
+def _worker(conn: Connection, settings: ExtractSettings, inherited: Sequence[int] = ()) -> None:
+    """A pool process: pages in (with the key of their host profile), results out; profiles
+    arrive as ("profile", key, profile) before the first page that needs them."""
+    for fd in inherited:  # forked: the parent's ends of other pipes are not ours to hold
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     signal.signal(signal.SIGALRM, _on_alarm)
+    profiles: dict[str, HostProfile] = {}
     while True:
         try:
             task = conn.recv()
@@ -88,8 +103,13 @@ def _worker(conn: Connection, settings: ExtractSettings, profiles: Mapping[str, 
             return
         if task is None:
             return
-        index, page = task
-        conn.send((index, _guarded(page, settings, profiles.get(profile_host(page)), True)))
+        first, key, payload = task
+        if first == "profile":
+            profiles[key] = payload
+        elif first == "forget":
+            profiles.pop(key, None)
+        else:
+            conn.send((first, _guarded(payload, settings, profiles.get(key) if key else None, True)))
 
 
 def extract_many(
@@ -105,8 +125,8 @@ def extract_many(
     n = min(n, len(pages))
     if n <= 1 or len(pages) < settings.pool_min_batch:
         return _in_process(pages, settings, profiles)
-    warm_up()  # once per process, before forking: workers inherit the loaded data
-    return _Pool(n, settings, profiles).run(pages)
+    with ExtractPool(n, settings) as pool:
+        return pool.results(pool.submit(pages, profiles))
 
 
 def _in_process(
@@ -129,6 +149,10 @@ def _context() -> mp.context.BaseContext:
     # there), so with threads around, workers come from a forkserver.
     if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
+    return _threaded_context()
+
+
+def _threaded_context() -> mp.context.BaseContext:
     try:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["wiredesk.extractors._preload"])  # warm workers
@@ -137,70 +161,240 @@ def _context() -> mp.context.BaseContext:
         return mp.get_context("spawn")
 
 
-class _Pool:
-    def __init__(self, n: int, settings: ExtractSettings, profiles: Mapping[str, HostProfile]):
-        self.n, self.settings, self.profiles = n, settings, dict(profiles)
-        self.ctx = _context()
+class PoolBatch:
+    """Pages handed to an ``ExtractPool`` together; ``ExtractPool.results`` waits for them."""
 
-    def _start(self) -> tuple[mp.Process, Connection]:
-        parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.settings, self.profiles), daemon=True)
+    def __init__(self, size: int) -> None:
+        self.results: list[Extracted | WiredeskError | None] = [None] * size
+        self.left = size
+
+
+class _Slot:
+    """One worker process, what it is extracting and which profile versions it holds."""
+
+    def __init__(self, proc: mp.process.BaseProcess, conn: Connection) -> None:
+        self.proc, self.conn = proc, conn
+        self.task: tuple[PoolBatch, int, RawPage, str | None] | None = None
+        self.deadline = 0.0
+        self.known: dict[str, int] = {}  # profile key -> version this worker has
+        self.pages = 0  # pages it has extracted
+
+
+class ExtractPool:
+    """Extraction processes kept for a whole run and fed one page at a time by a thread of the
+    caller, so they never wait for the caller: while it deduplicates and stores one batch, the
+    workers already extract the next one (``submit`` returns at once, ``results`` waits).
+
+    Each worker holds one page at a time, so a page that overruns ``settings.timeout_s``
+    (plus a grace) is stopped by killing its worker, recorded as a ``timeout`` and the worker
+    replaced, as before. Host profiles travel once per worker and version, not with every page,
+    and are forgotten when no queued page needs them. Results keep each batch's page order.
+    """
+
+    def __init__(self, workers: int, settings: ExtractSettings = _DEFAULT, *, recycle_after: int = RECYCLE_PAGES):
+        self.n = max(1, workers)
+        self.settings = settings
+        self.recycle_after = max(1, recycle_after)
+        self.recycled = 0  # workers replaced after recycle_after pages
+        self._cond = threading.Condition()
+        self._todo: deque[tuple[PoolBatch, int, RawPage, str | None]] = deque()
+        self._profiles: dict[str, tuple[int, HostProfile]] = {}
+        self._uses: dict[str, int] = {}  # profile key -> pages queued or running that use it
+        self._version = 0
+        self._slots: list[_Slot] = []
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = mp.Pipe(duplex=False)
+        self._closing = False
+        self._error: BaseException | None = None
+        self.max_pending = 0  # the most pages queued or in extraction at once (bounded by the caller)
+        self.done = 0  # pages extracted so far
+        self.busy_s = 0.0  # seconds during which at least one page was in extraction
+
+    # -- the caller's side ----------------------------------------------------------------
+
+    def submit(self, pages: Sequence[RawPage], profiles: Mapping[str, HostProfile] | None = None) -> PoolBatch:
+        """Queue ``pages`` for extraction; a page uses the profile of its host if ``profiles``
+        has one (as ``extract_many`` does). Returns at once."""
+        batch = PoolBatch(len(pages))
+        profiles = profiles or {}
+        with self._cond:
+            if self._closing:
+                raise RuntimeError("the extraction pool is closed")
+            for key, profile in profiles.items():
+                self._version += 1
+                self._profiles[key] = (self._version, profile)
+            for i, page in enumerate(pages):
+                host = profile_host(page)
+                key = host if host in profiles else None
+                if key is not None:
+                    self._uses[key] = self._uses.get(key, 0) + 1
+                self._todo.append((batch, i, page, key))
+            for key in profiles:  # a profile no page of this batch needs is not kept
+                if not self._uses.get(key):
+                    self._profiles.pop(key, None)
+            pending = len(self._todo) + sum(1 for s in self._slots if s.task is not None)
+            self.max_pending = max(self.max_pending, pending)
+            if self._thread is None and pages:
+                self._start_workers()
+        self._wake_w.send_bytes(b"!")
+        return batch
+
+    def results(self, batch: PoolBatch) -> list[Extracted | WiredeskError]:
+        """The batch's results in page order, once all are in (errors in place, never raised)."""
+        with self._cond:
+            while batch.left and self._error is None:
+                self._cond.wait(1.0)
+            if batch.left and self._error is not None:
+                raise RuntimeError("the extraction pool failed") from self._error
+        return [r if r is not None else InputError("not processed", reason="crash") for r in batch.results]
+
+    @property
+    def pages_per_second(self) -> float | None:
+        """Measured throughput of the whole pool (None until a page is done)."""
+        with self._cond:
+            return self.done / self.busy_s if self.done and self.busy_s > 0 else None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._todo.clear()
+        if self._thread is not None:
+            self._wake_w.send_bytes(b"!")
+            self._thread.join()
+        for conn in (self._wake_r, self._wake_w):
+            conn.close()
+
+    def __enter__(self) -> ExtractPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the feeding thread ---------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        warm_up()  # once per process, before forking: workers inherit the loaded data
+        # Chosen while the caller may still be single-threaded (fork: fastest, workers start
+        # warm). Replacements are started later, from the feeding thread: never by fork then.
+        ctx = _context()
+        for _ in range(self.n):
+            self._slots.append(self._start(ctx))
+        self._thread = threading.Thread(target=self._feed, name="wiredesk-extract-pool", daemon=True)
+        self._thread.start()
+
+    def _start(self, ctx: mp.context.BaseContext) -> _Slot:
+        parent, child = ctx.Pipe()
+        # A forked worker inherits this process's ends of the other workers' pipes: it closes
+        # them, or after a kill of this process the orphaned workers would keep each other's
+        # pipes open and wait for work forever instead of seeing their pipe close.
+        inherited = [s.conn.fileno() for s in self._slots if not s.conn.closed] + [parent.fileno()]
+        inherited += [self._wake_r.fileno(), self._wake_w.fileno()]
+        fds = inherited if ctx.get_start_method() == "fork" else []
+        proc = ctx.Process(target=_worker, args=(child, self.settings, fds), daemon=True)
         proc.start()
         child.close()
-        return proc, parent
+        return _Slot(proc, parent)
 
-    def run(self, pages: Sequence[RawPage]) -> list[Extracted | WiredeskError]:
-        results: list[Extracted | WiredeskError | None] = [None] * len(pages)
-        todo = list(range(len(pages)))[::-1]  # pop() from the end = page order
-        workers = [self._start() for _ in range(self.n)]
-        busy: dict[int, tuple[int, float]] = {}  # worker slot -> (page index, deadline)
+    def _feed(self) -> None:
         limit = self.settings.timeout_s + _GRACE_S
         try:
-            while todo or busy:
-                for slot, (proc, conn) in enumerate(workers):
-                    if slot not in busy and todo:
-                        i = todo.pop()
-                        try:
-                            conn.send((i, pages[i]))
-                        except (BrokenPipeError, OSError):
-                            todo.append(i)
-                            workers[slot] = self._restart(proc)
-                            continue
-                        busy[slot] = (i, monotonic() + limit)
-                ready = wait([workers[s][1] for s in busy], timeout=0.5)
-                for slot in list(busy):
-                    proc, conn = workers[slot]
-                    i, deadline = busy[slot]
-                    if conn in ready:
-                        try:
-                            index, result = conn.recv()
-                        except (EOFError, OSError):  # the worker died (segfault, OOM kill)
-                            index, result = i, ExtractionError("extraction worker died", reason="crash")
-                            workers[slot] = self._restart(proc)
-                        results[index] = result
-                        del busy[slot]
-                    elif monotonic() > deadline:
-                        results[i] = ExtractionError(
-                            f"extraction took over {self.settings.timeout_s}s", reason="timeout"
-                        )
-                        workers[slot] = self._restart(proc)
-                        del busy[slot]
+            while True:
+                with self._cond:
+                    if self._closing:
+                        break
+                    for slot in self._slots:
+                        if slot.task is None and self._todo:
+                            self._dispatch(slot, self._todo.popleft(), limit)
+                busy = [s for s in self._slots if s.task is not None]
+                since = monotonic()
+                ready = wait([s.conn for s in busy] + [self._wake_r], timeout=0.5)
+                if self._wake_r in ready:
+                    while self._wake_r.poll():
+                        self._wake_r.recv_bytes()
+                with self._cond:
+                    if busy:
+                        self.busy_s += monotonic() - since
+                    for slot in busy:
+                        if slot.conn in ready:
+                            self._receive(slot)
+                        elif monotonic() > slot.deadline:
+                            timeout = f"extraction took over {self.settings.timeout_s}s"
+                            self._finish(slot, ExtractionError(timeout, reason="timeout"))
+                            self._replace(slot)
+                    self._cond.notify_all()
+        except BaseException as exc:  # never leave a caller waiting for results that cannot come
+            with self._cond:
+                self._error = exc
+                self._cond.notify_all()
         finally:
-            for proc, conn in workers:
-                try:
-                    conn.send(None)
-                    conn.close()
-                except OSError:
-                    pass
-            for proc, _ in workers:
-                proc.join(timeout=1.0)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join()
-        return [r if r is not None else InputError("not processed", reason="crash") for r in results]
+            self._stop_workers()
 
-    def _restart(self, proc: mp.Process) -> tuple[mp.Process, Connection]:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        return self._start()
+    def _dispatch(self, slot: _Slot, task: tuple[PoolBatch, int, RawPage, str | None], limit: float) -> None:
+        batch, index, page, key = task
+        try:
+            if key is not None and slot.known.get(key) != self._profiles[key][0]:
+                version, profile = self._profiles[key]
+                slot.conn.send(("profile", key, profile))
+                slot.known[key] = version
+            for old in [k for k in slot.known if k not in self._profiles]:
+                slot.conn.send(("forget", old, None))
+                del slot.known[old]
+            slot.conn.send((index, key, page))
+        except (BrokenPipeError, OSError):  # the worker is gone: the page goes first to a new one
+            self._todo.appendleft(task)
+            self._replace(slot)
+            return
+        slot.task, slot.deadline = task, monotonic() + limit
+
+    def _receive(self, slot: _Slot) -> None:
+        try:
+            _, result = slot.conn.recv()
+        except (EOFError, OSError):  # the worker died (segfault, OOM kill)
+            self._finish(slot, ExtractionError("extraction worker died", reason="crash"))
+            self._replace(slot)
+            return
+        self._finish(slot, result)
+        slot.pages += 1
+        if slot.pages >= self.recycle_after and not self._closing:
+            self.recycled += 1
+            self._replace(slot, graceful=True)
+
+    def _finish(self, slot: _Slot, result: Extracted | WiredeskError) -> None:
+        assert slot.task is not None
+        batch, index, _, key = slot.task
+        batch.results[index] = result
+        batch.left -= 1
+        self.done += 1
+        slot.task = None
+        if key is not None:
+            self._uses[key] -= 1
+            if not self._uses[key]:
+                del self._uses[key]
+                self._profiles.pop(key, None)
+
+    def _replace(self, slot: _Slot, *, graceful: bool = False) -> None:
+        if graceful:  # an idle worker: asked to stop, as at the pool's end
+            try:
+                slot.conn.send(None)
+            except OSError:
+                pass
+            slot.proc.join(timeout=1.0)
+        if slot.proc.is_alive():
+            slot.proc.kill()
+        slot.proc.join()
+        slot.conn.close()
+        fresh = self._start(_threaded_context())
+        slot.proc, slot.conn, slot.task, slot.known, slot.pages = fresh.proc, fresh.conn, None, {}, 0
+
+    def _stop_workers(self) -> None:
+        for slot in self._slots:
+            try:
+                slot.conn.send(None)
+                slot.conn.close()
+            except OSError:
+                pass
+        for slot in self._slots:
+            slot.proc.join(timeout=1.0)
+            if slot.proc.is_alive():
+                slot.proc.kill()
+                slot.proc.join()

@@ -23,7 +23,7 @@ from prefect.runtime import flow_run
 
 from wiredesk.config import SourceConfig
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
-from wiredesk.fetching.files import InputFile, ManifestEntry, load_manifest
+from wiredesk.fetching.files import InputFile, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
@@ -59,15 +59,10 @@ def _is_transient(state: Any) -> bool:
 
 
 @task(name="ingest-files", **_TASK_OPTIONS)
-def ingest_file_batch(
-    stages: pipeline.Stages,
-    paths: Sequence[InputFile],
-    *,
-    source: str,
-    named_source: bool,
-    manifest: dict[str, ManifestEntry] | None,
-) -> SourceTally:
-    return plain.ingest_file_batch(stages, paths, source=source, named_source=named_source, manifest=manifest)
+def ingest_file_batch(stages: pipeline.Stages, prepared: pipeline.PreparedBatch) -> SourceTally:
+    """One batch of page files, read and handed to extraction by the source's subflow: its
+    results deduplicated and stored (one transaction). The next batch extracts meanwhile."""
+    return plain.stored_on_owner(stages, prepared)
 
 
 @task(name="ingest-files-remote", **_TASK_OPTIONS)
@@ -115,22 +110,20 @@ class TaskRunner:
     store's writer lock only for its dedup-and-write step."""
 
     def file_batches(
-        self, stages: pipeline.Stages, spec: pipeline.RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
-    ) -> Iterator[SourceTally]:
+        self, stages: pipeline.Stages, spec: pipeline.RunSpec, files: Sequence[InputFile], job: Job
+    ) -> Iterator[tuple[int, SourceTally]]:
         if stages.config.run.task_runner == "dask":
+            batches = [list(batch) for batch in pipeline.chunks(files, stages.config.run.batch_size)]
             futures = [
                 ingest_file_batch_remote.submit(
-                    spec, list(batch), source=job.source, named_source=job.named_source, manifest=job.manifest
+                    spec, batch, source=job.source, named_source=job.named_source, manifest=job.manifest
                 )
                 for batch in batches
             ]
-            for future in futures:
-                yield future.result()
+            for batch, future in zip(batches, futures):
+                yield len(batch), future.result()
             return
-        entries = load_manifest(job.manifest) if job.manifest else None
-        task = _bounded(ingest_file_batch, stages)
-        for batch in batches:
-            yield task(stages, list(batch), source=job.source, named_source=job.named_source, manifest=entries)
+        yield from plain.feed_file_batches(stages, job, files, _bounded(ingest_file_batch, stages))
 
     def archives(
         self, stages: pipeline.Stages, spec: pipeline.RunSpec, archives: Sequence[Archive], job: Job, since: str | None

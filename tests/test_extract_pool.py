@@ -87,3 +87,18 @@ def test_pool_from_a_worker_thread() -> None:
     thread.start()
     thread.join(timeout=120)
     assert _summary(out["r"]) == _summary(extract_many(pages, workers=1))
+
+
+def test_run_long_pool_batches_in_order_and_workers_recycled() -> None:
+    """ExtractPool: several batches queued at once come back whole and in page order, equal to
+    extraction in this process, while workers are replaced every few pages (bounded memory)."""
+    from wiredesk.extractors import ExtractPool
+
+    pages = _pages()
+    expected = _summary(extract_many(pages, workers=1))
+    with ExtractPool(2, recycle_after=3) as pool:
+        first, second = pool.submit(pages), pool.submit(pages[::-1])
+        assert _summary(pool.results(second)) == expected[::-1]
+        assert _summary(pool.results(first)) == expected
+        assert pool.recycled >= 2 * len(pages) // 3 - 2  # each worker replaced after 3 pages
+        assert len(pages) < pool.max_pending <= 2 * len(pages)

@@ -8,7 +8,8 @@ run and passed in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,11 +17,14 @@ from pathlib import Path
 from wiredesk.config import WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import InputError, WiredeskError
-from wiredesk.core.records import Article, Failure, FetchRecord, RawPage, article_id_for, utcnow
+from wiredesk.core.records import Article, Extracted, Failure, FetchRecord, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
 from wiredesk.extractors import (
+    ExtractPool,
     ExtractSettings,
     HostProfile,
+    PoolBatch,
+    cpu_count,
     extract_many,
     merge_learned,
     pages_lines,
@@ -45,6 +49,24 @@ class Stages:
     dry_run: bool = False  # the store is a scratch copy, deleted on close
     dry_run_note: str | None = None
     _exit: ExitStack = field(default_factory=ExitStack, repr=False)
+    _pool: ExtractPool | None = field(default=None, repr=False)
+
+    def extract_pool(self, pages: int) -> ExtractPool | None:
+        """The run's extraction processes (``workers`` of them, one per core when unset), kept
+        from the first batch of at least ``extract.pool_min_batch`` pages to the run's end; None
+        with one worker, or while no batch has been big enough to be worth starting them."""
+        if self._pool is None:
+            workers = cpu_count() if self.workers is None else self.workers
+            if workers <= 1 or pages < max(2, self.extract_settings.pool_min_batch):
+                return None
+            self._pool = ExtractPool(workers, self.extract_settings)
+            self._exit.callback(self._close_pool)
+        return self._pool
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def close(self) -> None:
         self._exit.close()
@@ -190,7 +212,46 @@ def keep_stored_identity(store: Store, pages: Sequence[RawPage]) -> list[RawPage
     ]
 
 
-def ingest_pages(
+class PreparedBatch:
+    """A batch read and handed to extraction, not stored yet: ``prepare_pages`` makes it,
+    ``store_prepared`` waits for its extraction and stores it (one transaction). Between the
+    two, the extraction pool works on it while the caller stores the batch before.
+
+    A plain object, not a dataclass: Prefect walks a task's dataclass parameters, and the
+    pages need no walking."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        pages: list[RawPage],
+        fresh: list[RawPage],
+        keys: list[str | None],
+        digests: dict[str, str],
+        seen_files: dict[str, str],
+        failures: list[Failure],
+        fetch_records: Mapping[str, FetchRecord],
+        profiles: dict[str, HostProfile],
+        tally: SourceTally,
+    ) -> None:
+        self.source = source
+        self.pages, self.fresh, self.keys, self.digests = pages, fresh, keys, digests
+        self.seen_files, self.failures, self.fetch_records = seen_files, failures, fetch_records
+        self.profiles = profiles
+        self.tally = tally  # what was counted while preparing (read, skipped, seen before)
+        self.extraction: PoolBatch | None = None
+        self.results: list[Extracted | WiredeskError] | None = None
+
+    @property
+    def locations(self) -> set[str]:
+        return {page.location for page in self.pages} | {page.path for page in self.pages if page.path}
+
+    @property
+    def profile_keys(self) -> set[str]:
+        return {key for key in self.keys if key}
+
+
+def prepare_pages(
     stages: Stages,
     pages: Sequence[RawPage],
     *,
@@ -198,14 +259,10 @@ def ingest_pages(
     named_source: bool = False,
     failures: Iterable[Failure] = (),
     fetch_records: Mapping[str, FetchRecord] | None = None,
-) -> None:
-    """Extract, deduplicate and store one batch of pages (one store transaction).
-
-    ``fetch_records`` maps a page location to the fetch state to persist once the page's
-    article is stored: recording ETags only after the article is safely stored means a crash
-    in between costs a re-fetch, never a lost article.
-    """
-    failures = list(failures)
+) -> PreparedBatch:
+    """The first half of a batch: skip what is stored already, load the host profiles its pages
+    need and hand the rest to the run's extraction pool (``stages.extract_pool``), which starts
+    on it at once. Counts what it skips into ``tally``."""
     store = stages.store
     pages = keep_stored_identity(store, pages)
     unique: dict[str, RawPage] = {}
@@ -229,12 +286,48 @@ def ingest_pages(
                 seen_files[page.location] = page.path
         else:
             fresh.append(page)
-
     keys = [profile_key(page, named_source=named_source) for page in fresh]
-    profiles = _load_profiles(store, keys)
-    results = extract_many(fresh, settings=stages.extract_settings, profiles=profiles, workers=stages.workers)
+    prepared = PreparedBatch(
+        source=tally.source,
+        pages=pages,
+        fresh=fresh,
+        keys=keys,
+        digests=digests,
+        seen_files=seen_files,
+        failures=list(failures),
+        fetch_records=fetch_records or {},
+        profiles=_load_profiles(store, keys),
+        tally=tally,
+    )
+    pool = stages.extract_pool(len(fresh))
+    if pool is not None:
+        prepared.extraction = pool.submit(fresh, prepared.profiles)
+    return prepared
+
+
+def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | WiredeskError]:
+    if prepared.results is None:
+        if prepared.extraction is not None:
+            pool = stages.extract_pool(0)
+            assert pool is not None
+            prepared.results = pool.results(prepared.extraction)
+        else:  # no pool (one worker, or a batch too small to start one): in this process
+            prepared.results = extract_many(
+                prepared.fresh, settings=stages.extract_settings, profiles=prepared.profiles, workers=1
+            )
+    return prepared.results
+
+
+def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
+    """The second half of a batch: its extraction results, deduplicated and stored in one
+    transaction. Returns what it counted (a new tally each call: a retried call counts once)."""
+    tally = SourceTally(source=prepared.source)
+    failures = list(prepared.failures)
+    seen_files = dict(prepared.seen_files)
+    store = stages.store
+    results = _extracted(stages, prepared)
     articles: list[Article] = []
-    for page, result in zip(fresh, results):
+    for page, result in zip(prepared.fresh, results):
         if isinstance(result, WiredeskError):
             failures.append(
                 Failure(
@@ -290,7 +383,7 @@ def ingest_pages(
             new_articles.append(article)
         # Fetch state goes into the batch's own transaction: a URL is marked stored exactly
         # when its article is, and its ETag is never kept for an article that was lost.
-        records = _fetch_records(pages, digests, failures, fetch_records or {})
+        records = _fetch_records(prepared.pages, prepared.digests, failures, prepared.fetch_records)
         result = stages.dedup.assign(new_articles)
         try:
             seq = store.write_batch(
@@ -317,8 +410,95 @@ def ingest_pages(
                 tally.stored += 1
             if assignment.kind != "new" and assignment.article_id not in changed:
                 tally.clusters[assignment.cluster_id] += 1
-        _save_profiles(store, fresh, keys)
+        _save_profiles(store, prepared.fresh, prepared.keys)
     mark("first_page")
+    return tally
+
+
+def ingest_pages(
+    stages: Stages,
+    pages: Sequence[RawPage],
+    *,
+    tally: SourceTally,
+    named_source: bool = False,
+    failures: Iterable[Failure] = (),
+    fetch_records: Mapping[str, FetchRecord] | None = None,
+) -> None:
+    """Extract, deduplicate and store one batch of pages (one store transaction), counting into
+    ``tally``: ``prepare_pages`` then ``store_prepared``, with nothing in between.
+
+    ``fetch_records`` maps a page location to the fetch state to persist once the page's
+    article is stored: recording ETags only after the article is safely stored means a crash
+    in between costs a re-fetch, never a lost article.
+    """
+    prepared = prepare_pages(
+        stages, pages, tally=tally, named_source=named_source, failures=failures, fetch_records=fetch_records
+    )
+    tally.merge(store_prepared(stages, prepared))
+
+
+def overlapped(
+    stages: Stages,
+    batches: Iterable[tuple[int, SourceTally, Sequence[RawPage], Sequence[Failure]]],
+    store: Callable[[Stages, PreparedBatch], SourceTally] = store_prepared,
+    *,
+    named_source: bool,
+    observe: Callable[[int, float], None] | None = None,
+    on_owner: Callable[[Callable[[], PreparedBatch]], PreparedBatch] = lambda step: step(),
+) -> Iterator[tuple[int, SourceTally]]:
+    """Batches ``(count, tally, pages, failures)`` through the stages, overlapped: batch k+1 is
+    prepared (handed to the extraction pool) before batch k is stored by ``store`` (a plain
+    call or a task run), so the pool's processes keep extracting while this one deduplicates
+    and stores. Yields ``(count, tally)`` per batch, in order, once it is stored.
+
+    At most two batches are in flight (the one being stored and the one being extracted), and
+    the next batch is taken from ``batches`` only when one has been stored: the memory held is
+    bounded by two batches, whatever the run's size. A batch that shares a location or a host
+    profile with the one before waits for it to be stored first (it must see what that one
+    stored and learned), so the results are those of the batches run one after another.
+    ``observe(pages, seconds)`` hears how long a batch extracted in this process took.
+    ``on_owner(step)`` runs a batch's preparation on the thread that owns the stages (the
+    run's ingest consumer when sources run on other threads).
+    """
+    pending: tuple[int, PreparedBatch] | None = None
+    last = time.perf_counter()  # batches overlap: each is given the wall time since the one before
+
+    def finish(item: tuple[int, PreparedBatch]) -> tuple[int, SourceTally]:
+        nonlocal last
+        count, prepared = item
+        started = time.perf_counter()
+        stored = store(stages, prepared)
+        tally = prepared.tally
+        tally.merge(stored)
+        if observe is not None and prepared.extraction is None:  # extracted here, in the store step
+            observe(len(prepared.fresh), time.perf_counter() - started)
+        tally.seconds, last = time.perf_counter() - last, time.perf_counter()
+        return count, tally
+
+    for count, tally, pages, failures in batches:
+        if pending is not None and _depends(pending[1], pages, named_source=named_source):
+            yield finish(pending)
+            pending = None
+        prepared = on_owner(
+            lambda pages=pages, tally=tally, failures=failures: prepare_pages(
+                stages, pages, tally=tally, named_source=named_source, failures=failures
+            )
+        )
+        if pending is not None:
+            yield finish(pending)
+        pending = (count, prepared)
+    if pending is not None:
+        yield finish(pending)
+
+
+def _depends(before: PreparedBatch, pages: Sequence[RawPage], *, named_source: bool) -> bool:
+    """Whether ``pages`` must wait for ``before`` to be stored: a location both hold, or a
+    host profile ``before`` will update that one of ``pages`` would be extracted with."""
+    locations = before.locations
+    if any(page.location in locations or (page.path and page.path in locations) for page in pages):
+        return True
+    keys = before.profile_keys
+    return bool(keys) and any(profile_key(page, named_source=named_source) in keys for page in pages)
 
 
 def _fetch_records(

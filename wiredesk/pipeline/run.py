@@ -17,15 +17,15 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
 from wiredesk.config import WiredeskConfig, export_target, load_config
-from wiredesk.core.records import RawPage
+from wiredesk.core.records import Failure, RawPage
 from wiredesk.dedup import Sketcher
-from wiredesk.pipeline.batch import RunSpec, Stages, ingest_pages, open_stages, registered
+from wiredesk.pipeline.batch import RunSpec, Stages, open_stages, overlapped, registered
 from wiredesk.pipeline.dryrun import would_store
 from wiredesk.pipeline.report import SourceTally, check_since, mark, summarise
 from wiredesk.pipeline.sources import (
@@ -278,14 +278,20 @@ class Pipeline:
         """Extract, deduplicate and store pages you read yourself, in batches of ``run.batch_size``."""
         stages = self._open()
         tally = SourceTally(source=source)
-        batch: list[RawPage] = []
-        for page in pages:
-            batch.append(page)
-            if len(batch) >= self.config.run.batch_size:
-                ingest_pages(stages, batch, tally=tally, named_source=True)
-                batch = []
-        if batch:
-            ingest_pages(stages, batch, tally=tally, named_source=True)
+        size = self.config.run.batch_size
+
+        def batches() -> Iterator[tuple[int, SourceTally, list[RawPage], list[Failure]]]:
+            batch: list[RawPage] = []
+            for page in pages:  # taken as the batches go: an iterator of pages is never held whole
+                batch.append(page)
+                if len(batch) >= size:
+                    yield len(batch), SourceTally(source=source), batch, []
+                    batch = []
+            if batch:
+                yield len(batch), SourceTally(source=source), batch, []
+
+        for _, done in overlapped(stages, batches(), named_source=True):
+            tally.merge(done)
         return tally
 
     def export(self, out: str | None = None, *, fmt: str | None = None, incremental: bool = False) -> dict[str, Any]:

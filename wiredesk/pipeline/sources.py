@@ -31,7 +31,8 @@ from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError
 from wiredesk.core.hosts import host_key
-from wiredesk.core.records import Failure
+from wiredesk.core.records import Failure, RawPage
+from wiredesk.extractors import cpu_count
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import (
     DEFAULT_MAX_BYTES,
@@ -44,7 +45,18 @@ from wiredesk.fetching.files import (
 from wiredesk.fetching.pacing import FilePacer, HostPacer, open_pacer
 from wiredesk.fetching.warc import is_archive
 from wiredesk.pipeline.archives import Archive, archive_plan, list_archives, run_archive, work_dir
-from wiredesk.pipeline.batch import RunSpec, Stages, Store, chunks, ingest_pages, read_files, stages_for
+from wiredesk.pipeline.batch import (
+    PreparedBatch,
+    RunSpec,
+    Stages,
+    Store,
+    chunks,
+    ingest_pages,
+    overlapped,
+    read_files,
+    stages_for,
+    store_prepared,
+)
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
 
 LOCAL_SOURCE = "local"
@@ -99,8 +111,10 @@ class BatchRunner(Protocol):
     """How the batches of one source are executed (in this process, or as Prefect tasks)."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
-    ) -> Iterator[SourceTally]: ...
+        self, stages: Stages, spec: RunSpec, files: Sequence[InputFile], job: Job
+    ) -> Iterator[tuple[int, SourceTally]]:
+        """The source's page files in batches: ``(files in the batch, its tally)``, in order."""
+        ...
 
     def archives(
         self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
@@ -119,11 +133,9 @@ class SequentialRunner:
     """Every batch in turn, in this process: the plain-Python pipeline."""
 
     def file_batches(
-        self, stages: Stages, spec: RunSpec, batches: Sequence[Sequence[InputFile]], job: Job
-    ) -> Iterator[SourceTally]:
-        entries = load_manifest(job.manifest) if job.manifest else None
-        for batch in batches:
-            yield ingest_file_batch(stages, batch, source=job.source, named_source=job.named_source, manifest=entries)
+        self, stages: Stages, spec: RunSpec, files: Sequence[InputFile], job: Job
+    ) -> Iterator[tuple[int, SourceTally]]:
+        yield from feed_file_batches(stages, job, files, stored_on_owner)
 
     def archives(
         self, stages: Stages, spec: RunSpec, archives: Sequence[Archive], job: Job, since: str | None
@@ -169,10 +181,9 @@ def run_source(
         tally.discovered += len(files)  # an archive's records are counted as it is read
         if files:
             progress = runner.progress(len(files), f"{job.source}: page files processed")
-            batches = [list(batch) for batch in chunks(files, stages.config.run.batch_size)]
-            for batch, done in zip(batches, runner.file_batches(stages, spec, batches, job)):
+            for count, done in runner.file_batches(stages, spec, files, job):
                 tally.merge(done)
-                progress.advance(len(batch))
+                progress.advance(count)
         if archives:
             tally.merge(_run_archives(stages, spec, job, archives, since, runner))
     if job.web is not None and job.web.warcs:
@@ -344,6 +355,87 @@ def _published_since(path: Path, entries: dict[str, ManifestEntry] | None, since
         entry.published if entry and entry.published else datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
     )
     return is_since(stamp, since)
+
+
+class BatchSizer:
+    """How many page files the next batch takes.
+
+    Sized from measured time, not a constant: the first batch is small (the pool starts on it
+    and the first commit comes early), then each batch takes about ``run.batch_seconds`` of
+    extraction at the throughput measured so far (never less than the first), and never more
+    than ``run.batch_size`` (the bound on a transaction, on a task run and on the pages held in
+    memory). Every batch costs a task run and a commit, so a slow machine gets fewer pages
+    per batch but not more batches per second. A source whose
+    pages share host profiles (a configured source, or pages given URLs by a manifest) keeps
+    ``run.batch_size``: what a batch learns about a host's furniture is used by the next
+    batch, so its boundaries must not depend on timing for extraction to be reproducible.
+    """
+
+    def __init__(self, stages: Stages, *, fixed: bool) -> None:
+        self.stages = stages
+        self.cap = stages.config.run.batch_size
+        self.fixed = fixed
+        workers = stages.workers or cpu_count()
+        self.first = max(stages.extract_settings.pool_min_batch, 4 * workers)
+        self._pages = 0
+        self._seconds = 0.0
+
+    def observe(self, pages: int, seconds: float) -> None:
+        """A batch of ``pages`` took ``seconds`` of extraction (in this process)."""
+        self._pages += pages
+        self._seconds += seconds
+
+    def next_size(self) -> int:
+        if self.fixed:
+            return self.cap
+        pool = self.stages.extract_pool(0)
+        rate = pool.pages_per_second if pool is not None else None
+        if rate is None and self._pages and self._seconds > 0:
+            rate = self._pages / self._seconds
+        if rate is None:
+            return min(self.cap, self.first)
+        return min(self.cap, max(self.first, round(rate * self.stages.config.run.batch_seconds)))
+
+
+def feed_file_batches(
+    stages: Stages,
+    job: Job,
+    files: Sequence[InputFile],
+    store: Callable[[Stages, PreparedBatch], SourceTally],
+) -> Iterator[tuple[int, SourceTally]]:
+    """A source's page files as overlapping batches (``overlapped``): batch k+1 is read and
+    handed to the extraction pool before batch k is deduplicated and stored (by ``store``: a
+    plain call or a task run). Each batch is read when the one before has been stored, with
+    the size ``BatchSizer`` gives it then. Yields ``(files in the batch, its tally)`` in order.
+    """
+    entries = load_manifest(job.manifest) if job.manifest else None
+    max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
+    sizer = BatchSizer(stages, fixed=job.named_source or bool(job.manifest))
+
+    def read() -> Iterator[tuple[int, SourceTally, list[RawPage], list[Failure]]]:
+        start = 0
+        while start < len(files):
+            chunk = files[start : start + sizer.next_size()]
+            start += len(chunk)
+            tally = SourceTally(source=job.source)
+            pages, failures = read_files(chunk, source=job.source, manifest=entries, max_bytes=max_bytes, tally=tally)
+            yield len(chunk), tally, pages, failures
+
+    # Sources may run on other threads: a batch's preparation and its store step (a plain call
+    # or a task run, which routes its own body) run on the thread that owns the stages.
+    yield from overlapped(
+        stages,
+        read(),
+        store,
+        named_source=job.named_source,
+        observe=sizer.observe,
+        on_owner=lambda step: in_ingest(stages, step),
+    )
+
+
+def stored_on_owner(stages: Stages, prepared: PreparedBatch) -> SourceTally:
+    """``store_prepared`` on the thread that owns the stages (see ``IngestConsumer``)."""
+    return in_ingest(stages, lambda: store_prepared(stages, prepared))
 
 
 def ingest_file_batch(
