@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, then run the main job on the bundled sample pages with the embedded defaults:
-# store ./data/wiredesk.db, corpus ./data/corpus.jsonl, Prefect's ephemeral API (no server).
+# store ./data/wiredesk.db, corpus ./data/corpus.jsonl; with no Prefect server running the pipeline runs
+# in this process (no flow run; --embedded-server for one), else as a flow run on that server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
