@@ -230,7 +230,12 @@ def test_archives_over_workers_with_postgres_and_a_shared_index(tmp_path: Path) 
         write(folder / "CC-NEWS-20240105000000-00009.warc.gz", per_record_gzip([copy, page_record(900)]))
         cfg = config(tmp_path, store={"url": schema.url, "dedup_index": index}, run={"workers": 2, "batch_size": 2})
         summary, _ = run_ingest(cfg, inputs=[str(folder)], export=False)
-        assert summary["stored"] == 7 and summary["exact_duplicates"] == 1
+        # The copy is found as a duplicate of its original either way; which kind depends on
+        # timing: when the two files are read by two processes at the same moment, the exact
+        # hash of the other's uncommitted batch is not in the store yet, and the shared MinHash
+        # index (Redis, written before the commit) finds the copy instead (a near duplicate).
+        assert summary["stored"] == 7
+        assert summary["exact_duplicates"] + summary["near_duplicates"] == 1, summary
         again, _ = run_ingest(cfg, inputs=[str(folder)], export=False)
         assert again["stored"] == 0 and again["already_seen"] == 8
     finally:
