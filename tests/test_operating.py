@@ -354,7 +354,7 @@ sources:
         assert "run.flow_timeout_s (2 s)" in rows["after"]["error"]
     else:  # both started with the run's budget, and both were stopped within it
         assert "timed out" in rows["after"]["error"].lower(), rows["after"]
-    assert took < 8, took  # the stuck request was not waited for
+    assert took < 20, took  # the stuck request (30 s read timeout) was not waited for
 
 
 def test_postgres_pacer_books_slots_an_interval_apart_across_workers() -> None:
