@@ -281,7 +281,8 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
     from wiredesk.pipeline.sources import check_jobs, plan_jobs
     from wiredesk.storage import open_store
 
-    if startup.mode != "direct" or embedded is not None:
+    flow_run = startup.mode != "direct" or embedded is not None
+    if flow_run:
         from wiredesk.flows.runners import build_task_runner
 
         build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
@@ -291,7 +292,7 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
         if not args.no_export:
             check_writable(config.export.out)
         open_store(config.store.dsn).close()  # an unusable store fails here, in one line
-    if startup.mode != "direct" or embedded is not None:
+    if flow_run:
         from wiredesk.flows.ingest import ingest, run_by_hand  # prefect: 1.5 s and more, only for a flow run
     startup.imported = time.monotonic()
     if embedded is not None:
@@ -325,8 +326,8 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
 
 
 def _run_direct(config: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """The run without Prefect: the same pipeline (``run_ingest``, sources one after another, batches in
-    this process), recorded in the store's run log as the flow's runs are; the same summary."""
+    """The run without Prefect: the same pipeline (``run_ingest``: sources at once, batches through this
+    process's extraction pool), recorded in the store's run log as the flow's runs are; the same summary."""
     from wiredesk.pipeline.run import run_ingest
 
     summary, _ = run_ingest(config, **_run_params(args))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from wiredesk.config import WiredeskConfig
 from wiredesk.config.stages import build_settings
@@ -50,6 +51,11 @@ class Stages:
     dry_run_note: str | None = None
     _exit: ExitStack = field(default_factory=ExitStack, repr=False)
     _pool: ExtractPool | None = field(default=None, repr=False)
+    # While a run goes (``pipeline.run``): its ingest consumer (``sources.IngestConsumer``: the
+    # thread that stores every batch) and its shared crawl (``sources.Crawl``), found through the
+    # stages by every source's thread and task run in this process; None elsewhere (a Dask worker).
+    consumer: Any = field(default=None, repr=False)
+    crawl: Any = field(default=None, repr=False)
 
     def extract_pool(self, pages: int) -> ExtractPool | None:
         """The run's extraction processes (``workers`` of them, one per core when unset), kept

@@ -135,8 +135,8 @@ def run_ingest(
         if not dry_run:
             stages.store.begin_run(run_id, flow=flow, params=params)
         crawl = None
-        if any(job.web is not None and job.web.has_web for job in jobs):
-            crawl = scope.enter_context(shared_crawl(spec, stages))  # one Fetcher for every source's hosts
+        if any(job.on_the_web for job in jobs):
+            crawl = scope.enter_context(shared_crawl(stages))  # one Fetcher for every source's hosts
         status = "failed"
         try:
 
@@ -180,8 +180,8 @@ def lanes(jobs: Sequence[Job]) -> list[list[int]]:
     lane of its own; sources of page files and archives only share one lane, in their
     configured order (their work is the one consumer's anyway, and their order decides which
     copy of a story is stored first and which counts as its duplicate)."""
-    web = [[i] for i, job in enumerate(jobs) if job.web is not None and job.web.has_web]
-    local = [i for i, job in enumerate(jobs) if not (job.web is not None and job.web.has_web)]
+    web = [[i] for i, job in enumerate(jobs) if job.on_the_web]
+    local = [i for i, job in enumerate(jobs) if not job.on_the_web]
     return sorted(web + ([local] if local else []), key=lambda lane: lane[0])
 
 

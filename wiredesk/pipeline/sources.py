@@ -73,6 +73,11 @@ class Job:
     manifest: str | None = None
     named_source: bool = True
 
+    @property
+    def on_the_web(self) -> bool:
+        """Whether the source fetches pages (feeds, sitemaps, URL lists, sites)."""
+        return self.web is not None and self.web.has_web
+
 
 def plan_jobs(
     config: WiredeskConfig,
@@ -192,9 +197,8 @@ def run_source(
         if done:
             tally.skipped["archive-done"] += done  # files, not records: done in earlier runs
         tally.merge(_run_archives(stages, spec, job, todo, since, runner))
-    if job.web is not None and job.web.has_web:
-        crawl = crawl_for(spec)
-        tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner, crawl=crawl))
+    if job.on_the_web:
+        tally.merge(run_web_source(stages, job.web, limit=limit, since=since, runner=runner, crawl=stages.crawl))
     return tally
 
 
@@ -265,17 +269,17 @@ class IngestConsumer:
 @contextmanager
 def ingest_consumer(stages: Stages) -> Iterator[IngestConsumer]:
     """Route the ingest steps of ``stages`` through a consumer on this thread while the block runs."""
-    consumer = vars(stages)["_ingest_consumer"] = IngestConsumer()
+    consumer = stages.consumer = IngestConsumer()
     try:
         yield consumer
     finally:
         consumer.close()
-        vars(stages).pop("_ingest_consumer", None)
+        stages.consumer = None
 
 
 def in_ingest(stages: Stages, step: Callable[[], T]) -> T:
     """``step`` (one batch's extract-dedup-store) on the run's consumer thread, else here."""
-    consumer = vars(stages).get("_ingest_consumer")
+    consumer = stages.consumer
     return step() if consumer is None else consumer.call(step)
 
 
@@ -305,27 +309,15 @@ class Crawl:
                 self.pacer.close()
 
 
-_CRAWLS: dict[tuple[str, str], Crawl] = {}
-
-
-def _crawl_key(spec: RunSpec) -> tuple[str, str]:
-    return (spec.config.store.dsn, spec.run_id)
-
-
 @contextmanager
-def shared_crawl(spec: RunSpec, stages: Stages) -> Iterator[Crawl]:
-    """The run's Crawl, found by ``crawl_for(spec)`` in this process while the block runs."""
-    crawl = Crawl(stages)
-    _CRAWLS[_crawl_key(spec)] = crawl
+def shared_crawl(stages: Stages) -> Iterator[Crawl]:
+    """The run's Crawl, as ``stages.crawl`` while the block runs."""
+    crawl = stages.crawl = Crawl(stages)
     try:
         yield crawl
     finally:
-        _CRAWLS.pop(_crawl_key(spec), None)
+        stages.crawl = None
         crawl.close()
-
-
-def crawl_for(spec: RunSpec) -> Crawl | None:
-    return _CRAWLS.get(_crawl_key(spec))
 
 
 # -- page files ---------------------------------------------------------------------------------
