@@ -128,6 +128,48 @@ def test_page_types_from_cms_signals(page: bytes, kind: str | None) -> None:
     assert read_page(page, "http://h/x/").kind == kind
 
 
+_STORY = "".join(f"<p>{'Sentence of the story with running words in it. ' * 8}</p>" for _ in range(4))  # 320 words
+_RELATED = "".join(f'<h3><a href="/r{n}/">Related {n}</a></h3>' for n in range(6))
+
+
+@pytest.mark.parametrize(
+    "page, kind",
+    [
+        # weak signals on a page with an article's body: left to the extractor
+        (_page(head='<meta property="og:type" content="website">', body=f"<div>{_STORY}</div>{_RELATED}"), None),
+        (_page(head='<meta property="og:type" content="blog">', body=_STORY), None),
+        (_page(head='<link rel="prev" href="/2019/older-post/">', body=f"<main>{_STORY}</main>"), None),
+        (_page(head='<script type="application/ld+json">{"@type":"WebPage"}</script>', body=_STORY), None),
+        (_page(body=f"<article><div>{_STORY}</div></article><aside>{_RELATED * 3}</aside>"), None),
+        # ... and the same signals on listings stay listings
+        (_page(head='<meta property="og:type" content="website">', body=f"<div>{_STORY[:200]}</div>"), "listing"),
+        (  # excerpts as sibling paragraphs between headline links: a listing however long
+            _page(
+                head='<link rel="next" href="/page/2/">',
+                body="<div>"
+                + "".join(f'<h2><a href="/s{n}/">Story {n}</a></h2><p>{"Excerpt words here. " * 15}</p>' for n in range(8))
+                + "</div>",
+            ),
+            "listing",
+        ),
+        (  # full posts on a blog's front page, each in its <article>
+            _page(
+                head='<meta property="og:type" content="website">',
+                body="".join(f"<article><h2>Post {n}</h2><div>{_STORY}</div></article>" for n in range(3)),
+            ),
+            "listing",
+        ),
+        (  # a strong signal is not outweighed
+            _page(head='<script type="application/ld+json">{"@type":"ProfilePage"}</script>', body=_STORY),
+            "listing",
+        ),
+        (_page(head='<meta property="og:type" content="profile">', body=_STORY), "listing"),
+    ],
+)
+def test_weak_listing_signals_give_way_to_an_article_body(page: bytes, kind: str | None) -> None:
+    assert read_page(page, "http://h/x/").kind == kind
+
+
 def test_article_urls_pattern_decides_and_listing_links_are_filtered() -> None:
     import re
 
