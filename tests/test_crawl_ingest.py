@@ -72,7 +72,7 @@ def test_the_batches_of_many_sources_are_stored_together_with_exact_counts(tmp_p
         batches = [fetched(f"outlet-{i}", 9000 + i) for i in range(6)]
         results, _ = serve_all(consumer, batches)
     # One store step for the six batches that were waiting (each alone took one before).
-    assert consumer.stores == 1
+    assert consumer.steps == [[b.source for b in batches]]
     for batch in batches:
         tally = results[batch.source]
         assert not isinstance(tally, Exception), tally
@@ -94,7 +94,7 @@ def test_copies_across_sources_stored_together_count_for_the_source_that_has_the
         ]
         second.fetch_records = {p.location: FetchRecord(url=p.location, source="reprint") for p in second.pages}
         results, consumer = serve_all(IngestConsumer(stages), [first, second])
-    assert consumer.stores == 1
+    assert consumer.steps == [["wire", "reprint"]]
     assert (results["wire"].stored, results["wire"].exact) == (3, 0)
     assert (results["reprint"].stored, results["reprint"].exact) == (0, 3)
     assert sum(results["reprint"].clusters.values()) == 3 and not results["wire"].clusters
@@ -109,11 +109,11 @@ def test_a_batch_sharing_a_host_or_a_source_with_one_waiting_is_stored_after_it(
             for n in range(3)
         ]
         b.fetch_records = {}
-        c = fetched("outlet-c", 9400)
-        results, consumer = serve_all(IngestConsumer(stages), [a, b, c])
-    # a alone (b depends on it), then b with c
-    assert consumer.stores == 2
-    assert all(results[name].stored == 3 for name in ("outlet-a", "outlet-b", "outlet-c"))
+        c, d = fetched("outlet-c", 9400), fetched("outlet-d", 9401)
+        results, consumer = serve_all(IngestConsumer(stages), [a, c, d, b])
+    # a first, alone (b depends on it); c and d, independent of b, wait on and go with it
+    assert consumer.steps == [["outlet-a"], ["outlet-c", "outlet-d", "outlet-b"]]
+    assert all(results[name].stored == 3 for name in ("outlet-a", "outlet-b", "outlet-c", "outlet-d"))
 
 
 def test_fetched_pages_go_to_the_pool_as_they_arrive(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_fetched_pages_go_to_the_pool_as_they_arrive(tmp_path: Path) -> None:
         pool = stages.extract_pool(0)
         assert pool is not None and pool.done == 12  # the pool extracted them (not this thread)
     assert all(results[b.source].stored == 4 for b in batches)
-    assert 1 <= consumer.stores <= 3
+    assert 1 <= len(consumer.steps) <= 3
 
 
 def test_a_source_that_stops_waiting_before_its_batch_is_taken_is_never_stored(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_a_source_that_stops_waiting_before_its_batch_is_taken_is_never_stored(t
         batch = fetched("late", 9600)
         batch.future.cancel()  # as ingest() does when its caller is interrupted
         consumer._take(batch)  # what serve() does with it when it comes out of the queue
-        assert consumer.stores == 0 and not consumer._waiting
+        assert consumer.steps == [] and not consumer._waiting
     with open_store(str(tmp_path / "w.db")) as store:
         assert list(store.iter_since(0)) == []
 

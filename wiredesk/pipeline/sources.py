@@ -316,7 +316,7 @@ class IngestConsumer:
         self._closed = False
         self._lock = threading.Lock()  # a step is queued before close() drains, or refused
         self._waiting: list[WebBatch] = []  # prepared, to be stored together
-        self.stores = 0  # how many store steps the fetched batches took (for tests and benches)
+        self.steps: list[list[str]] = []  # the sources of each store step of fetched batches (tests, benches)
 
     def call(self, step: Callable[[], T]) -> T:
         """Run ``step`` on the consumer's thread and return its result (from any thread)."""
@@ -397,8 +397,11 @@ class IngestConsumer:
             return  # its source gave up waiting
         stages = self._stages
         assert stages is not None
-        if any(w.source == batch.source or _depends(w.prepared, batch.pages, named_source=True) for w in self._waiting):
-            self._flush()
+        before = [
+            w for w in self._waiting if w.source == batch.source or _depends(w.prepared, batch.pages, named_source=True)
+        ]
+        if before:  # stored first (the others waiting are independent of this batch: they keep waiting)
+            self._flush(before)
         try:
             # Several sources' pages waiting together are worth the pool even when each is small.
             stages.extract_pool(sum(len(w.prepared.fresh) for w in self._waiting) + len(batch.pages))
@@ -426,7 +429,7 @@ class IngestConsumer:
         self._waiting = [b for b in self._waiting if b not in group]
         if not group:
             return
-        self.stores += 1
+        self.steps.append([b.source for b in group])
         try:
             tallies = store_web_batches(self._stages, group)
         except Exception as exc:
@@ -434,7 +437,7 @@ class IngestConsumer:
                 group[0].future.set_exception(exc)
                 return
             for batch in group:
-                self.stores += 1
+                self.steps.append([batch.source])
                 try:
                     batch.future.set_result(store_web_batches(self._stages, [batch])[0])
                 except Exception as alone:
