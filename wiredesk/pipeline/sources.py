@@ -11,7 +11,8 @@ by two sources keeps one set of limits, robots.txt is read once per host, and
 ``fetch.global_concurrency`` bounds the requests in flight over the whole run. Their batches go
 through extract-dedup-store one at a time, on the thread that opened the run's stages
 (``IngestConsumer``): each stays one transaction, and the stages' dedup index and extraction
-pool are only ever used from the thread they were opened in.
+pool are only ever used from the thread they were opened in. Fetched batches of several sources
+that arrive together are stored together, as one batch (``WebBatch``, ``store_web_batches``).
 """
 
 from __future__ import annotations
