@@ -28,8 +28,10 @@ that bound (target <= 1.5) for two levels:
   pipeline  the whole run without Prefect (wiredesk.pipeline.Pipeline.run, as `wiredesk run`
             runs it minus the flow): a config with one source per outlet; store, extraction,
             dedup and export included
-  run       `wiredesk run --config` over that config (Prefect: a subflow per source, task runs
-            per batch): the run's own time (pipeline_seconds) and the command's
+  run       `wiredesk run --config` over that config: without a Prefect server the pipeline runs
+            direct; with ``--prefect-api URL`` (a running `prefect server start`) a flow run with
+            a subflow (``--source-runs subflow``) or a task run (``task``) per source, task runs
+            per batch: the run's own time (pipeline_seconds) and the command's
 It also checks from the log that no host saw more than its concurrency or less than its interval,
 and that every source fetched all its articles (exit 1 otherwise).
 
@@ -291,7 +293,7 @@ def crawl_config(args: argparse.Namespace, bases: list[str], work: Path) -> Path
     lines = [
         f"store: {{url: {work / 'crawl.db'}}}",
         f"export: {{out: {work / 'corpus.jsonl'}}}",
-        f"run: {{source_concurrency: {args.source_concurrency}}}",
+        f"run: {{source_concurrency: {args.source_concurrency}, source_runs: {args.source_runs}}}",
         f"fetch: {{allow_private: [127.0.0.1], per_host_min_interval: {args.crawl_interval}}}",
         "sources:",
     ]
@@ -341,7 +343,9 @@ def complete_run(args: argparse.Namespace, bases: list[str], summary: dict) -> b
 def crawl_run(args: argparse.Namespace, bases: list[str], work: Path) -> tuple[float, float, bool]:
     env = os.environ | {"PREFECT_HOME": str(work / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
-    # Warm-up: Prefect's ephemeral API creates and migrates its database on first start.
+    if args.prefect_api:  # a running `prefect server start`: the run is a flow run on it
+        env["PREFECT_API_URL"] = args.prefect_api
+    # Warm-up: a first run (Prefect's ephemeral API creates and migrates its database on first start).
     warm = work / "warm.yaml"
     warm.write_text(f"store: {{url: {work / 'warm.db'}}}\nexport: {{out: {work / 'warm.jsonl'}}}\n")
     wiredesk_run(warm, env, "--input", str(REPO / "samples" / "seeds"))
@@ -404,6 +408,12 @@ def main() -> None:
     parser.add_argument("--crawl-pages", type=int, default=4, help="articles per host")
     parser.add_argument("--crawl-interval", type=float, default=1.0, help="fetch.per_host_min_interval")
     parser.add_argument("--crawl-delay", type=float, default=None, help="robots.txt Crawl-delay of every host")
+    parser.add_argument(
+        "--prefect-api",
+        default=None,
+        help="run level: the API URL of a running `prefect server start` (default: none, the direct run)",
+    )
+    parser.add_argument("--source-runs", choices=("subflow", "task"), default="subflow", help="run.source_runs")
     parser.add_argument("--source-concurrency", type=int, default=100, help="run.source_concurrency")
     args = parser.parse_args()
     if args.serve:

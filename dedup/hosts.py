@@ -90,6 +90,9 @@ class FurnitureView:
 
     def __init__(self, state: HostState | None, extra: list[tuple[str, np.ndarray]]) -> None:
         self.furniture = state.furniture if state is not None else _EMPTY
+        # strip() of one document's shingles is asked again for every candidate it is compared
+        # with: (id of the array, exclude) -> (the array, kept alive so its id stays its own; result)
+        self._stripped: dict[tuple[int, tuple[str | None, ...]], tuple[np.ndarray, np.ndarray]] = {}
         units: dict[str, list[np.ndarray]] = {}
         if state is not None:
             for r in state.recent:
@@ -107,6 +110,15 @@ class FurnitureView:
         """``shingles`` minus those seen in a unit other than the excluded ones (or known furniture)."""
         if shingles.size == 0:
             return shingles
+        key = (id(shingles), tuple(sorted(set(exclude), key=str)))
+        memo = self._stripped.get(key)
+        if memo is not None and memo[0] is shingles:
+            return memo[1]
+        kept = self._strip(shingles, key[1])
+        self._stripped[key] = (shingles, kept)
+        return kept
+
+    def _strip(self, shingles: np.ndarray, exclude: tuple[str | None, ...]) -> np.ndarray:
         counts = np.zeros(shingles.size, dtype=np.int64)
         if self.keys.size:
             pos = np.searchsorted(self.keys, shingles)

@@ -239,6 +239,13 @@ class ExtractPool:
         self._wake_w.send_bytes(b"!")
         return batch
 
+    def start(self) -> None:
+        """Start the workers now (from any thread), not with the first pages submitted: a run
+        that knows pages will come (a crawl) pays the start-up while it waits for them."""
+        with self._cond:
+            if self._thread is None and not self._closing:
+                self._start_workers()
+
     def results(self, batch: PoolBatch) -> list[Extracted | WiredeskError]:
         """The batch's results in page order, once all are in (errors in place, never raised)."""
         with self._cond:
@@ -273,10 +280,13 @@ class ExtractPool:
     # -- the feeding thread ---------------------------------------------------------------
 
     def _start_workers(self) -> None:
-        warm_up()  # once per process, before forking: workers inherit the loaded data
         # Chosen while the caller may still be single-threaded (fork: fastest, workers start
         # warm). Replacements are started later, from the feeding thread: never by fork then.
         ctx = _context()
+        if ctx.get_start_method() == "fork":
+            warm_up()  # once per process, before forking: workers inherit the loaded data
+        # (a forkserver preloads it itself: warming this process too would only hold its GIL
+        # for seconds while its other threads, a crawl's fetcher among them, wait)
         for _ in range(self.n):
             self._slots.append(self._start(ctx))
         self._thread = threading.Thread(target=self._feed, name="wiredesk-extract-pool", daemon=True)

@@ -228,6 +228,55 @@ def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     return execute
 
 
+def _source_task(source: str, call: Callable[[], SourceTally]) -> SourceTally:
+    tally = call()
+    get_run_logger().info("source %s: %s", source, tally.as_row())
+    publish_source_artifact(tally)
+    return tally
+
+
+@functools.cache
+def source_task() -> Any:
+    """The ``ingest-source`` task (``run.source_runs: task``): one source of the ingest flow run, its
+    discovery and batches nested task runs of it. Its only parameters are the source's name and the
+    call that runs it (nothing for Prefect to walk or encode)."""
+    return task(
+        name="ingest-source",
+        task_run_name="{source}",
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        cache_result_in_memory=False,
+    )(_source_task)
+
+
+def _as_task(config_run: Any):
+    """Each source as an ``ingest-source`` task run of this flow run, bounded by what is left of
+    ``run.flow_timeout_s`` as a subflow would be: no flow run to create per source."""
+    budget = config_run.flow_timeout_s
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
+        bounded = source_task()
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+            bounded = bounded.with_options(timeout_seconds=left)
+        state = bounded(job.source, call, return_state=True)
+        if state.is_completed():
+            return state.result()
+        raise SourceFailed(_state_message(state))
+
+    return execute
+
+
+def _per_source(config_run: Any, limit: int | None, since: str | None):
+    """How the ingest flow runs each source: ``run.source_runs`` (a subflow, or a task run)."""
+    if config_run.source_runs == "task":
+        return _as_task(config_run)
+    return _as_subflow(config_run, limit, since)
+
+
 def _in_flow(config_run: Any):
     """The source of a one-shot run that has only one, run in the ``ingest`` flow run itself (its
     batches are task runs of that flow run): a subflow would only add a flow run to create and its
@@ -310,7 +359,7 @@ def ingest(
         since=since,
         run_id=run_id,
         runner=TASKS,
-        execute_source=_as_subflow(config.run, limit, since),
+        execute_source=_per_source(config.run, limit, since),
         # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
         execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
         export_step=lambda stages: export_task(stages),

@@ -324,10 +324,18 @@ def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | Wire
     return prepared.results
 
 
-def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
+def store_prepared(
+    stages: Stages, prepared: PreparedBatch, *, tally_for: Mapping[str, SourceTally] | None = None
+) -> SourceTally:
     """The second half of a batch: its extraction results, deduplicated and stored in one
-    transaction. Returns what it counted (a new tally each call: a retried call counts once)."""
+    transaction. Returns what it counted (a new tally each call: a retried call counts once).
+    ``tally_for``: location -> the tally a page's counts go to instead (a batch that joins the
+    batches of several sources, ``sources.IngestConsumer``)."""
     tally = SourceTally(source=prepared.source)
+
+    def of(location: str) -> SourceTally:
+        return tally if tally_for is None else tally_for.get(location, tally)
+
     failures = list(prepared.failures)
     seen_files = dict(prepared.seen_files)
     store = stages.store
@@ -345,7 +353,7 @@ def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
                 )
             )
             continue
-        tally.extracted += 1
+        of(page.location).extracted += 1
         url = page.url or (result.canonical_url if not result.names_original else None)
         articles.append(
             Article(
@@ -368,7 +376,7 @@ def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
             )
         )
     for failure in failures:
-        tally.failed[failure.reason] += 1
+        of(failure.location).failed[failure.reason] += 1
 
     with store.writer_lock(timeout_s=stages.config.run.lock_timeout_s):
         # Another process may have stored articles since our index last looked: catch up
@@ -380,7 +388,7 @@ def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
         for article in articles:
             seen = known.get(article.location)
             if seen is not None and seen[1] == article.content_hash:
-                tally.already_seen += 1
+                of(article.location).already_seen += 1
                 if article.key and article.path:
                     seen_files[article.location] = article.path
                 continue
@@ -405,17 +413,18 @@ def store_prepared(stages: Stages, prepared: PreparedBatch) -> SourceTally:
             raise
         stages.dedup.commit(seq)
         store.relocate(seen_files)  # files seen before under another folder: their path follows
-        for assignment in result.assignments:
+        for article, assignment in zip(new_articles, result.assignments):  # one each, in order
+            counted = of(article.location)
             if assignment.article_id in changed:  # an update of a stored article, counted once
-                tally.changed += 1
+                counted.changed += 1
             elif assignment.kind == "exact":
-                tally.exact += 1
+                counted.exact += 1
             elif assignment.kind == "near":
-                tally.near += 1
+                counted.near += 1
             else:
-                tally.stored += 1
+                counted.stored += 1
             if assignment.kind != "new" and assignment.article_id not in changed:
-                tally.clusters[assignment.cluster_id] += 1
+                counted.clusters[assignment.cluster_id] += 1
         _save_profiles(store, prepared.fresh, prepared.keys)
     mark("first_page")
     return tally

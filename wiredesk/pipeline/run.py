@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -137,6 +138,8 @@ def run_ingest(
         crawl = None
         if any(job.on_the_web for job in jobs):
             crawl = scope.enter_context(shared_crawl(stages))  # one Fetcher for every source's hosts
+            if sum(job.on_the_web for job in jobs) > 1:
+                start_pool_early(stages)
         status = "failed"
         try:
 
@@ -173,6 +176,15 @@ def run_ingest(
         if dry_run:
             summary["dry_run"] = {"note": stages.dry_run_note, "would_store": would_store(stages.store, run_id)}
     return summary, tallies
+
+
+def start_pool_early(stages: Stages) -> None:
+    """Start the run's extraction pool in the background (a crawl of several sources): its
+    start-up (the extractors' warm-up, the workers) overlaps discovery and the hosts' intervals
+    instead of delaying the first pages that arrive. Nothing with one worker."""
+    pool = stages.extract_pool(max(2, stages.extract_settings.pool_min_batch))
+    if pool is not None:
+        threading.Thread(target=pool.start, name="wiredesk-pool-start", daemon=True).start()
 
 
 def lanes(jobs: Sequence[Job]) -> list[list[int]]:

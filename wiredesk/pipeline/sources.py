@@ -11,7 +11,8 @@ by two sources keeps one set of limits, robots.txt is read once per host, and
 ``fetch.global_concurrency`` bounds the requests in flight over the whole run. Their batches go
 through extract-dedup-store one at a time, on the thread that opened the run's stages
 (``IngestConsumer``): each stays one transaction, and the stages' dedup index and extraction
-pool are only ever used from the thread they were opened in.
+pool are only ever used from the thread they were opened in. Fetched batches of several sources
+that arrive together are stored together, as one batch (``WebBatch``, ``store_web_batches``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError
 from wiredesk.core.hosts import host_key
-from wiredesk.core.records import Failure, RawPage
+from wiredesk.core.records import Failure, FetchRecord, RawPage
 from wiredesk.extractors import cpu_count
 from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import (
@@ -50,9 +51,12 @@ from wiredesk.pipeline.batch import (
     RunSpec,
     Stages,
     Store,
+    _depends,
+    _extracted,
     chunks,
     ingest_pages,
     overlapped,
+    prepare_pages,
     read_files,
     stages_for,
     store_prepared,
@@ -205,17 +209,115 @@ def run_source(
 # -- one batch at a time through the stages -----------------------------------------------------
 
 
+class WebBatch:
+    """One source's fetched pages (and fetch failures) on their way to the consumer, which
+    stores them together with the batches of other sources that arrived meanwhile."""
+
+    def __init__(
+        self,
+        source: str,
+        pages: list[RawPage],
+        failures: list[Failure],
+        fetch_records: dict[str, FetchRecord],
+        others: list[FetchRecord],
+    ) -> None:
+        self.source, self.pages, self.failures = source, pages, failures
+        self.fetch_records, self.others = fetch_records, others
+        self.future: Future = Future()
+        self.prepared: PreparedBatch | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.pages) + len(self.failures)
+
+    def extracting(self) -> bool:
+        """Whether the extraction pool still works on its pages."""
+        extraction = self.prepared.extraction if self.prepared is not None else None
+        return extraction is not None and extraction.left > 0
+
+
+def store_alone(stages: Stages, batch: WebBatch) -> SourceTally:
+    """A fetched batch prepared and stored at once: its fetch state without an article (304s,
+    policy skips) first, then its pages and fetch failures with their state, one transaction."""
+    tally = SourceTally(source=batch.source)
+    if batch.others and not stages.dry_run:
+        stages.store.record(list({r.url: r for r in batch.others}.values()))
+    if batch.pages or batch.failures:
+        ingest_pages(
+            stages,
+            batch.pages,
+            tally=tally,
+            named_source=True,
+            failures=batch.failures,
+            fetch_records=batch.fetch_records,
+        )
+    return tally
+
+
+def store_web_batches(stages: Stages, group: Sequence[WebBatch]) -> list[SourceTally]:
+    """Prepared web batches of different sources stored as one batch: one reindex, one dedup
+    pass, one transaction for all (each batch's counts go to its own tally). Their fetch
+    state without an article (304s, policy skips) is recorded first, as each batch did alone."""
+    others = {r.url: r for batch in group for r in batch.others}
+    if others and not stages.dry_run:
+        stages.store.record(list(others.values()))
+    prepared = [batch.prepared for batch in group]
+    assert all(p is not None for p in prepared)
+    if len(prepared) == 1:
+        joined = prepared[0]
+    else:
+        joined = PreparedBatch(
+            source=group[0].source,
+            pages=[page for p in prepared for page in p.pages],
+            fresh=[page for p in prepared for page in p.fresh],
+            keys=[key for p in prepared for key in p.keys],
+            digests={k: v for p in prepared for k, v in p.digests.items()},
+            seen_files={k: v for p in prepared for k, v in p.seen_files.items()},
+            failures=[f for p in prepared for f in p.failures],
+            fetch_records={k: v for p in prepared for k, v in p.fetch_records.items()},
+            profiles={k: v for p in prepared for k, v in p.profiles.items()},
+            tally=SourceTally(source=group[0].source),
+        )
+        joined.results = [result for p in prepared for result in _extracted(stages, p)]
+    tallies = {id(p): SourceTally(source=p.source) for p in prepared}
+    tally_for = {}
+    for p in prepared:
+        for location in [page.location for page in p.pages] + [f.location for f in p.failures]:
+            tally_for[location] = tallies[id(p)]
+    rest = store_prepared(stages, joined, tally_for=tally_for)
+    done = []
+    for p in prepared:
+        tally = p.tally  # what preparing it counted (already seen, skipped)
+        tally.merge(tallies[id(p)])
+        done.append(tally)
+    done[0].merge(rest)  # nothing, unless a count had no location of the group
+    return done
+
+
 class IngestConsumer:
     """Runs the extract-dedup-store step of every source's batches on one thread, the one that
     opened the stages (the dedup index's SQLite connection and the extraction pool belong to
     it), one step at a time, while the sources' threads go on fetching. Other processes (Dask
-    workers, archive pools) open stages of their own; the store's writer lock orders them."""
+    workers, archive pools) open stages of their own; the store's writer lock orders them.
 
-    def __init__(self) -> None:
+    Fetched pages (``ingest``) are taken as they arrive: each source's batch is handed to the
+    extraction pool at once, and the batches waiting to be stored are stored together, as one
+    batch, when the pool has extracted them all and nothing else is queued (or when they hold
+    ``run.batch_size`` pages): when nothing else is queued, those the pool has extracted are
+    stored together while it extracts the rest. So the pool extracts while sources still fetch
+    and while the consumer deduplicates, and a hundred sources whose pages arrive together cost
+    a few commits and dedup passes, not a hundred.
+    A batch that shares a location, a host profile or its source with one waiting is stored
+    after it, as if one ran after the other."""
+
+    def __init__(self, stages: Stages | None = None) -> None:
         self._owner = threading.get_ident()
-        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], object]] | None] = queue.SimpleQueue()
+        self._stages = stages
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], object]] | WebBatch | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()  # a step is queued before close() drains, or refused
+        self._waiting: list[WebBatch] = []  # prepared, to be stored together
+        self.steps: list[list[str]] = []  # the sources of each store step of fetched batches (tests, benches)
 
     def call(self, step: Callable[[], T]) -> T:
         """Run ``step`` on the consumer's thread and return its result (from any thread)."""
@@ -234,24 +336,120 @@ class IngestConsumer:
             future.cancel()  # not started yet (this caller timed out or was stopped): never runs
             raise
 
+    def ingest(self, batch: WebBatch) -> SourceTally:
+        """Store a source's fetched batch (with others waiting, see above); from any thread."""
+        stages = self._stages
+        if stages is None or threading.get_ident() == self._owner:
+            if stages is None:
+                raise RuntimeError("this consumer has no stages to store fetched pages with")
+            return store_alone(stages, batch)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the run is ending: no more batches are stored")
+            self._queue.put(batch)
+        future = batch.future
+        try:
+            while not future.done():  # in slices, as in call()
+                wait([future], timeout=0.1)
+            return future.result()
+        except BaseException:
+            future.cancel()  # not prepared yet: never stored (a prepared one is stored with its group)
+            raise
+
     def serve(self, futures: Sequence[Future]) -> None:
         """On the consumer's thread: run the queued steps until every one of ``futures`` is done."""
         for future in futures:
             future.add_done_callback(lambda _: self._queue.put(None))  # wakes the loop below
-        while not all(future.done() for future in futures):
-            item = self._queue.get()
-            if item is None:
-                continue
-            done, step = item
-            if not done.set_running_or_notify_cancel():
-                continue
-            try:
-                done.set_result(step())
-            except Exception as exc:
-                done.set_exception(exc)
-            except BaseException as exc:  # Ctrl-C on this thread: the waiting source fails too
-                done.set_exception(exc)
-                raise
+        try:
+            while not all(future.done() for future in futures):
+                try:  # while batches wait for the pool, look at the queue often
+                    item = self._queue.get(timeout=0.01 if self._waiting else None)
+                except queue.Empty:
+                    item = None
+                if isinstance(item, WebBatch):
+                    self._take(item)
+                elif item is not None:
+                    self._flush()  # a step queued after them sees them stored
+                    self._run(*item)
+                if self._waiting and sum(b.size for b in self._waiting) >= self._batch_cap():
+                    self._flush()
+                elif self._waiting and self._queue.empty():  # those extracted, while the pool goes on
+                    self._flush([b for b in self._waiting if not b.extracting()])
+        finally:
+            self._flush()
+
+    def _batch_cap(self) -> int:
+        return self._stages.config.run.batch_size if self._stages is not None else 1
+
+    def _run(self, done: Future, step: Callable[[], object]) -> None:
+        if not done.set_running_or_notify_cancel():
+            return
+        try:
+            done.set_result(step())
+        except Exception as exc:
+            done.set_exception(exc)
+        except BaseException as exc:  # Ctrl-C on this thread: the waiting source fails too
+            done.set_exception(exc)
+            raise
+
+    def _take(self, batch: WebBatch) -> None:
+        """Prepare a fetched batch (its pages go to the pool at once) to be stored with the others waiting."""
+        if not batch.future.set_running_or_notify_cancel():
+            return  # its source gave up waiting
+        stages = self._stages
+        assert stages is not None
+        before = [
+            w for w in self._waiting if w.source == batch.source or _depends(w.prepared, batch.pages, named_source=True)
+        ]
+        if before:  # stored first (the others waiting are independent of this batch: they keep waiting)
+            self._flush(before)
+        try:
+            # Several sources' pages waiting together are worth the pool even when each is small.
+            stages.extract_pool(sum(len(w.prepared.fresh) for w in self._waiting) + len(batch.pages))
+            batch.prepared = prepare_pages(
+                stages,
+                batch.pages,
+                tally=SourceTally(source=batch.source),
+                named_source=True,
+                failures=batch.failures,
+                fetch_records=batch.fetch_records,
+            )
+        except Exception as exc:
+            batch.future.set_exception(exc)
+            return
+        except BaseException as exc:
+            batch.future.set_exception(exc)
+            raise
+        self._waiting.append(batch)
+
+    def _flush(self, group: list[WebBatch] | None = None) -> None:
+        """Store the batches waiting (or ``group`` of them) as one batch; if that fails, each
+        alone (a failure stays its source's)."""
+        if group is None:
+            group = self._waiting
+        self._waiting = [b for b in self._waiting if b not in group]
+        if not group:
+            return
+        self.steps.append([b.source for b in group])
+        try:
+            tallies = store_web_batches(self._stages, group)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].future.set_exception(exc)
+                return
+            for batch in group:
+                self.steps.append([batch.source])
+                try:
+                    batch.future.set_result(store_web_batches(self._stages, [batch])[0])
+                except Exception as alone:
+                    batch.future.set_exception(alone)
+            return
+        except BaseException as exc:
+            for batch in group:
+                batch.future.set_exception(exc)
+            raise
+        for batch, tally in zip(group, tallies):
+            batch.future.set_result(tally)
 
     def close(self) -> None:
         """Refuse new steps and fail the queued ones (the run is being stopped)."""
@@ -262,14 +460,17 @@ class IngestConsumer:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not None and item[0].set_running_or_notify_cancel():
-                item[0].set_exception(RuntimeError("the run was stopped before this batch was stored"))
+            if item is None:
+                continue
+            done = item.future if isinstance(item, WebBatch) else item[0]
+            if done.set_running_or_notify_cancel():
+                done.set_exception(RuntimeError("the run was stopped before this batch was stored"))
 
 
 @contextmanager
 def ingest_consumer(stages: Stages) -> Iterator[IngestConsumer]:
     """Route the ingest steps of ``stages`` through a consumer on this thread while the block runs."""
-    consumer = stages.consumer = IngestConsumer()
+    consumer = stages.consumer = IngestConsumer(stages)
     try:
         yield consumer
     finally:
@@ -569,14 +770,13 @@ def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -
     others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
     others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
 
-    def store() -> None:
-        if others and not stages.dry_run:
-            stages.store.record(list({r.url: r for r in others}.values()))
-        if pages or failures:
-            ingest_pages(stages, pages, tally=tally, named_source=True, failures=failures, fetch_records=with_state)
-
     tally.read += len(pages)
-    in_ingest(stages, store)
+    fetched = WebBatch(tally.source, pages, failures, with_state, others)
+    consumer = stages.consumer
+    if consumer is None:
+        tally.merge(store_alone(stages, fetched))
+    else:  # stored on the consumer's thread, with other sources' batches that arrive meanwhile
+        tally.merge(consumer.ingest(fetched))
     tally.seconds = time.perf_counter() - started
     return tally
 
