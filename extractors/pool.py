@@ -15,12 +15,14 @@ user, scripts calling this need the ``if __name__ == "__main__":`` guard.)
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from time import monotonic
 
@@ -161,6 +163,36 @@ def _threaded_context() -> mp.context.BaseContext:
         return mp.get_context("spawn")
 
 
+def warm_without_gc() -> None:
+    """``warm_up`` with the cyclic garbage collector paused: warming compiles some thousand
+    regular expressions (dateparser's locales), whose many new objects made the collector run
+    over and over for about a quarter of the warm-up's CPU time; the pause ends with it.
+    What the warm-up loads is the same."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        warm_up()
+    finally:
+        if paused:
+            gc.enable()
+
+
+@contextmanager
+def _frozen_heap(forking: bool) -> Iterator[None]:
+    """While workers are forked: everything this process holds goes to the collector's
+    permanent generation (``gc.freeze``), so a forked worker's full collections never walk
+    (nor, writing their headers, copy) the objects it inherited; this process's own are
+    handed back to the collector right after (``gc.unfreeze``), nothing stays frozen here."""
+    if not forking:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class PoolBatch:
     """Pages handed to an ``ExtractPool`` together; ``ExtractPool.results`` waits for them."""
 
@@ -273,12 +305,13 @@ class ExtractPool:
     # -- the feeding thread ---------------------------------------------------------------
 
     def _start_workers(self) -> None:
-        warm_up()  # once per process, before forking: workers inherit the loaded data
+        warm_without_gc()  # once per process, before forking: workers inherit the loaded data
         # Chosen while the caller may still be single-threaded (fork: fastest, workers start
         # warm). Replacements are started later, from the feeding thread: never by fork then.
         ctx = _context()
-        for _ in range(self.n):
-            self._slots.append(self._start(ctx))
+        with _frozen_heap(ctx.get_start_method() == "fork"):
+            for _ in range(self.n):
+                self._slots.append(self._start(ctx))
         self._thread = threading.Thread(target=self._feed, name="wiredesk-extract-pool", daemon=True)
         self._thread.start()
 

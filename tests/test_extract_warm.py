@@ -22,3 +22,54 @@ def test_forkserver_preload_module_warms_on_import():
 
     importlib.reload(preload)  # importing it is what the forkserver does
     assert html_path._READABILITY is not None
+
+
+_COUNT_COLLECTIONS = """
+import gc, sys
+import wiredesk.extractors.pool as pool
+from wiredesk.extractors import warm_up
+runs = []
+gc.callbacks.append(lambda phase, info: runs.append(info["generation"]) if phase == "start" else None)
+(pool.warm_without_gc if sys.argv[1] == "paused" else warm_up)()
+print(len(runs), gc.isenabled())
+"""
+
+
+def test_the_pools_warm_up_runs_without_the_collector_and_turns_it_back_on():
+    """Warming compiles ~1,000 regular expressions: with the collector on, it runs over and over
+    (a quarter of the warm-up's CPU); the pool's warm-up pauses it, and turns it back on."""
+    import subprocess
+    import sys
+
+    def collections(how: str) -> tuple[int, str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _COUNT_COLLECTIONS, how], capture_output=True, text=True, check=True
+        )
+        count, enabled = out.stdout.split()
+        return int(count), enabled
+
+    assert collections("paused") == (0, "True")
+    count, enabled = collections("plain")
+    assert count > 10 and enabled == "True"  # what the pause saves
+
+
+def test_workers_are_forked_from_a_frozen_heap_and_the_parent_is_unfrozen_after():
+    import gc
+    import os
+
+    from wiredesk.extractors.pool import _frozen_heap
+
+    assert gc.get_freeze_count() == 0
+    read, write = os.pipe()
+    with _frozen_heap(True):
+        pid = os.fork()
+        if pid == 0:  # the child: what it inherited is out of its collector's reach
+            os.write(write, str(gc.get_freeze_count()).encode())
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(write)
+    assert int(os.read(read, 64)) > 1000
+    os.close(read)
+    assert gc.get_freeze_count() == 0  # nothing of this process stays frozen
+    with _frozen_heap(False):  # not forking (a forkserver's workers): nothing to freeze
+        assert gc.get_freeze_count() == 0
