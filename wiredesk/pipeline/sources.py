@@ -410,8 +410,12 @@ def spread_batch_size(files: int, workers: int, cap: int) -> int:
     cluster): ``files`` split into about ``SPREAD_PER_WORKER`` batches per worker, never more
     than ``cap`` (``run.batch_size``) nor fewer than ``SPREAD_LEAST`` pages a batch (or ``cap``,
     if smaller). Depends on the counts only, never on timing: the batches, hence what each
-    learns about a host's furniture, are the same in every run of the same files."""
-    per_batch = -(-files // (max(1, workers) * SPREAD_PER_WORKER)) if files > 0 else cap
+    learns about a host's furniture, are the same in every run of the same files. One worker
+    runs its batches one after another whatever their size: it keeps ``cap`` (each batch more
+    is a task run and a commit more: 4 x 75 pages took 9 % more CPU than 200 + 100 at load 10)."""
+    if workers <= 1:
+        return cap
+    per_batch = -(-files // (workers * SPREAD_PER_WORKER)) if files > 0 else cap
     return max(1, min(cap, max(SPREAD_LEAST, per_batch)))
 
 
