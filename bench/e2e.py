@@ -14,8 +14,8 @@ fresh store:
   python       `python -c '...Pipeline.open(...).run(inputs=[DIR])'` (no Prefect)
   trafilatura  `trafilatura --input-dir DIR --output-dir OUT --parallel N` (the comparison)
   dask         `wiredesk run` with run.task_runner: dask, a local cluster of 1, 2, 4 workers
-               (a flow run on the embedded Prefect server the run starts itself; the files are
-               split into about four batches per worker, README "Batches and the extraction pool")
+               (a flow run on the embedded Prefect server the run starts itself; fixed batches
+               of run.batch_size)
   breakdown    one in-process Pipeline run with timers around read / extract / dedup / store
 "cold" is the first run with a fresh PREFECT_HOME (Prefect creates its database) and a page
 folder not read before; "warm" runs reuse the PREFECT_HOME and the OS file cache. Figures per

@@ -22,7 +22,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from wiredesk.config import SourceConfig
-from wiredesk.extractors import cpu_count
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
 from wiredesk.fetching.files import InputFile, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
@@ -114,11 +113,7 @@ class TaskRunner:
         self, stages: pipeline.Stages, spec: pipeline.RunSpec, files: Sequence[InputFile], job: Job
     ) -> Iterator[tuple[int, SourceTally]]:
         if stages.config.run.task_runner == "dask":
-            run = stages.config.run
-            # Several batches per worker (not fixed batches of run.batch_size: 300 pages made two
-            # tasks, so a third and fourth worker had nothing to do).
-            size = plain.spread_batch_size(len(files), run.workers or cpu_count(), run.batch_size)
-            batches = [list(batch) for batch in pipeline.chunks(files, size)]
+            batches = [list(batch) for batch in pipeline.chunks(files, stages.config.run.batch_size)]
             futures = [
                 ingest_file_batch_remote.submit(
                     spec, batch, source=job.source, named_source=job.named_source, manifest=job.manifest

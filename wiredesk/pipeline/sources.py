@@ -398,27 +398,6 @@ class BatchSizer:
         return size
 
 
-# A Dask run's file batches: about this many per worker, so the cluster stays busy to the end
-# (one batch more or less per worker is a smaller share of its time) while each batch's fixed
-# cost (a task run, opening the stages on a worker, a commit under the writer lock) stays small.
-SPREAD_PER_WORKER = 4
-SPREAD_LEAST = 8  # never smaller batches than this (the extraction pool's own minimum)
-
-
-def spread_batch_size(files: int, workers: int, cap: int) -> int:
-    """The batch size of a run whose batches go at once to ``workers`` processes (a Dask
-    cluster): ``files`` split into about ``SPREAD_PER_WORKER`` batches per worker, never more
-    than ``cap`` (``run.batch_size``) nor fewer than ``SPREAD_LEAST`` pages a batch (or ``cap``,
-    if smaller). Depends on the counts only, never on timing: the batches, hence what each
-    learns about a host's furniture, are the same in every run of the same files. One worker
-    runs its batches one after another whatever their size: it keeps ``cap`` (each batch more
-    is a task run and a commit more: 4 x 75 pages took 9 % more CPU than 200 + 100 at load 10)."""
-    if workers <= 1:
-        return cap
-    per_batch = -(-files // (workers * SPREAD_PER_WORKER)) if files > 0 else cap
-    return max(1, min(cap, max(SPREAD_LEAST, per_batch)))
-
-
 def feed_file_batches(
     stages: Stages,
     job: Job,
