@@ -8,10 +8,14 @@
 
 Every measured run is a whole process (started with subprocess, timed from outside), on a
 fresh store:
-  cli          `wiredesk run --input DIR --workers N --quiet` (Prefect flow, ephemeral API)
+  cli          `wiredesk run --input DIR --workers N --quiet`: with no Prefect server running
+               (PREFECT_API_URL is removed from its environment) the default direct run, in the
+               process, no flow run (README "One-shot runs")
   python       `python -c '...Pipeline.open(...).run(inputs=[DIR])'` (no Prefect)
   trafilatura  `trafilatura --input-dir DIR --output-dir OUT --parallel N` (the comparison)
   dask         `wiredesk run` with run.task_runner: dask, a local cluster of 1, 2, 4 workers
+               (a flow run on the embedded Prefect server the run starts itself; fixed batches
+               of run.batch_size)
   breakdown    one in-process Pipeline run with timers around read / extract / dedup / store
 "cold" is the first run with a fresh PREFECT_HOME (Prefect creates its database) and a page
 folder not read before; "warm" runs reuse the PREFECT_HOME and the OS file cache. Figures per
@@ -425,7 +429,10 @@ def _ratios(rows: list[dict]) -> None:
                 continue
             for r in rows:
                 if r["pages"] == n and r["start"] == start and r["mode"] != "trafilatura":
-                    print(f"ratio {r['mode']} / trafilatura, {n} pages, {start}: wall {r['wall'] / base['wall']:.2f}x")
+                    print(
+                        f"ratio {r['mode']} / trafilatura, {n} pages, {start}: wall {r['wall'] / base['wall']:.2f}x,"
+                        f" cpu {r['cpu'] / base['cpu']:.2f}x (the CPU ratio travels better on a loaded machine)"
+                    )
         ones = [r for r in rows if r["pages"] == n and r["mode"].startswith("dask") and r["start"] == "warm"]
         one = next((r for r in ones if r["workers"] == 1), None)
         for r in ones:

@@ -1,5 +1,5 @@
 """Imported by the extraction pool's forkserver: its workers start warm (see warm.py)."""
 
-from .warm import warm_up
+from .pool import warm_without_gc
 
-warm_up()
+warm_without_gc()

@@ -78,12 +78,13 @@ def _overlapped(pages: Path, work: Path, **run: object) -> tuple[dict, list[tupl
     batches were in flight at once and the most pages queued in the pool."""
     from wiredesk.pipeline import Pipeline, batch, sources
 
-    seen = {"prepared": 0, "stored": 0, "in_flight": 0, "pool_pending": 0, "pooled": 0}
+    seen = {"prepared": 0, "stored": 0, "in_flight": 0, "pool_pending": 0, "pooled": 0, "sizes": []}
     prepare, store = batch.prepare_pages, sources.store_prepared
 
     def watched_prepare(stages, *args, **kwargs):
         prepared = prepare(stages, *args, **kwargs)
         seen["prepared"] += 1
+        seen["sizes"].append(len(prepared.pages) + len(prepared.failures))  # files taken (read or not)
         seen["in_flight"] = max(seen["in_flight"], seen["prepared"] - seen["stored"])
         seen["pooled"] += prepared.extraction is not None
         return prepared
@@ -130,6 +131,21 @@ def test_at_most_two_batches_in_flight(tmp_path: Path, samples_dir: Path) -> Non
     assert seen["in_flight"] == 2, seen  # overlapped, and never more than one batch ahead
     assert 8 < seen["pool_pending"] <= 16, seen  # pages queued in the pool: two batches at most
     assert summary["pages_read"] == files
+
+
+def test_the_last_batches_taper_off(tmp_path: Path, samples_dir: Path) -> None:
+    """Batches sized by time take at most half of the files left (never fewer than the first
+    batch's 8): the run does not end on a full batch to deduplicate and store while the pool's
+    processes sit idle. With fixed batches of 12, the 61 pages would end 12, 12, 9."""
+    pages = _corpus(tmp_path, samples_dir)
+    summary, _, seen = _overlapped(pages, tmp_path / "run", batch_size=12, batch_seconds=3600)
+    sizes = seen["sizes"]
+    assert sum(sizes) == summary["pages_read"] > 50, (sizes, summary)
+    left = summary["pages_read"]
+    for size in sizes:
+        assert size <= max(8, -(-left // 2)), sizes
+        left -= size
+    assert sizes[-1] <= 8 and max(sizes) == 12, sizes  # full batches while there are many files left
 
 
 def test_a_batch_that_needs_the_one_before_waits_for_it(tmp_path: Path, samples_dir: Path) -> None:

@@ -557,7 +557,8 @@ class BatchSizer:
     and the first commit comes early), then each batch takes about ``run.batch_seconds`` of
     extraction at the throughput measured so far (never less than the first), and never more
     than ``run.batch_size`` (the bound on a transaction, on a task run and on the pages held in
-    memory). Every batch costs a task run and a commit, so a slow machine gets fewer pages
+    memory); near the source's end, never more than half of the files left (the last batches
+    taper off). Every batch costs a task run and a commit, so a slow machine gets fewer pages
     per batch but not more batches per second. A source whose
     pages share host profiles (a configured source, or pages given URLs by a manifest) keeps
     ``run.batch_size``: what a batch learns about a host's furniture is used by the next
@@ -578,7 +579,11 @@ class BatchSizer:
         self._pages += pages
         self._seconds += seconds
 
-    def next_size(self) -> int:
+    def next_size(self, remaining: int | None = None) -> int:
+        """The next batch's size; with ``remaining`` (files left in the source), never more
+        than half of them (and never less than the first batch): the last batches taper off,
+        so what is left to deduplicate and store once the pool has extracted the last page
+        is a small batch, not a full one while the pool's processes sit idle."""
         if self.fixed:
             return self.cap
         pool = self.stages.extract_pool(0)
@@ -586,8 +591,12 @@ class BatchSizer:
         if rate is None and self._pages and self._seconds > 0:
             rate = self._pages / self._seconds
         if rate is None:
-            return min(self.cap, self.first)
-        return min(self.cap, max(self.first, round(rate * self.stages.config.run.batch_seconds)))
+            size = min(self.cap, self.first)
+        else:
+            size = min(self.cap, max(self.first, round(rate * self.stages.config.run.batch_seconds)))
+        if remaining is not None:
+            size = min(size, max(self.first, -(-remaining // 2)))
+        return size
 
 
 def feed_file_batches(
@@ -608,7 +617,7 @@ def feed_file_batches(
     def read() -> Iterator[tuple[int, SourceTally, list[RawPage], list[Failure]]]:
         start = 0
         while start < len(files):
-            chunk = files[start : start + sizer.next_size()]
+            chunk = files[start : start + sizer.next_size(len(files) - start)]
             start += len(chunk)
             tally = SourceTally(source=job.source)
             pages, failures = read_files(chunk, source=job.source, manifest=entries, max_bytes=max_bytes, tally=tally)
