@@ -279,8 +279,7 @@ LISTING_PAGES = {  # URL -> a listing as CMSs write them, and the signal the fet
         "body class archive",
     ),
     "http://example.com/page/2/": (
-        "<html><head><link rel='prev' href='/'><title>Page 2</title></head>"
-        f"<body>{_teasers(2)}</body></html>",
+        f"<html><head><link rel='prev' href='/'><title>Page 2</title></head><body>{_teasers(2)}</body></html>",
         "rel=next/prev",
     ),
 }

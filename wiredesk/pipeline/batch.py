@@ -552,7 +552,11 @@ def _fetch_records(
             detail = f"not an article ({listings[page.location]})"[:500]
             if base is None:  # from a file or an archive: its body digest stands in for an ETag
                 base = FetchRecord(
-                    url=page.location, source=page.source, etag=digests[page.location], bytes=len(page.body), fetched_at=now
+                    url=page.location,
+                    source=page.source,
+                    etag=digests[page.location],
+                    bytes=len(page.body),
+                    fetched_at=now,
                 )
             records.append(replace(base, stored=False, detail=detail))
             continue
