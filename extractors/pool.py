@@ -21,13 +21,13 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from time import monotonic
 
 from wiredesk.core.errors import ExtractionError, InputError, WiredeskError
-from wiredesk.core.records import Extracted, RawPage
+from wiredesk.core.records import Extracted, NotArticle, RawPage
 
 from .core import extract_page
 from .metadata import host_of
@@ -67,13 +67,26 @@ def _on_alarm(signum, frame):  # noqa: ARG001 - signal handler signature
     raise _Timeout()
 
 
+# A page-type check given with a batch: why a page is no article (then it is not extracted),
+# or None. It runs where the page is extracted, under the same timeout; it travels pickled.
+PageCheck = Callable[[RawPage], str | None]
+
+
 def _guarded(
-    page: RawPage, settings: ExtractSettings, profile: HostProfile | None, use_alarm: bool
-) -> Extracted | WiredeskError:
+    page: RawPage,
+    settings: ExtractSettings,
+    profile: HostProfile | None,
+    use_alarm: bool,
+    check: PageCheck | None = None,
+) -> Extracted | NotArticle | WiredeskError:
     """extract_page with errors returned, not raised (the batch contract)."""
     if use_alarm:
         signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
     try:
+        if check is not None:
+            why = check(page)
+            if why is not None:
+                return NotArticle(why)
         return extract_page(page, settings=settings, profile=profile)
     except _Timeout:
         return ExtractionError(f"extraction took over {settings.timeout_s}s", reason="timeout")
@@ -105,13 +118,13 @@ def _worker(conn: Connection, settings: ExtractSettings, inherited: Sequence[int
             return
         if task is None:
             return
-        first, key, payload = task
+        first, key, payload, check = task
         if first == "profile":
             profiles[key] = payload
         elif first == "forget":
             profiles.pop(key, None)
         else:
-            conn.send((first, _guarded(payload, settings, profiles.get(key) if key else None, True)))
+            conn.send((first, _guarded(payload, settings, profiles.get(key) if key else None, True, check)))
 
 
 def extract_many(
@@ -120,26 +133,31 @@ def extract_many(
     settings: ExtractSettings = _DEFAULT,
     profiles: Mapping[str, HostProfile] | None = None,
     workers: int | None = None,
-) -> list[Extracted | WiredeskError]:
-    """Extract a batch; same order as ``pages``; errors returned in place, never raised."""
+    check: PageCheck | None = None,
+) -> list[Extracted | NotArticle | WiredeskError]:
+    """Extract a batch; same order as ``pages``; errors returned in place, never raised.
+    With ``check``, a page it names a reason for is not extracted: ``NotArticle(reason)``."""
     profiles = profiles or {}
     n = cpu_count() if workers is None else max(1, workers)
     n = min(n, len(pages))
     if n <= 1 or len(pages) < settings.pool_min_batch:
-        return _in_process(pages, settings, profiles)
+        return _in_process(pages, settings, profiles, check)
     with ExtractPool(n, settings) as pool:
-        return pool.results(pool.submit(pages, profiles))
+        return pool.results(pool.submit(pages, profiles, check=check))
 
 
 def _in_process(
-    pages: Sequence[RawPage], settings: ExtractSettings, profiles: Mapping[str, HostProfile]
-) -> list[Extracted | WiredeskError]:
+    pages: Sequence[RawPage],
+    settings: ExtractSettings,
+    profiles: Mapping[str, HostProfile],
+    check: PageCheck | None = None,
+) -> list[Extracted | NotArticle | WiredeskError]:
     # SIGALRM only works on the main thread; elsewhere (a Prefect worker thread) the
     # timeout is not enforced in-process; callers that need it use workers > 1.
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     previous = signal.signal(signal.SIGALRM, _on_alarm) if use_alarm else None
     try:
-        return [_guarded(p, settings, profiles.get(profile_host(p)), use_alarm) for p in pages]
+        return [_guarded(p, settings, profiles.get(profile_host(p)), use_alarm, check) for p in pages]
     finally:
         if use_alarm and previous is not None:
             signal.signal(signal.SIGALRM, previous)
@@ -203,9 +221,10 @@ def _frozen_heap(forking: bool) -> Iterator[None]:
 class PoolBatch:
     """Pages handed to an ``ExtractPool`` together; ``ExtractPool.results`` waits for them."""
 
-    def __init__(self, size: int) -> None:
-        self.results: list[Extracted | WiredeskError | None] = [None] * size
+    def __init__(self, size: int, check: PageCheck | None = None) -> None:
+        self.results: list[Extracted | NotArticle | WiredeskError | None] = [None] * size
         self.left = size
+        self.check = check  # sent with each of its pages
 
 
 class _Slot:
@@ -251,10 +270,17 @@ class ExtractPool:
 
     # -- the caller's side ----------------------------------------------------------------
 
-    def submit(self, pages: Sequence[RawPage], profiles: Mapping[str, HostProfile] | None = None) -> PoolBatch:
+    def submit(
+        self,
+        pages: Sequence[RawPage],
+        profiles: Mapping[str, HostProfile] | None = None,
+        *,
+        check: PageCheck | None = None,
+    ) -> PoolBatch:
         """Queue ``pages`` for extraction; a page uses the profile of its host if ``profiles``
-        has one (as ``extract_many`` does). Returns at once."""
-        batch = PoolBatch(len(pages))
+        has one (as ``extract_many`` does), and is checked by ``check`` first (as there).
+        Returns at once."""
+        batch = PoolBatch(len(pages), check)
         profiles = profiles or {}
         with self._cond:
             if self._closing:
@@ -285,7 +311,7 @@ class ExtractPool:
             if self._thread is None and not self._closing:
                 self._start_workers()
 
-    def results(self, batch: PoolBatch) -> list[Extracted | WiredeskError]:
+    def results(self, batch: PoolBatch) -> list[Extracted | NotArticle | WiredeskError]:
         """The batch's results in page order, once all are in (errors in place, never raised)."""
         with self._cond:
             while batch.left and self._error is None:
@@ -385,12 +411,12 @@ class ExtractPool:
         try:
             if key is not None and slot.known.get(key) != self._profiles[key][0]:
                 version, profile = self._profiles[key]
-                slot.conn.send(("profile", key, profile))
+                slot.conn.send(("profile", key, profile, None))
                 slot.known[key] = version
             for old in [k for k in slot.known if k not in self._profiles]:
-                slot.conn.send(("forget", old, None))
+                slot.conn.send(("forget", old, None, None))
                 del slot.known[old]
-            slot.conn.send((index, key, page))
+            slot.conn.send((index, key, page, batch.check))
         except (BrokenPipeError, OSError):  # the worker is gone: the page goes first to a new one
             self._todo.appendleft(task)
             self._replace(slot)
@@ -410,7 +436,7 @@ class ExtractPool:
             self.recycled += 1
             self._replace(slot, graceful=True)
 
-    def _finish(self, slot: _Slot, result: Extracted | WiredeskError) -> None:
+    def _finish(self, slot: _Slot, result: Extracted | NotArticle | WiredeskError) -> None:
         assert slot.task is not None
         batch, index, _, key = slot.task
         batch.results[index] = result

@@ -19,6 +19,7 @@ A page with none of these is left to the extractor's own judgement (``None``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from wiredesk.core.records import RawPage
 from wiredesk.core.schemaorg import ARTICLE_TYPES
 
 from .urls import host_key, request_url
@@ -95,6 +97,40 @@ def read_page(body: bytes, url: str, *, article_urls: re.Pattern[str] | None = N
     kind, why = classify(tree, url, article_urls=article_urls)
     links = same_site_links(tree, url) if kind == "listing" else ()
     return PageSignals(kind, why, links)
+
+
+def listing_reason(body: bytes, url: str, *, article_urls: re.Pattern[str] | None = None) -> str | None:
+    """Why ``body`` (from ``url``) is a listing and no article, as ``read_page`` decides for a
+    fetched page (the same parse and ``classify``, without collecting the links nobody will
+    follow); None for an article, a page with no signal, or one that does not parse."""
+    try:
+        tree = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError):
+        return None
+    kind, why = classify(tree, url, article_urls=article_urls)
+    return why if kind == "listing" else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingCheck:
+    """The fetched page's check for pages that arrive another way (web archives): called with
+    a ``RawPage`` where it is extracted (an extraction worker: it travels there pickled, so it
+    holds the source's ``article_urls`` pattern as text), it returns why the page is a listing
+    (then never an article, as a fetched listing is not), or None. Only HTML pages with a URL
+    are checked, as the fetcher checks only HTML."""
+
+    article_urls: str | None = None
+
+    def __call__(self, page: RawPage) -> str | None:
+        if page.kind != "html" or not page.url:
+            return None
+        pattern = _pattern(self.article_urls) if self.article_urls is not None else None
+        return listing_reason(page.body, page.url, article_urls=pattern)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)  # as the fetcher compiles a source's article_urls
 
 
 def classify(

@@ -22,6 +22,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -61,12 +62,14 @@ _WARC_HEAD = 1024  # most WARC header blocks fit: one small pread per record
 _FIELDS = {
     name.encode(): name for name in ("content-type", "content-length", "transfer-encoding", "content-encoding", "date")
 }
-_NAMES = frozenset(_FIELDS.values())
 # The header fields this module reads, found in the whole header block by one search (a
 # response carries ten or twenty fields; taking each line apart in Python cost more than the
 # library's read of the body).
 _FIELD = re.compile(rb"^[ \t]*(" + b"|".join(_FIELDS) + rb")[ \t]*:(.*)$", re.IGNORECASE | re.MULTILINE)
 _RECORD_START = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
+_HTTP = ("http://", "https://")
+_MEDIA: dict[str, tuple[str, str | None]] = {}  # Content-Type value -> (media type, charset)
+_MEDIA_MAX = 512
 
 
 def is_archive(path: str | os.PathLike[str]) -> bool:
@@ -86,6 +89,11 @@ class ArchiveItem(NamedTuple):
     url: str | None = None  # WARC-Target-URI, when the record had one
 
 
+# ArchiveItem((offset, page, skipped, failed, detail, url)) without the named tuple's
+# Python-level __new__: made once per record on the fast path.
+_new_item = partial(tuple.__new__, ArchiveItem)
+
+
 class _Bad(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -94,13 +102,15 @@ class _Bad(Exception):
 
 
 def read_archive(path: str | os.PathLike[str], *, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
-    """Every record of one WARC or ARC file, in file order (see the module docstring)."""
+    """Every record of one WARC or ARC file, in file order (see the module docstring). Lazy:
+    nothing is opened before the first item is asked for."""
     path = Path(path)
     name = path.name.lower()
+    # The reader's own generator, not one more delegating it: every level an item passes
+    # through costs a resumption, and a plain file yields thousands of items a second.
     if name.endswith((".arc", ".arc.gz")):
-        yield from _read_arc(path, source=source, max_bytes=max_bytes)
-    else:
-        yield from _read_warc(path, source=source, max_bytes=max_bytes)
+        return _read_arc(path, source=source, max_bytes=max_bytes)
+    return _read_warc(path, source=source, max_bytes=max_bytes)
 
 
 # -- WARC framing -------------------------------------------------------------------------------
@@ -111,16 +121,15 @@ def _read_warc(path: Path, *, source: str, max_bytes: int) -> Iterator[ArchiveIt
     if size == 0:
         yield ArchiveItem(offset=0, failed="warc-empty", detail=f"{path.name}: empty file, no records")
         return
-    found = False
-    for item in _warc_items(path, size, source, max_bytes):
-        if not found and item.offset > 0 and not item.failed:  # the library passed over a head
-            yield ArchiveItem(
-                offset=0, failed="warc-junk", detail=f"{item.offset} bytes before the first record skipped"
-            )
-        found = True
-        yield item
-    if not found:
+    items = _warc_items(path, size, source, max_bytes)
+    first = next(items, None)
+    if first is None:
         yield ArchiveItem(offset=0, failed="not-an-archive", detail=f"{path.name}: no WARC record found")
+        return
+    if first.offset > 0 and not first.failed:  # the library passed over a head
+        yield ArchiveItem(offset=0, failed="warc-junk", detail=f"{first.offset} bytes before the first record skipped")
+    yield first
+    yield from items  # the rest as they come, with no check of each
 
 
 def _warc_items(path: Path, size: int, source: str, max_bytes: int) -> Iterator[ArchiveItem]:
@@ -228,48 +237,65 @@ def _fast_items(
     recovering path reads each header again to check it): each item is held back until then.
     Where the library raises, where a record is cut off, and at the last record of the file
     (whose end no next record confirms), it stops: ``stop`` gets the offset from which the
-    recovering path reads again; nothing from there on has been yielded."""
+    recovering path reads again; nothing from there on has been yielded.
+
+    This loop runs once per record of every plain archive: the records that are not responses
+    (two of three in a crawl) are counted here without a call, and items are made by
+    ``_new_item`` (see ``_item`` for the same done per record with a framing check)."""
     iterator = _records(path, fh, start, quirks=False)
-    pending: tuple[int, ArchiveItem] | None = None
+    pending: ArchiveItem | None = None
     current = start
+    skipped = _SKIPPED.get
     try:
         for record in iterator:
             current = record.stream_pos
             if pending is not None:
-                yield pending[1]
-                pending = None
-            item, _ = _item(record, current, -1, source, max_bytes, compressed=False, framing=False)
-            if item.failed in _OVERRUN:
+                yield pending
+            rtype = record.record_type
+            if rtype != _RESPONSE:  # skipped unread: the iterator moves past its content itself
+                kind = skipped(int(rtype)) or _unknown_kind(record)
+                pending = _new_item((current, None, kind, None, "", None))
+                continue
+            pending = _response_item(record, current, source, max_bytes, False)
+            if pending.failed in _OVERRUN:
                 stop.append(current)
                 return
-            pending = (current, item)
     except OSError:  # no record where the last one ends (or this record is damaged)
         pass
-    stop.append(pending[0] if pending is not None else current)
+    stop.append(pending.offset if pending is not None else current)
 
 
 def _item(
-    record, offset: int, fd: int, source: str, max_bytes: int, *, compressed: bool, framing: bool = True
+    record, offset: int, fd: int, source: str, max_bytes: int, *, compressed: bool
 ) -> tuple[ArchiveItem, int | None]:
-    """The item for one record, and (uncompressed files, ``framing``) where it should end."""
+    """The item for one record, and (uncompressed files) where it should end."""
     end = None
-    if framing and not compressed:
+    if not compressed:
         head = _header_length(fd, offset)
         end = offset + head + record.content_length + 4 if head is not None else None
     rtype = record.record_type
     if rtype != _RESPONSE:  # skipped unread: the iterator moves past its content itself
-        kind = _SKIPPED.get(int(rtype))
-        if kind is None:  # unknown to the library: named by its own WARC-Type
-            kind = "warc-" + (record.headers.get("WARC-Type") or "untyped").strip().lower()
+        kind = _SKIPPED.get(int(rtype)) or _unknown_kind(record)
         return ArchiveItem(offset, skipped=kind), end
+    return _response_item(record, offset, source, max_bytes, compressed), end
+
+
+def _unknown_kind(record) -> str:
+    """A record type unknown to the library: named by its own WARC-Type."""
+    return "warc-" + (record.headers.get("WARC-Type") or "untyped").strip().lower()
+
+
+def _response_item(record, offset: int, source: str, max_bytes: int, compressed: bool) -> ArchiveItem:
+    """The item for a ``response`` record: a page, a record skipped (not HTTP, not 200, not
+    HTML) or a failure."""
     headers = record.headers
     url = _target_uri(headers.get(_URI))
     try:
         declared = headers.get(_LENGTH)
         if declared is None or not declared.strip().isdigit():
             raise _Bad("warc-no-length", f"record at offset {offset}: no valid Content-Length ({declared!r})")
-        if not url or not url.lower().startswith(("http://", "https://")):
-            return ArchiveItem(offset, skipped="warc-not-http", url=url), end
+        if not url or not url.startswith(_HTTP) and not url.lower().startswith(_HTTP):
+            return ArchiveItem(offset, skipped="warc-not-http", url=url)
         # The library parses the HTTP head (leniently: LF-only lines, no reason phrase); the
         # body is then read in one read of its own size, never copied out of a larger block.
         record.parse_http(max_header_len=_HEADER_PEEK, quirks_mode=True, strict_mode=False)
@@ -281,16 +307,15 @@ def _item(
         if want == 0 and status == 200:  # a head cut off by its Content-Length reads the same
             raise _Bad("warc-bad-http", f"record at offset {offset}: no HTTP body after the header block")
         cap = max_bytes + _HEADER_PEEK
-        body = record.reader.read(min(want, cap + 1)) if want > 0 else b""
+        body = record.reader.read(want if want <= cap else cap + 1) if want > 0 else b""
         if len(body) < want and len(body) <= cap:
             raise _Bad("warc-truncated", f"record at offset {offset}: {len(body)} of {want} body bytes, file cut off")
-        fields = _named_fields(http.items())
-        item = _http_item(
+        fields = _named_fields(http.items_bytes())
+        return _http_item(
             status, fields, body, url, headers.get(_DATE), offset, source, max_bytes, check_overrun=compressed
         )
-        return item, end
     except _Bad as bad:
-        return ArchiveItem(offset, failed=bad.reason, detail=bad.detail, url=url), end
+        return ArchiveItem(offset, failed=bad.reason, detail=bad.detail, url=url)
 
 
 def _settle(fh: BinaryIO, pending: tuple[int, ArchiveItem, int], next_offset: int) -> Iterator[ArchiveItem]:
@@ -416,11 +441,13 @@ def _http_item(
         raise _Bad("warc-bad-length", f"record at offset {offset}: its Content-Length runs into the next record")
     if status != 200:
         return ArchiveItem(offset, skipped=f"http-{status}", url=url)
-    content_type = fields.get("content-type", "")
-    media, charset = _media(content_type)
-    if "chunked" in fields.get("transfer-encoding", "").lower():
+    media, charset = _media(fields.get("content-type", ""))
+    coding = fields.get("transfer-encoding")
+    if coding and "chunked" in coding.lower():
         body = _dechunk(body)
-    body = _decode(body, fields.get("content-encoding", ""), max_bytes, offset)
+    coding = fields.get("content-encoding")
+    if coding:
+        body = _decode(body, coding, max_bytes, offset)
     if len(body) > max_bytes:
         raise _Bad("too-large", f"record at offset {offset}: body over the {max_bytes} byte cap")
     kind = _page_kind(media, body)
@@ -435,7 +462,7 @@ def _http_item(
         fetched_at=fetched or datetime.now(UTC),
         encoding=charset,
     )
-    return ArchiveItem(offset, page=page, url=url)
+    return _new_item((offset, page, None, None, "", url))
 
 
 def _overrun(body: bytes, fields: dict[str, str]) -> bool:
@@ -477,18 +504,33 @@ def _fields(block: bytes) -> dict[str, str]:
     return fields
 
 
-def _named_fields(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """``_fields`` from the library's parsed header (name, value) pairs."""
+def _named_fields(pairs: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
+    """``_fields`` from the library's parsed header (name, value) pairs, as bytes: the
+    library's ``items()`` decodes every name and value (latin-1, as here), several times the
+    cost of this loop; only the few fields read here are decoded. The library strips names."""
     fields: dict[str, str] = {}
+    get = _FIELDS.get
     for name, value in pairs:
-        key = name.strip().lower()
-        if key in _NAMES:
-            text = value.strip()
-            fields[key] = f"{fields[key]}, {text}" if key in fields else text
+        key = get(name.lower())
+        if key is None:
+            continue
+        text = value.strip().decode("latin-1")
+        fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
 
 
 def _media(content_type: str) -> tuple[str, str | None]:
+    """The media type (lower case) and charset of a Content-Type value. A crawl's responses
+    carry a handful of distinct values: each is taken apart once (``_MEDIA``)."""
+    known = _MEDIA.get(content_type)
+    if known is None:
+        if len(_MEDIA) >= _MEDIA_MAX:
+            _MEDIA.clear()
+        known = _MEDIA[content_type] = _parse_media(content_type)
+    return known
+
+
+def _parse_media(content_type: str) -> tuple[str, str | None]:
     media, *params = content_type.split(";")
     charset = None
     for param in params:
@@ -566,7 +608,7 @@ def _when(value: str | None) -> datetime | None:
     try:
         if text.isdigit() and len(text) >= 14:
             return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text)  # Python >= 3.11: a trailing Z too
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)

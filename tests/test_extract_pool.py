@@ -102,3 +102,64 @@ def test_run_long_pool_batches_in_order_and_workers_recycled() -> None:
         assert _summary(pool.results(first)) == expected
         assert pool.recycled >= 2 * len(pages) // 3 - 2  # each worker replaced after 3 pages
         assert len(pages) < pool.max_pending <= 2 * len(pages)
+
+
+# -- a page-type check sent with a batch (pages from web archives) --------------------------------
+
+LISTING = (
+    b"<!doctype html><html><head><title>World news</title>"
+    b'<meta property="og:type" content="website"></head><body><h1>World</h1>'
+    + b"".join(b'<h2><a href="/world/%d/">Story %d</a></h2><p>Teaser %d.</p>' % (n, n, n) for n in range(6))
+    + b"</body></html>"
+)
+
+
+def _with_listings() -> list[RawPage]:
+    pages = _pages()
+    listing = RawPage(source="site", body=LISTING, kind="html", url="https://news.example/world/")
+    return [listing, *pages[:4], listing, *pages[4:]]
+
+
+class PidCheck:
+    """Names every HTML page, with the process that ran it (picklable: a module-level class)."""
+
+    def __call__(self, page: RawPage) -> str | None:
+        import os
+
+        return f"pid {os.getpid()}" if page.kind == "html" else None
+
+
+def test_a_listing_check_sent_with_the_pages_in_process_and_in_the_pool() -> None:
+    from wiredesk.core.records import NotArticle
+    from wiredesk.fetching.pagetype import ListingCheck, read_page
+
+    pages = _with_listings()
+    settings = ExtractSettings(pool_min_batch=2)
+    # The fetcher's own verdict on the listing: what the check must agree with.
+    assert read_page(LISTING, "https://news.example/world/").kind == "listing"
+    for workers in (1, 2):
+        checked = extract_many(pages, settings=settings, workers=workers, check=ListingCheck())
+        plain = extract_many(pages, settings=settings, workers=workers)
+        assert [i for i, r in enumerate(checked) if isinstance(r, NotArticle)] == [0, 5], workers
+        assert checked[0] == NotArticle("og:type website")
+        assert not any(isinstance(r, NotArticle) for r in plain)  # no check, no verdict
+        assert isinstance(plain[0], Extracted | ExtractionError)  # the listing is extracted then
+        # Every other page is extracted exactly as without the check.
+        keep = [i for i in range(len(pages)) if i not in (0, 5)]
+        assert _summary([checked[i] for i in keep]) == _summary([plain[i] for i in keep])
+
+
+def test_the_check_runs_in_the_pool_workers_not_in_the_caller() -> None:
+    import os
+
+    from wiredesk.core.records import NotArticle
+    from wiredesk.extractors import ExtractPool
+
+    pages = _with_listings()
+    with ExtractPool(2, ExtractSettings(pool_min_batch=2)) as pool:
+        results = pool.results(pool.submit(pages, check=PidCheck()))
+        unchecked = pool.results(pool.submit(pages))
+    whys = {r.why for r in results if isinstance(r, NotArticle)}
+    assert whys and f"pid {os.getpid()}" not in whys
+    assert len([p for p in pages if p.kind == "html"]) == sum(isinstance(r, NotArticle) for r in results)
+    assert not any(isinstance(r, NotArticle) for r in unchecked)  # the check belongs to its batch

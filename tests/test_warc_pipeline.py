@@ -253,3 +253,87 @@ def test_since_filters_archived_records_by_their_date(tmp_path: Path) -> None:
     summary, _ = run_ingest(config(tmp_path), inputs=[str(path)], since="2024-01-01", export=False)
     row = summary["sources"][0]
     assert row["stored"] == 2 and row["skipped"] == {"before-since": 1} and accounted(row) == 3
+
+
+# -- listing pages in archives --------------------------------------------------------------------
+
+
+def _teasers(n: int) -> str:
+    return "".join(f"<h2><a href='/news/{i}'>Story {i}</a></h2><p>Teaser {i}.</p>" for i in range(n))
+
+
+LISTING_PAGES = {  # URL -> a listing as CMSs write them, and the signal the fetcher decides by
+    "http://example.com/": (
+        "<html><head><meta property='og:type' content='website'><title>Home</title></head>"
+        f"<body><h1>The Example</h1>{_teasers(5)}</body></html>",
+        "og:type website",
+    ),
+    "http://example.com/section/world/": (
+        "<html><head><title>World</title><script type='application/ld+json'>"
+        '{"@context": "https://schema.org", "@type": "CollectionPage", "name": "World"}'
+        f"</script></head><body>{_teasers(4)}</body></html>",
+        "json-ld collectionpage",
+    ),
+    "http://example.com/tag/budget/": (
+        f"<html><head><title>budget</title></head><body class='archive tag tag-budget'>{_teasers(2)}</body></html>",
+        "body class archive",
+    ),
+    "http://example.com/page/2/": (
+        f"<html><head><link rel='prev' href='/'><title>Page 2</title></head><body>{_teasers(2)}</body></html>",
+        "rel=next/prev",
+    ),
+}
+
+
+def listing_archive(path: Path) -> Path:
+    records = [page_record(n) for n in range(3)]
+    records[1:1] = [warc_record(http_response(body.encode()), uri=url) for url, (body, _) in LISTING_PAGES.items()]
+    return write(path, per_record_gzip(records))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_listing_pages_are_skipped_as_not_articles(tmp_path: Path, workers: int) -> None:
+    """What the fetcher decides for a live page (fetching.pagetype.read_page), the archive
+    path decides for the same page: listings are counted skipped ``not-article`` (the counts
+    add up), recorded unstored with the signal, and come back as listings on a re-run."""
+    from wiredesk.fetching.pagetype import read_page
+
+    for url, (body, why) in LISTING_PAGES.items():
+        signals = read_page(body.encode(), url)
+        assert (signals.kind, signals.why) == ("listing", why), url
+    path = listing_archive(tmp_path / "in" / "site.warc.gz")
+    cfg = config(tmp_path, run={"workers": workers, "batch_size": 8}, extract={"pool_min_batch": 2})
+    first, _ = run_ingest(cfg, inputs=[str(path)], export=False)
+    [row] = first["sources"]
+    assert row["discovered"] == 7 == accounted(row)
+    assert row["stored"] == 3 and row["skipped"] == {"not-article": 4} and row["failed"] == 0, row
+    assert stored_ids(tmp_path) == {article_id_for(f"http://example.com/news/{n}") for n in range(3)}
+    with open_store(str(tmp_path / "w.db")) as store:
+        state = store.get(list(LISTING_PAGES))
+    assert {url: (r.stored, r.detail) for url, r in state.items()} == {
+        url: (False, f"not an article ({why})") for url, (_, why) in LISTING_PAGES.items()
+    }
+    again, _ = run_ingest(cfg, inputs=[str(path)], export=False)
+    [row] = again["sources"]
+    assert row["already_seen"] == 3 and row["skipped"] == {"not-article": 4} and accounted(row) == 7, row
+
+
+def test_a_warcs_source_with_article_urls_decides_by_url(tmp_path: Path) -> None:
+    """A source's ``article_urls`` decides before the page's own signals, as for fetched pages:
+    a page it matches is an article whatever it looks like, any other page a listing."""
+    about = "<html><head><title>About us</title></head><body><p>We are a newsroom.</p></body></html>"
+    records = [
+        page_record(1),
+        page_record(2, uri="http://example.com/news/2?utm_source=rss"),  # the URL as recorded
+        warc_record(http_response(about.encode()), uri="http://example.com/about"),
+        warc_record(http_response(LISTING_PAGES["http://example.com/"][0].encode()), uri="http://example.com/"),
+        warc_record(http_response(article(3).encode()), uri="http://example.com/story-without-number"),
+    ]
+    path = write(tmp_path / "warcs" / "a.warc.gz", per_record_gzip(records))
+    source = {"name": "arch", "warcs": [str(path)], "article_urls": r"/news/\d+$"}
+    summary, _ = run_ingest(config(tmp_path, sources=[source]), sources=["arch"], export=False)
+    [row] = summary["sources"]
+    assert row["stored"] == 2 and row["skipped"] == {"not-article": 3} and accounted(row) == 5, row
+    with open_store(str(tmp_path / "w.db")) as store:
+        state = store.get(["http://example.com/story-without-number", "http://example.com/about"])
+    assert {r.detail for r in state.values()} == {"not an article (article_urls)"}

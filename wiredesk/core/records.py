@@ -59,6 +59,15 @@ class Extracted:
     method: str = ""  # which extractor path produced the text (for reports)
 
 
+@dataclass(frozen=True, slots=True)
+class NotArticle:
+    """What extraction returns in place of an ``Extracted`` for a page that a page-type check
+    given with it (``extract_many(check=...)``) found to be a listing (home, section, tag,
+    author page...): never an article, counted as skipped ``not-article``."""
+
+    why: str  # which signal decided (fetching.pagetype)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Article:
     """An extracted article with its identity, ready for dedup and storage."""

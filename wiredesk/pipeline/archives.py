@@ -32,6 +32,7 @@ from wiredesk.core.records import Failure, FetchRecord, RawPage, utcnow
 from wiredesk.fetching import FetchSettings
 from wiredesk.fetching.download import download
 from wiredesk.fetching.files import DEFAULT_MAX_BYTES, expand_inputs
+from wiredesk.fetching.pagetype import ListingCheck
 from wiredesk.fetching.warc import is_archive, read_archive
 from wiredesk.pipeline.batch import Stages, ingest_pages
 from wiredesk.pipeline.report import SourceTally, is_since, parse_when
@@ -61,9 +62,13 @@ def ingest_archive(
     source: str,
     named_source: bool = True,
     since: str | None = None,
+    article_urls: str | None = None,
 ) -> SourceTally:
     """Read one archive file, batch by batch, into the store. Never raises for what is
-    inside the file: damaged records are failures with their offset."""
+    inside the file: damaged records are failures with their offset. Listing pages (home,
+    section, tag pages...) are recognised as the fetcher recognises them (the source's
+    ``article_urls``, else the page's own signals), in the extraction workers, and skipped
+    ``not-article``."""
     tally = SourceTally(source=source)
     started = time.perf_counter()
     max_bytes = getattr(stages.extract_settings, "max_bytes", DEFAULT_MAX_BYTES)
@@ -71,6 +76,7 @@ def ingest_archive(
     pages: list[RawPage] = []
     failures: list[Failure] = []
     where = str(path)
+    check = ListingCheck(article_urls)
     try:
         for item in read_archive(path, source=source, max_bytes=max_bytes):
             tally.discovered += 1
@@ -84,12 +90,12 @@ def ingest_archive(
             else:
                 failures.append(_failure(where, item.offset, item.url, source, item.failed or "warc", item.detail))
             if len(pages) >= size or len(failures) >= size:
-                _flush(stages, pages, failures, tally, named_source)
+                _flush(stages, pages, failures, tally, named_source, check)
                 pages, failures = [], []
     except OSError as exc:  # the file itself cannot be opened or read
         tally.discovered += 1
         failures.append(_failure(where, 0, None, source, "unreadable", f"{path}: {exc.strerror or exc}"))
-    _flush(stages, pages, failures, tally, named_source)
+    _flush(stages, pages, failures, tally, named_source, check)
     tally.seconds = time.perf_counter() - started
     return tally
 
@@ -100,12 +106,17 @@ def _failure(where: str, offset: int, url: str | None, source: str, reason: str,
 
 
 def _flush(
-    stages: Stages, pages: list[RawPage], failures: list[Failure], tally: SourceTally, named_source: bool
+    stages: Stages,
+    pages: list[RawPage],
+    failures: list[Failure],
+    tally: SourceTally,
+    named_source: bool,
+    check: ListingCheck | None = None,
 ) -> None:
     if not pages and not failures:
         return
     tally.read += len(pages) + len(failures)
-    ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures)
+    ingest_pages(stages, pages, tally=tally, named_source=named_source, failures=failures, check=check)
 
 
 # -- a warcs: source ------------------------------------------------------------------------------
@@ -255,7 +266,10 @@ def run_archive(
             tally.discovered += 1
             _flush(stages, [], [archive_error(archive, source, exc)], tally, named_source)
             return tally
-    tally = ingest_archive(stages, path, source=source, named_source=named_source, since=since)
+    article_urls = config.article_urls if config is not None else None
+    tally = ingest_archive(
+        stages, path, source=source, named_source=named_source, since=since, article_urls=article_urls
+    )
     if config is not None and named_source:
         mark_done(stages, source, archive, tally)
         if archive.remote and not config.keep_downloads and not stages.dry_run:

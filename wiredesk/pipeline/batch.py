@@ -18,7 +18,7 @@ from typing import Any
 from wiredesk.config import WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import InputError, WiredeskError
-from wiredesk.core.records import Article, Extracted, Failure, FetchRecord, RawPage, article_id_for, utcnow
+from wiredesk.core.records import Article, Extracted, Failure, FetchRecord, NotArticle, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
 from wiredesk.extractors import (
     ExtractPool,
@@ -239,14 +239,16 @@ class PreparedBatch:
         fetch_records: Mapping[str, FetchRecord],
         profiles: dict[str, HostProfile],
         tally: SourceTally,
+        check: Callable[[RawPage], str | None] | None = None,
     ) -> None:
         self.source = source
+        self.check = check  # the page-type check extraction runs first (pages from archives)
         self.pages, self.fresh, self.keys, self.digests = pages, fresh, keys, digests
         self.seen_files, self.failures, self.fetch_records = seen_files, failures, fetch_records
         self.profiles = profiles
         self.tally = tally  # what was counted while preparing (read, skipped, seen before)
         self.extraction: PoolBatch | None = None
-        self.results: list[Extracted | WiredeskError] | None = None
+        self.results: list[Extracted | NotArticle | WiredeskError] | None = None
 
     @property
     def locations(self) -> set[str]:
@@ -265,10 +267,14 @@ def prepare_pages(
     named_source: bool = False,
     failures: Iterable[Failure] = (),
     fetch_records: Mapping[str, FetchRecord] | None = None,
+    check: Callable[[RawPage], str | None] | None = None,
 ) -> PreparedBatch:
     """The first half of a batch: skip what is stored already, load the host profiles its pages
     need and hand the rest to the run's extraction pool (``stages.extract_pool``), which starts
-    on it at once. Counts what it skips into ``tally``."""
+    on it at once. Counts what it skips into ``tally``. ``check``: a page-type check that
+    extraction runs first (``fetching.pagetype.ListingCheck`` for pages from web archives: a
+    fetched page was checked by the fetcher); a page it names a reason for is skipped
+    ``not-article``, as a fetched listing is."""
     store = stages.store
     pages = keep_stored_identity(store, pages)
     unique: dict[str, RawPage] = {}
@@ -304,14 +310,15 @@ def prepare_pages(
         fetch_records=fetch_records or {},
         profiles=_load_profiles(store, keys),
         tally=tally,
+        check=check,
     )
     pool = stages.extract_pool(len(fresh))
     if pool is not None:
-        prepared.extraction = pool.submit(fresh, prepared.profiles)
+        prepared.extraction = pool.submit(fresh, prepared.profiles, check=check)
     return prepared
 
 
-def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | WiredeskError]:
+def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | NotArticle | WiredeskError]:
     if prepared.results is None:
         if prepared.extraction is not None:
             pool = stages.extract_pool(0)
@@ -319,7 +326,11 @@ def _extracted(stages: Stages, prepared: PreparedBatch) -> list[Extracted | Wire
             prepared.results = pool.results(prepared.extraction)
         else:  # no pool (one worker, or a batch too small to start one): in this process
             prepared.results = extract_many(
-                prepared.fresh, settings=stages.extract_settings, profiles=prepared.profiles, workers=1
+                prepared.fresh,
+                settings=stages.extract_settings,
+                profiles=prepared.profiles,
+                workers=1,
+                check=prepared.check,
             )
     return prepared.results
 
@@ -341,7 +352,12 @@ def store_prepared(
     store = stages.store
     results = _extracted(stages, prepared)
     articles: list[Article] = []
+    listings: dict[str, str] = {}  # location -> why it is no article
     for page, result in zip(prepared.fresh, results):
+        if isinstance(result, NotArticle):  # a listing: skipped, as a fetched one is
+            of(page.location).skipped["not-article"] += 1
+            listings[page.location] = result.why
+            continue
         if isinstance(result, WiredeskError):
             failures.append(
                 Failure(
@@ -397,7 +413,7 @@ def store_prepared(
             new_articles.append(article)
         # Fetch state goes into the batch's own transaction: a URL is marked stored exactly
         # when its article is, and its ETag is never kept for an article that was lost.
-        records = _fetch_records(prepared.pages, prepared.digests, failures, prepared.fetch_records)
+        records = _fetch_records(prepared.pages, prepared.digests, failures, prepared.fetch_records, listings)
         result = stages.dedup.assign(new_articles)
         try:
             seq = store.write_batch(
@@ -425,7 +441,9 @@ def store_prepared(
                 counted.stored += 1
             if assignment.kind != "new" and assignment.article_id not in changed:
                 counted.clusters[assignment.cluster_id] += 1
-        _save_profiles(store, prepared.fresh, prepared.keys)
+        # A listing teaches the host's furniture nothing, as a fetched one never reaches here.
+        learned = [(p, k) for p, k in zip(prepared.fresh, prepared.keys) if p.location not in listings]
+        _save_profiles(store, [p for p, _ in learned], [k for _, k in learned])
     mark("first_page")
     return tally
 
@@ -438,6 +456,7 @@ def ingest_pages(
     named_source: bool = False,
     failures: Iterable[Failure] = (),
     fetch_records: Mapping[str, FetchRecord] | None = None,
+    check: Callable[[RawPage], str | None] | None = None,
 ) -> None:
     """Extract, deduplicate and store one batch of pages (one store transaction), counting into
     ``tally``: ``prepare_pages`` then ``store_prepared``, with nothing in between.
@@ -447,7 +466,13 @@ def ingest_pages(
     in between costs a re-fetch, never a lost article.
     """
     prepared = prepare_pages(
-        stages, pages, tally=tally, named_source=named_source, failures=failures, fetch_records=fetch_records
+        stages,
+        pages,
+        tally=tally,
+        named_source=named_source,
+        failures=failures,
+        fetch_records=fetch_records,
+        check=check,
     )
     tally.merge(store_prepared(stages, prepared))
 
@@ -521,8 +546,10 @@ def _fetch_records(
     digests: Mapping[str, str],
     failures: Sequence[Failure],
     fetched: Mapping[str, FetchRecord],
+    listings: Mapping[str, str] | None = None,
 ) -> list[FetchRecord]:
-    """The fetch state to persist with a batch: stored pages, and failures with their reason."""
+    """The fetch state to persist with a batch: stored pages, failures with their reason, and
+    listings (not stored, with why, as the fetcher records a fetched listing)."""
     now = utcnow()
     failed = {f.location for f in failures}
     records = []
@@ -530,6 +557,18 @@ def _fetch_records(
         if page.location in failed:
             continue
         base = fetched.get(page.location)
+        if listings and page.location in listings:
+            detail = f"not an article ({listings[page.location]})"[:500]
+            if base is None:  # from a file or an archive: its body digest stands in for an ETag
+                base = FetchRecord(
+                    url=page.location,
+                    source=page.source,
+                    etag=digests[page.location],
+                    bytes=len(page.body),
+                    fetched_at=now,
+                )
+            records.append(replace(base, stored=False, detail=detail))
+            continue
         if base is None:  # a file on disk: its body digest stands in for an ETag
             records.append(
                 FetchRecord(
