@@ -1,0 +1,376 @@
+"""trafilatura's pruning XPaths, evaluated in Python with the same answer, and a private
+``bare_extraction`` that uses them.
+
+trafilatura deletes comment sections, navigation, share bars and the like by XPaths whose
+class/id tests are EXSLT regular expressions (``re:test``). lxml runs every ``re:test`` as
+a call back into Python, and libxml2 builds a node-set for every ``@id``/``@class`` it tests,
+on every element of the tree: these XPaths were about 40 % of a trafilatura run on the mixed
+benchmark pages (the same pruning runs again in each mode, precision, balanced and the full
+cascade). Here each of them is one walk over the elements it can select (lxml's tag filter,
+in C), with the same regular expressions applied to the same attribute values: the same
+elements in the same (document) order.
+
+Each equivalent is tied to the exact XPath text it replaces: the expression's text is
+rebuilt from the template below with the patterns read out of trafilatura's expression, and
+an expression that does not rebuild identically (a trafilatura upgrade changed it) keeps
+being evaluated as the XPath. ``tests/test_extract_prune.py`` compares both on real pages.
+
+The library is left as shipped, as for readability (html.py): its functions that prune are
+copied with their module globals pointing at ``prune_unwanted_nodes`` below, so other code in
+the process (the benchmarks' trafilatura baseline included) runs trafilatura unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Iterable
+
+from lxml import etree
+
+_Fast = Callable[[etree._Element], list]
+
+# Tags of trafilatura's self:: alternatives.
+_RAW_TAGS = ("div", "section", "aside")
+_COMMENT_TAGS = ("div", "list", "section", "details")
+_COMMENT_LIST_TAGS = ("div", "list", "section", "details", "ol", "ul")
+_BLOCK_TAGS = ("div", "item", "list", "p", "section", "span")
+
+
+def _norm(path: str) -> str:
+    return " ".join(path.split()).replace("[ ", "[")
+
+
+def _first(el, names: tuple[str, str]) -> str:
+    """XPath string(@a|@b): the value of whichever of the two comes first in the tag."""
+    for key, value in el.items():
+        if key in names:
+            return value
+    return ""
+
+
+def _compile(pattern: str) -> re.Pattern:
+    # lxml's EXSLT re:test compiles with re.UNICODE and calls search()
+    return re.compile(pattern, re.UNICODE)
+
+
+def _raw_prune_0(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::section or self::aside\]\[re:test\(@id, '(?P<a>[^']*)'\) or "
+        r"re:test\(@class, '(?P=a)'\)\]\[not\(\.//h1\) or re:test\(@id, '(?P<b>[^']*)'\) or "
+        r"re:test\(@class, '(?P=b)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    a, b = _compile(m["a"]), _compile(m["b"])
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_RAW_TAGS):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (a.search(i) or a.search(c)) and (
+                next(el.iterdescendants("h1"), None) is None or b.search(i) or b.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _class_contains(path: str) -> _Fast | None:
+    m = re.fullmatch(r"\.//\*\[self::div or self::section or self::aside\]\[contains\(@class, '([^']*)'\)\]", path)
+    if not m:
+        return None
+    needle = m[1]
+    return lambda tree: [el for el in tree.iterdescendants(*_RAW_TAGS) if needle in el.get("class", "")]
+
+
+def _comments(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::list or self::section or self::details\]\[re:test\(@id, '([^']*)'\) or "
+        r"re:test\(@class, '([^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    i_pat, c_pat = _compile(m[1]), _compile(m[2])
+    return lambda tree: [
+        el
+        for el in tree.iterdescendants(*_COMMENT_TAGS)
+        if i_pat.search(el.get("id", "")) or c_pat.search(el.get("class", ""))
+    ]
+
+
+def _comments_and_lists(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::list or self::section or self::details or self::ol or self::ul\]\["
+        r"re:test\(@id, '(?P<i>[^']*)'\) or re:test\(@class, '(?P<c>[^']*)'\)\]\[not\(self::ol or self::ul\) or "
+        r"re:test\(@id, '(?P<li>[^']*)'\) or re:test\(@class, '(?P<lc>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    i_pat, c_pat, li_pat, lc_pat = (_compile(m[k]) for k in ("i", "c", "li", "lc"))
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_COMMENT_LIST_TAGS):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (i_pat.search(i) or c_pat.search(c)) and (
+                el.tag not in ("ol", "ul") or li_pat.search(i) or lc_pat.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_0(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]\["
+        r"@data-lp-replacement-content or contains\(translate\(@role, 'N', 'n'\), 'nav'\) or "
+        r"contains\(@data-component, 'MostPopularStories'\) or re:test\(@id\|@class, '(?P<both>[^']*)'\) or "
+        r"re:test\(@id, '(?P<i>[^']*)'\) or re:test\(@class, '(?P<c>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    both, i_pat, c_pat = _compile(m["both"]), _compile(m["i"]), _compile(m["c"])
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_BLOCK_TAGS):
+            if not len(el.attrib):
+                continue
+            i, c = el.get("id", ""), el.get("class", "")
+            if (
+                c_pat.search(c)
+                or i_pat.search(i)
+                or el.get("data-lp-replacement-content") is not None
+                or "nav" in el.get("role", "").replace("N", "n")
+                or "MostPopularStories" in el.get("data-component", "")
+                or both.search(_first(el, ("id", "class")))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_1(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[@class='comments-title' or starts-with\(@id\|@class, 'reply-'\) or "
+        r"re:test\(@id\|@style, '(?P<hid>[^']*)'\) or contains\(@style, 'display:none'\) or "
+        r"contains\(@style, 'display: none'\) or re:test\(@id, '(?P<i>[^']*)'\) or "
+        r"re:test\(@class, '(?P<c>[^']*)'\) or @aria-hidden='true'\]",
+        path,
+    )
+    if not m:
+        return None
+    hid, i_pat, c_pat = _compile(m["hid"]), _compile(m["i"]), _compile(m["c"])
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(etree.Element):
+            if not len(el.attrib):
+                continue
+            i, c, style = el.get("id", ""), el.get("class", ""), el.get("style", "")
+            if (
+                c == "comments-title"
+                or c_pat.search(c)
+                or i_pat.search(i)
+                or "display:none" in style
+                or "display: none" in style
+                or el.get("aria-hidden") == "true"
+                or _first(el, ("id", "class")).startswith("reply-")
+                or hid.search(_first(el, ("id", "style")))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _block_contains(path: str) -> _Fast | None:
+    """[contains(@id, 'x') or contains(@class, 'x')], optionally through translate(., 'T', 't')."""
+    tags = r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]"
+    m = re.fullmatch(tags + r"\[contains\(@id, '(?P<n>[^']*)'\) or contains\(@class, '(?P=n)'\)\]", path)
+    if m:
+        needle = m["n"]
+        return lambda tree: [
+            el for el in tree.iterdescendants(*_BLOCK_TAGS) if needle in el.get("id", "") or needle in el.get("class", "")
+        ]
+    m = re.fullmatch(
+        tags + r"\[contains\(translate\(@id, '(?P<u>\w)', '(?P<l>\w)'\), '(?P<n>[^']*)'\) or "
+        r"contains\(translate\(@class, '(?P=u)', '(?P=l)'\), '(?P=n)'\)\]",
+        path,
+    )
+    if m:
+        table, needle = str.maketrans(m["u"], m["l"]), m["n"]
+        return lambda tree: [
+            el
+            for el in tree.iterdescendants(*_BLOCK_TAGS)
+            if needle in el.get("id", "").translate(table) or needle in el.get("class", "").translate(table)
+        ]
+    return None
+
+
+def _precision_1(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]\["
+        r"re:test\(@id\|@class, '(?P<a>[^']*)'\) or re:test\(@id\|@class, '(?P<b>[^']*)'\) or "
+        r"contains\(@style, '(?P<s>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    a, b, needle = _compile(m["a"]), _compile(m["b"]), m["s"]
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_BLOCK_TAGS):
+            if not len(el.attrib):
+                continue
+            first = _first(el, ("id", "class"))
+            if a.search(first) or b.search(first) or needle in el.get("style", ""):
+                out.append(el)
+        return out
+
+    return run
+
+
+_BUILDERS = (
+    _raw_prune_0,
+    _class_contains,
+    _comments,
+    _comments_and_lists,
+    _overall_0,
+    _overall_1,
+    _block_contains,
+    _precision_1,
+)
+
+
+def fast_equivalent(xpath: etree.XPath) -> _Fast | None:
+    """The Python equivalent of one of trafilatura's pruning XPaths, or None."""
+    path = _norm(xpath.path)
+    for build in _BUILDERS:
+        fast = build(path)
+        if fast is not None:
+            return fast
+    return None
+
+
+_FAST: dict[int, tuple[list, list]] = {}  # id(trafilatura's list) -> (the list, its evaluators)
+
+
+def _evaluators(nodelist: list) -> list:
+    known = _FAST.get(id(nodelist))
+    if known is not None and known[0] is nodelist:
+        return known[1]
+    return list(nodelist)
+
+
+def register(nodelists: Iterable[list]) -> None:
+    for nodelist in nodelists:
+        _FAST[id(nodelist)] = (nodelist, [fast_equivalent(x) or x for x in nodelist])
+
+
+def prune_unwanted_nodes(tree, nodelist, with_backup: bool = False):
+    """trafilatura.htmlprocessing.prune_unwanted_nodes with the XPaths above run in Python."""
+    from trafilatura.xml import delete_element
+
+    evaluators = _evaluators(nodelist)
+    if not with_backup:
+        for expression in evaluators:
+            for subtree in expression(tree):
+                delete_element(subtree)  # the tail text is preserved
+        return tree
+    matches = dict.fromkeys(elem for expression in evaluators for elem in expression(tree))
+    if not matches:
+        return tree
+    outer = [elem for elem in matches if not any(a in matches for a in elem.iterancestors())]
+    old_len = len(tree.text_content())
+    if old_len - sum(len(elem.text_content()) for elem in outer) > old_len / 7:
+        for elem in outer:
+            delete_element(elem)
+    return tree
+
+
+def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
+    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
+_BARE = None
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Global names a function's code (and the code nested in it) may read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def bare_extraction() -> Callable:
+    """trafilatura.bare_extraction whose pruning runs through ``prune_unwanted_nodes`` above.
+
+    Only the functions of trafilatura's core, main_extractor and external modules that
+    reach ``prune_unwanted_nodes`` (directly or through another of them) are copied, with
+    globals that are copies of their modules' globals naming the copies and ours; the
+    rest (justext's stop-list, which ``warm_up`` loads into the module, included) stay
+    the library's own.
+    """
+    global _BARE  # built once: the same functions for every call
+    if _BARE is None:
+        from trafilatura import core, external, main_extractor, xpaths
+
+        register(
+            getattr(xpaths, name)
+            for name in (
+                "RAW_TREE_PRUNE_XPATH",
+                "REMOVE_COMMENTS_XPATH",
+                "REMOVE_COMMENTS_AND_LISTS_XPATH",
+                "OVERALL_DISCARD_XPATH",
+                "TEASER_DISCARD_XPATH",
+                "PRECISION_DISCARD_XPATH",
+                "DISCARD_IMAGE_ELEMENTS",
+            )
+        )
+        modules = (core, main_extractor, external)
+        functions = {
+            (mod, name): fn
+            for mod in modules
+            for name, fn in vars(mod).items()
+            if isinstance(fn, types.FunctionType) and fn.__module__ == mod.__name__
+        }
+        # which functions reach prune_unwanted_nodes: to a fixed point over the call names
+        reaching: set = set()
+        changed = True
+        while changed:
+            changed = False
+            for (mod, name), fn in functions.items():
+                if fn in reaching:
+                    continue
+                scope = vars(mod)
+                for called in _names(fn.__code__):
+                    target = scope.get(called)
+                    if called == "prune_unwanted_nodes" or (isinstance(target, types.FunctionType) and target in reaching):
+                        reaching.add(fn)
+                        changed = True
+                        break
+        scopes = {mod: dict(vars(mod)) for mod in modules}
+        copies = {fn: _rebind(fn, scopes[mod]) for (mod, _), fn in functions.items() if fn in reaching}
+        for scope in scopes.values():
+            for name, value in list(scope.items()):
+                if isinstance(value, types.FunctionType) and value in copies:
+                    scope[name] = copies[value]
+            scope["prune_unwanted_nodes"] = prune_unwanted_nodes
+        _BARE = copies[core.bare_extraction]
+    return _BARE
