@@ -49,6 +49,15 @@ def _first(el, names: tuple[str, str]) -> str:
     return ""
 
 
+def _first_search(pattern: re.Pattern, el, names: tuple[str, str], values: tuple[str, str]) -> bool:
+    """re:test(@a|@b, pattern), given the two values ('' when absent): the first attribute's
+    value is one of them (or '' when neither is there), so only a split answer needs the order."""
+    hits = [pattern.search(v) is not None for v in values]
+    if hits[0] == hits[1]:
+        return hits[0]
+    return pattern.search(_first(el, names)) is not None
+
+
 def _compile(pattern: str) -> re.Pattern:
     # lxml's EXSLT re:test compiles with re.UNICODE and calls search()
     return re.compile(pattern, re.UNICODE)
@@ -150,7 +159,7 @@ def _overall_0(path: str) -> _Fast | None:
                 or el.get("data-lp-replacement-content") is not None
                 or "nav" in el.get("role", "").replace("N", "n")
                 or "MostPopularStories" in el.get("data-component", "")
-                or both.search(_first(el, ("id", "class")))
+                or _first_search(both, el, ("id", "class"), (i, c))
             ):
                 out.append(el)
         return out
@@ -183,8 +192,8 @@ def _overall_1(path: str) -> _Fast | None:
                 or "display:none" in style
                 or "display: none" in style
                 or el.get("aria-hidden") == "true"
-                or _first(el, ("id", "class")).startswith("reply-")
-                or hid.search(_first(el, ("id", "style")))
+                or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, ("id", "class")).startswith("reply-"))
+                or _first_search(hid, el, ("id", "style"), (i, style))
             ):
                 out.append(el)
         return out
@@ -232,8 +241,12 @@ def _precision_1(path: str) -> _Fast | None:
         for el in tree.iterdescendants(*_BLOCK_TAGS):
             if not len(el.attrib):
                 continue
-            first = _first(el, ("id", "class"))
-            if a.search(first) or b.search(first) or needle in el.get("style", ""):
+            values = (el.get("id", ""), el.get("class", ""))
+            if (
+                _first_search(a, el, ("id", "class"), values)
+                or _first_search(b, el, ("id", "class"), values)
+                or needle in el.get("style", "")
+            ):
                 out.append(el)
         return out
 

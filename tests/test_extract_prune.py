@@ -138,3 +138,23 @@ def test_pruning_leaves_the_callers_tree_alone() -> None:
     before = tostring(tree)
     traf_prune.bare_extraction()(tree, include_comments=False, fast=True, favor_precision=True)
     assert tostring(tree) == before
+
+
+BYLINES = """<html><body>
+<div itemprop="author"><span itemprop="name">Jane Doe</span></div><span itemprop="author">John Roe</span>
+<span itemprop="name">not inside an author</span><div itemprop="author"><div><b itemprop="name">Deep Name</b></div></div>
+<p class="wp-block-post-author__name">A</p><p class="x wp-block-post-author-name\ty">B</p><p class="wp-block-post-author__names">C</p>
+<span class="author vcard">D</span><span class="vcard\nauthor">E</span><span class="vcard authors">F</span><span class="author">G</span>
+<span class="author\u00a0vcard">H</span><div itemprop="author" class="author vcard"><i itemprop="name">I</i></div>
+</body></html>"""
+
+
+def test_byline_markup_in_one_walk(shared_data: Path) -> None:
+    from wiredesk.extractors.stated import _BYLINE_MARKUP, byline_markup
+
+    tricky = fromstring(BYLINES)
+    assert [e.text_content() for e in byline_markup(tricky)] == [e.text_content() for e in _BYLINE_MARKUP(tricky)]
+    assert byline_markup(tricky) == _BYLINE_MARKUP(tricky)
+    assert len(_BYLINE_MARKUP(tricky)) >= 8
+    for tree in _pages(shared_data):
+        assert byline_markup(tree) == _BYLINE_MARKUP(tree)
