@@ -38,7 +38,7 @@ _BLOCK_TAGS = ("div", "item", "list", "p", "section", "span")
 
 
 def _norm(path: str) -> str:
-    return " ".join(path.split()).replace("[ ", "[")
+    return " ".join(path.split()).replace("[ ", "[").replace(" ]", "]")
 
 
 def _first(el, names: tuple[str, str]) -> str:
@@ -275,6 +275,89 @@ def fast_equivalent(xpath: etree.XPath) -> _Fast | None:
     return None
 
 
+# BODY_XPATH: where trafilatura looks for the article, first hit wins. Each expression's
+# predicate is a disjunction of attribute tests, parsed into Python tests one by one.
+_ATOMS = (
+    (re.compile(r"@([\w-]+)='([^']*)'"), lambda a, v: lambda el: el.get(a) == v),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), lambda a, p: _regex_test(a, p, 0)),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), lambda a, p: _regex_test(a, p, re.IGNORECASE)),
+    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: el.get(a, "").startswith(v)),
+    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: v in el.get(a, "")),
+    (
+        re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"),
+        lambda a, u, lo, v: _translated_contains(a, u, lo, v),
+    ),
+)
+
+
+def _regex_test(attr: str, pattern: str, flags: int):
+    rx = re.compile(pattern, re.UNICODE | flags)
+    return lambda el: rx.search(el.get(attr, "")) is not None
+
+
+def _translated_contains(attr: str, upper: str, lower: str, needle: str):
+    if len(upper) != len(lower):
+        return None
+    table = str.maketrans(upper, lower)
+    return lambda el: needle in el.get(attr, "").translate(table)
+
+
+def _predicate(text: str) -> Callable | None:
+    tests = []
+    for atom in text.split(" or "):
+        for pattern, make in _ATOMS:
+            m = pattern.fullmatch(atom)
+            if m:
+                test = make(*m.groups())
+                if test is None:
+                    return None
+                tests.append(test)
+                break
+        else:
+            return None
+    return lambda el: any(test(el) for test in tests)
+
+
+class _FirstHit:
+    """A BODY_XPATH expression as a function: [the first element it selects] or []."""
+
+    def __init__(self, path: str, tags: tuple[str, ...], test: Callable, also: str | None = None):
+        self.path, self.tags, self.test, self.also = path, tags, test, also
+
+    def __call__(self, tree) -> list:
+        also = self.also
+        for el in tree.iterdescendants(*self.tags, *((also,) if also else ())):
+            if (el.tag == also) or (el.tag in self.tags and self.test(el)):
+                return [el]
+        return []
+
+    def __str__(self) -> str:  # trafilatura logs the expression that found the article
+        return self.path
+
+
+_BODY = re.compile(
+    r"(?P<open>\()?\.//\*\[(?P<tags>self::\w+(?: or self::\w+)*)\]\[(?P<pred>.*?)\](?(open)\)\[1\]|\[1\])"
+    r"(?:\|\(\.//(?P<also>\w+)\)\[1\])?"
+)
+
+
+def body_equivalent(xpath: etree.XPath):
+    """A BODY_XPATH expression's first hit in Python, or None (kept as the XPath).
+
+    ``.//*[tests][pred][1]`` selects the first match among each parent's children; the
+    first of those in document order is the first match overall, which is all trafilatura
+    reads. ``(...)[1]|(.//main)[1]``: the earlier of the two first hits.
+    """
+    m = _BODY.fullmatch(_norm(xpath.path))
+    if not m:
+        return None
+    tags = tuple(t.removeprefix("self::") for t in m["tags"].split(" or "))
+    test = _predicate(m["pred"])
+    if test is None or m["also"] in tags:
+        return None
+    return _FirstHit(xpath.path, tags, test, m["also"])
+
+
 _FAST: dict[int, tuple[list, list]] = {}  # id(trafilatura's list) -> (the list, its evaluators)
 
 
@@ -385,5 +468,6 @@ def bare_extraction() -> Callable:
                 if isinstance(value, types.FunctionType) and value in copies:
                     scope[name] = copies[value]
             scope["prune_unwanted_nodes"] = prune_unwanted_nodes
+        scopes[main_extractor]["BODY_XPATH"] = [body_equivalent(x) or x for x in xpaths.BODY_XPATH]
         _BARE = copies[core.bare_extraction]
     return _BARE

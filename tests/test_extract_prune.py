@@ -158,3 +158,35 @@ def test_byline_markup_in_one_walk(shared_data: Path) -> None:
     assert len(_BYLINE_MARKUP(tricky)) >= 8
     for tree in _pages(shared_data):
         assert byline_markup(tree) == _BYLINE_MARKUP(tree)
+
+
+BODIES = """<html><body><div id="nav"><p>menu</p></div>
+<section class="x"><div class="Fulltext-area"><p>a</p></div></section><div role="mainframe"><p>b</p></div>
+<div class="post"><p>c</p></div><div><div class="entry-content big"><p>d</p></div></div><main><p>e</p></main>
+<article class="story-content"><p>f</p></article><div id="Main-Content"><p>g</p></div><div class="page-Content"><p>h</p></div>
+<span class="post-body">i</span><div itemprop="articleBody"><p>j</p></div><div class="article "><p>k</p></div>
+</body></html>"""
+
+
+def test_body_xpaths_first_hit(shared_data: Path) -> None:
+    """trafilatura reads the first element each BODY_XPATH expression selects."""
+    import trafilatura.xpaths as xpaths
+
+    fast = [traf_prune.body_equivalent(x) for x in xpaths.BODY_XPATH]
+    assert [f is None for f in fast] == [False, True, False, False, False]  # (.//article)[1] stays an XPath
+    trees = _pages(shared_data)
+    tricky = fromstring(BODIES)
+    variants = [tricky]
+    for el in list(tricky.iter("div", "section", "article", "main"))[:: -1]:
+        el.drop_tree()  # peel the page one block at a time: every expression gets its turn
+        variants.append(fromstring(tostring(tricky)))
+    for xpath, f in zip(xpaths.BODY_XPATH, fast):
+        if f is None:
+            continue
+        assert str(f) == xpath.path
+        found = 0
+        for tree in trees + variants:
+            expected = next((s for s in xpath(tree) if s is not None), None)
+            assert next(iter(f(tree)), None) is expected, xpath.path
+            found += expected is not None
+        assert found, xpath.path
