@@ -192,7 +192,10 @@ def _overall_1(path: str) -> _Fast | None:
                 or "display:none" in style
                 or "display: none" in style
                 or el.get("aria-hidden") == "true"
-                or ((i.startswith("reply-") or c.startswith("reply-")) and _first(el, ("id", "class")).startswith("reply-"))
+                or (
+                    (i.startswith("reply-") or c.startswith("reply-"))
+                    and _first(el, ("id", "class")).startswith("reply-")
+                )
                 or _first_search(hid, el, ("id", "style"), (i, style))
             ):
                 out.append(el)
@@ -208,7 +211,9 @@ def _block_contains(path: str) -> _Fast | None:
     if m:
         needle = m["n"]
         return lambda tree: [
-            el for el in tree.iterdescendants(*_BLOCK_TAGS) if needle in el.get("id", "") or needle in el.get("class", "")
+            el
+            for el in tree.iterdescendants(*_BLOCK_TAGS)
+            if needle in el.get("id", "") or needle in el.get("class", "")
         ]
     m = re.fullmatch(
         tags + r"\[contains\(translate\(@id, '(?P<u>\w)', '(?P<l>\w)'\), '(?P<n>[^']*)'\) or "
@@ -457,7 +462,9 @@ def bare_extraction() -> Callable:
                 scope = vars(mod)
                 for called in _names(fn.__code__):
                     target = scope.get(called)
-                    if called == "prune_unwanted_nodes" or (isinstance(target, types.FunctionType) and target in reaching):
+                    if called == "prune_unwanted_nodes" or (
+                        isinstance(target, types.FunctionType) and target in reaching
+                    ):
                         reaching.add(fn)
                         changed = True
                         break

@@ -124,7 +124,13 @@ def test_private_bare_extraction_gives_trafilaturas_output(shared_data: Path) ->
     assert bare is not core.bare_extraction
     assert htmlprocessing.prune_unwanted_nodes is not traf_prune.prune_unwanted_nodes  # library as shipped
     assert core.trafilatura_sequence.__globals__["prune_unwanted_nodes"] is htmlprocessing.prune_unwanted_nodes
-    modes = ({"fast": True, "favor_precision": True}, {"fast": True}, {"favor_precision": True}, {}, {"favor_recall": True})
+    modes = (
+        {"fast": True, "favor_precision": True},
+        {"fast": True},
+        {"favor_precision": True},
+        {},
+        {"favor_recall": True},
+    )
     trees = _pages(shared_data)
     for tree in trees[: len(trees) // 2 : 3]:  # raw trees
         for mode in modes:
@@ -177,7 +183,7 @@ def test_body_xpaths_first_hit(shared_data: Path) -> None:
     trees = _pages(shared_data)
     tricky = fromstring(BODIES)
     variants = [tricky]
-    for el in list(tricky.iter("div", "section", "article", "main"))[:: -1]:
+    for el in list(tricky.iter("div", "section", "article", "main"))[::-1]:
         el.drop_tree()  # peel the page one block at a time: every expression gets its turn
         variants.append(fromstring(tostring(tricky)))
     for xpath, f in zip(xpaths.BODY_XPATH, fast):
