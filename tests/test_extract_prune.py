@@ -196,3 +196,16 @@ def test_body_xpaths_first_hit(shared_data: Path) -> None:
             assert next(iter(f(tree)), None) is expected, xpath.path
             found += expected is not None
         assert found, xpath.path
+
+
+def test_multibyte_count_in_c_is_the_per_character_count() -> None:
+    import random
+
+    from wiredesk.extractors.decoding import _multibyte
+
+    rng = random.Random(7)
+    alphabet = "abc \n\t\x7f\x80é\xa0\ufffd日本€\U0001f600"
+    texts = ["", "ascii only", "\ufffd" * 3, "Ærøskøbing \ufffd 日本"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 60))) for _ in range(300)]
+    for text in texts:
+        assert _multibyte(text) == sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd"), repr(text)
