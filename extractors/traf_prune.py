@@ -58,6 +58,12 @@ def _first_search(pattern: re.Pattern, el, names: tuple[str, str], values: tuple
     return pattern.search(_first(el, names)) is not None
 
 
+def _matches_empty(*patterns: re.Pattern) -> bool:
+    """Would one of the patterns match a missing attribute ('')? The walks below skip
+    elements without attributes, which is only right when none does."""
+    return any(p.search("") is not None for p in patterns)
+
+
 def _compile(pattern: str) -> re.Pattern:
     # lxml's EXSLT re:test compiles with re.UNICODE and calls search()
     return re.compile(pattern, re.UNICODE)
@@ -146,6 +152,8 @@ def _overall_0(path: str) -> _Fast | None:
     if not m:
         return None
     both, i_pat, c_pat = _compile(m["both"]), _compile(m["i"]), _compile(m["c"])
+    if _matches_empty(both, i_pat, c_pat):
+        return None  # an element without attributes could match: the skip below would be wrong
 
     def run(tree):
         out = []
@@ -178,6 +186,8 @@ def _overall_1(path: str) -> _Fast | None:
     if not m:
         return None
     hid, i_pat, c_pat = _compile(m["hid"]), _compile(m["i"]), _compile(m["c"])
+    if _matches_empty(hid, i_pat, c_pat):
+        return None
 
     def run(tree):
         out = []
@@ -240,6 +250,8 @@ def _precision_1(path: str) -> _Fast | None:
     if not m:
         return None
     a, b, needle = _compile(m["a"]), _compile(m["b"]), m["s"]
+    if _matches_empty(a, b) or not needle:
+        return None
 
     def run(tree):
         out = []
@@ -328,11 +340,12 @@ class _FirstHit:
 
     def __init__(self, path: str, tags: tuple[str, ...], test: Callable, also: str | None = None):
         self.path, self.tags, self.test, self.also = path, tags, test, also
+        self.bare = test(etree.Element("div"))  # the answer for an element without attributes
 
     def __call__(self, tree) -> list:
-        also = self.also
+        also, test, bare = self.also, self.test, self.bare
         for el in tree.iterdescendants(*self.tags, *((also,) if also else ())):
-            if (el.tag == also) or (el.tag in self.tags and self.test(el)):
+            if el.tag == also or (el.tag in self.tags and (test(el) if len(el.attrib) else bare)):
                 return [el]
         return []
 

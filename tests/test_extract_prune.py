@@ -209,3 +209,20 @@ def test_multibyte_count_in_c_is_the_per_character_count() -> None:
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 60))) for _ in range(300)]
     for text in texts:
         assert _multibyte(text) == sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd"), repr(text)
+
+
+def test_equivalents_that_could_match_a_missing_attribute() -> None:
+    """The walks skip elements without attributes only when no pattern matches ''."""
+    ns = {"re": "http://exslt.org/regular-expressions"}
+    empty_ok = XPath(
+        ".//*[@class='comments-title' or starts-with(@id|@class, 'reply-') or re:test(@id|@style, 'x?') or "
+        "contains(@style, 'display:none') or contains(@style, 'display: none') or re:test(@id, 'a') or "
+        "re:test(@class, 'b') or @aria-hidden='true']",
+        namespaces=ns,
+    )
+    assert traf_prune.fast_equivalent(empty_ok) is None  # kept as the XPath
+    body = XPath(".//*[self::div or self::section][@id='x' or starts-with(@class, '')][1]")
+    first = traf_prune.body_equivalent(body)
+    tree = fromstring("<html><body><p>a</p><section><div>b</div></section></body></html>")
+    assert first(tree) == [next(iter(body(tree)))]
+    assert first(tree)[0].tag == "section"
