@@ -392,24 +392,11 @@ def register(nodelists: Iterable[list]) -> None:
 
 
 def prune_unwanted_nodes(tree, nodelist, with_backup: bool = False):
-    """trafilatura.htmlprocessing.prune_unwanted_nodes with the XPaths above run in Python."""
-    from trafilatura.xml import delete_element
+    """trafilatura.htmlprocessing.prune_unwanted_nodes itself, handed the equivalents above
+    in place of the XPaths (it only calls each expression on the tree)."""
+    from trafilatura.htmlprocessing import prune_unwanted_nodes as library
 
-    evaluators = _evaluators(nodelist)
-    if not with_backup:
-        for expression in evaluators:
-            for subtree in expression(tree):
-                delete_element(subtree)  # the tail text is preserved
-        return tree
-    matches = dict.fromkeys(elem for expression in evaluators for elem in expression(tree))
-    if not matches:
-        return tree
-    outer = [elem for elem in matches if not any(a in matches for a in elem.iterancestors())]
-    old_len = len(tree.text_content())
-    if old_len - sum(len(elem.text_content()) for elem in outer) > old_len / 7:
-        for elem in outer:
-            delete_element(elem)
-    return tree
+    return library(tree, _evaluators(nodelist), with_backup)
 
 
 def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
