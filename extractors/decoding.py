@@ -156,9 +156,7 @@ def _detect(body: bytes) -> str | None:
     # Undeclared, but UTF-8 but for a few stray bytes: many valid multi-byte letters
     # against few invalid runs is UTF-8 (no legacy code page produces that pattern).
     lenient = _lenient_utf8(body)
-    if lenient.encoding == "utf-8" and _MOSTLY_UTF8 * lenient.replaced <= sum(
-        1 for ch in lenient.text if ord(ch) > 127 and ch != "\ufffd"
-    ):
+    if lenient.encoding == "utf-8" and _MOSTLY_UTF8 * lenient.replaced <= _multibyte(lenient.text):
         return lenient.text
     # windows-1252 is the web's default legacy encoding (browsers fall back to it in
     # Western locales); charset-normalizer often names a sibling code page (cp1250,
@@ -188,6 +186,11 @@ def decode_page(body: bytes, *, kind: Literal["html", "text"] = "html", header_e
     return decode_bytes(body, kind=kind, header_encoding=header_encoding).text
 
 
+def _multibyte(text: str) -> int:
+    """Characters beyond ASCII other than U+FFFD (counted in C, not a Python loop per character)."""
+    return len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+
+
 def _lenient_utf8(body: bytes, *, legacy: bool = True) -> Decoded:
     """A declared-UTF-8 page that is not valid UTF-8, read as browsers read it.
 
@@ -203,7 +206,7 @@ def _lenient_utf8(body: bytes, *, legacy: bool = True) -> Decoded:
     replaced = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")  # U+FFFD already in the page
     if replaced <= 0:
         return Decoded(text=text, encoding="utf-8", replaced=0)
-    multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    multibyte = _multibyte(text)
     if legacy and multibyte == 0 and replaced >= _LABEL_WRONG_MIN_INVALID:
         legacy = _try(body, "windows-1252")
         if legacy is not None and _plausible_western(legacy):

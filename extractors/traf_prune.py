@@ -1,0 +1,480 @@
+"""trafilatura's pruning XPaths, evaluated in Python with the same answer, and a private
+``bare_extraction`` that uses them.
+
+trafilatura deletes comment sections, navigation, share bars and the like by XPaths whose
+class/id tests are EXSLT regular expressions (``re:test``). lxml runs every ``re:test`` as
+a call back into Python, and libxml2 builds a node-set for every ``@id``/``@class`` it tests,
+on every element of the tree: these XPaths were about 40 % of a trafilatura run on the mixed
+benchmark pages (the same pruning runs again in each mode, precision, balanced and the full
+cascade). Here each of them is one walk over the elements it can select (lxml's tag filter,
+in C), with the same regular expressions applied to the same attribute values: the same
+elements in the same (document) order.
+
+Each equivalent is tied to the exact XPath text it replaces: the expression's text is
+rebuilt from the template below with the patterns read out of trafilatura's expression, and
+an expression that does not rebuild identically (a trafilatura upgrade changed it) keeps
+being evaluated as the XPath. ``tests/test_extract_prune.py`` compares both on real pages.
+
+The library is left as shipped, as for readability (html.py): its functions that prune are
+copied with their module globals pointing at ``prune_unwanted_nodes`` below, so other code in
+the process (the benchmarks' trafilatura baseline included) runs trafilatura unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Iterable
+
+from lxml import etree
+
+_Fast = Callable[[etree._Element], list]
+
+# Tags of trafilatura's self:: alternatives.
+_RAW_TAGS = ("div", "section", "aside")
+_COMMENT_TAGS = ("div", "list", "section", "details")
+_COMMENT_LIST_TAGS = ("div", "list", "section", "details", "ol", "ul")
+_BLOCK_TAGS = ("div", "item", "list", "p", "section", "span")
+
+
+def _norm(path: str) -> str:
+    return " ".join(path.split()).replace("[ ", "[").replace(" ]", "]")
+
+
+def _first(el, names: tuple[str, str]) -> str:
+    """XPath string(@a|@b): the value of whichever of the two comes first in the tag."""
+    for key, value in el.items():
+        if key in names:
+            return value
+    return ""
+
+
+def _first_search(pattern: re.Pattern, el, names: tuple[str, str], values: tuple[str, str]) -> bool:
+    """re:test(@a|@b, pattern), given the two values ('' when absent): the first attribute's
+    value is one of them (or '' when neither is there), so only a split answer needs the order."""
+    hits = [pattern.search(v) is not None for v in values]
+    if hits[0] == hits[1]:
+        return hits[0]
+    return pattern.search(_first(el, names)) is not None
+
+
+def _matches_empty(*patterns: re.Pattern) -> bool:
+    """Would one of the patterns match a missing attribute ('')? The walks below skip
+    elements without attributes, which is only right when none does."""
+    return any(p.search("") is not None for p in patterns)
+
+
+def _compile(pattern: str) -> re.Pattern:
+    # lxml's EXSLT re:test compiles with re.UNICODE and calls search()
+    return re.compile(pattern, re.UNICODE)
+
+
+def _raw_prune_0(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::section or self::aside\]\[re:test\(@id, '(?P<a>[^']*)'\) or "
+        r"re:test\(@class, '(?P=a)'\)\]\[not\(\.//h1\) or re:test\(@id, '(?P<b>[^']*)'\) or "
+        r"re:test\(@class, '(?P=b)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    a, b = _compile(m["a"]), _compile(m["b"])
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_RAW_TAGS):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (a.search(i) or a.search(c)) and (
+                next(el.iterdescendants("h1"), None) is None or b.search(i) or b.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _class_contains(path: str) -> _Fast | None:
+    m = re.fullmatch(r"\.//\*\[self::div or self::section or self::aside\]\[contains\(@class, '([^']*)'\)\]", path)
+    if not m:
+        return None
+    needle = m[1]
+    return lambda tree: [el for el in tree.iterdescendants(*_RAW_TAGS) if needle in el.get("class", "")]
+
+
+def _comments(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::list or self::section or self::details\]\[re:test\(@id, '([^']*)'\) or "
+        r"re:test\(@class, '([^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    i_pat, c_pat = _compile(m[1]), _compile(m[2])
+    return lambda tree: [
+        el
+        for el in tree.iterdescendants(*_COMMENT_TAGS)
+        if i_pat.search(el.get("id", "")) or c_pat.search(el.get("class", ""))
+    ]
+
+
+def _comments_and_lists(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::list or self::section or self::details or self::ol or self::ul\]\["
+        r"re:test\(@id, '(?P<i>[^']*)'\) or re:test\(@class, '(?P<c>[^']*)'\)\]\[not\(self::ol or self::ul\) or "
+        r"re:test\(@id, '(?P<li>[^']*)'\) or re:test\(@class, '(?P<lc>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    i_pat, c_pat, li_pat, lc_pat = (_compile(m[k]) for k in ("i", "c", "li", "lc"))
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_COMMENT_LIST_TAGS):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (i_pat.search(i) or c_pat.search(c)) and (
+                el.tag not in ("ol", "ul") or li_pat.search(i) or lc_pat.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_0(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]\["
+        r"@data-lp-replacement-content or contains\(translate\(@role, 'N', 'n'\), 'nav'\) or "
+        r"contains\(@data-component, 'MostPopularStories'\) or re:test\(@id\|@class, '(?P<both>[^']*)'\) or "
+        r"re:test\(@id, '(?P<i>[^']*)'\) or re:test\(@class, '(?P<c>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    both, i_pat, c_pat = _compile(m["both"]), _compile(m["i"]), _compile(m["c"])
+    if _matches_empty(both, i_pat, c_pat):
+        return None  # an element without attributes could match: the skip below would be wrong
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_BLOCK_TAGS):
+            if not len(el.attrib):
+                continue
+            i, c = el.get("id", ""), el.get("class", "")
+            if (
+                c_pat.search(c)
+                or i_pat.search(i)
+                or el.get("data-lp-replacement-content") is not None
+                or "nav" in el.get("role", "").replace("N", "n")
+                or "MostPopularStories" in el.get("data-component", "")
+                or _first_search(both, el, ("id", "class"), (i, c))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_1(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[@class='comments-title' or starts-with\(@id\|@class, 'reply-'\) or "
+        r"re:test\(@id\|@style, '(?P<hid>[^']*)'\) or contains\(@style, 'display:none'\) or "
+        r"contains\(@style, 'display: none'\) or re:test\(@id, '(?P<i>[^']*)'\) or "
+        r"re:test\(@class, '(?P<c>[^']*)'\) or @aria-hidden='true'\]",
+        path,
+    )
+    if not m:
+        return None
+    hid, i_pat, c_pat = _compile(m["hid"]), _compile(m["i"]), _compile(m["c"])
+    if _matches_empty(hid, i_pat, c_pat):
+        return None
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(etree.Element):
+            if not len(el.attrib):
+                continue
+            i, c, style = el.get("id", ""), el.get("class", ""), el.get("style", "")
+            if (
+                c == "comments-title"
+                or c_pat.search(c)
+                or i_pat.search(i)
+                or "display:none" in style
+                or "display: none" in style
+                or el.get("aria-hidden") == "true"
+                or (
+                    (i.startswith("reply-") or c.startswith("reply-"))
+                    and _first(el, ("id", "class")).startswith("reply-")
+                )
+                or _first_search(hid, el, ("id", "style"), (i, style))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _block_contains(path: str) -> _Fast | None:
+    """[contains(@id, 'x') or contains(@class, 'x')], optionally through translate(., 'T', 't')."""
+    tags = r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]"
+    m = re.fullmatch(tags + r"\[contains\(@id, '(?P<n>[^']*)'\) or contains\(@class, '(?P=n)'\)\]", path)
+    if m:
+        needle = m["n"]
+        return lambda tree: [
+            el
+            for el in tree.iterdescendants(*_BLOCK_TAGS)
+            if needle in el.get("id", "") or needle in el.get("class", "")
+        ]
+    m = re.fullmatch(
+        tags + r"\[contains\(translate\(@id, '(?P<u>\w)', '(?P<l>\w)'\), '(?P<n>[^']*)'\) or "
+        r"contains\(translate\(@class, '(?P=u)', '(?P=l)'\), '(?P=n)'\)\]",
+        path,
+    )
+    if m:
+        table, needle = str.maketrans(m["u"], m["l"]), m["n"]
+        return lambda tree: [
+            el
+            for el in tree.iterdescendants(*_BLOCK_TAGS)
+            if needle in el.get("id", "").translate(table) or needle in el.get("class", "").translate(table)
+        ]
+    return None
+
+
+def _precision_1(path: str) -> _Fast | None:
+    m = re.fullmatch(
+        r"\.//\*\[self::div or self::item or self::list or self::p or self::section or self::span\]\["
+        r"re:test\(@id\|@class, '(?P<a>[^']*)'\) or re:test\(@id\|@class, '(?P<b>[^']*)'\) or "
+        r"contains\(@style, '(?P<s>[^']*)'\)\]",
+        path,
+    )
+    if not m:
+        return None
+    a, b, needle = _compile(m["a"]), _compile(m["b"]), m["s"]
+    if _matches_empty(a, b) or not needle:
+        return None
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(*_BLOCK_TAGS):
+            if not len(el.attrib):
+                continue
+            values = (el.get("id", ""), el.get("class", ""))
+            if (
+                _first_search(a, el, ("id", "class"), values)
+                or _first_search(b, el, ("id", "class"), values)
+                or needle in el.get("style", "")
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+_BUILDERS = (
+    _raw_prune_0,
+    _class_contains,
+    _comments,
+    _comments_and_lists,
+    _overall_0,
+    _overall_1,
+    _block_contains,
+    _precision_1,
+)
+
+
+def fast_equivalent(xpath: etree.XPath) -> _Fast | None:
+    """The Python equivalent of one of trafilatura's pruning XPaths, or None."""
+    path = _norm(xpath.path)
+    for build in _BUILDERS:
+        fast = build(path)
+        if fast is not None:
+            return fast
+    return None
+
+
+# BODY_XPATH: where trafilatura looks for the article, first hit wins. Each expression's
+# predicate is a disjunction of attribute tests, parsed into Python tests one by one.
+_ATOMS = (
+    (re.compile(r"@([\w-]+)='([^']*)'"), lambda a, v: lambda el: el.get(a) == v),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), lambda a, p: _regex_test(a, p, 0)),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), lambda a, p: _regex_test(a, p, re.IGNORECASE)),
+    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: el.get(a, "").startswith(v)),
+    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: v in el.get(a, "")),
+    (
+        re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"),
+        lambda a, u, lo, v: _translated_contains(a, u, lo, v),
+    ),
+)
+
+
+def _regex_test(attr: str, pattern: str, flags: int):
+    rx = re.compile(pattern, re.UNICODE | flags)
+    return lambda el: rx.search(el.get(attr, "")) is not None
+
+
+def _translated_contains(attr: str, upper: str, lower: str, needle: str):
+    if len(upper) != len(lower):
+        return None
+    table = str.maketrans(upper, lower)
+    return lambda el: needle in el.get(attr, "").translate(table)
+
+
+def _predicate(text: str) -> Callable | None:
+    tests = []
+    for atom in text.split(" or "):
+        for pattern, make in _ATOMS:
+            m = pattern.fullmatch(atom)
+            if m:
+                test = make(*m.groups())
+                if test is None:
+                    return None
+                tests.append(test)
+                break
+        else:
+            return None
+    return lambda el: any(test(el) for test in tests)
+
+
+class _FirstHit:
+    """A BODY_XPATH expression as a function: [the first element it selects] or []."""
+
+    def __init__(self, path: str, tags: tuple[str, ...], test: Callable, also: str | None = None):
+        self.path, self.tags, self.test, self.also = path, tags, test, also
+        self.bare = test(etree.Element("div"))  # the answer for an element without attributes
+
+    def __call__(self, tree) -> list:
+        also, test, bare = self.also, self.test, self.bare
+        for el in tree.iterdescendants(*self.tags, *((also,) if also else ())):
+            if el.tag == also or (el.tag in self.tags and (test(el) if len(el.attrib) else bare)):
+                return [el]
+        return []
+
+    def __str__(self) -> str:  # trafilatura logs the expression that found the article
+        return self.path
+
+
+_BODY = re.compile(
+    r"(?P<open>\()?\.//\*\[(?P<tags>self::\w+(?: or self::\w+)*)\]\[(?P<pred>.*?)\](?(open)\)\[1\]|\[1\])"
+    r"(?:\|\(\.//(?P<also>\w+)\)\[1\])?"
+)
+
+
+def body_equivalent(xpath: etree.XPath):
+    """A BODY_XPATH expression's first hit in Python, or None (kept as the XPath).
+
+    ``.//*[tests][pred][1]`` selects the first match among each parent's children; the
+    first of those in document order is the first match overall, which is all trafilatura
+    reads. ``(...)[1]|(.//main)[1]``: the earlier of the two first hits.
+    """
+    m = _BODY.fullmatch(_norm(xpath.path))
+    if not m:
+        return None
+    tags = tuple(t.removeprefix("self::") for t in m["tags"].split(" or "))
+    test = _predicate(m["pred"])
+    if test is None or m["also"] in tags:
+        return None
+    return _FirstHit(xpath.path, tags, test, m["also"])
+
+
+_FAST: dict[int, tuple[list, list]] = {}  # id(trafilatura's list) -> (the list, its evaluators)
+
+
+def _evaluators(nodelist: list) -> list:
+    known = _FAST.get(id(nodelist))
+    if known is not None and known[0] is nodelist:
+        return known[1]
+    return list(nodelist)
+
+
+def register(nodelists: Iterable[list]) -> None:
+    for nodelist in nodelists:
+        _FAST[id(nodelist)] = (nodelist, [fast_equivalent(x) or x for x in nodelist])
+
+
+def prune_unwanted_nodes(tree, nodelist, with_backup: bool = False):
+    """trafilatura.htmlprocessing.prune_unwanted_nodes itself, handed the equivalents above
+    in place of the XPaths (it only calls each expression on the tree)."""
+    from trafilatura.htmlprocessing import prune_unwanted_nodes as library
+
+    return library(tree, _evaluators(nodelist), with_backup)
+
+
+def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
+    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
+_BARE = None
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Global names a function's code (and the code nested in it) may read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def bare_extraction() -> Callable:
+    """trafilatura.bare_extraction whose pruning runs through ``prune_unwanted_nodes`` above.
+
+    Only the functions of trafilatura's core, main_extractor and external modules that
+    reach ``prune_unwanted_nodes`` (directly or through another of them) are copied, with
+    globals that are copies of their modules' globals naming the copies and ours; the
+    rest (justext's stop-list, which ``warm_up`` loads into the module, included) stay
+    the library's own.
+    """
+    global _BARE  # built once: the same functions for every call
+    if _BARE is None:
+        from trafilatura import core, external, main_extractor, xpaths
+
+        register(
+            getattr(xpaths, name)
+            for name in (
+                "RAW_TREE_PRUNE_XPATH",
+                "REMOVE_COMMENTS_XPATH",
+                "REMOVE_COMMENTS_AND_LISTS_XPATH",
+                "OVERALL_DISCARD_XPATH",
+                "TEASER_DISCARD_XPATH",
+                "PRECISION_DISCARD_XPATH",
+                "DISCARD_IMAGE_ELEMENTS",
+            )
+        )
+        modules = (core, main_extractor, external)
+        functions = {
+            (mod, name): fn
+            for mod in modules
+            for name, fn in vars(mod).items()
+            if isinstance(fn, types.FunctionType) and fn.__module__ == mod.__name__
+        }
+        # which functions reach prune_unwanted_nodes: to a fixed point over the call names
+        reaching: set = set()
+        changed = True
+        while changed:
+            changed = False
+            for (mod, name), fn in functions.items():
+                if fn in reaching:
+                    continue
+                scope = vars(mod)
+                for called in _names(fn.__code__):
+                    target = scope.get(called)
+                    if called == "prune_unwanted_nodes" or (
+                        isinstance(target, types.FunctionType) and target in reaching
+                    ):
+                        reaching.add(fn)
+                        changed = True
+                        break
+        scopes = {mod: dict(vars(mod)) for mod in modules}
+        copies = {fn: _rebind(fn, scopes[mod]) for (mod, _), fn in functions.items() if fn in reaching}
+        for scope in scopes.values():
+            for name, value in list(scope.items()):
+                if isinstance(value, types.FunctionType) and value in copies:
+                    scope[name] = copies[value]
+            scope["prune_unwanted_nodes"] = prune_unwanted_nodes
+        scopes[main_extractor]["BODY_XPATH"] = [body_equivalent(x) or x for x in xpaths.BODY_XPATH]
+        _BARE = copies[core.bare_extraction]
+    return _BARE
