@@ -220,6 +220,10 @@ def _flow_run_process(conn: Any, api_url: str, parameters: dict[str, Any]) -> in
             return 0
         with settings_updated({"flows": {"heartbeat_frequency": None}, "api": {"url": api_url}}):
             state = flow_fn(**parameters, return_state=True)
+        import logging
+
+        # Its final events are still queued when the drain begins: Prefect warns so, to no purpose here.
+        logging.getLogger("EventsWorker").setLevel(logging.ERROR)
         drain_to_api()
         conn.send(("final", state.type.value, state.name))
         return 0

@@ -204,6 +204,33 @@ def check_named_folder(flag: str, value: str | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _prefect_env(args.verbose)
+    early = _fork_flow_process_early(args)
+    try:
+        return _cmd_run(args, early)
+    finally:
+        if early is not None:
+            early.abort()  # at once if it was not used (no flow run is made); else a no-op once it ended
+
+
+def _fork_flow_process_early(args: argparse.Namespace) -> Any:
+    """With ``PREFECT_API_URL`` set (environment or profile) and one source named on the command line,
+    the flow run's half starts at the very start of the process (flows/oneshot.py): its Prefect import
+    overlaps even this process's config loading. It makes no flow run before it is told to start: a
+    wrong config or input ends it unused."""
+    if not (args.input or args.source) or not _one_source(args, None) or not _may_fork():
+        return None
+    from wiredesk.flows.server import configured_api
+
+    found = configured_api()
+    if found is None:
+        return None
+    from wiredesk.flows.oneshot import FlowRunProcess
+
+    return FlowRunProcess(found[0], _flow_params(args))
+
+
+def _cmd_run(args: argparse.Namespace, early: Any) -> int:
     from wiredesk.config import load_config
     from wiredesk.pipeline.report import RUN_CLOCK
 
@@ -218,7 +245,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_named_folder("--store", args.store)
     if not args.dry_run and not args.no_export:
         check_named_folder("--out", args.out)
-    _prefect_env(args.verbose)
     # Which Prefect, decided before anything heavy is imported: a running server is reused; else the
     # embedded one, if asked for, starts now and gets ready while this process imports and checks.
     from wiredesk.flows.server import EmbeddedServer, default_home, running_api
@@ -230,12 +256,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     startup = Startup(STARTED, found)
     embedded = EmbeddedServer() if found is None and embedded_wanted else None
-    if found is not None and _one_source(args, loaded) and loaded.run.task_runner == "default" and _may_fork():
-        # One source on a running server: the flow run's half (Prefect, the API) starts now in a forked
-        # process, while this one imports the pipeline and checks the inputs (flows/oneshot.py).
-        from wiredesk.flows.oneshot import FlowRunProcess
+    if found is not None and _one_source(args, loaded) and loaded.run.task_runner == "default":
+        # One source on a running server: the flow run's half (Prefect, the API) runs in a forked process,
+        # while this one imports the pipeline and checks the inputs (flows/oneshot.py); forked at the
+        # process's start when PREFECT_API_URL said where the server is, else (a serve's server) now.
+        if early is not None and early.api_url == found[0]:
+            startup.flow_process = early
+        elif _may_fork():
+            from wiredesk.flows.oneshot import FlowRunProcess
 
-        startup.flow_process = FlowRunProcess(found[0], _flow_params(args))
+            startup.flow_process = FlowRunProcess(found[0], _flow_params(args))
+    if early is not None and startup.flow_process is not early:
+        early.abort()
     try:
         return _run(args, startup, embedded, RUN_CLOCK)
     finally:
@@ -259,7 +291,8 @@ def _may_fork() -> bool:
 
 def _one_source(args: argparse.Namespace, loaded: Any) -> bool:
     """Whether the run covers exactly one source (as ``pipeline.sources.plan_jobs`` plans it), known
-    before the pipeline is imported."""
+    before the pipeline is imported (and without the config, ``loaded``, when the command line names
+    the inputs or sources)."""
     if args.input or args.source:
         return (1 if args.input else 0) + len(args.source or []) == 1
     return (1 if loaded.inputs else 0) + len(loaded.sources) == 1
