@@ -154,6 +154,10 @@ class FlowRunProcess:
                 pass
         self.close()
 
+    def ready(self) -> bool:
+        """Whether it has news (its flow run is Running, or it failed) without waiting."""
+        return self._conn.poll(0)
+
     def wait_running(self) -> str:
         """The flow run's id, once it is Running; a one-line error if it could not be made."""
         message = self._recv("its flow run was running")

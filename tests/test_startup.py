@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 ONE_PAGE = sorted((Path(__file__).parent.parent / "samples" / "html").glob("*.html"))[0]
 
@@ -322,3 +323,27 @@ def test_a_wrong_input_with_a_running_server_makes_no_flow_run(tmp_path: Path, p
     )
     assert proc.returncode == 2 and proc.stderr.startswith("wiredesk: error: "), proc.stderr
     assert _api(prefect_api, "/flow_runs/count", {}) == before
+
+
+def test_warm_up_runs_the_first_page_into_a_scratch_store_and_touches_nothing_of_the_run(tmp_path: Path) -> None:
+    """The warm-up a run beside its flow run does while the flow run is made: the pipeline on the run's first
+    page, into a scratch store with its own index; the configured store, index and export see nothing."""
+    import tempfile
+
+    from wiredesk.pipeline.run import resolve_config
+    from wiredesk.pipeline.warmup import first_page_file, warm_up
+
+    store, out = tmp_path / "store.db", tmp_path / "corpus.jsonl"
+    config = resolve_config(None, store=str(store), out=str(out))
+    # a shared index nobody answers at: the warm-up must not use it (it would fail, and return False)
+    config = config.model_copy(
+        update={"store": config.store.model_copy(update={"dedup_index": SecretStr("redis://127.0.0.1:9/0")})}
+    )
+    before = set(Path(tempfile.gettempdir()).glob("wiredesk-warmup-*"))
+    assert warm_up(config, [str(ONE_PAGE)]) is True
+    assert not store.exists() and not out.exists()
+    assert set(Path(tempfile.gettempdir()).glob("wiredesk-warmup-*")) == before  # its scratch folder is gone
+    archive = tmp_path / "a.warc.gz"
+    archive.write_bytes(b"")
+    assert first_page_file([str(archive), str(ONE_PAGE)]) == ONE_PAGE
+    assert warm_up(config, [str(archive)]) is False  # no page file: nothing to warm up

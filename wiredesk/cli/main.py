@@ -318,6 +318,7 @@ class Startup:
         self.imported: float | None = None
         self.server_ready: float | None = None
         self.flow_process: Any = None  # flows.oneshot.FlowRunProcess: the flow run's half, in its own process
+        self.warmed_up = False  # the first page's first-use costs were paid while the flow run was made
 
     def since_start(self, when: float | None) -> float | None:
         return None if when is None else round(max(0.0, when - self.started), 3)
@@ -333,6 +334,7 @@ class Startup:
             "server_ready_seconds": self.since_start(self.server_ready),
             # the flow run was Running (made by the forked flow-run process; null: not that path)
             "flow_run_seconds": self.since_start(self.flow_process.running_at if self.flow_process else None),
+            "warmed_up": self.warmed_up,
             "first_page_seconds": self.since_start(clock.get("first_page")),
             "total_seconds": self.since_start(ended),
             # CPU seconds so far: this process's, and its ended children's (the flow-run process,
@@ -387,7 +389,7 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
             if startup.mode == "direct":
                 summary = _run_direct(config, args)
             elif startup.flow_process is not None:
-                summary = _run_beside_flow(config, args, startup.flow_process)
+                summary = _run_beside_flow(config, args, startup)
             else:
                 summary = run_by_hand(
                     ingest,
@@ -416,12 +418,17 @@ def _run_direct(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def _run_beside_flow(config: Any, args: argparse.Namespace, flow_process: Any) -> dict[str, Any]:
+def _run_beside_flow(config: Any, args: argparse.Namespace, startup: Startup) -> dict[str, Any]:
     """The pipeline in this process as the ``ingest`` flow run's work, made by the forked flow-run process
     (``flows.oneshot``): it begins once the flow run is Running, with the flow run's id as its run id,
     and its summary becomes the flow run's result (the flow run ends when this returns)."""
     from wiredesk.pipeline.run import run_ingest
 
+    flow_process = startup.flow_process
+    if args.input and not flow_process.ready():  # while the flow run is being made: the first page's first-use costs
+        from wiredesk.pipeline.warmup import warm_up
+
+        startup.warmed_up = warm_up(config, args.input)
     run_id = flow_process.wait_running()
     try:
         summary, tallies = run_ingest(config, **_run_params(args), run_id=run_id)
