@@ -246,6 +246,7 @@ def test_one_source_on_a_running_server_is_a_flow_run_made_beside_the_pipeline(
     assert any("Finished in state Completed" in m for m in messages), messages
     artifacts = _api(prefect_api, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [str(run.id)]}}})
     assert {a["key"] for a in artifacts} >= {"ingest-summary", "ingest-sources", "ingest-source-local"}
+    assert _api(prefect_api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(run.id)]}}}) == []
     # the pipeline ran inside the flow run: the store's run began after the flow run started
     with sqlite3.connect(store) as db:
         (started,) = db.execute("SELECT started_at FROM runs WHERE run_id = ?", (summary["run_id"],)).fetchone()
@@ -347,3 +348,27 @@ def test_warm_up_runs_the_first_page_into_a_scratch_store_and_touches_nothing_of
     archive.write_bytes(b"")
     assert first_page_file([str(archive), str(ONE_PAGE)]) == ONE_PAGE
     assert warm_up(config, [str(archive)]) is False  # no page file: nothing to warm up
+
+
+@pytest.mark.prefect
+def test_a_named_source_on_a_running_server_keeps_the_flow_run_in_the_process(tmp_path: Path, prefect_api: str) -> None:
+    """`--source NAME` (a configured source: its fetches are bounded inside the flow run) is not run beside
+    a forked flow-run process: the flow run is this process's, with its task runs."""
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(f"sources:\n  - name: desk\n    paths: [{ONE_PAGE}]\n", encoding="utf-8")
+    proc, store, _ = _run(
+        tmp_path,
+        "--json",
+        "--no-export",
+        "--source",
+        "desk",
+        "--config",
+        str(config),
+        env={"PREFECT_API_URL": prefect_api},
+    )
+    summary = json.loads(proc.stdout)
+    assert summary["startup"]["mode"] == "server" and summary["startup"]["flow_run_seconds"] is None
+    assert summary["stored"] == 1
+    run, _ = _flow_run(prefect_api, summary["run_id"])
+    tasks = _api(prefect_api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(run.id)]}}})
+    assert run.state.is_completed() and tasks != []  # the beside path makes none (the pipeline is not Prefect's)

@@ -214,11 +214,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _fork_flow_process_early(args: argparse.Namespace) -> Any:
-    """With ``PREFECT_API_URL`` set (environment or profile) and one source named on the command line,
+    """With ``PREFECT_API_URL`` set (environment or profile) and ``--input`` the run's one source,
     the flow run's half starts at the very start of the process (flows/oneshot.py): its Prefect import
     overlaps even this process's config loading. It makes no flow run before it is told to start: a
     wrong config or input ends it unused."""
-    if not (args.input or args.source) or not _one_source(args, None) or not _may_fork():
+    if not args.input or not _one_local_source(args, None) or not _may_fork():
         return None
     from wiredesk.flows.server import configured_api
 
@@ -256,7 +256,7 @@ def _cmd_run(args: argparse.Namespace, early: Any) -> int:
     )
     startup = Startup(STARTED, found)
     embedded = EmbeddedServer() if found is None and embedded_wanted else None
-    if found is not None and _one_source(args, loaded) and loaded.run.task_runner == "default":
+    if found is not None and _one_local_source(args, loaded) and loaded.run.task_runner == "default":
         # One source on a running server: the flow run's half (Prefect, the API) runs in a forked process,
         # while this one imports the pipeline and checks the inputs (flows/oneshot.py); forked at the
         # process's start when PREFECT_API_URL said where the server is, else (a serve's server) now.
@@ -289,13 +289,17 @@ def _may_fork() -> bool:
     return hasattr(os, "fork") and "prefect" not in sys.modules and threading.active_count() == 1
 
 
-def _one_source(args: argparse.Namespace, loaded: Any) -> bool:
-    """Whether the run covers exactly one source (as ``pipeline.sources.plan_jobs`` plans it), known
-    before the pipeline is imported (and without the config, ``loaded``, when the command line names
-    the inputs or sources)."""
-    if args.input or args.source:
-        return (1 if args.input else 0) + len(args.source or []) == 1
-    return (1 if loaded.inputs else 0) + len(loaded.sources) == 1
+def _one_local_source(args: argparse.Namespace, loaded: Any) -> bool:
+    """Whether the run's one source is page files and archives only (``--input``, or the config's
+    ``inputs`` with no sources), as ``pipeline.sources.plan_jobs`` plans it, known before the pipeline
+    is imported (without the config, ``loaded``, when the command line names inputs or sources). A named
+    source (web pages: fetches bounded by ``run.flow_timeout_s`` inside the flow run) keeps the
+    in-process flow run."""
+    if args.source:
+        return False
+    if args.input:
+        return True
+    return bool(loaded.inputs) and not loaded.sources
 
 
 def _flow_params(args: argparse.Namespace) -> dict[str, Any]:
