@@ -429,7 +429,9 @@ def _run_beside_flow(config: Any, args: argparse.Namespace, startup: Startup) ->
     from wiredesk.pipeline.run import run_ingest
 
     flow_process = startup.flow_process
-    if args.input and not flow_process.ready():  # while the flow run is being made: the first page's first-use costs
+    # While the flow run is being made: the first page's first-use costs, if a core is free for it (on a
+    # saturated machine it would only take CPU from the flow-run process, which the run waits for).
+    if args.input and not flow_process.ready() and os.getloadavg()[0] < (os.cpu_count() or 1):
         from wiredesk.pipeline.warmup import warm_up
 
         startup.warmed_up = warm_up(config, args.input)
