@@ -25,6 +25,7 @@ from wiredesk.config import SourceConfig
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
 from wiredesk.fetching.files import InputFile, load_manifest
 from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
+from wiredesk.flows.oneshot import serialize_plain_parameters, settings_updated
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
 from wiredesk.pipeline import sources as plain
@@ -373,35 +374,16 @@ def ingest(
     return summary
 
 
-def _plain(value: Any) -> bool:
-    if value is None or isinstance(value, str | bool | int | float):
-        return True
-    return isinstance(value, list | tuple) and all(_plain(item) for item in value)
-
-
-def _serialize_plain_parameters(flow_fn: Any) -> None:
-    """``ingest``'s parameters are JSON already (strings, lists of strings, numbers, booleans, None).
-    Prefect encodes a flow run's parameters with FastAPI's ``jsonable_encoder``, whose import (0.3 s
-    idle, the whole of FastAPI) is the largest single cost of creating a one-shot flow run; for plain
-    values it returns them as they are, which this does without the import. Any other value: Prefect's
-    own encoder, unchanged."""
-    encode = flow_fn.serialize_parameters
-
-    def serialize(parameters: dict[str, Any]) -> dict[str, Any]:
-        if all(_plain(value) for value in parameters.values()):
-            return {key: list(value) if isinstance(value, tuple) else value for key, value in parameters.items()}
-        return encode(parameters)
-
-    flow_fn.serialize_parameters = serialize
-
-
 def note_process() -> None:
     """Record ``host:pid`` of this flow-run process on its flow run (Prefect's runner does not),
     so a restarted `wiredesk serve` can tell a run whose process died from a live one."""
     from prefect.client.orchestration import get_client
-    from prefect.runtime import deployment
+    from prefect.context import FlowRunContext
 
-    if deployment.id is None:  # run by hand: its process is the caller's
+    context = FlowRunContext.get()
+    # Run by hand (no deployment): its process is the caller's. Read from the run's context, not
+    # ``prefect.runtime.deployment.id``, which asks the API for the flow run when it has no deployment.
+    if context is None or context.flow_run is None or context.flow_run.deployment_id is None:
         return
 
     try:
@@ -442,21 +424,8 @@ def export_flow(
         return export_task(stages, incremental=incremental)
 
 
-_serialize_plain_parameters(ingest)
-_serialize_plain_parameters(export_flow)
-
-
-def drain_to_api(timeout_s: float = 10.0) -> None:
-    """Send this process's queued run logs and events to the API now (Prefect does it at exit): before
-    an embedded server this process started is stopped."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for worker in (APILogWorker, EventsWorker):
-        try:
-            worker.drain_all(timeout=timeout_s)
-        except Exception:  # noqa: BLE001 - bookkeeping only: the run itself is done and recorded
-            pass
+serialize_plain_parameters(ingest)
+serialize_plain_parameters(export_flow)
 
 
 def run_by_hand(flow_fn: Any, *, api_url: str | None = None, **parameters: Any) -> Any:
@@ -471,28 +440,22 @@ def run_by_hand(flow_fn: Any, *, api_url: str | None = None, **parameters: Any) 
 
     ``api_url``: the Prefect API to run against (a running server the CLI found, or the embedded one
     it started), also put in the environment for the run's subprocesses (Dask workers)."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
-
-    updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    if api_url:
-        updates[PREFECT_API_URL] = api_url
-    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
-        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = max(
-            120, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-        )
     from prefect.flows import Flow
+
+    updates: dict[str, dict[str, Any]] = {"flows": {"heartbeat_frequency": None}}
+    if api_url:
+        updates["api"] = {"url": api_url}
+    elif "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as EPHEMERAL_TIMEOUT
+
+        updates["server"] = {"ephemeral": {"startup_timeout_seconds": max(120, EPHEMERAL_TIMEOUT.value())}}
 
     before = os.environ.get("PREFECT_API_URL")
     if api_url:
         os.environ["PREFECT_API_URL"] = api_url
     one_shot = _ONE_SHOT.set(True)
     try:
-        with temporary_settings(updates=updates):
+        with settings_updated(updates):
             if not isinstance(flow_fn, Flow):
                 return flow_fn(**parameters)
             state = flow_fn(**parameters, return_state=True)

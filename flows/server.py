@@ -328,14 +328,9 @@ def local_serve_api(home: Path) -> str | None:
         return None
 
 
-def running_api(home: Path, environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """The Prefect API a one-shot run should use, and where it was found, or None (no server).
-
-    In order: ``PREFECT_API_URL`` (the environment; Prefect's own settings when prefect is already
-    imported, as in a test session; the active profile), taken as the user set it, reachable or not;
-    then the local server of a `wiredesk serve` on ``home``, if it answers. ``environ``: look in this
-    environment instead of the process's (Prefect's settings are then not consulted).
-    """
+def configured_api(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """``PREFECT_API_URL`` as the user set it (the environment; Prefect's own settings when prefect is
+    already imported; the active profile), and where it was found; None: not set. Needs no config."""
     own = environ is None  # this process's environment, not one a caller describes
     environ = dict(os.environ if environ is None else environ)
     if environ.get("PREFECT_API_URL"):
@@ -348,6 +343,20 @@ def running_api(home: Path, environ: dict[str, str] | None = None) -> tuple[str,
     profile = _profile_api_url(environ)
     if profile:
         return profile, "PREFECT_API_URL (profile)"
+    return None
+
+
+def running_api(home: Path, environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """The Prefect API a one-shot run should use, and where it was found, or None (no server).
+
+    In order: ``PREFECT_API_URL`` (the environment; Prefect's own settings when prefect is already
+    imported, as in a test session; the active profile), taken as the user set it, reachable or not;
+    then the local server of a `wiredesk serve` on ``home``, if it answers. ``environ``: look in this
+    environment instead of the process's (Prefect's settings are then not consulted).
+    """
+    configured = configured_api(environ)
+    if configured is not None:
+        return configured
     local = local_serve_api(home)
     if local and _healthy(local):
         return local, f"wiredesk serve ({home})"

@@ -15,8 +15,10 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 ONE_PAGE = sorted((Path(__file__).parent.parent / "samples" / "html").glob("*.html"))[0]
 
@@ -207,3 +209,166 @@ def test_the_command_ends_with_its_own_status_and_all_its_output(tmp_path: Path,
     assert (proc.stdout + proc.stderr).strip()
     if "--help" in args:
         assert "--embedded-server" in proc.stdout and "--verbose" in proc.stdout.splitlines()[-1]  # to the end
+
+
+def _api(api_url: str, path: str, body: dict) -> Any:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{api_url}{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the test server, loopback
+        return json.load(answer)
+
+
+@pytest.mark.prefect
+def test_one_source_on_a_running_server_is_a_flow_run_made_beside_the_pipeline(
+    tmp_path: Path, prefect_api: str
+) -> None:
+    """The flow run's half runs in a forked process (flows/oneshot.py) while the CLI process imports the
+    pipeline: the server still shows an `ingest` flow run with the run's parameters, its final state,
+    its logs and artifacts, and the store's run is that flow run (its id, written while it ran)."""
+    proc, store, _ = _run(tmp_path, "--json", "--no-export", env={"PREFECT_API_URL": prefect_api})
+    summary = json.loads(proc.stdout)
+    startup = summary["startup"]
+    assert startup["flow_run_seconds"] is not None  # the flow run was made by the forked process
+    assert startup["imports_seconds"] <= startup["seconds"] and startup["flow_run_seconds"] <= startup["seconds"]
+    assert startup["children_cpu_seconds"] > 0  # the flow-run process ended before the summary
+    run, children = _flow_run(prefect_api, summary["run_id"])
+    assert run.state.is_completed() and children == []
+    assert run.parameters["inputs"] == [str(ONE_PAGE)] and run.parameters["store"] == str(store)
+    assert run.parameters["export"] is False and run.parameters["fail_on"] == "source"
+    flows = _api(prefect_api, "/flows/filter", {"flows": {"id": {"any_": [str(run.flow_id)]}}})
+    assert [f["name"] for f in flows] == ["ingest"]
+    logs = _api(prefect_api, "/logs/filter", {"logs": {"flow_run_id": {"any_": [str(run.id)]}}})
+    messages = [entry["message"] for entry in logs]
+    assert any(m.startswith("source local: ") and "'stored': 1" in m for m in messages), messages
+    assert any("Finished in state Completed" in m for m in messages), messages
+    artifacts = _api(prefect_api, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [str(run.id)]}}})
+    assert {a["key"] for a in artifacts} >= {"ingest-summary", "ingest-sources", "ingest-source-local"}
+    assert _api(prefect_api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(run.id)]}}}) == []
+    # the pipeline ran inside the flow run: the store's run began after the flow run started
+    with sqlite3.connect(store) as db:
+        (started,) = db.execute("SELECT started_at FROM runs WHERE run_id = ?", (summary["run_id"],)).fetchone()
+    from datetime import UTC, datetime
+
+    began = datetime.fromisoformat(str(started)).replace(tzinfo=UTC)  # stored in UTC, without its zone
+    assert run.start_time is not None and began >= run.start_time
+    assert _run_log(store) == [(summary["run_id"], "ingest", "completed")]
+
+
+@pytest.mark.prefect
+def test_a_failed_run_beside_the_flow_run_fails_the_flow_run(tmp_path: Path, prefect_api: str) -> None:
+    """--fail-on any with a page that yields no article: exit 1, and the flow run ends Failed (its
+    message says why), as the in-process flow run does."""
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body></body></html>", encoding="utf-8")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_PROFILES_PATH=str(home / "profiles.toml"), PREFECT_API_URL=prefect_api)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "run", "--input", str(empty), "--store", str(tmp_path / "s.db")]
+        + ["--no-export", "--json", "--fail-on", "any"],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["startup"]["flow_run_seconds"] is not None and summary["failed"] == 1
+    run, _ = _flow_run(prefect_api, summary["run_id"])
+    assert run.state.is_failed() and "failed" in (run.state.message or "")
+
+
+def test_an_unreachable_server_is_a_one_line_error_and_nothing_is_stored(tmp_path: Path) -> None:
+    """PREFECT_API_URL names a server that does not answer: one line, exit 1, no run in the store."""
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_PROFILES_PATH=str(home / "profiles.toml"))
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # the discard port: nothing answers
+    store = tmp_path / "s.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "run", "--input", str(ONE_PAGE), "--store", str(store), "--no-export"],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wiredesk: error: ") and "127.0.0.1:9" in lines[0], proc.stderr
+    assert not store.exists() or _run_log(store) == []
+
+
+@pytest.mark.prefect
+def test_a_wrong_input_with_a_running_server_makes_no_flow_run(tmp_path: Path, prefect_api: str) -> None:
+    """The forked flow-run process makes the flow run only once the inputs are checked."""
+    before = _api(prefect_api, "/flow_runs/count", {})
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_PROFILES_PATH=str(home / "profiles.toml"), PREFECT_API_URL=prefect_api)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wiredesk.cli", "run", "--input", str(tmp_path / "missing.html")]
+        + ["--store", str(tmp_path / "s.db"), "--no-export"],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("wiredesk: error: "), proc.stderr
+    assert _api(prefect_api, "/flow_runs/count", {}) == before
+
+
+def test_warm_up_runs_the_first_page_into_a_scratch_store_and_touches_nothing_of_the_run(tmp_path: Path) -> None:
+    """The warm-up a run beside its flow run does while the flow run is made: the pipeline on the run's first
+    page, into a scratch store with its own index; the configured store, index and export see nothing."""
+    import tempfile
+
+    from wiredesk.pipeline.run import resolve_config
+    from wiredesk.pipeline.warmup import first_page_file, warm_up
+
+    store, out = tmp_path / "store.db", tmp_path / "corpus.jsonl"
+    config = resolve_config(None, store=str(store), out=str(out))
+    # a shared index nobody answers at: the warm-up must not use it (it would fail, and return False)
+    config = config.model_copy(
+        update={"store": config.store.model_copy(update={"dedup_index": SecretStr("redis://127.0.0.1:9/0")})}
+    )
+    before = set(Path(tempfile.gettempdir()).glob("wiredesk-warmup-*"))
+    assert warm_up(config, [str(ONE_PAGE)]) is True
+    assert not store.exists() and not out.exists()
+    assert set(Path(tempfile.gettempdir()).glob("wiredesk-warmup-*")) == before  # its scratch folder is gone
+    archive = tmp_path / "a.warc.gz"
+    archive.write_bytes(b"")
+    assert first_page_file([str(archive), str(ONE_PAGE)]) == ONE_PAGE
+    assert warm_up(config, [str(archive)]) is False  # no page file: nothing to warm up
+
+
+@pytest.mark.prefect
+def test_a_named_source_on_a_running_server_keeps_the_flow_run_in_the_process(tmp_path: Path, prefect_api: str) -> None:
+    """`--source NAME` (a configured source: its fetches are bounded inside the flow run) is not run beside
+    a forked flow-run process: the flow run is this process's, with its task runs."""
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text(f"sources:\n  - name: desk\n    paths: [{ONE_PAGE}]\n", encoding="utf-8")
+    proc, store, _ = _run(
+        tmp_path,
+        "--json",
+        "--no-export",
+        "--source",
+        "desk",
+        "--config",
+        str(config),
+        env={"PREFECT_API_URL": prefect_api},
+    )
+    summary = json.loads(proc.stdout)
+    assert summary["startup"]["mode"] == "server" and summary["startup"]["flow_run_seconds"] is None
+    assert summary["stored"] == 1
+    run, _ = _flow_run(prefect_api, summary["run_id"])
+    tasks = _api(prefect_api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(run.id)]}}})
+    assert run.state.is_completed() and tasks != []  # the beside path makes none (the pipeline is not Prefect's)

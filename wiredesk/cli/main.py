@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -203,6 +204,33 @@ def check_named_folder(flag: str, value: str | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _prefect_env(args.verbose)
+    early = _fork_flow_process_early(args)
+    try:
+        return _cmd_run(args, early)
+    finally:
+        if early is not None:
+            early.abort()  # at once if it was not used (no flow run is made); else a no-op once it ended
+
+
+def _fork_flow_process_early(args: argparse.Namespace) -> Any:
+    """With ``PREFECT_API_URL`` set (environment or profile) and ``--input`` the run's one source,
+    the flow run's half starts at the very start of the process (flows/oneshot.py): its Prefect import
+    overlaps even this process's config loading. It makes no flow run before it is told to start: a
+    wrong config or input ends it unused."""
+    if not args.input or not _one_local_source(args, None) or not _may_fork():
+        return None
+    from wiredesk.flows.server import configured_api
+
+    found = configured_api()
+    if found is None:
+        return None
+    from wiredesk.flows.oneshot import FlowRunProcess
+
+    return FlowRunProcess(found[0], _flow_params(args))
+
+
+def _cmd_run(args: argparse.Namespace, early: Any) -> int:
     from wiredesk.config import load_config
     from wiredesk.pipeline.report import RUN_CLOCK
 
@@ -217,7 +245,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_named_folder("--store", args.store)
     if not args.dry_run and not args.no_export:
         check_named_folder("--out", args.out)
-    _prefect_env(args.verbose)
     # Which Prefect, decided before anything heavy is imported: a running server is reused; else the
     # embedded one, if asked for, starts now and gets ready while this process imports and checks.
     from wiredesk.flows.server import EmbeddedServer, default_home, running_api
@@ -229,15 +256,60 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     startup = Startup(STARTED, found)
     embedded = EmbeddedServer() if found is None and embedded_wanted else None
+    if found is not None and _one_local_source(args, loaded) and loaded.run.task_runner == "default":
+        # One source on a running server: the flow run's half (Prefect, the API) runs in a forked process,
+        # while this one imports the pipeline and checks the inputs (flows/oneshot.py); forked at the
+        # process's start when PREFECT_API_URL said where the server is, else (a serve's server) now.
+        if early is not None and early.api_url == found[0]:
+            startup.flow_process = early
+        elif _may_fork():
+            from wiredesk.flows.oneshot import FlowRunProcess
+
+            startup.flow_process = FlowRunProcess(found[0], _flow_params(args))
+    if early is not None and startup.flow_process is not early:
+        early.abort()
     try:
         return _run(args, startup, embedded, RUN_CLOCK)
     finally:
+        if startup.flow_process is not None:
+            startup.flow_process.abort()  # no-op once the flow run ended; else no flow run is made
         if embedded is not None:
             if "wiredesk.flows.ingest" in sys.modules:  # the run's logs and events, before its server goes
-                from wiredesk.flows.ingest import drain_to_api
+                from wiredesk.flows.oneshot import drain_to_api
 
                 drain_to_api()
             embedded.stop()
+
+
+def _may_fork() -> bool:
+    """A process may be forked for the flow run's half only while it is a bare `wiredesk` command: one
+    thread, Prefect not imported (an in-process caller, a test session, runs the flow in its process)."""
+    import threading
+
+    return hasattr(os, "fork") and "prefect" not in sys.modules and threading.active_count() == 1
+
+
+def _one_local_source(args: argparse.Namespace, loaded: Any) -> bool:
+    """Whether the run's one source is page files and archives only (``--input``, or the config's
+    ``inputs`` with no sources), as ``pipeline.sources.plan_jobs`` plans it, known before the pipeline
+    is imported (without the config, ``loaded``, when the command line names inputs or sources). A named
+    source (web pages: fetches bounded by ``run.flow_timeout_s`` inside the flow run) keeps the
+    in-process flow run."""
+    if args.source:
+        return False
+    if args.input:
+        return True
+    return bool(loaded.inputs) and not loaded.sources
+
+
+def _flow_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``ingest`` flow's parameters for this command line."""
+    return dict(**_run_params(args), config_path=args.config, **_overrides(args), fail_on=args.fail_on)
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return round(usage.ru_utime + usage.ru_stime, 3)
 
 
 class Startup:
@@ -249,6 +321,8 @@ class Startup:
         self.mode = "server" if found else "direct"
         self.imported: float | None = None
         self.server_ready: float | None = None
+        self.flow_process: Any = None  # flows.oneshot.FlowRunProcess: the flow run's half, in its own process
+        self.warmed_up = False  # the first page's first-use costs were paid while the flow run was made
 
     def since_start(self, when: float | None) -> float | None:
         return None if when is None else round(max(0.0, when - self.started), 3)
@@ -262,8 +336,15 @@ class Startup:
             "seconds": self.since_start(clock.get("pipeline")),  # process start -> the pipeline's work begins
             "imports_seconds": self.since_start(self.imported),
             "server_ready_seconds": self.since_start(self.server_ready),
+            # the flow run was Running (made by the forked flow-run process; null: not that path)
+            "flow_run_seconds": self.since_start(self.flow_process.running_at if self.flow_process else None),
+            "warmed_up": self.warmed_up,
             "first_page_seconds": self.since_start(clock.get("first_page")),
             "total_seconds": self.since_start(ended),
+            # CPU seconds so far: this process's, and its ended children's (the flow-run process,
+            # extraction workers): with two processes at once, the wall is less than their sum
+            "cpu_seconds": _cpu_seconds(resource.RUSAGE_SELF),
+            "children_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN),
         }
 
 
@@ -282,7 +363,8 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
     from wiredesk.storage import open_store
 
     flow_run = startup.mode != "direct" or embedded is not None
-    if flow_run:
+    in_process_flow = flow_run and startup.flow_process is None
+    if in_process_flow:
         from wiredesk.flows.runners import build_task_runner
 
         build_task_runner(config.run)  # a missing optional extra is a one-line error, before the run
@@ -292,8 +374,12 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
         if not args.no_export:
             check_writable(config.export.out)
         open_store(config.store.dsn).close()  # an unusable store fails here, in one line
-    if flow_run:
+    if in_process_flow:
         from wiredesk.flows.ingest import ingest, run_by_hand  # prefect: 1.5 s and more, only for a flow run
+    elif startup.flow_process is not None:
+        from wiredesk.pipeline.run import run_ingest  # noqa: F401 - imported now, while the flow run is made
+
+        startup.flow_process.start()  # the inputs are fine: make the flow run
     startup.imported = time.monotonic()
     if embedded is not None:
         embedded.wait_ready()
@@ -306,6 +392,8 @@ def _run(args: argparse.Namespace, startup: Startup, embedded: Any, run_clock: A
         with console.status("ingesting" if startup.mode == "direct" else "ingesting (a Prefect flow run)"):
             if startup.mode == "direct":
                 summary = _run_direct(config, args)
+            elif startup.flow_process is not None:
+                summary = _run_beside_flow(config, args, startup)
             else:
                 summary = run_by_hand(
                     ingest,
@@ -331,6 +419,29 @@ def _run_direct(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from wiredesk.pipeline.run import run_ingest
 
     summary, _ = run_ingest(config, **_run_params(args))
+    return summary
+
+
+def _run_beside_flow(config: Any, args: argparse.Namespace, startup: Startup) -> dict[str, Any]:
+    """The pipeline in this process as the ``ingest`` flow run's work, made by the forked flow-run process
+    (``flows.oneshot``): it begins once the flow run is Running, with the flow run's id as its run id,
+    and its summary becomes the flow run's result (the flow run ends when this returns)."""
+    from wiredesk.pipeline.run import run_ingest
+
+    flow_process = startup.flow_process
+    # While the flow run is being made: the first page's first-use costs, if a core is free for it (on a
+    # saturated machine it would only take CPU from the flow-run process, which the run waits for).
+    if args.input and not flow_process.ready() and os.getloadavg()[0] < (os.cpu_count() or 1):
+        from wiredesk.pipeline.warmup import warm_up
+
+        startup.warmed_up = warm_up(config, args.input)
+    run_id = flow_process.wait_running()
+    try:
+        summary, tallies = run_ingest(config, **_run_params(args), run_id=run_id)
+    except BaseException as exc:
+        flow_process.fail(exc)
+        raise
+    flow_process.finish(summary, tallies)
     return summary
 
 
