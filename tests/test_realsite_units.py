@@ -147,7 +147,9 @@ _RELATED = "".join(f'<h3><a href="/r{n}/">Related {n}</a></h3>' for n in range(6
             _page(
                 head='<link rel="next" href="/page/2/">',
                 body="<div>"
-                + "".join(f'<h2><a href="/s{n}/">Story {n}</a></h2><p>{"Excerpt words here. " * 15}</p>' for n in range(8))
+                + "".join(
+                    f'<h2><a href="/s{n}/">Story {n}</a></h2><p>{"Excerpt words here. " * 15}</p>' for n in range(8)
+                )
                 + "</div>",
             ),
             "listing",
