@@ -52,7 +52,6 @@ GRID = {
     "min_block_share": (0.0, 0.3),
     "confident_block_share": (0.9, 2.0),
     "entries_over_chosen": (1.8, 1e9),
-    "block_match": (0.8, 0.9, 2.0),
     "collapse_words": (0, 80),
 }
 BLOWUP = 3.0

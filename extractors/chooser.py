@@ -59,19 +59,13 @@ class Rules:
     # Live blogs / multi-part pages: the run of entries replaces a chosen text that is one
     # of them when the entries hold this many times its words.
     entries_over_chosen: float = 1.8
-    # The page's main block arbitrates between trafilatura and readability: when one of
-    # them IS the block (holds at least this share of its 4-grams and is within
-    # ``block_match_span`` of its length) and the one chosen is not, the match is kept
-    # (a value above 1 turns the check off).
-    block_match: float = 2.0
-    block_match_span: float = 1.25
     # A precision-mode result that stays under this many words after the checks (a
     # collapse: precision mode kept a caption or a teaser) gives way to the balanced
     # mode's output when that holds at least ``collapse_gain`` times its words and is
     # not the page's whole text, on a page with no dense block (under half
     # ``min_block_words``: a page with one is a short story, and precision was right;
     # 0 turns the check off).
-    collapse_words: int = 0
+    collapse_words: int = 80
     collapse_gain: float = 3.0
 
 
@@ -321,27 +315,7 @@ def _decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabil
             return html_path.Candidate(method="main-block", text=block.text)
     elif chosen is primary and lr >= rules.min_block_words and _blown(lp, cands.get("block"), lr, rules):
         return readable
-    # English pages only, as html.choose's containment rules (readability misjudges the
-    # German-majority trafilatura-eval pages more often: -0.002 there without this)
-    if english and rules.block_match <= 1.0 and readable is not None and primary is not None:
-        other = readable if chosen is primary else primary if chosen is readable else None
-        if other is not None:
-            block = cands.get("block")
-            # only towards the longer one: the chosen text lost part of the story. The
-            # other way (a chosen text longer than the block) cost CleanEval, fundus and
-            # readability pages whose story spans several blocks.
-            if n_words(other) > n_words(chosen) and _is_block(other, block, rules) and not _is_block(chosen, block, rules):
-                return other
     return chosen
-
-
-def _is_block(c: html_path.Candidate, block: Block, rules: Rules) -> bool:
-    """Is candidate ``c`` the page's main block (its words, about its length)?"""
-    if block.n_words < rules.min_block_words or not c.text:
-        return False
-    n = n_words(c)
-    span = rules.block_match_span
-    return block.n_words / span <= n <= block.n_words * span and _share(block.text, c.text) >= rules.block_match
 
 
 def with_entries(chosen: html_path.Candidate | None, cands: PageCandidates, rules: Rules = RULES):

@@ -125,37 +125,6 @@ def test_second_opinion_longer_than_the_body_text_is_refused() -> None:
     assert decide(cands, english=True, precise=False, use_readability=True) is None
 
 
-def test_shorter_choice_gives_way_to_a_second_opinion_that_is_the_main_block() -> None:
-    # trafilatura kept a promo and half the story; readability's text is the page's main
-    # block. html.choose keeps trafilatura (neither text lies inside the other); the block
-    # says readability has the story.
-    html = _page("".join(f"<p>{s}</p>" for s in STORY * 2))
-    partial = Candidate(method="trafilatura", text="\n".join([PROMO, *STORY[:4]]))
-    story = Candidate(method="readability", text="\n".join(STORY * 2))
-    on = Rules(block_match=0.9)
-    chosen = decide(
-        _cands(html, primary=partial, readability=story), english=True, precise=False, use_readability=True, rules=on
-    )
-    assert chosen is story
-    off = Rules(block_match=2.0)
-    chosen = decide(
-        _cands(html, primary=partial, readability=story), english=True, precise=False, use_readability=True, rules=off
-    )
-    assert chosen is partial
-    # never towards a shorter text: a story longer than its densest block spans several
-    longer = Candidate(method="trafilatura", text="\n".join(STORY * 2 + [COMMENT] * 6))
-    block_only = Candidate(method="readability", text="\n".join(STORY * 2 + [PROMO, PROMO]))
-    chosen = decide(
-        _cands(html, primary=longer, readability=block_only), english=True, precise=False, use_readability=True, rules=on
-    )
-    assert chosen is longer
-    # and not on pages that are not English (readability misjudges them more often)
-    chosen = decide(
-        _cands(html, primary=partial, readability=story), english=False, precise=False, use_readability=True, rules=on
-    )
-    assert chosen is partial
-
-
 def test_collapsed_precision_output_gives_way_to_balanced_on_a_page_without_a_dense_block() -> None:
     # the story is in short table cells and spans (no dense block); precision mode kept a caption
     cells = "".join(f"<tr><td><span>{s}</span></td></tr>" for s in STORY)
