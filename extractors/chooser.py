@@ -251,12 +251,16 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
     (trafilatura's default mode), "readability" and "block" (``main_block``).
     """
     chosen = _decide(cands, english=english, precise=precise, use_readability=use_readability, rules=rules)
-    if precise and rules.collapse_words and n_words(chosen) < rules.collapse_words:
-        balanced: html_path.Candidate | None = cands.get("balanced")
+    if (
+        precise
+        and rules.collapse_words
+        and n_words(chosen) < rules.collapse_words
+        and cands.get("block").n_words < rules.min_block_words // 2  # no dense block speaks for the short text
+    ):
+        balanced: html_path.Candidate | None = cands.get("balanced")  # only now: a trafilatura run
         lb = n_words(balanced)
         if (
-            cands.get("block").n_words < rules.min_block_words // 2  # no dense block speaks for the short text
-            and lb >= rules.min_block_words
+            lb >= rules.min_block_words
             and lb >= rules.collapse_gain * max(n_words(chosen), 1)
             and len(balanced.text) <= WHOLE_PAGE_SHARE * cands.get("body_chars")
         ):
