@@ -53,6 +53,7 @@ GRID = {
     "confident_block_share": (0.9, 2.0),
     "entries_over_chosen": (1.8, 1e9),
     "collapse_words": (0, 80),
+    "collapse_gain": (2.0, 3.0),
 }
 BLOWUP = 3.0
 

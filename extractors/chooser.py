@@ -66,7 +66,7 @@ class Rules:
     # ``min_block_words``: a page with one is a short story, and precision was right;
     # 0 turns the check off).
     collapse_words: int = 80
-    collapse_gain: float = 3.0
+    collapse_gain: float = 2.0
 
 
 RULES = Rules()
