@@ -52,6 +52,8 @@ GRID = {
     "min_block_share": (0.0, 0.3),
     "confident_block_share": (0.9, 2.0),
     "entries_over_chosen": (1.8, 1e9),
+    "collapse_words": (0, 80),
+    "collapse_gain": (2.0, 3.0),
 }
 BLOWUP = 3.0
 
@@ -188,7 +190,19 @@ def main() -> None:
         help="pickle of the extractors' outputs per page, read if present and written after "
         "(only while the extractors themselves are unchanged: a rules or line-rule experiment)",
     )
+    ap.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="pin one grid key to one value (a smaller grid: e.g. the keys every fold already agrees on)",
+    )
     a = ap.parse_args()
+    for kv in a.fix:
+        key, value = kv.split("=", 1)
+        if key not in GRID:
+            ap.error(f"--fix {kv}: no grid key {key!r} (keys: {', '.join(GRID)})")
+        GRID[key] = (type(getattr(RULES, key))(float(value)),)
     report(load_sets(a.limit), a.folds, a.cache, a.json_out)
 
 

@@ -59,6 +59,14 @@ class Rules:
     # Live blogs / multi-part pages: the run of entries replaces a chosen text that is one
     # of them when the entries hold this many times its words.
     entries_over_chosen: float = 1.8
+    # A precision-mode result that stays under this many words after the checks (a
+    # collapse: precision mode kept a caption or a teaser) gives way to the balanced
+    # mode's output when that holds at least ``collapse_gain`` times its words and is
+    # not the page's whole text, on a page with no dense block (under half
+    # ``min_block_words``: a page with one is a short story, and precision was right;
+    # 0 turns the check off).
+    collapse_words: int = 80
+    collapse_gain: float = 2.0
 
 
 RULES = Rules()
@@ -242,6 +250,28 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
     ``cands`` makes "primary" (trafilatura, precision mode when ``precise``), "balanced"
     (trafilatura's default mode), "readability" and "block" (``main_block``).
     """
+    chosen = _decide(cands, english=english, precise=precise, use_readability=use_readability, rules=rules)
+    if (
+        precise
+        and rules.collapse_words
+        and n_words(chosen) < rules.collapse_words
+        and cands.get("block").n_words < rules.min_block_words // 2  # no dense block speaks for the short text
+    ):
+        balanced: html_path.Candidate | None = cands.get("balanced")  # only now: a trafilatura run
+        lb = n_words(balanced)
+        if (
+            lb >= rules.min_block_words
+            and lb >= rules.collapse_gain * max(n_words(chosen), 1)
+            and len(balanced.text) <= WHOLE_PAGE_SHARE * cands.get("body_chars")
+        ):
+            return balanced
+    return chosen
+
+
+WHOLE_PAGE_SHARE = 0.8  # a balanced output with this share of the body's text is the whole page
+
+
+def _decide(cands: PageCandidates, *, english: bool, precise: bool, use_readability: bool, rules: Rules):
     primary: html_path.Candidate | None = cands.get("primary")
     lp = n_words(primary)
     if precise:

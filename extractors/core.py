@@ -29,6 +29,7 @@ from .metadata import (
     same_site,
 )
 from .profile import HostProfile
+from .repair import repairs
 from .settings import ExtractSettings
 from .stated import clean_author, commenter_names, stated_author, stated_published
 from .text import TextResult, clean_lines, line_key, word_count
@@ -107,7 +108,7 @@ def html_candidates(
 
     def tree():
         if "tree" not in state:
-            state["tree"] = html_path.parse_html(text)
+            state["tree"] = _parse_with_repairs(text)
             if state["tree"] is None:
                 raise InputError("HTML could not be parsed", reason="decode")
         return state["tree"]
@@ -165,6 +166,19 @@ def html_candidates(
         cands.done = memo
     cands.spent = timings
     return cands
+
+
+def _parse_with_repairs(text: str):
+    """The page's tree; where the parser found no <body> (an unclosed <title>, a quote
+    spliced into a tag: see repair.py), the first repaired markup that has one."""
+    tree = html_path.parse_html(text)
+    if tree is not None and tree.find("body") is not None:
+        return tree
+    for fixed in repairs(text):
+        again = html_path.parse_html(fixed)
+        if again is not None and again.find("body") is not None:
+            return again
+    return tree
 
 
 def _precise(declared: str | None) -> bool:

@@ -123,3 +123,27 @@ def test_second_opinion_longer_than_the_body_text_is_refused() -> None:
         }
     )
     assert decide(cands, english=True, precise=False, use_readability=True) is None
+
+
+def test_collapsed_precision_output_gives_way_to_balanced_on_a_page_without_a_dense_block() -> None:
+    # the story is in short table cells and spans (no dense block); precision mode kept a caption
+    cells = "".join(f"<tr><td><span>{s}</span></td></tr>" for s in STORY)
+    menu = " ".join(f'<a href="/s{i}">Section number {i} of the harbour news site</a>' for i in range(30))
+    html = f'<html lang="en"><head><title>t</title></head><body><div>{menu}</div><table>{cells}</table></body></html>'
+    caption = Candidate(method="trafilatura", text="Photo: the old pier at dusk")
+    balanced = Candidate(method="trafilatura", text="\n".join(STORY))
+    empty = Candidate(method="readability", text="")
+    on = Rules(collapse_words=80)
+
+    def run(rules: Rules, html: str = html):
+        cands = _cands(html, primary=caption, balanced=balanced, readability=empty)
+        return decide(cands, english=True, precise=True, use_readability=True, rules=rules)
+
+    assert run(on) is balanced
+    assert run(Rules(collapse_words=0)) is caption
+    # a page whose densest block is a short story of its own: precision was right
+    short_story = _page("".join(f"<p>{s}</p>" for s in STORY[:4]))
+    assert run(on, short_story) is caption
+    # a balanced output that is the whole page's text is no rescue (trafilatura's baseline)
+    bare = f'<html lang="en"><head><title>t</title></head><body><table>{cells}</table></body></html>'
+    assert run(on, bare) is caption
