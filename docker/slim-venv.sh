@@ -2,7 +2,7 @@
 # Slim the build stage's virtualenv before the runtime stage copies it. Only what no wiredesk
 # command loads goes; the precompiled .pyc files stay (without them every process start, the
 # CLI's, each flow run's and each extraction worker's, pays 2-4 s more to compile prefect & co).
-# Sizes measured on the venv: notes/README-docker.md. Usage: sh slim-venv.sh /opt/venv
+# Sizes measured on the venv: README.md, "Docker". Usage: sh slim-venv.sh /opt/venv
 set -eu
 venv=$1
 site=$(echo "$venv"/lib/python3*/site-packages)
