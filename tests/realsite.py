@@ -545,9 +545,18 @@ class Nginx:
             self.proc.stderr.close()
 
     def log(self) -> list[LogLine]:
+        """The access log's lines. nginx writes a request's line after it has sent the response,
+        so a client can have its answer before the line is there: wait until the log has not
+        grown for a moment (at most 3 s)."""
         path = self.run_dir / "access.log"
         if not path.exists():
             return []
+        size, quiet, deadline = -1, 0, time.monotonic() + 3
+        while quiet < 3 and time.monotonic() < deadline:
+            now = path.stat().st_size
+            quiet = quiet + 1 if now == size else 0
+            size = now
+            time.sleep(0.05)
         out = []
         for line in path.read_text().splitlines():
             parts = line.split("\t")
