@@ -263,15 +263,6 @@ def _has_blockish_descendant(elem, pattern) -> bool:
 _INLINE_TAGS = frozenset({"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"})
 
 
-def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
-    """A copy of ``fn`` that looks its globals up in ``scope`` instead of its module."""
-    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
-    copy.__kwdefaults__ = fn.__kwdefaults__
-    copy.__qualname__ = fn.__qualname__
-    copy.__doc__ = fn.__doc__
-    return copy
-
-
 _IN_CODE = etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
 _HOLDS_MAIN = etree.XPath("descendant-or-self::main | descendant-or-self::article | descendant-or-self::math")
 
@@ -296,11 +287,15 @@ def _readability_class():
     scope = dict(vars(rr))
     scope["clean"] = _clean
     scope["describe"] = lambda node, depth=1: describe(node, depth) if rr.log.isEnabledFor(logging.DEBUG) else ""
-    scope["text_length"] = _rebind(rr.text_length, scope)
+    scope["text_length"] = traf_prune.rebind(rr.text_length, scope)
     Document = type(
         "_PrivateDocument",
         (rr.Document,),
-        {name: _rebind(fn, scope) for name, fn in vars(rr.Document).items() if isinstance(fn, types.FunctionType)},
+        {
+            name: traf_prune.rebind(fn, scope)
+            for name, fn in vars(rr.Document).items()
+            if isinstance(fn, types.FunctionType)
+        },
     )
     unlikely = rr.REGEXES["unlikelyCandidatesRe"]
     maybe = rr.REGEXES["okMaybeItsACandidateRe"]

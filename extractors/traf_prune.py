@@ -399,7 +399,8 @@ def prune_unwanted_nodes(tree, nodelist, with_backup: bool = False):
     return library(tree, _evaluators(nodelist), with_backup)
 
 
-def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
+def rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
+    """A copy of ``fn`` that looks its globals up in ``scope`` instead of its module."""
     copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__
     copy.__qualname__ = fn.__qualname__
@@ -407,6 +408,16 @@ def _rebind(fn: types.FunctionType, scope: dict) -> types.FunctionType:
     return copy
 
 
+# trafilatura.xpaths' lists of pruning expressions that bare_extraction's call chain evaluates.
+PRUNE_LISTS = (
+    "RAW_TREE_PRUNE_XPATH",
+    "REMOVE_COMMENTS_XPATH",
+    "REMOVE_COMMENTS_AND_LISTS_XPATH",
+    "OVERALL_DISCARD_XPATH",
+    "TEASER_DISCARD_XPATH",
+    "PRECISION_DISCARD_XPATH",
+    "DISCARD_IMAGE_ELEMENTS",
+)
 _BARE = None
 
 
@@ -432,18 +443,7 @@ def bare_extraction() -> Callable:
     if _BARE is None:
         from trafilatura import core, external, main_extractor, xpaths
 
-        register(
-            getattr(xpaths, name)
-            for name in (
-                "RAW_TREE_PRUNE_XPATH",
-                "REMOVE_COMMENTS_XPATH",
-                "REMOVE_COMMENTS_AND_LISTS_XPATH",
-                "OVERALL_DISCARD_XPATH",
-                "TEASER_DISCARD_XPATH",
-                "PRECISION_DISCARD_XPATH",
-                "DISCARD_IMAGE_ELEMENTS",
-            )
-        )
+        register(getattr(xpaths, name) for name in PRUNE_LISTS)
         modules = (core, main_extractor, external)
         functions = {
             (mod, name): fn
@@ -469,7 +469,7 @@ def bare_extraction() -> Callable:
                         changed = True
                         break
         scopes = {mod: dict(vars(mod)) for mod in modules}
-        copies = {fn: _rebind(fn, scopes[mod]) for (mod, _), fn in functions.items() if fn in reaching}
+        copies = {fn: rebind(fn, scopes[mod]) for (mod, _), fn in functions.items() if fn in reaching}
         for scope in scopes.values():
             for name, value in list(scope.items()):
                 if isinstance(value, types.FunctionType) and value in copies:

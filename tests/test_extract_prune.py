@@ -18,15 +18,7 @@ from wiredesk.extractors.decoding import decode_page
 from wiredesk.extractors.html import parse_html
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "html"
-LISTS = (
-    "RAW_TREE_PRUNE_XPATH",
-    "REMOVE_COMMENTS_XPATH",
-    "REMOVE_COMMENTS_AND_LISTS_XPATH",
-    "OVERALL_DISCARD_XPATH",
-    "TEASER_DISCARD_XPATH",
-    "PRECISION_DISCARD_XPATH",
-    "DISCARD_IMAGE_ELEMENTS",
-)
+LISTS = traf_prune.PRUNE_LISTS
 # Markup aimed at every clause of every expression, with the attribute orders that matter
 # (XPath's string(@id|@class) is the value of whichever attribute comes first in the tag).
 TRICKY = """<html><body>
