@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from wiredesk.config import WiredeskConfig
 from wiredesk.core.errors import ConfigError
-from wiredesk.flows.server import local_serve_api
+from wiredesk.flows.server import DeadServe, local_serve_api
 
 if TYPE_CHECKING:  # prefect is imported only when deployments are actually built
     from prefect.deployments.runner import RunnerDeployment
@@ -486,7 +486,15 @@ def serve(
         # Every flow run serve starts is a subprocess: it must talk to this server too.
         os.environ["PREFECT_API_URL"] = server.api_url
         os.environ["PREFECT_UI_URL"] = server.url
-        _serve_against(server.api_url, deployments, names, limit=limit, announce=announce, exclusive=True)
+        _serve_against(
+            server.api_url,
+            deployments,
+            names,
+            limit=limit,
+            announce=announce,
+            exclusive=True,
+            dead_serve=server.dead_serve,
+        )
 
 
 def _serve_against(
@@ -497,6 +505,7 @@ def _serve_against(
     limit: int | None,
     announce: bool,
     exclusive: bool,
+    dead_serve: DeadServe | None = None,
 ) -> None:
     import prefect
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
@@ -507,10 +516,11 @@ def _serve_against(
     if exclusive:
         updates[PREFECT_UI_URL] = api_url.removesuffix("/api")
     with temporary_settings(updates=updates):
-        ended = crash_orphaned_runs(names, exclusive=exclusive)
+        ended = crash_orphaned_runs(names, exclusive=exclusive, dead_serve=dead_serve)
         if ended and announce:
             print(
-                f"set Crashed {len(ended)} run(s) a stopped serve left unfinished: {', '.join(ended)}", file=sys.stderr
+                f"set Crashed {len(ended)} run(s) a dead serve left unfinished or that ended with it: {', '.join(ended)}",
+                file=sys.stderr,
             )
         # pause_on_shutdown=False: stopping serve must not pause the schedules (with a shared
         # server, workers or the next serve go on running them).

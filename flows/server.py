@@ -14,6 +14,11 @@ Lifecycle, so that no server outlives its serve process:
 - ``<home>/server.json`` records the server's pid and process group: the next serve on that
   home stops a server a dead serve left behind (elsewhere than Linux, or if the signal was
   missed) before it starts its own.
+
+That record also dates the serve: when it started, and (its modification time, touched every
+``HEARTBEAT_S`` while serve lives) when it was last seen alive. A record found at the next start
+means its serve died without stopping: ``LocalPrefectServer.dead_serve`` tells recovery
+(``flows.recovery``) which runs ended as that serve died.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -36,6 +44,7 @@ from wiredesk.core.errors import ConfigError, WiredeskError
 DEFAULT_PORT = 4200  # Prefect's own default: the UI at http://127.0.0.1:4200
 STARTUP_TIMEOUT_S = 180.0  # a first start creates and migrates the database: ~20 s idle, more when busy
 STOP_GRACE_S = 15.0
+HEARTBEAT_S = 5.0  # how often a living serve touches its server record
 SERVER_RECORD = "server.json"
 SERVE_LOCK = "serve.lock"
 SERVER_LOG = "server.log"
@@ -98,6 +107,35 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class DeadServe:
+    """A serve that died without stopping on this home: when it started, when it was last seen alive
+    (its server record's last heartbeat: it died at most ``HEARTBEAT_S`` later, load permitting)."""
+
+    serve_pid: int | None
+    started: datetime | None
+    last_seen: datetime
+
+
+def dead_serve(home: Path) -> DeadServe | None:
+    """The serve that left its server record in ``home`` (it died without stopping), or None.
+    Call with the lock held: no living serve holds this home then."""
+    record_path = Path(home) / SERVER_RECORD
+    try:
+        last_seen = datetime.fromtimestamp(record_path.stat().st_mtime, UTC)
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    try:
+        started = datetime.fromisoformat(record["started"]) if record.get("started") else None
+    except (TypeError, ValueError):
+        started = None
+    pid = record.get("serve_pid")
+    return DeadServe(serve_pid=pid if isinstance(pid, int) else None, started=started, last_seen=last_seen)
+
+
 class LocalPrefectServer:
     """A `prefect server start` owned by this process: ``with LocalPrefectServer(home) as server:``."""
 
@@ -110,6 +148,8 @@ class LocalPrefectServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
         self._log: IO[bytes] | None = None
+        self._heartbeat: threading.Event | None = None
+        self.dead_serve: DeadServe | None = None  # the serve before this one, if it died without stopping
 
     @property
     def url(self) -> str:
@@ -141,6 +181,7 @@ class LocalPrefectServer:
             raise ConfigError(f"serve: cannot create the Prefect home {self.home} ({exc.strerror or exc})") from None
         self._take_lock()
         try:
+            self.dead_serve = dead_serve(self.home)
             reap_stale_server(self.home)
             if not _port_free(self.host, self.port):
                 raise ConfigError(
@@ -187,8 +228,18 @@ class LocalPrefectServer:
             start_new_session=True,  # its own process group: Ctrl-C to serve is serve's to handle
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
-        record = {"pid": self.process.pid, "pgid": self.process.pid, "serve_pid": os.getpid(), "url": self.url}
+        record = {
+            "pid": self.process.pid,
+            "pgid": self.process.pid,
+            "serve_pid": os.getpid(),
+            "url": self.url,
+            "started": datetime.now(UTC).isoformat(),
+        }
         (self.home / SERVER_RECORD).write_text(json.dumps(record), encoding="utf-8")
+        self._heartbeat = threading.Event()
+        threading.Thread(
+            target=_beat, args=(self.home / SERVER_RECORD, self._heartbeat), name="serve-heartbeat", daemon=True
+        ).start()
 
     def _wait_healthy(self, timeout_s: float) -> None:
         import httpx
@@ -215,6 +266,9 @@ class LocalPrefectServer:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM to its group, SIGKILL after a grace period) and release the home."""
+        if self._heartbeat is not None:
+            self._heartbeat.set()
+            self._heartbeat = None
         if self.process is not None:
             _stop_group(self.process.pid, wait=self.process.wait)
             self.process = None
@@ -226,6 +280,15 @@ class LocalPrefectServer:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _beat(record: Path, stopped: threading.Event) -> None:
+    """Touch the server record every ``HEARTBEAT_S`` until serve stops: its mtime is serve's last sign of life."""
+    while not stopped.wait(HEARTBEAT_S):
+        try:
+            os.utime(record)
+        except OSError:  # removed by stop(): serve is stopping
+            return
 
 
 def _stop_group(pgid: int, *, wait: object = None) -> None:
