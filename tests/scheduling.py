@@ -105,6 +105,56 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}: {tail}")
 
 
+def start_serve(
+    argv_for: Callable[[int], list[str]],
+    env: dict[str, str],
+    log: Path,
+    *,
+    cwd: Path,
+    home: Path,
+    port: int | None = None,
+    timeout: float = 300,
+    tries: int = 5,
+) -> tuple[subprocess.Popen, int]:
+    """Start `wiredesk serve` with its embedded server on ``port`` (else a free one) and wait until
+    that server answers as this serve's own (its record in ``home`` names this process and port).
+    A port taken between the probe and the server's bind (free_port cannot hold it) is not a failure
+    of serve: it is started again on another port, up to ``tries`` times. Returns it and its port."""
+    for _ in range(tries):
+        port = port or free_port()
+        offset = log.stat().st_size if log.exists() else 0
+        proc = start(argv_for(port), env, log, cwd=cwd)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if _serves(home, proc.pid, port):
+                return proc, port
+            if proc.poll() is not None:
+                said = log.read_text(errors="replace")[offset:]
+                server_log = home / "server.log"
+                said += server_log.read_text(errors="replace")[-2000:] if server_log.exists() else ""
+                if f"port {port} on 127.0.0.1 is in use" in said or f"Port {port} is already in use" in said:
+                    port = None  # taken meanwhile: another one
+                    break
+                raise AssertionError(f"serve exited ({proc.returncode}) while starting: {said[-3000:]}")
+            time.sleep(0.5)
+        else:
+            stop(proc, sig=signal.SIGKILL)
+            raise AssertionError(f"serve's server did not answer on port {port} within {timeout:g}s")
+    raise AssertionError(f"no port held for serve's server in {tries} tries")
+
+
+def _serves(home: Path, serve_pid: int, port: int) -> bool:
+    import json
+
+    try:
+        record = json.loads((home / "server.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if record.get("serve_pid") != serve_pid or not str(record.get("url", "")).endswith(f":{port}"):
+        return False
+    return healthy(f"http://127.0.0.1:{port}/api")
+
+
 def healthy(api: str) -> bool:
     try:
         return httpx.get(f"{api}/health", timeout=3).status_code == 200
