@@ -143,6 +143,33 @@ def start_serve(
     raise AssertionError(f"no port held for serve's server in {tries} tries")
 
 
+def start_server(
+    home: Path, log: Path, *, cwd: Path, timeout: float = 300, tries: int = 5
+) -> tuple[subprocess.Popen, int]:
+    """A `prefect server start` of the test's own (state in ``home``) on a free port, once it answers;
+    a port taken between the probe and the server's check of it: started again on another."""
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    for _ in range(tries):
+        port = free_port()
+        offset = log.stat().st_size if log.exists() else 0
+        argv = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        proc = start(argv, prefect_env(PREFECT_HOME=str(home)), log, cwd=cwd)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                said = log.read_text(errors="replace")[offset:]
+                if f"Port {port} is already in use" in said:
+                    break
+                raise AssertionError(f"prefect server exited ({proc.returncode}) while starting: {said[-3000:]}")
+            if healthy(f"http://127.0.0.1:{port}/api") and proc.poll() is None:
+                return proc, port
+            time.sleep(0.5)
+        else:
+            stop(proc, sig=signal.SIGKILL)
+            raise AssertionError(f"prefect server did not answer on port {port} within {timeout:g}s")
+    raise AssertionError(f"no port held for the Prefect server in {tries} tries")
+
+
 def _serves(home: Path, serve_pid: int, port: int) -> bool:
     import json
 

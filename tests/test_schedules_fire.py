@@ -128,19 +128,12 @@ def test_external_server_fires_the_schedule_and_never_sees_the_store_password(tm
     store = _with_password(pg, secret)
     name = "x" + uuid.uuid4().hex[:8]
     config = sch.seed_config(tmp_path, name, store=store, pages=2)
-    home, port = tmp_path / "prefect-server", sch.free_port()
-    api = f"http://127.0.0.1:{port}/api"
+    home = tmp_path / "prefect-server"
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
-    prefect = str(Path(sch.sys.executable).with_name("prefect"))
-    server = sch.start(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        sch.prefect_env(PREFECT_HOME=str(home)),
-        server_log,
-        cwd=tmp_path,
-    )
+    server, port = sch.start_server(home, server_log, cwd=tmp_path)
+    api = f"http://127.0.0.1:{port}/api"
     serve = None
     try:
-        sch.wait_for("the Prefect server", lambda: sch.healthy(api), timeout=300, procs=(server,), log=server_log)
         serve = sch.start(
             sch.wiredesk("serve", "--config", str(config)),
             sch.prefect_env(PREFECT_API_URL=api),
