@@ -133,7 +133,8 @@ def crash_orphaned_runs(
                     ),
                     deployment_filter=ours,
                 )
-                if _ended_by_itself(run, dead_serve)
+                # one found Running above and Crashed by its process since is already in ``runs``
+                if _ended_by_itself(run, dead_serve) and run.id not in {r.id for r in runs}
             ]
         for run, own in [*((run, None) for run in runs), *((run, run.state.message) for run in taken_over)]:
             pid = _pid_on_this_host(run.infrastructure_pid)
