@@ -179,6 +179,30 @@ time.sleep(600)
     ]
 
 
+def test_the_process_reports_between_recoverys_two_reads_the_run_is_ended_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recovery reads the unfinished runs, then the Crashed ones: a run Crashed by its process in
+    between is in both answers, and is ended once."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    name, deployment_id = _deployment()
+    died = _just_died()
+    run = _run(deployment_id, pid=_dead_pid())
+    reads = []
+    read_flow_runs = SyncPrefectClient.read_flow_runs
+
+    def then_the_process_reports(self: Any, *args: Any, **kwargs: Any) -> Any:
+        found = read_flow_runs(self, *args, **kwargs)
+        reads.append([r.id for r in found])
+        if len(reads) == 1:
+            assert _own_crash(run.id).status.value == "ACCEPT"
+        return found
+
+    monkeypatch.setattr(SyncPrefectClient, "read_flow_runs", then_the_process_reports)
+    assert crash_orphaned_runs([name], exclusive=True, dead_serve=died) == [run.name]
+    assert reads == [[run.id], [run.id]]  # found Running, then Crashed
+    assert [m for t, m in _history(run.id) if t == "CRASHED"] == [OWN_EXIT, RECOVERED]
+
+
 def test_crashes_that_are_not_the_dead_serves_are_left_alone() -> None:
     name, deployment_id = _deployment()
     earlier = _run(deployment_id, pid=_dead_pid())
