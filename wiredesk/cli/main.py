@@ -206,11 +206,27 @@ def check_named_folder(flag: str, value: str | None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     _prefect_env(args.verbose)
     early = _fork_flow_process_early(args)
+    if early is None:
+        _prestart_extraction(args)
     try:
         return _cmd_run(args, early)
     finally:
         if early is not None:
             early.abort()  # at once if it was not used (no flow run is made); else a no-op once it ended
+
+
+def _prestart_extraction(args: argparse.Namespace) -> None:
+    """A run of a folder (or of many page files) over several workers: the extraction pool's warm
+    process (``extractors.pool.prestart``) is forked now, so its warm-up runs beside this process's
+    imports and set-up instead of after them; killed at exit if no pool takes it."""
+    if not args.input or args.workers == 1 or not _may_fork():
+        return
+    if len(args.input) < 8 and not any(os.path.isdir(path) for path in args.input):
+        return  # a few files: extracted in this process, no pool
+    from wiredesk.extractors.pool import cpu_count, prestart
+
+    if args.workers is not None or cpu_count() > 1:
+        prestart()
 
 
 def _fork_flow_process_early(args: argparse.Namespace) -> Any:
