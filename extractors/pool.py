@@ -15,16 +15,19 @@ user, scripts calling this need the ``if __name__ == "__main__":`` guard.)
 
 from __future__ import annotations
 
+import atexit
 import gc
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
-from time import monotonic
+from multiprocessing.reduction import recv_handle, send_handle
+from time import monotonic, sleep
 
 from wiredesk.core.errors import ExtractionError, InputError, WiredeskError
 from wiredesk.core.records import Extracted, NotArticle, RawPage
@@ -218,6 +221,185 @@ def _frozen_heap(forking: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
+# -- the zygote: a warm process forked at a one-shot run's start, the pool's workers forked from it --
+
+
+class _Grandchild:
+    """A worker forked by the zygote (not by this process): what ``_Slot`` asks of a process,
+    from its pid and a sentinel pipe whose write end only the worker holds (it reads as
+    ready once the worker has ended). The zygote reaps it."""
+
+    def __init__(self, pid: int, sentinel: int) -> None:
+        self.pid, self.sentinel = pid, sentinel
+        self._ended = False
+
+    def _check(self, timeout: float | None) -> bool:
+        if not self._ended and wait([self.sentinel], timeout):
+            self._ended = True
+            os.close(self.sentinel)
+        return self._ended
+
+    def is_alive(self) -> bool:
+        return not self._check(0)
+
+    def kill(self) -> None:
+        if self.is_alive():
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def join(self, timeout: float | None = None) -> None:
+        self._check(timeout)
+
+
+class Zygote:
+    """A process forked early in a one-shot run (``prestart``, before the run's own imports and
+    set-up), which warms up (``warm_without_gc``) while the run's process goes on, and then
+    forks the pool's workers (warm, as if forked from a warm parent) when the pool starts, and
+    their replacements later (a fork, not a forkserver's cold start). The run's process then
+    never warms itself: the warm-up's CPU seconds run on the other core, beside the run's
+    imports and set-up, instead of before the first page is extracted while a core idles.
+    Workers' pipes and sentinels travel to this process over the zygote's socket pair."""
+
+    def __init__(self) -> None:
+        ours, theirs = mp.Pipe()  # duplex: a socket pair, which file descriptors can travel over
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # nothing buffered is printed twice
+        pid = os.fork()
+        if pid == 0:  # the zygote: it never returns from here
+            status = 1
+            try:
+                ours.close()
+                _zygote_main(theirs, os.getppid())
+                status = 0
+            finally:
+                os._exit(status)
+        theirs.close()
+        self.pid = pid
+        self._conn = ours
+        self._lock = threading.Lock()
+        self._reaped = False
+
+    def spawn(self, settings: ExtractSettings) -> tuple[_Grandchild, Connection]:
+        """A new worker with ``settings``: its process and its pipe (waits for the warm-up)."""
+        with self._lock:
+            self._conn.send(("fork", settings))
+            message = self._conn.recv()
+            if message[0] != "pid":
+                raise RuntimeError(f"the extraction zygote could not fork a worker: {message[1]}")
+            conn = Connection(recv_handle(self._conn))
+            sentinel = recv_handle(self._conn)
+        return _Grandchild(message[1], sentinel), conn
+
+    def close(self, *, kill: bool = False, timeout_s: float = 5.0) -> None:
+        """End the zygote: at once with ``kill`` (never used: it may still be warming up), else
+        once the workers it forked have ended (it waits for them)."""
+        if self._reaped:
+            return
+        if kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._conn.close()
+        deadline = monotonic() + timeout_s
+        while True:
+            try:
+                pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                break
+            if monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            sleep(0.01)
+        self._reaped = True
+
+
+def _zygote_main(conn: Connection, parent: int) -> None:
+    """The zygote's life: warm up, then fork a worker per request until its pipe closes, then
+    wait for the workers it forked to end."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it closes the pool
+    warm_without_gc()
+    gc.freeze()  # what the workers inherit is never walked (nor copied) by their collections
+    children: set[int] = set()
+    while True:
+        for pid in list(children):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                children.discard(pid)
+        if not conn.poll(0.5):
+            continue
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            break
+        if message[0] != "fork":
+            break
+        ours, theirs = mp.Pipe()
+        sentinel_r, sentinel_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            conn.send(("error", str(exc)))
+            continue
+        if pid == 0:  # the worker: holds its pipe and the sentinel's write end, nothing else of ours
+            status = 1
+            try:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                for end in (conn, ours):
+                    end.close()
+                os.close(sentinel_r)
+                _worker(theirs, message[1])
+                status = 0
+            finally:
+                os._exit(status)
+        theirs.close()
+        os.close(sentinel_w)
+        children.add(pid)
+        conn.send(("pid", pid))
+        send_handle(conn, ours.fileno(), parent)
+        send_handle(conn, sentinel_r, parent)
+        ours.close()
+        os.close(sentinel_r)
+    for pid in children:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+_ZYGOTE: Zygote | None = None
+
+
+def prestart() -> bool:
+    """Fork the zygote now (see ``Zygote``), for the next ``ExtractPool`` that starts in this
+    process to take; whether it did. Only while this process is single-threaded and may fork;
+    one unused at exit is killed."""
+    global _ZYGOTE
+    if _ZYGOTE is not None:
+        return True
+    if "fork" not in mp.get_all_start_methods() or threading.active_count() != 1:
+        return False
+    _ZYGOTE = Zygote()
+    atexit.register(_discard_zygote)
+    return True
+
+
+def _take_zygote() -> Zygote | None:
+    global _ZYGOTE
+    zygote, _ZYGOTE = _ZYGOTE, None
+    return zygote
+
+
+def _discard_zygote() -> None:
+    zygote = _take_zygote()
+    if zygote is not None:
+        zygote.close(kill=True)
+
+
 class PoolBatch:
     """Pages handed to an ``ExtractPool`` together; ``ExtractPool.results`` waits for them."""
 
@@ -261,6 +443,7 @@ class ExtractPool:
         self._version = 0
         self._slots: list[_Slot] = []
         self._thread: threading.Thread | None = None
+        self._zygote: Zygote | None = None  # the warm process the workers are forked from, if any
         self._wake_r, self._wake_w = mp.Pipe(duplex=False)
         self._closing = False
         self._error: BaseException | None = None
@@ -345,6 +528,24 @@ class ExtractPool:
     # -- the feeding thread ---------------------------------------------------------------
 
     def _start_workers(self) -> None:
+        zygote = _take_zygote()
+        if zygote is not None:  # forked warm at the run's start: the workers come from it
+            try:
+                for _ in range(self.n):
+                    self._slots.append(_Slot(*zygote.spawn(self.settings)))
+                self._zygote = zygote
+            except (OSError, EOFError, RuntimeError):  # it is gone: the workers come from here
+                zygote.close(kill=True)
+                for slot in self._slots:
+                    slot.conn.close()
+                    slot.proc.kill()
+                self._slots.clear()
+        if not self._slots:
+            self._start_here()
+        self._thread = threading.Thread(target=self._feed, name="wiredesk-extract-pool", daemon=True)
+        self._thread.start()
+
+    def _start_here(self) -> None:
         # Chosen while the caller may still be single-threaded (fork: fastest, workers start
         # warm). Replacements are started later, from the feeding thread: never by fork then.
         ctx = _context()
@@ -356,8 +557,6 @@ class ExtractPool:
         with _frozen_heap(fork):
             for _ in range(self.n):
                 self._slots.append(self._start(ctx))
-        self._thread = threading.Thread(target=self._feed, name="wiredesk-extract-pool", daemon=True)
-        self._thread.start()
 
     def _start(self, ctx: mp.context.BaseContext) -> _Slot:
         parent, child = ctx.Pipe()
@@ -460,7 +659,15 @@ class ExtractPool:
             slot.proc.kill()
         slot.proc.join()
         slot.conn.close()
-        fresh = self._start(_threaded_context())
+        fresh = None
+        if self._zygote is not None:  # a fork of the warm zygote, not a forkserver's cold start
+            try:
+                fresh = _Slot(*self._zygote.spawn(self.settings))
+            except (OSError, EOFError, RuntimeError):
+                self._zygote.close(kill=True)
+                self._zygote = None
+        if fresh is None:
+            fresh = self._start(_threaded_context())
         slot.proc, slot.conn, slot.task, slot.known, slot.pages = fresh.proc, fresh.conn, None, {}, 0
 
     def _stop_workers(self) -> None:
@@ -475,3 +682,6 @@ class ExtractPool:
             if slot.proc.is_alive():
                 slot.proc.kill()
                 slot.proc.join()
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None

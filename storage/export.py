@@ -41,7 +41,7 @@ from wiredesk.storage.files import (
     write_partitioned,
 )
 from wiredesk.storage.locks import file_lock
-from wiredesk.storage.sidecar import sidecar_bytes, sidecar_path
+from wiredesk.storage.sidecar import saved_sidecar, sidecar_bytes, sidecar_path
 from wiredesk.storage.store import Store, read_high_water
 
 Format = Literal["jsonl", "jsonl.gz", "parquet", "csv"]
@@ -182,7 +182,7 @@ def _export(
             )
     files = (list(base["files"]) if base else []) + entries
     schema_file = sidecar_path(target)
-    atomic_write(schema_file, sidecar_bytes(parquet_schema()))
+    atomic_write(schema_file, saved_sidecar(EXPORT_FIELDS) or sidecar_bytes(parquet_schema()))
     manifest = _manifest(store, options, files, high_water, schema_version)
     manifest["schema_file"] = os.path.relpath(schema_file, manifest_path.parent)
     atomic_write(manifest_path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())

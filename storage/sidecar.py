@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,35 @@ def _spell(arrow_type: Any) -> tuple[str, str, dict[str, Any]]:
 
 def sidecar_bytes(schema: Any) -> bytes:
     return (json.dumps(schema_sidecar(schema), indent=2) + "\n").encode()
+
+
+# The export schema's sidecar as built with the pyarrow installed when it was saved (regenerate it
+# with ``save_sidecar()``): every export writes it, and building it imports pyarrow (0.15-0.3 s of
+# CPU at a run's very end, after the last page) for JSONL and CSV exports too.
+SAVED = Path(__file__).with_name("export_schema.json")
+
+
+def saved_sidecar(fields: Sequence[str]) -> bytes | None:
+    """The saved sidecar of the export schema, if it was built from ``fields`` by the pyarrow
+    installed now (else None: build it)."""
+    try:
+        saved = json.loads(SAVED.read_text(encoding="utf-8"))
+        version = metadata.version("pyarrow")
+    except (OSError, ValueError, metadata.PackageNotFoundError):
+        return None
+    if saved.get("pyarrow") != version or saved.get("fields") != list(fields):
+        return None
+    return str(saved["sidecar"]).encode()
+
+
+def save_sidecar() -> None:
+    """Write ``SAVED`` from the export schema and the pyarrow installed."""
+    from wiredesk.core.records import EXPORT_FIELDS
+    from wiredesk.storage.files import parquet_schema
+
+    doc = {
+        "pyarrow": metadata.version("pyarrow"),
+        "fields": list(EXPORT_FIELDS),
+        "sidecar": sidecar_bytes(parquet_schema()).decode(),
+    }
+    SAVED.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

@@ -163,3 +163,80 @@ def test_the_check_runs_in_the_pool_workers_not_in_the_caller() -> None:
     assert whys and f"pid {os.getpid()}" not in whys
     assert len([p for p in pages if p.kind == "html"]) == sum(isinstance(r, NotArticle) for r in results)
     assert not any(isinstance(r, NotArticle) for r in unchecked)  # the check belongs to its batch
+
+
+# -- the zygote: a warm process forked early, the pool's workers forked from it --------------------
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2 :].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def test_pool_workers_come_from_the_prestarted_zygote_and_it_ends_with_the_pool() -> None:
+    import os
+    import threading
+
+    import pytest
+
+    from wiredesk.extractors import ExtractPool
+    from wiredesk.extractors import pool as pool_module
+
+    if threading.active_count() != 1 or not Path("/proc").is_dir():
+        pytest.skip("the zygote is forked only from a single-threaded process (and /proc is read here)")
+    pages = _pages()
+    expected = _summary(extract_many(pages, workers=1))
+    assert pool_module.prestart()
+    zygote = pool_module._ZYGOTE
+    assert zygote is not None and zygote.pid in _children_of(os.getpid())
+    with ExtractPool(2, recycle_after=4) as pool:
+        results = pool.results(pool.submit(pages))
+        assert pool._zygote is zygote and pool_module._ZYGOTE is None  # taken by the pool
+        workers = {slot.proc.pid for slot in pool._slots}
+        assert workers <= _children_of(zygote.pid)  # forked by the zygote, not by this process
+        assert not workers & _children_of(os.getpid())
+        assert pool.recycled >= 2  # replacements: forks of the zygote too
+        again = pool.results(pool.submit(pages[::-1]))
+        assert {slot.proc.pid for slot in pool._slots} <= _children_of(zygote.pid)
+    assert _summary(results) == expected
+    assert _summary(again) == expected[::-1]
+    with pytest.raises(ChildProcessError):  # reaped when the pool closed
+        os.waitpid(zygote.pid, os.WNOHANG)
+
+
+def test_a_zygote_no_pool_takes_is_killed_at_exit_and_a_dead_one_is_not_used() -> None:
+    import os
+    import signal
+    import threading
+
+    import pytest
+
+    from wiredesk.extractors import ExtractPool
+    from wiredesk.extractors import pool as pool_module
+
+    if threading.active_count() != 1:
+        pytest.skip("the zygote is forked only from a single-threaded process")
+    assert pool_module.prestart()
+    unused = pool_module._ZYGOTE
+    assert unused is not None
+    pool_module._discard_zygote()  # what runs at exit
+    with pytest.raises(ChildProcessError):
+        os.waitpid(unused.pid, os.WNOHANG)
+    # one that died before the pool started: the pool starts its workers itself, as without one
+    assert pool_module.prestart()
+    dead = pool_module._ZYGOTE
+    assert dead is not None
+    os.kill(dead.pid, signal.SIGKILL)
+    pages = _pages()
+    with ExtractPool(2) as pool:
+        results = pool.results(pool.submit(pages))
+        assert pool._zygote is None
+    assert _summary(results) == _summary(extract_many(pages, workers=1))

@@ -116,3 +116,30 @@ def test_parquet_files_carry_the_same_schema(store, tmp_path: Path) -> None:  # 
     side = json.loads(Path(f"{out}.schema.json").read_text())
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(side["arrow_ipc_base64"])))
     assert pq.read_schema(out).remove_metadata().equals(schema)
+
+
+def test_the_saved_sidecar_is_the_one_built_from_the_schema_and_is_what_an_export_writes(exported: Path) -> None:
+    """Exports write the sidecar saved beside storage/sidecar.py (no pyarrow import at a run's end):
+    it must be byte for byte what the schema builds with the pyarrow installed (if this fails after
+    a pyarrow upgrade or a change of the export fields: run ``save_sidecar()``)."""
+    from wiredesk.storage.files import parquet_schema
+    from wiredesk.storage.sidecar import SAVED, saved_sidecar, sidecar_bytes, sidecar_path
+
+    built = sidecar_bytes(parquet_schema())
+    saved = saved_sidecar(EXPORT_FIELDS)
+    assert saved == built, f"{SAVED.name} is stale: regenerate it with save_sidecar()"
+    assert sidecar_path(exported).read_bytes() == built
+    assert saved_sidecar([*EXPORT_FIELDS, "another"]) is None  # other fields: built, not read
+
+
+def test_an_export_builds_the_sidecar_when_the_saved_one_does_not_apply(store, tmp_path, monkeypatch) -> None:  # noqa: F811
+    from wiredesk.storage import export as export_module
+    from wiredesk.storage.files import parquet_schema
+    from wiredesk.storage.sidecar import sidecar_bytes
+
+    monkeypatch.setattr(export_module, "saved_sidecar", lambda fields: None)
+    arts = [make_article(i) for i in (0, 1)]
+    store.write_batch(run_id="r", articles=arts, assignments=[new(a) for a in arts])
+    out = Path(export_corpus(store, str(tmp_path / "c.jsonl")).out)
+    assert (tmp_path / "c.jsonl.schema.json").read_bytes() == sidecar_bytes(parquet_schema())
+    assert out.exists()

@@ -213,6 +213,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             early.abort()  # at once if it was not used (no flow run is made); else a no-op once it ended
 
 
+def _prestart_extraction(args: argparse.Namespace, loaded: Any, early: Any) -> None:
+    """A run of a folder (or of many page files) over several workers in this process: the
+    extraction pool's warm process (``extractors.pool.prestart``) is forked now, once the config is
+    loaded (it inherits those imports), so its warm-up runs beside this process's remaining set-up
+    instead of after it, and this process never warms up; killed at exit if no pool takes it."""
+    if not args.input or early is not None or loaded.run.task_runner != "default" or not _may_fork():
+        return
+    if len(args.input) < 8 and not any(os.path.isdir(path) for path in args.input):
+        return  # a few files: extracted in this process, no pool
+    from wiredesk.extractors.pool import cpu_count, prestart
+
+    workers = args.workers or loaded.run.workers or cpu_count()
+    if workers > 1:
+        prestart()
+
+
 def _fork_flow_process_early(args: argparse.Namespace) -> Any:
     """With ``PREFECT_API_URL`` set (environment or profile) and ``--input`` the run's one source,
     the flow run's half starts at the very start of the process (flows/oneshot.py): its Prefect import
@@ -245,6 +261,7 @@ def _cmd_run(args: argparse.Namespace, early: Any) -> int:
     check_named_folder("--store", args.store)
     if not args.dry_run and not args.no_export:
         check_named_folder("--out", args.out)
+    _prestart_extraction(args, loaded, early)
     # Which Prefect, decided before anything heavy is imported: a running server is reused; else the
     # embedded one, if asked for, starts now and gets ready while this process imports and checks.
     from wiredesk.flows.server import EmbeddedServer, default_home, running_api
