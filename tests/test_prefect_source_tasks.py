@@ -1,4 +1,4 @@
-"""``run.source_runs: task``: under Prefect each source of a run is an ``ingest-source`` task run of
+"""``run.source_runs: task`` (the default): under Prefect each source of a run is an ``ingest-source`` task run of
 the ingest flow run (no subflow), with the same per-source outcome: rows, states, artifacts,
 the stored articles. Web sources from the hostile test server, the session's Prefect test server."""
 
@@ -54,7 +54,8 @@ def test_sources_as_task_runs_keep_their_rows_states_and_artifacts(tmp_path: Pat
         config = tmp_path / "wiredesk.yaml"
         config.write_text(
             f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
-            f"run: {{workers: 1, source_runs: task, source_concurrency: 4}}\nfetch: {json.dumps(fetch)}\nsources:\n"
+            # source_runs not set: a task run per source is the default
+            f"run: {{workers: 1, source_concurrency: 4}}\nfetch: {json.dumps(fetch)}\nsources:\n"
             + "".join(f"  - {json.dumps(source)}\n" for source in sources)
         )
         state = ingest(config_path=str(config), return_state=True)
