@@ -1,9 +1,11 @@
-"""The Prefect flows: ``ingest`` (per-source subflows, batch tasks) and ``export``.
+"""The Prefect flows: ``ingest`` (a task run or a subflow per source, batch tasks) and ``export``.
 
 A thin shell over ``wiredesk.pipeline``: the run, the sources and the batches are the
 pipeline's own functions (``run_ingest``, ``run_source``, ``ingest_file_batch``,
-``fetch_batch``); here they become a flow, a subflow per source and a task run per batch of
-pages (never per page). Task results are small tallies: pages are streamed to the store.
+``fetch_batch``); here they become a flow, a task run per source (``run.source_runs: task``,
+the default: its web discovery and batches run inside it) or a subflow per source (its
+batches task runs), and a task run per batch of page files (never per page). Task results
+are small tallies: pages are streamed to the store.
 """
 
 from __future__ import annotations
