@@ -30,8 +30,9 @@ that bound (target <= 1.5) for two levels:
             dedup and export included
   run       `wiredesk run --config` over that config: without a Prefect server the pipeline runs
             direct; with ``--prefect-api URL`` (a running `prefect server start`) a flow run with
-            a subflow (``--source-runs subflow``) or a task run (``task``) per source, task runs
-            per batch: the run's own time (pipeline_seconds) and the command's
+            a task run per source (``--source-runs task``, the default: its discovery and batches
+            run in it) or a subflow (``subflow``, its batches task runs): the run's own time
+            (pipeline_seconds) and the command's
 It also checks from the log that no host saw more than its concurrency or less than its interval,
 and that every source fetched all its articles (exit 1 otherwise).
 
@@ -293,7 +294,8 @@ def crawl_config(args: argparse.Namespace, bases: list[str], work: Path) -> Path
     lines = [
         f"store: {{url: {work / 'crawl.db'}}}",
         f"export: {{out: {work / 'corpus.jsonl'}}}",
-        f"run: {{source_concurrency: {args.source_concurrency}, source_runs: {args.source_runs}}}",
+        f"run: {{source_concurrency: {args.source_concurrency}"
+        + (f", source_runs: {args.source_runs}}}" if args.source_runs else "}"),
         f"fetch: {{allow_private: [127.0.0.1], per_host_min_interval: {args.crawl_interval}}}",
         "sources:",
     ]
@@ -413,7 +415,12 @@ def main() -> None:
         default=None,
         help="run level: the API URL of a running `prefect server start` (default: none, the direct run)",
     )
-    parser.add_argument("--source-runs", choices=("subflow", "task"), default="subflow", help="run.source_runs")
+    parser.add_argument(
+        "--source-runs",
+        choices=("subflow", "task"),
+        default=None,
+        help="run.source_runs (default: the config's default)",
+    )
     parser.add_argument("--source-concurrency", type=int, default=100, help="run.source_concurrency")
     args = parser.parse_args()
     if args.serve:

@@ -86,11 +86,13 @@ class RunConfig(_Strict):
     # is, and fetch.global_concurrency bounds the requests in flight over all sources. Under
     # Prefect each running source is a subflow: 8 keeps the embedded Prefect server responsive.
     source_concurrency: int = Field(default=8, ge=1, le=1024)
-    # Under Prefect, how each source of a run is recorded: subflow = an ``ingest-source`` flow run
-    # of its own (~3.5 s of a SQLite Prefect server's time each; its 503s above ~8 at once);
-    # task = an ``ingest-source`` task run of the ingest flow run (its batches nested in it), far
-    # cheaper for runs of many sources. Failures, statuses and per-source artifacts are the same.
-    source_runs: Literal["subflow", "task"] = "subflow"
+    # Under Prefect, how each source of a run is recorded: task (the default) = an ``ingest-source``
+    # task run of the ingest flow run (its discovery and batches nested in it); subflow = an
+    # ``ingest-source`` flow run of its own (~3.5 s of a SQLite Prefect server's time each, its
+    # 503s above ~8 at once: a 100-source crawl took 40x its busiest host's time, tasks 2.4x).
+    # Failures, statuses and per-source artifacts are the same. With task_runner dask, sources
+    # are subflows either way (the Dask runner belongs to a flow run).
+    source_runs: Literal["subflow", "task"] = "task"
 
 
 class Schedule(_Strict):

@@ -29,7 +29,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -254,8 +254,15 @@ class Fetcher:
 
     # ---- public API -----------------------------------------------------------------------
 
-    def fetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
+    def fetch(
+        self, urls: Sequence[Discovered | str], *, on_outcome: Callable[[FetchOutcome], None] | None = None
+    ) -> list[FetchOutcome]:
         """Fetch a batch; one outcome per input, in input order.
+
+        ``on_outcome``: called with each URL's outcome as soon as it is done (once per distinct
+        URL, before the batch returns), so its page can go on (to extraction) while the rest of
+        the batch is still fetched. It runs on the Fetcher's loop (another thread, for a threaded
+        Fetcher): it must be quick and must not raise (an exception is logged and ignored).
 
         The state is read (validators, stored, back-off) but, unless the Fetcher was made
         with ``record_fetches=True``, not written: the caller records ``outcome.record`` for
@@ -266,7 +273,7 @@ class Fetcher:
         a ``duplicate`` the record of the URL's first copy in the batch (recording them
         again is harmless, and unneeded).
         """
-        return self._run(self.afetch(urls))
+        return self._run(self.afetch(urls, on_outcome=on_outcome))
 
     def discover(self, spec: SourceSpec) -> list[Discovered]:
         return list(self.discover_report(spec).items)
@@ -277,7 +284,9 @@ class Fetcher:
         with their validators on a clean exit (``commit_discovery``)."""
         return self._run(self.adiscover_report(spec))
 
-    async def afetch(self, urls: Sequence[Discovered | str]) -> list[FetchOutcome]:
+    async def afetch(
+        self, urls: Sequence[Discovered | str], *, on_outcome: Callable[[FetchOutcome], None] | None = None
+    ) -> list[FetchOutcome]:
         engine = self._bind()
         urls = [Discovered(request_url(d), "") if isinstance(d, str) else d for d in urls]
         canon = [canonicalize_url(d.url) for d in urls]
@@ -291,7 +300,8 @@ class Fetcher:
         for i, url in enumerate(canon):
             if url not in first:
                 first[url] = i
-                jobs.append(self._fetch_page(engine, merged[url], url, prev.get(url), now))
+                job = self._fetch_page(engine, merged[url], url, prev.get(url), now)
+                jobs.append(job if on_outcome is None else _reported(job, on_outcome))
         fetched = dict(zip(first, await asyncio.gather(*jobs)))
         results = []
         for i, url in enumerate(canon):
@@ -636,6 +646,15 @@ class Fetcher:
         if final_url is not None:  # both URLs recorded: the key's record says where it led
             record = replace(record, detail=f"redirected to {final_url}"[:500])
         return FetchOutcome(record, final_url=final_url), resp
+
+
+async def _reported(job: Awaitable[FetchOutcome], report: Callable[[FetchOutcome], None]) -> FetchOutcome:
+    outcome = await job
+    try:
+        report(outcome)
+    except Exception:  # noqa: BLE001 - the caller's hook must never sink the batch
+        log.exception("on_outcome hook failed for %s", outcome.record.url)
+    return outcome
 
 
 def _unique(urls: Sequence[str]) -> list[str]:

@@ -111,8 +111,8 @@ def test_a_batch_sharing_a_host_or_a_source_with_one_waiting_is_stored_after_it(
         b.fetch_records = {}
         c, d = fetched("outlet-c", 9400), fetched("outlet-d", 9401)
         results, consumer = serve_all(IngestConsumer(stages), [a, c, d, b])
-    # a first, alone (b depends on it); c and d, independent of b, wait on and go with it
-    assert consumer.steps == [["outlet-a"], ["outlet-c", "outlet-d", "outlet-b"]]
+    # a before b (b depends on it), and with a the others waiting (one step, not one each); then b
+    assert consumer.steps == [["outlet-a", "outlet-c", "outlet-d"], ["outlet-b"]]
     assert all(results[name].stored == 3 for name in ("outlet-a", "outlet-b", "outlet-c", "outlet-d"))
 
 

@@ -43,7 +43,9 @@ def _config(tmp_path: Path, sources: dict[str, list[Path]], *, batch_size: int =
     lines = [
         f"store: {{url: {tmp_path / 'store.db'}}}",
         f"export: {{out: {tmp_path / 'corpus.jsonl'}}}",
-        f"run: {{batch_size: {batch_size}, workers: 1, lock_timeout_s: 60}}",
+        # These tests read each source's subflow run (the default is a task run per source:
+        # tests/test_prefect_source_tasks.py).
+        f"run: {{batch_size: {batch_size}, workers: 1, lock_timeout_s: 60, source_runs: subflow}}",
     ]
     lines.append("sources:" if sources else "sources: []")
     for name, paths in sources.items():

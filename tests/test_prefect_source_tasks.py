@@ -1,4 +1,4 @@
-"""``run.source_runs: task``: under Prefect each source of a run is an ``ingest-source`` task run of
+"""``run.source_runs: task`` (the default): under Prefect each source of a run is an ``ingest-source`` task run of
 the ingest flow run (no subflow), with the same per-source outcome: rows, states, artifacts,
 the stored articles. Web sources from the hostile test server, the session's Prefect test server."""
 
@@ -16,8 +16,9 @@ from wiredesk.storage import open_store
 pytest_plugins = ["tests.prefect_harness"]
 
 
-def _runs_of(parent_id: str) -> tuple[dict[str, str], dict[str, str], set[str]]:
-    """(child flow runs: name -> state, ingest-source task runs: name -> state, artifact keys)."""
+def _runs_of(parent_id: str) -> tuple[dict[str, str], dict[str, str], set[str], set[str]]:
+    """(child flow runs: name -> state, ingest-source task runs: name -> state, artifact keys,
+    the names of the flow run's other task runs)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -37,7 +38,8 @@ def _runs_of(parent_id: str) -> tuple[dict[str, str], dict[str, str], set[str]]:
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     sources = {t.name: t.state.name for t in tasks if t.task_key.startswith("_source_task")}
-    return {r.name: r.state.name for r in children}, sources, {a.key for a in artifacts if a.key}
+    others = {t.name for t in tasks if not t.task_key.startswith("_source_task")}
+    return {r.name: r.state.name for r in children}, sources, {a.key for a in artifacts if a.key}, others
 
 
 @pytest.mark.prefect
@@ -54,7 +56,8 @@ def test_sources_as_task_runs_keep_their_rows_states_and_artifacts(tmp_path: Pat
         config = tmp_path / "wiredesk.yaml"
         config.write_text(
             f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
-            f"run: {{workers: 1, source_runs: task, source_concurrency: 4}}\nfetch: {json.dumps(fetch)}\nsources:\n"
+            # source_runs not set: a task run per source is the default
+            f"run: {{workers: 1, source_concurrency: 4}}\nfetch: {json.dumps(fetch)}\nsources:\n"
             + "".join(f"  - {json.dumps(source)}\n" for source in sources)
         )
         state = ingest(config_path=str(config), return_state=True)
@@ -66,8 +69,10 @@ def test_sources_as_task_runs_keep_their_rows_states_and_artifacts(tmp_path: Pat
     for i in range(3):
         assert (rows[f"outlet-{i}"]["fetched"], rows[f"outlet-{i}"]["stored"]) == (2, 2)
     assert "no such file or directory" in rows["broken"]["error"]
-    children, tasks, keys = _runs_of(summary["run_id"])
+    children, tasks, keys, others = _runs_of(summary["run_id"])
     assert children == {}  # no subflow
+    # a source's discovery and web batches run inside its task run, not as task runs of their own
+    assert not [name for name in others if name.startswith(("discover-source", "fetch-batch"))], others
     assert tasks == {"outlet-0": "Completed", "outlet-1": "Completed", "outlet-2": "Completed", "broken": "Failed"}
     assert {f"ingest-source-outlet-{i}" for i in range(3)} | {"ingest-sources", "ingest-summary"} <= keys
     with open_store(str(tmp_path / "w.db")) as store:

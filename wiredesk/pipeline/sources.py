@@ -304,7 +304,8 @@ class IngestConsumer:
     extraction pool at once, and the batches waiting to be stored are stored together, as one
     batch, when the pool has extracted them all and nothing else is queued (or when they hold
     ``run.batch_size`` pages): when nothing else is queued, those the pool has extracted are
-    stored together while it extracts the rest. So the pool extracts while sources still fetch
+    stored together while it extracts the rest once they hold half of ``run.batch_size`` pages
+    (see ``_flush_ready``). So the pool extracts while sources still fetch
     and while the consumer deduplicates, and a hundred sources whose pages arrive together cost
     a few commits and dedup passes, not a hundred.
     A batch that shares a location, a host profile or its source with one waiting is stored
@@ -343,18 +344,23 @@ class IngestConsumer:
             if stages is None:
                 raise RuntimeError("this consumer has no stages to store fetched pages with")
             return store_alone(stages, batch)
+        return wait_for([self.submit(batch)])[0]
+
+    def can_submit(self) -> bool:
+        """Whether this thread may hand batches over without waiting (``submit``): not the
+        consumer's own thread (it stores them itself, ``ingest``)."""
+        return self._stages is not None and threading.get_ident() != self._owner
+
+    def submit(self, batch: WebBatch) -> Future:
+        """Queue a fetched batch to be stored as ``ingest`` does, without waiting for it (from
+        any thread but the consumer's; ``can_submit``): its future gives its tally. A source
+        hands over each page as it arrives this way (``fetch_batch``), so the pool extracts it
+        while the rest of the batch is still fetched."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the run is ending: no more batches are stored")
             self._queue.put(batch)
-        future = batch.future
-        try:
-            while not future.done():  # in slices, as in call()
-                wait([future], timeout=0.1)
-            return future.result()
-        except BaseException:
-            future.cancel()  # not prepared yet: never stored (a prepared one is stored with its group)
-            raise
+        return batch.future
 
     def serve(self, futures: Sequence[Future]) -> None:
         """On the consumer's thread: run the queued steps until every one of ``futures`` is done."""
@@ -373,10 +379,21 @@ class IngestConsumer:
                     self._run(*item)
                 if self._waiting and sum(b.size for b in self._waiting) >= self._batch_cap():
                     self._flush()
-                elif self._waiting and self._queue.empty():  # those extracted, while the pool goes on
-                    self._flush([b for b in self._waiting if not b.extracting()])
+                elif self._waiting and self._queue.empty():
+                    self._flush_ready()
         finally:
             self._flush()
+
+    def _flush_ready(self) -> None:
+        """With nothing else queued: store the batches waiting once the pool has extracted them
+        all, or those it has extracted while it goes on, once they are worth a step of their own
+        (half of ``run.batch_size``). A store step costs a dedup pass and a commit however few
+        pages it holds, and on a small machine it takes its CPU from the pool's processes: a
+        step per batch the pool finishes made a tail of small steps after a crawl's last pages
+        (about 25 steps of 0.1-0.3 s each for 100 sources whose last pages came together)."""
+        ready = [b for b in self._waiting if not b.extracting()]
+        if len(ready) == len(self._waiting) or sum(b.size for b in ready) * 2 >= self._batch_cap():
+            self._flush(ready)
 
     def _batch_cap(self) -> int:
         return self._stages.config.run.batch_size if self._stages is not None else 1
@@ -401,8 +418,8 @@ class IngestConsumer:
         before = [
             w for w in self._waiting if w.source == batch.source or _depends(w.prepared, batch.pages, named_source=True)
         ]
-        if before:  # stored first (the others waiting are independent of this batch: they keep waiting)
-            self._flush(before)
+        if before:  # stored first, and with them every other batch waiting: one step, not one per source
+            self._flush()
         try:
             # Several sources' pages waiting together are worth the pool even when each is small.
             stages.extract_pool(sum(len(w.prepared.fresh) for w in self._waiting) + len(batch.pages))
@@ -751,15 +768,59 @@ def discover(fetcher: Fetcher, spec: SourceSpec, tally: SourceTally) -> list[Dis
     return list(report.items)
 
 
-def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
-    """Fetch one batch of URLs, then extract, dedup and store its pages (one transaction).
+def wait_for(futures: Sequence[Future]) -> list[SourceTally]:
+    """The tallies of batches handed to the consumer, waited for in slices (an exception raised
+    into this thread from outside, a Prefect timeout, lands); interrupted or failed, those not
+    prepared yet are withdrawn (never stored; a prepared one is stored with its group)."""
+    try:
+        done = []
+        for future in futures:
+            while not future.done():
+                wait([future], timeout=0.1)
+            done.append(future.result())
+        return done
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
-    Fetch state (ETags, failures, back-off) is recorded with the batch's articles, so a crash
-    in between costs a re-fetch, never a lost article."""
+
+def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -> SourceTally:
+    """Fetch one batch of URLs, then extract, dedup and store its pages.
+
+    With the run's ingest consumer on another thread (a crawl), each page is handed over as
+    soon as it is fetched, with its fetch state (``IngestConsumer.submit``): the pool extracts
+    it while the rest of the batch is still fetched, and pages of many sources arriving
+    together are stored together. The batch's fetch failures, 304s and skips follow when the
+    batch is done. Fetch state (ETags, failures, back-off) is recorded with each page's
+    article in one transaction, so a crash in between costs a re-fetch, never a lost article."""
     tally = SourceTally(source=batch[0].source if batch else "")
     started = time.perf_counter()
-    outcomes = fetcher.fetch(batch)
+    consumer = stages.consumer
+    streamed: list[Future] = []
+    sent: set[int] = set()  # id() of the outcomes whose page went ahead
+
+    def arrived(outcome: FetchOutcome) -> None:  # on the fetcher's loop: quick, never raises
+        page = outcome.page
+        if page is None or consumer is None:
+            return
+        try:
+            future = consumer.submit(WebBatch(tally.source, [page], [], {page.location: outcome.record}, []))
+        except RuntimeError:  # the run is ending: it goes with the batch's rest, which fails alike
+            return
+        streamed.append(future)
+        sent.add(id(outcome))
+
+    stream = consumer is not None and consumer.can_submit()
+    try:
+        outcomes = fetcher.fetch(batch, on_outcome=arrived if stream else None)
+    except BaseException:
+        for future in streamed:
+            future.cancel()  # not prepared yet: never stored
+        raise
     account(outcomes, tally, count_failures=False)
+    tally.read += sum(o.page is not None for o in outcomes)
+    outcomes = [o for o in outcomes if id(o) not in sent]
     pages = [o.page for o in outcomes if o.page is not None]
     failed = [o for o in outcomes if o.page is None and not o.skipped and o.record.reason]
     failures = [
@@ -779,13 +840,21 @@ def fetch_batch(stages: Stages, fetcher: Fetcher, batch: Sequence[Discovered]) -
     others = [o.record for o in outcomes if o.page is None and not o.record.reason and o.skipped != "stored"]
     others += [o.record for o in outcomes if o.skipped and o.skipped != "stored"]
 
-    tally.read += len(pages)
     fetched = WebBatch(tally.source, pages, failures, with_state, others)
-    consumer = stages.consumer
     if consumer is None:
         tally.merge(store_alone(stages, fetched))
-    else:  # stored on the consumer's thread, with other sources' batches that arrive meanwhile
+    elif not stream:
         tally.merge(consumer.ingest(fetched))
+    else:  # stored on the consumer's thread, with other sources' batches that arrive meanwhile
+        if pages or failures or others:
+            try:
+                streamed.append(consumer.submit(fetched))
+            except BaseException:
+                for future in streamed:
+                    future.cancel()
+                raise
+        for done in wait_for(streamed):
+            tally.merge(done)
     tally.seconds = time.perf_counter() - started
     return tally
 
