@@ -83,9 +83,10 @@ class RunConfig(_Strict):
     without_server: Literal["direct", "embedded"] = "direct"
     # Sources run at once (each source's discovery and fetches; their pages go through
     # extract-dedup-store one batch at a time). Every host keeps its own limits whatever this
-    # is, and fetch.global_concurrency bounds the requests in flight over all sources. Under
-    # Prefect each running source is a subflow: 8 keeps the embedded Prefect server responsive.
-    source_concurrency: int = Field(default=8, ge=1, le=1024)
+    # is, and fetch.global_concurrency bounds the requests in flight over all sources, so a crawl
+    # of many polite hosts takes about as long as its busiest host. Under Prefect each running
+    # source is a task run (source_runs: task); with subflows, keep it near 8 on an embedded server.
+    source_concurrency: int = Field(default=128, ge=1, le=1024)
     # Under Prefect, how each source of a run is recorded: task (the default) = an ``ingest-source``
     # task run of the ingest flow run (its discovery and batches nested in it); subflow = an
     # ``ingest-source`` flow run of its own (~3.5 s of a SQLite Prefect server's time each, its
