@@ -45,6 +45,16 @@ HEADLINE_RUN = 4  # this many unterminated longer lines in a row are a teaser ra
 LIST_ITEM = 0.5  # score of a short line in a list that a line ending in ':' introduced
 REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
 _MIN_PROSE_BEFORE_COMMENTS = 60.0  # a comment/rail marker only counts after this much prose
+# Switches of the block-edge and in-block rules below (bench/textpages_cv.py turns them
+# off and on to cross-validate them).
+HEAD_TRIM = True  # headline, byline and date lines at the top of the block are not the story
+CAPTION_TAIL = True  # a sentence with a credit after it ("...last week.Credit...A. Name/Agency")
+TEASER_PAIRS = True  # rails of headline + one-line summary pairs
+BIO_TAIL = True  # an author or company bio closing the block ("Jane Doe is a reporter ...")
+THOUGHTS_ON = True  # "12 thoughts on “...”", "3 Responses to ..." open a comment section
+DEK_WORDS = 15  # an unterminated sentence-case line this long at the top is the standfirst
+HEAD_TRIM_MAX = 6  # at most this many lines are trimmed from the top of the block
+BIO_TAIL_LINES = 2  # a bio is looked for among the block's last lines
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Scripts of South-East Asia written without spaces between words (Thai, Lao, Myanmar,
@@ -315,11 +325,130 @@ def _damp_comments(lines: list[_Line]) -> None:
     a real amount of article prose, nothing counts for the article any more."""
     prose = 0.0
     for i, ln in enumerate(lines):
-        if prose >= _MIN_PROSE_BEFORE_COMMENTS and is_comment_marker(ln.text, ln.facts):
+        if prose >= _MIN_PROSE_BEFORE_COMMENTS and (
+            is_comment_marker(ln.text, ln.facts) or (THOUGHTS_ON and _THOUGHTS_ON.match(ln.text.strip()))
+        ):
             for later in lines[i:]:
                 later.score = min(later.score, -1.0)
             return
         prose += max(ln.score, 0.0)
+
+
+# "12 thoughts on “Title”", "3 Responses to Title", "5 comments on": a comment section's
+# heading (is_comment_marker knows the bare "12 comments").
+_THOUGHTS_ON = re.compile(
+    r"^\d+\s+(thoughts?|comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?)"
+    r"\s+(on|to|zu|sur|sobre|en)\b",
+    re.IGNORECASE,
+)
+
+
+def _damp_teaser_pairs(lines: list[_Line]) -> None:
+    """A rail of teasers after the article, rendered as headline + summary pairs: a
+    headline-shaped line (several words, no sentence end) then one short sentence, three
+    pairs or more in a row. An article's subheadings have paragraphs, not one-liners,
+    under them, and the rule only starts after a real amount of article prose."""
+    prose, i = 0.0, 0
+    while i < len(lines):
+        if prose < _MIN_PROSE_BEFORE_COMMENTS:
+            prose += max(lines[i].score, 0.0)
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(lines) and _teaser_head(lines[j]) and _teaser_summary(lines[j + 1]):
+            j += 2
+        if (j - i) // 2 >= TEASER_MIN:
+            for ln in lines[i:j]:
+                ln.score = min(ln.score, -1.0)
+            i = j
+        else:
+            i += 1
+
+
+TEASER_GAP_WORDS = 35  # a teaser's summary is one short sentence
+TEASER_MIN = 3  # pairs in a row
+
+
+def _teaser_head(ln: _Line) -> bool:
+    return ln.kind is None and 5 <= ln.n <= 25 and not ln.ends
+
+
+def _teaser_summary(ln: _Line) -> bool:
+    return ln.kind is None and 5 <= ln.n < TEASER_GAP_WORDS and ln.ends
+
+
+# A sentence end right after a word (not an initial or "U.S."), then what follows it.
+_STOP = re.compile(r"(?<=[a-z0-9%)\]\"”’])[.!?…][\"”’)]*")
+_CREDIT_LEAD = re.compile(r"^(credit|photo|image|foto|bild|source|quelle)s?\s*(\.\.\.|…|:)\s*", re.IGNORECASE)
+_CREDIT_PAREN = re.compile(
+    r"^\((?:(?:photo|image|picture|foto|bild|credit|courtesy|getty|ap|afp|reuters|epa)\b[^()]{0,80}|"
+    r"[^()\s]{2,40}/[^()]{1,60})\)?$",
+    re.IGNORECASE,
+)
+
+
+def _credited(text: str) -> bool:
+    """A photo caption as a page of text shows it: a sentence with the photo's credit
+    after it, glued or spaced ("...last week.Credit...Anna Moneymaker/The New York Times",
+    "...on July 25.J. Scott Applewhite / AP file", "...the drug. Getty",
+    "...Titan. (NASA/JPL-Caltech/ASU)"): a short Title Case name with no sentence end of
+    its own after the last sentence end. Prose ends with its sentence."""
+    t = text.rstrip()
+    if not t or _SENTENCE_END.search(t) and not t.endswith(")"):
+        return False
+    stops = list(_STOP.finditer(t))
+    for m in reversed(stops[-3:]):
+        tail = _CREDIT_LEAD.sub("", t[m.end() :].strip())
+        head_words = len(words(t[: m.start()]))
+        if head_words < 6 or not tail:
+            continue
+        if tail.startswith("("):
+            return bool(_CREDIT_PAREN.match(tail))
+        toks = [w for w in words(tail) if w[0].isalpha()]
+        if not toks or len(words(tail)) > 7:
+            return False
+        lower = sum(1 for w in toks if not w[0].isupper())
+        return lower <= 1 and toks[0][0].isupper()
+    return False
+
+
+# A bio closing an article: "Phil Helsel is a reporter for NBC News.", "Jeff Foust
+# (jeff@...) is the editor of ...", "Ascom is a global solutions provider ...", or an
+# "About Jane Doe" heading ("Über", "Sobre", "À propos de", ...).
+_BIO = re.compile(
+    r"^(?:[A-Z][\w'’-]+\s+){1,2}[A-Z][\w'’-]+(?:\s+\([^)]{1,80}\))?\s+is\s+(?:a|an|the|[A-Z][\w'’.-]*['’]s)\s"
+)
+_ABOUT = re.compile(
+    r"^(about|über|sobre|à propos de|a propos de|acerca de|o autorze|over|informazioni su|chi è)\s+"
+    r"(the author|(?-i:[A-Z])[\w'’.-]*(\s+(?-i:[A-Z])[\w'’.-]*){0,3})\s*:?$",
+    re.IGNORECASE,
+)
+
+
+def _bio_start(lines: list[_Line], start: int, end: int) -> int:
+    """Where a closing bio starts among the block's last lines (end when there is none)."""
+    for i in range(max(start + 1, end - BIO_TAIL_LINES), end):
+        t = lines[i].text.strip()
+        if _ABOUT.match(t) or _BIO.match(t):
+            return i
+    return end
+
+
+def _trim_head(lines: list[_Line], start: int, end: int) -> int:
+    """Past the headline, standfirst label, byline and date lines at the top of the block:
+    lines before the first paragraph that have no sentence end or only a few words (the
+    title is the page's metadata, as on the HTML path)."""
+    first = next((i for i in range(start, end) if lines[i].ends and lines[i].n >= 10 and lines[i].score > 0), None)
+    if first is None or first - start > HEAD_TRIM_MAX:
+        return start
+    while start < first and (not lines[start].ends or lines[start].n < 5):
+        ln = lines[start]
+        if ln.n >= DEK_WORDS and (ln.cjk or _title_case_share(ln.facts.tokens) < 0.5):
+            # a standfirst in sentence case ("The first talks ... come amid pessimism"), or a
+            # paragraph of a script that may have no sentence end (Thai): the story's own
+            break
+        start += 1
+    return start
 
 
 def _best_segment(scores: list[float]) -> tuple[int, int]:
@@ -363,6 +492,8 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
             ln.score = _score(ln)
         _damp_foreign(lines)
         _damp_headline_runs(lines)
+        if TEASER_PAIRS:
+            _damp_teaser_pairs(lines)
         _lift_lists(lines)
         _damp_isolated(lines)
         _damp_rails(lines)
@@ -370,6 +501,13 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
     start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
     dropped: Counter[str] = Counter()
     dropped["outside-block"] = len(lines) - (end - start)
+    if select_block and end > start:
+        if HEAD_TRIM:
+            head = _trim_head(lines, start, end)
+            dropped["head"], start = head - start, head
+        if BIO_TAIL:
+            bio = _bio_start(lines, start, end)
+            dropped["bio"], end = end - bio, bio
     kept: list[str] = []
     credits = [ln.credit for ln in lines if ln.credit is not None]
     for ln in lines[start:end]:
@@ -388,6 +526,8 @@ def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
         return ln.kind
     if ln.known:
         return "profile"
+    if in_block and CAPTION_TAIL and ln.n >= 7 and _credited(ln.text):
+        return "caption"
     if in_block and ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # A short line that recurs on a page of text is a menu or a rail shown twice; in
         # an extractor's output (HTML path) repeats are the article's own (recipes, lists).
