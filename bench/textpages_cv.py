@@ -171,9 +171,10 @@ def meta_report(rendered: list[dict], textpages: list[dict]) -> None:
         s = unicodedata.normalize("NFKC", s or "").lower()
         return " ".join("".join(c if c.isalnum() else " " for c in s).split())
 
-    def author_ok(got: str | None, want: str) -> bool:
-        g, w = norm(got), norm(want)
-        return bool(g) and (g == w or g in w.split(" ; ") or (len(g) > 3 and (g in w or w in g)))
+    def author_ok(got: str | None, want: str | list) -> bool:
+        g = norm(got)
+        names = [norm(w) for w in (want if isinstance(want, list) else [want])]
+        return bool(g) and any(g == w or (len(g) > 3 and (g in w or w in g)) for w in names)
 
     n = {"title": 0, "author": 0, "date": 0}
     right = {"title": 0, "author": 0, "date": 0}
@@ -207,6 +208,7 @@ def meta_report(rendered: list[dict], textpages: list[dict]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--grid", action="append", default=[], help="NAME=v1,v2 (a constant of extractors/text.py)")
+    ap.add_argument("--set", action="append", default=[], help="NAME=value fixed for the whole run")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=3, help="shuffles of the k-fold split")
     ap.add_argument("--rendered", type=int, default=0, help="also score N trafilatura-eval pages rendered to text")
@@ -215,6 +217,8 @@ def main() -> None:
     ap.add_argument("--losses", type=int, default=0, help="print the N pages with the lowest precision")
     a = ap.parse_args()
 
+    for fixed in grid_points(a.set):
+        apply(fixed)
     rows = load_textpages()
     rendered = load_rendered(a.rendered or (660 if a.meta else 0), a.render_cache) if (a.rendered or a.meta) else []
     points = grid_points(a.grid) or [{}]

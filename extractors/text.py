@@ -51,6 +51,9 @@ HEAD_TRIM = True  # headline, byline and date lines at the top of the block are 
 CAPTION_TAIL = True  # a sentence with a credit after it ("...last week.Credit...A. Name/Agency")
 TEASER_PAIRS = True  # rails of headline + one-line summary pairs
 BIO_TAIL = True  # an author or company bio closing the block ("Jane Doe is a reporter ...")
+RAIL_ITEMS = True  # the headlines right under a rail header ("Related") inside the block
+PROMO = True  # newsletter, subscription and affiliate-commission lines inside the block
+SHARE_GLUE = True  # share buttons rendered as one line ("Share on FacebookShare on Twitter")
 THOUGHTS_ON = True  # "12 thoughts on “...”", "3 Responses to ..." open a comment section
 DEK_WORDS = 15  # an unterminated sentence-case line this long at the top is the standfirst
 HEAD_TRIM_MAX = 6  # at most this many lines are trimmed from the top of the block
@@ -94,6 +97,7 @@ class _Line:
     repeats: int = 0
     known: bool = False  # the host profile knows this line as furniture
     score: float = 0.0
+    rail: bool = False  # a headline listed under a rail header ("Related")
 
     def again(self) -> _Line:
         """The same line read again (as read, before counts and scores)."""
@@ -309,6 +313,22 @@ def _damp_isolated(lines: list[_Line]) -> None:
             ln.score *= ISOLATED
 
 
+def _mark_rail_items(lines: list[_Line]) -> None:
+    """A rail header ("Related", "Read more") introduces headlines: the lines under it that
+    have no sentence end, up to the first sentence, are links even inside the article
+    (a "Related" box between two paragraphs)."""
+    for i, ln in enumerate(lines):
+        if ln.kind != "nav" or not is_rail_header(ln.text):
+            continue
+        for later in lines[i + 1 : i + 1 + RAIL_ITEMS_MAX]:
+            if later.ends or later.kind is not None or later.n < 3:
+                break
+            later.rail = True
+
+
+RAIL_ITEMS_MAX = 8  # headlines under one rail header
+
+
 def _damp_rails(lines: list[_Line]) -> None:
     prose = 0.0
     for i, ln in enumerate(lines):
@@ -451,6 +471,36 @@ def _trim_head(lines: list[_Line], start: int, end: int) -> int:
     return start
 
 
+# Newsletter and subscription prompts and affiliate-commission notices: sentences with
+# an end, so the shared cta rule (short lines without one) lets them through.
+_PROMO = re.compile(
+    r"\b(newsletters?|subscribe|sign up|inbox|delivered (to your|weekday|daily|every)|"
+    r"(earn|receive|get) an? (small |affiliate )?commission|affiliate (commission|links?)|"
+    r"share of the sale|(abonnieren|abonnez|suscríbete|iscriviti)\b)",
+    re.IGNORECASE,
+)
+_PROMO_LABEL = re.compile(r"^([A-Z][\w'’-]*\s+){0,3}(e-?mails|newsletters?|alerts)$", re.IGNORECASE)
+_SHARE_GLUED = re.compile(r"(share (on|to|via) \w+.*){2,}|\bsharing buttons$", re.IGNORECASE)
+
+
+def _in_block_kind(ln: _Line) -> str | None:
+    """Furniture that the shared rules let through and that a text page shows inside the
+    article's block."""
+    t = ln.text.strip()
+    if ln.rail:
+        return "rail"
+    if CAPTION_TAIL and ln.n >= 7 and _credited(t):
+        return "caption"
+    if PROMO and ln.n <= PROMO_WORDS and (_PROMO.search(t) or (ln.n <= 4 and _PROMO_LABEL.match(t))):
+        return "cta"
+    if SHARE_GLUE and ln.n <= 30 and _SHARE_GLUED.search(t):
+        return "cta"
+    return None
+
+
+PROMO_WORDS = 35  # longer lines that mention a newsletter are the article's
+
+
 def _best_segment(scores: list[float]) -> tuple[int, int]:
     """[start, end) of the maximum-sum contiguous run (Kadane)."""
     best, best_span = float("-inf"), (0, 0)
@@ -498,6 +548,8 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
         _damp_isolated(lines)
         _damp_rails(lines)
         _damp_comments(lines)
+        if RAIL_ITEMS:
+            _mark_rail_items(lines)
     start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
     dropped: Counter[str] = Counter()
     dropped["outside-block"] = len(lines) - (end - start)
@@ -526,8 +578,8 @@ def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
         return ln.kind
     if ln.known:
         return "profile"
-    if in_block and CAPTION_TAIL and ln.n >= 7 and _credited(ln.text):
-        return "caption"
+    if in_block and (kind := _in_block_kind(ln)):
+        return kind
     if in_block and ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # A short line that recurs on a page of text is a menu or a rail shown twice; in
         # an extractor's output (HTML path) repeats are the article's own (recipes, lists).
