@@ -55,6 +55,7 @@ from wiredesk.core.errors import WiredeskError  # noqa: E402
 from wiredesk.core.records import RawPage  # noqa: E402
 from wiredesk.extractors import extract_page  # noqa: E402
 from wiredesk.extractors import text as text_mod  # noqa: E402
+from wiredesk.extractors.decoding import decode_page  # noqa: E402
 
 TEXTPAGES = SHARED / "data" / "textpages" / "dev"
 SEEDS = SHARED / "data" / "seeds"
@@ -83,7 +84,8 @@ def load_rendered(n: int, cache: Path) -> list[dict]:
             break
         html = (TE / "html" / f"{r['id']}.html.gz").read_bytes()
         try:
-            body = render(gzip.decompress(html), style="blank" if i % 5 else "compact")
+            decoded = decode_page(gzip.decompress(html), kind="html")
+            body = render(decoded, style="blank" if i % 5 else "compact")
         except Exception as exc:  # a page the renderer cannot read is left out, said so
             print(f"render failed {r['id']}: {exc}", file=sys.stderr)
             continue
@@ -197,11 +199,14 @@ def meta_report(rendered: list[dict], textpages: list[dict]) -> None:
                 else (author_ok(got[k], want) if k == "author" else got[k] == want[:10])
             )
             right[k] += ok
-            if not ok:
+            if not ok and got[k]:
                 wrong[k].append((r["id"], got[k], want))
     print(f"metadata, trafilatura-eval rendered to text ({len(rendered)} pages), exact match where the truth has it:")
     for k in n:
-        print(f"  {k:7s} {right[k]}/{n[k]} = {right[k] / max(n[k], 1):.3f}")
+        print(
+            f"  {k:7s} right {right[k]}/{n[k]} = {right[k] / max(n[k], 1):.3f}, "
+            f"wrong {len(wrong[k])}, empty {n[k] - right[k] - len(wrong[k])}"
+        )
     return wrong
 
 
