@@ -130,6 +130,9 @@ def _name_prefix(text: str, *, whole: bool) -> str | None:
     for tok in text.replace(",", " , ").replace("@", " @ ").split():
         if tok in (",", "@") or tok.lower() in _AFTER_NAME:
             break
+        if out and tok.lower() in _PARTICLES and sum(1 for t in out if t[0].isupper()) >= 2 and not whole:
+            out.pop()  # "Hans Muster Illustration von ...": the word before "von" is a role
+            break
         if _NAME_WORD.match(tok) and not tok.isupper() or (out and tok.lower() in _PARTICLES | _JOINERS):
             out.append(tok)
             if len(out) > 6:
