@@ -72,6 +72,16 @@ _SENTENCE_END = re.compile(
     "\u3002\uff01\uff1f\uff0e\uff1a\uff1b]"
     "['\"”’»)\\]」』】）〕\u05f4]*$"
 )
+
+
+def _ends(text: str) -> bool:
+    """Whether the line ends like a sentence. The pattern is anchored at the end: searching
+    only the last characters gives the same answer without scanning a long paragraph."""
+    return bool(_SENTENCE_END.search(text, max(0, len(text) - _END_SPAN)))
+
+
+_END_SPAN = 24  # a sentence end and the closing quotes or brackets after it fit in this
+
 # Thai and its neighbours have no full stop: a long line of several space-separated
 # phrases is running prose.
 _SEA_PROSE_WORDS = 20
@@ -108,10 +118,13 @@ def _read_line(text: str) -> _Line:
     """Everything the rules below ask about a line, read once (furniture_kind, credit_line
     and the scores used to redo the same stripping and word splitting)."""
     facts = line_facts(text)
-    cjk = len(_CJK.findall(text))
-    sea = len(_SEA.findall(text)) if cjk == 0 and not text.isascii() else 0
+    if text.isascii():  # most lines: no CJK or Thai-like characters to count
+        cjk = sea = 0
+    else:
+        cjk = len(_CJK.findall(text))
+        sea = len(_SEA.findall(text)) if cjk == 0 else 0
     n = _count(len(facts.tokens), cjk, sea)
-    ends = bool(_SENTENCE_END.search(text))
+    ends = _ends(text)
     if sea and not ends:
         ends = n >= _SEA_PROSE_WORDS and len(facts.tokens) >= 3
     return _Line(
@@ -203,10 +216,21 @@ def _cjk_function_share(text: str) -> float:
 
 
 def _menu_label(tokens: list[str]) -> bool:
-    alpha = [t for t in tokens if t[0].isalpha()]
-    if alpha and all(t[0].lower() == t[0].upper() for t in alpha):  # a caseless script
-        return len(alpha) <= 3
-    return _title_case_share(tokens) >= 0.7
+    """Title Case (or, in a script without letter case, one to three words). One pass over
+    the tokens: this runs on every short line of every page."""
+    alpha = upper = cased = 0
+    for t in tokens:
+        c = t[0]
+        if c.isalpha():
+            alpha += 1
+            if c.isupper():
+                upper += 1
+                cased += 1
+            elif c.islower() or c.lower() != c.upper():
+                cased += 1
+    if alpha and not cased:  # a caseless script
+        return alpha <= 3
+    return alpha > 0 and upper / alpha >= 0.7
 
 
 def _score(ln: _Line) -> float:
@@ -260,6 +284,12 @@ def _lift_lists(lines: list[_Line]) -> None:
             i += 1
 
 
+# A character outside Latin letters and general punctuation/currency signs: only a line with
+# one can be in one of language.SCRIPT_CHARS' scripts (all above U+0370, none in U+2000-U+20CF),
+# so page_script needs to run on it only (accented Latin prose is most of the non-ASCII lines).
+_OTHER_SCRIPT = re.compile("[^\u0000-\u024f\u2000-\u20cf]")
+
+
 def _damp_foreign(lines: list[_Line]) -> None:
     """A page whose prose is in a non-Latin script (Urdu, Hindi, Chinese, ...) often has
     its menus, widgets and comment forms in another language (an English menu, a
@@ -271,7 +301,7 @@ def _damp_foreign(lines: list[_Line]) -> None:
     weight: Counter[str | None] = Counter()
     for ln in lines:
         if ln.score > 0:
-            weight[None if ln.text.isascii() else page_script(ln.text)] += ln.score
+            weight[None if not _OTHER_SCRIPT.search(ln.text) else page_script(ln.text)] += ln.score
     script = max(weight, key=weight.__getitem__) if weight else None
     if script is None:
         return
@@ -346,7 +376,7 @@ def _damp_comments(lines: list[_Line]) -> None:
     prose = 0.0
     for i, ln in enumerate(lines):
         if prose >= _MIN_PROSE_BEFORE_COMMENTS and (
-            is_comment_marker(ln.text, ln.facts) or (THOUGHTS_ON and _THOUGHTS_ON.match(ln.text.strip()))
+            is_comment_marker(ln.text, ln.facts) or (THOUGHTS_ON and _THOUGHTS_ON.match(ln.text))
         ):
             for later in lines[i:]:
                 later.score = min(later.score, -1.0)
@@ -357,7 +387,7 @@ def _damp_comments(lines: list[_Line]) -> None:
 # "12 thoughts on “Title”", "3 Responses to Title", "5 comments on": a comment section's
 # heading (is_comment_marker knows the bare "12 comments").
 _THOUGHTS_ON = re.compile(
-    r"^\d+\s+(thoughts?|comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?)"
+    r"^\s*\d+\s+(thoughts?|comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?)"
     r"\s+(on|to|zu|sur|sobre|en)\b",
     re.IGNORECASE,
 )
@@ -414,7 +444,7 @@ def _credited(text: str) -> bool:
     "...Titan. (NASA/JPL-Caltech/ASU)"): a short Title Case name with no sentence end of
     its own after the last sentence end. Prose ends with its sentence."""
     t = text.rstrip()
-    if not t or _SENTENCE_END.search(t) and not t.endswith(")"):
+    if not t or _ends(t) and not t.endswith(")"):
         return False
     stops = list(_STOP.finditer(t))
     for m in reversed(stops[-3:]):
@@ -479,6 +509,9 @@ _PROMO = re.compile(
     r"share of the sale|(abonnieren|abonnez|suscríbete|iscriviti)\b)",
     re.IGNORECASE,
 )
+# Every _PROMO/_PROMO_LABEL hit holds one of these (lower-cased).
+_PROMO_HINTS = ("newsletter", "subscri", "sign up", "inbox", "deliver", "commission", "affiliate", "share of")
+_PROMO_HINTS += ("abonn", "suscr", "iscriv", "mail", "alert")
 _PROMO_LABEL = re.compile(r"^([A-Z][\w'’-]*\s+){0,3}(e-?mails|newsletters?|alerts)$", re.IGNORECASE)
 _SHARE_GLUED = re.compile(r"(share (on|to|via) \w+.*){2,}|\bsharing buttons$", re.IGNORECASE)
 
@@ -486,14 +519,19 @@ _SHARE_GLUED = re.compile(r"(share (on|to|via) \w+.*){2,}|\bsharing buttons$", r
 def _in_block_kind(ln: _Line) -> str | None:
     """Furniture that the shared rules let through and that a text page shows inside the
     article's block."""
-    t = ln.text.strip()
     if ln.rail:
         return "rail"
+    if ln.n > PROMO_WORDS and ln.ends and not ln.text.endswith(")"):
+        return None  # a paragraph: none of the rules below can hold (the common case)
+    t = ln.text.strip()
     if CAPTION_TAIL and ln.n >= 7 and _credited(t):
         return "caption"
-    if PROMO and ln.n <= PROMO_WORDS and (_PROMO.search(t) or (ln.n <= 4 and _PROMO_LABEL.match(t))):
+    if ln.n > PROMO_WORDS:
+        return None
+    low = t.lower()  # the substring hints are much cheaper than the case-blind patterns
+    if PROMO and any(h in low for h in _PROMO_HINTS) and (_PROMO.search(t) or (ln.n <= 4 and _PROMO_LABEL.match(t))):
         return "cta"
-    if SHARE_GLUE and ln.n <= 30 and _SHARE_GLUED.search(t):
+    if SHARE_GLUE and ln.n <= 30 and "shar" in low and _SHARE_GLUED.search(t):
         return "cta"
     return None
 

@@ -48,16 +48,19 @@ _AGO = re.compile(r"\bago\b|\bvor\b|\bil y a\b|\bhace\b", re.IGNORECASE)
 
 
 def _heading_like(line: str) -> bool:
-    n = len(words(line)) if line.isascii() else word_count(line)  # scripts without spaces: by characters
     toks = words(line)
-    if toks and sum(1 for t in toks if t[0].isdigit()) * 2 >= len(toks):
-        return False  # "Jan 04 09:34 2021", "030 20 25 11 11": dates, times, phone numbers
-    if _BY_LEAD.match(line) or (n <= 6 and parse_date(line)):
-        return False  # "By Glen Owen And Brendan Carlin For The Mail", "Datum: 18.10.2021"
+    n = len(toks) if line.isascii() else word_count(line)  # scripts without spaces: by characters
     if not TITLE_MIN_WORDS <= n <= TITLE_MAX_WORDS or _SENTENCE_END.search(line):
         return False
     if line.isupper() or "@" in line or not line[0].isalnum() and line[0] not in "\"'“‘«„¿¡":
         return False  # "WORLD NEWS", "@handle", "• Share": labels and buttons
+    if _BY_LEAD.match(line):
+        return False  # "By Glen Owen And Brendan Carlin For The Mail On Sunday"
+    if _HAS_DIGIT.search(line):
+        if sum(1 for t in toks if t[0].isdigit()) * 2 >= len(toks):
+            return False  # "Jan 04 09:34 2021", "030 20 25 11 11": dates, times, phone numbers
+        if n <= 6 and parse_date(line):
+            return False  # "Datum: 18.10.2021"
     return furniture_kind(line, line_facts(line)) is None and not _is_date_line(line) and _byline(line) is None
 
 
@@ -68,6 +71,8 @@ _CRUMB = re.compile(r"\s+[»›>/|]\s+|\s*[»›]\s*")
 
 def _crumb_tail(line: str) -> str:
     """The last step of a breadcrumb trail (the page's own title), or the line itself."""
+    if not any(ch in line for ch in "»›>/|"):
+        return line
     parts = _CRUMB.split(line)
     if len(parts) >= 3 and all(len(words(p)) <= 4 for p in parts[:-1]) and parts[-1].strip():
         return parts[-1].strip()
