@@ -4,6 +4,7 @@
     .venv/bin/python bench/textpages_cv.py                      # defaults: in-sample, seeds, ms/page
     .venv/bin/python bench/textpages_cv.py --grid UNTERMINATED=0.2,0.3,0.4 --grid ISOLATED=0.1,0.15
     .venv/bin/python bench/textpages_cv.py --grid ... --folds 5 --seeds 3   # k-fold, 3 shuffles
+    .venv/bin/python bench/textpages_cv.py --ablate HEAD_TRIM,PROMO   # all on, each off, all off
     .venv/bin/python bench/textpages_cv.py --rendered 200       # + trafilatura-eval pages rendered to text
     .venv/bin/python bench/textpages_cv.py --meta               # title/author/date accuracy
 
@@ -214,6 +215,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--grid", action="append", default=[], help="NAME=v1,v2 (a constant of extractors/text.py)")
     ap.add_argument("--set", action="append", default=[], help="NAME=value fixed for the whole run")
+    ap.add_argument(
+        "--ablate",
+        default="",
+        help="SWITCH,SWITCH,...: the points are all on, each one off, all off (instead of a full product)",
+    )
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=3, help="shuffles of the k-fold split")
     ap.add_argument("--rendered", type=int, default=0, help="also score N trafilatura-eval pages rendered to text")
@@ -227,6 +233,12 @@ def main() -> None:
     rows = load_textpages()
     rendered = load_rendered(a.rendered or (660 if a.meta else 0), a.render_cache) if (a.rendered or a.meta) else []
     points = grid_points(a.grid) or [{}]
+    if a.ablate:
+        names = a.ablate.split(",")
+        grid_points([f"{n}=1" for n in names])  # checks the names
+        points = [dict.fromkeys(names, True)]
+        points += [{**dict.fromkeys(names, True), n: False} for n in names]
+        points.append(dict.fromkeys(names, False))
     per_point: list[list[tuple]] = []
     ok: list[bool] = []
     outs: list[dict] = []
