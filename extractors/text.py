@@ -45,6 +45,19 @@ HEADLINE_RUN = 4  # this many unterminated longer lines in a row are a teaser ra
 LIST_ITEM = 0.5  # score of a short line in a list that a line ending in ':' introduced
 REPEAT_MAX_WORDS = 60  # longer repeated lines are kept (pull quotes of long paragraphs)
 _MIN_PROSE_BEFORE_COMMENTS = 60.0  # a comment/rail marker only counts after this much prose
+# Switches of the block-edge and in-block rules below (bench/textpages_cv.py turns them
+# off and on to cross-validate them).
+HEAD_TRIM = True  # headline, byline and date lines at the top of the block are not the story
+CAPTION_TAIL = True  # a sentence with a credit after it ("...last week.Credit...A. Name/Agency")
+TEASER_PAIRS = True  # rails of headline + one-line summary pairs
+BIO_TAIL = True  # an author or company bio closing the block ("Jane Doe is a reporter ...")
+RAIL_ITEMS = True  # the headlines right under a rail header ("Related") inside the block
+PROMO = True  # newsletter, subscription and affiliate-commission lines inside the block
+SHARE_GLUE = True  # share buttons rendered as one line ("Share on FacebookShare on Twitter")
+THOUGHTS_ON = True  # "12 thoughts on “...”", "3 Responses to ..." open a comment section
+DEK_WORDS = 15  # an unterminated sentence-case line this long at the top is the standfirst
+HEAD_TRIM_MAX = 6  # at most this many lines are trimmed from the top of the block
+BIO_TAIL_LINES = 2  # a bio is looked for among the block's last lines
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Scripts of South-East Asia written without spaces between words (Thai, Lao, Myanmar,
@@ -59,6 +72,16 @@ _SENTENCE_END = re.compile(
     "\u3002\uff01\uff1f\uff0e\uff1a\uff1b]"
     "['\"”’»)\\]」』】）〕\u05f4]*$"
 )
+
+
+def _ends(text: str) -> bool:
+    """Whether the line ends like a sentence. The pattern is anchored at the end: searching
+    only the last characters gives the same answer without scanning a long paragraph."""
+    return bool(_SENTENCE_END.search(text, max(0, len(text) - _END_SPAN)))
+
+
+_END_SPAN = 24  # a sentence end and the closing quotes or brackets after it fit in this
+
 # Thai and its neighbours have no full stop: a long line of several space-separated
 # phrases is running prose.
 _SEA_PROSE_WORDS = 20
@@ -84,6 +107,7 @@ class _Line:
     repeats: int = 0
     known: bool = False  # the host profile knows this line as furniture
     score: float = 0.0
+    rail: bool = False  # a headline listed under a rail header ("Related")
 
     def again(self) -> _Line:
         """The same line read again (as read, before counts and scores)."""
@@ -94,10 +118,13 @@ def _read_line(text: str) -> _Line:
     """Everything the rules below ask about a line, read once (furniture_kind, credit_line
     and the scores used to redo the same stripping and word splitting)."""
     facts = line_facts(text)
-    cjk = len(_CJK.findall(text))
-    sea = len(_SEA.findall(text)) if cjk == 0 and not text.isascii() else 0
+    if text.isascii():  # most lines: no CJK or Thai-like characters to count
+        cjk = sea = 0
+    else:
+        cjk = len(_CJK.findall(text))
+        sea = len(_SEA.findall(text)) if cjk == 0 else 0
     n = _count(len(facts.tokens), cjk, sea)
-    ends = bool(_SENTENCE_END.search(text))
+    ends = _ends(text)
     if sea and not ends:
         ends = n >= _SEA_PROSE_WORDS and len(facts.tokens) >= 3
     return _Line(
@@ -189,10 +216,21 @@ def _cjk_function_share(text: str) -> float:
 
 
 def _menu_label(tokens: list[str]) -> bool:
-    alpha = [t for t in tokens if t[0].isalpha()]
-    if alpha and all(t[0].lower() == t[0].upper() for t in alpha):  # a caseless script
-        return len(alpha) <= 3
-    return _title_case_share(tokens) >= 0.7
+    """Title Case (or, in a script without letter case, one to three words). One pass over
+    the tokens: this runs on every short line of every page."""
+    alpha = upper = cased = 0
+    for t in tokens:
+        c = t[0]
+        if c.isalpha():
+            alpha += 1
+            if c.isupper():
+                upper += 1
+                cased += 1
+            elif c.islower() or c.lower() != c.upper():
+                cased += 1
+    if alpha and not cased:  # a caseless script
+        return alpha <= 3
+    return alpha > 0 and upper / alpha >= 0.7
 
 
 def _score(ln: _Line) -> float:
@@ -246,6 +284,12 @@ def _lift_lists(lines: list[_Line]) -> None:
             i += 1
 
 
+# A character outside Latin letters and general punctuation/currency signs: only a line with
+# one can be in one of language.SCRIPT_CHARS' scripts (all above U+0370, none in U+2000-U+20CF),
+# so page_script needs to run on it only (accented Latin prose is most of the non-ASCII lines).
+_OTHER_SCRIPT = re.compile("[^\u0000-\u024f\u2000-\u20cf]")
+
+
 def _damp_foreign(lines: list[_Line]) -> None:
     """A page whose prose is in a non-Latin script (Urdu, Hindi, Chinese, ...) often has
     its menus, widgets and comment forms in another language (an English menu, a
@@ -257,7 +301,7 @@ def _damp_foreign(lines: list[_Line]) -> None:
     weight: Counter[str | None] = Counter()
     for ln in lines:
         if ln.score > 0:
-            weight[None if ln.text.isascii() else page_script(ln.text)] += ln.score
+            weight[None if not _OTHER_SCRIPT.search(ln.text) else page_script(ln.text)] += ln.score
     script = max(weight, key=weight.__getitem__) if weight else None
     if script is None:
         return
@@ -299,6 +343,22 @@ def _damp_isolated(lines: list[_Line]) -> None:
             ln.score *= ISOLATED
 
 
+def _mark_rail_items(lines: list[_Line]) -> None:
+    """A rail header ("Related", "Read more") introduces headlines: the lines under it that
+    have no sentence end, up to the first sentence, are links even inside the article
+    (a "Related" box between two paragraphs)."""
+    for i, ln in enumerate(lines):
+        if ln.kind != "nav" or not is_rail_header(ln.text):
+            continue
+        for later in lines[i + 1 : i + 1 + RAIL_ITEMS_MAX]:
+            if later.ends or later.kind is not None or later.n < 3:
+                break
+            later.rail = True
+
+
+RAIL_ITEMS_MAX = 8  # headlines under one rail header
+
+
 def _damp_rails(lines: list[_Line]) -> None:
     prose = 0.0
     for i, ln in enumerate(lines):
@@ -315,11 +375,168 @@ def _damp_comments(lines: list[_Line]) -> None:
     a real amount of article prose, nothing counts for the article any more."""
     prose = 0.0
     for i, ln in enumerate(lines):
-        if prose >= _MIN_PROSE_BEFORE_COMMENTS and is_comment_marker(ln.text, ln.facts):
+        if prose >= _MIN_PROSE_BEFORE_COMMENTS and (
+            is_comment_marker(ln.text, ln.facts) or (THOUGHTS_ON and _THOUGHTS_ON.match(ln.text))
+        ):
             for later in lines[i:]:
                 later.score = min(later.score, -1.0)
             return
         prose += max(ln.score, 0.0)
+
+
+# "12 thoughts on “Title”", "3 Responses to Title", "5 comments on": a comment section's
+# heading (is_comment_marker knows the bare "12 comments").
+_THOUGHTS_ON = re.compile(
+    r"^\s*\d+\s+(thoughts?|comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?)"
+    r"\s+(on|to|zu|sur|sobre|en)\b",
+    re.IGNORECASE,
+)
+
+
+def _damp_teaser_pairs(lines: list[_Line]) -> None:
+    """A rail of teasers after the article, rendered as headline + summary pairs: a
+    headline-shaped line (several words, no sentence end) then one short sentence, three
+    pairs or more in a row. An article's subheadings have paragraphs, not one-liners,
+    under them, and the rule only starts after a real amount of article prose."""
+    prose, i = 0.0, 0
+    while i < len(lines):
+        if prose < _MIN_PROSE_BEFORE_COMMENTS:
+            prose += max(lines[i].score, 0.0)
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(lines) and _teaser_head(lines[j]) and _teaser_summary(lines[j + 1]):
+            j += 2
+        if (j - i) // 2 >= TEASER_MIN:
+            for ln in lines[i:j]:
+                ln.score = min(ln.score, -1.0)
+            i = j
+        else:
+            i += 1
+
+
+TEASER_GAP_WORDS = 35  # a teaser's summary is one short sentence
+TEASER_MIN = 3  # pairs in a row
+
+
+def _teaser_head(ln: _Line) -> bool:
+    return ln.kind is None and 5 <= ln.n <= 25 and not ln.ends
+
+
+def _teaser_summary(ln: _Line) -> bool:
+    return ln.kind is None and 5 <= ln.n < TEASER_GAP_WORDS and ln.ends
+
+
+# A sentence end right after a word (not an initial or "U.S."), then what follows it.
+_STOP = re.compile(r"(?<=[a-z0-9%)\]\"”’])[.!?…][\"”’)]*")
+_CREDIT_LEAD = re.compile(r"^(credit|photo|image|foto|bild|source|quelle)s?\s*(\.\.\.|…|:)\s*", re.IGNORECASE)
+_CREDIT_PAREN = re.compile(
+    r"^\((?:(?:photo|image|picture|foto|bild|credit|courtesy|getty|ap|afp|reuters|epa)\b[^()]{0,80}|"
+    r"[^()\s]{2,40}/[^()]{1,60})\)?$",
+    re.IGNORECASE,
+)
+
+
+def _credited(text: str) -> bool:
+    """A photo caption as a page of text shows it: a sentence with the photo's credit
+    after it, glued or spaced ("...last week.Credit...Anna Moneymaker/The New York Times",
+    "...on July 25.J. Scott Applewhite / AP file", "...the drug. Getty",
+    "...Titan. (NASA/JPL-Caltech/ASU)"): a short Title Case name with no sentence end of
+    its own after the last sentence end. Prose ends with its sentence."""
+    t = text.rstrip()
+    if not t or _ends(t) and not t.endswith(")"):
+        return False
+    stops = list(_STOP.finditer(t))
+    for m in reversed(stops[-3:]):
+        tail = _CREDIT_LEAD.sub("", t[m.end() :].strip())
+        head_words = len(words(t[: m.start()]))
+        if head_words < 6 or not tail:
+            continue
+        if tail.startswith("("):
+            return bool(_CREDIT_PAREN.match(tail))
+        toks = [w for w in words(tail) if w[0].isalpha()]
+        if not toks or len(words(tail)) > 7:
+            return False
+        lower = sum(1 for w in toks if not w[0].isupper())
+        return lower <= 1 and toks[0][0].isupper()
+    return False
+
+
+# A bio closing an article: "Phil Helsel is a reporter for NBC News.", "Jeff Foust
+# (jeff@...) is the editor of ...", "Ascom is a global solutions provider ...", or an
+# "About Jane Doe" heading ("Über", "Sobre", "À propos de", ...).
+_BIO = re.compile(
+    r"^(?:[A-Z][\w'’-]+\s+){1,2}[A-Z][\w'’-]+(?:\s+\([^)]{1,80}\))?\s+is\s+(?:a|an|the|[A-Z][\w'’.-]*['’]s)\s"
+)
+_ABOUT = re.compile(
+    r"^(about|über|sobre|à propos de|a propos de|acerca de|o autorze|over|informazioni su|chi è)\s+"
+    r"(the author|(?-i:[A-Z])[\w'’.-]*(\s+(?-i:[A-Z])[\w'’.-]*){0,3})\s*:?$",
+    re.IGNORECASE,
+)
+
+
+def _bio_start(lines: list[_Line], start: int, end: int) -> int:
+    """Where a closing bio starts among the block's last lines (end when there is none)."""
+    for i in range(max(start + 1, end - BIO_TAIL_LINES), end):
+        t = lines[i].text.strip()
+        if _ABOUT.match(t) or _BIO.match(t):
+            return i
+    return end
+
+
+def _trim_head(lines: list[_Line], start: int, end: int) -> int:
+    """Past the headline, standfirst label, byline and date lines at the top of the block:
+    lines before the first paragraph that have no sentence end or only a few words (the
+    title is the page's metadata, as on the HTML path)."""
+    first = next((i for i in range(start, end) if lines[i].ends and lines[i].n >= 10 and lines[i].score > 0), None)
+    if first is None or first - start > HEAD_TRIM_MAX:
+        return start
+    while start < first and (not lines[start].ends or lines[start].n < 5):
+        ln = lines[start]
+        if ln.n >= DEK_WORDS and (ln.cjk or _title_case_share(ln.facts.tokens) < 0.5):
+            # a standfirst in sentence case ("The first talks ... come amid pessimism"), or a
+            # paragraph of a script that may have no sentence end (Thai): the story's own
+            break
+        start += 1
+    return start
+
+
+# Newsletter and subscription prompts and affiliate-commission notices: sentences with
+# an end, so the shared cta rule (short lines without one) lets them through.
+_PROMO = re.compile(
+    r"\b(newsletters?|subscribe|sign up|inbox|delivered (to your|weekday|daily|every)|"
+    r"(earn|receive|get) an? (small |affiliate )?commission|affiliate (commission|links?)|"
+    r"share of the sale|(abonnieren|abonnez|suscríbete|iscriviti)\b)",
+    re.IGNORECASE,
+)
+# Every _PROMO/_PROMO_LABEL hit holds one of these (lower-cased).
+_PROMO_HINTS = ("newsletter", "subscri", "sign up", "inbox", "deliver", "commission", "affiliate", "share of")
+_PROMO_HINTS += ("abonn", "suscr", "iscriv", "mail", "alert")
+_PROMO_LABEL = re.compile(r"^([A-Z][\w'’-]*\s+){0,3}(e-?mails|newsletters?|alerts)$", re.IGNORECASE)
+_SHARE_GLUED = re.compile(r"(share (on|to|via) \w+.*){2,}|\bsharing buttons$", re.IGNORECASE)
+
+
+def _in_block_kind(ln: _Line) -> str | None:
+    """Furniture that the shared rules let through and that a text page shows inside the
+    article's block."""
+    if ln.rail:
+        return "rail"
+    if ln.n > PROMO_WORDS and ln.ends and not ln.text.endswith(")"):
+        return None  # a paragraph: none of the rules below can hold (the common case)
+    t = ln.text.strip()
+    if CAPTION_TAIL and ln.n >= 7 and _credited(t):
+        return "caption"
+    if ln.n > PROMO_WORDS:
+        return None
+    low = t.lower()  # the substring hints are much cheaper than the case-blind patterns
+    if PROMO and any(h in low for h in _PROMO_HINTS) and (_PROMO.search(t) or (ln.n <= 4 and _PROMO_LABEL.match(t))):
+        return "cta"
+    if SHARE_GLUE and ln.n <= 30 and "shar" in low and _SHARE_GLUED.search(t):
+        return "cta"
+    return None
+
+
+PROMO_WORDS = 35  # longer lines that mention a newsletter are the article's
 
 
 def _best_segment(scores: list[float]) -> tuple[int, int]:
@@ -363,13 +580,24 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
             ln.score = _score(ln)
         _damp_foreign(lines)
         _damp_headline_runs(lines)
+        if TEASER_PAIRS:
+            _damp_teaser_pairs(lines)
         _lift_lists(lines)
         _damp_isolated(lines)
         _damp_rails(lines)
         _damp_comments(lines)
+        if RAIL_ITEMS:
+            _mark_rail_items(lines)
     start, end = _best_segment([ln.score for ln in lines]) if select_block else (0, len(lines))
     dropped: Counter[str] = Counter()
     dropped["outside-block"] = len(lines) - (end - start)
+    if select_block and end > start:
+        if HEAD_TRIM:
+            head = _trim_head(lines, start, end)
+            dropped["head"], start = head - start, head
+        if BIO_TAIL:
+            bio = _bio_start(lines, start, end)
+            dropped["bio"], end = end - bio, bio
     kept: list[str] = []
     credits = [ln.credit for ln in lines if ln.credit is not None]
     for ln in lines[start:end]:
@@ -388,6 +616,8 @@ def _drop_reason(ln: _Line, *, in_block: bool) -> str | None:
         return ln.kind
     if ln.known:
         return "profile"
+    if in_block and (kind := _in_block_kind(ln)):
+        return kind
     if in_block and ln.repeats > 1 and ln.n < REPEAT_MAX_WORDS:
         # A short line that recurs on a page of text is a menu or a rail shown twice; in
         # an extractor's output (HTML path) repeats are the article's own (recipes, lists).

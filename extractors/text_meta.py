@@ -33,6 +33,7 @@ from .text import word_count
 # headings, so they only use up the window).
 WINDOW = 8
 TITLE_MIN_WORDS, TITLE_MAX_WORDS = 2, 30
+DATE_LINE_WORDS = 12  # a line this short that holds a readable date is a date line
 
 # A line ending as a sentence does is no headline, in any script (a CJK or Urdu first
 # paragraph taken for the title would be dropped from the body as its headline).
@@ -47,12 +48,35 @@ _AGO = re.compile(r"\bago\b|\bvor\b|\bil y a\b|\bhace\b", re.IGNORECASE)
 
 
 def _heading_like(line: str) -> bool:
-    n = len(words(line)) if line.isascii() else word_count(line)  # scripts without spaces: by characters
+    toks = words(line)
+    n = len(toks) if line.isascii() else word_count(line)  # scripts without spaces: by characters
     if not TITLE_MIN_WORDS <= n <= TITLE_MAX_WORDS or _SENTENCE_END.search(line):
         return False
     if line.isupper() or "@" in line or not line[0].isalnum() and line[0] not in "\"'“‘«„¿¡":
         return False  # "WORLD NEWS", "@handle", "• Share": labels and buttons
+    if _BY_LEAD.match(line):
+        return False  # "By Glen Owen And Brendan Carlin For The Mail On Sunday"
+    if _HAS_DIGIT.search(line):
+        if sum(1 for t in toks if t[0].isdigit()) * 2 >= len(toks):
+            return False  # "Jan 04 09:34 2021", "030 20 25 11 11": dates, times, phone numbers
+        if n <= 6 and parse_date(line):
+            return False  # "Datum: 18.10.2021"
     return furniture_kind(line, line_facts(line)) is None and not _is_date_line(line) and _byline(line) is None
+
+
+_BY_LEAD = re.compile(r"^(by|von|par|por)\s+(?-i:[A-Z])", re.IGNORECASE)
+# A breadcrumb trail: "Startseite » Alle News » Title", "home / Betrieb / IT / Title".
+_CRUMB = re.compile(r"\s+[»›>/|]\s+|\s*[»›]\s*")
+
+
+def _crumb_tail(line: str) -> str:
+    """The last step of a breadcrumb trail (the page's own title), or the line itself."""
+    if not any(ch in line for ch in "»›>/|"):
+        return line
+    parts = _CRUMB.split(line)
+    if len(parts) >= 3 and all(len(words(p)) <= 4 for p in parts[:-1]) and parts[-1].strip():
+        return parts[-1].strip()
+    return line
 
 
 def _is_date_line(line: str) -> bool:
@@ -86,6 +110,61 @@ def _byline(line: str) -> tuple[str, str | None] | None:
         return None
     rest = m.group(2)[len(parts[0]) :].strip(" ,|·•–—-") or None
     return name, rest
+
+
+# Bylines the strict reading above misses, as pages of text show them: a lower-case or
+# prefixed lead ("von Sonia Mevißen Erstellt am 01.01.23", "Text von Christian Seiler
+# Illustration von ..."), the lead alone on its line with the name on the next ("Von" /
+# "Thomas Steinberg", "Kommentar von" / "Ingo Arzt"). A bare name line next to a date line
+# was tried and left out: on rendered pages it was as often a heading as a name.
+_LEAD_WORDS = r"(by|von|par|por|di|door|av|af|written by|posted by|geschrieben von|verfasst von)"
+_LEAD_PREFIX = r"((text|kommentar|ein kommentar|beitrag|ein beitrag|artikel|bericht|analyse|interview|story|article|reportage)\s+)?"
+_LEAD_ONLY = re.compile(rf"^{_LEAD_PREFIX}{_LEAD_WORDS}\s*:?$|^(autor|autorin|author|text|texte)\s*:$", re.IGNORECASE)
+_LOOSE_LEAD = re.compile(rf"^{_LEAD_PREFIX}{_LEAD_WORDS}\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
+_GLUED_BY = re.compile(r"^(By|Von)(?=[A-Z][a-z])")  # "ByAlex Bozarjian": a label glued to its name
+_NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|[A-Z]\.)$")
+_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du", "zu", "ten", "ter"}
+_JOINERS = {"and", "und", "et", "y", "e", "&"}
+_AFTER_NAME = {"on", "am", "le", "el", "il", "updated", "published", "veröffentlicht", "aktualisiert", "erstellt"}
+
+
+def _name_prefix(text: str, *, whole: bool) -> str | None:
+    """The person's name at the start of ``text``: two to five capitalised words (particles
+    and one joiner allowed); with ``whole``, nothing but the name (and a comma) may follow."""
+    out: list[str] = []
+    for tok in text.replace(",", " , ").replace("@", " @ ").split():
+        if tok in (",", "@") or tok.lower() in _AFTER_NAME:
+            break
+        if out and tok.lower() in _PARTICLES and sum(1 for t in out if t[0].isupper()) >= 2 and not whole:
+            out.pop()  # "Hans Muster Illustration von ...": the word before "von" is a role
+            break
+        if _NAME_WORD.match(tok) and not tok.isupper() or (out and tok.lower() in _PARTICLES | _JOINERS):
+            out.append(tok)
+            if len(out) > 6:
+                return None
+            continue
+        if whole:
+            return None
+        break
+    while out and out[-1].lower() in _PARTICLES | _JOINERS:
+        out.pop()
+    if whole and len(text.replace(",", " , ").split()) > len(out) + 1:
+        return None
+    capitals = sum(1 for t in out if t[0].isupper())
+    return " ".join(out) if 2 <= capitals and len(out) <= 6 else None
+
+
+def _loose_byline(window: list[str], k: int) -> tuple[str, str | None] | None:
+    line = _GLUED_BY.sub("By ", window[k].strip())
+    if len(words(line)) > 14:
+        return None
+    if m := _LOOSE_LEAD.match(line):
+        name = _name_prefix(m.group("rest"), whole=False)
+        return (name, m.group("rest")[len(name) :].strip(" ,|·•–—-") or None) if name else None
+    if k > 0 and _LEAD_ONLY.match(window[k - 1].strip()):
+        name = _name_prefix(line, whole=True)
+        return (name, None) if name else None
+    return None
 
 
 _MONTH_NAMES = {
@@ -148,13 +227,17 @@ def text_metadata(text: str, kept: Sequence[str], url: str | None = None) -> Pag
     above = lines[:start] if start is not None else lines
     author = published = None
     if start is not None:
-        for ln in reversed(lines[max(0, start - WINDOW) : start]):
-            by = _byline(ln)
+        window = lines[max(0, start - WINDOW) : start]
+        for k in range(len(window) - 1, -1, -1):
+            ln = window[k]
+            by = _byline(ln) or _loose_byline(window, k)
             if by is not None:
                 author = author or by[0]
                 if published is None and by[1]:
                     published = parse_date(by[1])
-            elif published is None and _is_date_line(ln):
+            elif published is None and (_is_date_line(ln) or len(words(ln)) <= DATE_LINE_WORDS):
+                # a short line with a readable date in it ("Datum: 18.10.2021", "Bonn,
+                # 11.10.2021", "Veröffentlicht: 05.01.2020 | Autor: ...")
                 published = parse_date(ln)
     return PageMeta(
         title=_title(above, lines[start] if start is not None else None, url), author=author, published=published
@@ -165,7 +248,7 @@ def _title(above: list[str], first: str | None, url: str | None) -> str | None:
     """The headline: the heading-like line that best matches the URL's slug, else the
     nearest heading-like line above the story (or the story's first line, when the
     cleaner kept the headline)."""
-    candidates = [ln for ln in above[-TITLE_WINDOW:] if _heading_like(ln)]
+    candidates = [c for c in (_crumb_tail(ln) for ln in above[-TITLE_WINDOW:]) if _heading_like(c)]
     if first is not None and _heading_like(first):
         candidates.append(first)
     slug = _slug_words(url)

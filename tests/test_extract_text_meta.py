@@ -54,3 +54,36 @@ def test_relative_and_unreadable_dates_stay_empty() -> None:
     assert parse_date("Updated 3 hours ago") is None
     assert parse_date("Published: 2019-11-19") == "2019-11-19"
     assert parse_date("sometime soon") is None
+
+
+def test_split_lower_case_and_prefixed_bylines() -> None:
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "Von", "Max Muster", "19.11.2019, 12:00 Uhr"), STORY)
+    assert meta.author == "Max Muster"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "von Erika Beispiel Erstellt am 19.11.2019"), STORY)
+    assert meta.author == "Erika Beispiel" and meta.published == "2019-11-19"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "Text von Hans Muster Illustration von Eva Roth"), STORY)
+    assert meta.author == "Hans Muster"
+    meta = text_metadata(_page("Old pier to close", "ByJane Doe", "Eric Levitz@EricLevitz"), STORY)
+    assert meta.author == "Jane Doe"
+    # a bare name-shaped line is no byline: it is as often a heading
+    meta = text_metadata(_page("Old pier to close", "Harbour Travel Guide", "November 19, 2019"), STORY)
+    assert meta.author is None
+
+
+def test_breadcrumbs_dates_and_bylines_are_not_the_title() -> None:
+    meta = text_metadata(_page("Home » News » Harbour » Old pier to close for repairs"), STORY)
+    assert meta.title == "Old pier to close for repairs"
+    meta = text_metadata(_page("Old pier to close for repairs", "Datum: 18.10.2021"), STORY)
+    assert meta.title == "Old pier to close for repairs" and meta.published == "2021-10-18"
+    meta = text_metadata(
+        _page("Old pier to close for repairs", "By Jane Doe And John Roe For The Harbour Times"), STORY
+    )
+    assert meta.title == "Old pier to close for repairs"
+
+
+def test_short_lines_with_a_date_give_the_date_long_ones_do_not() -> None:
+    meta = text_metadata(_page("Old pier to close", "Bonn, 11.10.2021"), STORY)
+    assert meta.published == "2021-10-11"
+    long = "The pier was last repaired on 11.10.2001, when a storm tore away the western railings and two benches."
+    meta = text_metadata(_page("Old pier to close", long), STORY)
+    assert meta.published is None
