@@ -364,15 +364,25 @@ def _short(line: str, max_words: int = RAIL_MAX_WORDS) -> bool:
     return len(words(line)) <= max_words and not _SENTENCE_END.search(line)
 
 
+def _unbounded_short(line: str) -> bool:
+    """_short(line, 10**6) without counting the words: a line of more than 10**6 words
+    has more than 2 * 10**6 characters (a word and a separator each), so shorter lines
+    pass the count whatever their words."""
+    return not _SENTENCE_END.search(line) and (len(line) < 2 * 10**6 or len(words(line)) <= 10**6)
+
+
+def _list_shape(line: str) -> bool:
+    """A line that could be a tag list: three or more items, no sentence end."""
+    return len(_LIST_SEP.split(line.strip())) >= LINK_LIST_MIN_ITEMS and _unbounded_short(line)
+
+
 def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]]) -> tuple[str, ...]:
     """``lines`` without rails of links at either end and without tag lists made of links.
     ``links`` gives link_texts; it is only called when the lines have such a shape."""
     n = len(lines)
     lead_shape = n > RAIL_MIN_LINES and all(map(_short, lines[: RAIL_MIN_LINES + 1]))
     tail_shape = n > RAIL_MIN_LINES and all(map(_short, lines[-RAIL_MIN_LINES:]))
-    lists = [
-        i for i, ln in enumerate(lines) if _short(ln, 10**6) and len(_LIST_SEP.split(ln.strip())) >= LINK_LIST_MIN_ITEMS
-    ]
+    lists = [i for i, ln in enumerate(lines) if _list_shape(ln)]
     if not (lead_shape or tail_shape or lists):
         return lines  # the page's links are not read
     texts = links()
@@ -392,7 +402,7 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
     out = []
     for ln in lines[lead : n - tail]:
         items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
-        if len(items) >= LINK_LIST_MIN_ITEMS and _short(ln, 10**6) and all(x in texts for x in items):
+        if len(items) >= LINK_LIST_MIN_ITEMS and _unbounded_short(ln) and all(x in texts for x in items):
             continue
         out.append(ln)
     return tuple(out)

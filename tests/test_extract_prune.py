@@ -100,6 +100,29 @@ def test_same_elements_as_the_xpaths_on_pages(shared_data: Path) -> None:
             assert fast(tree) == xpath(tree), name
 
 
+BASIC = """<html><body><aside>a</aside><div class="site-footer" id="x">b</div><div id="footer" class="x">c</div>
+<div class="x" id="footer">d</div><p class="footer">e</p><footer>f</footer><script>g</script><style>h</style><svg>i</svg>
+<template>j</template><fencedframe>k</fencedframe><span class="Cookie-Banner">l</span><p id="ONETRUST-x">m</p>
+<div class="cookies-not-set">n</div><section id="cmplz"><div><footer>o</footer></div></section><p>p</p></body></html>"""
+
+
+def test_basic_cleaning_in_python(shared_data: Path) -> None:
+    """baseline's and html2txt's BASIC_CLEAN_XPATH: the same elements, in order, from the
+    page's root and from its <body> (html2txt's context)."""
+    from trafilatura.settings import BASIC_CLEAN_XPATH
+
+    fast = traf_prune.basic_clean_equivalent(BASIC_CLEAN_XPATH)
+    assert fast is not None
+    tricky = fromstring(BASIC)
+    assert len(BASIC_CLEAN_XPATH(tricky)) == 13, "the markup exercises every clause (not d, n, e)"
+    trees = [tricky, *_pages(shared_data)]
+    for tree in trees:
+        for context in (tree, tree.find("body")):
+            if context is not None:
+                assert fast(context) == BASIC_CLEAN_XPATH(context)
+    assert traf_prune.basic_clean_equivalent(XPath(".//aside|.//footer")) is None
+
+
 def test_a_changed_expression_falls_back_to_the_xpath() -> None:
     changed = XPath(".//*[self::div or self::section or self::aside][contains(@id, 'elementor-share-buttons')]")
     assert traf_prune.fast_equivalent(changed) is None
