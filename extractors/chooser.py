@@ -350,7 +350,8 @@ _LIST_SEP = re.compile(r"\s*[,|;•·]\s*")
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
     """The words of each link's text in the page's <body>, lower-cased."""
-    return frozenset(filter(None, (_key(a.text_content()) for a in _LINKS(tree))))
+    # a link without children: its text is its text_content(), without an XPath evaluation
+    return frozenset(filter(None, (_key(a.text_content() if len(a) else (a.text or "")) for a in _LINKS(tree))))
 
 
 _LINKS = XPath("//body//a[normalize-space()]")

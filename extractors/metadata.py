@@ -446,6 +446,12 @@ _CREDIT_HINT_ANY = re.compile("|".join(map(re.escape, _CREDIT_HINT)))
 _INLINE = frozenset(("span", "em", "strong", "b", "i", "small", "font"))
 
 
+def _string(el: HtmlElement) -> str:
+    """el.text_content(): for an element without children (most links), its text, without
+    the XPath evaluation text_content() sets up for every call."""
+    return el.text_content() if len(el) else (el.text or "")
+
+
 def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[str, str]]:
     """(block text, absolute href) of links that sit in a credit line ("Read the original
     article on <a href=...>X</a>", "<a href=...>Source link</a>"): the URL of the original
@@ -464,7 +470,7 @@ def credit_links(tree: HtmlElement, base: str | None, is_credit) -> list[tuple[s
         own = loose.get(block)
         if own is None:
             own = loose[block] = " ".join([block.text or ""] + [child.tail or "" for child in block]).lower()
-        own = a.text_content()[:200].lower() + " " + own
+        own = _string(a)[:200].lower() + " " + own
         if not _CREDIT_HINT_ANY.search(own):
             continue
         text = " ".join(block.text_content()[:400].split())

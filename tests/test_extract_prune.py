@@ -241,3 +241,34 @@ def test_equivalents_that_could_match_a_missing_attribute() -> None:
     tree = fromstring("<html><body><p>a</p><section><div>b</div></section></body></html>")
     assert first(tree) == [next(iter(body(tree)))]
     assert first(tree)[0].tag == "section"
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [{"fast": True, "favor_precision": True}, {"fast": True}, {}, {"favor_recall": True}, {"favor_precision": True}],
+)
+def test_reused_extractor_is_the_one_bare_extraction_builds(mode: dict) -> None:
+    """html.run_trafilatura hands bare_extraction a copy of an Extractor built once: every
+    field the same as the one bare_extraction builds from its arguments, and the copy
+    for one page leaves the next page's alone."""
+    from trafilatura.settings import Extractor
+
+    from wiredesk.extractors.html import _extractor
+
+    for url in ("https://example.com/a/b", None, "https://例え.jp/\udcff"):
+        for tables in (True, False):
+            built = Extractor(
+                output_format="python",
+                fast=mode.get("fast", False),
+                precision=mode.get("favor_precision", False),
+                recall=mode.get("favor_recall", False),
+                comments=False,
+                tables=tables,
+                dedup=False,
+                url=url,
+                with_metadata=False,
+            )
+            ours = _extractor(url, tables, **mode)
+            assert ours is not _extractor(url, tables, **mode)
+            for name in Extractor.__slots__:
+                assert getattr(ours, name) == getattr(built, name), name
