@@ -430,20 +430,23 @@ SHARE_SAMPLE = 64  # 4-grams of ``part`` looked up: enough for a share to +-0.06
 def _share(part: str, whole: str) -> float:
     """Share of ``part``'s word 4-grams found in ``whole`` (a spread sample of them).
 
-    A set of ``whole``'s 4-grams and an evenly spaced sample of ``part``'s: the
-    shares the checks compare with thresholds need no exact count, and this is a
-    fraction of the cost of counting every shingle of both. The checks ask about the
-    same few texts again and again (the main block against each candidate): their
-    tokens and 4-grams are kept for the last few texts.
+    An evenly spaced sample of ``part``'s 4-grams, each looked for in ``whole``'s words
+    joined by single spaces: the shares the checks compare with thresholds need no exact
+    count, and this is a fraction of the cost of counting every shingle of both. (Words
+    hold no spaces, so " a b c d " occurs in " w1 w2 ... wn " exactly where a b c d are
+    consecutive words; this is cheaper than building the set of all of ``whole``'s
+    4-grams, which it replaced with the same answers.) The checks ask about the same few
+    texts again and again (the main block against each candidate): their tokens are kept
+    for the last few texts.
     """
     a = _tokens(part)
     if len(a) < 4:
         return 1.0 if not a else float(" ".join(a) in " ".join(_tokens(whole)))
-    grams = _grams(whole)
+    joined = _joined(whole)
     n = len(a) - 3
     step = max(1, n // SHARE_SAMPLE)
     picks = range(0, n, step)
-    return sum((a[i], a[i + 1], a[i + 2], a[i + 3]) in grams for i in picks) / len(picks)
+    return sum(f" {a[i]} {a[i + 1]} {a[i + 2]} {a[i + 3]} " in joined for i in picks) / len(picks)
 
 
 @lru_cache(maxsize=8)
@@ -453,6 +456,6 @@ def _tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _grams(text: str) -> frozenset[tuple[str, str, str, str]]:
-    b = _tokens(text)
-    return frozenset(zip(b, b[1:], b[2:], b[3:]))
+def _joined(text: str) -> str:
+    """The text's words, each with a space on either side."""
+    return f" {' '.join(_tokens(text))} "
