@@ -401,10 +401,13 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
         k -= 1
     tail = n - k if n - k >= RAIL_MIN_LINES and k > lead else 0
     out = []
-    for ln in lines[lead : n - tail]:
-        items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
-        if len(items) >= LINK_LIST_MIN_ITEMS and _unbounded_short(ln) and all(x in texts for x in items):
-            continue
+    shaped = set(lists)  # a line of three or more items is one of these
+    for i in range(lead, n - tail):
+        ln = lines[i]
+        if i in shaped:
+            items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
+            if len(items) >= LINK_LIST_MIN_ITEMS and all(x in texts for x in items):
+                continue
         out.append(ln)
     return tuple(out)
 
