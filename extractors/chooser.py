@@ -27,13 +27,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from time import process_time
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from . import html as html_path
-from .furniture import _SENTENCE_END, words
+from .furniture import _SENTENCE_END, WORD, words
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,7 +363,13 @@ def _key(text: str) -> str:
 
 
 def _short(line: str, max_words: int = RAIL_MAX_WORDS) -> bool:
-    return len(words(line)) <= max_words and not _SENTENCE_END.search(line)
+    return _at_most(line, max_words) and not _SENTENCE_END.search(line)
+
+
+def _at_most(line: str, k: int) -> bool:
+    """len(words(line)) <= k, without splitting a long line into all its words: k + 1
+    words take at least 2k + 1 characters, and counting stops at the (k + 1)-th."""
+    return len(line) <= 2 * k or sum(1 for _ in islice(WORD.finditer(line), k + 1)) <= k
 
 
 def _unbounded_short(line: str) -> bool:
@@ -389,9 +396,9 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
     texts = links()
 
     def linked(line: str) -> bool:
-        return len(words(line)) <= RAIL_MAX_WORDS and _key(line) in texts
+        return _at_most(line, RAIL_MAX_WORDS) and _key(line) in texts
 
-    start = 1 if len(words(lines[0])) <= RAIL_HEADER_WORDS and not linked(lines[0]) else 0
+    start = 1 if _at_most(lines[0], RAIL_HEADER_WORDS) and not linked(lines[0]) else 0
     i = start
     while i < n and linked(lines[i]):
         i += 1

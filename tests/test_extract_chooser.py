@@ -175,3 +175,18 @@ def test_share_by_substring_is_the_4gram_set_share() -> None:
             i = rng.randrange(len(whole))
             part = whole[i : i + rng.randint(1, 200)]
         assert _share(part, whole) == by_set(part, whole), (part, whole)
+
+
+def test_at_most_is_the_word_count() -> None:
+    """chooser._at_most(line, k) stops counting early: the same answer as counting all."""
+    import random
+
+    from wiredesk.extractors.chooser import _at_most
+    from wiredesk.extractors.furniture import words
+
+    rng = random.Random(5)
+    pieces = ["a", "bb", "日本", "e\u0301", " ", "  ", ",", "-", "x1", "\n"]
+    for _ in range(4000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 90)))
+        for k in (0, 1, 8, 30):
+            assert _at_most(line, k) == (len(words(line)) <= k), (line, k)
