@@ -27,13 +27,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from time import process_time
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from . import html as html_path
-from .furniture import _SENTENCE_END, words
+from .furniture import _SENTENCE_END, WORD, words
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,7 +351,8 @@ _LIST_SEP = re.compile(r"\s*[,|;•·]\s*")
 
 def link_texts(tree: HtmlElement) -> frozenset[str]:
     """The words of each link's text in the page's <body>, lower-cased."""
-    return frozenset(filter(None, (_key(a.text_content()) for a in _LINKS(tree))))
+    # a link without children: its text is its text_content(), without an XPath evaluation
+    return frozenset(filter(None, (_key(a.text_content() if len(a) else (a.text or "")) for a in _LINKS(tree))))
 
 
 _LINKS = XPath("//body//a[normalize-space()]")
@@ -361,7 +363,25 @@ def _key(text: str) -> str:
 
 
 def _short(line: str, max_words: int = RAIL_MAX_WORDS) -> bool:
-    return len(words(line)) <= max_words and not _SENTENCE_END.search(line)
+    return _at_most(line, max_words) and not _SENTENCE_END.search(line)
+
+
+def _at_most(line: str, k: int) -> bool:
+    """len(words(line)) <= k, without splitting a long line into all its words: k + 1
+    words take at least 2k + 1 characters, and counting stops at the (k + 1)-th."""
+    return len(line) <= 2 * k or sum(1 for _ in islice(WORD.finditer(line), k + 1)) <= k
+
+
+def _unbounded_short(line: str) -> bool:
+    """_short(line, 10**6) without counting the words: a line of more than 10**6 words
+    has more than 2 * 10**6 characters (a word and a separator each), so shorter lines
+    pass the count whatever their words."""
+    return not _SENTENCE_END.search(line) and (len(line) < 2 * 10**6 or len(words(line)) <= 10**6)
+
+
+def _list_shape(line: str) -> bool:
+    """A line that could be a tag list: three or more items, no sentence end."""
+    return len(_LIST_SEP.split(line.strip())) >= LINK_LIST_MIN_ITEMS and _unbounded_short(line)
 
 
 def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]]) -> tuple[str, ...]:
@@ -370,17 +390,15 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
     n = len(lines)
     lead_shape = n > RAIL_MIN_LINES and all(map(_short, lines[: RAIL_MIN_LINES + 1]))
     tail_shape = n > RAIL_MIN_LINES and all(map(_short, lines[-RAIL_MIN_LINES:]))
-    lists = [
-        i for i, ln in enumerate(lines) if _short(ln, 10**6) and len(_LIST_SEP.split(ln.strip())) >= LINK_LIST_MIN_ITEMS
-    ]
+    lists = [i for i, ln in enumerate(lines) if _list_shape(ln)]
     if not (lead_shape or tail_shape or lists):
         return lines  # the page's links are not read
     texts = links()
 
     def linked(line: str) -> bool:
-        return len(words(line)) <= RAIL_MAX_WORDS and _key(line) in texts
+        return _at_most(line, RAIL_MAX_WORDS) and _key(line) in texts
 
-    start = 1 if len(words(lines[0])) <= RAIL_HEADER_WORDS and not linked(lines[0]) else 0
+    start = 1 if _at_most(lines[0], RAIL_HEADER_WORDS) and not linked(lines[0]) else 0
     i = start
     while i < n and linked(lines[i]):
         i += 1
@@ -390,10 +408,13 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
         k -= 1
     tail = n - k if n - k >= RAIL_MIN_LINES and k > lead else 0
     out = []
-    for ln in lines[lead : n - tail]:
-        items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
-        if len(items) >= LINK_LIST_MIN_ITEMS and _short(ln, 10**6) and all(x in texts for x in items):
-            continue
+    shaped = set(lists)  # a line of three or more items is one of these
+    for i in range(lead, n - tail):
+        ln = lines[i]
+        if i in shaped:
+            items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
+            if len(items) >= LINK_LIST_MIN_ITEMS and all(x in texts for x in items):
+                continue
         out.append(ln)
     return tuple(out)
 
@@ -419,20 +440,23 @@ SHARE_SAMPLE = 64  # 4-grams of ``part`` looked up: enough for a share to +-0.06
 def _share(part: str, whole: str) -> float:
     """Share of ``part``'s word 4-grams found in ``whole`` (a spread sample of them).
 
-    A set of ``whole``'s 4-grams and an evenly spaced sample of ``part``'s: the
-    shares the checks compare with thresholds need no exact count, and this is a
-    fraction of the cost of counting every shingle of both. The checks ask about the
-    same few texts again and again (the main block against each candidate): their
-    tokens and 4-grams are kept for the last few texts.
+    An evenly spaced sample of ``part``'s 4-grams, each looked for in ``whole``'s words
+    joined by single spaces: the shares the checks compare with thresholds need no exact
+    count, and this is a fraction of the cost of counting every shingle of both. (Words
+    hold no spaces, so " a b c d " occurs in " w1 w2 ... wn " exactly where a b c d are
+    consecutive words; this is cheaper than building the set of all of ``whole``'s
+    4-grams, which it replaced with the same answers.) The checks ask about the same few
+    texts again and again (the main block against each candidate): their tokens are kept
+    for the last few texts.
     """
     a = _tokens(part)
     if len(a) < 4:
         return 1.0 if not a else float(" ".join(a) in " ".join(_tokens(whole)))
-    grams = _grams(whole)
+    joined = _joined(whole)
     n = len(a) - 3
     step = max(1, n // SHARE_SAMPLE)
     picks = range(0, n, step)
-    return sum((a[i], a[i + 1], a[i + 2], a[i + 3]) in grams for i in picks) / len(picks)
+    return sum(f" {a[i]} {a[i + 1]} {a[i + 2]} {a[i + 3]} " in joined for i in picks) / len(picks)
 
 
 @lru_cache(maxsize=8)
@@ -442,6 +466,6 @@ def _tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _grams(text: str) -> frozenset[tuple[str, str, str, str]]:
-    b = _tokens(text)
-    return frozenset(zip(b, b[1:], b[2:], b[3:]))
+def _joined(text: str) -> str:
+    """The text's words, each with a space on either side."""
+    return f" {' '.join(_tokens(text))} "

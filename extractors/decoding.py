@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import string
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,7 +129,9 @@ def _plausible_western(text: str) -> bool:
     in one pass (str.isalpha on an ASCII character is [A-Za-z]).
     """
     sample = text[:100_000]
-    letters = len(_ASCII_LETTERS.findall(sample))
+    # [A-Za-z] counted in C: the ASCII bytes of the sample less those letters
+    ascii_bytes = sample.encode("ascii", "ignore")
+    letters = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTER_BYTES))
     non_ascii = 0
     for m in _NON_ASCII.finditer(sample):
         ch, i = m.group(), m.start()
@@ -145,7 +148,7 @@ def _plausible_western(text: str) -> bool:
     return letters > 0 and non_ascii <= 0.3 * letters
 
 
-_ASCII_LETTERS = re.compile("[A-Za-z]")
+_ASCII_LETTER_BYTES = string.ascii_letters.encode()
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import types
 from collections import Counter
-from copy import deepcopy
+from copy import copy, deepcopy
 from dataclasses import dataclass
 
 import lxml.html
@@ -116,17 +116,51 @@ def run_trafilatura(
     output, a third less CPU)."""
     bare_extraction = traf_prune.bare_extraction()
     try:
-        return bare_extraction(
-            tree,
-            url=url,
-            include_comments=False,
-            deduplicate=False,
-            include_tables=settings.include_tables,
-            with_metadata=with_metadata,
-            **options,
-        )
+        if with_metadata:
+            return bare_extraction(
+                tree,
+                url=url,
+                include_comments=False,
+                deduplicate=False,
+                include_tables=settings.include_tables,
+                with_metadata=with_metadata,
+                **options,
+            )
+        return bare_extraction(tree, options=_extractor(url, settings.include_tables, **options))
     except Exception:
         return None
+
+
+_EXTRACTORS: dict[tuple, object] = {}
+
+
+def _extractor(
+    url: str | None, tables: bool, *, fast: bool = False, favor_precision: bool = False, favor_recall: bool = False
+):
+    """The trafilatura.settings.Extractor bare_extraction builds from the arguments above
+    (without metadata), as a copy of one built once per combination of options: building
+    one reads eight settings out of a ConfigParser. Only the URL differs between pages
+    (the date limit it also records is only read by the metadata extraction), and
+    extraction never changes an Extractor (the recall retry changes a copy)."""
+    key = (tables, fast, favor_precision, favor_recall)
+    template = _EXTRACTORS.get(key)
+    if template is None:
+        from trafilatura.settings import Extractor
+
+        template = _EXTRACTORS[key] = Extractor(
+            output_format="python",
+            fast=fast,
+            precision=favor_precision,
+            recall=favor_recall,
+            comments=False,
+            tables=tables,
+            dedup=False,
+            with_metadata=False,
+        )
+    options = copy(template)
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
 
 
 # trafilatura's "fast" mode skips its comparison with external extractors (its own

@@ -234,8 +234,10 @@ def _guess_shared_script(text: str, script: str) -> str:
 def _guess_latin(text: str, min_hits: int) -> str | None:
     counts = dict.fromkeys(STOPWORDS, 0)
     # Count each distinct token once, then credit its languages.
-    for token, k in Counter(_WORD.findall(text[:20_000].lower())).items():
-        for lang in _LANGS_OF.get(token, ()):
+    tokens = Counter(_WORD.findall(text[:20_000].lower()))
+    for token in tokens.keys() & _LANGS_OF.keys():  # the function words among them, found in C
+        k = tokens[token]
+        for lang in _LANGS_OF[token]:
             counts[lang] += k
     best = max(counts, key=counts.__getitem__)
     ranked = sorted(counts.values(), reverse=True)

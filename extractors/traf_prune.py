@@ -270,6 +270,60 @@ def _precision_1(path: str) -> _Fast | None:
     return run
 
 
+_BASIC_TAGS = frozenset(("aside", "fencedframe", "footer", "script", "style", "svg", "template"))
+
+
+def basic_clean_equivalent(xpath: etree.XPath) -> _Fast | None:
+    """trafilatura.settings.BASIC_CLEAN_XPATH (baseline's and html2txt's clean-up) in
+    Python, or None when the expression is not the one this was written for.
+
+    It tests every element's class and id with an EXSLT re:test, a call back into Python
+    for each element twice; html2txt runs it on the whole page in every balanced-mode
+    extraction that comes out short (the recall escalation's page measure)."""
+    m = re.fullmatch(
+        r"\.//aside\|\.//div\[contains\(@class\|@id, '(?P<n>[^']*)'\)\]\|\.//fencedframe\|\.//footer\|"
+        r"\.//script\|\.//style\|\.//svg\|\.//template\|"
+        r"\.//\*\[re:test\(@class, '(?P<c>[^']*)', 'i'\) or re:test\(@id, '(?P=c)', 'i'\)\]",
+        _norm(xpath.path),
+    )
+    if not m:
+        return None
+    needle, rx = m["n"], re.compile(m["c"], re.UNICODE | re.IGNORECASE)
+    if _matches_empty(rx):
+        return None
+
+    def run(tree):
+        out = []
+        for el in tree.iterdescendants(etree.Element):
+            tag = el.tag
+            if tag in _BASIC_TAGS:
+                out.append(el)
+            elif len(el.attrib) and (
+                (tag == "div" and needle in _first(el, ("class", "id")))
+                or rx.search(el.get("class", ""))
+                or rx.search(el.get("id", ""))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _prepare_tree(tree, options, url):
+    """trafilatura.core._prepare_tree without the backup copy where nothing reads it: the
+    backup only feeds the full cascade's comparison with external extractors and the
+    comment capture, so fast mode without comments leaves it None (one copy of the
+    cleaned page less per fast run)."""
+    from copy import copy
+
+    from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+
+    cleaned = tree_cleaning(copy(tree), options)
+    backup = copy(cleaned) if not options.fast or options.comments else None
+    cleaned = convert_tags(cleaned, options, url)
+    return cleaned, backup
+
+
 _BUILDERS = (
     _raw_prune_0,
     _class_contains,
@@ -476,5 +530,21 @@ def bare_extraction() -> Callable:
                     scope[name] = copies[value]
             scope["prune_unwanted_nodes"] = prune_unwanted_nodes
         scopes[main_extractor]["BODY_XPATH"] = [body_equivalent(x) or x for x in xpaths.BODY_XPATH]
+        scopes[core]["_prepare_tree"] = _prepare_tree
+        # baseline's clean-up (baseline() and html2txt(), and justext's input) in Python too
+        import importlib
+
+        from trafilatura import settings
+
+        baseline = importlib.import_module("trafilatura.baseline")  # the package exports a function of that name
+        clean = basic_clean_equivalent(settings.BASIC_CLEAN_XPATH)
+        if clean is not None:
+            base_scope = dict(vars(baseline), BASIC_CLEAN_XPATH=clean)
+            for name in ("basic_cleaning", "baseline", "html2txt"):
+                base_scope[name] = rebind(getattr(baseline, name), base_scope)
+            for scope in scopes.values():
+                for name in ("basic_cleaning", "baseline", "html2txt"):
+                    if name in scope:
+                        scope[name] = base_scope[name]
         _BARE = copies[core.bare_extraction]
     return _BARE

@@ -147,3 +147,46 @@ def test_collapsed_precision_output_gives_way_to_balanced_on_a_page_without_a_de
     # a balanced output that is the whole page's text is no rescue (trafilatura's baseline)
     bare = f'<html lang="en"><head><title>t</title></head><body><table>{cells}</table></body></html>'
     assert run(on, bare) is caption
+
+
+def test_share_by_substring_is_the_4gram_set_share() -> None:
+    """_share looks each sampled 4-gram up in the joined words: the same share as
+    looking it up in the set of the whole text's 4-grams."""
+    import random
+
+    from wiredesk.extractors.chooser import SHARE_SAMPLE, _share, _tokens
+
+    def by_set(part: str, whole: str) -> float:
+        a, b = _tokens(part), _tokens(whole)
+        if len(a) < 4:
+            return 1.0 if not a else float(" ".join(a) in " ".join(b))
+        grams = set(zip(b, b[1:], b[2:], b[3:]))
+        n = len(a) - 3
+        picks = range(0, n, max(1, n // SHARE_SAMPLE))
+        return sum((a[i], a[i + 1], a[i + 2], a[i + 3]) in grams for i in picks) / len(picks)
+
+    rng = random.Random(3)
+    vocab = ["a", "ab", "b", "ba", "aa", "Über", "über", "x1", "1", "_", "日本", "the", "The"]
+    seps = [" ", "  ", ", ", "\n", "-", ". ", "'"]
+    for _ in range(3000):
+        whole = "".join(rng.choice(vocab) + rng.choice(seps) for _ in range(rng.randint(0, 60)))
+        part = "".join(rng.choice(vocab) + rng.choice(seps) for _ in range(rng.randint(0, 300)))
+        if rng.random() < 0.5 and whole:  # often a piece of the whole
+            i = rng.randrange(len(whole))
+            part = whole[i : i + rng.randint(1, 200)]
+        assert _share(part, whole) == by_set(part, whole), (part, whole)
+
+
+def test_at_most_is_the_word_count() -> None:
+    """chooser._at_most(line, k) stops counting early: the same answer as counting all."""
+    import random
+
+    from wiredesk.extractors.chooser import _at_most
+    from wiredesk.extractors.furniture import words
+
+    rng = random.Random(5)
+    pieces = ["a", "bb", "日本", "e\u0301", " ", "  ", ",", "-", "x1", "\n"]
+    for _ in range(4000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 90)))
+        for k in (0, 1, 8, 30):
+            assert _at_most(line, k) == (len(words(line)) <= k), (line, k)

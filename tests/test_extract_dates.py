@@ -49,3 +49,44 @@ def test_states_new_year_needs_the_day() -> None:
     assert not states_new_year("Copyright 2026 Example. 11 January 2026", None, 2026)
     assert not states_new_year("January 2026 archive", None, 2026)
     assert not states_new_year("1 January 2025", None, 2026)
+
+
+def _whole_text_answer(text: str, url: str | None, year: int) -> bool:
+    """states_new_year as first written: both patterns over the whole text."""
+    import re
+
+    from wiredesk.extractors.metadata import _DAY1, _JAN
+
+    y = str(year)
+    numeric = re.compile(rf"(?<!\d){y}[-/._]0?1[-/._]0?1(?!\d)|(?<!\d)0?1[-/.]0?1[-/.]{y}(?!\d)|(?<!\d){y}0101(?!\d)")
+    named = re.compile(
+        rf"(?<!\d){_DAY1}\s*(?:of\s+|de\s+)?{_JAN}\s*(?:de\s+)?,?\s*{y}(?!\d)|{_JAN}\s+{_DAY1},?\s+{y}(?!\d)",
+        re.IGNORECASE,
+    )
+    return any(numeric.search(s) or named.search(s) for s in (text, url or ""))
+
+
+def test_states_new_year_near_the_year_is_the_whole_text_search() -> None:
+    """The search around each occurrence of the year gives the whole-text answer: random
+    texts of date pieces, digits glued on either side, long whitespace runs (a date's
+    parts may be far apart), several years, the year at the very start and end."""
+    import random
+
+    from wiredesk.extractors.metadata import states_new_year
+
+    pieces = [
+        "1", "01", "1st", "1er", "1.", "1º", "0", "11", "2", "of", "de", ",", ".", "-", "/", "_", "Jan", "jan.",
+        "January", "JANUARY", "janvier", "Januar", "enero", "stycznia", "января", "ιανουαρίου", "Feb", "2026",
+        "20260101", "2025", "12026", "20261", "x", "Posted", "on", "©",
+    ]  # fmt: skip
+    gaps = ["", " ", "  ", "\n", "\t \n", " " * 300, "\u00a0", "\u3000 "]
+    rng = random.Random(7)
+    found = 0
+    for _ in range(6000):
+        text = "".join(rng.choice(pieces) + rng.choice(gaps) for _ in range(rng.randint(1, 14)))
+        url = rng.choice([None, "https://x.example/2026/01/01/a", "https://x.example/2026-1-1", "https://x.example/p"])
+        year = rng.choice([2026, 2026, 2025])
+        want = _whole_text_answer(text, url, year)
+        assert states_new_year(text, url, year) == want, (text, url, year)
+        found += want
+    assert 300 < found < 5700, "both answers well represented"

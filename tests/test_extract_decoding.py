@@ -170,3 +170,36 @@ def test_utf8_label_on_a_legacy_page_falls_back_to_windows_1252() -> None:
     # no valid multi-byte letter at all and several invalid bytes: the label is wrong
     raw = _html(FRENCH, '<meta charset="utf-8">').encode("windows-1252")
     assert FRENCH in decode_page(raw, kind="html")
+
+
+def test_plausible_western_letter_count_in_c() -> None:
+    """_plausible_western counts [A-Za-z] as the ASCII bytes less those letters: the same
+    verdict as counting the regex's matches, on random windows-1252-like texts."""
+    import random
+    import re
+
+    from wiredesk.extractors import decoding
+
+    def by_regex(text: str) -> bool:
+        sample = text[:100_000]
+        letters = len(re.findall("[A-Za-z]", sample))
+        non_ascii = 0
+        for m in re.finditer("[^\x00-\x7f]", sample):
+            ch, i = m.group(), m.start()
+            if ch.isalpha():
+                letters += 1
+                non_ascii += 1
+            elif ch in decoding._WESTERN_PUNCT and ch not in "“”‘’„‚–—…«»·\xa0":
+                prev = text[i - 1] if i else ""
+                nxt = text[i + 1] if i + 1 < len(text) else ""
+                if prev.isalpha() and nxt.isalpha():
+                    return False
+            elif ch not in decoding._WESTERN_PUNCT:
+                return False
+        return letters > 0 and non_ascii <= 0.3 * letters
+
+    rng = random.Random(1)
+    alphabet = "abcXYZ ,.é€Ïð¿ó³æ\u201c\xa0Zaç1\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        assert decoding._plausible_western(text) == by_regex(text), text

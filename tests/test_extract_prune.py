@@ -100,6 +100,29 @@ def test_same_elements_as_the_xpaths_on_pages(shared_data: Path) -> None:
             assert fast(tree) == xpath(tree), name
 
 
+BASIC = """<html><body><aside>a</aside><div class="site-footer" id="x">b</div><div id="footer" class="x">c</div>
+<div class="x" id="footer">d</div><p class="footer">e</p><footer>f</footer><script>g</script><style>h</style><svg>i</svg>
+<template>j</template><fencedframe>k</fencedframe><span class="Cookie-Banner">l</span><p id="ONETRUST-x">m</p>
+<div class="cookies-not-set">n</div><section id="cmplz"><div><footer>o</footer></div></section><p>p</p></body></html>"""
+
+
+def test_basic_cleaning_in_python(shared_data: Path) -> None:
+    """baseline's and html2txt's BASIC_CLEAN_XPATH: the same elements, in order, from the
+    page's root and from its <body> (html2txt's context)."""
+    from trafilatura.settings import BASIC_CLEAN_XPATH
+
+    fast = traf_prune.basic_clean_equivalent(BASIC_CLEAN_XPATH)
+    assert fast is not None
+    tricky = fromstring(BASIC)
+    assert len(BASIC_CLEAN_XPATH(tricky)) == 13, "the markup exercises every clause (not d, n, e)"
+    trees = [tricky, *_pages(shared_data)]
+    for tree in trees:
+        for context in (tree, tree.find("body")):
+            if context is not None:
+                assert fast(context) == BASIC_CLEAN_XPATH(context)
+    assert traf_prune.basic_clean_equivalent(XPath(".//aside|.//footer")) is None
+
+
 def test_a_changed_expression_falls_back_to_the_xpath() -> None:
     changed = XPath(".//*[self::div or self::section or self::aside][contains(@id, 'elementor-share-buttons')]")
     assert traf_prune.fast_equivalent(changed) is None
@@ -218,3 +241,34 @@ def test_equivalents_that_could_match_a_missing_attribute() -> None:
     tree = fromstring("<html><body><p>a</p><section><div>b</div></section></body></html>")
     assert first(tree) == [next(iter(body(tree)))]
     assert first(tree)[0].tag == "section"
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [{"fast": True, "favor_precision": True}, {"fast": True}, {}, {"favor_recall": True}, {"favor_precision": True}],
+)
+def test_reused_extractor_is_the_one_bare_extraction_builds(mode: dict) -> None:
+    """html.run_trafilatura hands bare_extraction a copy of an Extractor built once: every
+    field the same as the one bare_extraction builds from its arguments, and the copy
+    for one page leaves the next page's alone."""
+    from trafilatura.settings import Extractor
+
+    from wiredesk.extractors.html import _extractor
+
+    for url in ("https://example.com/a/b", None, "https://例え.jp/\udcff"):
+        for tables in (True, False):
+            built = Extractor(
+                output_format="python",
+                fast=mode.get("fast", False),
+                precision=mode.get("favor_precision", False),
+                recall=mode.get("favor_recall", False),
+                comments=False,
+                tables=tables,
+                dedup=False,
+                url=url,
+                with_metadata=False,
+            )
+            ours = _extractor(url, tables, **mode)
+            assert ours is not _extractor(url, tables, **mode)
+            for name in Extractor.__slots__:
+                assert getattr(ours, name) == getattr(built, name), name
