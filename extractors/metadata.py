@@ -199,14 +199,21 @@ _JAN = (
 _DAY1 = r"(?:0?1(?:st|er|\.|º|°)?)"
 
 
-def states_new_year(text: str, url: str | None, year: int) -> bool:
-    """Does the text (or URL) give the full date 1 January ``year``, not just the year?"""
+def new_year_patterns(year: int) -> tuple[re.Pattern, re.Pattern]:
+    """The numeric and the named forms of the date 1 January ``year``."""
     y = str(year)
     numeric = re.compile(rf"(?<!\d){y}[-/._]0?1[-/._]0?1(?!\d)|(?<!\d)0?1[-/.]0?1[-/.]{y}(?!\d)|(?<!\d){y}0101(?!\d)")
     named = re.compile(
         rf"(?<!\d){_DAY1}\s*(?:of\s+|de\s+)?{_JAN}\s*(?:de\s+)?,?\s*{y}(?!\d)|{_JAN}\s+{_DAY1},?\s+{y}(?!\d)",
         re.IGNORECASE,
     )
+    return numeric, named
+
+
+def states_new_year(text: str, url: str | None, year: int) -> bool:
+    """Does the text (or URL) give the full date 1 January ``year``, not just the year?"""
+    y = str(year)
+    numeric, named = new_year_patterns(year)
     return any(y in s and (_near(numeric, s, y, 6) or _near(named, s, y)) for s in (text, url or ""))
 
 

@@ -53,16 +53,9 @@ def test_states_new_year_needs_the_day() -> None:
 
 def _whole_text_answer(text: str, url: str | None, year: int) -> bool:
     """states_new_year as first written: both patterns over the whole text."""
-    import re
+    from wiredesk.extractors.metadata import new_year_patterns
 
-    from wiredesk.extractors.metadata import _DAY1, _JAN
-
-    y = str(year)
-    numeric = re.compile(rf"(?<!\d){y}[-/._]0?1[-/._]0?1(?!\d)|(?<!\d)0?1[-/.]0?1[-/.]{y}(?!\d)|(?<!\d){y}0101(?!\d)")
-    named = re.compile(
-        rf"(?<!\d){_DAY1}\s*(?:of\s+|de\s+)?{_JAN}\s*(?:de\s+)?,?\s*{y}(?!\d)|{_JAN}\s+{_DAY1},?\s+{y}(?!\d)",
-        re.IGNORECASE,
-    )
+    numeric, named = new_year_patterns(year)
     return any(numeric.search(s) or named.search(s) for s in (text, url or ""))
 
 
