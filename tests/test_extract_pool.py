@@ -181,7 +181,27 @@ def _children_of(pid: int) -> set[int]:
     return found
 
 
+def _in_fresh_interpreter(case: str) -> None:
+    """Run ``case`` of this module in a new Python process: the zygote is forked only from a
+    single-threaded process, and a test session may have threads of earlier tests running."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    code = f"import tests.test_extract_pool as t; t.{case}()"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def test_pool_workers_come_from_the_prestarted_zygote_and_it_ends_with_the_pool() -> None:
+    _in_fresh_interpreter("_case_workers_from_zygote")
+
+
+def test_a_zygote_no_pool_takes_is_killed_at_exit_and_a_dead_one_is_not_used() -> None:
+    _in_fresh_interpreter("_case_unused_and_dead_zygote")
+
+
+def _case_workers_from_zygote() -> None:
     import os
     import threading
 
@@ -190,8 +210,7 @@ def test_pool_workers_come_from_the_prestarted_zygote_and_it_ends_with_the_pool(
     from wiredesk.extractors import ExtractPool
     from wiredesk.extractors import pool as pool_module
 
-    if threading.active_count() != 1 or not Path("/proc").is_dir():
-        pytest.skip("the zygote is forked only from a single-threaded process (and /proc is read here)")
+    assert threading.active_count() == 1 and Path("/proc").is_dir()
     pages = _pages()
     expected = _summary(extract_many(pages, workers=1))
     assert pool_module.prestart()
@@ -212,7 +231,7 @@ def test_pool_workers_come_from_the_prestarted_zygote_and_it_ends_with_the_pool(
         os.waitpid(zygote.pid, os.WNOHANG)
 
 
-def test_a_zygote_no_pool_takes_is_killed_at_exit_and_a_dead_one_is_not_used() -> None:
+def _case_unused_and_dead_zygote() -> None:
     import os
     import signal
     import threading
@@ -222,8 +241,7 @@ def test_a_zygote_no_pool_takes_is_killed_at_exit_and_a_dead_one_is_not_used() -
     from wiredesk.extractors import ExtractPool
     from wiredesk.extractors import pool as pool_module
 
-    if threading.active_count() != 1:
-        pytest.skip("the zygote is forked only from a single-threaded process")
+    assert threading.active_count() == 1
     assert pool_module.prestart()
     unused = pool_module._ZYGOTE
     assert unused is not None
