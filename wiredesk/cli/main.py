@@ -220,8 +220,11 @@ def _prestart_extraction(args: argparse.Namespace, loaded: Any, early: Any) -> N
     instead of after it, and this process never warms up; killed at exit if no pool takes it."""
     if not args.input or early is not None or loaded.run.task_runner != "default" or not _may_fork():
         return
-    if len(args.input) < 8 and not any(os.path.isdir(path) for path in args.input):
-        return  # a few files: extracted in this process, no pool
+    from wiredesk.extractors.settings import ExtractSettings
+
+    fewest = loaded.extract.get("pool_min_batch", ExtractSettings().pool_min_batch)
+    if len(args.input) < fewest and not any(os.path.isdir(path) for path in args.input):
+        return  # a few files: extracted in this process, no pool (extract.pool_min_batch)
     from wiredesk.extractors.pool import cpu_count, prestart
 
     workers = args.workers or loaded.run.workers or cpu_count()
