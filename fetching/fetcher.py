@@ -117,6 +117,12 @@ class Fetcher:
         if pending:
             self.state.record(pending)
 
+    def take_discovery(self, source: str) -> list[FetchRecord]:
+        """``source``'s pending discovery records, taken off this Fetcher for the caller to record
+        itself (``commit_discovery`` records them at once; a run's shared crawl records the
+        records of sources that complete together in one write)."""
+        return self._take_pending(source)
+
     def discard_discovery(self, source: str) -> None:
         """Forget ``source``'s pending discovery records (it did not complete: see commit_discovery)."""
         self._take_pending(source)

@@ -160,3 +160,42 @@ def test_a_pool_started_before_any_page_has_its_workers_running() -> None:
         page = RawPage(kind="html", source="s", url="http://127.0.0.1:9700/a/1", body=article_html(1, 1))
         (result,) = pool.results(pool.submit([page]))
     assert "Paragraph one of story 1" in result.text
+
+
+def test_sources_that_complete_together_record_their_discovery_in_one_write(tmp_path: Path) -> None:
+    """A crawl's sources end together (their last pages are stored in one step): each one's feed
+    validators are recorded before its thread goes on, but in one write for all of them, not a
+    transaction each on the writer lock."""
+    from wiredesk.pipeline.sources import Crawl
+
+    sources = [f"outlet-{i}" for i in range(8)]
+    feed = {s: f"http://127.0.0.1:{9000 + i}/feed.xml" for i, s in enumerate(sources)}
+    with stages_at(tmp_path) as stages:
+        crawl = Crawl(stages)
+        try:
+            with crawl.fetcher._pending_lock:  # as discovery leaves them: one feed record per source
+                crawl.fetcher._pending += [
+                    FetchRecord(url=feed[s], source=s, status=200, etag=f'"{s}"') for s in sources
+                ]
+            seen: dict[str, object] = {}
+
+            def complete(source: str) -> None:
+                crawl.commit_discovery(source)
+                seen[source] = stages.store.get([feed[source]]).get(feed[source])  # written before it returns
+
+            threads = [threading.Thread(target=complete, args=(s,)) for s in sources]
+            with crawl._writing:  # a write in progress: the sources completing meanwhile queue theirs
+                for thread in threads:
+                    thread.start()
+                deadline = time.monotonic() + 30
+                while len(crawl._queued) < len(sources) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                assert len(crawl._queued) == len(sources)
+            for thread in threads:
+                thread.join(30)
+            assert crawl.discovery_writes == 1
+            assert {s: getattr(seen[s], "etag", None) for s in sources} == {s: f'"{s}"' for s in sources}
+            crawl.commit_discovery(sources[0])  # nothing pending any more: no write
+            assert crawl.discovery_writes == 1
+        finally:
+            crawl.close()

@@ -272,3 +272,61 @@ def test_reused_extractor_is_the_one_bare_extraction_builds(mode: dict) -> None:
             assert ours is not _extractor(url, tables, **mode)
             for name in Extractor.__slots__:
                 assert getattr(ours, name) == getattr(built, name), name
+
+
+SHORT_STORY = (
+    "<!doctype html><html><head><title>Story 7-2</title></head><body><nav><a href='/'>Home</a> "
+    "<a href='/world'>World</a></nav><article><h1>Story 7-2</h1><p>Paragraph one of story 2 on host 7, "
+    "long enough to look like news.</p></article><footer>&copy; 2026 The Ledger</footer></body></html>"
+)
+
+
+def _private_justext_chain() -> tuple[dict, object]:
+    """The copied trafilatura.external scope that the private bare_extraction's rescue runs in."""
+    bare = traf_prune.bare_extraction()
+    compare = bare.__globals__["trafilatura_sequence"].__globals__["_extract_and_compare"]
+    scope = compare.__globals__["compare_extraction"].__globals__
+    return scope, scope["justext_rescue"]
+
+
+def test_justext_rescue_lowercases_the_stop_list_once() -> None:
+    """trafilatura's all-languages stop-list is a 154,000-word tuple that justext turned into a
+    lowercased frozenset on every rescue (~9 ms a call): the private chain does it once, with the
+    same set, and the library keeps its own functions."""
+    from justext import core as jt_core
+    from trafilatura import external
+
+    scope, rescue = _private_justext_chain()
+    assert rescue is not external.justext_rescue and external.justext_rescue.__globals__ is vars(external)
+    assert scope["try_justext"] is not external.try_justext and scope["try_justext"].__globals__ is scope
+    classify = scope["classify_paragraphs"]
+    assert classify is not jt_core.classify_paragraphs and jt_core.classify_paragraphs.__globals__ is vars(jt_core)
+    define = classify.__globals__["define_stoplist"]
+    words = external.JT_STOPLIST
+    assert define(words) is define(words)  # built once
+    assert define(words) == jt_core.define_stoplist(words)
+    other = ("The", "AND", "of")  # any other stop-list: lowercased as justext does
+    assert define(other) == frozenset({"the", "and", "of"})
+
+
+def test_justext_rescue_gives_the_librarys_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short story makes trafilatura fall back to justext: the private chain (its rescue ran,
+    with the set built once) gives the library's text and markup, in every mode."""
+    import trafilatura
+
+    scope, _ = _private_justext_chain()
+    calls = []
+    classify = scope["classify_paragraphs"]
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args[1])
+        return classify(*args, **kwargs)
+
+    monkeypatch.setitem(scope, "classify_paragraphs", counted)
+    bare = traf_prune.bare_extraction()
+    for mode in ({"fast": True, "favor_precision": True}, {"favor_precision": True}, {}, {"favor_recall": True}):
+        tree = fromstring(SHORT_STORY)
+        ours = bare(copy(tree), include_comments=False, **mode)
+        theirs = trafilatura.bare_extraction(copy(tree), include_comments=False, **mode)
+        assert (ours.text, tostring(ours.body)) == (theirs.text, tostring(theirs.body)), mode
+    assert calls and all(words is scope["JT_STOPLIST"] for words in calls)  # the rescue ran, on that list

@@ -514,6 +514,31 @@ class Crawl:
         self.pacer = host_pacer(stages.config)
         self.fetcher = Fetcher(fetch_settings(stages), state, pacer=self.pacer, threaded=True)
         self._closed = False
+        self._writing = threading.Lock()  # one discovery write at a time
+        self._queued: list[FetchRecord] = []  # discovery records of completed sources, not written yet
+        self._queue_lock = threading.Lock()
+        self.discovery_writes = 0  # how many writes recorded the sources' discovery
+
+    def commit_discovery(self, source: str) -> None:
+        """Record the discovery fetches (feed and sitemap validators) of ``source``, which completed,
+        together with those of the sources that complete meanwhile: sources that end together (a
+        crawl's sources end within a second of each other, when their last pages are stored) cost
+        one write, not a transaction each, one after another, on the store's writer lock (100
+        sources: ~0.6 s after the last page, load 19). Returns once ``source``'s records are
+        written: by this thread, or by the one that held the write when they were queued (it
+        wrote them before letting this one in). If that write fails, its sources' validators are
+        not recorded: their next run fetches their feeds in full, which loses nothing."""
+        records = self.fetcher.take_discovery(source)
+        if not records:
+            return
+        with self._queue_lock:
+            self._queued.extend(records)
+        with self._writing:
+            with self._queue_lock:
+                taken, self._queued = self._queued, []
+            if taken:
+                self.discovery_writes += 1
+                self.fetcher.state.record(taken)
 
     def close(self) -> None:
         """Cancels requests still in flight; each source committed its own discovery as it completed."""
@@ -905,7 +930,7 @@ def run_web_source(
     finally:
         if crawl is not None:  # the shared Fetcher lives on: keep or drop this source's discovery only
             if complete:
-                fetcher.commit_discovery(source.name)
+                crawl.commit_discovery(source.name)
             else:
                 fetcher.discard_discovery(source.name)
         else:
