@@ -310,6 +310,8 @@ def without_comments(chosen: html_path.Candidate, cands: PageCandidates) -> html
     """``chosen`` without the lines found in the page's comment sections, except lines
     the primary (trafilatura, comments excluded) kept too; unchanged when nothing would be
     left."""
+    if "comments" not in cands.make and "comments" not in cands.done:
+        return chosen  # candidates given without the page's tree (a caller's own set)
     comments: frozenset[str] = cands.get("comments")
     if not comments:
         return chosen
