@@ -54,6 +54,7 @@ GRID = {
     "entries_over_chosen": (1.8, 1e9),
     "collapse_words": (0, 80),
     "collapse_gain": (2.0, 3.0),
+    "drop_comments": (False, True),
 }
 BLOWUP = 3.0
 
@@ -202,7 +203,8 @@ def main() -> None:
         key, value = kv.split("=", 1)
         if key not in GRID:
             ap.error(f"--fix {kv}: no grid key {key!r} (keys: {', '.join(GRID)})")
-        GRID[key] = (type(getattr(RULES, key))(float(value)),)
+        kind = type(getattr(RULES, key))
+        GRID[key] = (value.lower() in ("1", "true", "yes"),) if kind is bool else (kind(float(value)),)
     report(load_sets(a.limit), a.folds, a.cache, a.json_out)
 
 

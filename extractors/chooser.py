@@ -68,6 +68,9 @@ class Rules:
     # 0 turns the check off).
     collapse_words: int = 80
     collapse_gain: float = 2.0
+    # readability's output without the lines that are the page's comment section (see
+    # ``comment_lines``); False keeps them.
+    drop_comments: bool = True
 
 
 RULES = Rules()
@@ -252,6 +255,8 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
     (trafilatura's default mode), "readability" and "block" (``main_block``).
     """
     chosen = _decide(cands, english=english, precise=precise, use_readability=use_readability, rules=rules)
+    if rules.drop_comments and chosen is not None and chosen.method == "readability":
+        chosen = without_comments(chosen, cands)
     if (
         precise
         and rules.collapse_words
@@ -267,6 +272,63 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
         ):
             return balanced
     return chosen
+
+
+# Comment sections: an element whose class or id names comments ("comments-body",
+# "comment-content", "commentlist", "disqus_thread"), outside the story's own wrapper.
+_COMMENT_BOX = re.compile(
+    r"(^|[\s_-])(comments?|commentlist|commentbody|comment[_-]?(body|content|text|list|item|entry|thread)s?|disqus[_-]?thread)($|[\s_-])"
+)
+_COMMENT_CANDIDATES = XPath(
+    "//body//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@id, 'disqus')]"
+    "[not(descendant::article or descendant::h1)]"
+)
+
+
+def comment_lines(tree: HtmlElement) -> frozenset[str]:
+    """The line keys of the text in the page's comment sections (empty on most pages).
+
+    readability has no notion of comments: on a page whose article is short (a blog post,
+    a workout of the day) it takes the post with every comment under it, 10-30x the
+    article. trafilatura leaves comments out (``include_comments=False``); this lets the
+    chooser do the same to readability's output."""
+    boxes = [
+        el
+        for el in _COMMENT_CANDIDATES(tree)
+        if _COMMENT_BOX.search(f"{el.get('class', '')} {el.get('id', '')}".lower())
+    ]
+    inside = set(boxes)
+    keys = set()
+    for el in boxes:
+        if any(a in inside for a in el.iterancestors()):
+            continue  # its text is read with the outermost box
+        keys.update(filter(None, map(_line_key, html_path.html_to_lines(el).split("\n"))))
+    return frozenset(keys)
+
+
+def without_comments(chosen: html_path.Candidate, cands: PageCandidates) -> html_path.Candidate:
+    """``chosen`` without the lines found in the page's comment sections, except lines
+    the primary (trafilatura, comments excluded) kept too; unchanged when nothing would be
+    left."""
+    if "comments" not in cands.make and "comments" not in cands.done:
+        return chosen  # candidates given without the page's tree (a caller's own set)
+    comments: frozenset[str] = cands.get("comments")
+    if not comments:
+        return chosen
+    lines = chosen.text.split("\n")
+    drop = [ln for ln in lines if _line_key(ln) in comments]
+    if not drop:
+        return chosen
+    primary = cands.get("primary")
+    kept_by_primary = {_line_key(ln) for ln in primary.text.split("\n")} if primary is not None else set()
+    kept = [ln for ln in lines if _line_key(ln) not in comments or _line_key(ln) in kept_by_primary]
+    if len(kept) == len(lines) or not "".join(kept).strip():
+        return chosen
+    return html_path.Candidate(method=chosen.method, text="\n".join(kept))
+
+
+def _line_key(line: str) -> str:
+    return " ".join(_WORD.findall(line.lower()))
 
 
 WHOLE_PAGE_SHARE = 0.8  # a balanced output with this share of the body's text is the whole page

@@ -32,6 +32,7 @@ from .profile import HostProfile
 from .repair import repairs
 from .settings import ExtractSettings
 from .stated import clean_author, commenter_names, stated_author, stated_published
+from .tails import kept_tails
 from .text import TextResult, clean_lines, line_key, word_count
 from .text_meta import text_metadata
 
@@ -118,7 +119,11 @@ def html_candidates(
 
     def trafilatura(**options):
         def run():
-            doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
+            if options.get("favor_precision"):
+                with kept_tails(tree()):  # the text after an empty <span>/<div> (see tails.py)
+                    doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
+            else:
+                doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
             return html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
 
         return run
@@ -154,6 +159,7 @@ def html_candidates(
             "entries": lambda: chooser.entries(tree()),
             "body_chars": lambda: chooser.body_chars(tree()),
             "link_texts": lambda: chooser.link_texts(tree()),
+            "comments": lambda: chooser.comment_lines(tree()),
             "info": info,
             "meta_head": head,
             # trafilatura's author and date searches: only where the page states neither

@@ -271,20 +271,35 @@ _CORRECTION = re.compile(
     r"^¿?(has|ha) (visto|encontrado) (un|algún) error|^(reportar|notificar) (un )?error|"
     r"^(hai|avete) (trovato|notato) un errore|^segnala (un )?errore|"
     r"^(zauważyłeś|zauważyłaś|znalazłeś) błąd|^zgłoś błąd|^encontrou um erro|"
-    r"^(corrections?|korrekturen?|rectificatifs?) ?(policy|hinweis)?\s*:",
+    r"^(corrections?|korrekturen?|rectificatifs?) ?(policy|hinweis)?\s*:|"
+    # Dutch, Portuguese, Russian, Swedish, Danish/Norwegian, Czech, Turkish: the question
+    # ("Fout gezien?", "Нашли опечатку? Выделите её и нажмите Ctrl+Enter") or the button
+    r"^((heb je|heeft u|zie je) een )?(fout|taalfout|typfout) (gezien|gevonden|ontdekt)\s*\?|^meld (een|de) fout\b|"
+    r"^(você )?(viu|achou|encontrou) (um|algum) erro\s*\?|"
+    r"^если вы (нашли|заметили) (ошибку|опечатку)\b|^(нашли|заметили) (ошибку|опечатку)\s*\?|"
+    r"^(har du )?(hittat|sett) (ett )?(fel|stavfel)\s*\?|^(har du )?(fundet|funnet) (en )?(fejl|feil)\s*\?|"
+    r"^(našli|našel|našla) jste (chybu|překlep)\s*\?|^nahlásit chybu\b|"
+    r"^(bir )?(hata|yazım hatası) (mı )?(buldunuz|gördünüz)\s*\?|^hata bildir\b",
     re.IGNORECASE,
 )
 _SOCIAL = r"(twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|telegram|google news)"
 _FOLLOW = re.compile(
     rf"^(follow|folgen|folge|suivre|suivez|seguir|segui|obserwuj|volg)( us| me| uns| nous| nos)?$|"
     rf"^(follow|folgen sie|folge|suivez|síguenos|sigue a|segui|obserwuj|volg)\b.{{0,50}}\b(on|auf|sur|en|su|na|op) {_SOCIAL}\b.{{0,20}}$|"
-    rf"^(follow|folgen sie|suivez|sigue a|obserwuj) @\w+|^(folgen sie uns|suivez-nous|síguenos|obserwuj nas|seguici)\b",
+    rf"^(follow|folgen sie|suivez|sigue a|obserwuj) @\w+|^(folgen sie uns|suivez-nous|síguenos|obserwuj nas|seguici)\b|"
+    # Dutch, Portuguese, Swedish, Danish/Norwegian, Czech, Turkish, Russian
+    rf"^(volg ons|siga-nos|siga|följ oss|følg os|følg oss|sledujte nás)\b(.{{0,50}}\b(op|no|nas|på|na) {_SOCIAL}\w*.{{0,20}})?$|"
+    rf"^bizi\b.{{0,50}}\btakip edin\b.{{0,20}}$|"
+    rf"^(подписывайтесь|подпишитесь)\b.{{0,60}}\b({_SOCIAL[1:-1]}|телеграм|telegram-канал|вконтакте|vk|дзен|одноклассниках)\b.{{0,20}}$",
     re.IGNORECASE,
 )
 _SHARE_LINE = re.compile(
-    r"^(share|teilen sie|partagez|partager|comparte|compartir|condividi|udostępnij|deel|compartilhe)\b"
+    r"^(share|teilen sie|partagez|partager|comparte|compartir|condividi|udostępnij|deel|compartilhe|partilhe|"
+    r"dela|del|sdílet|sdílejte|paylaş|поделиться|поделитесь)\b"
     r".{0,40}\b(article|story|post|page|artikel|beitrag|cet article|esta (noticia|nota)|questo articolo|"
-    r"artykuł|dit artikel|esta matéria)\b",
+    r"artykuł|dit artikel|esta matéria|este artigo|esta notícia|artikeln|artiklen|artikkelen|článek|článkem|"
+    r"haberi|статьей|статьёй|новостью|материалом|публикацией)\b|"
+    r"^(bu )?(haberi|yazıyı|makaleyi) paylaş(ın)?\b",
     re.IGNORECASE,
 )
 # Caption labels glued to their text ("Media captionWho is Julian Assange?") and photo
