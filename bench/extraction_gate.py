@@ -129,7 +129,22 @@ def main() -> None:
         a.cache.write_bytes(pickle.dumps({k: {n: v for n, v in m.items() if n != "tree"} for k, m in cached.items()}))
     variants = {
         "default": (settings, chooser.RULES),
-        "always": (settings, replace(chooser.RULES, confident_block_share=2.0)),
+        # readability wherever the chooser could use it (the rules every CV fold chose before the gate)
+        "always": (settings, replace(chooser.RULES, confident_block_share=2.0, collapse_check_words=300)),
+        # the gate before this one (main until 2026-12-04)
+        "before": (
+            settings,
+            replace(
+                chooser.RULES,
+                collapse_check_words=300,
+                confident_block_share=0.9,
+                confident_over_block=1.5,
+                confident_min_words=100,
+                confident_max_runner_up=1.0,
+                confident_min_mass=0.0,
+                confident_needs_body=False,
+            ),
+        ),
         "never": (replace(settings, use_readability=False), chooser.RULES),
         "no-balanced": (settings, replace(chooser.RULES, min_block_share=0.0, collapse_words=0)),
     }
@@ -269,12 +284,13 @@ def page_features(memo: dict) -> dict:
 
 # The gate's keys of chooser.Rules and their grid (the other keys stay at their defaults).
 GATE_GRID = {
-    "collapse_check_words": (300, 0),
-    "confident_min_words": (50, 100),
-    "confident_over_block": (1.1, 1.5),
-    "confident_block_share": (0.8, 0.9, 2.0),
-    "confident_max_runner_up": (1.0, 0.5, 0.3),
-    "confident_min_mass": (0.0, 0.3, 0.5),
+    "collapse_check_words": (50,),
+    "confident_min_words": (50,),
+    "confident_over_block": (1.1, 1.2, 1.5),
+    "confident_block_share": (0.8,),
+    "confident_max_runner_up": (1.0, 0.5),
+    "confident_min_mass": (0.0, 0.3),
+    "confident_needs_body": (False, True),
 }
 
 
@@ -308,7 +324,7 @@ def gate_cv(sets, outs, cached, folds: int, tolerance: float, dump: Path | None 
                     "sets": {n: [r["id"] for r in rows] for n, rows in sets.items()},
                     "feats": feats,
                     "runs_always": runs_always,
-                    "parts": {v: outs[v]["parts"] for v in ("always", "never", "default")},
+                    "parts": {v: outs[v]["parts"] for v in ("always", "never", "default", "before")},
                 }
             )
         )
@@ -324,7 +340,7 @@ def gate_cv(sets, outs, cached, folds: int, tolerance: float, dump: Path | None 
                     "sets": {n: [r["id"] for r in rows] for n, rows in sets.items()},
                     "feats": feats,
                     "runs_always": runs_always,
-                    "parts": {v: outs[v]["parts"] for v in ("always", "never", "default")},
+                    "parts": {v: outs[v]["parts"] for v in ("always", "never", "default", "before")},
                 }
             )
         )
@@ -335,8 +351,8 @@ def gate_cv(sets, outs, cached, folds: int, tolerance: float, dump: Path | None 
     def score(gi, n, ids):
         return parts_score(n, [outs[table[gi][n][i][0]]["parts"][n][i] for i in ids])
 
-    held: dict[str, list] = {n: [] for n in sets}
-    held_runs: dict[str, int] = {n: 0 for n in sets}
+    held: dict[str, dict[str, list]] = {key: {n: [] for n in sets} for key in ("best", "cheap")}
+    held_runs: dict[str, dict[str, int]] = {key: {n: 0 for n in sets} for key in ("best", "cheap")}
     for k in range(folds):
         train = {n: [r["id"] for r in rows if fold_of(n, r["id"], folds) != k] for n, rows in sets.items()}
         test = {n: [r["id"] for r in rows if fold_of(n, r["id"], folds) == k] for n, rows in sets.items()}
@@ -349,23 +365,36 @@ def gate_cv(sets, outs, cached, folds: int, tolerance: float, dump: Path | None 
 
         pick = min(fine, key=lambda gi: (runs(gi), -statistics.mean(per[gi].values())))
         print(
-            f"fold {k}: best {show(points[best])}, cheapest within {tolerance}: {show(points[pick])} "
-            f"({runs(pick)} readability runs vs {runs(len(points) - 1)} without a gate)"
+            f"fold {k}: best {show(points[best])}; cheapest within {tolerance}: {show(points[pick])} "
+            f"({runs(best)} / {runs(pick)} readability runs vs {runs(len(points) - 1)} without a gate)"
         )
         for n in sets:
-            held[n] += [outs[table[pick][n][i][0]]["parts"][n][i] for i in test[n]]
-            held_runs[n] += sum(table[pick][n][i][1] for i in test[n])
+            for key, gi in (("best", best), ("cheap", pick)):
+                held[key][n] += [outs[table[gi][n][i][0]]["parts"][n][i] for i in test[n]]
+                held_runs[key][n] += sum(table[gi][n][i][1] for i in test[n])
     nogate = len(points) - 1
-    print("| set | pages | CV no gate (always) | CV gated | readability runs no gate / default rules / gated |")
-    print("|---|---|---|---|---|")
+    print(
+        "\n| set | pages | always (no gate) | gate before | default rules (in-sample) | CV best | CV cheapest "
+        "| readability runs: always / before / default / CV best / CV cheapest |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for n, rows in sets.items():
         ids = [r["id"] for r in rows]
         base = score(nogate, n, ids)
-        dflt = sum("readability" in outs["default"]["asked"][(n, i)] for i in ids) / len(ids)
+        fixed = {v: parts_score(n, [outs[v]["parts"][n][i] for i in ids]) for v in ("before", "default")}
+        runs_v = {
+            v: sum("readability" in outs[v]["asked"][(n, i)] for i in ids) / len(ids) for v in ("before", "default")
+        }
         print(
-            f"| {n} | {len(ids)} | {base:.4f} | {parts_score(n, held[n]):.4f} | "
-            f"{sum(table[nogate][n][i][1] for i in ids) / len(ids):.3f} / {dflt:.3f} / {held_runs[n] / len(ids):.3f} |"
+            f"| {n} | {len(ids)} | {base:.4f} | {fixed['before']:.4f} | {fixed['default']:.4f} "
+            f"| {parts_score(n, held['best'][n]):.4f} | {parts_score(n, held['cheap'][n]):.4f} "
+            f"| {sum(table[nogate][n][i][1] for i in ids) / len(ids):.3f} / {runs_v['before']:.3f} / "
+            f"{runs_v['default']:.3f} / {held_runs['best'][n] / len(ids):.3f} / {held_runs['cheap'][n] / len(ids):.3f} |"
         )
+    every = sum(map(len, sets.values()))
+    for v in ("always", "before", "default"):
+        share = sum("readability" in a for a in outs[v]["asked"].values()) / every
+        print(f"readability asked on {share:.3f} of all {every} pages with the {v} rules")
 
 
 def show(rules: chooser.Rules | None) -> str:
