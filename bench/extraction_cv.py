@@ -51,7 +51,7 @@ from wiredesk.extractors.settings import ExtractSettings  # noqa: E402
 GRID = {
     "max_over_block": (3.0, 6.0, 1e9),
     "min_block_share": (0.0, 0.3),
-    "confident_block_share": (0.9, 2.0),
+    "confident_block_share": (0.8, 2.0),  # the gate on readability (its other keys: extraction_gate.py)
     "entries_over_chosen": (1.8, 1e9),
     "collapse_words": (0, 80),
     "collapse_gain": (2.0, 3.0),
