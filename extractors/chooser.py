@@ -352,8 +352,11 @@ def doubtful(cands: PageCandidates, primary: html_path.Candidate | None, lp: int
 
     Not doubtful: at least ``confident_min_words`` words, a main block of at least
     ``min_block_words`` words that the result holds (``confident_block_share`` of its
-    4-grams) without being much longer (``confident_over_block``), the result's own text
-    mostly inside that block (``confident_in_block``), and a page with text in its
+    4-grams) without being much longer (``confident_over_block``), no other container
+    close to the block (``confident_max_runner_up``: a story split over two containers,
+    where readability finds the other half) and the block holding a good share of all the
+    page's paragraph text (``confident_min_mass``), the result's own text mostly inside
+    the block (``confident_in_block``, off by default), and a page with text in its
     ``<body>`` (``confident_needs_body``: text outside it is a broken page). Everything
     read here is cheap next to readability (the main block and the 4-gram shares).
     """
