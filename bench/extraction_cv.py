@@ -45,12 +45,13 @@ from wiredesk.core.errors import WiredeskError  # noqa: E402
 from wiredesk.core.records import RawPage  # noqa: E402
 from wiredesk.extractors import extract_page, warm_up  # noqa: E402
 from wiredesk.extractors.chooser import RULES, Rules  # noqa: E402
+from wiredesk.extractors.core import _precise  # noqa: E402
 from wiredesk.extractors.settings import ExtractSettings  # noqa: E402
 
 GRID = {
     "max_over_block": (3.0, 6.0, 1e9),
     "min_block_share": (0.0, 0.3),
-    "confident_block_share": (0.9, 2.0),
+    "confident_block_share": (0.8, 2.0),  # the gate on readability (its other keys: extraction_gate.py)
     "entries_over_chosen": (1.8, 1e9),
     "collapse_words": (0, 80),
     "collapse_gain": (2.0, 3.0),
@@ -120,17 +121,51 @@ def parts_score(name: str, parts: list[tuple]) -> float:
     return statistics.mean(p[0] for p in parts)
 
 
-def extract_all(sets, rules: Rules, memos: dict, settings: ExtractSettings) -> dict[str, dict[str, str | None]]:
+class AskedMemo(dict):
+    """A page's memo that records which candidates the chooser asked for (``asked``)."""
+
+    asked: set[str]
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+
+# What a second opinion costs where it runs (ms a page, README "Extraction figures": the
+# mixed pages' CPU): the gate's choice minimises this among the points that lose nothing.
+COST_MS = {"readability": 1.9, "balanced": 3.9}
+
+
+def second_opinions(asked: set[str], memo: dict) -> tuple[bool, bool]:
+    """Did readability, and trafilatura's balanced mode as a second opinion, run on a page?
+    (The balanced mode counts only on precision-mode pages: elsewhere it is the primary.)"""
+    return "readability" in asked, "balanced" in asked and _precise(memo.get("declared"))
+
+
+def cost_ms(ran: tuple[bool, bool]) -> float:
+    return COST_MS["readability"] * ran[0] + COST_MS["balanced"] * ran[1]
+
+
+def extract_all(
+    sets, rules: Rules, memos: dict, settings: ExtractSettings, costs: dict | None = None
+) -> dict[str, dict[str, str | None]]:
+    """Every page's text under ``rules``; ``costs`` (a dict) receives which second
+    opinions ran on each page, {set: {id: (readability, balanced)}}."""
     out: dict[str, dict[str, str | None]] = {}
     for name, rows in sets.items():
         preds = out[name] = {}
         for r in rows:
-            memo = memos.setdefault((name, r["id"]), {})
+            memo = memos.get((name, r["id"]))
+            if not isinstance(memo, AskedMemo):
+                memo = memos[(name, r["id"])] = AskedMemo(memo or {})
+            memo.asked = set()
             page = RawPage(source="bench", body=r["body"], kind="html", url=r["url"])
             try:
                 preds[r["id"]] = extract_page(page, settings=settings, rules=rules, memo=memo).text
             except WiredeskError:
                 preds[r["id"]] = None
+            if costs is not None:
+                costs.setdefault(name, {})[r["id"]] = second_opinions(memo.asked, memo)
     return out
 
 
@@ -139,18 +174,36 @@ def grid_points() -> list[Rules]:
     return [replace(RULES, **dict(zip(keys, values))) for values in itertools.product(*(GRID[k] for k in keys))]
 
 
-def cross_validate(sets, outputs: dict[Rules, dict], folds: int) -> tuple[dict[str, dict[str, str | None]], list]:
-    """Held-out predictions: each fold's pages from the rules best on the other folds."""
+def cross_validate(
+    sets, outputs: dict[Rules, dict], folds: int, costs: dict[Rules, dict] | None = None, tolerance: float | None = None
+) -> tuple[dict[str, dict[str, str | None]], list]:
+    """Held-out predictions: each fold's pages from the rules best on the other folds.
+
+    With ``tolerance`` (and ``costs``, each point's per-page second-opinion cost): among
+    the points that score within ``tolerance`` of the best point on EVERY set of the
+    training folds, the one whose second opinions cost least on those folds (ties: the
+    better objective)."""
     held: dict[str, dict[str, str | None]] = {name: {} for name in sets}
     chosen = []
     parts = {rules: {n: page_parts(n, rows, out[n]) for n, rows in sets.items()} for rules, out in outputs.items()}
     for k in range(folds):
         train = {n: [r["id"] for r in rows if fold_of(n, r["id"], folds) != k] for n, rows in sets.items()}
 
+        def per_set(rules: Rules) -> dict[str, float]:
+            return {n: parts_score(n, [parts[rules][n][i] for i in train[n]]) for n in sets}
+
         def objective(rules: Rules) -> float:
-            return statistics.mean(parts_score(n, [parts[rules][n][i] for i in train[n]]) for n in sets)
+            return statistics.mean(per_set(rules).values())
 
         best = max(outputs, key=objective)
+        if tolerance is not None and costs is not None:
+            top = per_set(best)
+            fine = [r for r in outputs if all(v >= top[n] - tolerance for n, v in per_set(r).items())]
+
+            def cost(rules: Rules) -> float:
+                return sum(cost_ms(costs[rules][n][i]) for n in sets for i in train[n])
+
+            best = min(fine, key=lambda r: (cost(r), -objective(r)))
         chosen.append(best)
         for n, rows in sets.items():
             for r in rows:
@@ -192,6 +245,12 @@ def main() -> None:
         "(only while the extractors themselves are unchanged: a rules or line-rule experiment)",
     )
     ap.add_argument(
+        "--tolerance",
+        type=float,
+        help="speed-aware choice: per fold, the cheapest point (second opinions run on the fewest "
+        "pages) among those within this F1 of the best on every training set (e.g. 0.001)",
+    )
+    ap.add_argument(
         "--fix",
         action="append",
         default=[],
@@ -205,34 +264,59 @@ def main() -> None:
             ap.error(f"--fix {kv}: no grid key {key!r} (keys: {', '.join(GRID)})")
         kind = type(getattr(RULES, key))
         GRID[key] = (value.lower() in ("1", "true", "yes"),) if kind is bool else (kind(float(value)),)
-    report(load_sets(a.limit), a.folds, a.cache, a.json_out)
+    report(load_sets(a.limit), a.folds, a.cache, a.json_out, a.tolerance)
 
 
-def report(sets: dict[str, list[dict]], folds: int, cache: Path | None, json_out: Path | None) -> dict:
+def report(
+    sets: dict[str, list[dict]], folds: int, cache: Path | None, json_out: Path | None, tolerance: float | None = None
+) -> dict:
     """Run the grid, cross-validate, print the table; the report as a dict."""
     settings = ExtractSettings()
     warm_up()
     memos: dict = pickle.loads(cache.read_bytes()) if cache and cache.exists() else {}
     t0 = time.process_time()
-    outputs = {RULES: extract_all(sets, RULES, memos, settings)}
+    costs: dict[Rules, dict] = {RULES: {}}
+    outputs = {RULES: extract_all(sets, RULES, memos, settings, costs[RULES])}
     print(f"extractors: {time.process_time() - t0:.0f} s CPU for {sum(map(len, sets.values()))} pages", file=sys.stderr)
     for rules in grid_points():
         if rules not in outputs:
-            outputs[rules] = extract_all(sets, rules, memos, settings)
+            costs[rules] = {}
+            outputs[rules] = extract_all(sets, rules, memos, settings, costs[rules])
     if cache:  # the parsed tree does not pickle (and is cheap to parse again)
         cache.write_bytes(pickle.dumps({key: {k: v for k, v in m.items() if k != "tree"} for key, m in memos.items()}))
-    held, chosen = cross_validate(sets, outputs, folds)
+    held, chosen = cross_validate(sets, outputs, folds, costs, tolerance)
+    held_cost = {
+        n: {r["id"]: costs[chosen[fold_of(n, r["id"], folds)]][n][r["id"]] for r in rows} for n, rows in sets.items()
+    }
     base = trafilatura_outputs(sets)
     table: dict = {}
-    print("| set | pages | in-sample F1 | cross-validated F1 | trafilatura | blow-ups | empty |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| set | pages | in-sample F1 | cross-validated F1 | trafilatura | blow-ups | empty "
+        "| readability runs (defaults / held-out) | balanced 2nd runs (defaults / held-out) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for n, rows in sets.items():
         ins, cv, tr = (set_score(n, rows, p) for p in (outputs[RULES][n], held[n], base[n]))
         blow, empty = (
             external_counts(rows, held[n], base[n]) if n not in ("scrapinghub-aeb", "trafilatura-eval") else ("-", "-")
         )
-        table[n] = {"pages": len(rows), "in_sample": ins, "cv": cv, "trafilatura": tr, "blowups": blow, "empty": empty}
-        print(f"| {n} | {len(rows)} | {ins:.4f} | {cv:.4f} | {tr:.4f} | {blow} | {empty} |")
+        ran = {k: [costs[RULES][n][r["id"]] for r in rows] for k in ("defaults",)}
+        ran["held_out"] = [held_cost[n][r["id"]] for r in rows]
+        runs = {k: (sum(x[0] for x in v) / len(rows), sum(x[1] for x in v) / len(rows)) for k, v in ran.items()}
+        table[n] = {
+            "pages": len(rows),
+            "in_sample": ins,
+            "cv": cv,
+            "trafilatura": tr,
+            "blowups": blow,
+            "empty": empty,
+            "runs_readability_balanced": runs,
+        }
+        rd, rh = runs["defaults"], runs["held_out"]
+        print(
+            f"| {n} | {len(rows)} | {ins:.4f} | {cv:.4f} | {tr:.4f} | {blow} | {empty} "
+            f"| {rd[0]:.3f} / {rh[0]:.3f} | {rd[1]:.3f} / {rh[1]:.3f} |"
+        )
     ext = [n for n in sets if n not in ("scrapinghub-aeb", "trafilatura-eval")]
     if ext:
         mix = {k: statistics.mean(table[n][k] for n in ext) for k in ("in_sample", "cv", "trafilatura")}

@@ -23,6 +23,7 @@ each, and the slowest 1% of pages with their steps.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import statistics
 import sys
@@ -62,6 +63,19 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N pages (per set for mixed/external)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--baseline", type=Path, help="another checkout whose extract_page is timed too")
+    ap.add_argument(
+        "--baseline-rule",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also time the baseline with this chooser.Rules value (e.g. confident_block_share=2.0)",
+    )
+    ap.add_argument(
+        "--passes",
+        action="store_true",
+        help="whole passes instead: each system extracts every page in turn, systems alternating "
+        "per round; per-round CPU and the median of the per-round ratios",
+    )
     a = ap.parse_args()
 
     import trafilatura
@@ -88,12 +102,20 @@ def main() -> None:
     if a.baseline:
         old = _load_other(a.baseline.resolve())
         systems["baseline"] = lambda r: wiredesk(r, old, "baseline")
+        if a.baseline_rule:  # a fourth system: the baseline with other rules
+            rules_cls = sys.modules["wd_baseline.chooser"].Rules
+            given = dict(kv.split("=", 1) for kv in a.baseline_rule)
+            types = {k: type(getattr(rules_cls(), k)) for k in given}
+            ruled = functools.partial(old, rules=rules_cls(**{k: types[k](float(v)) for k, v in given.items()}))
+            systems["baseline-rules"] = lambda r: wiredesk(r, ruled, "baseline-rules")
     warm_up()
     for fn in systems.values():  # imports, lazy initialisation
         try:
             fn(rows[0])
         except Exception:
             pass
+    if a.passes:
+        return whole_passes(systems, rows, a)
     best: dict[str, dict[str, float]] = {name: {} for name in systems}
     best_steps: dict[str, dict[str, dict[str, float]]] = {name: {} for name in systems}
     names = list(systems)
@@ -145,6 +167,39 @@ def main() -> None:
         )
     ratios = [best["trafilatura"][p] / best["wiredesk"][p] for p in best["wiredesk"] if best["wiredesk"][p] > 0]
     print(f"\nper-page ratio trafilatura/wiredesk: median {statistics.median(ratios):.2f}")
+
+
+def whole_passes(systems: dict, rows: list[dict], a) -> None:
+    """Each round, every system extracts all pages (a whole pass), in alternating order."""
+    names = list(systems)
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    load = []
+    t0 = time.perf_counter()
+    for rnd in range(a.rounds):
+        load.append(_loadavg())
+        for name in names if rnd % 2 == 0 else names[::-1]:
+            c0 = time.process_time()
+            for r in rows:
+                try:
+                    systems[name](r)
+                except Exception:
+                    pass
+            cpu[name].append(time.process_time() - c0)
+    load.append(_loadavg())
+    n = len(rows)
+    print(
+        f"## {a.bench}: {n} pages, {a.rounds} whole passes each, {time.perf_counter() - t0:.0f} s wall, load {_fmt(load)}"
+    )
+    print("| system | CPU s per pass (each round) | median pages/CPU s | x trafilatura (median of rounds) |")
+    print("|---|---|---|---|")
+    for name in names:
+        ratio = statistics.median(t / o for t, o in zip(cpu["trafilatura"], cpu[name]))
+        rounds = " ".join(f"{c:.2f}" for c in cpu[name])
+        print(f"| {name} | {rounds} | {n / statistics.median(cpu[name]):.1f} | {ratio:.3f} |")
+    for base in ("baseline", "baseline-rules"):
+        if base in cpu:
+            change = statistics.median(w / b for w, b in zip(cpu["wiredesk"], cpu[base]))
+            print(f"wiredesk / {base} CPU per pass: median of rounds {change:.3f}")
 
 
 def _loadavg() -> float:

@@ -23,6 +23,7 @@ sets (``bench/extraction.py --cv``), not on one benchmark's pages.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,12 +52,29 @@ class Rules:
     min_block_share: float = 0.3
     # The main block must have at least this many words to speak for the page.
     min_block_words: int = 80
-    # readability runs (outside full English mode) below this many primary words only.
-    collapse_check_words: int = 300
-    # The first result is not doubtful (readability is not asked) when it holds at least
-    # this share of the main block and is at most ``confident_over_block`` times its length.
-    confident_block_share: float = 0.9
-    confident_over_block: float = 1.5
+    # readability runs (outside full English mode) below this many primary words only: it
+    # can only rescue a collapsed primary there, which it did on no dev page with 50 words
+    # or more (300 -> 50: readability on 9 % fewer pages, dev F1 unchanged; see
+    # notes/README-gate4.md).
+    collapse_check_words: int = 50
+    # The first result is not doubtful (readability is not asked, see ``doubtful``) when it
+    # has at least ``confident_min_words`` words, holds at least this share of the main
+    # block, is at most ``confident_over_block`` times its length, has at least
+    # ``confident_in_block`` of its own 4-grams inside it (0: not checked) and the page has
+    # body text (``confident_needs_body``). 2.0 (> any share) asks readability everywhere.
+    # Chosen on all dev sets (bench/extraction_gate.py --gate-cv, notes/README-gate4.md):
+    # no set below readability-everywhere, readability on 34 % of the dev pages (was 75 %
+    # everywhere, 28 % with the older 0.9 / 1.5 / 100 gate, which lost up to 0.0075 F1).
+    confident_block_share: float = 0.8
+    confident_over_block: float = 1.2
+    confident_min_words: int = 50
+    confident_in_block: float = 0.0
+    confident_needs_body: bool = True
+    # ... and when no other container comes close to the main block (the runner-up's text
+    # at most this share of the block's: a story split in two is doubtful) and the block
+    # holds at least ``confident_min_mass`` of all the page's paragraph text.
+    confident_max_runner_up: float = 0.5
+    confident_min_mass: float = 0.3
     # Live blogs / multi-part pages: the run of entries replaces a chosen text that is one
     # of them when the entries hold this many times its words.
     entries_over_chosen: float = 1.8
@@ -83,6 +101,11 @@ class Block:
     text: str
     n_words: int
     parts: tuple[str, ...] = ()  # the entries' texts, for a run of entries
+    # the runner-up container's score over this one's (0: none), and this one's share of
+    # all containers' scores: a story split over two containers, or a page of many
+    # similar ones, has a runner-up close to the block and a small share
+    runner_up: float = 0.0
+    mass: float = 1.0
 
 
 def main_block(tree: HtmlElement) -> Block:
@@ -119,7 +142,14 @@ def main_block(tree: HtmlElement) -> Block:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     text = " ".join(" ".join(parts).split())
-    return Block(text=text, n_words=len(words(text)))
+    top, *rest = heapq.nlargest(2, score.values())
+    total = sum(score.values())
+    return Block(
+        text=text,
+        n_words=len(words(text)),
+        runner_up=rest[0] / top if rest and top else 0.0,
+        mass=top / total if total else 1.0,
+    )
 
 
 _SKIPPED = "ancestor::nav or ancestor::footer or ancestor::aside or ancestor::form or ancestor::header"
@@ -347,14 +377,8 @@ def _decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabil
                 primary, lp = balanced, n_words(balanced)
     if not use_readability or not (english or lp < rules.collapse_check_words):
         return primary
-    if lp >= rules.collapse_check_words // 3:
-        block = cands.get("block")
-        if (
-            block.n_words >= rules.min_block_words
-            and lp <= rules.confident_over_block * block.n_words
-            and _share(block.text, primary.text) >= rules.confident_block_share
-        ):
-            return primary  # holds the page's main text and little else: not doubtful
+    if not doubtful(cands, primary, lp, rules):
+        return primary  # holds the page's main text and little else: readability is not asked
     readable: html_path.Candidate | None = cands.get("readability")
     chosen = html_path.choose(primary, readable, full=english)
     lr = n_words(readable)
@@ -383,6 +407,33 @@ def _decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabil
     elif chosen is primary and lr >= rules.min_block_words and _blown(lp, cands.get("block"), lr, rules):
         return readable
     return chosen
+
+
+def doubtful(cands: PageCandidates, primary: html_path.Candidate | None, lp: int, rules: Rules = RULES) -> bool:
+    """Is the first result doubtful enough to ask readability (the gate on the second opinion)?
+
+    Not doubtful: at least ``confident_min_words`` words, a main block of at least
+    ``min_block_words`` words that the result holds (``confident_block_share`` of its
+    4-grams) without being much longer (``confident_over_block``), no other container
+    close to the block (``confident_max_runner_up``: a story split over two containers,
+    where readability finds the other half) and the block holding a good share of all the
+    page's paragraph text (``confident_min_mass``), the result's own text mostly inside
+    the block (``confident_in_block``, off by default), and a page with text in its
+    ``<body>`` (``confident_needs_body``: text outside it is a broken page). Everything
+    read here is cheap next to readability (the main block and the 4-gram shares).
+    """
+    if primary is None or lp < rules.confident_min_words:
+        return True
+    block: Block = cands.get("block")
+    return not (
+        block.n_words >= rules.min_block_words
+        and lp <= rules.confident_over_block * block.n_words
+        and _share(block.text, primary.text) >= rules.confident_block_share
+        and block.runner_up <= rules.confident_max_runner_up
+        and block.mass >= rules.confident_min_mass
+        and (not rules.confident_in_block or _share(primary.text, block.text) >= rules.confident_in_block)
+        and (not rules.confident_needs_body or cands.get("body_chars") > 0)
+    )
 
 
 def with_entries(chosen: html_path.Candidate | None, cands: PageCandidates, rules: Rules = RULES):
