@@ -305,17 +305,21 @@ def _lift_rows(lines: list[_Line]) -> None:
     or more in a row with the same separators, right after the article's last paragraph
     (or its heading). Menus and rails have no separators inside their labels, or not the
     same ones line after line."""
-    i = 0
-    while i < len(lines):
-        if not (lines[i].score > 0 and lines[i].n >= 10 and lines[i].ends):
-            i += 1
+    i, n = 0, len(lines)
+    while i < n - ROWS_MIN:
+        ln = lines[i]
+        if not (ln.score > 0 and ln.n >= 10 and ln.ends) or lines[i + 1].n > ROW_MAX_WORDS:
+            i += 1  # most lines: no paragraph, or a paragraph followed by another
             continue
         j = i + 1
-        if j < len(lines) and _row_shape(lines[j]) is None and lines[j].kind is None and not lines[j].ends:
+        shape = _row_shape(lines[j])
+        if shape is None and lines[j].kind is None and not lines[j].ends:
             j += 1  # the list's heading ("The Doobie Brothers Tour Dates")
-        shape = _row_shape(lines[j]) if j < len(lines) else None
-        k = j
-        while shape is not None and k < len(lines) and _row_shape(lines[k]) == shape and lines[k].repeats <= 1:
+            shape = _row_shape(lines[j])
+        if lines[j].repeats > 1:
+            shape = None
+        k = j + 1
+        while shape is not None and k < n and lines[k].repeats <= 1 and _row_shape(lines[k]) == shape:
             k += 1
         if shape is not None and k - j >= ROWS_MIN:
             for ln in lines[i + 1 : k]:
