@@ -308,7 +308,8 @@ def _lift_rows(lines: list[_Line]) -> None:
     i, n = 0, len(lines)
     while i < n - ROWS_MIN:
         ln = lines[i]
-        if not (ln.score > 0 and ln.n >= 10 and ln.ends) or lines[i + 1].n > ROW_MAX_WORDS:
+        nxt = lines[i + 1]
+        if not (ln.ends and ln.n >= 10 and ln.score > 0) or nxt.n > ROW_MAX_WORDS or nxt.ends and nxt.n >= 10:
             i += 1  # most lines: no paragraph, or a paragraph followed by another
             continue
         j = i + 1
