@@ -305,12 +305,17 @@ def _lift_rows(lines: list[_Line]) -> None:
     or more in a row with the same separators, right after the article's last paragraph
     (or its heading). Menus and rails have no separators inside their labels, or not the
     same ones line after line."""
-    i, n = 0, len(lines)
-    while i < n - ROWS_MIN:
-        ln = lines[i]
-        nxt = lines[i + 1]
-        if not (ln.ends and ln.n >= 10 and ln.score > 0) or nxt.n > ROW_MAX_WORDS or nxt.ends and nxt.n >= 10:
-            i += 1  # most lines: no paragraph, or a paragraph followed by another
+    n = len(lines)
+    # where a list can start: a paragraph followed by a short line (most lines are no
+    # paragraph, or a paragraph followed by another)
+    starts = [
+        i
+        for i, (ln, nxt) in enumerate(zip(lines[: n - ROWS_MIN], lines[1:]))
+        if ln.ends and nxt.n <= ROW_MAX_WORDS and ln.n >= 10 and ln.score > 0 and not (nxt.ends and nxt.n >= 10)
+    ]
+    done = 0
+    for i in starts:
+        if i < done:
             continue
         j = i + 1
         shape = _row_shape(lines[j])
@@ -325,9 +330,7 @@ def _lift_rows(lines: list[_Line]) -> None:
         if shape is not None and k - j >= ROWS_MIN:
             for ln in lines[i + 1 : k]:
                 ln.score = max(ln.score, LIST_ITEM)
-            i = k
-        else:
-            i += 1
+            done = k
 
 
 ROWS_MIN = 5  # rows in a row make a list

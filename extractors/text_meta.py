@@ -167,14 +167,13 @@ _POSTED = re.compile(
     r"publié|pubblicato|beitrag|artikel)\b",
     re.IGNORECASE,
 )
-_MID_HINTS = ("by", "von", "por", "par", "di", "door")  # every _MID_LEAD hit holds one
+_MID_HINT = re.compile(r"by|von|por|par|di|door", re.IGNORECASE)  # every _MID_LEAD hit holds one
 _MID_LEAD = re.compile(r"(?:^|[\s·|,•–—-])(?:by|von|por|par|di|door)\s*:?\s+(?P<rest>\S.*)$", re.IGNORECASE)
 
 
 def _mid_byline(line: str) -> str | None:
     """The name after a lead that follows a date or a posting verb on the same line."""
-    low = line.lower()
-    if not any(lead in low for lead in _MID_HINTS):
+    if not _MID_HINT.search(line):
         return None  # most lines: no lead word at all
     m = _MID_LEAD.search(line)
     if not m or m.start() == 0:
@@ -189,10 +188,7 @@ def _dated_name(line: str) -> str | None:
     """A name right after a date on a short line ("26. September 2019 Ulrike Stockhausen
     Schreibe einen Kommentar", "1. Februar 2022 , Daniel Dillenburg")."""
     line = line.lstrip(" ,|·•–—-")
-    if len(words(line)) > DATED_NAME_WORDS or not _HAS_DIGIT.search(line):
-        return None
-    m = _ANY_DATE.match(line)
-    if not m:
+    if not _HAS_DIGIT.search(line) or not (m := _ANY_DATE.match(line)) or len(words(line)) > DATED_NAME_WORDS:
         return None
     rest = line[m.end() :].strip(" ,|·•–—-")
     name = _name_prefix(rest, whole=False) if rest else None
@@ -306,7 +302,7 @@ def _far_byline(lines: list[str]) -> str | None:
     """A byline above the window: only an explicit one ("By Rob Picheta, CNN", "Von Lisa
     Petrich"), nearest first; a sidebar's bare names and teasers' dates are not read."""
     for ln in reversed(lines):
-        if _BY_LEAD.match(ln) and len(words(ln)) <= 10 and (by := _byline(ln)) is not None:
+        if ln[0] in "BbVvPp" and _BY_LEAD.match(ln) and len(words(ln)) <= 10 and (by := _byline(ln)) is not None:
             return by[0]
     return None
 
