@@ -54,6 +54,8 @@ BIO_TAIL = True  # an author or company bio closing the block ("Jane Doe is a re
 RAIL_ITEMS = True  # the headlines right under a rail header ("Related") inside the block
 PROMO = True  # newsletter, subscription and affiliate-commission lines inside the block
 SHARE_GLUE = True  # share buttons rendered as one line ("Share on FacebookShare on Twitter")
+LIST_ROWS = True  # rows of a list with the same separators right after the article
+RAIL_RESUME = True  # a rail box followed by paragraphs again is inside the article
 THOUGHTS_ON = True  # "12 thoughts on “...”", "3 Responses to ..." open a comment section
 DEK_WORDS = 15  # an unterminated sentence-case line this long at the top is the standfirst
 HEAD_TRIM_MAX = 6  # at most this many lines are trimmed from the top of the block
@@ -284,6 +286,58 @@ def _lift_lists(lines: list[_Line]) -> None:
             i += 1
 
 
+# The separators of a table row or list entry rendered as text ("June 9 – Tampa, FL @
+# Arena", "England (Group A): 10th appearance", "1a etapa: 10 de março – Interlagos").
+_ROW_SEPARATORS = re.compile(r"[–—:@|(/\t]|\s-\s")
+
+
+def _row_shape(ln: _Line) -> str | None:
+    """The separators of a line in order, when it can be a row of a list (a few words,
+    no furniture, at least one separator)."""
+    if ln.kind is not None or ln.credit is not None or not 3 <= ln.n <= ROW_MAX_WORDS:
+        return None
+    shape = "".join(m.group().strip() or "-" for m in _ROW_SEPARATORS.finditer(ln.text.strip()))
+    return shape[:ROW_SHAPE_CHARS] or None
+
+
+def _lift_rows(lines: list[_Line]) -> None:
+    """A list that closes the article (tour dates, fixtures, a group table): ROWS_MIN lines
+    or more in a row with the same separators, right after the article's last paragraph
+    (or its heading). Menus and rails have no separators inside their labels, or not the
+    same ones line after line."""
+    n = len(lines)
+    # where a list can start: a paragraph followed by a short line (most lines are no
+    # paragraph, or a paragraph followed by another)
+    starts = [
+        i
+        for i, (ln, nxt) in enumerate(zip(lines[: n - ROWS_MIN], lines[1:]))
+        if ln.ends and nxt.n <= ROW_MAX_WORDS and ln.n >= 10 and ln.score > 0 and not (nxt.ends and nxt.n >= 10)
+    ]
+    done = 0
+    for i in starts:
+        if i < done:
+            continue
+        j = i + 1
+        shape = _row_shape(lines[j])
+        if shape is None and lines[j].kind is None and not lines[j].ends:
+            j += 1  # the list's heading ("The Doobie Brothers Tour Dates")
+            shape = _row_shape(lines[j])
+        if lines[j].repeats > 1:
+            shape = None
+        k = j + 1
+        while shape is not None and k < n and lines[k].repeats <= 1 and _row_shape(lines[k]) == shape:
+            k += 1
+        if shape is not None and k - j >= ROWS_MIN:
+            for ln in lines[i + 1 : k]:
+                ln.score = max(ln.score, LIST_ITEM)
+            done = k
+
+
+ROWS_MIN = 5  # rows in a row make a list
+ROW_MAX_WORDS = 25  # a longer line is a paragraph
+ROW_SHAPE_CHARS = 2  # rows agree on their first separators
+
+
 # A character outside Latin letters and general punctuation/currency signs: only a line with
 # one can be in one of language.SCRIPT_CHARS' scripts (all above U+0370, none in U+2000-U+20CF),
 # so page_script needs to run on it only (accented Latin prose is most of the non-ASCII lines).
@@ -360,14 +414,40 @@ RAIL_ITEMS_MAX = 8  # headlines under one rail header
 
 
 def _damp_rails(lines: list[_Line]) -> None:
+    """Prose after a rail header ("Related Stories") that follows the article counts less:
+    it is the rail's teasers. A rail box inside the article (a header, a few headlines,
+    then the article's paragraphs again) does not end the article (RAIL_RESUME)."""
     prose = 0.0
     for i, ln in enumerate(lines):
         if prose >= _MIN_PROSE_BEFORE_COMMENTS and ln.kind == "nav" and is_rail_header(ln.text):
+            if RAIL_RESUME and _prose_resumes(lines, i + 1):
+                continue
             for later in lines[i + 1 :]:
                 if later.score > 0:
                     later.score *= RAIL_DAMP
             return
         prose += max(ln.score, 0.0)
+
+
+def _prose_resumes(lines: list[_Line], i: int) -> bool:
+    """Whether the article's paragraphs go on after the rail box starting at ``i``: past
+    its headlines (no sentence end, up to RAIL_ITEMS_MAX) and furniture (captions, ads),
+    RESUME_PARAS paragraphs in a row. A rail of teasers has one summary sentence per
+    headline at most, never several paragraphs in a row."""
+    items = 0
+    while i < len(lines) and (lines[i].kind is not None or lines[i].credit is not None or not lines[i].ends):
+        if lines[i].kind is None and lines[i].credit is None:
+            items += 1
+            if items > RAIL_ITEMS_MAX:
+                return False
+        i += 1
+    run = lines[i : i + RESUME_PARAS]
+    return len(run) == RESUME_PARAS and all(
+        ln.kind is None and ln.credit is None and ln.ends and ln.n >= 10 and ln.score > 0 for ln in run
+    )
+
+
+RESUME_PARAS = 2  # paragraphs in a row after a rail box: the article goes on
 
 
 def _damp_comments(lines: list[_Line]) -> None:
@@ -583,6 +663,8 @@ def clean_lines(text: str, *, is_known: Callable[[str], bool] | None = None, sel
         if TEASER_PAIRS:
             _damp_teaser_pairs(lines)
         _lift_lists(lines)
+        if LIST_ROWS:
+            _lift_rows(lines)
         _damp_isolated(lines)
         _damp_rails(lines)
         _damp_comments(lines)

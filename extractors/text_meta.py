@@ -32,6 +32,11 @@ from .text import word_count
 # byline, date, a photo caption and credit fit in it; a menu's items do not count as
 # headings, so they only use up the window).
 WINDOW = 8
+# Switches of the byline rules that reach further (bench/textpages_cv.py --meta).
+MID_BYLINES = True  # "Posted 11. April 2018 by Name", "26. September 2019 Name"
+FAR_BYLINES = True  # an explicit "By Name" line up to FAR_WINDOW lines above the story
+FAR_WINDOW = 40
+DATED_NAME_WORDS = 10
 TITLE_MIN_WORDS, TITLE_MAX_WORDS = 2, 30
 DATE_LINE_WORDS = 12  # a line this short that holds a readable date is a date line
 
@@ -154,10 +159,50 @@ def _name_prefix(text: str, *, whole: bool) -> str | None:
     return " ".join(out) if 2 <= capitals and len(out) <= 6 else None
 
 
+# A lead in the middle of a posting line: after a date or a posting verb ("Posted 11.
+# April 2018 by Walter von Aachen", "8. Januar 2020 · by Aureliana · in Gefühle",
+# "Geschrieben von Cooper am 25.08.2015", "Publicado por Alberto González").
+_POSTED = re.compile(
+    r"\b(posted|published|written|filed|veröffentlicht|geschrieben|gepostet|erstellt|verfasst|publicado|"
+    r"publié|pubblicato|beitrag|artikel)\b",
+    re.IGNORECASE,
+)
+_MID_HINT = re.compile(r"by|von|por|par|di|door", re.IGNORECASE)  # every _MID_LEAD hit holds one
+_MID_LEAD = re.compile(r"(?:^|[\s·|,•–—-])(?:by|von|por|par|di|door)\s*:?\s+(?P<rest>\S.*)$", re.IGNORECASE)
+
+
+def _mid_byline(line: str) -> str | None:
+    """The name after a lead that follows a date or a posting verb on the same line."""
+    if not _MID_HINT.search(line):
+        return None  # most lines: no lead word at all
+    m = _MID_LEAD.search(line)
+    if not m or m.start() == 0:
+        return None
+    before = line[: m.start()]
+    if not (_POSTED.search(before) or parse_date(before)):
+        return None
+    return _name_prefix(m.group("rest"), whole=False)
+
+
+def _dated_name(line: str) -> str | None:
+    """A name right after a date on a short line ("26. September 2019 Ulrike Stockhausen
+    Schreibe einen Kommentar", "1. Februar 2022 , Daniel Dillenburg")."""
+    line = line.lstrip(" ,|·•–—-")
+    if not _HAS_DIGIT.search(line) or not (m := _ANY_DATE.match(line)) or len(words(line)) > DATED_NAME_WORDS:
+        return None
+    rest = line[m.end() :].strip(" ,|·•–—-")
+    name = _name_prefix(rest, whole=False) if rest else None
+    # what follows the name on such a line is a category or a button ("Kultur", "Schreibe
+    # einen Kommentar"), capitalised in German: a first and a last name are taken
+    return " ".join(name.split()[:2]) if name else None
+
+
 def _loose_byline(window: list[str], k: int) -> tuple[str, str | None] | None:
     line = _GLUED_BY.sub("By ", window[k].strip())
     if len(words(line)) > 14:
         return None
+    if MID_BYLINES and (name := _mid_byline(line) or _dated_name(line)):
+        return name, line
     if m := _LOOSE_LEAD.match(line):
         name = _name_prefix(m.group("rest"), whole=False)
         return (name, m.group("rest")[len(name) :].strip(" ,|·•–—-") or None) if name else None
@@ -185,6 +230,13 @@ _MONTH = {name: num for num, names in _MONTH_NAMES.items() for name in names.spl
 _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
 _D_M_Y = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:de\s+)?({_MONTH_RE})\.?,?\s+(?:de\s+)?(\d{{4}})\b", re.IGNORECASE)
 _M_D_Y = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+# Any date form parse_date reads, for finding where a date ends on a line.
+_ANY_DATE = re.compile(
+    rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTH_RE})\.?,?\s+(?:de\s+)?\d{{4}}\b|"
+    rf"\b(?:{_MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}([./])\d{1,2}\1\d{4}\b",
+    re.IGNORECASE,
+)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _NUMERIC = re.compile(r"\b(\d{1,2})([./])(\d{1,2})\2(\d{4})\b")
 
@@ -239,9 +291,20 @@ def text_metadata(text: str, kept: Sequence[str], url: str | None = None) -> Pag
                 # a short line with a readable date in it ("Datum: 18.10.2021", "Bonn,
                 # 11.10.2021", "Veröffentlicht: 05.01.2020 | Autor: ...")
                 published = parse_date(ln)
+        if author is None and FAR_BYLINES:
+            author = _far_byline(lines[max(0, start - FAR_WINDOW) : max(0, start - WINDOW)])
     return PageMeta(
         title=_title(above, lines[start] if start is not None else None, url), author=author, published=published
     )
+
+
+def _far_byline(lines: list[str]) -> str | None:
+    """A byline above the window: only an explicit one ("By Rob Picheta, CNN", "Von Lisa
+    Petrich"), nearest first; a sidebar's bare names and teasers' dates are not read."""
+    for ln in reversed(lines):
+        if ln[0] in "BbVvPp" and _BY_LEAD.match(ln) and len(words(ln)) <= 10 and (by := _byline(ln)) is not None:
+            return by[0]
+    return None
 
 
 def _title(above: list[str], first: str | None, url: str | None) -> str | None:

@@ -153,3 +153,67 @@ def test_each_switch_turns_its_rule_off(monkeypatch: pytest.MonkeyPatch, switch:
     off = clean_lines(pages[switch]).lines
     assert set(on) < set(off)
     assert set(STORY) <= set(on)
+
+
+# A list that closes a story, one row per line with the same separators (as a table or
+# a list of dates renders as text).
+TOUR = [
+    "March 3 – Springfield, IL @ Civic Arena",
+    "March 5 – Peoria, IL @ Riverfront Hall (new date)",
+    "March 8 – Madison, WI @ Lakeside Pavilion",
+    "March 9 – Duluth, MN @ Harbor Center",
+    "March 12 – Fargo, ND @ Prairie Stage",
+    "March 14 – Sioux Falls, SD @ Grand Hall",
+]
+MORE = [
+    "Board members said the storage basins would be paid for by the state and two neighbouring counties.",
+    "A vote on the plan is expected in the spring, once the engineers have finished their survey of the canals.",
+]
+
+
+def test_rows_of_a_list_closing_the_story_are_kept() -> None:
+    kept = _kept(MENU, STORY, ["The board's public hearings"], TOUR, FOOTER)
+    assert kept == (*STORY, "The board's public hearings", *TOUR)
+    # rows with different separators line after line are no such list (a menu, a rail)
+    mixed = ["Home | News", "Sport: results", "Weather (live)", "Jobs – board", "Cars / Bikes", "Shop @ home"]
+    assert _kept(MENU, STORY, mixed, FOOTER) == tuple(STORY)
+
+
+def test_rows_away_from_the_story_are_not_lifted() -> None:
+    # the same rows after the footer (a sidebar's listing) do not join the story
+    assert _kept(MENU, STORY, FOOTER, TOUR) == tuple(STORY)
+    # nor do too few rows
+    assert _kept(MENU, STORY, ["The board's public hearings"], TOUR[:3], FOOTER) == tuple(STORY)
+
+
+RELATED_BOX = ["Related Stories", "Ski Resort Closes Early", "Why Valley Wells Run Dry", "Canal Repairs Begin"]
+
+
+def test_story_goes_on_after_a_related_box() -> None:
+    kept = _kept(MENU, STORY, RELATED_BOX, MORE, FOOTER)
+    assert kept == (*STORY, *MORE)
+
+
+def test_one_summary_after_a_related_header_is_still_a_rail() -> None:
+    # a teaser's single summary sentence after the rail header does not resume the story
+    rail = [
+        "Related Stories",
+        "Drought forces ski resort to close early",
+        "The resort on the northern slope said it would close three weeks early this season.",
+        "Why the valley's wells are running dry",
+    ]
+    assert _kept(MENU, STORY, rail, FOOTER) == tuple(STORY)
+
+
+@pytest.mark.parametrize("switch", ["LIST_ROWS", "RAIL_RESUME"])
+def test_each_lifting_switch_turns_its_rule_off(monkeypatch: pytest.MonkeyPatch, switch: str) -> None:
+    """The rules that keep more lines: with the rule off, its page keeps fewer."""
+    pages = {
+        "LIST_ROWS": _page(MENU, STORY, ["The board's public hearings"], TOUR, FOOTER),
+        "RAIL_RESUME": _page(MENU, STORY, RELATED_BOX, MORE, FOOTER),
+    }
+    on = clean_lines(pages[switch]).lines
+    monkeypatch.setattr(text_mod, switch, False)
+    off = clean_lines(pages[switch]).lines
+    assert set(off) < set(on)
+    assert set(STORY) <= set(off)

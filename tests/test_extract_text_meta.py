@@ -87,3 +87,32 @@ def test_short_lines_with_a_date_give_the_date_long_ones_do_not() -> None:
     long = "The pier was last repaired on 11.10.2001, when a storm tore away the western railings and two benches."
     meta = text_metadata(_page("Old pier to close", long), STORY)
     assert meta.published is None
+
+
+def test_lead_after_a_date_or_a_posting_verb_and_a_name_after_a_date() -> None:
+    meta = text_metadata(_page("Old pier to close", "Posted 11. April 2018 by Walter von Aachen"), STORY)
+    assert meta.author == "Walter von Aachen"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "8. Januar 2020 · by Erika Beispiel · in Hafen"), STORY)
+    assert meta.author == "Erika Beispiel"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "Geschrieben von Max Muster am 25.08.2015"), STORY)
+    assert meta.author == "Max Muster"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "26. September 2019 Ulrike Beispiel Kommentar"), STORY)
+    assert meta.author == "Ulrike Beispiel"
+    meta = text_metadata(_page("Alter Pier wird gesperrt", "1. Februar 2022 , Daniel Muster"), STORY)
+    assert meta.author == "Daniel Muster"
+    # a "by" with no date or posting verb before it is part of a headline, not a byline
+    meta = text_metadata(_page("Old pier closed by Harbour Authority"), STORY)
+    assert meta.author is None
+    # a date followed by words that are no name
+    meta = text_metadata(_page("Old pier to close", "November 19, 2019 in local news"), STORY)
+    assert meta.author is None
+
+
+def test_explicit_byline_far_above_the_story() -> None:
+    # a headline, a standfirst, a photo and its caption, a share bar: the byline is 12 lines up
+    between = [f"Share button {k}" for k in range(11)]
+    meta = text_metadata(_page("Old pier to close", "By Rob Harbour, Harbour Times", *between), STORY)
+    assert meta.author == "Rob Harbour"
+    # a bare name that far up is a sidebar's, not the byline
+    meta = text_metadata(_page("Old pier to close", "Rob Harbour", *between), STORY)
+    assert meta.author is None
