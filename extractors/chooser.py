@@ -239,7 +239,7 @@ def entries(tree: HtmlElement) -> Block | None:
     return Block(text=text, n_words=len(words(text)), parts=parts)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class PageCandidates:
     """Each extraction of one page, computed on first use and kept (``make`` functions)."""
 

@@ -176,7 +176,7 @@ def _find_date(tree: HtmlElement, url: str | None) -> str | None:
     71 of 660 pages that need it cost more than the quick search on all of them. (No
     max_date: htmldate's default accepts dates up to the end of today.)
     """
-    from htmldate import find_date
+    from .date_search import find_date
 
     date = find_date(tree, extensive_search=False, original_date=True, url=url)
     if date:
