@@ -28,15 +28,17 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import recv_handle, send_handle
 from time import monotonic, sleep
+from typing import TYPE_CHECKING
 
 from wiredesk.core.errors import ExtractionError, InputError, WiredeskError
 from wiredesk.core.records import Extracted, NotArticle, RawPage
 
-from .core import extract_page
 from .metadata import host_of
-from .profile import HostProfile
 from .settings import ExtractSettings
 from .warm import warm_up
+
+if TYPE_CHECKING:
+    from .profile import HostProfile
 
 _DEFAULT = ExtractSettings()
 _GRACE_S = 2.0  # the worker's own alarm fires first; the kill is the backstop
@@ -83,6 +85,10 @@ def _guarded(
     check: PageCheck | None = None,
 ) -> Extracted | NotArticle | WiredeskError:
     """extract_page with errors returned, not raised (the batch contract)."""
+    # Imported here, not with this module: the run's own process, which only feeds the pool,
+    # never loads the extraction libraries (its workers have them from their warm parent).
+    from .core import extract_page
+
     if use_alarm:
         signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
     try:
