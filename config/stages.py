@@ -55,9 +55,10 @@ def build_settings(cls: type[T], section: str, values: dict[str, Any], **extra: 
 
 
 def _stage_classes() -> dict[str, type]:
-    from wiredesk.dedup import DedupSettings
-    from wiredesk.extractors import ExtractSettings
-    from wiredesk.fetching import FetchSettings
+    # The stages' settings modules only: checking a config loads no extraction, dedup or fetch code.
+    from wiredesk.dedup.settings import DedupSettings
+    from wiredesk.extractors.settings import ExtractSettings
+    from wiredesk.fetching.settings import FetchSettings
 
     return {"extract": ExtractSettings, "dedup": DedupSettings, "fetch": FetchSettings}
 

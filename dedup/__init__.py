@@ -15,13 +15,50 @@ a stable id and a representative chosen by ``DedupSettings.representative``.
 Imports only wiredesk.core.records / wiredesk.core.errors and third-party libraries.
 """
 
-from wiredesk.dedup.backends import open_index
-from wiredesk.dedup.deduplicator import Deduplicator, DedupResult, host_of
-from wiredesk.dedup.index import Index
-from wiredesk.dedup.minhash import Signer
-from wiredesk.dedup.settings import DedupSettings
-from wiredesk.dedup.sketch import Sketcher, article_minhash
-from wiredesk.dedup.text import content_hash, normalize_text, shingle_hashes
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wiredesk.dedup.backends import open_index
+    from wiredesk.dedup.deduplicator import Deduplicator, DedupResult, host_of
+    from wiredesk.dedup.index import Index
+    from wiredesk.dedup.minhash import Signer
+    from wiredesk.dedup.settings import DedupSettings
+    from wiredesk.dedup.sketch import Sketcher, article_minhash
+    from wiredesk.dedup.text import content_hash, normalize_text, shingle_hashes
+
+# Each name is imported from its module on first use (PEP 562): checking the config's dedup
+# section (``DedupSettings``) does not load numpy and the index.
+_WHERE = {
+    "open_index": "wiredesk.dedup.backends",
+    "Deduplicator": "wiredesk.dedup.deduplicator",
+    "DedupResult": "wiredesk.dedup.deduplicator",
+    "host_of": "wiredesk.dedup.deduplicator",
+    "Index": "wiredesk.dedup.index",
+    "Signer": "wiredesk.dedup.minhash",
+    "DedupSettings": "wiredesk.dedup.settings",
+    "Sketcher": "wiredesk.dedup.sketch",
+    "article_minhash": "wiredesk.dedup.sketch",
+    "content_hash": "wiredesk.dedup.text",
+    "normalize_text": "wiredesk.dedup.text",
+    "shingle_hashes": "wiredesk.dedup.text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "DedupResult",

@@ -28,15 +28,17 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import recv_handle, send_handle
 from time import monotonic, sleep
+from typing import TYPE_CHECKING
 
 from wiredesk.core.errors import ExtractionError, InputError, WiredeskError
 from wiredesk.core.records import Extracted, NotArticle, RawPage
 
-from .core import extract_page
 from .metadata import host_of
-from .profile import HostProfile
 from .settings import ExtractSettings
 from .warm import warm_up
+
+if TYPE_CHECKING:
+    from .profile import HostProfile
 
 _DEFAULT = ExtractSettings()
 _GRACE_S = 2.0  # the worker's own alarm fires first; the kill is the backstop
@@ -83,6 +85,10 @@ def _guarded(
     check: PageCheck | None = None,
 ) -> Extracted | NotArticle | WiredeskError:
     """extract_page with errors returned, not raised (the batch contract)."""
+    # Imported here, not with this module: the run's own process, which only feeds the pool,
+    # never loads the extraction libraries (its workers have them from their warm parent).
+    from .core import extract_page
+
     if use_alarm:
         signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
     try:
@@ -113,6 +119,8 @@ def _worker(conn: Connection, settings: ExtractSettings, inherited: Sequence[int
         except OSError:
             pass
     signal.signal(signal.SIGALRM, _on_alarm)
+    from . import core  # noqa: F401 - loaded before the first page's alarm (a stand-in starts without it)
+
     profiles: dict[str, HostProfile] = {}
     while True:
         try:
@@ -280,9 +288,25 @@ class Zygote:
         self._conn = ours
         self._lock = threading.Lock()
         self._reaped = False
+        self._warm = False  # its "ready" was read
+
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether the zygote has warmed up (it says so once); raises EOFError if it died first."""
+        with self._lock:
+            if not self._warm and self._conn.poll(timeout):
+                message = self._conn.recv()
+                if message[0] != "ready":
+                    raise RuntimeError(f"the extraction zygote said {message[0]!r} before it was ready")
+                self._warm = True
+            return self._warm
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
 
     def spawn(self, settings: ExtractSettings) -> tuple[_Grandchild, Connection]:
         """A new worker with ``settings``: its process and its pipe (waits for the warm-up)."""
+        self.ready(timeout=None)
         with self._lock:
             self._conn.send(("fork", settings))
             message = self._conn.recv()
@@ -325,6 +349,10 @@ def _zygote_main(conn: Connection, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it closes the pool
     warm_without_gc()
     gc.freeze()  # what the workers inherit is never walked (nor copied) by their collections
+    try:
+        conn.send(("ready", None))  # the pool may have started with a stand-in: it can have warm workers now
+    except OSError:
+        return
     children: set[int] = set()
     while True:
         for pid in list(children):
@@ -374,6 +402,17 @@ def _zygote_main(conn: Connection, parent: int) -> None:
 _ZYGOTE: Zygote | None = None
 
 
+def _core_free() -> bool:
+    """Whether a core is likely idle (1-minute load average below the cores this process may
+    use): only then does a stand-in worker extract while the zygote warms up. On a saturated
+    machine it would take its CPU from the zygote's warm-up and the run's own work instead (a
+    600-page run at load 14 spent ~0.9 CPU s more with it: its own imports and cold caches)."""
+    try:
+        return os.getloadavg()[0] < cpu_count()
+    except OSError:
+        return False
+
+
 def prestart() -> bool:
     """Fork the zygote now (see ``Zygote``), for the next ``ExtractPool`` that starts in this
     process to take; whether it did. Only while this process is single-threaded and may fork;
@@ -416,6 +455,7 @@ class _Slot:
         self.proc, self.conn = proc, conn
         self.task: tuple[PoolBatch, int, RawPage, str | None] | None = None
         self.deadline = 0.0
+        self.stand_in = False  # a cold worker that extracts while the zygote warms up (retired then)
         self.known: dict[str, int] = {}  # profile key -> version this worker has
         self.pages = 0  # pages it has extracted
 
@@ -450,6 +490,7 @@ class ExtractPool:
         self.max_pending = 0  # the most pages queued or in extraction at once (bounded by the caller)
         self.done = 0  # pages extracted so far
         self.busy_s = 0.0  # seconds during which at least one page was in extraction
+        self.stand_ins = 0  # stand-in workers started while the zygote warmed up (0 or 1)
 
     # -- the caller's side ----------------------------------------------------------------
 
@@ -531,10 +572,21 @@ class ExtractPool:
         zygote = _take_zygote()
         if zygote is not None:  # forked warm at the run's start: the workers come from it
             try:
-                for _ in range(self.n):
-                    self._slots.append(_Slot(*zygote.spawn(self.settings)))
+                self._zygote = zygote
+                if not zygote.ready() and _context().get_start_method() == "fork" and _core_free():
+                    # Still warming up: a stand-in worker forked from here extracts meanwhile, on the
+                    # core that would otherwise wait for the warm-up; the feeding thread replaces it
+                    # with the zygote's warm workers as soon as the zygote is ready (``_take_warm``).
+                    with _frozen_heap(True):
+                        self._slots.append(self._start(mp.get_context("fork")))
+                    self._slots[0].stand_in = True
+                    self.stand_ins += 1
+                else:
+                    for _ in range(self.n):
+                        self._slots.append(_Slot(*zygote.spawn(self.settings)))
                 self._zygote = zygote
             except (OSError, EOFError, RuntimeError):  # it is gone: the workers come from here
+                self._zygote = None
                 zygote.close(kill=True)
                 for slot in self._slots:
                     slot.conn.close()
@@ -565,6 +617,8 @@ class ExtractPool:
         # pipes open and wait for work forever instead of seeing their pipe close.
         inherited = [s.conn.fileno() for s in self._slots if not s.conn.closed] + [parent.fileno()]
         inherited += [self._wake_r.fileno(), self._wake_w.fileno()]
+        if self._zygote is not None:  # a stand-in: the zygote must see this process's end close, not a copy
+            inherited.append(self._zygote.connection.fileno())
         fds = inherited if ctx.get_start_method() == "fork" else []
         proc = ctx.Process(target=_worker, args=(child, self.settings, fds), daemon=True)
         proc.start()
@@ -583,11 +637,14 @@ class ExtractPool:
                             self._dispatch(slot, self._todo.popleft(), limit)
                 busy = [s for s in self._slots if s.task is not None]
                 since = monotonic()
-                ready = wait([s.conn for s in busy] + [self._wake_r], timeout=0.5)
+                warming = self._warming()
+                ready = wait([s.conn for s in busy] + [self._wake_r] + warming, timeout=0.5)
                 if self._wake_r in ready:
                     while self._wake_r.poll():
                         self._wake_r.recv_bytes()
                 with self._cond:
+                    if warming and warming[0] in ready:
+                        self._take_warm()
                     if busy:
                         self.busy_s += monotonic() - since
                     for slot in busy:
@@ -604,6 +661,47 @@ class ExtractPool:
                 self._cond.notify_all()
         finally:
             self._stop_workers()
+
+    def _warming(self) -> list[Connection]:
+        """The zygote's pipe while a stand-in works in place of its warm workers (its "ready"
+        wakes the feeding thread), else nothing."""
+        if self._zygote is not None and any(slot.stand_in for slot in self._slots):
+            return [self._zygote.connection]
+        return []
+
+    def _take_warm(self) -> None:
+        """The zygote is warm (or gone): the pool gets its ``n`` workers from it (from a
+        forkserver if it died) and the stand-in stops after the page it holds, if any."""
+        if self._zygote is not None:
+            try:
+                self._zygote.ready()
+            except (OSError, EOFError, RuntimeError):
+                self._zygote.close(kill=True)
+                self._zygote = None
+        for _ in range(self.n - sum(1 for s in self._slots if not s.stand_in)):
+            fresh = None
+            if self._zygote is not None:
+                try:
+                    fresh = _Slot(*self._zygote.spawn(self.settings))
+                except (OSError, EOFError, RuntimeError):
+                    self._zygote.close(kill=True)
+                    self._zygote = None
+            self._slots.append(fresh if fresh is not None else self._start(_threaded_context()))
+        for slot in [s for s in self._slots if s.stand_in and s.task is None]:
+            self._retire(slot)
+
+    def _retire(self, slot: _Slot) -> None:
+        """A stand-in that holds no page: asked to stop, and out of the pool."""
+        try:
+            slot.conn.send(None)
+        except OSError:
+            pass
+        slot.proc.join(timeout=1.0)
+        if slot.proc.is_alive():
+            slot.proc.kill()
+            slot.proc.join()
+        slot.conn.close()
+        self._slots.remove(slot)
 
     def _dispatch(self, slot: _Slot, task: tuple[PoolBatch, int, RawPage, str | None], limit: float) -> None:
         batch, index, page, key = task
@@ -631,7 +729,9 @@ class ExtractPool:
             return
         self._finish(slot, result)
         slot.pages += 1
-        if slot.pages >= self.recycle_after and not self._closing:
+        if slot.stand_in and len(self._slots) > self.n:  # the warm workers are in: it is done
+            self._retire(slot)
+        elif slot.pages >= self.recycle_after and not self._closing:
             self.recycled += 1
             self._replace(slot, graceful=True)
 
@@ -649,6 +749,15 @@ class ExtractPool:
                 self._profiles.pop(key, None)
 
     def _replace(self, slot: _Slot, *, graceful: bool = False) -> None:
+        if slot.stand_in:  # gone (a timeout, a crash) before the warm workers came: they come now
+            if slot.proc.is_alive():
+                slot.proc.kill()
+            slot.proc.join()
+            slot.conn.close()
+            self._slots.remove(slot)
+            if len(self._slots) < self.n:
+                self._take_warm()  # waits for the zygote's warm-up
+            return
         if graceful:  # an idle worker: asked to stop, as at the pool's end
             try:
                 slot.conn.send(None)
@@ -683,5 +792,9 @@ class ExtractPool:
                 slot.proc.kill()
                 slot.proc.join()
         if self._zygote is not None:
-            self._zygote.close()
+            try:  # still warming up (a short run ended on its stand-in): it has forked nothing to wait for
+                warm = self._zygote.ready()
+            except (OSError, EOFError, RuntimeError):
+                warm = False
+            self._zygote.close(kill=not warm)
             self._zygote = None

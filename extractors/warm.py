@@ -36,7 +36,7 @@ def warm_up() -> None:
             tx.jt_stoplist_init()
     except Exception:  # noqa: BLE001
         pass
-    from . import html, language
+    from . import core, html, language  # noqa: F401 - core: the extraction modules, loaded once here
 
     html.warm()
     language.warm()

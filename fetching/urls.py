@@ -19,8 +19,6 @@ import posixpath
 import re
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunsplit
 
-from courlan.clean import TRACKERS_RE
-
 HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -71,9 +69,13 @@ _INDEX_FILES = frozenset({"index.html", "index.htm", "index.php", "index.shtml",
 def is_tracking_param(name: str) -> bool:
     """courlan's tracker rule, plus the click and mailing-list ids it does not know."""
     lowered = name.lower()
-    return (
-        lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES) or TRACKERS_RE.search(lowered) is not None
-    )
+    if lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES):
+        return True
+    # courlan (with its package's imports, ~0.1 s) is loaded by the first URL with a query, not
+    # by every process that imports this module (a run of page files without URLs never needs it).
+    from courlan.clean import TRACKERS_RE
+
+    return TRACKERS_RE.search(lowered) is not None
 
 
 def request_url(found: str, base: str | None = None) -> str:

@@ -216,6 +216,7 @@ def _case_workers_from_zygote() -> None:
     assert pool_module.prestart()
     zygote = pool_module._ZYGOTE
     assert zygote is not None and zygote.pid in _children_of(os.getpid())
+    assert zygote.ready(timeout=None)  # warm before the pool starts: no stand-in (see the next case)
     with ExtractPool(2, recycle_after=4) as pool:
         results = pool.results(pool.submit(pages))
         assert pool._zygote is zygote and pool_module._ZYGOTE is None  # taken by the pool
@@ -229,6 +230,74 @@ def _case_workers_from_zygote() -> None:
     assert _summary(again) == expected[::-1]
     with pytest.raises(ChildProcessError):  # reaped when the pool closed
         os.waitpid(zygote.pid, os.WNOHANG)
+
+
+def test_a_stand_in_extracts_while_the_zygote_warms_up_and_gives_way_to_its_workers() -> None:
+    _in_fresh_interpreter("_case_stand_in")
+
+
+def _case_stand_in() -> None:
+    import os
+    import threading
+    import time
+
+    from wiredesk.extractors import ExtractPool
+    from wiredesk.extractors import pool as pool_module
+
+    assert threading.active_count() == 1
+    pool_module._core_free = lambda: True  # as on an idle machine (a loaded one starts no stand-in)
+    pages = _pages()
+    # A pool that ends on its stand-in, before the zygote is warm: the zygote is killed, not waited for.
+    assert pool_module.prestart()
+    early = pool_module._ZYGOTE
+    assert early is not None
+    with ExtractPool(2) as pool:
+        assert _summary(pool.results(pool.submit(pages[:1]))) == _summary(extract_many(pages[:1], workers=1))
+        assert pool.stand_ins == 1
+        started = time.monotonic()
+    assert time.monotonic() - started < 4.0  # Zygote.close waits 5 s for a zygote that does not end
+    assert not _children_of(os.getpid())
+    assert pool_module.prestart()  # the zygote warms up for a while (this process has not warmed up)
+    zygote = pool_module._ZYGOTE
+    assert zygote is not None
+    with ExtractPool(2) as pool:
+        first = pool.results(pool.submit(pages))
+        assert pool.stand_ins == 1  # the zygote was not warm yet: one cold worker forked from here
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the zygote's "ready" retires the stand-in, idle or not
+            with pool._cond:
+                if not any(slot.stand_in for slot in pool._slots):
+                    break
+            time.sleep(0.05)
+        with pool._cond:
+            workers = {slot.proc.pid for slot in pool._slots}
+        assert len(workers) == 2 and workers <= _children_of(zygote.pid)  # the zygote's warm workers
+        assert not workers & _children_of(os.getpid())
+        second = pool.results(pool.submit(pages[::-1]))
+    expected = _summary(extract_many(pages, workers=1))
+    assert _summary(first) == expected  # a cold worker extracts exactly as a warm one
+    assert _summary(second) == expected[::-1]
+    assert not _children_of(os.getpid())  # the stand-in, the workers and the zygote all ended
+
+
+def test_no_stand_in_when_no_core_is_free() -> None:
+    _in_fresh_interpreter("_case_no_stand_in_when_busy")
+
+
+def _case_no_stand_in_when_busy() -> None:
+    from wiredesk.extractors import ExtractPool
+    from wiredesk.extractors import pool as pool_module
+
+    pool_module._core_free = lambda: False  # as on a saturated machine
+    pages = _pages()
+    assert pool_module.prestart()
+    zygote = pool_module._ZYGOTE
+    assert zygote is not None
+    with ExtractPool(2) as pool:
+        results = pool.results(pool.submit(pages))
+        assert pool.stand_ins == 0
+        assert {slot.proc.pid for slot in pool._slots} <= _children_of(zygote.pid)
+    assert _summary(results) == _summary(extract_many(pages, workers=1))
 
 
 def _case_unused_and_dead_zygote() -> None:

@@ -29,10 +29,9 @@ from wiredesk.config import SourceConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import ConfigError, InputError, WiredeskError
 from wiredesk.core.records import Failure, FetchRecord, RawPage, utcnow
-from wiredesk.fetching import FetchSettings
-from wiredesk.fetching.download import download
 from wiredesk.fetching.files import DEFAULT_MAX_BYTES, expand_inputs
 from wiredesk.fetching.pagetype import ListingCheck
+from wiredesk.fetching.settings import FetchSettings
 from wiredesk.fetching.warc import is_archive, read_archive
 from wiredesk.pipeline.batch import Stages, ingest_pages
 from wiredesk.pipeline.report import SourceTally, is_since, parse_when
@@ -137,6 +136,8 @@ def _expand(entry: str, config: SourceConfig, settings: FetchSettings, work_dir:
         if remote:
             target = work_dir / "listings" / _safe_name(entry)
             target.unlink(missing_ok=True)  # a listing grows: always read it fresh
+            from wiredesk.fetching.download import download  # httpx: only for archives on the web
+
             download(entry, target, settings=settings, max_bytes=LISTING_MAX_BYTES)
             base = config.warc_base or _root(entry)
         else:
@@ -260,6 +261,8 @@ def run_archive(
         max_bytes = config.max_archive_bytes if config is not None else DEFAULT_MAX_ARCHIVE_BYTES
         target = work_dir(stages, config) / "warcs" / _safe_name(archive.location)
         try:
+            from wiredesk.fetching.download import download  # httpx: only for archives on the web
+
             path = download(archive.location, target, settings=fetch_settings(stages), max_bytes=max_bytes)
         except WiredeskError as exc:
             tally = SourceTally(source=source)

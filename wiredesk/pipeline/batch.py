@@ -13,28 +13,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wiredesk.config import WiredeskConfig
 from wiredesk.config.stages import build_settings
 from wiredesk.core.errors import InputError, WiredeskError
 from wiredesk.core.records import Article, Extracted, Failure, FetchRecord, NotArticle, RawPage, article_id_for, utcnow
 from wiredesk.dedup import Deduplicator, DedupSettings, content_hash, open_index
-from wiredesk.extractors import (
-    ExtractPool,
-    ExtractSettings,
-    HostProfile,
-    PoolBatch,
-    cpu_count,
-    extract_many,
-    merge_learned,
-    pages_lines,
-    profile_host,
-)
+from wiredesk.extractors import ExtractPool, ExtractSettings, PoolBatch, cpu_count, extract_many, profile_host
 from wiredesk.fetching.files import InputFile, ManifestEntry, direct_file, read_page
 from wiredesk.pipeline.dryrun import scratch_config
 from wiredesk.pipeline.report import SourceTally, mark
 from wiredesk.storage import Store, open_store
+
+if TYPE_CHECKING:
+    # Host profiles (and the line rules they need) are imported where a batch has some: a run
+    # of ad-hoc page files has none, and its process then never loads the extraction rules.
+    from wiredesk.extractors import HostProfile
 
 
 @dataclass
@@ -604,6 +599,8 @@ def _load_profiles(store: Store, keys: Sequence[str | None]) -> dict[str, HostPr
     wanted = sorted({k for k in keys if k})
     if not wanted:
         return {}
+    from wiredesk.extractors import HostProfile
+
     return {key: HostProfile.from_json(text) for key, text in store.load_profiles(wanted).items()}
 
 
@@ -614,6 +611,8 @@ def _save_profiles(store: Store, pages: Sequence[RawPage], keys: Sequence[str | 
             by_key.setdefault(key, []).append(page)
     if not by_key:
         return
+    from wiredesk.extractors import merge_learned, pages_lines
+
     # The lines are read here; the merge into the profile as committed now happens inside
     # the store's transaction, so a concurrent batch of the same host adds to it.
     lines = {key: pages_lines(group) for key, group in by_key.items()}

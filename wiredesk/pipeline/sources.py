@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from wiredesk.config import SourceConfig, WiredeskConfig
 from wiredesk.config.stages import build_settings
@@ -34,7 +34,6 @@ from wiredesk.core.errors import ConfigError
 from wiredesk.core.hosts import host_key
 from wiredesk.core.records import Failure, FetchRecord, RawPage
 from wiredesk.extractors import cpu_count
-from wiredesk.fetching import Discovered, Fetcher, FetchOutcome, FetchSettings, SourceSpec
 from wiredesk.fetching.files import (
     DEFAULT_MAX_BYTES,
     InputFile,
@@ -43,7 +42,9 @@ from wiredesk.fetching.files import (
     load_manifest,
     manifest_entry,
 )
+from wiredesk.fetching.models import Discovered, FetchOutcome, SourceSpec
 from wiredesk.fetching.pacing import FilePacer, HostPacer, open_pacer
+from wiredesk.fetching.settings import FetchSettings
 from wiredesk.fetching.warc import is_archive
 from wiredesk.pipeline.archives import Archive, archive_plan, list_archives, run_archive, work_dir
 from wiredesk.pipeline.batch import (
@@ -62,6 +63,10 @@ from wiredesk.pipeline.batch import (
     store_prepared,
 )
 from wiredesk.pipeline.report import Progress, SourceTally, is_since
+
+if TYPE_CHECKING:
+    # The fetcher (httpx, feedparser) is imported where a run fetches: a run of page files never does.
+    from wiredesk.fetching.fetcher import Fetcher
 
 LOCAL_SOURCE = "local"
 T = TypeVar("T")
@@ -512,6 +517,8 @@ class Crawl:
     def __init__(self, stages: Stages) -> None:
         state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
         self.pacer = host_pacer(stages.config)
+        from wiredesk.fetching.fetcher import Fetcher
+
         self.fetcher = Fetcher(fetch_settings(stages), state, pacer=self.pacer, threaded=True)
         self._closed = False
         self._writing = threading.Lock()  # one discovery write at a time
@@ -902,6 +909,8 @@ def run_web_source(
     else:
         state = _ReadOnlyState(stages.store) if stages.dry_run else stages.store
         pacer = host_pacer(stages.config)
+        from wiredesk.fetching.fetcher import Fetcher
+
         fetcher = Fetcher(fetch_settings(stages), state, pacer=pacer)
     complete = False
     try:
