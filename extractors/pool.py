@@ -89,14 +89,21 @@ def _guarded(
     # never loads the extraction libraries (its workers have them from their warm parent).
     from .core import extract_page
 
-    if use_alarm:
-        signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
+    # The alarm is armed and disarmed inside the try: a short timeout can fire before the first
+    # statement of the page's work, or while the finally disarms it, and must still come back
+    # as this page's timeout, never as an exception out of the worker.
     try:
-        if check is not None:
-            why = check(page)
-            if why is not None:
-                return NotArticle(why)
-        return extract_page(page, settings=settings, profile=profile)
+        try:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, settings.timeout_s)
+            if check is not None:
+                why = check(page)
+                if why is not None:
+                    return NotArticle(why)
+            return extract_page(page, settings=settings, profile=profile)
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
     except _Timeout:
         return ExtractionError(f"extraction took over {settings.timeout_s}s", reason="timeout")
     except WiredeskError as exc:
@@ -105,9 +112,6 @@ def _guarded(
         return ExtractionError("markup nested too deeply", reason="too-deep")
     except Exception as exc:  # a bug or a library crash on one page must not stop the batch
         return ExtractionError(f"{type(exc).__name__}: {exc}", reason="crash")
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _worker(conn: Connection, settings: ExtractSettings, inherited: Sequence[int] = ()) -> None:

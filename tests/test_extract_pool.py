@@ -61,6 +61,30 @@ def test_timeout_in_process_and_in_pool() -> None:
         assert isinstance(results[3], InputError) and results[3].reason == "empty"
 
 
+def test_an_alarm_firing_as_it_is_armed_or_disarmed_is_the_pages_timeout(monkeypatch) -> None:
+    """A timeout short enough to fire before the page's work starts (or while the alarm is being
+    disarmed) comes back as that page's timeout, not as an exception out of the worker."""
+    import signal
+
+    from wiredesk.extractors import pool
+
+    page = _pages()[0]
+    settings = ExtractSettings(timeout_s=1.0)
+    for fire_on in ("arm", "disarm"):
+
+        class _Signal:  # the alarm goes off inside the setitimer call itself
+            ITIMER_REAL = signal.ITIMER_REAL
+
+            @staticmethod
+            def setitimer(which, seconds, *rest):
+                if (seconds > 0) == (fire_on == "arm"):
+                    pool._on_alarm(signal.SIGALRM, None)
+
+        monkeypatch.setattr(pool, "signal", _Signal)
+        result = pool._guarded(page, settings, None, True)
+        assert isinstance(result, ExtractionError) and result.reason == "timeout", (fire_on, result)
+
+
 def test_empty_batch() -> None:
     assert extract_many([]) == []
 
