@@ -347,6 +347,14 @@ ATTRIBUTE_FIRST = [
     ("stated", "_DATE_PUBLISHED", "//*[@itemprop='datePublished'][@datetime or @content]"),
     ("stated", "_COMMENTER_CANDIDATES", "//*[contains(@class, 'author') or self::cite]"),
     ("core", "_LANG_ELEMENTS", "//body//*[@lang]"),
+    ("html", "_HIDDEN", "//*[@hidden]"),
+    ("html", "_STYLED", "//*[@style]"),
+    (
+        "chooser",
+        "_COMMENT_CANDIDATES",
+        "//body//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@id, 'disqus')]"
+        "[not(descendant::article or descendant::h1)]",
+    ),
 ]
 ATTRIBUTES = """<html lang="en"><head><meta itemprop="datePublished" content="2024-01-01"></head>
 <body lang="de" class="author"><a rel="author">A</a><a rel="nofollow author">B</a><a rel="authors">C</a>
@@ -355,13 +363,16 @@ ATTRIBUTES = """<html lang="en"><head><meta itemprop="datePublished" content="20
 <p itemprop="datePublished " content="y">z</p><div lang="fr"><p lang="">q</p><p xml:lang="es">r</p></div>
 <div class="comment-author vcard" itemprop="author"><span itemprop="name" class="Author">N</span></div>
 <div class="vcard"><span class="fn">V</span></div><div itemprop="creator name">W</div>
+<div id="comments" style="display:none"><p class="comment-body" hidden>c1</p><div id="disqus_thread">d</div></div>
+<section class="Comments"><article><h1>kept out: holds an article</h1></article></section>
+<p style="">s</p><span hidden="">h</span><div class="x" id="commentlist"><h2 class="comment">c2</h2></div>
 </body></html>"""
 
 
 def _attribute_first(module: str, name: str, before: str):
-    from wiredesk.extractors import core, stated
+    from wiredesk.extractors import chooser, core, html, stated
 
-    return getattr({"stated": stated, "core": core}[module], name), XPath(before)
+    return getattr({"stated": stated, "core": core, "html": html, "chooser": chooser}[module], name), XPath(before)
 
 
 @pytest.mark.parametrize(("module", "name", "before"), ATTRIBUTE_FIRST, ids=[n for _, n, _ in ATTRIBUTE_FIRST])
