@@ -309,8 +309,12 @@ def decide(cands: PageCandidates, *, english: bool, precise: bool, use_readabili
 _COMMENT_BOX = re.compile(
     r"(^|[\s_-])(comments?|commentlist|commentbody|comment[_-]?(body|content|text|list|item|entry|thread)s?|disqus[_-]?thread)($|[\s_-])"
 )
+# //body//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@id, 'disqus')][...],
+# stepping onto the attributes first: libxml2 tests only the elements that have a class or an
+# id (2x faster; tests/test_extract_prune.py compares the two).
 _COMMENT_CANDIDATES = XPath(
-    "//body//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@id, 'disqus')]"
+    "(//body/descendant::*/@class[contains(., 'omment')]/.."
+    " | //body/descendant::*/@id[contains(., 'omment') or contains(., 'disqus')]/..)"
     "[not(descendant::article or descendant::h1)]"
 )
 

@@ -268,7 +268,7 @@ def _extract_html(
 
 
 _LANG_TAG = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*$")
-_LANG_ELEMENTS = XPath("//body//*[@lang]")
+_LANG_ELEMENTS = XPath("//body/descendant::*/@lang/..")  # //body//*[@lang], stepping onto the attribute first
 
 
 def _text_language(tree, text: str, declared: str | None, content_lang: str | None) -> str | None:

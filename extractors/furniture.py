@@ -90,14 +90,20 @@ _UNSAFE_CASE = re.compile("[İıſΣσςµ\u0345\u03d0\u03d1\u03d5\u03d6\u03f0\u
 class _Folded:
     """A case-insensitive pattern plus its pre-check on the lower-cased line."""
 
-    __slots__ = ("rx", "pre")
+    __slots__ = ("rx", "pre", "hints")
 
-    def __init__(self, rx: re.Pattern[str]) -> None:
+    def __init__(self, rx: re.Pattern[str], hints: tuple[str, ...] = ()) -> None:
         self.rx = rx
         self.pre = re.compile(rx.pattern.replace("(?-i:", "(?i:"), rx.flags & ~re.IGNORECASE)
+        # Substrings one of which every match of ``pre`` contains (tests check this on the
+        # parsed pattern): a few str ``in`` tests turn most lines away before ``pre``,
+        # which tries every alternative at every position of an unanchored pattern.
+        self.hints = hints
 
     def search(self, text: str, lower: str | None) -> re.Match[str] | None:
-        if lower is not None and not self.pre.search(lower):
+        if lower is not None and (
+            (self.hints and not any(h in lower for h in self.hints)) or not self.pre.search(lower)
+        ):
             return None
         return self.rx.search(text)
 
@@ -468,11 +474,21 @@ _COPYRIGHT_YEAR = re.compile(r"^copyright\s+\d{4}", re.IGNORECASE)
 _COPYRIGHT_LABEL = re.compile(r"^copyright\s*:", re.IGNORECASE)
 _F_DATETIME_LINE = _Folded(_DATETIME_LINE)
 _F_TIME_FIRST = _Folded(_TIME_FIRST)
-_F_CAPTION_CREDIT = _Folded(_CAPTION_CREDIT)
-_F_META_FIELDS = _Folded(_META_FIELDS)
+_F_CAPTION_CREDIT = _Folded(
+    _CAPTION_CREDIT,
+    ("(", ":", "©", "fot.", "getty images", "shutterstock", "istock", "ap photo", "afp photo", "reuters/", "dpa"),
+)
+_F_META_FIELDS = _Folded(_META_FIELDS, (":", "："))
 _F_WHOLE_LINE = _Folded(_WHOLE_LINE_RE)
-_F_LEGAL = _Folded(_LEGAL)
-_F_STRONG_CTA = _Folded(_STRONG_CTA)
+_F_LEGAL = _Folded(
+    _LEGAL,
+    ("rights reserved", "rechte vorbehalten", "droits réservés", "derechos reservados", "trademark")
+    + ("this site", "this website", "evaluated by"),
+)
+_F_STRONG_CTA = _Folded(
+    _STRONG_CTA, ("follow", "newsletter", "share", "android", "letter to the editor", "please", "story", "article")
+)
+_F_PITCH = _Folded(_PITCH, ("if you", "for your personal", "follow"))
 _F_CTA = _Folded(_CTA)
 _F_ONLY_CONTACT = _Folded(_ONLY_CONTACT)
 _F_TEASER_PREFIX = _Folded(_TEASER_PREFIX)
@@ -530,7 +546,7 @@ def furniture_kind(line: str, facts: LineFacts | None = None) -> str | None:
         return "meta"
     if n <= 45 and _STAFF_CREDIT.match(c):
         return "meta"
-    if n <= 60 and _PITCH.search(c):
+    if n <= 60 and _F_PITCH.search(c, low):
         return "cta"
     return None
 

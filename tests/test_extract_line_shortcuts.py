@@ -244,3 +244,108 @@ def test_repeated_lines_are_counted_per_occurrence() -> None:
     assert out.dropped.get("nav") == 2 and Counter(out.lines) == Counter(
         {"News": 2, "The council approved the budget on Tuesday after a long debate about the schools.": 2}
     )
+
+
+# --- hints: substrings one of which every match of a pre-check contains ------------------
+_SEP = "\0"  # stands for any stretch the analysis cannot spell out (a class, a repeat)
+
+
+def _skeletons(items, limit: int = 4096) -> set[str]:
+    """What every string matched by a parsed pattern spells out literally, one string per
+    way through its alternatives: literal runs, with _SEP where the pattern matches
+    something not spelled out. Zero-width assertions (\\b, ^, $) add nothing."""
+    from re import _constants as C  # noqa: PLC0415
+    from re import _parser  # noqa: PLC0415, F401 (parsed items come from it)
+
+    out = {""}
+    for op, av in items:
+        if op is C.LITERAL:
+            alts = {chr(av)}
+        elif op is C.AT:
+            alts = {""}
+        elif op is C.IN and len(av) <= 4 and all(o is C.LITERAL for o, _ in av):
+            alts = {chr(v) for _, v in av}  # [:©]
+        elif op is C.SUBPATTERN:
+            _group, add_flags, _del_flags, inner = av
+            alts = {_SEP} if add_flags & re.IGNORECASE else _skeletons(inner, limit)
+        elif op is C.BRANCH:
+            alts = set().union(*(_skeletons(b, limit) for b in av[1]))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            lo, hi, inner = av
+            if (lo, hi) == (0, 1):
+                alts = {""} | _skeletons(inner, limit)
+            elif lo >= 1:
+                alts = {_SEP + s + _SEP for s in _skeletons(inner, limit)}
+            else:
+                alts = {_SEP}
+        else:
+            alts = {_SEP}
+        out = {a + b for a in out for b in alts}
+        assert len(out) <= limit, "too many ways through the pattern to check"
+    return out
+
+
+HINTED = [rule for rule in FOLDED if rule.hints]
+
+
+def test_some_rules_have_hints() -> None:
+    assert len(HINTED) >= 4
+
+
+@pytest.mark.parametrize("rule", HINTED, ids=lambda r: r.rx.pattern[:30])
+def test_every_match_of_a_hinted_pre_check_holds_a_hint(rule: F._Folded) -> None:
+    from re import _parser  # noqa: PLC0415
+
+    for skeleton in _skeletons(_parser.parse(rule.pre.pattern, rule.pre.flags)):
+        assert any(h in part for part in skeleton.split(_SEP) for h in rule.hints), (rule.rx.pattern[:30], skeleton)
+
+
+def test_the_skeleton_check_can_fail() -> None:
+    from re import _parser  # noqa: PLC0415
+
+    sk = _skeletons(_parser.parse(r"\bthis (web)?site|[a-z]+ of|ab(c|d)e"))
+    assert sk == {"this site", "this website", _SEP * 3 + " of", "abce", "abde"}
+    assert not any("this site" in s for s in ("this website", "this" + _SEP + "site"))
+
+
+HINT_LINES = [
+    "(AP Photo/David Zalubowski)",
+    "Ein Bild. Foto: Max Muster",
+    "fot. Jan Kowalski",
+    "© Reuters",
+    "A shopper in Berlin. Getty Images",
+    "The scene on Monday. REUTERS/Jane Doe",
+    "Protesters outside. dpa",
+    "05/10/2018 - Publicado por: Ana - Categoria: Brasil",
+    "Filed under： Politics",
+    "Alle Rechte vorbehalten.",
+    "Tous droits réservés",
+    "Todos los derechos reservados",
+    "Example is a registered trademark of Example Inc.",
+    "The information provided on this website is for general purposes only.",
+    "This site uses cookies to improve your experience.",
+    "These statements have not been evaluated by the Food and Drug Administration.",
+    "If you enjoyed this article, please share it.",
+    "For your personal, non-commercial use only.",
+    "Follow AP's full coverage of the elections.",
+    "Follow Jane Doe on Twitter for more updates on the trial.",
+    "Follow janedoe on Instagram",
+    "Sign up for our weekly newsletter",
+    "Share this with your friends",
+    "Like this story?",
+    "Our apps for iOS and Android",
+    "Write a letter to the editor",
+    "Please log in",
+    "To continue reading the full article",
+    "The minister said the plan would go ahead next year.",
+]
+
+
+@pytest.mark.parametrize("rule", HINTED, ids=lambda r: r.rx.pattern[:30])
+def test_hints_never_hide_a_match(rule: F._Folded) -> None:
+    hits = 0
+    for line in HINT_LINES + LINES:
+        f = F.line_facts(line)
+        assert bool(rule.search(f.core, f.lower)) == bool(rule.rx.search(f.core)), (rule.rx.pattern[:30], line)
+        hits += bool(rule.rx.search(f.core))
+    assert hits >= 2  # the lines exercise the rule

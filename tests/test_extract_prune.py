@@ -330,3 +330,63 @@ def test_justext_rescue_gives_the_librarys_result(monkeypatch: pytest.MonkeyPatc
         theirs = trafilatura.bare_extraction(copy(tree), include_comments=False, **mode)
         assert (ours.text, tostring(ours.body)) == (theirs.text, tostring(theirs.body)), mode
     assert calls and all(words is scope["JT_STOPLIST"] for words in calls)  # the rescue ran, on that list
+
+
+# The //*[predicate] scans that stated.py and core.py now write attribute first.
+ATTRIBUTE_FIRST = [
+    (
+        "stated",
+        "_REL_AUTHOR",
+        "//a[contains(@rel, 'author')][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]",
+    ),
+    (
+        "stated",
+        "_BYLINE_CUES",
+        "//*[@itemprop='name' or @itemprop='author' or contains(@class, 'author') or contains(@class, 'vcard')]",
+    ),
+    ("stated", "_DATE_PUBLISHED", "//*[@itemprop='datePublished'][@datetime or @content]"),
+    ("stated", "_COMMENTER_CANDIDATES", "//*[contains(@class, 'author') or self::cite]"),
+    ("core", "_LANG_ELEMENTS", "//body//*[@lang]"),
+    ("html", "_HIDDEN", "//*[@hidden]"),
+    ("html", "_STYLED", "//*[@style]"),
+    (
+        "chooser",
+        "_COMMENT_CANDIDATES",
+        "//body//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@id, 'disqus')]"
+        "[not(descendant::article or descendant::h1)]",
+    ),
+]
+ATTRIBUTES = """<html lang="en"><head><meta itemprop="datePublished" content="2024-01-01"></head>
+<body lang="de" class="author"><a rel="author">A</a><a rel="nofollow author">B</a><a rel="authors">C</a>
+<span rel="author">D</span><a rel="AUTHOR">E</a><cite class="author">F</cite><cite>G</cite>
+<time itemprop="datePublished" datetime="2024-01-02">x</time><span itemprop="datePublished">no date</span>
+<p itemprop="datePublished " content="y">z</p><div lang="fr"><p lang="">q</p><p xml:lang="es">r</p></div>
+<div class="comment-author vcard" itemprop="author"><span itemprop="name" class="Author">N</span></div>
+<div class="vcard"><span class="fn">V</span></div><div itemprop="creator name">W</div>
+<div id="comments" style="display:none"><p class="comment-body" hidden>c1</p><div id="disqus_thread">d</div></div>
+<section class="Comments"><article><h1>kept out: holds an article</h1></article></section>
+<p style="">s</p><span hidden="">h</span><div class="x" id="commentlist"><h2 class="comment">c2</h2></div>
+</body></html>"""
+
+
+def _attribute_first(module: str, name: str, before: str):
+    from wiredesk.extractors import chooser, core, html, stated
+
+    return getattr({"stated": stated, "core": core, "html": html, "chooser": chooser}[module], name), XPath(before)
+
+
+@pytest.mark.parametrize(("module", "name", "before"), ATTRIBUTE_FIRST, ids=[n for _, n, _ in ATTRIBUTE_FIRST])
+def test_attribute_first_scans_select_what_the_element_scans_did(module: str, name: str, before: str) -> None:
+    now, then = _attribute_first(module, name, before)
+    tricky = fromstring(ATTRIBUTES)
+    assert now(tricky) == then(tricky)
+    assert len(then(tricky)) >= 2
+    for tree in _pages(None):  # the repository's sample pages
+        assert now(tree) == then(tree)
+
+
+@pytest.mark.parametrize(("module", "name", "before"), ATTRIBUTE_FIRST, ids=[n for _, n, _ in ATTRIBUTE_FIRST])
+def test_attribute_first_scans_on_dev_pages(shared_data: Path, module: str, name: str, before: str) -> None:
+    now, then = _attribute_first(module, name, before)
+    for tree in _pages(shared_data):
+        assert now(tree) == then(tree)
