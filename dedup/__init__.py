@@ -17,8 +17,9 @@ Imports only wiredesk.core.records / wiredesk.core.errors and third-party librar
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wiredesk.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from wiredesk.dedup.backends import open_index
@@ -47,19 +48,6 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
 __all__ = [
     "DedupResult",
     "DedupSettings",
@@ -74,3 +62,5 @@ __all__ = [
     "open_index",
     "shingle_hashes",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -7,8 +7,9 @@ furniture rules and the per-host profile. See each module's docstring for the wh
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wiredesk.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .core import extract_page
@@ -23,33 +24,20 @@ if TYPE_CHECKING:
 # its own process, never trafilatura, dateparser or the furniture rules (the pool's warm
 # process and its workers import those), which were ~0.3-0.4 s of the command's CPU.
 _WHERE = {
-    "extract_page": "core",
-    "decode_page": "decoding",
-    "ExtractPool": "pool",
-    "PoolBatch": "pool",
-    "cpu_count": "pool",
-    "extract_many": "pool",
-    "profile_host": "pool",
-    "HostProfile": "profile",
-    "learn_profile": "profile",
-    "merge_learned": "profile",
-    "pages_lines": "profile",
-    "ExtractSettings": "settings",
-    "warm_up": "warm",
+    "extract_page": ".core",
+    "decode_page": ".decoding",
+    "ExtractPool": ".pool",
+    "PoolBatch": ".pool",
+    "cpu_count": ".pool",
+    "extract_many": ".pool",
+    "profile_host": ".pool",
+    "HostProfile": ".profile",
+    "learn_profile": ".profile",
+    "merge_learned": ".profile",
+    "pages_lines": ".profile",
+    "ExtractSettings": ".settings",
+    "warm_up": ".warm",
 }
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
@@ -67,3 +55,5 @@ __all__ = [
     "profile_host",
     "warm_up",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -464,6 +464,21 @@ class _Slot:
         self.pages = 0  # pages it has extracted
 
 
+def _end(slot: _Slot, *, graceful: bool) -> None:
+    """A worker's end: an idle one (``graceful``) is asked to stop and given a second, then
+    whatever still runs is killed; its process is reaped and its pipe closed."""
+    if graceful:
+        try:
+            slot.conn.send(None)
+        except OSError:
+            pass
+        slot.proc.join(timeout=1.0)
+    if slot.proc.is_alive():
+        slot.proc.kill()
+    slot.proc.join()
+    slot.conn.close()
+
+
 class ExtractPool:
     """Extraction processes kept for a whole run and fed one page at a time by a thread of the
     caller, so they never wait for the caller: while it deduplicates and stores one batch, the
@@ -696,15 +711,7 @@ class ExtractPool:
 
     def _retire(self, slot: _Slot) -> None:
         """A stand-in that holds no page: asked to stop, and out of the pool."""
-        try:
-            slot.conn.send(None)
-        except OSError:
-            pass
-        slot.proc.join(timeout=1.0)
-        if slot.proc.is_alive():
-            slot.proc.kill()
-            slot.proc.join()
-        slot.conn.close()
+        _end(slot, graceful=True)
         self._slots.remove(slot)
 
     def _dispatch(self, slot: _Slot, task: tuple[PoolBatch, int, RawPage, str | None], limit: float) -> None:
@@ -754,24 +761,12 @@ class ExtractPool:
 
     def _replace(self, slot: _Slot, *, graceful: bool = False) -> None:
         if slot.stand_in:  # gone (a timeout, a crash) before the warm workers came: they come now
-            if slot.proc.is_alive():
-                slot.proc.kill()
-            slot.proc.join()
-            slot.conn.close()
+            _end(slot, graceful=False)
             self._slots.remove(slot)
             if len(self._slots) < self.n:
                 self._take_warm()  # waits for the zygote's warm-up
             return
-        if graceful:  # an idle worker: asked to stop, as at the pool's end
-            try:
-                slot.conn.send(None)
-            except OSError:
-                pass
-            slot.proc.join(timeout=1.0)
-        if slot.proc.is_alive():
-            slot.proc.kill()
-        slot.proc.join()
-        slot.conn.close()
+        _end(slot, graceful=graceful)
         fresh = None
         if self._zygote is not None:  # a fork of the warm zygote, not a forkserver's cold start
             try:

@@ -11,8 +11,9 @@ Imports only ``wiredesk.core.records``, ``wiredesk.core.errors``, third-party li
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wiredesk.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from wiredesk.core.records import FetchRecord
@@ -43,19 +44,6 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
 __all__ = [
     "DEFAULT_USER_AGENT",
     "Discovered",
@@ -72,3 +60,5 @@ __all__ = [
     "canonicalize_url",
     "request_url",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
