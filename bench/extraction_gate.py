@@ -333,17 +333,6 @@ def gate_cv(sets, outs, cached, folds: int, tolerance: float, dump: Path | None 
         skip = g is not None and skips(cached[(n, i)], feats[(n, i)]["english"], g)
         return ("never" if skip else "always"), (not skip and (n, i) in runs_always)
 
-    if dump:
-        dump.write_bytes(
-            pickle.dumps(
-                {
-                    "sets": {n: [r["id"] for r in rows] for n, rows in sets.items()},
-                    "feats": feats,
-                    "runs_always": runs_always,
-                    "parts": {v: outs[v]["parts"] for v in ("always", "never", "default", "before")},
-                }
-            )
-        )
     table = {}
     for gi, g in enumerate(points):
         table[gi] = {n: {r["id"]: page(n, r["id"], g) for r in rows} for n, rows in sets.items()}

@@ -55,14 +55,14 @@ class Rules:
     # readability runs (outside full English mode) below this many primary words only: it
     # can only rescue a collapsed primary there, which it did on no dev page with 50 words
     # or more (300 -> 50: readability on 9 % fewer pages, dev F1 unchanged; see
-    # notes/README-gate4.md).
+    # README "How the HTML chooser guards itself").
     collapse_check_words: int = 50
     # The first result is not doubtful (readability is not asked, see ``doubtful``) when it
     # has at least ``confident_min_words`` words, holds at least this share of the main
     # block, is at most ``confident_over_block`` times its length, has at least
     # ``confident_in_block`` of its own 4-grams inside it (0: not checked) and the page has
     # body text (``confident_needs_body``). 2.0 (> any share) asks readability everywhere.
-    # Chosen on all dev sets (bench/extraction_gate.py --gate-cv, notes/README-gate4.md):
+    # Chosen on all dev sets (bench/extraction_gate.py --gate-cv; README "Extraction figures"):
     # no set below readability-everywhere, readability on 34 % of the dev pages (was 75 %
     # everywhere, 28 % with the older 0.9 / 1.5 / 100 gate, which lost up to 0.0075 F1).
     confident_block_share: float = 0.8

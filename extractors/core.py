@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from lxml.etree import XPath
 
@@ -120,10 +121,8 @@ def html_candidates(
 
     def trafilatura(**options):
         def run():
-            if options.get("favor_precision"):
-                with kept_tails(tree()):  # the text after an empty <span>/<div> (see tails.py)
-                    doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
-            else:
+            # precision mode keeps the text after an empty <span>/<div> (see tails.py)
+            with kept_tails(tree()) if options.get("favor_precision") else nullcontext():
                 doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
             return html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
 
