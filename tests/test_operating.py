@@ -170,6 +170,19 @@ def test_store_password_stays_out_of_reprs_dumps_and_printed_urls(tmp_path: Path
 # -- the embedded server's home: lock, stale server --------------------------------------------
 
 
+_UP_AND_SLEEP = "import time; print('up', flush=True); time.sleep(120)"
+
+
+def _running(argv: list[str]) -> subprocess.Popen[bytes]:
+    """``argv`` in its own session, once it runs: Popen returns when the exec has begun, and for a
+    moment after that the new process's /proc/PID/cmdline is still empty (at load ~12, 9 in 10
+    reads right after Popen), which reap_stale_server reads as "not a Prefect server"."""
+    process = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline() == b"up\n"
+    process.stdout.close()
+    return process
+
+
 def test_a_second_serve_on_one_home_is_refused_and_a_stale_server_is_stopped(tmp_path: Path) -> None:
     from wiredesk.flows.server import SERVER_RECORD, LocalPrefectServer, reap_stale_server
 
@@ -183,15 +196,12 @@ def test_a_second_serve_on_one_home_is_refused_and_a_stale_server_is_stopped(tmp
     finally:
         first.stop()
     # a server a killed serve left behind: its own process group, recorded in server.json
-    orphan = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(120)", "prefect", "server", "start"],
-        start_new_session=True,
-    )
+    orphan = _running([sys.executable, "-c", _UP_AND_SLEEP, "prefect", "server", "start"])
     (home / SERVER_RECORD).write_text(json.dumps({"pid": orphan.pid, "pgid": orphan.pid, "serve_pid": 1}))
     assert reap_stale_server(home)
     assert orphan.wait(timeout=30) != 0 and not (home / SERVER_RECORD).exists()
     # a recorded pid now used by an unrelated process is left alone
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    bystander = _running([sys.executable, "-c", _UP_AND_SLEEP])
     try:
         (home / SERVER_RECORD).write_text(json.dumps({"pid": bystander.pid, "pgid": bystander.pid, "serve_pid": 1}))
         assert not reap_stale_server(home) and bystander.poll() is None
