@@ -34,7 +34,13 @@ def spacing(
     port = server.sites[site].server_address[1]
     seen = by_occurrence([(s.path, s.start) for s in server.requests(port=port) if s.path.startswith(prefix)])
     parts = [(urlsplit(url), at) for url, at in sends]
-    sent = by_occurrence([(p.path, at) for p, at in parts if p.port == port and p.path.startswith(prefix)])
+    sent = by_occurrence(
+        [
+            (p.path + (f"?{p.query}" if p.query else ""), at)
+            for p, at in parts
+            if p.port == port and p.path.startswith(prefix)
+        ]
+    )
     return spacing_faults(seen, sent, interval, JITTER)
 
 
