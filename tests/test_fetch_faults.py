@@ -37,10 +37,16 @@ FAULTS = {
 }
 
 
+# /slow-headers is the one fault meant to time out: it answers after SLOW_S, well past
+# make_settings()'s read timeout (1.5 s: at its former 0.3 s, the whole batch of ~27 requests at
+# once on a loaded machine once timed out on "huge" and retried it, attempts 2).
+SLOW_S = 4.0
+
+
 @pytest.fixture(scope="module")
 def server():
     # Host 1 only serves /always-503: its long Retry-After closes that host for the run.
-    with FetchServer(hosts=2, pages=4, slow_seconds=1.0) as srv:
+    with FetchServer(hosts=2, pages=4, slow_seconds=SLOW_S) as srv:
         yield srv
 
 
@@ -54,6 +60,7 @@ def run(server: FetchServer) -> tuple[dict[str, FetchOutcome], MemoryFetchState]
     named["trap_mapped"] = Discovered(f"http://[::ffff:127.0.0.3]:{server.traps[1].port}/mapped", "faults")
     named["trap_int"] = Discovered(f"http://2130706434:{server.traps[0].port}/int", "faults")
     named["file"] = Discovered("file:///etc/passwd", "faults")
+    assert make_settings().read_timeout < SLOW_S
     with Fetcher(make_settings(), state, record_fetches=True) as fetcher:
         outcomes = fetcher.fetch(list(named.values()))
     assert len(outcomes) == len(named)

@@ -12,14 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.fetchserver import FetchServer, Seen
-from tests.test_fetch_politeness import JITTER, gaps, max_overlap
+from tests.sent_times import record_sends
+from tests.test_fetch_politeness import max_overlap, spacing
 from wiredesk.config import WiredeskConfig, load_config
 from wiredesk.pipeline.run import run_ingest
 from wiredesk.storage import open_store
-
-
-def min_gap(seen: list[Seen]) -> float:
-    return min(gaps(seen))
 
 
 def all_overlap(spans: list[tuple[float, float]]) -> bool:
@@ -52,7 +49,8 @@ def stored_by_source(tmp_path: Path) -> Counter[str]:
         return Counter(row.article.source for row in store.iter_since(0))
 
 
-def test_hosts_are_crawled_at_once_each_within_its_own_limits(tmp_path: Path) -> None:
+def test_hosts_are_crawled_at_once_each_within_its_own_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sends = record_sends(monkeypatch)  # the gaps checked: when the requests left (tests/sent_times.py)
     with FetchServer(hosts=4, pages=4) as server:
         sources = [
             {"name": f"outlet-{i}", "feeds": [f"{s.base}/feed.xml"], "sitemaps": [f"{s.base}/sitemap_index.xml"]}
@@ -66,16 +64,17 @@ def test_hosts_are_crawled_at_once_each_within_its_own_limits(tmp_path: Path) ->
         row = rows[name]
         assert (row["discovered"], row["fetched"], row["stored"], row["failed"]) == (4, 4, 4, 0), row
     assert stored_by_source(tmp_path) == {s["name"]: 4 for s in sources}
-    for seen in logs:
+    for i, seen in enumerate(logs):
         # robots.txt, feed, sitemap index, two sitemaps, four articles; robots.txt first
         assert len(seen) == 9 and min(seen, key=lambda s: s.start).path == "/robots.txt"
         assert max_overlap(seen) <= 2 and max(s.active for s in seen) <= 2
-        assert min_gap(seen) >= 0.3 - JITTER
+        assert spacing(server, sends, i, 0.3) == []
     # One after another, each host's 9 requests take 2.4 s at least and their spans could not meet.
     assert all_overlap([span(seen) for seen in logs])
 
 
-def test_sources_on_one_host_share_its_limits(tmp_path: Path) -> None:
+def test_sources_on_one_host_share_its_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sends = record_sends(monkeypatch)
     with FetchServer(hosts=1, pages=6) as server:
         base = server.base(0)
         sources = [
@@ -96,7 +95,7 @@ def test_sources_on_one_host_share_its_limits(tmp_path: Path) -> None:
     assert len(by_feed) == 4 and len(by_list) == 3
     assert all_overlap([span(by_feed), span(by_list)])  # both sources were fetching at once...
     assert max_overlap(seen) == 1 and max(s.active for s in seen) == 1  # ...and the host saw one limit
-    assert min_gap(seen) >= 0.25 - JITTER
+    assert spacing(server, sends, 0, 0.25) == []
 
 
 def _dead_port() -> int:
@@ -127,9 +126,10 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path: Path) -> None:
 
 
 @pytest.mark.prefect
-def test_the_flow_runs_its_source_subflows_at_once(tmp_path: Path) -> None:
+def test_the_flow_runs_its_source_subflows_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from wiredesk.flows.ingest import ingest
 
+    sends = record_sends(monkeypatch)
     with FetchServer(hosts=3, pages=4) as server:
         sources = [
             {"name": f"outlet-{i}", "feeds": [f"{s.base}/feed.xml"], "sitemaps": [f"{s.base}/sitemap_index.xml"]}
@@ -144,8 +144,8 @@ def test_the_flow_runs_its_source_subflows_at_once(tmp_path: Path) -> None:
     assert [(row["source"], row["fetched"], row["stored"]) for row in summary["sources"]] == [
         (s["name"], 4, 4) for s in sources
     ]
-    for seen in logs:
-        assert len(seen) == 9 and max_overlap(seen) <= 2 and min_gap(seen) >= 1.0 - JITTER
+    for i, seen in enumerate(logs):
+        assert len(seen) == 9 and max_overlap(seen) <= 2 and spacing(server, sends, i, 1.0) == []
     # Each source's subflow fetched while another did (Prefect starts subflows a little apart:
     # under load, by seconds, so not all three need to share one moment).
     assert each_overlaps_another([span(seen) for seen in logs])

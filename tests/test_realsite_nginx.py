@@ -61,12 +61,29 @@ def crawl(state: MemoryFetchState, sites: dict[str, Site]) -> dict[str, list[Fet
 
 
 @pytest.fixture(scope="module")
-def first_run(realsites):
+def first_run_sends() -> list[tuple[str, float]]:
+    """(URL, when its headers were out) of every request of ``first_run`` (tests/sent_times.py)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def first_run(realsites, first_run_sends):
     sites, server = realsites
     server.clear_log()
     state = MemoryFetchState()
-    outcomes = crawl(state, sites)
+    with pytest.MonkeyPatch.context() as patch:
+        sends = record_sends(patch)
+        outcomes = crawl(state, sites)
+    first_run_sends.extend(sends)
     return state, outcomes, server.log()
+
+
+def sent_by_occurrence(sends: list[tuple[str, float]], port: int) -> dict[tuple[str, int], float]:
+    """The sends to ``port``, keyed as ``by_occurrence`` keys nginx's lines (path and query)."""
+    from urllib.parse import urlsplit
+
+    parts = [(urlsplit(url), at) for url, at in sends]
+    return by_occurrence([(p.path + (f"?{p.query}" if p.query else ""), at) for p, at in parts if p.port == port])
 
 
 def _article_urls(site: Site) -> set[str]:
@@ -94,7 +111,10 @@ def test_listing_pages_are_followed_never_stored(realsites, first_run) -> None:
         assert listed == expected, name
 
 
-def test_robots_rules_and_crawl_delay_kept(realsites, first_run) -> None:
+def test_robots_rules_and_crawl_delay_kept(realsites, first_run, first_run_sends) -> None:
+    """Crawl-delay is checked on the gaps between the moments the fetcher's requests left, each
+    paired with nginx's line for it (tests/sent_times.py): nginx's own stamps run late under load
+    (this test failed once at load ~13 on them)."""
     sites, _ = realsites
     _, outcomes, log = first_run
     ours = [line for line in log if line.agent == AGENT]
@@ -104,9 +124,9 @@ def test_robots_rules_and_crawl_delay_kept(realsites, first_run) -> None:
         mine = [line for line in ours if line.port == site.port]
         violations = [line.uri for line in mine if not robots.can_fetch(site.url(line.uri), AGENT)]
         assert violations == []
-        ordered = sorted(mine, key=lambda line: line.started)
-        gaps = [(b.started - a.started, a.uri, b.uri) for a, b in zip(ordered, ordered[1:])]
-        assert min(gaps)[0] >= CRAWL_DELAY * 0.8, (site.name, min(gaps))
+        seen = by_occurrence([(line.uri, line.started) for line in mine])
+        sent = sent_by_occurrence(first_run_sends, site.port)
+        assert spacing_faults(seen, sent, CRAWL_DELAY, CRAWL_DELAY * 0.2) == [], site.name
     skipped = {o.record.url for o in outcomes["ledger"] if o.skipped == "robots"}
     assert {canonicalize_url(sites["ledger"].url(p)) for p in sites["ledger"].disallowed} == skipped
 
@@ -207,7 +227,6 @@ def test_a_run_crawls_both_sites_at_once_each_within_its_crawl_delay(
     between the moments the fetcher's requests left, each paired with nginx's line for it: see
     tests/sent_times.py); every article is stored once, whichever source's copy arrived first."""
     import json
-    from urllib.parse import urlsplit
 
     from wiredesk.config import load_config
     from wiredesk.pipeline.run import run_ingest
@@ -231,10 +250,7 @@ def test_a_run_crawls_both_sites_at_once_each_within_its_crawl_delay(
         assert row["skipped"].get("not-article") == len(site.listings) - 1, row
         mine = sorted((line for line in log if line.port == site.port), key=lambda line: line.started)
         seen = by_occurrence([(line.uri, line.started) for line in mine])
-        parts = [(urlsplit(url), at) for url, at in sends]
-        sent = by_occurrence(
-            [(p.path + (f"?{p.query}" if p.query else ""), at) for p, at in parts if p.port == site.port]
-        )
+        sent = sent_by_occurrence(sends, site.port)
         assert spacing_faults(seen, sent, CRAWL_DELAY, CRAWL_DELAY * 0.2) == [], name
         spans.append((mine[0].started, mine[-1].at))
     assert max(start for start, _ in spans) < min(end for _, end in spans)  # the two hosts at once

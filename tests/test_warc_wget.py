@@ -9,7 +9,7 @@ text is the text of the same page fetched live, and the archived and the live pa
 article. The same records read the same plain, per-record gzip (as Wget writes) and
 whole-file gzip.
 
-wget and nginx are Debian packages (scripts/services.sh installs nginx); missing, the tests
+wget and nginx are Debian packages (scripts/services.sh installs both); missing, the tests
 skip, or fail under WIREDESK_REQUIRE_SERVICES=1.
 """
 
