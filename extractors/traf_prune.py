@@ -313,15 +313,31 @@ def _prepare_tree(tree, options, url):
     """trafilatura.core._prepare_tree without the backup copy where nothing reads it: the
     backup only feeds the full cascade's comparison with external extractors and the
     comment capture, so fast mode without comments leaves it None (one copy of the
-    cleaned page less per fast run)."""
+    cleaned page less per fast run).
+
+    Nor a copy of the raw tree where nothing reads that tree afterwards (``_raw_tree_unread_after``):
+    the tree here is bare_extraction's own copy of the caller's, already pruned in place
+    by trafilatura_sequence, so cleaning it in place is what cleaning a copy of it was."""
     from copy import copy
 
     from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 
-    cleaned = tree_cleaning(copy(tree), options)
+    cleaned = tree_cleaning(tree if _raw_tree_unread_after(options) else copy(tree), options)
     backup = copy(cleaned) if not options.fast or options.comments else None
     cleaned = convert_tags(cleaned, options, url)
     return cleaned, backup
+
+
+def _raw_tree_unread_after(options) -> bool:
+    """Does trafilatura_sequence leave its raw tree unread once ``_prepare_tree`` has it?
+
+    In fast precision mode without comments (the primary run on English pages): the
+    comparison with external extractors (it copies the raw tree) is off in fast mode, the
+    baseline rescue and the recall escalation (both read it) never run in precision mode,
+    and the comment capture and forum salvage need comments on. The recall retry's own
+    ``_prepare_tree`` has focus "recall", so it still copies (its raw tree is the
+    sequence's). tests/test_extract_prune.py compares this mode with the library's."""
+    return options.fast and options.focus == "precision" and not options.comments
 
 
 _BUILDERS = (

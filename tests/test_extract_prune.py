@@ -390,3 +390,18 @@ def test_attribute_first_scans_on_dev_pages(shared_data: Path, module: str, name
     now, then = _attribute_first(module, name, before)
     for tree in _pages(shared_data):
         assert now(tree) == then(tree)
+
+
+def test_only_the_fast_precision_run_cleans_the_raw_tree_in_place() -> None:
+    from wiredesk.extractors.html import _extractor
+
+    def unread(**mode: bool) -> bool:
+        return traf_prune._raw_tree_unread_after(_extractor(None, True, **mode))
+
+    assert unread(fast=True, favor_precision=True)
+    # the full cascade copies the raw tree for its comparison; balanced and recall runs read it
+    # again (baseline rescue, page measure, recall retry)
+    assert not unread(favor_precision=True)
+    assert not unread(fast=True)
+    assert not unread()
+    assert not unread(fast=True, favor_recall=True)
