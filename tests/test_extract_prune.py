@@ -405,3 +405,27 @@ def test_only_the_fast_precision_run_cleans_the_raw_tree_in_place() -> None:
     assert not unread(fast=True)
     assert not unread()
     assert not unread(fast=True, favor_recall=True)
+
+
+def test_invalid_xml_characters_found_in_c_as_the_library_finds_them() -> None:
+    import random
+
+    from trafilatura import utils
+
+    from wiredesk.extractors import html as html_path
+
+    library = utils.INVALID_XML_CHARS
+    assert html_path._repair_faulty_html() is not utils.repair_faulty_html  # the check is in use
+    # every code point alone and inside ASCII, Latin-1 and wider text (lone surrogates included)
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert html_path._has_invalid_xml_chars(ch) == bool(library.search(ch)), hex(cp)
+    rng = random.Random(5)
+    pool = ["a", "<p>", "\t", "\n", "\r", "\x00", "\x0b", "\x1f", "\x7f", "é", "\x85", "€", "\ufffe", "\uffff"]
+    pool += ["\ufffd", "\ud800", "\U0001f600", "\uefbf", " "]
+    texts = ["", "<!DOCTYPE html/>\n<html/>\n<p>x</p>", "<html>\x0c<body>\ufffe</body></html>"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    repair = html_path._repair_faulty_html()
+    for text in texts:
+        beginning = text[:50].lower()
+        assert repair(text, beginning) == utils.repair_faulty_html(text, beginning), repr(text)
