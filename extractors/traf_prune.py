@@ -363,46 +363,85 @@ def fast_equivalent(xpath: etree.XPath) -> _Fast | None:
 
 
 # BODY_XPATH: where trafilatura looks for the article, first hit wins. Each expression's
-# predicate is a disjunction of attribute tests, parsed into Python tests one by one.
+# predicate is a disjunction of attribute tests, parsed into Python tests one by one and
+# grouped by attribute (``_predicate``).
 _ATOMS = (
-    (re.compile(r"@([\w-]+)='([^']*)'"), lambda a, v: lambda el: el.get(a) == v),
-    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), lambda a, p: _regex_test(a, p, 0)),
-    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), lambda a, p: _regex_test(a, p, re.IGNORECASE)),
-    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: el.get(a, "").startswith(v)),
-    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: v in el.get(a, "")),
-    (
-        re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"),
-        lambda a, u, lo, v: _translated_contains(a, u, lo, v),
-    ),
+    (re.compile(r"@([\w-]+)='([^']*)'"), "equals"),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), "regex"),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), "regex-i"),
+    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), "starts"),
+    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), "contains"),
+    (re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"), "translated"),
 )
 
 
-def _regex_test(attr: str, pattern: str, flags: int):
-    rx = re.compile(pattern, re.UNICODE | flags)
-    return lambda el: rx.search(el.get(attr, "")) is not None
-
-
-def _translated_contains(attr: str, upper: str, lower: str, needle: str):
-    if len(upper) != len(lower):
-        return None
-    table = str.maketrans(upper, lower)
-    return lambda el: needle in el.get(attr, "").translate(table)
+def _value_test(kind: str, args: list[tuple]) -> Callable[[str], bool] | None:
+    """One attribute's tests of one kind, as one test of its value (each true where one of
+    them is)."""
+    if kind == "equals":
+        values = frozenset(v for (v,) in args)
+        return values.__contains__
+    if kind in ("regex", "regex-i"):
+        flags = re.UNICODE | (re.IGNORECASE if kind == "regex-i" else 0)
+        compiled = [re.compile(p, flags).search for (p,) in args]
+        if len(compiled) == 1:
+            return compiled[0]  # a match object or None: its truth is the test's
+        return lambda value: any(search(value) for search in compiled)
+    if kind == "starts":
+        prefixes = tuple(v for (v,) in args)
+        return lambda value: value.startswith(prefixes)
+    if kind == "contains":
+        needles = [v for (v,) in args]
+        return lambda value: any(n in value for n in needles)
+    tests = []  # translated
+    for upper, lower, needle in args:
+        if len(upper) != len(lower):
+            return None
+        tests.append((str.maketrans(upper, lower), needle))
+    return lambda value: any(needle in value.translate(table) for table, needle in tests)
 
 
 def _predicate(text: str) -> Callable | None:
-    tests = []
+    """A disjunction of attribute tests as a function of an element.
+
+    The tests are grouped by attribute and only the attributes the element has are
+    tested (``el.items()``, usually one or two), not every test of the expression through
+    ``el.get``. An absent attribute is '' to XPath's string tests and passes no equality:
+    an expression with a test that passes on '' is left to the XPath (None). No test has
+    side effects, so their order does not change the answer.
+    """
+    groups: dict[str, dict[str, list[tuple]]] = {}
     for atom in text.split(" or "):
-        for pattern, make in _ATOMS:
+        for pattern, kind in _ATOMS:
             m = pattern.fullmatch(atom)
             if m:
-                test = make(*m.groups())
-                if test is None:
-                    return None
-                tests.append(test)
+                attr, *args = m.groups()
+                groups.setdefault(attr, {}).setdefault(kind, []).append(tuple(args))
                 break
         else:
             return None
-    return lambda el: any(test(el) for test in tests)
+    by_attr: dict[str, list[Callable[[str], object]]] = {}
+    absent_passes = False
+    for attr, kinds in groups.items():
+        for kind, args in kinds.items():
+            test = _value_test(kind, args)
+            if test is None:
+                return None
+            by_attr.setdefault(attr, []).append(test)
+            absent_passes = absent_passes or (kind != "equals" and bool(test("")))
+    if absent_passes:
+        return None  # kept as the XPath: the walk below skips absent attributes
+
+    def test(el) -> bool:
+        for key, value in el.items():
+            tests = by_attr.get(key)
+            if tests is not None:
+                for value_test in tests:
+                    if value_test(value):
+                        return True
+        return False
+
+    return test
 
 
 class _FirstHit:

@@ -429,3 +429,39 @@ def test_invalid_xml_characters_found_in_c_as_the_library_finds_them() -> None:
     for text in texts:
         beginning = text[:50].lower()
         assert repair(text, beginning) == utils.repair_faulty_html(text, beginning), repr(text)
+
+
+def test_grouped_body_predicates_answer_as_the_xpath_predicates() -> None:
+    """Each BODY_XPATH predicate, its tests grouped by attribute, against libxml2's own
+    evaluation of it on one element, for values taken from the predicate's own literals."""
+    import itertools
+    import re
+
+    import trafilatura.xpaths as xpaths
+    from lxml import etree
+
+    ns = {"re": "http://exslt.org/regular-expressions"}
+    checked = 0
+    for xpath in xpaths.BODY_XPATH:
+        m = traf_prune._BODY.fullmatch(traf_prune._norm(xpath.path))
+        if not m:
+            continue
+        pred = m["pred"]
+        test = traf_prune._predicate(pred)
+        assert test is not None
+        literals = sorted(set(re.findall(r"'([^']*)'", pred)))
+        attrs = sorted(set(re.findall(r"@([\w-]+)", pred)))
+        values = ["", "x", "CONTENT", "Main-Content", "article-body", "entry-content x", " main"]
+        values += [v.strip("^") for v in literals if v.isascii()][:40]
+        # the plain words inside the regex alternatives ("post-body", "fulltext", ...)
+        values += sorted({w for v in literals for w in re.split(r"[|()?:^\[\]*]", v) if len(w) >= 3})
+        rng = itertools.cycle(values)
+        for i in range(3000):
+            el = etree.Element("div")
+            for attr in attrs:
+                if (i + hash(attr)) % 3:
+                    el.set(attr, next(rng) + ("" if i % 5 else " " + next(rng)))
+            expected = bool(el.xpath(f"self::*[{pred}]", namespaces=ns))
+            assert test(el) == expected, (pred, dict(el.attrib))
+            checked += expected
+    assert checked > 100
