@@ -406,9 +406,10 @@ def _predicate(text: str) -> Callable | None:
 
     The tests are grouped by attribute and only the attributes the element has are
     tested (``el.items()``, usually one or two), not every test of the expression through
-    ``el.get``. An absent attribute is '' to XPath's string tests and passes no equality:
-    an expression with a test that passes on '' is left to the XPath (None). No test has
-    side effects, so their order does not change the answer.
+    ``el.get``. An absent attribute is '' to XPath's string tests and passes no equality,
+    so an attribute with a test that passes on '' is also looked up (``absent_passes``): its
+    absence alone makes the element match. No test has side effects, so their order does
+    not change the answer.
     """
     groups: dict[str, dict[str, list[tuple]]] = {}
     for atom in text.split(" or "):
@@ -421,16 +422,15 @@ def _predicate(text: str) -> Callable | None:
         else:
             return None
     by_attr: dict[str, list[Callable[[str], object]]] = {}
-    absent_passes = False
+    absent_passes: list[str] = []
     for attr, kinds in groups.items():
         for kind, args in kinds.items():
             test = _value_test(kind, args)
             if test is None:
                 return None
             by_attr.setdefault(attr, []).append(test)
-            absent_passes = absent_passes or (kind != "equals" and bool(test("")))
-    if absent_passes:
-        return None  # kept as the XPath: the walk below skips absent attributes
+            if kind != "equals" and test("") and attr not in absent_passes:
+                absent_passes.append(attr)
 
     def test(el) -> bool:
         for key, value in el.items():
@@ -439,7 +439,7 @@ def _predicate(text: str) -> Callable | None:
                 for value_test in tests:
                     if value_test(value):
                         return True
-        return False
+        return bool(absent_passes) and any(el.get(attr) is None for attr in absent_passes)
 
     return test
 
