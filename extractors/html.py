@@ -297,7 +297,9 @@ def html_to_lines(root: HtmlElement) -> str:
 # character before it is not whitespace) and is ~3x cheaper over readability's texts.
 _WS_RUN = re.compile(r"\s(?<!\s\s)\s{254,}")
 _NL_RUN = re.compile(r"\s*\n\s*")
-_SPACE_RUN = re.compile(r"\t|[ \t]{2,}")
+# readability's r"\t|[ \t]{2,}" (a tab alone, else a run of two or more from a space): the same
+# matches, the second alternative spelt with its literal first space (~35 % cheaper).
+_SPACE_RUN = re.compile(r"\t| [ \t]+")
 
 
 def _clean(text: str) -> str:
