@@ -63,13 +63,57 @@ _PARSER = _fast_lookup_parser(
 _FRAGMENT_PARSER = _fast_lookup_parser()
 
 
+# trafilatura.utils.INVALID_XML_CHARS, the characters repair_faulty_html deletes, and the
+# bytes they (and only they) become in UTF-8: C0 controls but tab, LF and CR; U+FFFE, U+FFFF.
+_INVALID_XML_CHARS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]"
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+
+
+class _InvalidChars:
+    """repair_faulty_html's ``INVALID_XML_CHARS.sub("", page)`` that first looks for them in C.
+
+    Most pages hold none, and the regex scan of a whole page (~4.5 ns a character, 0.6 ms
+    on the mix's average page) costs more than encoding it and deleting the control bytes
+    (``bytes.translate``) to see whether the length changes."""
+
+    def __init__(self, pattern: re.Pattern) -> None:
+        self.pattern = pattern
+
+    def sub(self, repl: str, string: str, count: int = 0) -> str:
+        if repl == "" and not count and not _has_invalid_xml_chars(string):
+            return string
+        return self.pattern.sub(repl, string, count)
+
+
+def _has_invalid_xml_chars(text: str) -> bool:
+    raw = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+    return len(raw.translate(None, _CONTROL_BYTES)) != len(raw) or b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw
+
+
+_REPAIR = None
+
+
+def _repair_faulty_html():
+    """trafilatura.utils.repair_faulty_html, reading INVALID_XML_CHARS through the check
+    above (the library's own function where its pattern is not the one checked)."""
+    global _REPAIR  # built once: the same function for every page
+    if _REPAIR is None:
+        from trafilatura import utils
+
+        _REPAIR = utils.repair_faulty_html
+        if utils.INVALID_XML_CHARS.pattern == _INVALID_XML_CHARS and not utils.INVALID_XML_CHARS.flags & ~re.UNICODE:
+            scope = dict(vars(utils), INVALID_XML_CHARS=_InvalidChars(utils.INVALID_XML_CHARS))
+            _REPAIR = traf_prune.rebind(utils.repair_faulty_html, scope)
+    return _REPAIR
+
+
 def _load_html(html: str) -> HtmlElement | None:
     """trafilatura.utils.load_html for a decoded page, with the parser above."""
-    from trafilatura.utils import is_dubious_html, repair_faulty_html
+    from trafilatura.utils import is_dubious_html
 
     beginning = html[:50].lower()
     dubious = is_dubious_html(beginning)
-    html = repair_faulty_html(html, beginning)
+    html = _repair_faulty_html()(html, beginning)
     tree, as_bytes = None, False
     try:
         tree = lxml.html.fromstring(html, parser=_PARSER)
@@ -247,9 +291,15 @@ def html_to_lines(root: HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_WS_RUN = re.compile(r"\s{255,}")
+# readability's r"\s{255,}", matching the same runs: the unanchored pattern tries again at
+# each whitespace character of a run and scans the rest of it each time (quadratic in the
+# run's length: page indentation); this one starts only at a run's first character (the
+# character before it is not whitespace) and is ~3x cheaper over readability's texts.
+_WS_RUN = re.compile(r"\s(?<!\s\s)\s{254,}")
 _NL_RUN = re.compile(r"\s*\n\s*")
-_SPACE_RUN = re.compile(r"\t|[ \t]{2,}")
+# readability's r"\t|[ \t]{2,}" (a tab alone, else a run of two or more from a space): the same
+# matches, the second alternative spelt with its literal first space (~35 % cheaper).
+_SPACE_RUN = re.compile(r"\t| [ \t]+")
 
 
 def _clean(text: str) -> str:

@@ -313,15 +313,31 @@ def _prepare_tree(tree, options, url):
     """trafilatura.core._prepare_tree without the backup copy where nothing reads it: the
     backup only feeds the full cascade's comparison with external extractors and the
     comment capture, so fast mode without comments leaves it None (one copy of the
-    cleaned page less per fast run)."""
+    cleaned page less per fast run).
+
+    Nor a copy of the raw tree where nothing reads that tree afterwards (``_raw_tree_unread_after``):
+    the tree here is bare_extraction's own copy of the caller's, already pruned in place
+    by trafilatura_sequence, so cleaning it in place is what cleaning a copy of it was."""
     from copy import copy
 
     from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 
-    cleaned = tree_cleaning(copy(tree), options)
+    cleaned = tree_cleaning(tree if _raw_tree_unread_after(options) else copy(tree), options)
     backup = copy(cleaned) if not options.fast or options.comments else None
     cleaned = convert_tags(cleaned, options, url)
     return cleaned, backup
+
+
+def _raw_tree_unread_after(options) -> bool:
+    """Does trafilatura_sequence leave its raw tree unread once ``_prepare_tree`` has it?
+
+    In fast precision mode without comments (the primary run on English pages): the
+    comparison with external extractors (it copies the raw tree) is off in fast mode, the
+    baseline rescue and the recall escalation (both read it) never run in precision mode,
+    and the comment capture and forum salvage need comments on. The recall retry's own
+    ``_prepare_tree`` has focus "recall", so it still copies (its raw tree is the
+    sequence's). tests/test_extract_prune.py compares this mode with the library's."""
+    return options.fast and options.focus == "precision" and not options.comments
 
 
 _BUILDERS = (
@@ -347,46 +363,85 @@ def fast_equivalent(xpath: etree.XPath) -> _Fast | None:
 
 
 # BODY_XPATH: where trafilatura looks for the article, first hit wins. Each expression's
-# predicate is a disjunction of attribute tests, parsed into Python tests one by one.
+# predicate is a disjunction of attribute tests, parsed into Python tests one by one and
+# grouped by attribute (``_predicate``).
 _ATOMS = (
-    (re.compile(r"@([\w-]+)='([^']*)'"), lambda a, v: lambda el: el.get(a) == v),
-    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), lambda a, p: _regex_test(a, p, 0)),
-    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), lambda a, p: _regex_test(a, p, re.IGNORECASE)),
-    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: el.get(a, "").startswith(v)),
-    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), lambda a, v: lambda el: v in el.get(a, "")),
-    (
-        re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"),
-        lambda a, u, lo, v: _translated_contains(a, u, lo, v),
-    ),
+    (re.compile(r"@([\w-]+)='([^']*)'"), "equals"),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)'\)"), "regex"),
+    (re.compile(r"re:test\(@([\w-]+), '([^']*)', 'i'\)"), "regex-i"),
+    (re.compile(r"starts-with\(@([\w-]+), '([^']*)'\)"), "starts"),
+    (re.compile(r"contains\(@([\w-]+), '([^']*)'\)"), "contains"),
+    (re.compile(r"contains\(translate\(@([\w-]+), '(\w+)', ?'(\w+)'\), '([^']*)'\)"), "translated"),
 )
 
 
-def _regex_test(attr: str, pattern: str, flags: int):
-    rx = re.compile(pattern, re.UNICODE | flags)
-    return lambda el: rx.search(el.get(attr, "")) is not None
-
-
-def _translated_contains(attr: str, upper: str, lower: str, needle: str):
-    if len(upper) != len(lower):
-        return None
-    table = str.maketrans(upper, lower)
-    return lambda el: needle in el.get(attr, "").translate(table)
+def _value_test(kind: str, args: list[tuple]) -> Callable[[str], bool] | None:
+    """One attribute's tests of one kind, as one test of its value (each true where one of
+    them is)."""
+    if kind == "equals":
+        values = frozenset(v for (v,) in args)
+        return values.__contains__
+    if kind in ("regex", "regex-i"):
+        flags = re.UNICODE | (re.IGNORECASE if kind == "regex-i" else 0)
+        compiled = [re.compile(p, flags).search for (p,) in args]
+        if len(compiled) == 1:
+            return compiled[0]  # a match object or None: its truth is the test's
+        return lambda value: any(search(value) for search in compiled)
+    if kind == "starts":
+        prefixes = tuple(v for (v,) in args)
+        return lambda value: value.startswith(prefixes)
+    if kind == "contains":
+        needles = [v for (v,) in args]
+        return lambda value: any(n in value for n in needles)
+    tests = []  # translated
+    for upper, lower, needle in args:
+        if len(upper) != len(lower):
+            return None
+        tests.append((str.maketrans(upper, lower), needle))
+    return lambda value: any(needle in value.translate(table) for table, needle in tests)
 
 
 def _predicate(text: str) -> Callable | None:
-    tests = []
+    """A disjunction of attribute tests as a function of an element.
+
+    The tests are grouped by attribute and only the attributes the element has are
+    tested (``el.items()``, usually one or two), not every test of the expression through
+    ``el.get``. An absent attribute is '' to XPath's string tests and passes no equality,
+    so an attribute with a test that passes on '' is also looked up (``absent_passes``): its
+    absence alone makes the element match. No test has side effects, so their order does
+    not change the answer.
+    """
+    groups: dict[str, dict[str, list[tuple]]] = {}
     for atom in text.split(" or "):
-        for pattern, make in _ATOMS:
+        for pattern, kind in _ATOMS:
             m = pattern.fullmatch(atom)
             if m:
-                test = make(*m.groups())
-                if test is None:
-                    return None
-                tests.append(test)
+                attr, *args = m.groups()
+                groups.setdefault(attr, {}).setdefault(kind, []).append(tuple(args))
                 break
         else:
             return None
-    return lambda el: any(test(el) for test in tests)
+    by_attr: dict[str, list[Callable[[str], object]]] = {}
+    absent_passes: list[str] = []
+    for attr, kinds in groups.items():
+        for kind, args in kinds.items():
+            test = _value_test(kind, args)
+            if test is None:
+                return None
+            by_attr.setdefault(attr, []).append(test)
+            if kind != "equals" and test("") and attr not in absent_passes:
+                absent_passes.append(attr)
+
+    def test(el) -> bool:
+        for key, value in el.items():
+            tests = by_attr.get(key)
+            if tests is not None:
+                for value_test in tests:
+                    if value_test(value):
+                        return True
+        return bool(absent_passes) and any(el.get(attr) is None for attr in absent_passes)
+
+    return test
 
 
 class _FirstHit:

@@ -390,3 +390,78 @@ def test_attribute_first_scans_on_dev_pages(shared_data: Path, module: str, name
     now, then = _attribute_first(module, name, before)
     for tree in _pages(shared_data):
         assert now(tree) == then(tree)
+
+
+def test_only_the_fast_precision_run_cleans_the_raw_tree_in_place() -> None:
+    from wiredesk.extractors.html import _extractor
+
+    def unread(**mode: bool) -> bool:
+        return traf_prune._raw_tree_unread_after(_extractor(None, True, **mode))
+
+    assert unread(fast=True, favor_precision=True)
+    # the full cascade copies the raw tree for its comparison; balanced and recall runs read it
+    # again (baseline rescue, page measure, recall retry)
+    assert not unread(favor_precision=True)
+    assert not unread(fast=True)
+    assert not unread()
+    assert not unread(fast=True, favor_recall=True)
+
+
+def test_invalid_xml_characters_found_in_c_as_the_library_finds_them() -> None:
+    import random
+
+    from trafilatura import utils
+
+    from wiredesk.extractors import html as html_path
+
+    library = utils.INVALID_XML_CHARS
+    assert html_path._repair_faulty_html() is not utils.repair_faulty_html  # the check is in use
+    # every code point alone and inside ASCII, Latin-1 and wider text (lone surrogates included)
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert html_path._has_invalid_xml_chars(ch) == bool(library.search(ch)), hex(cp)
+    rng = random.Random(5)
+    pool = ["a", "<p>", "\t", "\n", "\r", "\x00", "\x0b", "\x1f", "\x7f", "é", "\x85", "€", "\ufffe", "\uffff"]
+    pool += ["\ufffd", "\ud800", "\U0001f600", "\uefbf", " "]
+    texts = ["", "<!DOCTYPE html/>\n<html/>\n<p>x</p>", "<html>\x0c<body>\ufffe</body></html>"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    repair = html_path._repair_faulty_html()
+    for text in texts:
+        beginning = text[:50].lower()
+        assert repair(text, beginning) == utils.repair_faulty_html(text, beginning), repr(text)
+
+
+def test_grouped_body_predicates_answer_as_the_xpath_predicates() -> None:
+    """Each BODY_XPATH predicate, its tests grouped by attribute, against libxml2's own
+    evaluation of it on one element, for values taken from the predicate's own literals."""
+    import itertools
+    import re
+
+    import trafilatura.xpaths as xpaths
+    from lxml import etree
+
+    ns = {"re": "http://exslt.org/regular-expressions"}
+    checked = 0
+    for xpath in xpaths.BODY_XPATH:
+        m = traf_prune._BODY.fullmatch(traf_prune._norm(xpath.path))
+        if not m:
+            continue
+        pred = m["pred"]
+        test = traf_prune._predicate(pred)
+        assert test is not None
+        literals = sorted(set(re.findall(r"'([^']*)'", pred)))
+        attrs = sorted(set(re.findall(r"@([\w-]+)", pred)))
+        values = ["", "x", "CONTENT", "Main-Content", "article-body", "entry-content x", " main"]
+        values += [v.strip("^") for v in literals if v.isascii()][:40]
+        # the plain words inside the regex alternatives ("post-body", "fulltext", ...)
+        values += sorted({w for v in literals for w in re.split(r"[|()?:^\[\]*]", v) if len(w) >= 3})
+        rng = itertools.cycle(values)
+        for i in range(3000):
+            el = etree.Element("div")
+            for attr in attrs:
+                if (i + hash(attr)) % 3:
+                    el.set(attr, next(rng) + ("" if i % 5 else " " + next(rng)))
+            expected = bool(el.xpath(f"self::*[{pred}]", namespaces=ns))
+            assert test(el) == expected, (pred, dict(el.attrib))
+            checked += expected
+    assert checked > 100

@@ -47,6 +47,27 @@ def test_clean_matches_on_random_whitespace_mixes():
         assert html_path._clean(text) == _reference_clean(text)
 
 
+def test_long_whitespace_runs_are_found_where_readabilitys_pattern_finds_them():
+    import re
+
+    reference = re.compile(r"\s{255,}")
+    rng = random.Random(11)
+    runs = [" ", "\n", "\t", "\u00a0", "\r\n", "\u2003"]
+    cases = ["", " " * 254, " " * 255, " " * 256, "x" + " " * 255, " " * 255 + "x", "x" + "\n" * 254 + "y"]
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(0, 6)):
+            parts.append(rng.choice(["a", "bc", "\x1c", ""]))
+            parts.append(rng.choice(runs) * rng.choice([1, 2, 100, 253, 254, 255, 256, 400]))
+        cases.append("".join(parts))
+    found = 0
+    for text in cases:
+        spans = [m.span() for m in reference.finditer(text)]
+        assert [m.span() for m in html_path._WS_RUN.finditer(text)] == spans
+        found += bool(spans)
+    assert found > 500  # the generated texts do hold long runs
+
+
 @pytest.mark.parametrize(
     "markup",
     [
