@@ -175,3 +175,45 @@ def test_a_root_reached_through_a_symlink_keeps_the_links_name(tmp_path: Path) -
     link.unlink()
     link.symlink_to(tmp_path / "disk2" / "crawl")
     assert [f.key for f in expand_inputs([str(link)])] == [f.key for f in before]
+
+
+def _expand_with_paths(pattern: str, source: str = "local") -> list[tuple[Path, str]]:
+    """A folder's expansion as ``expand_inputs`` made it with ``Path`` objects before it worked on
+    strings: ``os.walk`` (hidden folders and files passed over), ``Path.resolve`` per file, the
+    first key of each resolved file, sorted by path."""
+    import os
+
+    from wiredesk.fetching.files import file_key, page_kind
+    from wiredesk.fetching.warc import is_archive
+
+    root, found = Path(pattern), {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith(".") and (page_kind(name) or is_archive(name)):
+                hit = Path(folder, name)
+                found.setdefault(hit.resolve(), file_key(source, root, hit))
+    return [(path, found[path]) for path in sorted(found)]
+
+
+def test_a_folder_expands_as_it_did_with_path_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    for rel in ["a/x.html", "a-b/x.html", "a.b/y.HTM", "A/z.txt", "b/c/d/e.html.gz", "b/c/w.warc.gz", "z.xhtml",
+                "skip.json", ".hidden.html", ".dot/in.html", "b/c/.h.txt", "ü/é.html", "10.html", "9.html"]:  # fmt: skip
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_bytes(b"<p>x</p>")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "far.html").write_bytes(b"<p>far</p>")
+    (data / "link-to-file.html").symlink_to(outside / "far.html")
+    (data / "a" / "again.html").symlink_to(data / "z.xhtml")  # one file twice: the first key stands
+    (data / "link-to-folder").symlink_to(outside, target_is_directory=True)  # not followed, as os.walk
+    (data / "broken.html").symlink_to(tmp_path / "nowhere.html")
+    (tmp_path / "via").symlink_to(data, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for pattern in ["data", str(data), "data/", "./data/../data", "via", str(data / "b")]:
+        got = [(f.path, f.key) for f in expand_inputs([pattern])]
+        assert got == _expand_with_paths(pattern), pattern
+        assert all(isinstance(f.path, Path) for f in expand_inputs([pattern]))
+    keys = [key for _, key in _expand_with_paths("data")]
+    assert "local:data/a/again.html" not in keys and "local:data/z.xhtml" in keys

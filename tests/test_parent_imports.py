@@ -28,6 +28,7 @@ HEAVY = [
     "wiredesk.extractors.core",
     "wiredesk.extractors.furniture",
     "wiredesk.fetching.fetcher",
+    "rich",  # printed only when not --quiet or --json (cli/console.py)
 ]
 
 # Runs `wiredesk run` in this process (as the console script does) and, at exit, writes which of

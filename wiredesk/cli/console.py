@@ -6,14 +6,38 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console as RichConsole
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+    from rich.table import Table
 
-# Piped output gets a fixed, roomy width so tables are not squeezed to 80 columns in logs.
-_out = RichConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-_err = RichConsole(stderr=True, highlight=False)
+# rich is imported where something is printed with it: a `run --quiet` or `--json` never loads it
+# (~45 modules, 40-80 ms of the command's start-up), and a terminal run loads it for its progress bar.
+
+
+@cache
+def _consoles() -> tuple[RichConsole, RichConsole]:
+    from rich.console import Console as RichConsole
+
+    # Piped output gets a fixed, roomy width so tables are not squeezed to 80 columns in logs.
+    out = RichConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+    return out, RichConsole(stderr=True, highlight=False)
+
+
+def _out() -> RichConsole:
+    return _consoles()[0]
+
+
+def _err() -> RichConsole:
+    return _consoles()[1]
+
+
+def _table(title: str, **options: Any) -> Table:
+    from rich.table import Table
+
+    return Table(title=title, **options)
 
 
 class Console:
@@ -40,7 +64,7 @@ class Console:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=_err, transient=False) as progress:
+        with Progress(*columns, console=_err(), transient=False) as progress:
             bars: dict[str, Any] = {"": progress.add_task(f"wiredesk: {what}", total=None)}
 
             def listen(description: str, done: int, total: int) -> None:
@@ -62,7 +86,7 @@ class Console:
         if self.as_json:
             print(json.dumps(summary, default=str, indent=2))
             return
-        table = Table(title=f"wiredesk run {summary['run_id']}", show_lines=False)
+        table = _table(f"wiredesk run {summary['run_id']}", show_lines=False)
         for column in (
             "source",
             "status",
@@ -100,14 +124,14 @@ class Console:
                 failed,
                 f"{row['seconds']:.1f}",
             )
-        _out.print(table)
+        _out().print(table)
         for row in summary["sources"]:
             if row.get("error"):
-                _out.print(f"[red]source {row['source']} failed: {row['error']}[/red]")
+                _out().print(f"[red]source {row['source']} failed: {row['error']}[/red]")
         failed = summary["failed"]
         dry = summary.get("dry_run") is not None
         skipped = summary.get("skipped_by_reason") or {}
-        _out.print(
+        _out().print(
             ("dry run (nothing stored): " if dry else "")
             + f"pages read {summary['pages_read']}, new articles {'' if dry else 'stored '}{summary['stored']}, "
             f"exact duplicates {summary['exact_duplicates']}, near duplicates {summary['near_duplicates']}, "
@@ -120,18 +144,18 @@ class Console:
             + f" (pipeline {summary.get('pipeline_seconds', summary['wall_seconds']):.1f} s)"
         )
         if summary.get("startup"):
-            _out.print(startup_line(summary["startup"]))
+            _out().print(startup_line(summary["startup"]))
         dry = summary.get("dry_run")
         if dry is not None:
             print_would_store(dry)
         if summary.get("failed_sources"):
-            _out.print(
+            _out().print(
                 f"[red]{len(summary['failed_sources'])} of {summary.get('sources_total', len(summary['sources']))} "
                 f"sources failed: {', '.join(summary['failed_sources'])}[/red]"
             )
         export = summary.get("export")
         if export:
-            _out.print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")
+            _out().print(f"corpus: {export.get('total_records', export.get('records'))} records -> {export.get('out')}")
 
 
 def _secs(value: float | None) -> str:
@@ -163,7 +187,7 @@ def print_would_store(dry: dict[str, Any]) -> None:
     title = f"dry run: nothing was stored; a run would store {stored} articles"
     if len(rows) > stored:
         title += f" and update {len(rows) - stored} stored ones"
-    table = Table(title=title)
+    table = _table(title)
     for column in ("", "title", "url", "duplicate of"):
         table.add_column(column)
     for row in rows:
@@ -174,9 +198,9 @@ def print_would_store(dry: dict[str, Any]) -> None:
                 of += f" ({row['similarity']:.2f})"
         action = "" if row.get("action", "store") == "store" else "update"
         table.add_row(action, str(row["title"] or ""), str(row["url"] or row["path"] or ""), of)
-    _out.print(table)
+    _out().print(table)
     if dry.get("note"):
-        _out.print(f"note: {dry['note']}")
+        _out().print(f"note: {dry['note']}")
 
 
 def _reasons(by_reason: dict[str, int]) -> str:
@@ -213,7 +237,7 @@ def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool, total: int 
         print(json.dumps(list(rows), default=str, indent=2))
         return
     shown = f"{len(rows)} clusters" if total is None or total == len(rows) else f"{len(rows)} of {total} clusters"
-    table = Table(title=shown)
+    table = _table(shown)
     for column in ("cluster", "size", "representative", "similarity (min)", "title", "outlets"):
         table.add_column(column)
     for row in rows:
@@ -226,7 +250,7 @@ def print_clusters(rows: Sequence[dict[str, Any]], *, as_json: bool, total: int 
             str(row.get("title") or "")[:60],
             ", ".join(row["outlets"])[:80],
         )
-    _out.print(table)
+    _out().print(table)
 
 
 def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> None:
@@ -250,7 +274,7 @@ def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> 
     if as_json:
         print(json.dumps({"cluster_id": cluster_id, "members": rows}, default=str, indent=2))
         return
-    table = Table(title=f"cluster {cluster_id}: {len(rows)} members")
+    table = _table(f"cluster {cluster_id}: {len(rows)} members")
     for column in ("id", "rep", "similarity", "published", "words", "where", "title"):
         table.add_column(column)
     for r in sorted(rows, key=lambda r: (not r["representative"], r["published"] or "")):
@@ -264,7 +288,7 @@ def print_cluster(cluster_id: str, members: Sequence[Any], *, as_json: bool) -> 
             str(r["url"] or r["path"])[:90],
             str(r["title"] or "")[:50],
         )
-    _out.print(table)
+    _out().print(table)
 
 
 def print_stats(stats: dict[str, Any], *, as_json: bool) -> None:
@@ -273,22 +297,22 @@ def print_stats(stats: dict[str, Any], *, as_json: bool) -> None:
         return
     for key, value in stats.items():
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            table = Table(title=key.replace("_", " "))
+            table = _table(key.replace("_", " "))
             columns = sorted({c for v in value.values() for c in v})
             table.add_column("")
             for column in columns:
                 table.add_column(str(column), justify="right")
             for name, row in value.items():
                 table.add_row(str(name), *[str(row.get(c, "")) for c in columns])
-            _out.print(table)
+            _out().print(table)
         elif isinstance(value, dict) and not value:
-            _out.print(f"{key.replace('_', ' ')}: none")
+            _out().print(f"{key.replace('_', ' ')}: none")
         elif isinstance(value, dict):
-            table = Table(title=key.replace("_", " "))
+            table = _table(key.replace("_", " "))
             table.add_column("")
             table.add_column("value", justify="right")
             for name, v in value.items():
                 table.add_row(str(name), str(v))
-            _out.print(table)
+            _out().print(table)
         else:
-            _out.print(f"{key.replace('_', ' ')}: {value}")
+            _out().print(f"{key.replace('_', ' ')}: {value}")
