@@ -26,7 +26,12 @@ from prefect.runtime import flow_run
 from wiredesk.config import SourceConfig
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
 from wiredesk.fetching.files import InputFile, load_manifest
-from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
+from wiredesk.flows.artifacts import (
+    RunProgress,
+    artifacts_sent_in_background,
+    publish_run_artifacts,
+    publish_source_artifact,
+)
 from wiredesk.flows.oneshot import serialize_plain_parameters, settings_updated
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
@@ -388,23 +393,25 @@ def ingest(
         signatures=signatures,
     )
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    summary, tallies = run_ingest(
-        config,
-        inputs=inputs,
-        sources=sources,
-        manifest=manifest,
-        export=export,
-        dry_run=dry_run,
-        limit=limit,
-        since=since,
-        run_id=run_id,
-        runner=TASKS,
-        execute_source=_per_source(config.run, limit, since),
-        # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
-        execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
-        export_step=lambda stages: export_task(stages),
-    )
-    publish_run_artifacts(summary, tallies)
+    # The sources' artifacts go to the API in the background: no source waits for the server.
+    with artifacts_sent_in_background():
+        summary, tallies = run_ingest(
+            config,
+            inputs=inputs,
+            sources=sources,
+            manifest=manifest,
+            export=export,
+            dry_run=dry_run,
+            limit=limit,
+            since=since,
+            run_id=run_id,
+            runner=TASKS,
+            execute_source=_per_source(config.run, limit, since),
+            # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
+            execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
+            export_step=lambda stages: export_task(stages),
+        )
+        publish_run_artifacts(summary, tallies)
     failed = run_failed(summary, fail_on)
     if failed:
         from prefect.states import Failed
