@@ -187,6 +187,69 @@ class RunProgress(Progress):
             update_progress_artifact(artifact_id=self._id, progress=self.percent)
 
 
+class SharedProgress:
+    """One progress artifact for the sources of a shared ``ingest-sources`` task run: the pages
+    done over the pages found by every source that began its batches (``part`` gives each source
+    its ``Progress``, which still tells the CLI's listener its own). Made on the first ``part``,
+    on the run (task run) of the context it is made in; sent through the run's ``ArtifactSender``
+    when one is open, else at once."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.total = 0
+        self.done = 0
+        self._lock = threading.Lock()
+        self._sent: _SentProgress | None = None
+        self._id: Any = None
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.total == 0 else round(100.0 * min(self.done, self.total) / self.total, 1)
+
+    def part(self, total: int, description: str) -> Progress:
+        with self._lock:
+            first = self._sent is None and self._id is None
+            self.total += max(0, total)
+            percent = self.percent
+        if first:
+            sender = _SENDER.get()
+            if sender is not None:
+                self._sent = sender.progress(self.description, percent)
+            else:
+                from prefect.artifacts import create_progress_artifact
+
+                self._id = create_progress_artifact(progress=percent, description=self.description)
+        else:
+            self._show()
+        return _PartProgress(self, total, description)
+
+    def _advance(self, pages: int) -> None:
+        with self._lock:
+            self.done += pages
+        self._show()
+
+    def _show(self) -> None:
+        if self._sent is not None:
+            self._sent.update(self.percent)
+        elif self._id is not None:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(artifact_id=self._id, progress=self.percent)
+
+
+class _PartProgress(Progress):
+    """One source's ``Progress`` inside a ``SharedProgress`` (its pages counted up to its total)."""
+
+    def __init__(self, shared: SharedProgress, total: int, description: str) -> None:
+        super().__init__(total, description=description)
+        self._shared = shared
+
+    def advance(self, pages: int) -> None:
+        counted = min(self.done, self.total)
+        super().advance(pages)
+        self._shared._advance(min(self.done, self.total) - counted)
+
+
 log = logging.getLogger(__name__)
 
 _SENDER: ContextVar[ArtifactSender | None] = ContextVar("wiredesk_artifact_sender", default=None)
@@ -340,6 +403,7 @@ def artifacts_sent_in_background(threads: int = 4) -> Iterator[ArtifactSender]:
 __all__ = [
     "ArtifactSender",
     "RunProgress",
+    "SharedProgress",
     "artifacts_sent_in_background",
     "TABLE_COLUMNS",
     "publish_run_artifacts",

@@ -10,9 +10,11 @@ are small tallies: pages are streamed to the store.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +30,7 @@ from wiredesk.fetching import Discovered, Fetcher, SourceSpec
 from wiredesk.fetching.files import InputFile, load_manifest
 from wiredesk.flows.artifacts import (
     RunProgress,
+    SharedProgress,
     artifacts_sent_in_background,
     publish_run_artifacts,
     publish_source_artifact,
@@ -37,7 +40,7 @@ from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
 from wiredesk.pipeline import sources as plain
 from wiredesk.pipeline.archives import Archive
-from wiredesk.pipeline.report import SourceTally, check_fail_on, run_failed
+from wiredesk.pipeline.report import Progress, SourceTally, check_fail_on, run_failed
 from wiredesk.pipeline.run import export_stages, resolve_config, run_ingest
 from wiredesk.pipeline.sources import Job
 
@@ -155,8 +158,15 @@ class TaskRunner:
             return _fetch_batch_inline(stages, fetcher, batch)
         return _bounded(fetch_batch_task, stages)(stages, fetcher, batch)
 
-    def progress(self, total: int, description: str) -> RunProgress:
+    def progress(self, total: int, description: str) -> Progress:
+        shared = _SHARED_PROGRESS.get()
+        if shared is not None:  # a source of a shared ingest-sources task run: its one progress artifact
+            return shared.part(total, description)
         return RunProgress(total, description=description)
+
+
+# The progress artifact of the shared ``ingest-sources`` task run this source runs in, if any.
+_SHARED_PROGRESS: ContextVar[SharedProgress | None] = ContextVar("wiredesk_shared_progress", default=None)
 
 
 TASKS = TaskRunner()
@@ -313,12 +323,141 @@ def _as_task(config_run: Any):
     return execute
 
 
+class _Chunk:
+    """Sources sharing one ``ingest-sources`` task run: the first to start (the leader) runs the task
+    run, and in it its own source; the others that start while it is open join it, each on its own
+    thread in a copy of the task run's context (logs, artifacts, ``_in_task_run`` are the task
+    run's). It closes to newcomers when full or when the leader's source ends; the task run ends
+    when every member has, Failed if any member failed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.members: list[str] = []
+        self.failed: list[str] = []
+        self.open = True
+        self.running = 0  # members that joined and have not ended
+        self.context: contextvars.Context | None = None  # the task run's, once it runs
+        self.ready = threading.Event()
+        self.ended = threading.Condition()
+        self.progress = SharedProgress("Pages processed by this task run's sources")
+
+
+def _chunk_task(label: str, chunk: _Chunk, own: Callable[[], SourceTally]) -> Any:
+    chunk.context = contextvars.copy_context()
+    chunk.ready.set()
+    try:
+        own()
+    finally:
+        with chunk.ended:
+            chunk.open = False
+            chunk.ended.wait_for(lambda: chunk.running == 0)
+    if chunk.failed:
+        from prefect.states import Failed
+
+        failed = chunk.failed
+        return Failed(message=f"{len(failed)} of {len(chunk.members)} sources failed: {', '.join(failed)}")
+    return {"sources": list(chunk.members)}
+
+
+@functools.cache
+def chunk_task() -> Any:
+    """The ``ingest-sources`` task (``run.source_runs: task`` with ``run.sources_per_task`` above 1)."""
+    return task(
+        name="ingest-sources",
+        task_run_name="{label}",
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        cache_result_in_memory=False,
+    )(_chunk_task)
+
+
+def _as_chunks(config_run: Any):
+    """Sources as members of ``ingest-sources`` task runs of up to ``run.sources_per_task`` sources
+    (see ``_Chunk``), each source bounded by what is left of ``run.flow_timeout_s``. A 100-source
+    crawl then makes 10 task runs, not 100: each one's states and logs cost the client and the
+    server (the run's tail drains their events to the API)."""
+    budget = config_run.flow_timeout_s
+    deadline = None if budget is None else time.monotonic() + budget
+    lock = threading.Lock()
+    current: list[_Chunk] = []
+
+    def bounded(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+        from prefect.utilities.timeout import timeout
+
+        left = None
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        with timeout(seconds=left):
+            tally = call()
+        get_run_logger().info("source %s: %s", job.source, tally.as_row())
+        publish_source_artifact(tally)
+        return tally
+
+    def member(chunk: _Chunk, job: Job, call: Callable[[], SourceTally], outcome: list[Any]) -> None:
+        shared = _SHARED_PROGRESS.set(chunk.progress)
+        try:
+            outcome.append(bounded(job, call))
+        except BaseException as exc:
+            outcome.append(exc)
+            with chunk.ended:
+                chunk.failed.append(job.source)
+            try:
+                get_run_logger().error("source %s failed: %s", job.source, _one_line(exc))
+            except Exception:  # noqa: BLE001 - outside a run context: the pipeline logs it too
+                pass
+        finally:
+            _SHARED_PROGRESS.reset(shared)
+            with chunk.ended:
+                chunk.running -= 1
+                chunk.ended.notify_all()
+
+    def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
+        with lock:
+            chunk = current[0] if current and current[0].open and len(current[0].members) < current[0].size else None
+            leader = chunk is None
+            if chunk is None:
+                chunk = _Chunk(config_run.sources_per_task)
+                current[:] = [chunk]
+            chunk.members.append(job.source)
+            chunk.running += 1
+        outcome: list[Any] = []
+        if leader:
+            try:
+                chunk_task()(
+                    f"sources from {job.source}", chunk, lambda: member(chunk, job, call, outcome), return_state=True
+                )
+            finally:
+                chunk.ready.set()  # a task run that never ran: members run in the flow run's context
+            if not outcome:  # the task run never ran its function (the flow run was cancelled, ...)
+                with chunk.ended:
+                    chunk.open = False
+                    chunk.running -= 1
+                    chunk.ended.notify_all()
+                raise SourceFailed("its ingest-sources task run did not run")
+        else:
+            chunk.ready.wait()
+            context = chunk.context.copy() if chunk.context is not None else contextvars.copy_context()
+            context.run(member, chunk, job, call, outcome)
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return execute
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
 def _per_source(config_run: Any, limit: int | None, since: str | None):
-    """How the ingest flow runs each source: ``run.source_runs`` (a task run, or a subflow). With
-    ``run.task_runner: dask`` each source stays a subflow: the Dask runner is a flow run's (the
-    subflow starts or joins its cluster), and a task run cannot hand its batches to it."""
+    """How the ingest flow runs each source: ``run.source_runs`` (a task run, or a subflow), task runs
+    shared by up to ``run.sources_per_task`` sources. With ``run.task_runner: dask`` each source
+    stays a subflow: the Dask runner is a flow run's (the subflow starts or joins its cluster), and a
+    task run cannot hand its batches to it."""
     if config_run.source_runs == "task" and config_run.task_runner == "default":
-        return _as_task(config_run)
+        return _as_task(config_run) if config_run.sources_per_task <= 1 else _as_chunks(config_run)
     return _as_subflow(config_run, limit, since)
 
 
