@@ -156,6 +156,16 @@ def publish_source_artifact(tally: SourceTally) -> None:
     )
 
 
+def publish_sources_artifact(tallies: Sequence[SourceTally]) -> None:
+    """The rows of the sources of a shared ``ingest-sources`` task run, one table on it (no key:
+    a task run's sources differ from run to run). Those sources have no ``ingest-source-NAME``
+    artifact of their own: at 100 sources those were 100 calls at the run's end, 1.2-1.3 s of the
+    command's tail at load 13-16 (their rows are in the run's ``ingest-sources`` table too)."""
+    from prefect.artifacts import TableArtifact
+
+    _create(TableArtifact(table=source_rows(tallies), description=f"Counts of this task run's {len(tallies)} sources"))
+
+
 class RunProgress(Progress):
     """``Progress`` that also keeps a progress artifact of the current flow or task run up to
     date: one API call per batch, or, with the run's ``ArtifactSender`` open, its latest value
@@ -408,6 +418,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "publish_run_artifacts",
     "publish_source_artifact",
+    "publish_sources_artifact",
     "source_artifact_key",
     "source_row",
     "source_rows",

@@ -34,6 +34,7 @@ from wiredesk.flows.artifacts import (
     artifacts_sent_in_background,
     publish_run_artifacts,
     publish_source_artifact,
+    publish_sources_artifact,
 )
 from wiredesk.flows.oneshot import serialize_plain_parameters, settings_updated
 from wiredesk.flows.runners import with_task_runner
@@ -340,6 +341,7 @@ class _Chunk:
         self.ready = threading.Event()
         self.ended = threading.Condition()
         self.progress = SharedProgress("Pages processed by this task run's sources")
+        self.tallies: list[SourceTally] = []  # its sources' rows, in the order they ended
 
 
 def _chunk_task(label: str, chunk: _Chunk, own: Callable[[], SourceTally]) -> Any:
@@ -351,6 +353,7 @@ def _chunk_task(label: str, chunk: _Chunk, own: Callable[[], SourceTally]) -> An
         with chunk.ended:
             chunk.open = False
             chunk.ended.wait_for(lambda: chunk.running == 0)
+    publish_sources_artifact(chunk.tallies)
     if chunk.failed:
         from prefect.states import Failed
 
@@ -392,17 +395,21 @@ def _as_chunks(config_run: Any):
         with timeout(seconds=left):
             tally = call()
         get_run_logger().info("source %s: %s", job.source, tally.as_row())
-        publish_source_artifact(tally)
         return tally
 
     def member(chunk: _Chunk, job: Job, call: Callable[[], SourceTally], outcome: list[Any]) -> None:
         shared = _SHARED_PROGRESS.set(chunk.progress)
         try:
             outcome.append(bounded(job, call))
+            with chunk.ended:
+                chunk.tallies.append(outcome[0])
         except BaseException as exc:
             outcome.append(exc)
+            failed = SourceTally(source=job.source)
+            failed.error = _one_line(exc)
             with chunk.ended:
                 chunk.failed.append(job.source)
+                chunk.tallies.append(failed)
             try:
                 get_run_logger().error("source %s failed: %s", job.source, _one_line(exc))
             except Exception:  # noqa: BLE001 - outside a run context: the pipeline logs it too

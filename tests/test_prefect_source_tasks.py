@@ -84,7 +84,7 @@ def test_sources_as_task_runs_of_their_own_keep_their_rows_states_and_artifacts(
 
 def _chunk_runs(parent_id: str) -> tuple[dict[str, Any], dict[str, list[str]], list[Any]]:
     """(ingest-sources task runs: id -> task run, task run id -> the sources whose line it logged,
-    the flow run's progress artifacts)."""
+    the flow run's artifacts)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -94,7 +94,6 @@ def _chunk_runs(parent_id: str) -> tuple[dict[str, Any], dict[str, list[str]], l
         LogFilter,
         LogFilterFlowRunId,
     )
-
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=30)  # the run's log lines are sent in the background
@@ -110,14 +109,15 @@ def _chunk_runs(parent_id: str) -> tuple[dict[str, Any], dict[str, list[str]], l
     for entry in logs:
         if entry.message.startswith("source "):
             lines.setdefault(str(entry.task_run_id), []).append(entry.message.split()[1].rstrip(":"))
-    return chunks, lines, [a for a in artifacts if a.type == "progress"]
+    return chunks, lines, artifacts
 
 
 @pytest.mark.prefect
 def test_sources_sharing_task_runs_keep_their_rows_failures_and_artifacts(tmp_path: Path) -> None:
     """``run.sources_per_task: 2``: sources that start together share an ``ingest-sources`` task
     run (each on its own thread); every source has its row, its log line in its task run and its
-    own table artifact; the broken source fails its task run only, the others stay complete."""
+    row in its task run's table artifact; the broken source fails its task run only, the others stay
+    complete."""
     from wiredesk.flows.ingest import ingest
 
     gone = tmp_path / "removed-after-configuring"
@@ -143,7 +143,7 @@ def test_sources_sharing_task_runs_keep_their_rows_failures_and_artifacts(tmp_pa
         assert (rows[f"outlet-{i}"]["fetched"], rows[f"outlet-{i}"]["stored"]) == (2, 2)
     assert "no such file or directory" in rows["broken"]["error"]
 
-    chunks, lines, progress = _chunk_runs(summary["run_id"])
+    chunks, lines, artifacts = _chunk_runs(summary["run_id"])
     _, per_source, keys, others = _runs_of(summary["run_id"])
     assert per_source == {}  # no task run of one source
     assert not [name for name in others if name.startswith(("discover-source", "fetch-batch"))], others
@@ -158,9 +158,23 @@ def test_sources_sharing_task_runs_keep_their_rows_failures_and_artifacts(tmp_pa
         if "broken" in names:
             assert chunks[task_id].state.message.endswith("sources failed: broken")
     # a progress artifact per task run whose sources got to their batches, complete
+    progress = [a for a in artifacts if a.type == "progress"]
     assert progress and all(float(a.data) == 100.0 for a in progress)
     assert {str(a.task_run_id) for a in progress} <= set(chunks)
-    assert {f"ingest-source-outlet-{i}" for i in range(4)} | {"ingest-sources", "ingest-summary"} <= keys
+    # each task run's table: its sources' rows (the failed one with its error); the run's table
+    tables = {str(a.task_run_id): a.data for a in artifacts if a.type == "table" and a.task_run_id}
+    assert set(tables) == set(lines)
+    for task_id, names in lines.items():
+        table = {
+            row["source"]: row
+            for row in (json.loads(tables[task_id]) if isinstance(tables[task_id], str) else tables[task_id])
+        }
+        assert sorted(table) == sorted(names)
+        for name, row in table.items():
+            assert row["error"] == "-" if name != "broken" else "no such file or directory" in row["error"]
+            assert row["fetched"] == (0 if name == "broken" else 2)
+    assert not [key for key in keys if key.startswith("ingest-source-")]  # no artifact per source
+    assert {"ingest-sources", "ingest-summary"} <= keys
     with open_store(str(tmp_path / "w.db")) as store:
         assert sorted(row.article.source for row in store.iter_since(0)) == sorted(
             f"outlet-{i}" for i in range(4) for _ in range(2)
