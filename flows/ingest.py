@@ -248,21 +248,35 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _time_left(config_run: Any) -> Callable[[], float | None]:
+    """From now, what is left of ``run.flow_timeout_s`` for the next source (None: no bound); once
+    it is spent, a TimeoutError: the whole run stops within it, source by source."""
+    budget = config_run.flow_timeout_s
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def left() -> float | None:
+        if deadline is None:
+            return None
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:
+            raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        return seconds
+
+    return left
+
+
 def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     """Each source as an ``ingest-source`` subflow, bounded by what is left of
     ``run.flow_timeout_s``: the whole run stops within it, source by source."""
     runner_flow: list[Any] = []  # with the run's task runner, made at the first source
-    budget = config_run.flow_timeout_s
-    deadline = None if budget is None else time.monotonic() + budget
+    time_left = _time_left(config_run)
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
         if not runner_flow:
             runner_flow.append(with_task_runner(source_flow(), config_run))
         bounded = runner_flow[0]
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        left = time_left()
+        if left is not None:
             bounded = runner_flow[0].with_options(timeout_seconds=left)
         state = bounded(
             job.source,
@@ -294,27 +308,25 @@ def source_task() -> Any:
     """The ``ingest-source`` task (``run.source_runs: task``): one source of the ingest flow run, its
     discovery and batches nested task runs of it. Its only parameters are the source's name and the
     call that runs it (nothing for Prefect to walk or encode)."""
+    return _sources_task("ingest-source", "{source}", _source_task)
+
+
+def _sources_task(name: str, run_name: str, fn: Callable[..., Any]) -> Any:
+    """A task that runs sources: nothing cached or persisted (its inputs are live calls)."""
     return task(
-        name="ingest-source",
-        task_run_name="{source}",
-        cache_policy=NO_CACHE,
-        persist_result=False,
-        cache_result_in_memory=False,
-    )(_source_task)
+        name=name, task_run_name=run_name, cache_policy=NO_CACHE, persist_result=False, cache_result_in_memory=False
+    )(fn)
 
 
 def _as_task(config_run: Any):
     """Each source as an ``ingest-source`` task run of this flow run, bounded by what is left of
     ``run.flow_timeout_s`` as a subflow would be: no flow run to create per source."""
-    budget = config_run.flow_timeout_s
-    deadline = None if budget is None else time.monotonic() + budget
+    time_left = _time_left(config_run)
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
         bounded = source_task()
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        left = time_left()
+        if left is not None:
             bounded = bounded.with_options(timeout_seconds=left)
         state = bounded(job.source, call, return_state=True)
         if state.is_completed():
@@ -365,13 +377,7 @@ def _chunk_task(label: str, chunk: _Chunk, own: Callable[[], SourceTally]) -> An
 @functools.cache
 def chunk_task() -> Any:
     """The ``ingest-sources`` task (``run.source_runs: task`` with ``run.sources_per_task`` above 1)."""
-    return task(
-        name="ingest-sources",
-        task_run_name="{label}",
-        cache_policy=NO_CACHE,
-        persist_result=False,
-        cache_result_in_memory=False,
-    )(_chunk_task)
+    return _sources_task("ingest-sources", "{label}", _chunk_task)
 
 
 def _as_chunks(config_run: Any):
@@ -379,20 +385,14 @@ def _as_chunks(config_run: Any):
     (see ``_Chunk``), each source bounded by what is left of ``run.flow_timeout_s``. A 100-source
     crawl then makes 10 task runs, not 100: each one's states and logs cost the client and the
     server (the run's tail drains their events to the API)."""
-    budget = config_run.flow_timeout_s
-    deadline = None if budget is None else time.monotonic() + budget
+    time_left = _time_left(config_run)
     lock = threading.Lock()
     current: list[_Chunk] = []
 
     def bounded(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
         from prefect.utilities.timeout import timeout
 
-        left = None
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
-        with timeout(seconds=left):
+        with timeout(seconds=time_left()):
             tally = call()
         get_run_logger().info("source %s: %s", job.source, tally.as_row())
         return tally

@@ -43,12 +43,13 @@ def _runs_of(parent_id: str) -> tuple[dict[str, str], dict[str, str], set[str], 
     return {r.name: r.state.name for r in children}, sources, {a.key for a in artifacts if a.key}, others
 
 
-@pytest.mark.prefect
-def test_sources_as_task_runs_of_their_own_keep_their_rows_states_and_artifacts(tmp_path: Path) -> None:
+def _run_outlets(tmp_path: Path, outlets: int, run_options: str) -> tuple[list[dict[str, Any]], Any]:
+    """The ingest flow over ``outlets`` web sources of the test server and a broken source (its
+    folder removed after configuring): (the sources as configured, the flow run's final state)."""
     from wiredesk.flows.ingest import ingest
 
     gone = tmp_path / "removed-after-configuring"
-    with FetchServer(hosts=3, pages=2) as server:
+    with FetchServer(hosts=outlets, pages=2) as server:
         sources = [
             {"name": f"outlet-{i}", "feeds": [f"{s.base}/feed.xml"], "sitemaps": [f"{s.base}/sitemap_index.xml"]}
             for i, s in enumerate(server.sites)
@@ -57,11 +58,16 @@ def test_sources_as_task_runs_of_their_own_keep_their_rows_states_and_artifacts(
         config = tmp_path / "wiredesk.yaml"
         config.write_text(
             f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
-            # source_runs not set: task runs are the default; one per source
-            f"run: {{workers: 1, source_concurrency: 4, sources_per_task: 1}}\nfetch: {json.dumps(fetch)}\nsources:\n"
+            f"run: {{workers: 1, {run_options}}}\nfetch: {json.dumps(fetch)}\nsources:\n"
             + "".join(f"  - {json.dumps(source)}\n" for source in sources)
         )
-        state = ingest(config_path=str(config), return_state=True)
+        return sources, ingest(config_path=str(config), return_state=True)
+
+
+@pytest.mark.prefect
+def test_sources_as_task_runs_of_their_own_keep_their_rows_states_and_artifacts(tmp_path: Path) -> None:
+    # source_runs not set: task runs are the default; one per source
+    sources, state = _run_outlets(tmp_path, 3, "source_concurrency: 4, sources_per_task: 1")
 
     assert state.is_failed() and state.message == "1 of 4 sources failed: broken"
     summary = state.result(raise_on_failure=False)
@@ -118,22 +124,7 @@ def test_sources_sharing_task_runs_keep_their_rows_failures_and_artifacts(tmp_pa
     run (each on its own thread); every source has its row, its log line in its task run and its
     row in its task run's table artifact; the broken source fails its task run only, the others stay
     complete."""
-    from wiredesk.flows.ingest import ingest
-
-    gone = tmp_path / "removed-after-configuring"
-    with FetchServer(hosts=4, pages=2) as server:
-        sources = [
-            {"name": f"outlet-{i}", "feeds": [f"{s.base}/feed.xml"], "sitemaps": [f"{s.base}/sitemap_index.xml"]}
-            for i, s in enumerate(server.sites)
-        ] + [{"name": "broken", "paths": [str(gone)]}]
-        fetch = {"allow_private": ["127.0.0.1"], "per_host_min_interval": 0.1, "retries": 0}
-        config = tmp_path / "wiredesk.yaml"
-        config.write_text(
-            f"store: {{url: {tmp_path / 'w.db'}}}\nexport: {{out: {tmp_path / 'corpus.jsonl'}}}\n"
-            f"run: {{workers: 1, source_concurrency: 5, sources_per_task: 2}}\nfetch: {json.dumps(fetch)}\n"
-            "sources:\n" + "".join(f"  - {json.dumps(source)}\n" for source in sources)
-        )
-        state = ingest(config_path=str(config), return_state=True)
+    sources, state = _run_outlets(tmp_path, 4, "source_concurrency: 5, sources_per_task: 2")
 
     assert state.is_failed() and state.message == "1 of 5 sources failed: broken"
     summary = state.result(raise_on_failure=False)
