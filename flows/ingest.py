@@ -343,7 +343,7 @@ class _Chunk:
     run's). It closes to newcomers when full or when the leader's source ends; the task run ends
     when every member has, Failed if any member failed."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, lock: threading.Lock) -> None:
         self.size = size
         self.members: list[str] = []
         self.failed: list[str] = []
@@ -351,7 +351,8 @@ class _Chunk:
         self.running = 0  # members that joined and have not ended
         self.context: contextvars.Context | None = None  # the task run's, once it runs
         self.ready = threading.Event()
-        self.ended = threading.Condition()
+        # the lock sources join under: no source joins after the task run stopped waiting for them
+        self.ended = threading.Condition(lock)
         self.progress = SharedProgress("Pages processed by this task run's sources")
         self.tallies: list[SourceTally] = []  # its sources' rows, in the order they ended
 
@@ -425,7 +426,7 @@ def _as_chunks(config_run: Any):
             chunk = current[0] if current and current[0].open and len(current[0].members) < current[0].size else None
             leader = chunk is None
             if chunk is None:
-                chunk = _Chunk(config_run.sources_per_task)
+                chunk = _Chunk(config_run.sources_per_task, lock)
                 current[:] = [chunk]
             chunk.members.append(job.source)
             chunk.running += 1
