@@ -94,6 +94,11 @@ class RunConfig(_Strict):
     # Failures, statuses and per-source artifacts are the same. With task_runner dask, sources
     # are subflows either way (the Dask runner belongs to a flow run).
     source_runs: Literal["subflow", "task"] = "task"
+    # With source_runs: task, sources that start together share an ``ingest-sources`` task run, up
+    # to this many (each still on its own thread, with its own row, log line and artifacts; a failing
+    # source fails its task run, never the others). 1: an ``ingest-source`` task run per source.
+    # A task run's states and logs cost the Prefect client and server per task run, not per page.
+    sources_per_task: int = Field(default=10, ge=1, le=1024)
 
 
 class Schedule(_Strict):

@@ -10,9 +10,11 @@ are small tallies: pages are streamed to the store.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -26,13 +28,20 @@ from prefect.runtime import flow_run
 from wiredesk.config import SourceConfig
 from wiredesk.fetching import Discovered, Fetcher, SourceSpec
 from wiredesk.fetching.files import InputFile, load_manifest
-from wiredesk.flows.artifacts import RunProgress, publish_run_artifacts, publish_source_artifact
+from wiredesk.flows.artifacts import (
+    RunProgress,
+    SharedProgress,
+    artifacts_sent_in_background,
+    publish_run_artifacts,
+    publish_source_artifact,
+    publish_sources_artifact,
+)
 from wiredesk.flows.oneshot import serialize_plain_parameters, settings_updated
 from wiredesk.flows.runners import with_task_runner
 from wiredesk.pipeline import batch as pipeline
 from wiredesk.pipeline import sources as plain
 from wiredesk.pipeline.archives import Archive
-from wiredesk.pipeline.report import SourceTally, check_fail_on, run_failed
+from wiredesk.pipeline.report import Progress, SourceTally, check_fail_on, run_failed
 from wiredesk.pipeline.run import export_stages, resolve_config, run_ingest
 from wiredesk.pipeline.sources import Job
 
@@ -150,8 +159,15 @@ class TaskRunner:
             return _fetch_batch_inline(stages, fetcher, batch)
         return _bounded(fetch_batch_task, stages)(stages, fetcher, batch)
 
-    def progress(self, total: int, description: str) -> RunProgress:
+    def progress(self, total: int, description: str) -> Progress:
+        shared = _SHARED_PROGRESS.get()
+        if shared is not None:  # a source of a shared ingest-sources task run: its one progress artifact
+            return shared.part(total, description)
         return RunProgress(total, description=description)
+
+
+# The progress artifact of the shared ``ingest-sources`` task run this source runs in, if any.
+_SHARED_PROGRESS: ContextVar[SharedProgress | None] = ContextVar("wiredesk_shared_progress", default=None)
 
 
 TASKS = TaskRunner()
@@ -232,21 +248,35 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _time_left(config_run: Any) -> Callable[[], float | None]:
+    """From now, what is left of ``run.flow_timeout_s`` for the next source (None: no bound); once
+    it is spent, a TimeoutError: the whole run stops within it, source by source."""
+    budget = config_run.flow_timeout_s
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def left() -> float | None:
+        if deadline is None:
+            return None
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:
+            raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        return seconds
+
+    return left
+
+
 def _as_subflow(config_run: Any, limit: int | None, since: str | None):
     """Each source as an ``ingest-source`` subflow, bounded by what is left of
     ``run.flow_timeout_s``: the whole run stops within it, source by source."""
     runner_flow: list[Any] = []  # with the run's task runner, made at the first source
-    budget = config_run.flow_timeout_s
-    deadline = None if budget is None else time.monotonic() + budget
+    time_left = _time_left(config_run)
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
         if not runner_flow:
             runner_flow.append(with_task_runner(source_flow(), config_run))
         bounded = runner_flow[0]
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        left = time_left()
+        if left is not None:
             bounded = runner_flow[0].with_options(timeout_seconds=left)
         state = bounded(
             job.source,
@@ -278,27 +308,25 @@ def source_task() -> Any:
     """The ``ingest-source`` task (``run.source_runs: task``): one source of the ingest flow run, its
     discovery and batches nested task runs of it. Its only parameters are the source's name and the
     call that runs it (nothing for Prefect to walk or encode)."""
+    return _sources_task("ingest-source", "{source}", _source_task)
+
+
+def _sources_task(name: str, run_name: str, fn: Callable[..., Any]) -> Any:
+    """A task that runs sources: nothing cached or persisted (its inputs are live calls)."""
     return task(
-        name="ingest-source",
-        task_run_name="{source}",
-        cache_policy=NO_CACHE,
-        persist_result=False,
-        cache_result_in_memory=False,
-    )(_source_task)
+        name=name, task_run_name=run_name, cache_policy=NO_CACHE, persist_result=False, cache_result_in_memory=False
+    )(fn)
 
 
 def _as_task(config_run: Any):
     """Each source as an ``ingest-source`` task run of this flow run, bounded by what is left of
     ``run.flow_timeout_s`` as a subflow would be: no flow run to create per source."""
-    budget = config_run.flow_timeout_s
-    deadline = None if budget is None else time.monotonic() + budget
+    time_left = _time_left(config_run)
 
     def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
         bounded = source_task()
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the run reached run.flow_timeout_s ({budget:g} s) before this source")
+        left = time_left()
+        if left is not None:
             bounded = bounded.with_options(timeout_seconds=left)
         state = bounded(job.source, call, return_state=True)
         if state.is_completed():
@@ -308,12 +336,136 @@ def _as_task(config_run: Any):
     return execute
 
 
+class _Chunk:
+    """Sources sharing one ``ingest-sources`` task run: the first to start (the leader) runs the task
+    run, and in it its own source; the others that start while it is open join it, each on its own
+    thread in a copy of the task run's context (logs, artifacts, ``_in_task_run`` are the task
+    run's). It closes to newcomers when full or when the leader's source ends; the task run ends
+    when every member has, Failed if any member failed."""
+
+    def __init__(self, size: int, lock: threading.Lock) -> None:
+        self.size = size
+        self.members: list[str] = []
+        self.failed: list[str] = []
+        self.open = True
+        self.running = 0  # members that joined and have not ended
+        self.context: contextvars.Context | None = None  # the task run's, once it runs
+        self.ready = threading.Event()
+        # the lock sources join under: no source joins after the task run stopped waiting for them
+        self.ended = threading.Condition(lock)
+        self.progress = SharedProgress("Pages processed by this task run's sources")
+        self.tallies: list[SourceTally] = []  # its sources' rows, in the order they ended
+
+
+def _chunk_task(label: str, chunk: _Chunk, own: Callable[[], SourceTally]) -> Any:
+    chunk.context = contextvars.copy_context()
+    chunk.ready.set()
+    try:
+        own()
+    finally:
+        with chunk.ended:
+            chunk.open = False
+            chunk.ended.wait_for(lambda: chunk.running == 0)
+    publish_sources_artifact(chunk.tallies)
+    if chunk.failed:
+        from prefect.states import Failed
+
+        failed = chunk.failed
+        return Failed(message=f"{len(failed)} of {len(chunk.members)} sources failed: {', '.join(failed)}")
+    return {"sources": list(chunk.members)}
+
+
+@functools.cache
+def chunk_task() -> Any:
+    """The ``ingest-sources`` task (``run.source_runs: task`` with ``run.sources_per_task`` above 1)."""
+    return _sources_task("ingest-sources", "{label}", _chunk_task)
+
+
+def _as_chunks(config_run: Any):
+    """Sources as members of ``ingest-sources`` task runs of up to ``run.sources_per_task`` sources
+    (see ``_Chunk``), each source bounded by what is left of ``run.flow_timeout_s``. A 100-source
+    crawl then makes 10 task runs, not 100: each one's states and logs cost the client and the
+    server (the run's tail drains their events to the API)."""
+    time_left = _time_left(config_run)
+    lock = threading.Lock()
+    current: list[_Chunk] = []
+
+    def bounded(job: Job, call: Callable[[], SourceTally]) -> SourceTally:
+        from prefect.utilities.timeout import timeout
+
+        with timeout(seconds=time_left()):
+            tally = call()
+        get_run_logger().info("source %s: %s", job.source, tally.as_row())
+        return tally
+
+    def member(chunk: _Chunk, job: Job, call: Callable[[], SourceTally], outcome: list[Any]) -> None:
+        shared = _SHARED_PROGRESS.set(chunk.progress)
+        try:
+            outcome.append(bounded(job, call))
+            with chunk.ended:
+                chunk.tallies.append(outcome[0])
+        except BaseException as exc:
+            outcome.append(exc)
+            failed = SourceTally(source=job.source)
+            failed.error = _one_line(exc)
+            with chunk.ended:
+                chunk.failed.append(job.source)
+                chunk.tallies.append(failed)
+            try:
+                get_run_logger().error("source %s failed: %s", job.source, _one_line(exc))
+            except Exception:  # noqa: BLE001 - outside a run context: the pipeline logs it too
+                pass
+        finally:
+            _SHARED_PROGRESS.reset(shared)
+            with chunk.ended:
+                chunk.running -= 1
+                chunk.ended.notify_all()
+
+    def execute(job: Job, spec: pipeline.RunSpec, call: Callable[[], SourceTally]) -> SourceTally:
+        with lock:
+            chunk = current[0] if current and current[0].open and len(current[0].members) < current[0].size else None
+            leader = chunk is None
+            if chunk is None:
+                chunk = _Chunk(config_run.sources_per_task, lock)
+                current[:] = [chunk]
+            chunk.members.append(job.source)
+            chunk.running += 1
+        outcome: list[Any] = []
+        if leader:
+            try:
+                chunk_task()(
+                    f"sources from {job.source}", chunk, lambda: member(chunk, job, call, outcome), return_state=True
+                )
+            finally:
+                chunk.ready.set()  # a task run that never ran: members run in the flow run's context
+            if not outcome:  # the task run never ran its function (the flow run was cancelled, ...)
+                with chunk.ended:
+                    chunk.open = False
+                    chunk.running -= 1
+                    chunk.ended.notify_all()
+                raise SourceFailed("its ingest-sources task run did not run")
+        else:
+            chunk.ready.wait()
+            context = chunk.context.copy() if chunk.context is not None else contextvars.copy_context()
+            context.run(member, chunk, job, call, outcome)
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return execute
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
 def _per_source(config_run: Any, limit: int | None, since: str | None):
-    """How the ingest flow runs each source: ``run.source_runs`` (a task run, or a subflow). With
-    ``run.task_runner: dask`` each source stays a subflow: the Dask runner is a flow run's (the
-    subflow starts or joins its cluster), and a task run cannot hand its batches to it."""
+    """How the ingest flow runs each source: ``run.source_runs`` (a task run, or a subflow), task runs
+    shared by up to ``run.sources_per_task`` sources. With ``run.task_runner: dask`` each source
+    stays a subflow: the Dask runner is a flow run's (the subflow starts or joins its cluster), and a
+    task run cannot hand its batches to it."""
     if config_run.source_runs == "task" and config_run.task_runner == "default":
-        return _as_task(config_run)
+        return _as_task(config_run) if config_run.sources_per_task <= 1 else _as_chunks(config_run)
     return _as_subflow(config_run, limit, since)
 
 
@@ -388,23 +540,25 @@ def ingest(
         signatures=signatures,
     )
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    summary, tallies = run_ingest(
-        config,
-        inputs=inputs,
-        sources=sources,
-        manifest=manifest,
-        export=export,
-        dry_run=dry_run,
-        limit=limit,
-        since=since,
-        run_id=run_id,
-        runner=TASKS,
-        execute_source=_per_source(config.run, limit, since),
-        # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
-        execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
-        export_step=lambda stages: export_task(stages),
-    )
-    publish_run_artifacts(summary, tallies)
+    # The sources' artifacts go to the API in the background: no source waits for the server.
+    with artifacts_sent_in_background():
+        summary, tallies = run_ingest(
+            config,
+            inputs=inputs,
+            sources=sources,
+            manifest=manifest,
+            export=export,
+            dry_run=dry_run,
+            limit=limit,
+            since=since,
+            run_id=run_id,
+            runner=TASKS,
+            execute_source=_per_source(config.run, limit, since),
+            # one source, one-shot, no Dask: the source runs in this flow run (no subflow)
+            execute_single=_in_flow(config.run) if _ONE_SHOT.get() and config.run.task_runner == "default" else None,
+            export_step=lambda stages: export_task(stages),
+        )
+        publish_run_artifacts(summary, tallies)
     failed = run_failed(summary, fail_on)
     if failed:
         from prefect.states import Failed

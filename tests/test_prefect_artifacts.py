@@ -11,6 +11,8 @@ import pytest
 from wiredesk.flows.artifacts import (
     TABLE_COLUMNS,
     RunProgress,
+    artifacts_sent_in_background,
+    publish_run_artifacts,
     publish_source_artifact,
     source_artifact_key,
     source_row,
@@ -111,3 +113,79 @@ def test_source_artifact_and_progress_land_on_the_current_run() -> None:
     rows = json.loads(by_type["table"].data) if isinstance(by_type["table"].data, str) else by_type["table"].data
     assert rows == [source_row(_tallies()[0])]
     assert float(by_type["progress"].data) == 100.0
+
+
+def _artifacts_of(run_id: str) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(run_id)]))
+        )
+
+
+@pytest.mark.prefect
+def test_artifacts_sent_in_the_background_land_on_their_own_task_runs() -> None:
+    """With the run's sender open, sources (task runs on threads of their own, as a crawl runs them)
+    only queue their artifacts; when the block ends every one was sent, each on its own task run, a
+    progress artifact once with its last value, and the run's table and summary on the flow run."""
+    from concurrent.futures import ThreadPoolExecutor
+    from contextvars import copy_context
+
+    from prefect import flow, task
+    from prefect.runtime import flow_run, task_run
+
+    tallies = _tallies()
+
+    @task(name="artifact-source", task_run_name="{index}", persist_result=False)
+    def source(index: int) -> str:
+        progress = RunProgress(total=4)
+        for _ in range(4):
+            progress.advance(1)
+        publish_source_artifact(tallies[index])
+        return task_run.get_id()
+
+    @flow(name=f"artifact-sender-{uuid.uuid4().hex[:6]}", persist_result=False)
+    def report() -> tuple[str, list[str]]:
+        with artifacts_sent_in_background(threads=2) as sender:
+            with ThreadPoolExecutor(2) as pool:
+                runs = [pool.submit(copy_context().run, source, i) for i in range(len(tallies))]
+                task_ids = [run.result() for run in runs]
+            summary = summarise("r", tallies, wall_seconds=1.0, export=None)
+            publish_run_artifacts(summary, tallies)
+        assert sender.failures == 0
+        return flow_run.get_id(), task_ids
+
+    run_id, task_ids = report()
+    found = _artifacts_of(run_id)
+    by_task: dict[str, list] = {}
+    for artifact in found:
+        by_task.setdefault(str(artifact.task_run_id), []).append(artifact)
+    for index, task_id in enumerate(task_ids):
+        mine = {artifact.type: artifact for artifact in by_task[task_id]}
+        assert len(by_task[task_id]) == 2 and set(mine) == {"table", "progress"}
+        assert float(mine["progress"].data) == 100.0
+        assert mine["table"].key == source_artifact_key(tallies[index].source)
+        rows = json.loads(mine["table"].data) if isinstance(mine["table"].data, str) else mine["table"].data
+        assert rows == [source_row(tallies[index])]
+    on_flow = {artifact.key for artifact in by_task.get("None", [])}
+    assert on_flow == {"ingest-sources", "ingest-summary"}
+
+
+@pytest.mark.prefect
+def test_an_artifact_the_api_refuses_is_logged_and_does_not_fail_the_run(caplog: pytest.LogCaptureFixture) -> None:
+    from prefect import flow
+    from prefect.client.schemas.actions import ArtifactCreate
+
+    @flow(name=f"artifact-refused-{uuid.uuid4().hex[:6]}", persist_result=False)
+    def report() -> int:
+        with artifacts_sent_in_background(threads=1) as sender:
+            # a key the client would not let through: the API answers 422
+            bad = ArtifactCreate.model_construct(key="Not A Key!", type="table", data="[]", description=None)
+            sender._put(("create", bad))
+            publish_source_artifact(_tallies()[0])
+        return sender.failures
+
+    assert report() == 1
+    assert "could not send an artifact to the Prefect API" in caplog.text

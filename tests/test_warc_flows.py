@@ -20,9 +20,9 @@ from wiredesk.pipeline.run import run_ingest
 
 
 def _archive_task_runs(run_id: str) -> list[str]:
-    from wiredesk.flows.ingest import source_task
+    from wiredesk.flows.ingest import chunk_task, source_task
 
-    source_key = source_task().task_key
+    source_keys = {source_task().task_key, chunk_task().task_key}
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 
@@ -32,8 +32,8 @@ def _archive_task_runs(run_id: str) -> list[str]:
         )
         ids = [run.id for run in children] + [uuid.UUID(run_id)]
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
-    # neither the subflow's stand-in nor the source's own task run (run.source_runs: task)
-    return sorted(t.name for t in tasks if not t.name.startswith("ingest-source") and t.task_key != source_key)
+    # neither the subflow's stand-in nor the source's own (or shared) task run (run.source_runs: task)
+    return sorted(t.name for t in tasks if not t.name.startswith("ingest-source") and t.task_key not in source_keys)
 
 
 @pytest.mark.prefect
