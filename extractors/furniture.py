@@ -209,7 +209,7 @@ _WHOLE_LINE = [
 # teaser, label first. Matched as a prefix; the rest of the line must be short.
 _TEASER_PREFIX = re.compile(
     r"^(read (also|more|next)|see also|see more|also read|also on [\w.-]+|on [\w-]+\.(com|net|org|co\.uk)|"
-    r"related|more on this|recommended|watch|listen|"
+    r"related|more on this|recommended|watch|listen|mira|mire|vea|"
     r"lesen sie (auch|mehr|hier)|lies auch|siehe auch|mehr zum thema|mehr dazu|auch interessant|"
     r"weitere (artikel|themen|informationen|infos|beiträge)|weiterlesen|zum thema|"
     r"(à )?lire aussi|voir aussi|à voir aussi|sur le même sujet|"
@@ -238,7 +238,7 @@ _AD_RE = re.compile(r"^(?:" + _WHOLE_LINE[0] + r")$", re.IGNORECASE)
 # with the site (subscribe, follow, sign up, download the app, enable JavaScript, accept
 # cookies). Matched anywhere in a short line.
 _CTA = re.compile(
-    r"\b(sign up|signup|subscribe|subscription|newsletter|inbox|log in|login|sign in|"
+    r"\b(sign up|signup|subscribe|subscription|newsletter|inbox|posteingang|boîte de réception|bandeja de entrada|log in|login|sign in|"
     r"register now|create (an|a free) account|download (the|our) app|get the app|"
     r"follow us|follow (related )?(authors|topics)|like us on|join us on|"
     r"enable javascript|javascript (is )?(disabled|required)|browser (does not|doesn't) support|"
@@ -270,12 +270,12 @@ _CTA = re.compile(
 # Calls to action that need no further check: nobody writes these in an article.
 _STRONG_CTA = re.compile(
     r"\b(follow [\w.@-]+( [\w.-]+)? on (instagram|facebook|twitter|youtube|linkedin|tiktok)|"
-    r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|^support (our|independent|local|quality) journalism\b|share (it|this) with (a friend|your friends)|"
+    r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|^sign up to (get|receive)\b|^support (our|independent|local|quality) journalism\b|share (it|this) with (a friend|your friends)|"
     r"like (this|the) (story|article)\?|apps? for (ios|iphone) and android|(submit|write) a letter to the editor|please (subscribe|log ?in|sign ?in|register)|"
     r"(to (view|read|continue reading) (the|this) (full )?(story|article)))",
     re.IGNORECASE,
 )
-_ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
+_ALSO_ON = re.compile(r"^(also on|auch auf|aussi sur|también en|anche su|ook op) [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
 # Lines that ask for corrections, share requests and "Follow" blocks, in several languages:
 # "Spotted an error? Send a correction.", "Fehler gefunden? Jetzt melden.", "Follow Victor
@@ -382,7 +382,8 @@ _META_LINE = re.compile(
 # Words that address the reader (or speak for the site): a call to action has them or
 # has no sentence ending; a news sentence that mentions a newsletter usually has neither.
 _ADDRESS = re.compile(
-    r"\b(you|your|you're|yours|us|our|we|sie|ihr|ihre|ihnen|uns|unser|unsere|vous|votre|vos|nous|"
+    r"\b(you|your|you're|yours|us|our|we|sie|ihr|ihre|ihnen|uns|unser|unsere|du|dich|dir|dein|deine|deinen|deinem|"
+    r"deiner|euch|euer|eure|vous|votre|vos|nous|"
     r"notre|nos|usted|tu|tus|nuestro|nuestra|nosotros|ty|twój|nas|nasz|nasze|u|uw|ons|onze)\b",
     re.IGNORECASE,
 )
@@ -461,7 +462,8 @@ _CAPTION_CREDIT = re.compile(
 _LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
     r"registered trademarks? of|(information|content|material)s? (provided|contained|published) on this (web)?site|"
-    r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug",
+    r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug|"
+    r"materiał chroniony prawem autorskim",
     re.IGNORECASE,
 )
 # Gallery captions: "1of4Grass Valley's...", "2 of 12 A shopper...".
@@ -499,11 +501,12 @@ _F_WHOLE_LINE = _Folded(_WHOLE_LINE_RE)
 _F_LEGAL = _Folded(
     _LEGAL,
     ("rights reserved", "rechte vorbehalten", "droits réservés", "derechos reservados", "trademark")
-    + ("this site", "this website", "evaluated by"),
+    + ("this site", "this website", "evaluated by", "chroniony prawem"),
 )
 _F_STRONG_CTA = _Folded(
     _STRONG_CTA,
-    ("follow", "newsletter", "journalism", "share", "android", "letter to the editor", "please", "story", "article"),
+    ("follow", "newsletter", "sign up", "journalism", "share", "android", "letter to the editor", "please")
+    + ("story", "article"),
 )
 _F_PITCH = _Folded(_PITCH, ("if you", "for your personal", "follow"))
 _F_CTA = _Folded(_CTA)

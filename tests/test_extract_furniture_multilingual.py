@@ -45,6 +45,12 @@ from wiredesk.extractors.furniture import furniture_kind
         "For more stories like this, visit our home page.",
         "Got a story to share? Email the newsroom",
         "Please read our rules before commenting",
+        "MIRA: Así fue la tormenta en la capital",
+        "Vea: los goles del partido",
+        "Sign up to get the week's best stories, picked by our editors.",
+        "Auch auf beispiel.de",
+        "Lust auf mehr? Hol dir unsere besten Geschichten jede Woche in deinen Posteingang.",
+        "Materiał chroniony prawem autorskim.",
     ],
 )
 def test_furniture_lines(line: str) -> None:
@@ -62,6 +68,9 @@ def test_furniture_lines(line: str) -> None:
         "Follow-up talks are planned for the 12th of May in Geneva.",
         "Reporting from the border, she described long queues of lorries waiting overnight.",
         "The ad agency said the campaign would continue until the end of the month.",
+        "Mira Sorvino won an Oscar in 1996 for her role in the film.",
+        "Auch auf dem Land steigen die Mieten seit Jahren deutlich an.",
+        "Signing up to the scheme gets farmers a grant of up to 5,000 euros.",
     ],
 )
 def test_story_lines_are_kept(line: str) -> None:
