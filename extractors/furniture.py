@@ -331,7 +331,7 @@ _CAPTION_LABEL = re.compile(
 # The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
 # day, ..." is a sentence.
 _BYLINE_LEAD = re.compile(
-    r"^(By|BY|Von|VON|von|Par|PAR|Por|POR|Di|Door|Av|Af|Yazan|Written by|Posted by|Text:|Autor:|Author:|Autorin:|"
+    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Av|Af|Yazan|Written by|Posted by|Text:|Autor:|Author:|Autorin:|"
     r"By:|BY:|Von:|VON:|Par:|Por:|Door:|Av:)\s+(.*)$"
 )
 _BYLINE_TAIL = re.compile(r"\s*[,|·•–—]\s*|\s+-\s+|\s+(on|at|am|le|el|il|updated|published)\s+")

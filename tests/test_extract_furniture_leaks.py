@@ -74,7 +74,6 @@ from wiredesk.extractors.furniture import furniture_kind
         "Aktualizováno 12. 5. 2025 14.30",
         "Pubblicato il 2 maggio 2025 alle 11.20",
         "Von: Erika Mustermann, Max Muster",
-        "von Erika Mustermann",
         "By: Jane Doe",
         "Av Anna Andersson",
         "Additional reporting from Reuters",
