@@ -463,6 +463,9 @@ RAIL_MIN_LINES = 2
 RAIL_MAX_WORDS = 30  # longer lines are prose, link or not
 RAIL_HEADER_WORDS = 8  # a heading over a leading rail ("2019 American Music Awards")
 LINK_LIST_MIN_ITEMS = 3
+# A rail inside the story ("read also" boxes between paragraphs): at least this many
+# consecutive short lines, each the whole text of a link; 0 turns the check off.
+RAIL_INSIDE_MIN_LINES = 3
 _LIST_SEP = re.compile(r"\s*[,|;•·]\s*")
 
 
@@ -508,7 +511,8 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
     lead_shape = n > RAIL_MIN_LINES and all(map(_short, lines[: RAIL_MIN_LINES + 1]))
     tail_shape = n > RAIL_MIN_LINES and all(map(_short, lines[-RAIL_MIN_LINES:]))
     lists = [i for i, ln in enumerate(lines) if _list_shape(ln)]
-    if not (lead_shape or tail_shape or lists):
+    inside = RAIL_INSIDE_MIN_LINES and _short_run(lines, RAIL_INSIDE_MIN_LINES)
+    if not (lead_shape or tail_shape or lists or inside):
         return lines  # the page's links are not read
     texts = links()
 
@@ -526,14 +530,42 @@ def drop_link_rails(lines: tuple[str, ...], links: Callable[[], frozenset[str]])
     tail = n - k if n - k >= RAIL_MIN_LINES and k > lead else 0
     out = []
     shaped = set(lists)  # a line of three or more items is one of these
+    dropped = _inside_rails(lines, lead, n - tail, linked) if inside else set()
     for i in range(lead, n - tail):
         ln = lines[i]
+        if i in dropped:
+            continue
         if i in shaped:
             items = [_key(x) for x in _LIST_SEP.split(ln.strip()) if x.strip()]
             if len(items) >= LINK_LIST_MIN_ITEMS and all(x in texts for x in items):
                 continue
         out.append(ln)
     return tuple(out)
+
+
+def _short_run(lines: tuple[str, ...], k: int) -> bool:
+    """Are there k consecutive short non-sentence lines (the shape of a rail)?"""
+    run = 0
+    for ln in lines:
+        run = run + 1 if _short(ln) else 0
+        if run >= k:
+            return True
+    return False
+
+
+def _inside_rails(lines: tuple[str, ...], start: int, end: int, linked: Callable[[str], bool]) -> set[int]:
+    """Indexes of runs of at least RAIL_INSIDE_MIN_LINES consecutive linked short lines
+    between ``start`` and ``end``."""
+    out: set[int] = set()
+    i = start
+    while i < end:
+        j = i
+        while j < end and _short(lines[j]) and linked(lines[j]):
+            j += 1
+        if j - i >= RAIL_INSIDE_MIN_LINES:
+            out.update(range(i, j))
+        i = max(j, i + 1)
+    return out
 
 
 BODY_SLACK = 1.2  # whitespace and line breaks differ between the two measures

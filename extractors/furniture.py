@@ -118,9 +118,15 @@ class _Folded:
 # it), so "Advertisement" is furniture but "The advertisement campaign ran for weeks." is not.
 _WHOLE_LINE = [
     # ad markers
-    r"(advertisement|advertising|sponsored( content| links?)?|ad|ads|anzeige|werbung|reklama|"
-    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|реклама|広告|광고|广告|廣告|إعلان|اعلان|اشتہار|विज्ञापन|"
+    r"((advertisement|advertising|anzeige|werbung|reklama|publicit[ée]|publicidad|pubblicit[àa]|advertentie|"
+    r"reklam|annons|annonce|mainos|реклама)( \d{1,2})?|sponsored( content| links?)?|ad|ads|"
+    r"広告|광고|广告|廣告|إعلان|اعلان|اشتہار|विज्ञापन|"
     r"διαφήμιση|פרסומת|โฆษณา|promoted( stories| content)?|"
+    # a lazy-loaded ad slot's notice and the "skip the ad" button, in several languages
+    r"(this )?(advertisement|ad) has not loaded yet.{0,60}|"
+    r"(skip|close) (the |this )?(ad|advert|advertisement)|passer la publicit[ée]|werbung (überspringen|schließen)|"
+    r"(saltar|omitir|cerrar) (la )?publicidad|salta (la )?pubblicit[àa]|pular (o )?an[úu]ncio|"
+    r"reklam\w? (geç|atla)|пропустить рекламу|"
     r"paid (post|content|partner content)|partner content|story continues below( advertisement)?|"
     r"article continues below( advertisement)?|continue reading below|scroll to continue.*)",
     # skip links / navigation words
@@ -203,7 +209,7 @@ _WHOLE_LINE = [
 # teaser, label first. Matched as a prefix; the rest of the line must be short.
 _TEASER_PREFIX = re.compile(
     r"^(read (also|more|next)|see also|see more|also read|also on [\w.-]+|on [\w-]+\.(com|net|org|co\.uk)|"
-    r"related|more on this|recommended|watch|listen|"
+    r"related|more on this|recommended|watch|listen|mira|mire|vea|"
     r"lesen sie (auch|mehr|hier)|lies auch|siehe auch|mehr zum thema|mehr dazu|auch interessant|"
     r"weitere (artikel|themen|informationen|infos|beiträge)|weiterlesen|zum thema|"
     r"(à )?lire aussi|voir aussi|à voir aussi|sur le même sujet|"
@@ -232,7 +238,7 @@ _AD_RE = re.compile(r"^(?:" + _WHOLE_LINE[0] + r")$", re.IGNORECASE)
 # with the site (subscribe, follow, sign up, download the app, enable JavaScript, accept
 # cookies). Matched anywhere in a short line.
 _CTA = re.compile(
-    r"\b(sign up|signup|subscribe|subscription|newsletter|inbox|log in|login|sign in|"
+    r"\b(sign up|signup|subscribe|subscription|newsletter|inbox|posteingang|boîte de réception|bandeja de entrada|log in|login|sign in|"
     r"register now|create (an|a free) account|download (the|our) app|get the app|"
     r"follow us|follow (related )?(authors|topics)|like us on|join us on|"
     r"enable javascript|javascript (is )?(disabled|required)|browser (does not|doesn't) support|"
@@ -243,7 +249,11 @@ _CTA = re.compile(
     r"jetzt abonnieren|newsletter abonnieren|abonnez-vous|inscrivez-vous|suscríbete|zapisz się|"
     r"melden sie sich|registrieren sie sich|folgen sie uns|suivez-nous|síguenos|obserwuj nas|"
     r"support (our|independent) journalism|become a (member|subscriber|patron)|"
-    r"already a subscriber|unlimited access|free trial|limited time offer|"
+    r"already a subscriber|unlimited (online |digital )?access|free trial|limited time offer|"
+    r"(reserved|available|exclusive) (for|to) (subscribers|members|premium members)|"
+    r"réservée? aux abonnés|nur für abonnenten|exklusiv für abonnenten|exclusivo para (suscriptores|socios|assinantes)|"
+    r"riservato agli abbonati|alleen voor abonnees|for more (stories|articles|news) like this|"
+    r"(have|got) a story (to tell|to share|for us)|before commenting|"
     r"get (the )?(latest|daily|weekly|breaking)\b.{0,40}\b(news|headlines|updates|newsletter|email)|"
     r"stay (on top|informed|up to date|in the know)|don't miss|never miss|"
     r"share (this|your|it)|send us (a )?tip|gefällt (dir|ihnen) (unser|dieser)|enthält affiliate|"
@@ -260,12 +270,12 @@ _CTA = re.compile(
 # Calls to action that need no further check: nobody writes these in an article.
 _STRONG_CTA = re.compile(
     r"\b(follow [\w.@-]+( [\w.-]+)? on (instagram|facebook|twitter|youtube|linkedin|tiktok)|"
-    r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|share (it|this) with (a friend|your friends)|"
+    r"(sign up|subscribe) (for|to) (our|the) [\w ]{0,30}newsletter|^sign up to (get|receive)\b|^support (our|independent|local|quality) journalism\b|share (it|this) with (a friend|your friends)|"
     r"like (this|the) (story|article)\?|apps? for (ios|iphone) and android|(submit|write) a letter to the editor|please (subscribe|log ?in|sign ?in|register)|"
     r"(to (view|read|continue reading) (the|this) (full )?(story|article)))",
     re.IGNORECASE,
 )
-_ALSO_ON = re.compile(r"^also on [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
+_ALSO_ON = re.compile(r"^(also on|auch auf|aussi sur|también en|anche su|ook op) [\w-]+\.[a-z.]{2,6}\b", re.IGNORECASE)
 
 # Lines that ask for corrections, share requests and "Follow" blocks, in several languages:
 # "Spotted an error? Send a correction.", "Fehler gefunden? Jetzt melden.", "Follow Victor
@@ -321,7 +331,8 @@ _CAPTION_LABEL = re.compile(
 # The byline is case-sensitive on purpose: "By Jane Doe" is a byline, "By the end of the
 # day, ..." is a sentence.
 _BYLINE_LEAD = re.compile(
-    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Written by|Posted by|Text:|Autor:|Author:|Autorin:)\s+(.*)$"
+    r"^(By|BY|Von|VON|Par|PAR|Por|POR|Di|Door|Av|Af|Yazan|Written by|Posted by|Text:|Autor:|Author:|Autorin:|"
+    r"By:|BY:|Von:|VON:|Par:|Por:|Door:|Av:)\s+(.*)$"
 )
 _BYLINE_TAIL = re.compile(r"\s*[,|·•–—]\s*|\s+-\s+|\s+(on|at|am|le|el|il|updated|published)\s+")
 _NAME_PARTICLES = {"van", "von", "de", "der", "da", "di", "del", "la", "le", "and", "und", "et", "y", "i"}
@@ -340,6 +351,7 @@ def _is_byline(c: str) -> bool:
 # jane.doe@example.com".
 _STAFF_CREDIT = re.compile(
     r"^\(?((additional|further) )?(reporting|writing) by\b[^()]{0,250}\)?\.?$|^\(?editing by\b[^()]{0,120}\)?\.?$|"
+    r"^\(?((additional|further) reporting|with (additional )?(reports|reporting)) from\b[^(),]{0,80}\)?\.?$|"
     r"^[\w.'’ ,&-]{2,160} contributed (reporting|to (this|the) (report|story|article))\.?$|"
     r"^write to [^@]{1,80}\bat [\w.+-]+@[\w-]+\.[\w.-]+\.?$",
     re.IGNORECASE,
@@ -351,12 +363,16 @@ _PITCH = re.compile(
     r"(article|story|post|piece|journalism|reporting|content)\b|"
     r"\bfor your personal,? non-?commercial use only\b|"
     r"^follow (ap'?s|ap’s|our|the [\w ]{1,40}?'?s?) (full |complete |latest |live )?coverage\b|"
-    r"^follow\b[^,;:]{0,80}\bon (twitter|facebook|instagram)\b[^.]{0,80}\.?$",
+    rf"^follow\b[^,;:]{{0,80}}\bon {_SOCIAL}\b[^.]{{0,80}}\.?$",
     re.IGNORECASE,
 )
 _META_LINE = re.compile(
-    r"^(published|updated|posted|last updated|veröffentlicht|aktualisiert|publié|mis à jour|"
-    r"publicado|actualizado|opublikowano|zaktualizowano|stand)\b[^.]{0,60}\d[^.]{0,40}$"
+    r"^(published|updated|posted|last updated|veröffentlicht|aktualisiert|zuletzt aktualisiert|publié|mis à jour|"
+    r"publicado|actualizado|opublikowano|zaktualizowano|stand|pubblicato|aggiornato|gepubliceerd|bijgewerkt|"
+    r"publicerad|uppdaterad|publiceret|opdateret|publisert|oppdatert|julkaistu|päivitetty|publikováno|"
+    r"aktualizováno|zveřejněno|güncelleme|güncellenme|опубликовано|обновлено)\b"
+    # a full stop only after a digit ("13. Mai", "22.04.2024, 06:00 Uhr", "14.14")
+    r"(?:[^.]|(?<=\d)\.){0,60}\d(?:[^.]|(?<=\d)\.){0,40}$"
     r"|^\d+\s*(min|minute|minuten|minutes|mins?)\.?\s*(read|lesezeit|de lecture|lectura|czytania)$"
     r"|^(reading time|lesezeit|temps de lecture)\b.{0,30}$"
     r"|^(updated|published|posted)?\s*\d+ (seconds?|minutes?|hours?|days?|weeks?) ago$",
@@ -366,7 +382,8 @@ _META_LINE = re.compile(
 # Words that address the reader (or speak for the site): a call to action has them or
 # has no sentence ending; a news sentence that mentions a newsletter usually has neither.
 _ADDRESS = re.compile(
-    r"\b(you|your|you're|yours|us|our|we|sie|ihr|ihre|ihnen|uns|unser|unsere|vous|votre|vos|nous|"
+    r"\b(you|your|you're|yours|us|our|we|sie|ihr|ihre|ihnen|uns|unser|unsere|du|dich|dir|dein|deine|deinen|deinem|"
+    r"deiner|euch|euer|eure|vous|votre|vos|nous|"
     r"notre|nos|usted|tu|tus|nuestro|nuestra|nosotros|ty|twój|nas|nasz|nasze|u|uw|ons|onze)\b",
     re.IGNORECASE,
 )
@@ -445,7 +462,8 @@ _CAPTION_CREDIT = re.compile(
 _LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
     r"registered trademarks? of|(information|content|material)s? (provided|contained|published) on this (web)?site|"
-    r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug",
+    r"this (web)?site (is|does not|uses|and its)|not (been )?evaluated by the food and drug|"
+    r"materiał chroniony prawem autorskim",
     re.IGNORECASE,
 )
 # Gallery captions: "1of4Grass Valley's...", "2 of 12 A shopper...".
@@ -483,10 +501,12 @@ _F_WHOLE_LINE = _Folded(_WHOLE_LINE_RE)
 _F_LEGAL = _Folded(
     _LEGAL,
     ("rights reserved", "rechte vorbehalten", "droits réservés", "derechos reservados", "trademark")
-    + ("this site", "this website", "evaluated by"),
+    + ("this site", "this website", "evaluated by", "chroniony prawem"),
 )
 _F_STRONG_CTA = _Folded(
-    _STRONG_CTA, ("follow", "newsletter", "share", "android", "letter to the editor", "please", "story", "article")
+    _STRONG_CTA,
+    ("follow", "newsletter", "sign up", "journalism", "share", "android", "letter to the editor", "please")
+    + ("story", "article"),
 )
 _F_PITCH = _Folded(_PITCH, ("if you", "for your personal", "follow"))
 _F_CTA = _Folded(_CTA)

@@ -121,3 +121,43 @@ def test_link_texts_are_only_read_for_lines_of_that_shape() -> None:
         raise AssertionError("link texts read for a story of prose lines")
 
     assert chooser.drop_link_rails(tuple(STORY), fail) == tuple(STORY)
+
+
+TEASERS = [
+    "Harbour Week: The new ferry terminal opens its doors",
+    "Lifeboats: Volunteers train for the winter storms",
+    "Old quay: Traders ask for a new roof over the market",
+]
+
+
+def _teaser_links(extra: str = "") -> frozenset[str]:
+    box = "".join(f'<li><a href="/t/{i}">{t}</a></li>' for i, t in enumerate(TEASERS))
+    paras = "".join(f"<p>{s}</p>" for s in STORY)
+    tree = lxml.html.fromstring(f"<html><body><article>{paras}<ul>{box}</ul>{extra}</article></body></html>")
+    return chooser.link_texts(tree)
+
+
+def test_a_rail_of_links_inside_the_story_is_cut() -> None:
+    links = _teaser_links()
+    story = tuple(STORY)
+    inside = (*STORY[:2], *TEASERS, *STORY[2:])
+    assert chooser.drop_link_rails(inside, lambda: links) == story
+    with_bullets = (*STORY[:2], *(f"- {t}" for t in TEASERS), *STORY[2:])
+    assert chooser.drop_link_rails(with_bullets, lambda: links) == story
+
+
+def test_short_runs_and_unlinked_lines_inside_the_story_are_kept() -> None:
+    links = _teaser_links()
+    for lines in (
+        (*STORY[:2], *TEASERS[:2], *STORY[2:]),  # two links in a row: not a rail
+        (*STORY[:2], TEASERS[0], "Ferry times", TEASERS[1], TEASERS[2], *STORY[2:]),  # broken by an unlinked line
+        (*STORY[:2], *DATES, "June 11 – South Beach", *STORY[2:]),  # a list that is not links
+    ):
+        assert chooser.drop_link_rails(lines, lambda: links) == lines
+
+
+def test_the_inside_rail_check_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    links = _teaser_links()
+    inside = (*STORY[:2], *TEASERS, *STORY[2:])
+    monkeypatch.setattr(chooser, "RAIL_INSIDE_MIN_LINES", 0)
+    assert chooser.drop_link_rails(inside, lambda: links) == inside
