@@ -183,11 +183,14 @@ def fast_only(sets, cached, settings, rules):
     info: dict[tuple, list] = {}
     current = [None]
 
-    def staged(tree, *, url, settings, **options):
+    def staged(tree, *, url, settings, holds_story=None, **options):
         doc = html_path.run_trafilatura(tree, url=url, settings=settings, with_metadata=False, fast=True, **options)
         text = (doc.text or "") if doc is not None else ""
         has_p = doc is not None and doc.body is not None and bool(doc.body.xpath(".//p//text()"))
-        info.setdefault(current[0], []).append((bool(options.get("favor_precision")), len(text), has_p))
+        block = cached[current[0]].get("block")
+        share = chooser._share(block.text, text) if block is not None and block.n_words and text else 0.0
+        nw = block.n_words if block is not None else 0
+        info.setdefault(current[0], []).append((bool(options.get("favor_precision")), len(text), has_p, share, nw))
         if doc is None:
             return html_path.run_trafilatura(tree, url=url, settings=settings, with_metadata=False, **options)
         return doc

@@ -100,6 +100,7 @@ def html_candidates(
     settings: ExtractSettings,
     memo: dict | None = None,
     timings: dict[str, float] | None = None,
+    rules: chooser.Rules = chooser.RULES,
 ) -> chooser.PageCandidates:
     """Everything read from the page's tree, each computed on first use (see chooser).
 
@@ -119,11 +120,18 @@ def html_candidates(
     def declared():
         return html_language(tree())
 
+    def holds_story(text: str) -> bool:
+        return chooser.holds_story(cands.get("block"), text, rules)
+
+    gate = holds_story if rules.cascade_min_block_words else None
+
     def trafilatura(**options):
         def run():
             # precision mode keeps the text after an empty <span>/<div> (see tails.py)
             with kept_tails(tree()) if options.get("favor_precision") else nullcontext():
-                doc = html_path.run_trafilatura_staged(tree(), url=page.url, settings=settings, **options)
+                doc = html_path.run_trafilatura_staged(
+                    tree(), url=page.url, settings=settings, holds_story=gate, **options
+                )
             return html_path.Candidate(method="trafilatura", text=doc.text or "") if doc else None
 
         return run
@@ -214,7 +222,7 @@ def _extract_html(
     memo: dict | None = None,
     timings: dict[str, float] | None = None,
 ) -> tuple[TextResult, PageMeta, str]:
-    cands = html_candidates(text, page, settings, memo, timings)
+    cands = html_candidates(text, page, settings, memo, timings, rules)
     declared = cands.get("declared")
     primary = cands.get("primary")
     content_lang = guess_language(primary.text) if primary else None

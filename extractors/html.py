@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import types
 from collections import Counter
+from collections.abc import Callable
 from copy import copy, deepcopy
 from dataclasses import dataclass
 
@@ -233,19 +234,36 @@ def _whole_page(text: str, tree: HtmlElement) -> bool:
     return page > 0 and len(" ".join(text.split())) >= 0.95 * page
 
 
-def run_trafilatura_staged(tree: HtmlElement, *, url: str | None, settings: ExtractSettings, **options: bool):
-    """trafilatura in fast mode, then its full cascade only where that can matter."""
+def run_trafilatura_staged(
+    tree: HtmlElement,
+    *,
+    url: str | None,
+    settings: ExtractSettings,
+    holds_story: Callable[[str], bool] | None = None,
+    **options: bool,
+):
+    """trafilatura in fast mode, then its full cascade only where that can matter.
+
+    ``holds_story`` (the fast output's text -> bool) says the fast output is the page's
+    story although it is short or has no ``<p>``: the cascade is not run then (see
+    ``chooser.Rules.cascade_block_share``). A balanced output that is the whole page always
+    runs it."""
     doc = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, fast=True, **options)
-    if (
-        doc is None
-        or len(doc.text or "") < _FULL_CASCADE_BELOW_CHARS
-        or doc.body is None
-        or not doc.body.xpath(".//p//text()")
-        # only the balanced mode falls back to the baseline (precision never does)
-        or (not options.get("favor_precision") and _whole_page(doc.text, tree))
-    ):
+    if doc is None:
+        return run_trafilatura(tree, url=url, settings=settings, with_metadata=False, **options)
+    # only the balanced mode falls back to the baseline (precision never does)
+    baseline_mode = not options.get("favor_precision")
+    if len(doc.text or "") < _FULL_CASCADE_BELOW_CHARS or doc.body is None or not doc.body.xpath(".//p//text()"):
+        cascade = not (
+            holds_story is not None
+            and holds_story(doc.text or "")
+            and not (baseline_mode and _whole_page(doc.text, tree))
+        )
+    else:
+        cascade = baseline_mode and _whole_page(doc.text, tree)
+    if cascade:
         full = run_trafilatura(tree, url=url, settings=settings, with_metadata=False, **options)
-        if full is not None or doc is None:
+        if full is not None:
             return full
     return doc
 
