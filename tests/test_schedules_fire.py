@@ -94,13 +94,18 @@ def test_embedded_server_fires_the_schedule_and_recovers_from_kill_9(tmp_path: P
         # stopped; the same, with the process reporting its own crash as recovery stopped it; its
         # own process (outliving serve) reporting its crash to the new server before recovery
         # looked, then recovery takes it over and keeps the process's words.
+        # A fourth order, since artifacts go from background threads (a refused artifact call no
+        # longer fails the run): the run's process rides out the outage (Prefect's client retries)
+        # and completes its run on the restarted server before recovery looks; then it is
+        # Completed, never left Running, and its pages are stored (the count at the end).
         left = httpx.get(f"{api}/flow_runs/{running['id']}", timeout=10).json()
-        assert left["state_type"] == "CRASHED", left["state"]
-        message = left["state"]["message"]
+        assert left["state_type"] in {"CRASHED", "COMPLETED"}, left["state"]
+        message = left["state"]["message"] or ""
         history = _state_history(api, running["id"])
-        assert history[-1] == ("CRASHED", message), history
-        own = [said for kind, said in history[:-1] if kind == "CRASHED"]
-        assert message in {RECOVERED, *(recovered_message(said) for said in own)}, history
+        assert history[-1] == (left["state_type"], message), history
+        if left["state_type"] == "CRASHED":
+            own = [said for kind, said in history[:-1] if kind == "CRASHED"]
+            assert message in {RECOVERED, *(recovered_message(said) for said in own)}, history
         stuck = [r for r in sch.scheduler_runs(api, f"ingest/{name}", state="RUNNING") if r["start_time"] < killed_at]
         assert stuck == []
         # trigger finds this serve's server without PREFECT_API_URL, and --wait exits with the outcome
